@@ -1,0 +1,567 @@
+//! The Client resource: its writable data, how a JSON document becomes that data, and the stored
+//! record around it.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::enums::{ClientKind, ClientStatus, Creditworthiness, PartnerType};
+use crate::error::{Errors, FieldError};
+use crate::parse::ObjectReader;
+use crate::types::{
+    serialize_decimal, CountryCode, CurrencyCode, Email, HttpUrl, Invalid, Money, Phone, Timestamp,
+};
+
+/// A postal address with optional coordinates.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Address {
+    pub street: Option<String>,
+    pub street_number: Option<String>,
+    pub apartment: Option<String>,
+    pub corner: Option<String>,
+    pub line2: Option<String>,
+    pub line3: Option<String>,
+    pub city: Option<String>,
+    pub region: Option<String>,
+    pub postal_code: Option<String>,
+    /// ISO 3166-1 alpha-2, upper-cased.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "SE"))]
+    pub country: Option<CountryCode>,
+    /// −90..90
+    pub latitude: Option<f64>,
+    /// −180..180
+    pub longitude: Option<f64>,
+}
+
+const ADDRESS_TEXT: [&str; 9] = [
+    "street",
+    "street_number",
+    "apartment",
+    "corner",
+    "line2",
+    "line3",
+    "city",
+    "region",
+    "postal_code",
+];
+
+impl Address {
+    fn read(r: &mut ObjectReader<'_>) -> Self {
+        let mut fields = ADDRESS_TEXT.iter().map(|k| r.string(k, 200));
+        let mut next = || fields.next().flatten();
+        let (street, street_number, apartment, corner, line2, line3, city, region, postal_code) = (
+            next(),
+            next(),
+            next(),
+            next(),
+            next(),
+            next(),
+            next(),
+            next(),
+            next(),
+        );
+        drop(fields);
+        let mut known: Vec<&str> = ADDRESS_TEXT.to_vec();
+        known.extend(["country", "latitude", "longitude"]);
+        r.reject_unknown(&known, &[]);
+        Self {
+            street,
+            street_number,
+            apartment,
+            corner,
+            line2,
+            line3,
+            city,
+            region,
+            postal_code,
+            country: r.parsed("country", CountryCode::parse),
+            latitude: r.float("latitude", -90.0, 90.0),
+            longitude: r.float("longitude", -180.0, 180.0),
+        }
+    }
+}
+
+/// Credit context. Always present on a client; every field may be null.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Credit {
+    /// Credit limit, ≥ 0, exact decimal.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>, example = 50000.00))]
+    pub limit: Option<Money>,
+    /// Credit used, ≥ 0, exact decimal.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>))]
+    pub used: Option<Money>,
+    /// Read-only: `limit − used`; null when `limit` is null.
+    #[serde(serialize_with = "serialize_opt_decimal")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>, read_only))]
+    pub available: Option<rust_decimal::Decimal>,
+    /// ISO 4217; required when `limit` or `used` is set.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "EUR"))]
+    pub currency: Option<CurrencyCode>,
+    /// 0..3650
+    pub payment_terms_days: Option<i32>,
+    /// ≤ 16 characters, e.g. `AA`.
+    pub rating: Option<String>,
+    pub creditworthiness: Option<Creditworthiness>,
+    /// 300..850
+    pub fico: Option<i32>,
+    /// ≥ 0, exact decimal.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>))]
+    pub total_income: Option<Money>,
+    /// ≥ 0, exact decimal.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>))]
+    pub total_debt_payments: Option<Money>,
+    pub first_time_buyer: Option<bool>,
+    pub frame_contract: Option<bool>,
+    pub self_insurance: Option<bool>,
+    pub pricing: Option<String>,
+    pub custom_price_id: Option<String>,
+}
+
+fn serialize_opt_decimal<S: serde::Serializer>(
+    d: &Option<rust_decimal::Decimal>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => serialize_decimal(d, s),
+        None => s.serialize_none(),
+    }
+}
+
+impl Credit {
+    fn read(r: &mut ObjectReader<'_>) -> Self {
+        r.reject_unknown(
+            &[
+                "limit",
+                "used",
+                "currency",
+                "payment_terms_days",
+                "rating",
+                "creditworthiness",
+                "fico",
+                "total_income",
+                "total_debt_payments",
+                "first_time_buyer",
+                "frame_contract",
+                "self_insurance",
+                "pricing",
+                "custom_price_id",
+            ],
+            &["available"],
+        );
+        let mut c = Self {
+            limit: r.money("limit"),
+            used: r.money("used"),
+            available: None,
+            currency: r.parsed("currency", CurrencyCode::parse),
+            payment_terms_days: r.integer("payment_terms_days", 0, 3650).map(|n| n as i32),
+            rating: r.string("rating", 16),
+            creditworthiness: r.parsed("creditworthiness", Creditworthiness::parse),
+            fico: r.integer("fico", 300, 850).map(|n| n as i32),
+            total_income: r.money("total_income"),
+            total_debt_payments: r.money("total_debt_payments"),
+            first_time_buyer: r.boolean("first_time_buyer"),
+            frame_contract: r.boolean("frame_contract"),
+            self_insurance: r.boolean("self_insurance"),
+            pricing: r.string("pricing", 200),
+            custom_price_id: r.string("custom_price_id", 64),
+        };
+        let money_given = r.raw("limit").is_some() || r.raw("used").is_some();
+        if money_given && r.raw("currency").is_none() {
+            let path = r.path("currency");
+            r.errors
+                .push(&path, "required", "is required when limit or used is set");
+        }
+        c.compute_available();
+        c
+    }
+
+    /// Recomputes the read-only `available` from `limit` and `used`.
+    pub fn compute_available(&mut self) {
+        self.available = self.limit.map(|l| match self.used {
+            Some(u) => l.decimal() - u.decimal(),
+            None => l.decimal(),
+        });
+    }
+}
+
+/// Every writable field of a client, already validated.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ClientData {
+    /// `organization` (default) or `person`.
+    pub kind: ClientKind,
+    /// 1-200 characters, trimmed. Required for organizations; for persons defaults to
+    /// `first_name last_name`.
+    pub name: String,
+    /// Business name / long name, ≤ 200.
+    pub legal_name: Option<String>,
+    /// ≤ 100; required when `kind` is `person`.
+    pub first_name: Option<String>,
+    /// ≤ 100; required when `kind` is `person`.
+    pub last_name: Option<String>,
+    /// Company registration / document number, ≤ 64. Sensitive.
+    pub org_number: Option<String>,
+    /// ≤ 64. Sensitive.
+    pub tax_id: Option<String>,
+    /// ≤ 128, unique per tenant when set.
+    pub external_id: Option<String>,
+    /// Internal reference, ≤ 64, not unique.
+    pub account_code: Option<String>,
+    /// Default `active`.
+    pub status: ClientStatus,
+    /// Default false; archived clients are left out of lists unless asked for.
+    pub archived: bool,
+    /// Default false: no notifications to this client.
+    pub silenced: bool,
+    /// Default false: send overdue-invoice reminders.
+    pub invoice_reminders: bool,
+    /// Default false: print the location name on invoices.
+    pub show_location_on_invoice: bool,
+    pub partner_type: Option<PartnerType>,
+    /// ≤ 254, a valid address. Sensitive.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Email))]
+    pub email: Option<Email>,
+    /// ≤ 254, a valid address.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Email))]
+    pub billing_email: Option<Email>,
+    /// ≤ 32: digits, spaces and `+ - ( ) .`. Sensitive.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub phone: Option<Phone>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub mobile: Option<Phone>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub home_phone: Option<Phone>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub fax: Option<Phone>,
+    /// Absolute http(s) URL, ≤ 2048.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uri))]
+    pub website: Option<HttpUrl>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uri))]
+    pub image_url: Option<HttpUrl>,
+    /// ≤ 10000.
+    pub notes: Option<String>,
+    pub address: Option<Address>,
+    pub credit: Credit,
+    /// Id of a person in the caller's own systems, ≤ 64.
+    pub owner_id: Option<String>,
+    pub salesperson_id: Option<String>,
+    pub case_manager_id: Option<String>,
+    /// Id of another client of the same tenant; must exist.
+    pub referred_by_id: Option<Uuid>,
+    /// Where the client came from, ≤ 64.
+    pub source: Option<String>,
+    /// The organisational unit of the tenant the client belongs to, ≤ 64.
+    pub structure_id: Option<String>,
+    /// ≤ 50 keys, key ≤ 40 characters, string values ≤ 500 characters.
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// Read-only fields of a client: accepted in bodies and ignored (an `id` is checked separately).
+pub const CLIENT_READ_ONLY: &[&str] = &[
+    "id",
+    "number",
+    "associated_accounts",
+    "version",
+    "created_at",
+    "updated_at",
+];
+
+const CLIENT_WRITABLE: &[&str] = &[
+    "kind",
+    "name",
+    "legal_name",
+    "first_name",
+    "last_name",
+    "org_number",
+    "tax_id",
+    "external_id",
+    "account_code",
+    "status",
+    "archived",
+    "silenced",
+    "invoice_reminders",
+    "show_location_on_invoice",
+    "partner_type",
+    "email",
+    "billing_email",
+    "phone",
+    "mobile",
+    "home_phone",
+    "fax",
+    "website",
+    "image_url",
+    "notes",
+    "address",
+    "credit",
+    "owner_id",
+    "salesperson_id",
+    "case_manager_id",
+    "referred_by_id",
+    "source",
+    "structure_id",
+    "metadata",
+];
+
+fn trimmed(s: Option<String>) -> Option<String> {
+    s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+fn parse_uuid(s: &str) -> Result<Uuid, Invalid> {
+    Uuid::parse_str(s).map_err(|_| Invalid::new("invalid_format", "must be a client id (UUID)"))
+}
+
+fn read_metadata(r: &mut ObjectReader<'_>) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let Some(obj) = r.object("metadata") else {
+        return out;
+    };
+    if obj.len() > 50 {
+        r.errors
+            .push("metadata", "too_many_keys", "must have at most 50 keys");
+    }
+    for (k, v) in obj {
+        let path = format!("metadata.{k}");
+        if k.is_empty() || k.chars().count() > 40 {
+            r.errors
+                .push(&path, "invalid_key", "keys must be 1-40 characters");
+            continue;
+        }
+        match v {
+            Value::Null => {}
+            Value::String(s) if s.chars().count() <= 500 => {
+                out.insert(k.clone(), s.clone());
+            }
+            Value::String(_) => r
+                .errors
+                .push(&path, "too_long", "must be at most 500 characters"),
+            other => r.errors.push(
+                &path,
+                "invalid_type",
+                format!("must be a string, not {}", crate::parse::type_name(other)),
+            ),
+        }
+    }
+    out
+}
+
+impl ClientData {
+    /// Parses a complete document: absent or `null` fields take their defaults (PUT semantics).
+    pub fn from_json(body: &Value) -> Result<Self, Vec<FieldError>> {
+        let mut errors = Errors::default();
+        let Some(obj) = body.as_object() else {
+            errors.push(
+                "body",
+                "invalid_type",
+                format!(
+                    "the request body must be a JSON object, not {}",
+                    crate::parse::type_name(body)
+                ),
+            );
+            return Err(errors.0);
+        };
+        let mut r = ObjectReader::new(obj, "", &mut errors);
+        r.reject_unknown(CLIENT_WRITABLE, CLIENT_READ_ONLY);
+
+        let kind = r
+            .parsed("kind", ClientKind::parse)
+            .unwrap_or(ClientKind::Organization);
+        let first_name = trimmed(r.string("first_name", 100));
+        let last_name = trimmed(r.string("last_name", 100));
+        let given_name = r.string("name", 200).map(|s| s.trim().to_string());
+        let name = match (kind, given_name) {
+            (_, Some(n)) if !n.is_empty() => n,
+            (ClientKind::Person, _) => {
+                let joined = [first_name.as_deref(), last_name.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                joined.chars().take(200).collect()
+            }
+            (ClientKind::Organization, given) => {
+                let (code, msg) = if given.is_some() {
+                    ("too_short", "must not be empty")
+                } else {
+                    ("required", "is required for an organization")
+                };
+                r.errors.push("name", code, msg);
+                String::new()
+            }
+        };
+        if kind == ClientKind::Person {
+            for (key, v) in [("first_name", &first_name), ("last_name", &last_name)] {
+                if v.is_none() && !r.errors.0.iter().any(|e| e.field == key) {
+                    // Only when the field was not already refused for its type or length.
+                    r.errors.push(key, "required", "is required for a person");
+                }
+            }
+        }
+
+        let data = Self {
+            kind,
+            name,
+            legal_name: r.string("legal_name", 200),
+            first_name,
+            last_name,
+            org_number: r.string("org_number", 64),
+            tax_id: r.string("tax_id", 64),
+            external_id: r.string("external_id", 128),
+            account_code: r.string("account_code", 64),
+            status: r
+                .parsed("status", ClientStatus::parse)
+                .unwrap_or(ClientStatus::Active),
+            archived: r.boolean("archived").unwrap_or(false),
+            silenced: r.boolean("silenced").unwrap_or(false),
+            invoice_reminders: r.boolean("invoice_reminders").unwrap_or(false),
+            show_location_on_invoice: r.boolean("show_location_on_invoice").unwrap_or(false),
+            partner_type: r.parsed("partner_type", PartnerType::parse),
+            email: r.parsed("email", Email::parse),
+            billing_email: r.parsed("billing_email", Email::parse),
+            phone: r.parsed("phone", Phone::parse),
+            mobile: r.parsed("mobile", Phone::parse),
+            home_phone: r.parsed("home_phone", Phone::parse),
+            fax: r.parsed("fax", Phone::parse),
+            website: r.parsed("website", HttpUrl::parse),
+            image_url: r.parsed("image_url", HttpUrl::parse),
+            notes: r.string("notes", 10_000),
+            address: r.nested("address", Address::read),
+            credit: r.nested("credit", Credit::read).unwrap_or_default(),
+            owner_id: r.string("owner_id", 64),
+            salesperson_id: r.string("salesperson_id", 64),
+            case_manager_id: r.string("case_manager_id", 64),
+            referred_by_id: r.parsed("referred_by_id", parse_uuid),
+            source: r.string("source", 64),
+            structure_id: r.string("structure_id", 64),
+            metadata: read_metadata(&mut r),
+        };
+        errors.into_result(data)
+    }
+
+    /// The document form of this data, the base a merge patch is applied to.
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+}
+
+/// A stored client: its data plus the server-assigned fields.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Client {
+    /// Server-assigned UUIDv7.
+    pub id: Uuid,
+    /// Per-tenant sequence number (1, 2, 3, ...); never reused.
+    pub number: i64,
+    #[serde(flatten)]
+    pub data: ClientData,
+    /// Number of accounts of this client.
+    pub associated_accounts: i64,
+    /// +1 on every change; the `ETag` is derived from it.
+    pub version: i64,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub created_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub updated_at: Timestamp,
+}
+
+/// RFC 7396 JSON merge patch: `null` removes, objects merge key by key, anything else replaces.
+pub fn merge_patch(target: &mut Value, patch: &Value) {
+    let Value::Object(patch_obj) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(Map::new());
+    }
+    if let Value::Object(t) = target {
+        for (k, v) in patch_obj {
+            if v.is_null() {
+                t.remove(k);
+            } else {
+                merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn fields(r: Result<ClientData, Vec<FieldError>>) -> Vec<(String, String)> {
+        r.err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| (e.field, e.code))
+            .collect()
+    }
+
+    #[test]
+    fn minimal_organization_gets_every_default() {
+        let c = ClientData::from_json(&json!({"name": "  Acme AB "})).expect("valid");
+        assert_eq!(c.name, "Acme AB");
+        assert_eq!(c.kind, ClientKind::Organization);
+        assert_eq!(c.status, ClientStatus::Active);
+        assert!(!c.archived && c.metadata.is_empty() && c.address.is_none());
+        assert_eq!(c.credit, Credit::default());
+    }
+
+    #[test]
+    fn person_name_defaults_to_first_and_last() {
+        let c = ClientData::from_json(
+            &json!({"kind": "person", "first_name": "Anna", "last_name": "Berg"}),
+        )
+        .expect("valid");
+        assert_eq!(c.name, "Anna Berg");
+        let e = fields(ClientData::from_json(
+            &json!({"kind": "person", "first_name": "Anna"}),
+        ));
+        assert_eq!(e, vec![("last_name".into(), "required".into())]);
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_dotted_path() {
+        let e = fields(ClientData::from_json(&json!({
+            "name": 5, "bogus": 1, "address": {"country": "XX", "latitude": 91},
+            "credit": {"limit": 10}, "metadata": {"k": 1}
+        })));
+        assert!(e.contains(&("name".into(), "invalid_type".into())));
+        assert!(e.contains(&("bogus".into(), "unknown_field".into())));
+        assert!(e.contains(&("address.country".into(), "invalid_format".into())));
+        assert!(e.contains(&("address.latitude".into(), "out_of_range".into())));
+        assert!(e.contains(&("credit.currency".into(), "required".into())));
+        assert!(e.contains(&("metadata.k".into(), "invalid_type".into())));
+    }
+
+    #[test]
+    fn available_is_computed_and_read_only() {
+        let c = ClientData::from_json(&json!({"name": "A", "credit": {"limit": 100.5, "used": 20, "currency": "eur", "available": 1}}))
+            .expect("valid");
+        assert_eq!(
+            c.credit.available.map(|d| d.to_string()),
+            Some("80.50".into())
+        );
+        assert_eq!(
+            c.credit.currency.map(|c| c.into_inner()),
+            Some("EUR".into())
+        );
+    }
+
+    #[test]
+    fn merge_patch_follows_rfc_7396() {
+        let mut doc = json!({"a": "b", "c": {"d": "e", "f": "g"}});
+        merge_patch(&mut doc, &json!({"a": "z", "c": {"f": null}}));
+        assert_eq!(doc, json!({"a": "z", "c": {"d": "e"}}));
+    }
+
+    #[test]
+    fn data_round_trips_through_its_document_form() {
+        let c = ClientData::from_json(&json!({"name": "A", "email": "a@b.se", "credit": {"limit": 10.25, "currency": "SEK"}, "metadata": {"x": "y"}}))
+            .expect("valid");
+        assert_eq!(ClientData::from_json(&c.to_json()), Ok(c));
+    }
+}

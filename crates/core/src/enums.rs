@@ -1,0 +1,72 @@
+//! Closed sets of values, written in `snake_case`.
+
+use serde::Serialize;
+
+use crate::types::Invalid;
+
+macro_rules! string_enum {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        pub enum $name {
+            $($(#[$vm])* #[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [&'static str] = &[$($text),+];
+
+            pub fn as_str(&self) -> &'static str {
+                match self { $(Self::$variant => $text),+ }
+            }
+
+            pub fn parse(s: &str) -> Result<Self, Invalid> {
+                match s {
+                    $($text => Ok(Self::$variant),)+
+                    _ => Err(Invalid::new(
+                        "invalid_value",
+                        format!("must be one of: {}", Self::ALL.join(", ")),
+                    )),
+                }
+            }
+        }
+    };
+}
+
+string_enum!(
+    /// Whether the client is an organisation or a natural person.
+    ClientKind { Organization = "organization", Person = "person" }
+);
+string_enum!(
+    /// Whether the client is in active use.
+    ClientStatus { Active = "active", Inactive = "inactive" }
+);
+string_enum!(
+    /// The client's sector.
+    PartnerType {
+        CityCommunity = "city_community",
+        Construction = "construction",
+        Industry = "industry",
+        Other = "other",
+        Private = "private",
+    }
+);
+string_enum!(
+    /// A coarse credit assessment.
+    Creditworthiness {
+        Good = "good",
+        Middle = "middle",
+        Substandard = "substandard",
+        Bad = "bad",
+    }
+);
+string_enum!(
+    /// What a credential may do. `admin` implies all the others.
+    Permission {
+        ClientsRead = "clients:read",
+        ClientsWrite = "clients:write",
+        ClientsDelete = "clients:delete",
+        AuditRead = "audit:read",
+        Admin = "admin",
+    }
+);

@@ -1,0 +1,17 @@
+//! Clientele's domain: types that hold only valid values, the list query, and the `Store` trait.
+
+pub mod client;
+pub mod codes;
+pub mod enums;
+pub mod error;
+pub mod parse;
+pub mod query;
+pub mod store;
+pub mod tenant;
+pub mod types;
+
+pub use client::{Address, Client, ClientData, Credit};
+pub use enums::{ClientKind, ClientStatus, Creditworthiness, PartnerType, Permission};
+pub use error::{FieldError, StoreError};
+pub use store::{Store, WriteCtx};
+pub use tenant::{ApiKey, Caller, Tenant, TenantId};

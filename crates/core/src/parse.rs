@@ -1,0 +1,195 @@
+//! A reader over a JSON object that turns raw values into domain values and collects every field
+//! error with its dotted path, instead of stopping at the first one.
+
+use serde_json::{Map, Value};
+
+use crate::error::Errors;
+use crate::types::{Invalid, Money};
+
+pub struct ObjectReader<'a> {
+    obj: &'a Map<String, Value>,
+    prefix: String,
+    pub errors: &'a mut Errors,
+}
+
+/// JSON type names as a user would say them.
+pub fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+impl<'a> ObjectReader<'a> {
+    pub fn new(obj: &'a Map<String, Value>, prefix: &str, errors: &'a mut Errors) -> Self {
+        Self {
+            obj,
+            prefix: prefix.to_string(),
+            errors,
+        }
+    }
+
+    pub fn path(&self, key: &str) -> String {
+        if self.prefix.is_empty() {
+            key.to_string()
+        } else {
+            format!("{}.{key}", self.prefix)
+        }
+    }
+
+    /// Refuses keys that are neither writable nor known read-only ones.
+    pub fn reject_unknown(&mut self, writable: &[&str], read_only: &[&str]) {
+        for key in self.obj.keys() {
+            if !writable.contains(&key.as_str()) && !read_only.contains(&key.as_str()) {
+                let path = self.path(key);
+                self.errors
+                    .push(&path, "unknown_field", "is not a known field");
+            }
+        }
+    }
+
+    /// The raw value; absent and `null` are both `None`.
+    pub fn raw(&self, key: &str) -> Option<&'a Value> {
+        self.obj.get(key).filter(|v| !v.is_null())
+    }
+
+    fn wrong_type(&mut self, key: &str, expected: &str, got: &Value) {
+        let path = self.path(key);
+        self.errors.push(
+            &path,
+            "invalid_type",
+            format!("must be {expected}, not {}", type_name(got)),
+        );
+    }
+
+    pub fn invalid(&mut self, key: &str, e: Invalid) {
+        let path = self.path(key);
+        self.errors.push(&path, e.code, e.message);
+    }
+
+    pub fn string(&mut self, key: &str, max: usize) -> Option<String> {
+        let v = self.raw(key)?;
+        let Some(s) = v.as_str() else {
+            self.wrong_type(key, "a string", v);
+            return None;
+        };
+        let n = s.chars().count();
+        if n > max {
+            self.invalid(
+                key,
+                Invalid::new(
+                    "too_long",
+                    format!("must be at most {max} characters (got {n})"),
+                ),
+            );
+            return None;
+        }
+        Some(s.to_string())
+    }
+
+    /// A string turned into a domain type by `parse`.
+    pub fn parsed<T>(&mut self, key: &str, parse: fn(&str) -> Result<T, Invalid>) -> Option<T> {
+        let v = self.raw(key)?;
+        let Some(s) = v.as_str() else {
+            self.wrong_type(key, "a string", v);
+            return None;
+        };
+        match parse(s) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                self.invalid(key, e);
+                None
+            }
+        }
+    }
+
+    pub fn boolean(&mut self, key: &str) -> Option<bool> {
+        let v = self.raw(key)?;
+        match v.as_bool() {
+            Some(b) => Some(b),
+            None => {
+                self.wrong_type(key, "a boolean", v);
+                None
+            }
+        }
+    }
+
+    pub fn integer(&mut self, key: &str, min: i64, max: i64) -> Option<i64> {
+        let v = self.raw(key)?;
+        let Some(n) = v.as_i64() else {
+            if v.is_number() {
+                self.invalid(key, Invalid::new("invalid_type", "must be an integer"));
+            } else {
+                self.wrong_type(key, "an integer", v);
+            }
+            return None;
+        };
+        if n < min || n > max {
+            self.invalid(
+                key,
+                Invalid::new("out_of_range", format!("must be between {min} and {max}")),
+            );
+            return None;
+        }
+        Some(n)
+    }
+
+    pub fn float(&mut self, key: &str, min: f64, max: f64) -> Option<f64> {
+        let v = self.raw(key)?;
+        let Some(n) = v.as_f64() else {
+            self.wrong_type(key, "a number", v);
+            return None;
+        };
+        if !(min..=max).contains(&n) {
+            self.invalid(
+                key,
+                Invalid::new("out_of_range", format!("must be between {min} and {max}")),
+            );
+            return None;
+        }
+        Some(n)
+    }
+
+    /// Money is read from the number's own digits, never through `f64`.
+    pub fn money(&mut self, key: &str) -> Option<Money> {
+        let v = self.raw(key)?;
+        let Value::Number(n) = v else {
+            self.wrong_type(key, "a number", v);
+            return None;
+        };
+        match Money::parse(&n.to_string()) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                self.invalid(key, e);
+                None
+            }
+        }
+    }
+
+    pub fn object(&mut self, key: &str) -> Option<&'a Map<String, Value>> {
+        let v = self.raw(key)?;
+        match v.as_object() {
+            Some(o) => Some(o),
+            None => {
+                self.wrong_type(key, "an object", v);
+                None
+            }
+        }
+    }
+
+    /// Runs `f` on a nested object with the nested path prefix.
+    pub fn nested<T>(
+        &mut self,
+        key: &str,
+        f: impl FnOnce(&mut ObjectReader<'_>) -> T,
+    ) -> Option<T> {
+        let obj = self.object(key)?;
+        let prefix = self.path(key);
+        let mut inner = ObjectReader::new(obj, &prefix, self.errors);
+        Some(f(&mut inner))
+    }
+}
