@@ -35,6 +35,8 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
+    /// Applies pending migrations; returns how many were applied.
+    async fn migrate(&self) -> StoreResult<u32>;
     /// Cheap round trip to the database, for `/readyz`.
     async fn ping(&self) -> StoreResult<()>;
 

@@ -1,0 +1,349 @@
+//! How a client maps to table columns. Shared by every backend: the column list and the values
+//! are produced here once, in one order, and decoded in the same order.
+
+use std::collections::BTreeMap;
+
+use clientele_core::client::{Address, Client, ClientData, Credit};
+use clientele_core::types::{
+    CountryCode, CurrencyCode, Email, HttpUrl, Invalid, Money, Phone, Timestamp,
+};
+use clientele_core::{ClientKind, ClientStatus, Creditworthiness, PartnerType, StoreError};
+use sea_query::Value;
+use uuid::Uuid;
+
+/// Server-assigned columns, read before the data columns.
+pub const META_COLUMNS: [&str; 6] = [
+    "id",
+    "number",
+    "associated_accounts",
+    "version",
+    "created_at",
+    "updated_at",
+];
+
+pub const DATA_COLUMNS: [&str; 62] = [
+    "kind",
+    "name",
+    "legal_name",
+    "first_name",
+    "last_name",
+    "org_number",
+    "tax_id",
+    "external_id",
+    "account_code",
+    "status",
+    "archived",
+    "silenced",
+    "invoice_reminders",
+    "show_location_on_invoice",
+    "partner_type",
+    "email",
+    "billing_email",
+    "phone",
+    "mobile",
+    "home_phone",
+    "fax",
+    "website",
+    "image_url",
+    "notes",
+    "has_address",
+    "address_street",
+    "address_street_number",
+    "address_apartment",
+    "address_corner",
+    "address_line2",
+    "address_line3",
+    "address_city",
+    "address_region",
+    "address_postal_code",
+    "address_country",
+    "address_latitude",
+    "address_longitude",
+    "credit_limit",
+    "credit_limit_e4",
+    "credit_used",
+    "credit_used_e4",
+    "credit_currency",
+    "credit_payment_terms_days",
+    "credit_rating",
+    "credit_creditworthiness",
+    "credit_fico",
+    "credit_total_income",
+    "credit_total_income_e4",
+    "credit_total_debt_payments",
+    "credit_total_debt_payments_e4",
+    "credit_first_time_buyer",
+    "credit_frame_contract",
+    "credit_self_insurance",
+    "credit_pricing",
+    "credit_custom_price_id",
+    "owner_id",
+    "salesperson_id",
+    "case_manager_id",
+    "referred_by_id",
+    "source",
+    "structure_id",
+    "metadata",
+];
+
+/// Every column of `clients` that a read returns, in decode order.
+pub fn select_columns() -> impl Iterator<Item = &'static str> {
+    META_COLUMNS.iter().chain(DATA_COLUMNS.iter()).copied()
+}
+
+fn s<T: ToString>(v: &Option<T>) -> Value {
+    Value::String(v.as_ref().map(|x| Box::new(x.to_string())))
+}
+
+fn money(v: &Option<Money>) -> [Value; 2] {
+    [s(v), Value::BigInt(v.map(|m| m.scaled_e4()))]
+}
+
+/// The values of [`DATA_COLUMNS`], in the same order (the array length is checked by the compiler).
+pub fn data_values(d: &ClientData) -> [Value; 62] {
+    let a = d.address.clone().unwrap_or_default();
+    let c = &d.credit;
+    let [limit, limit_e4] = money(&c.limit);
+    let [used, used_e4] = money(&c.used);
+    let [income, income_e4] = money(&c.total_income);
+    let [debt, debt_e4] = money(&c.total_debt_payments);
+    let metadata = serde_json::to_string(&d.metadata).unwrap_or_else(|_| "{}".into());
+    [
+        d.kind.as_str().into(),
+        d.name.clone().into(),
+        s(&d.legal_name),
+        s(&d.first_name),
+        s(&d.last_name),
+        s(&d.org_number),
+        s(&d.tax_id),
+        s(&d.external_id),
+        s(&d.account_code),
+        d.status.as_str().into(),
+        d.archived.into(),
+        d.silenced.into(),
+        d.invoice_reminders.into(),
+        d.show_location_on_invoice.into(),
+        s(&d.partner_type.map(|p| p.as_str())),
+        s(&d.email),
+        s(&d.billing_email),
+        s(&d.phone),
+        s(&d.mobile),
+        s(&d.home_phone),
+        s(&d.fax),
+        s(&d.website),
+        s(&d.image_url),
+        s(&d.notes),
+        d.address.is_some().into(),
+        s(&a.street),
+        s(&a.street_number),
+        s(&a.apartment),
+        s(&a.corner),
+        s(&a.line2),
+        s(&a.line3),
+        s(&a.city),
+        s(&a.region),
+        s(&a.postal_code),
+        s(&a.country),
+        Value::Double(a.latitude),
+        Value::Double(a.longitude),
+        limit,
+        limit_e4,
+        used,
+        used_e4,
+        s(&c.currency),
+        Value::Int(c.payment_terms_days),
+        s(&c.rating),
+        s(&c.creditworthiness.map(|x| x.as_str())),
+        Value::Int(c.fico),
+        income,
+        income_e4,
+        debt,
+        debt_e4,
+        Value::Bool(c.first_time_buyer),
+        Value::Bool(c.frame_contract),
+        Value::Bool(c.self_insurance),
+        s(&c.pricing),
+        s(&c.custom_price_id),
+        s(&d.owner_id),
+        s(&d.salesperson_id),
+        s(&d.case_manager_id),
+        s(&d.referred_by_id),
+        s(&d.source),
+        s(&d.structure_id),
+        metadata.into(),
+    ]
+}
+
+/// A source of column values in select order; each backend implements it over its row type.
+pub trait RowSource {
+    fn text(&mut self) -> Result<Option<String>, StoreError>;
+    fn int(&mut self) -> Result<Option<i64>, StoreError>;
+    fn float(&mut self) -> Result<Option<f64>, StoreError>;
+    fn boolean(&mut self) -> Result<Option<bool>, StoreError>;
+}
+
+fn corrupt(what: &str, e: Invalid) -> StoreError {
+    StoreError::Other(format!("stored {what} is invalid: {}", e.message))
+}
+
+fn req<T>(v: Option<T>, what: &str) -> Result<T, StoreError> {
+    v.ok_or_else(|| StoreError::Other(format!("stored {what} is null")))
+}
+
+fn parse_opt<T>(
+    v: Option<String>,
+    what: &str,
+    f: fn(&str) -> Result<T, Invalid>,
+) -> Result<Option<T>, StoreError> {
+    v.map(|s| f(&s).map_err(|e| corrupt(what, e))).transpose()
+}
+
+fn uuid(s: &str) -> Result<Uuid, Invalid> {
+    Uuid::parse_str(s).map_err(|_| Invalid::new("invalid_format", "bad uuid"))
+}
+
+/// Decodes one row selected with [`select_columns`].
+pub fn decode_client(r: &mut impl RowSource) -> Result<Client, StoreError> {
+    let id = uuid(&req(r.text()?, "id")?).map_err(|e| corrupt("id", e))?;
+    let number = req(r.int()?, "number")?;
+    let associated_accounts = req(r.int()?, "associated_accounts")?;
+    let version = req(r.int()?, "version")?;
+    let created_at =
+        Timestamp::parse(&req(r.text()?, "created_at")?).map_err(|e| corrupt("created_at", e))?;
+    let updated_at =
+        Timestamp::parse(&req(r.text()?, "updated_at")?).map_err(|e| corrupt("updated_at", e))?;
+
+    let kind = ClientKind::parse(&req(r.text()?, "kind")?).map_err(|e| corrupt("kind", e))?;
+    let name = req(r.text()?, "name")?;
+    let legal_name = r.text()?;
+    let first_name = r.text()?;
+    let last_name = r.text()?;
+    let org_number = r.text()?;
+    let tax_id = r.text()?;
+    let external_id = r.text()?;
+    let account_code = r.text()?;
+    let status =
+        ClientStatus::parse(&req(r.text()?, "status")?).map_err(|e| corrupt("status", e))?;
+    let archived = req(r.boolean()?, "archived")?;
+    let silenced = req(r.boolean()?, "silenced")?;
+    let invoice_reminders = req(r.boolean()?, "invoice_reminders")?;
+    let show_location_on_invoice = req(r.boolean()?, "show_location_on_invoice")?;
+    let partner_type = parse_opt(r.text()?, "partner_type", PartnerType::parse)?;
+    let email = parse_opt(r.text()?, "email", Email::parse)?;
+    let billing_email = parse_opt(r.text()?, "billing_email", Email::parse)?;
+    let phone = parse_opt(r.text()?, "phone", Phone::parse)?;
+    let mobile = parse_opt(r.text()?, "mobile", Phone::parse)?;
+    let home_phone = parse_opt(r.text()?, "home_phone", Phone::parse)?;
+    let fax = parse_opt(r.text()?, "fax", Phone::parse)?;
+    let website = parse_opt(r.text()?, "website", HttpUrl::parse)?;
+    let image_url = parse_opt(r.text()?, "image_url", HttpUrl::parse)?;
+    let notes = r.text()?;
+    let has_address = req(r.boolean()?, "has_address")?;
+    let address = Address {
+        street: r.text()?,
+        street_number: r.text()?,
+        apartment: r.text()?,
+        corner: r.text()?,
+        line2: r.text()?,
+        line3: r.text()?,
+        city: r.text()?,
+        region: r.text()?,
+        postal_code: r.text()?,
+        country: parse_opt(r.text()?, "address.country", CountryCode::parse)?,
+        latitude: r.float()?,
+        longitude: r.float()?,
+    };
+    let mut money = |what: &str| -> Result<Option<Money>, StoreError> {
+        let v = parse_opt(r.text()?, what, Money::parse)?;
+        r.int()?; // the _e4 twin, only used by queries
+        Ok(v)
+    };
+    let limit = money("credit.limit")?;
+    let used = money("credit.used")?;
+    let currency = parse_opt(r.text()?, "credit.currency", CurrencyCode::parse)?;
+    let payment_terms_days = r.int()?.map(|n| n as i32);
+    let rating = r.text()?;
+    let creditworthiness = parse_opt(
+        r.text()?,
+        "credit.creditworthiness",
+        Creditworthiness::parse,
+    )?;
+    let fico = r.int()?.map(|n| n as i32);
+    let mut money = |what: &str| -> Result<Option<Money>, StoreError> {
+        let v = parse_opt(r.text()?, what, Money::parse)?;
+        r.int()?;
+        Ok(v)
+    };
+    let total_income = money("credit.total_income")?;
+    let total_debt_payments = money("credit.total_debt_payments")?;
+    let mut credit = Credit {
+        limit,
+        used,
+        available: None,
+        currency,
+        payment_terms_days,
+        rating,
+        creditworthiness,
+        fico,
+        total_income,
+        total_debt_payments,
+        first_time_buyer: r.boolean()?,
+        frame_contract: r.boolean()?,
+        self_insurance: r.boolean()?,
+        pricing: r.text()?,
+        custom_price_id: r.text()?,
+    };
+    credit.compute_available();
+    let owner_id = r.text()?;
+    let salesperson_id = r.text()?;
+    let case_manager_id = r.text()?;
+    let referred_by_id = parse_opt(r.text()?, "referred_by_id", uuid)?;
+    let source = r.text()?;
+    let structure_id = r.text()?;
+    let metadata: BTreeMap<String, String> = serde_json::from_str(&req(r.text()?, "metadata")?)
+        .map_err(|_| StoreError::Other("stored metadata is not a JSON object".into()))?;
+
+    Ok(Client {
+        id,
+        number,
+        associated_accounts,
+        version,
+        created_at,
+        updated_at,
+        data: ClientData {
+            kind,
+            name,
+            legal_name,
+            first_name,
+            last_name,
+            org_number,
+            tax_id,
+            external_id,
+            account_code,
+            status,
+            archived,
+            silenced,
+            invoice_reminders,
+            show_location_on_invoice,
+            partner_type,
+            email,
+            billing_email,
+            phone,
+            mobile,
+            home_phone,
+            fax,
+            website,
+            image_url,
+            notes,
+            address: has_address.then_some(address),
+            credit,
+            owner_id,
+            salesperson_id,
+            case_manager_id,
+            referred_by_id,
+            source,
+            structure_id,
+            metadata,
+        },
+    })
+}

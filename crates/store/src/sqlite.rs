@@ -1,0 +1,703 @@
+//! SQLite backend: rusqlite, one writer thread that commits concurrent writes together (group
+//! commit), and a small pool of reader connections used off the async threads.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use clientele_core::query::{ClientQuery, Page};
+use clientele_core::store::{NewApiKey, StoreResult, Upserted};
+use clientele_core::tenant::{parse_permissions, RateLimit};
+use clientele_core::types::{TenantName, Timestamp};
+use clientele_core::{ApiKey, Client, ClientData, Store, StoreError, Tenant, TenantId, WriteCtx};
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Row};
+use sea_query::SqliteQueryBuilder;
+use sea_query_rusqlite::RusqliteBinder;
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+use crate::columns::{decode_client, RowSource};
+use crate::sql;
+
+/// Writes queued at once are committed in one transaction, up to this many.
+const MAX_BATCH: usize = 64;
+/// Idle reader connections kept open.
+const MAX_IDLE_READERS: usize = 8;
+
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
+
+fn map_err(e: rusqlite::Error) -> StoreError {
+    match &e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if matches!(
+                f.code,
+                ErrorCode::DatabaseBusy
+                    | ErrorCode::DatabaseLocked
+                    | ErrorCode::CannotOpen
+                    | ErrorCode::DiskFull
+                    | ErrorCode::SystemIoFailure
+            ) =>
+        {
+            StoreError::Unavailable(e.to_string())
+        }
+        _ => StoreError::Other(e.to_string()),
+    }
+}
+
+/// A unique-constraint failure, named by the column it is about.
+fn unique_violation(e: &rusqlite::Error) -> Option<&'static str> {
+    match e {
+        rusqlite::Error::SqliteFailure(f, Some(msg))
+            if f.code == ErrorCode::ConstraintViolation && msg.starts_with("UNIQUE") =>
+        {
+            if msg.contains("external_id") {
+                Some("external_id")
+            } else if msg.contains("tenants.name") {
+                Some("name")
+            } else {
+                Some("key")
+            }
+        }
+        _ => None,
+    }
+}
+
+/// A write job: runs inside a savepoint of the shared transaction, answers after the commit.
+trait WriteJob: Send {
+    /// Runs the work; `false` means it failed and its savepoint must be rolled back.
+    fn run(&mut self, conn: &Connection) -> bool;
+    /// Delivers the result once the transaction's fate is known.
+    fn finish(self: Box<Self>, committed: Result<(), StoreError>);
+}
+
+struct Job<T, F> {
+    work: Option<F>,
+    result: Option<StoreResult<T>>,
+    reply: oneshot::Sender<StoreResult<T>>,
+}
+
+impl<T, F> WriteJob for Job<T, F>
+where
+    T: Send,
+    F: FnOnce(&Connection) -> StoreResult<T> + Send,
+{
+    fn run(&mut self, conn: &Connection) -> bool {
+        let Some(work) = self.work.take() else {
+            return false;
+        };
+        let r = catch_unwind(AssertUnwindSafe(|| work(conn)))
+            .unwrap_or_else(|_| Err(StoreError::Other("write panicked".into())));
+        let ok = r.is_ok();
+        self.result = Some(r);
+        ok
+    }
+
+    fn finish(self: Box<Self>, committed: Result<(), StoreError>) {
+        let out = match committed {
+            Ok(()) => self
+                .result
+                .unwrap_or_else(|| Err(StoreError::Other("write did not run".into()))),
+            Err(e) => Err(e),
+        };
+        let _ = self.reply.send(out);
+    }
+}
+
+fn writer_loop(conn: Connection, rx: mpsc::Receiver<Box<dyn WriteJob>>) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            let e = map_err(e);
+            for job in batch {
+                job.finish(Err(e.clone()));
+            }
+            continue;
+        }
+        for job in batch.iter_mut() {
+            let step = conn.execute_batch("SAVEPOINT job").and_then(|()| {
+                let release = if job.run(&conn) {
+                    "RELEASE job"
+                } else {
+                    "ROLLBACK TO job; RELEASE job"
+                };
+                conn.execute_batch(release)
+            });
+            if let Err(e) = step {
+                tracing::error!(error = %e, "savepoint handling failed");
+            }
+        }
+        let committed = conn.execute_batch("COMMIT").map_err(map_err);
+        if committed.is_err() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        for job in batch {
+            job.finish(committed.clone());
+        }
+    }
+}
+
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Mutex<mpsc::Sender<Box<dyn WriteJob>>>,
+    readers: Arc<Mutex<Vec<Connection>>>,
+}
+
+/// Turns `sqlite://file.db`, `sqlite:file.db` or `sqlite:///abs/file.db` into a path.
+pub fn path_from_url(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = rest.split('?').next().unwrap_or(rest);
+    if rest.is_empty() {
+        return None;
+    }
+    Some(PathBuf::from(rest))
+}
+
+fn open_connection(path: &Path, writer: bool) -> StoreResult<Connection> {
+    let flags = if writer {
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+    } | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(path, flags)
+        .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
+    conn.busy_timeout(Duration::from_secs(5)).map_err(map_err)?;
+    // WAL: readers never block the writer. synchronous=FULL: a commit is on disk before its
+    // request is answered, so an acknowledged write survives a crash or power loss.
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA cache_size = -32000;",
+    )
+    .map_err(map_err)?;
+    if !writer {
+        conn.execute_batch("PRAGMA query_only = ON;")
+            .map_err(map_err)?;
+    }
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database file. Call [`Store::migrate`] before use.
+    pub fn open(path: &Path) -> StoreResult<Self> {
+        let conn = open_connection(path, true)?;
+        let (tx, rx) = mpsc::channel::<Box<dyn WriteJob>>();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || writer_loop(conn, rx))
+            .map_err(|e| StoreError::Other(format!("cannot start writer thread: {e}")))?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            writer: Mutex::new(tx),
+            readers: Arc::new(Mutex::new(Vec::new())),
+        })
+    }
+
+    /// Runs `f` in the shared write transaction; resolves once it is committed (or failed).
+    async fn write<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let (reply, rx) = oneshot::channel();
+        let job: Box<dyn WriteJob> = Box::new(Job {
+            work: Some(f),
+            result: None,
+            reply,
+        });
+        self.writer
+            .lock()
+            .map_err(|_| StoreError::Unavailable("writer lock poisoned".into()))?
+            .send(job)
+            .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?;
+        rx.await
+            .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?
+    }
+
+    /// Runs `f` on a reader connection on the blocking pool.
+    async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let readers = self.readers.clone();
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let pooled = readers.lock().ok().and_then(|mut v| v.pop());
+            let conn = match pooled {
+                Some(c) => c,
+                None => open_connection(&path, false)?,
+            };
+            let r = f(&conn);
+            if let Ok(mut v) = readers.lock() {
+                if v.len() < MAX_IDLE_READERS {
+                    v.push(conn);
+                }
+            }
+            r
+        })
+        .await
+        .map_err(|_| StoreError::Other("read task failed".into()))?
+    }
+}
+
+// ---- row decoding ---------------------------------------------------------------------------
+
+struct SqliteRow<'a, 'b> {
+    row: &'a Row<'b>,
+    i: usize,
+}
+
+impl SqliteRow<'_, '_> {
+    fn get<T: rusqlite::types::FromSql>(&mut self) -> StoreResult<Option<T>> {
+        let v = self.row.get::<_, Option<T>>(self.i).map_err(map_err);
+        self.i += 1;
+        v
+    }
+}
+
+impl RowSource for SqliteRow<'_, '_> {
+    fn text(&mut self) -> StoreResult<Option<String>> {
+        self.get()
+    }
+    fn int(&mut self) -> StoreResult<Option<i64>> {
+        self.get()
+    }
+    fn float(&mut self) -> StoreResult<Option<f64>> {
+        self.get()
+    }
+    fn boolean(&mut self) -> StoreResult<Option<bool>> {
+        self.get()
+    }
+}
+
+fn query_clients(conn: &Connection, stmt: &sea_query::SelectStatement) -> StoreResult<Vec<Client>> {
+    let (sql, values) = stmt.build_rusqlite(SqliteQueryBuilder);
+    let mut st = conn.prepare_cached(&sql).map_err(map_err)?;
+    let mut rows = st.query(&*values.as_params()).map_err(map_err)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(map_err)? {
+        out.push(decode_client(&mut SqliteRow { row, i: 0 })?);
+    }
+    Ok(out)
+}
+
+fn query_one_client(conn: &Connection, stmt: &sea_query::SelectStatement) -> StoreResult<Client> {
+    query_clients(conn, stmt)?
+        .into_iter()
+        .next()
+        .ok_or(StoreError::NotFound)
+}
+
+fn exec(conn: &Connection, stmt: impl RusqliteBinder) -> Result<usize, rusqlite::Error> {
+    let (sql, values) = stmt.build_rusqlite(SqliteQueryBuilder);
+    conn.prepare_cached(&sql)?.execute(&*values.as_params())
+}
+
+fn decode_tenant(r: &mut SqliteRow<'_, '_>) -> StoreResult<Tenant> {
+    let bad = |w: &str| StoreError::Other(format!("stored tenant {w} is invalid"));
+    let id = Uuid::parse_str(&r.get::<String>()?.unwrap_or_default()).map_err(|_| bad("id"))?;
+    let name =
+        TenantName::parse(&r.get::<String>()?.unwrap_or_default()).map_err(|_| bad("name"))?;
+    let created_at =
+        Timestamp::parse(&r.get::<String>()?.unwrap_or_default()).map_err(|_| bad("created_at"))?;
+    Ok(Tenant {
+        id: TenantId(id),
+        name,
+        created_at,
+    })
+}
+
+fn decode_key(r: &mut SqliteRow<'_, '_>) -> StoreResult<ApiKey> {
+    let bad = |w: &str| StoreError::Other(format!("stored api key {w} is invalid"));
+    let id = Uuid::parse_str(&r.get::<String>()?.unwrap_or_default()).map_err(|_| bad("id"))?;
+    let tenant =
+        Uuid::parse_str(&r.get::<String>()?.unwrap_or_default()).map_err(|_| bad("tenant_id"))?;
+    let name = r.get::<String>()?;
+    let prefix = r.get::<String>()?.unwrap_or_default();
+    let permissions = parse_permissions(&r.get::<String>()?.unwrap_or_default())
+        .map_err(|_| bad("permissions"))?;
+    let rate_limit = r
+        .get::<String>()?
+        .map(|s| RateLimit::parse(&s))
+        .transpose()
+        .map_err(|_| bad("rate_limit"))?;
+    let created_at =
+        Timestamp::parse(&r.get::<String>()?.unwrap_or_default()).map_err(|_| bad("created_at"))?;
+    let revoked_at = r
+        .get::<String>()?
+        .map(|s| Timestamp::parse(&s))
+        .transpose()
+        .map_err(|_| bad("revoked_at"))?;
+    Ok(ApiKey {
+        id,
+        tenant_id: TenantId(tenant),
+        name,
+        prefix,
+        permissions,
+        rate_limit,
+        created_at,
+        revoked_at,
+    })
+}
+
+fn query_keys(conn: &Connection, stmt: &sea_query::SelectStatement) -> StoreResult<Vec<ApiKey>> {
+    let (sql, values) = stmt.build_rusqlite(SqliteQueryBuilder);
+    let mut st = conn.prepare_cached(&sql).map_err(map_err)?;
+    let mut rows = st.query(&*values.as_params()).map_err(map_err)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(map_err)? {
+        out.push(decode_key(&mut SqliteRow { row, i: 0 })?);
+    }
+    Ok(out)
+}
+
+// ---- writes -------------------------------------------------------------------------------
+
+fn check_reference(
+    conn: &Connection,
+    tenant: TenantId,
+    self_id: Uuid,
+    data: &ClientData,
+) -> StoreResult<()> {
+    let Some(r) = data.referred_by_id else {
+        return Ok(());
+    };
+    if r == self_id {
+        return Err(StoreError::InvalidReference("referred_by_id".into()));
+    }
+    let (sql, values) = sql::client_exists(tenant, r).build_rusqlite(SqliteQueryBuilder);
+    let found = conn
+        .prepare_cached(&sql)
+        .and_then(|mut st| st.query_row(&*values.as_params(), |_| Ok(())).optional())
+        .map_err(map_err)?;
+    found.ok_or_else(|| StoreError::InvalidReference("referred_by_id".into()))
+}
+
+fn write_err(e: rusqlite::Error) -> StoreError {
+    match unique_violation(&e) {
+        Some(key) => StoreError::Conflict(key.into()),
+        None => map_err(e),
+    }
+}
+
+fn insert_client(conn: &Connection, ctx: &WriteCtx, data: ClientData) -> StoreResult<Client> {
+    let id = Uuid::now_v7();
+    check_reference(conn, ctx.tenant, id, &data)?;
+    let (sql, values) = sql::next_client_number(ctx.tenant).build_rusqlite(SqliteQueryBuilder);
+    let number: i64 = conn
+        .prepare_cached(&sql)
+        .and_then(|mut st| st.query_row(&*values.as_params(), |r| r.get(0)))
+        .map_err(map_err)?;
+    let at = Timestamp::now();
+    exec(
+        conn,
+        sql::insert_client(&sql::NewRow {
+            tenant: ctx.tenant,
+            id,
+            number,
+            at,
+            data: &data,
+        }),
+    )
+    .map_err(write_err)?;
+    Ok(Client {
+        id,
+        number,
+        data,
+        associated_accounts: 0,
+        version: 1,
+        created_at: at,
+        updated_at: at,
+    })
+}
+
+fn update_client(
+    conn: &Connection,
+    ctx: &WriteCtx,
+    current: Client,
+    data: ClientData,
+    expected_version: Option<i64>,
+) -> StoreResult<Client> {
+    if expected_version.is_some_and(|v| v != current.version) {
+        return Err(StoreError::VersionMismatch);
+    }
+    check_reference(conn, ctx.tenant, current.id, &data)?;
+    let at = Timestamp::now();
+    let version = current.version + 1;
+    exec(
+        conn,
+        sql::update_client(ctx.tenant, current.id, version, at, &data),
+    )
+    .map_err(write_err)?;
+    Ok(Client {
+        data,
+        version,
+        updated_at: at,
+        ..current
+    })
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn migrate(&self) -> StoreResult<u32> {
+        self.write(|conn| {
+            conn.execute_batch(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (
+                     version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
+            )
+            .map_err(map_err)?;
+            let current: i64 = conn
+                .query_row(
+                    "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(map_err)?;
+            let mut applied = 0;
+            for (version, script) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+                conn.execute_batch(script).map_err(map_err)?;
+                conn.execute(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
+                    rusqlite::params![version, Timestamp::now().to_rfc3339()],
+                )
+                .map_err(map_err)?;
+                applied += 1;
+            }
+            Ok(applied)
+        })
+        .await
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        self.read(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(map_err))
+            .await
+    }
+
+    async fn create_tenant(&self, name: &TenantName) -> StoreResult<Tenant> {
+        let tenant = Tenant {
+            id: TenantId(Uuid::now_v7()),
+            name: name.clone(),
+            created_at: Timestamp::now(),
+        };
+        let t = tenant.clone();
+        self.write(move |conn| {
+            exec(
+                conn,
+                sql::insert_tenant(t.id.0, t.name.as_str(), t.created_at),
+            )
+            .map_err(write_err)?;
+            Ok(())
+        })
+        .await?;
+        Ok(tenant)
+    }
+
+    async fn tenant_by_name(&self, name: &str) -> StoreResult<Option<Tenant>> {
+        let stmt = sql::select_tenant_by_name(name);
+        self.read(move |conn| {
+            let (sql, values) = stmt.build_rusqlite(SqliteQueryBuilder);
+            let mut st = conn.prepare_cached(&sql).map_err(map_err)?;
+            let mut rows = st.query(&*values.as_params()).map_err(map_err)?;
+            match rows.next().map_err(map_err)? {
+                Some(row) => Ok(Some(decode_tenant(&mut SqliteRow { row, i: 0 })?)),
+                None => Ok(None),
+            }
+        })
+        .await
+    }
+
+    async fn tenant_count(&self) -> StoreResult<i64> {
+        self.read(|conn| {
+            let (sql, values) = sql::count_tenants().build_rusqlite(SqliteQueryBuilder);
+            conn.query_row(&sql, &*values.as_params(), |r| r.get(0))
+                .map_err(map_err)
+        })
+        .await
+    }
+
+    async fn create_api_key(&self, tenant: TenantId, key: NewApiKey) -> StoreResult<ApiKey> {
+        let stored = ApiKey {
+            id: Uuid::now_v7(),
+            tenant_id: tenant,
+            name: key.name.clone(),
+            prefix: key.prefix.clone(),
+            permissions: key.permissions.clone(),
+            rate_limit: key.rate_limit,
+            created_at: Timestamp::now(),
+            revoked_at: None,
+        };
+        let s = stored.clone();
+        self.write(move |conn| {
+            let perms: Vec<&str> = s.permissions.iter().map(|p| p.as_str()).collect();
+            exec(
+                conn,
+                sql::insert_api_key(&sql::KeyRow {
+                    id: s.id,
+                    tenant,
+                    name: s.name.as_deref(),
+                    prefix: &s.prefix,
+                    hash: key.hash,
+                    permissions: perms.join(","),
+                    rate_limit: s.rate_limit.map(|r| r.to_string()),
+                    at: s.created_at,
+                }),
+            )
+            .map_err(write_err)?;
+            Ok(())
+        })
+        .await?;
+        Ok(stored)
+    }
+
+    async fn list_api_keys(&self, tenant: TenantId) -> StoreResult<Vec<ApiKey>> {
+        let stmt = sql::list_api_keys(tenant);
+        self.read(move |conn| query_keys(conn, &stmt)).await
+    }
+
+    async fn revoke_api_key(&self, tenant: Option<TenantId>, id: Uuid) -> StoreResult<ApiKey> {
+        self.write(move |conn| {
+            exec(conn, sql::revoke_api_key(id, Timestamp::now())).map_err(map_err)?;
+            query_keys(conn, &sql::select_api_key(tenant, id))?
+                .into_iter()
+                .next()
+                .ok_or(StoreError::NotFound)
+        })
+        .await
+    }
+
+    async fn api_key_by_hash(&self, hash: [u8; 32]) -> StoreResult<Option<(ApiKey, Tenant)>> {
+        let stmt = sql::api_key_by_hash(hash);
+        self.read(move |conn| {
+            let (sql, values) = stmt.build_rusqlite(SqliteQueryBuilder);
+            let mut st = conn.prepare_cached(&sql).map_err(map_err)?;
+            let mut rows = st.query(&*values.as_params()).map_err(map_err)?;
+            match rows.next().map_err(map_err)? {
+                Some(row) => {
+                    let mut r = SqliteRow { row, i: 0 };
+                    let key = decode_key(&mut r)?;
+                    let tenant = decode_tenant(&mut r)?;
+                    Ok(Some((key, tenant)))
+                }
+                None => Ok(None),
+            }
+        })
+        .await
+    }
+
+    async fn create_client(&self, ctx: &WriteCtx, data: ClientData) -> StoreResult<Client> {
+        let ctx = ctx.clone();
+        self.write(move |conn| insert_client(conn, &ctx, data))
+            .await
+    }
+
+    async fn get_client(&self, tenant: TenantId, id: Uuid) -> StoreResult<Client> {
+        let stmt = sql::select_client(tenant, id);
+        self.read(move |conn| query_one_client(conn, &stmt)).await
+    }
+
+    async fn get_client_by_external_id(
+        &self,
+        tenant: TenantId,
+        external_id: &str,
+    ) -> StoreResult<Client> {
+        let stmt = sql::select_client_by_external_id(tenant, external_id);
+        self.read(move |conn| query_one_client(conn, &stmt)).await
+    }
+
+    async fn replace_client(
+        &self,
+        ctx: &WriteCtx,
+        id: Uuid,
+        data: ClientData,
+        expected_version: Option<i64>,
+    ) -> StoreResult<Client> {
+        let ctx = ctx.clone();
+        self.write(move |conn| {
+            let current = query_one_client(conn, &sql::select_client(ctx.tenant, id))?;
+            update_client(conn, &ctx, current, data, expected_version)
+        })
+        .await
+    }
+
+    async fn upsert_client_by_external_id(
+        &self,
+        ctx: &WriteCtx,
+        data: ClientData,
+        expected_version: Option<i64>,
+    ) -> StoreResult<Upserted> {
+        let ctx = ctx.clone();
+        let Some(external_id) = data.external_id.clone() else {
+            return Err(StoreError::Other("upsert without external_id".into()));
+        };
+        self.write(move |conn| {
+            let stmt = sql::select_client_by_external_id(ctx.tenant, &external_id);
+            match query_one_client(conn, &stmt) {
+                Ok(current) => Ok((
+                    update_client(conn, &ctx, current, data, expected_version)?,
+                    false,
+                )),
+                Err(StoreError::NotFound) if expected_version.is_none() => {
+                    Ok((insert_client(conn, &ctx, data)?, true))
+                }
+                Err(StoreError::NotFound) => Err(StoreError::VersionMismatch),
+                Err(e) => Err(e),
+            }
+        })
+        .await
+    }
+
+    async fn delete_client(
+        &self,
+        ctx: &WriteCtx,
+        id: Uuid,
+        expected_version: Option<i64>,
+    ) -> StoreResult<()> {
+        let ctx = ctx.clone();
+        self.write(move |conn| {
+            let current = query_one_client(conn, &sql::select_client(ctx.tenant, id))?;
+            if expected_version.is_some_and(|v| v != current.version) {
+                return Err(StoreError::VersionMismatch);
+            }
+            exec(conn, sql::delete_client(ctx.tenant, id)).map_err(map_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn list_clients(
+        &self,
+        tenant: TenantId,
+        query: &ClientQuery,
+    ) -> StoreResult<Page<Client>> {
+        let (page, count) = sql::list_clients(tenant, query);
+        self.read(move |conn| {
+            let items = query_clients(conn, &page)?;
+            let total = match count {
+                Some(c) => {
+                    let (sql, values) = c.build_rusqlite(SqliteQueryBuilder);
+                    let n: i64 = conn
+                        .prepare_cached(&sql)
+                        .and_then(|mut st| st.query_row(&*values.as_params(), |r| r.get(0)))
+                        .map_err(map_err)?;
+                    Some(n.max(0) as u64)
+                }
+                None => None,
+            };
+            Ok(Page { items, total })
+        })
+        .await
+    }
+}
