@@ -1,1 +1,361 @@
-fn main() {}
+//! `clientele`: reads configuration, builds the state, serves the router. Nothing else.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use clientele_api::{keys, AppState};
+use clientele_core::enums::Permission;
+use clientele_core::tenant::{parse_permissions, RateLimit};
+use clientele_core::types::TenantName;
+use clientele_core::{Store, StoreError};
+
+const DEFAULT_DATABASE: &str = "sqlite://clientele.db";
+/// In-flight requests get this long to finish after SIGTERM/SIGINT.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(20);
+
+#[derive(Parser)]
+#[command(name = "clientele", version, about = "Client master-data service")]
+struct Cli {
+    /// Database URL: sqlite://FILE (created if missing) or postgres://...
+    /// [env: CLIENTELE_DATABASE_URL, then DATABASE_URL] [default: sqlite://clientele.db]
+    #[arg(long, global = true)]
+    database: Option<String>,
+
+    /// Log output format.
+    #[arg(long, global = true, env = "CLIENTELE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
+    log_format: LogFormat,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (applies pending migrations first).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "CLIENTELE_BIND", default_value = "127.0.0.1:8080")]
+        bind: SocketAddr,
+    },
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Manage tenants.
+    Tenants {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+    /// Manage API keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Create a tenant; NAME matches [a-z0-9][a-z0-9-]{0,62}.
+    Create {
+        #[arg(value_parser = parse_tenant_name)]
+        name: TenantName,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Create an API key; the key is printed alone on the last line, once.
+    Create {
+        #[arg(long)]
+        tenant: String,
+        /// Comma-separated: clients:read, clients:write, clients:delete, audit:read, admin.
+        #[arg(long, value_parser = parse_permission_list)]
+        permissions: PermissionList,
+        /// Per-key rate limit, e.g. 600/min.
+        #[arg(long, value_parser = parse_rate_limit)]
+        rate_limit: Option<RateLimit>,
+        /// A label to recognise the key by.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List a tenant's keys (never their plaintext).
+    List {
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Revoke a key by id; it answers 401 at once.
+    Revoke {
+        #[arg(value_parser = parse_uuid)]
+        key_id: uuid::Uuid,
+    },
+}
+
+#[derive(Clone)]
+struct PermissionList(Vec<Permission>);
+
+fn parse_tenant_name(s: &str) -> Result<TenantName, String> {
+    TenantName::parse(s).map_err(|e| e.message)
+}
+fn parse_permission_list(s: &str) -> Result<PermissionList, String> {
+    parse_permissions(s)
+        .map(PermissionList)
+        .map_err(|e| e.message)
+}
+fn parse_rate_limit(s: &str) -> Result<RateLimit, String> {
+    RateLimit::parse(s).map_err(|e| e.message)
+}
+fn parse_uuid(s: &str) -> Result<uuid::Uuid, String> {
+    uuid::Uuid::parse_str(s).map_err(|_| "must be a key id (UUID)".to_string())
+}
+
+fn database_url(flag: Option<String>) -> String {
+    flag.or_else(|| std::env::var("CLIENTELE_DATABASE_URL").ok())
+        .or_else(|| std::env::var("DATABASE_URL").ok())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| DEFAULT_DATABASE.to_string())
+}
+
+fn init_logs(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+        LogFormat::Pretty => builder.init(),
+    }
+}
+
+/// A failure the user can act on, printed as one line.
+struct Fail(String);
+
+impl From<StoreError> for Fail {
+    fn from(e: StoreError) -> Self {
+        Fail(match e {
+            StoreError::Unavailable(m) | StoreError::Other(m) => m,
+            other => other.to_string(),
+        })
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) if !e.use_stderr() => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            let text = e.to_string();
+            eprintln!("{}", text.lines().next().unwrap_or("invalid arguments"));
+            return ExitCode::from(2);
+        }
+    };
+    init_logs(cli.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Fail(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn open_store(url: &str) -> Result<Arc<dyn Store>, Fail> {
+    let store = clientele_store::open(url)?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+async fn tenant(store: &dyn Store, name: &str) -> Result<clientele_core::Tenant, Fail> {
+    store
+        .tenant_by_name(name)
+        .await?
+        .ok_or_else(|| Fail(format!("no tenant named {name:?}")))
+}
+
+async fn run(cli: Cli) -> Result<(), Fail> {
+    let url = database_url(cli.database);
+    match cli.command {
+        Command::Openapi => {
+            let doc = clientele_api::openapi();
+            let text = serde_json::to_string_pretty(&doc).map_err(|e| Fail(e.to_string()))?;
+            println!("{text}");
+        }
+        Command::Migrate => {
+            let store = clientele_store::open(&url)?;
+            let n = store.migrate().await?;
+            println!("applied {n} migration(s)");
+        }
+        Command::Tenants {
+            command: TenantCommand::Create { name },
+        } => {
+            let store = open_store(&url).await?;
+            let t = store.create_tenant(&name).await.map_err(|e| match e {
+                StoreError::Conflict(_) => Fail(format!("tenant {name:?} already exists")),
+                other => other.into(),
+            })?;
+            println!("created tenant {} ({})", t.name, t.id.0);
+        }
+        Command::Keys { command } => keys_command(&url, command).await?,
+        Command::Serve { bind } => serve(&url, bind).await?,
+    }
+    Ok(())
+}
+
+async fn keys_command(url: &str, command: KeyCommand) -> Result<(), Fail> {
+    let store = open_store(url).await?;
+    match command {
+        KeyCommand::Create {
+            tenant: name,
+            permissions,
+            rate_limit,
+            name: label,
+        } => {
+            let t = tenant(store.as_ref(), &name).await?;
+            let (key, plaintext) =
+                keys::issue_key(store.as_ref(), t.id, permissions.0, rate_limit, label).await?;
+            let perms: Vec<&str> = key.permissions.iter().map(|p| p.as_str()).collect();
+            println!(
+                "created key {} for tenant {} with permissions {} (shown once; store it now):",
+                key.id,
+                t.name,
+                perms.join(",")
+            );
+            println!("{plaintext}");
+        }
+        KeyCommand::List { tenant: name } => {
+            let t = tenant(store.as_ref(), &name).await?;
+            let keys = store.list_api_keys(t.id).await?;
+            println!(
+                "{:<36}  {:<11}  {:<8}  {:<10}  {:<24}  {:<20}  NAME",
+                "ID", "PREFIX", "STATUS", "RATE", "CREATED", "PERMISSIONS"
+            );
+            for k in keys {
+                let perms: Vec<&str> = k.permissions.iter().map(|p| p.as_str()).collect();
+                println!(
+                    "{:<36}  {:<11}  {:<8}  {:<10}  {:<24}  {:<20}  {}",
+                    k.id,
+                    k.prefix,
+                    if k.revoked_at.is_some() {
+                        "revoked"
+                    } else {
+                        "active"
+                    },
+                    k.rate_limit
+                        .map(|r| r.to_string())
+                        .unwrap_or_else(|| "default".into()),
+                    k.created_at.to_rfc3339(),
+                    perms.join(","),
+                    k.name.unwrap_or_default()
+                );
+            }
+        }
+        KeyCommand::Revoke { key_id } => {
+            let k = store
+                .revoke_api_key(None, key_id)
+                .await
+                .map_err(|e| match e {
+                    StoreError::NotFound => Fail(format!("no key with id {key_id}")),
+                    other => other.into(),
+                })?;
+            println!("revoked key {}", k.id);
+        }
+    }
+    Ok(())
+}
+
+/// On an empty store: tenant `default` and an `admin` key, so a first run is usable at once.
+async fn bootstrap(store: &dyn Store) -> Result<(), Fail> {
+    if store.tenant_count().await? > 0 {
+        return Ok(());
+    }
+    let name = TenantName::parse("default").map_err(|e| Fail(e.message))?;
+    let t = store.create_tenant(&name).await?;
+    let (_, plaintext) = keys::issue_key(
+        store,
+        t.id,
+        vec![Permission::Admin],
+        None,
+        Some("bootstrap admin".into()),
+    )
+    .await?;
+    println!("created tenant \"default\" and an admin API key (shown once; store it now):");
+    println!("{plaintext}");
+    Ok(())
+}
+
+async fn serve(url: &str, bind: SocketAddr) -> Result<(), Fail> {
+    let store = open_store(url).await?;
+    bootstrap(store.as_ref()).await?;
+    let state = AppState::new(store);
+    let draining = state.draining.clone();
+    let app = clientele_api::router(state);
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .map_err(|e| Fail(format!("cannot listen on {bind}: {e}")))?;
+    let local = listener.local_addr().map_err(|e| Fail(e.to_string()))?;
+    println!("listening on http://{local}");
+    tracing::info!(%local, "serving");
+
+    let (drained_tx, drained_rx) = tokio::sync::oneshot::channel::<()>();
+    let shutdown = async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: draining in-flight requests");
+        draining.store(true, Ordering::SeqCst);
+        let _ = drained_tx.send(());
+    };
+    let server = axum::serve(listener, app).with_graceful_shutdown(shutdown);
+    let server = async { server.await.map_err(|e| Fail(e.to_string())) };
+    tokio::select! {
+        r = server => r?,
+        _ = async {
+            let _ = drained_rx.await;
+            tokio::time::sleep(DRAIN_TIMEOUT).await;
+        } => tracing::warn!("drain timeout reached; closing remaining connections"),
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

@@ -238,9 +238,9 @@ pub struct ClientData {
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub fax: Option<Phone>,
     /// Absolute http(s) URL, ≤ 2048.
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uri))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = "uri"))]
     pub website: Option<HttpUrl>,
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uri))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = "uri"))]
     pub image_url: Option<HttpUrl>,
     /// ≤ 10000.
     pub notes: Option<String>,
@@ -383,12 +383,12 @@ impl ClientData {
                 joined.chars().take(200).collect()
             }
             (ClientKind::Organization, given) => {
-                let (code, msg) = if given.is_some() {
-                    ("too_short", "must not be empty")
-                } else {
-                    ("required", "is required for an organization")
-                };
-                r.errors.push("name", code, msg);
+                if given.is_some() {
+                    r.errors.push("name", "too_short", "must not be empty");
+                } else if !r.errors.0.iter().any(|e| e.field == "name") {
+                    r.errors
+                        .push("name", "required", "is required for an organization");
+                }
                 String::new()
             }
         };

@@ -1,0 +1,58 @@
+//! The success envelope `{"success": true, "data": ..., "meta": {...}}`.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::extract::etag;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Envelope<T> {
+    /// Always `true`.
+    pub success: bool,
+    pub data: T,
+    pub meta: serde_json::Value,
+}
+
+/// `meta` of list responses.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListMeta {
+    /// Rows matching the filters; `null` with `count=false`.
+    pub total: Option<u64>,
+    pub limit: u32,
+    pub offset: u64,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListEnvelope<T> {
+    pub success: bool,
+    pub data: Vec<T>,
+    pub meta: ListMeta,
+}
+
+pub fn ok<T: Serialize>(data: T) -> Json<Envelope<T>> {
+    Json(Envelope {
+        success: true,
+        data,
+        meta: serde_json::json!({}),
+    })
+}
+
+/// A single resource response: body, `ETag` and optionally `Location`.
+pub fn resource<T: Serialize>(
+    status: StatusCode,
+    data: T,
+    version: i64,
+    location: Option<String>,
+) -> Response {
+    let mut res = (status, ok(data)).into_response();
+    res.headers_mut().insert(header::ETAG, etag(version));
+    if let Some(loc) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+        res.headers_mut().insert(header::LOCATION, loc);
+    }
+    res
+}

@@ -1,0 +1,187 @@
+//! Request parsing shared by all handlers: JSON bodies, query pairs, ETag preconditions.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use serde_json::Value;
+
+use crate::error::ApiError;
+
+/// Default request body limit (API.md: 1 MiB).
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// A JSON document body. Numbers keep their exact digits (money is never read through `f64`).
+pub struct JsonBody(pub Value);
+
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(ct) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let mime = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+}
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !is_json(req.headers()) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "UNSUPPORTED_MEDIA_TYPE",
+                "The body must be JSON: send Content-Type: application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                too_large()
+            } else {
+                ApiError::bad_request("The request body could not be read")
+            }
+        })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(ApiError::bad_request(
+                "The request body is empty; send a JSON object",
+            ));
+        }
+        serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| {
+            ApiError::bad_request(format!(
+                "Malformed JSON at line {} column {}: {}",
+                e.line(),
+                e.column(),
+                strip_position(&e.to_string())
+            ))
+        })
+    }
+}
+
+fn strip_position(msg: &str) -> &str {
+    msg.split(" at line ").next().unwrap_or(msg)
+}
+
+pub fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "PAYLOAD_TOO_LARGE",
+        format!("The request body exceeds the limit of {BODY_LIMIT} bytes"),
+    )
+}
+
+/// The query string as ordered pairs, so unknown or repeated parameters can be reported.
+pub struct QueryPairs(pub Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let q = parts.uri.query().unwrap_or("");
+        serde_urlencoded_pairs(q)
+            .map(QueryPairs)
+            .ok_or_else(|| ApiError::bad_request("The query string is not valid URL encoding"))
+    }
+}
+
+fn serde_urlencoded_pairs(q: &str) -> Option<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for part in q.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = part.split_once('=').unwrap_or((part, ""));
+        out.push((decode(k)?, decode(v)?));
+    }
+    Some(out)
+}
+
+fn decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = bytes.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
+/// The strong ETag of a resource version.
+pub fn etag(version: i64) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or(HeaderValue::from_static("\"0\""))
+}
+
+/// What an `If-Match` / `If-None-Match` header asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precondition {
+    /// `*`: any current version.
+    Any,
+    /// One of our ETags.
+    Version(i64),
+    /// Something that can never match one of our ETags.
+    Never,
+}
+
+impl Precondition {
+    pub fn from_header(headers: &HeaderMap, name: header::HeaderName) -> Option<Self> {
+        let raw = headers.get(name)?.to_str().ok().unwrap_or("");
+        let mut versions = raw.split(',').map(str::trim).filter(|s| !s.is_empty());
+        let first = versions.next().unwrap_or("");
+        if first == "*" {
+            return Some(Self::Any);
+        }
+        let v = first
+            .trim_start_matches("W/")
+            .trim_matches('"')
+            .parse::<i64>()
+            .ok();
+        Some(v.map_or(Self::Never, Self::Version))
+    }
+
+    pub fn matches(&self, version: i64) -> bool {
+        match self {
+            Self::Any => true,
+            Self::Version(v) => *v == version,
+            Self::Never => false,
+        }
+    }
+
+    /// The version a conditional write must find, for the store's atomic check.
+    pub fn expected_version(this: Option<Self>) -> Option<i64> {
+        match this? {
+            Self::Any => None,
+            Self::Version(v) => Some(v),
+            Self::Never => Some(-1),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_pairs_decode_percent_and_plus() {
+        assert_eq!(
+            serde_urlencoded_pairs("a=1&b=x+y%C3%A9&c"),
+            Some(vec![
+                ("a".into(), "1".into()),
+                ("b".into(), "x yé".into()),
+                ("c".into(), "".into())
+            ])
+        );
+        assert_eq!(serde_urlencoded_pairs("a=%zz"), None);
+    }
+}
