@@ -21,7 +21,7 @@ use axum::Router;
 use clientele_core::Store;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
-use utoipa::OpenApi as _;
+use utoipa::{Modify as _, OpenApi as _};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use utoipa_swagger_ui::{Config, SwaggerUi};
@@ -74,22 +74,24 @@ fn public_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(health::readyz))
 }
 
+/// All routes and the completed document describing them, from one registration.
+fn assemble() -> (Router<AppState>, Router<AppState>, utoipa::openapi::OpenApi) {
+    let (v1, mut doc) = v1_routes().split_for_parts();
+    let (public, public_doc) = public_routes().split_for_parts();
+    doc.merge(public_doc);
+    openapi::Completion.modify(&mut doc);
+    (v1, public, doc)
+}
+
 /// The OpenAPI document served at `/openapi.json` and printed by `clientele openapi`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, mut doc) = v1_routes().split_for_parts();
-    let (_, public) = public_routes().split_for_parts();
-    doc.merge(public);
-    doc
+    assemble().2
 }
 
 /// Builds the whole application. The binary and the tests both serve exactly this.
 pub fn router(state: AppState) -> Router {
-    let (v1, v1_doc) = v1_routes().split_for_parts();
-    let (public, public_doc) = public_routes().split_for_parts();
-    let mut doc = v1_doc.clone();
-    doc.merge(public_doc);
-
-    let permissions = match PermissionTable::from_openapi(&v1_doc) {
+    let (v1, public, doc) = assemble();
+    let permissions = match PermissionTable::from_openapi(&doc) {
         Ok(t) => t,
         Err(e) => {
             // A route declared an unknown permission: refuse everything rather than guess.

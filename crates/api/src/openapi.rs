@@ -19,7 +19,6 @@ use crate::auth::API_KEY_SCHEME;
 Every response carries `X-Request-Id`. Each operation's required permission is the scope of \
 its security requirement.",
     ),
-    modifiers(&Completion),
     tags(
         (name = "clients", description = "Clients: organisations and people a tenant serves"),
         (name = "operations", description = "Probes and documentation; no credential needed"),
@@ -27,7 +26,8 @@ its security requirement.",
 )]
 pub struct ApiDoc;
 
-struct Completion;
+/// Applied to the assembled document (after the routes are registered).
+pub struct Completion;
 
 fn error_response(description: &str) -> utoipa::openapi::response::Response {
     ResponseBuilder::new()

@@ -1,0 +1,218 @@
+//! API keys, the tenant header, and the permission declared on every route.
+
+use clientele_core::enums::Permission;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::common::TestApp;
+
+#[tokio::test]
+async fn requests_without_a_credential_are_401() {
+    let app = TestApp::spawn().await;
+    let r = app.send(app.http.get(app.url("/v1/clients"))).await;
+    r.error(401, "UNAUTHORIZED");
+    let r = app
+        .send(
+            app.http
+                .get(app.url("/v1/clients"))
+                .header("x-api-key", "ck_wrong"),
+        )
+        .await;
+    r.error(401, "UNAUTHORIZED");
+}
+
+#[tokio::test]
+async fn revoked_keys_are_refused_at_once() {
+    let app = TestApp::spawn().await;
+    let (key, plaintext) = clientele_api::keys::issue_key(
+        app.store.as_ref(),
+        app.tenant.id,
+        vec![Permission::ClientsRead],
+        None,
+        None,
+    )
+    .await
+    .expect("key");
+    let get = || {
+        app.http
+            .get(app.url("/v1/clients"))
+            .header("x-api-key", &plaintext)
+    };
+    assert_eq!(app.send(get()).await.status, StatusCode::OK);
+    app.store
+        .revoke_api_key(Some(app.tenant.id), key.id)
+        .await
+        .expect("revoke");
+    app.send(get()).await.error(401, "UNAUTHORIZED");
+}
+
+#[tokio::test]
+async fn only_a_hash_of_the_key_is_stored() {
+    let app = TestApp::spawn().await;
+    let keys = app.store.list_api_keys(app.tenant.id).await.expect("keys");
+    let dumped = format!("{keys:?}");
+    assert!(!dumped.contains(&app.key), "plaintext must not be stored");
+    assert!(app.key.starts_with("ck_") && app.key.starts_with(&keys[0].prefix));
+}
+
+#[tokio::test]
+async fn the_tenant_header_must_name_the_credentials_tenant() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .send(
+            app.request(Method::GET, "/v1/clients")
+                .header("tenant", "acme"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = app
+        .send(
+            app.request(Method::GET, "/v1/clients")
+                .header("tenant", "globex"),
+        )
+        .await;
+    r.error(403, "FORBIDDEN");
+}
+
+/// (method, path template, permission) for every client route.
+fn routes() -> Vec<(Method, &'static str, Permission)> {
+    vec![
+        (Method::GET, "/v1/clients", Permission::ClientsRead),
+        (Method::POST, "/v1/clients", Permission::ClientsWrite),
+        (Method::GET, "/v1/clients/{id}", Permission::ClientsRead),
+        (Method::PUT, "/v1/clients/{id}", Permission::ClientsWrite),
+        (Method::PATCH, "/v1/clients/{id}", Permission::ClientsWrite),
+        (
+            Method::DELETE,
+            "/v1/clients/{id}",
+            Permission::ClientsDelete,
+        ),
+        (
+            Method::GET,
+            "/v1/clients/external-id/{external_id}",
+            Permission::ClientsRead,
+        ),
+        (
+            Method::PUT,
+            "/v1/clients/external-id/{external_id}",
+            Permission::ClientsWrite,
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn every_v1_route_declares_a_permission_in_the_openapi_document() {
+    let doc = serde_json::to_value(clientele_api::openapi()).expect("json");
+    let table = clientele_api::auth::PermissionTable::from_openapi(&clientele_api::openapi())
+        .expect("valid declarations");
+    let mut seen = 0;
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        if !path.starts_with("/v1") {
+            continue;
+        }
+        for (method, _) in item.as_object().expect("ops") {
+            let m = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+            let req = table.required(&m, path);
+            assert!(
+                matches!(
+                    req,
+                    Some(clientele_api::auth::Requirement::Permission(_))
+                        | Some(clientele_api::auth::Requirement::AnyCredential)
+                ),
+                "{method} {path} declares no permission"
+            );
+            seen += 1;
+        }
+    }
+    assert!(seen >= routes().len());
+    // The documented table agrees with API.md's permissions.
+    for (m, path, perm) in routes() {
+        assert_eq!(
+            table.required(&m, path),
+            Some(clientele_api::auth::Requirement::Permission(perm)),
+            "{m} {path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn each_route_refuses_a_credential_lacking_its_permission() {
+    let app = TestApp::spawn().await;
+    let c = app.create(json!({"name": "A", "external_id": "e-1"})).await;
+    let id = c["id"].as_str().unwrap_or("").to_string();
+    let all = [
+        Permission::ClientsRead,
+        Permission::ClientsWrite,
+        Permission::ClientsDelete,
+        Permission::AuditRead,
+    ];
+    for (method, template, needed) in routes() {
+        let path = template
+            .replace("{id}", &id)
+            .replace("{external_id}", "e-1");
+        let others: Vec<Permission> = all.iter().copied().filter(|p| *p != needed).collect();
+        let lacking = app.key_with(&others).await;
+        let r = app
+            .send(
+                app.http
+                    .request(method.clone(), app.url(&path))
+                    .header("x-api-key", &lacking)
+                    .header("content-type", "application/json")
+                    .body(json!({"name": "A"}).to_string()),
+            )
+            .await;
+        r.error(403, "FORBIDDEN");
+        let having = app.key_with(&[needed]).await;
+        let r = app
+            .send(
+                app.http
+                    .request(method.clone(), app.url(&path))
+                    .header("x-api-key", &having)
+                    .header("content-type", "application/json")
+                    .body(json!({"name": "A", "external_id": "e-1"}).to_string()),
+            )
+            .await;
+        assert_ne!(
+            r.status,
+            StatusCode::FORBIDDEN,
+            "{method} {path}: {}",
+            r.body
+        );
+        assert_ne!(r.status, StatusCode::UNAUTHORIZED, "{method} {path}");
+    }
+}
+
+#[tokio::test]
+async fn another_tenants_clients_are_404_for_every_verb_and_invisible_in_lists() {
+    let app = TestApp::spawn().await;
+    let c = app
+        .create(json!({"name": "Mine", "external_id": "shared"}))
+        .await;
+    let id = c["id"].as_str().unwrap_or("").to_string();
+    let (_, other) = app.other_tenant("globex").await;
+    let as_other = |m: Method, p: &str| {
+        app.http
+            .request(m, app.url(p))
+            .header("x-api-key", &other)
+            .header("content-type", "application/json")
+            .body(json!({"name": "X"}).to_string())
+    };
+    let path = format!("/v1/clients/{id}");
+    for m in [Method::GET, Method::PUT, Method::PATCH, Method::DELETE] {
+        app.send(as_other(m, &path)).await.error(404, "NOT_FOUND");
+    }
+    app.send(as_other(Method::GET, "/v1/clients/external-id/shared"))
+        .await
+        .error(404, "NOT_FOUND");
+    let r = app.send(as_other(Method::GET, "/v1/clients")).await;
+    assert_eq!(r.body["meta"]["total"], 0);
+    assert_eq!(r.data().as_array().map(Vec::len), Some(0));
+    // Upserting the same external id in the other tenant creates its own client.
+    let r = app
+        .send(as_other(Method::PUT, "/v1/clients/external-id/shared"))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    assert_ne!(r.data()["id"], id.as_str());
+    // And ours is untouched.
+    assert_eq!(app.get(&path).await.data()["name"], "Mine");
+}

@@ -1,0 +1,129 @@
+//! The error model: codes, statuses, body shape, request ids.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::common::TestApp;
+
+#[tokio::test]
+async fn unknown_routes_are_404_in_the_error_shape() {
+    let app = TestApp::spawn().await;
+    app.get("/v2/anything").await.error(404, "NOT_FOUND");
+    app.get("/v1/nothing-here").await.error(404, "NOT_FOUND");
+}
+
+#[tokio::test]
+async fn malformed_json_is_400_with_line_and_column() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .send(
+            app.request(Method::POST, "/v1/clients")
+                .header("content-type", "application/json")
+                .body("{\n  \"name\": \"A\",\n  oops\n}"),
+        )
+        .await;
+    r.error(400, "BAD_REQUEST");
+    let msg = r.body["message"].as_str().unwrap_or("");
+    assert!(msg.contains("line 3") && msg.contains("column 3"), "{msg}");
+}
+
+#[tokio::test]
+async fn an_empty_body_is_400() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .send(
+            app.request(Method::POST, "/v1/clients")
+                .header("content-type", "application/json"),
+        )
+        .await;
+    r.error(400, "BAD_REQUEST");
+}
+
+#[tokio::test]
+async fn non_json_bodies_are_415() {
+    let app = TestApp::spawn().await;
+    for ct in [
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        None,
+    ] {
+        let mut req = app.request(Method::POST, "/v1/clients").body("name=A");
+        if let Some(ct) = ct {
+            req = req.header("content-type", ct);
+        }
+        app.send(req).await.error(415, "UNSUPPORTED_MEDIA_TYPE");
+    }
+    let r = app
+        .send(
+            app.request(Method::POST, "/v1/clients")
+                .header("content-type", "application/json; charset=utf-8")
+                .body(json!({"name": "A"}).to_string()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn bodies_over_one_mebibyte_are_413() {
+    let app = TestApp::spawn().await;
+    let big = json!({"name": "A", "notes": "x".repeat(1024 * 1024)}).to_string();
+    let r = app
+        .send(
+            app.request(Method::POST, "/v1/clients")
+                .header("content-type", "application/json")
+                .body(big),
+        )
+        .await;
+    r.error(413, "PAYLOAD_TOO_LARGE");
+}
+
+#[tokio::test]
+async fn request_ids_are_echoed_when_valid_and_generated_otherwise() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .send(
+            app.request(Method::GET, "/v1/clients")
+                .header("x-request-id", "abc.DEF_1:2-3"),
+        )
+        .await;
+    assert_eq!(r.header("x-request-id"), Some("abc.DEF_1:2-3"));
+    for bad in ["has space", "x".repeat(129).as_str(), "semi;colon"] {
+        let r = app
+            .send(
+                app.request(Method::GET, "/v1/nowhere")
+                    .header("x-request-id", bad),
+            )
+            .await;
+        let id = r.header("x-request-id").unwrap_or("").to_string();
+        assert!(!id.is_empty() && id != bad, "{id}");
+        assert_eq!(r.body["request_id"], id.as_str());
+    }
+    let r = app.send(app.http.get(app.url("/healthz"))).await;
+    assert!(r.header("x-request-id").is_some_and(|v| !v.is_empty()));
+}
+
+#[tokio::test]
+async fn wrong_json_types_are_validation_errors_not_bad_requests() {
+    let app = TestApp::spawn().await;
+    let r = app.post("/v1/clients", json!("just a string")).await;
+    assert_eq!(
+        r.error(400, "VALIDATION_ERROR"),
+        vec![("body".into(), "invalid_type".into())]
+    );
+}
+
+#[tokio::test]
+async fn health_and_readiness_need_no_credential() {
+    let app = TestApp::spawn().await;
+    let r = app.send(app.http.get(app.url("/healthz"))).await;
+    assert_eq!(r.data()["status"], "ok");
+    let r = app.send(app.http.get(app.url("/readyz"))).await;
+    assert_eq!(r.data()["status"], "ready");
+}
+
+#[tokio::test]
+async fn responses_carry_nosniff() {
+    let app = TestApp::spawn().await;
+    let r = app.get("/v1/clients").await;
+    assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+}

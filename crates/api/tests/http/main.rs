@@ -1,0 +1,9 @@
+//! HTTP integration tests: the real router over real HTTP on 127.0.0.1.
+
+mod auth;
+mod clients;
+mod common;
+mod errors;
+mod listing;
+mod openapi;
+mod validation;
