@@ -4,6 +4,7 @@ pub mod auth;
 pub mod envelope;
 pub mod error;
 pub mod extract;
+pub mod idempotency;
 pub mod keys;
 pub mod openapi;
 pub mod request_id;
@@ -29,7 +30,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
 use crate::auth::{AuthState, PermissionTable};
 use crate::error::ApiError;
 use crate::extract::BODY_LIMIT;
-use crate::routes::{clients, health};
+use crate::routes::{audit, clients, health};
 
 /// Everything a handler may need, cheap to clone.
 #[derive(Clone)]
@@ -66,6 +67,8 @@ fn v1_routes() -> OpenApiRouter<AppState> {
             clients::get_client_by_external_id,
             clients::upsert_client_by_external_id
         ))
+        .routes(routes!(audit::client_history))
+        .routes(routes!(audit::list_events))
 }
 
 fn public_routes() -> OpenApiRouter<AppState> {
@@ -103,7 +106,13 @@ pub fn router(state: AppState) -> Router {
         store: state.store.clone(),
         permissions: Arc::new(permissions),
     };
-    let v1 = v1.route_layer(middleware::from_fn_with_state(auth_state, auth::layer));
+    // Route layers run outermost-last: auth first, then idempotency (which needs the caller).
+    let v1 = v1
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::layer,
+        ))
+        .route_layer(middleware::from_fn_with_state(auth_state, auth::layer));
 
     let docs = SwaggerUi::new("/docs").url("/openapi.json", doc).config(
         Config::from("/openapi.json")

@@ -21,6 +21,7 @@ its security requirement.",
     ),
     tags(
         (name = "clients", description = "Clients: organisations and people a tenant serves"),
+        (name = "audit", description = "Audit trail and change feed"),
         (name = "operations", description = "Probes and documentation; no credential needed"),
     )
 )]

@@ -447,6 +447,15 @@ impl ClientData {
     }
 }
 
+impl ClientData {
+    /// Applies an RFC 7396 merge patch to this data and validates the result as a whole.
+    pub fn apply_patch(&self, patch: &Value) -> Result<ClientData, Vec<FieldError>> {
+        let mut doc = self.to_json();
+        merge_patch(&mut doc, patch);
+        ClientData::from_json(&doc)
+    }
+}
+
 /// A stored client: its data plus the server-assigned fields.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -7,8 +7,13 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use clientele_core::audit::{diff, AuditAction, AuditRecord};
+use clientele_core::idempotency::{
+    IdempotencyBegin, IdempotencyScope, StoredResponse, IN_FLIGHT_TIMEOUT_SECONDS,
+    RETENTION_SECONDS,
+};
 use clientele_core::query::{ClientQuery, Page};
-use clientele_core::store::{NewApiKey, StoreResult, Upserted};
+use clientele_core::store::{AuditPage, NewApiKey, StoreResult, Upserted};
 use clientele_core::tenant::{parse_permissions, RateLimit};
 use clientele_core::types::{TenantName, Timestamp};
 use clientele_core::{ApiKey, Client, ClientData, Store, StoreError, Tenant, TenantId, WriteCtx};
@@ -26,7 +31,10 @@ const MAX_BATCH: usize = 64;
 /// Idle reader connections kept open.
 const MAX_IDLE_READERS: usize = 8;
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/sqlite/0001_init.sql")),
+    (3, include_str!("../migrations/sqlite/0003_audit.sql")),
+];
 
 fn map_err(e: rusqlite::Error) -> StoreError {
     match &e {
@@ -142,11 +150,17 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Box<dyn WriteJob>>) {
             job.finish(committed.clone());
         }
     }
+    // Every sender is gone: fold the WAL into the database file before the connection closes.
+    if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)") {
+        tracing::warn!(error = %e, "final WAL checkpoint failed");
+    }
 }
 
 pub struct SqliteStore {
     path: PathBuf,
-    writer: Mutex<mpsc::Sender<Box<dyn WriteJob>>>,
+    /// `None` once closed.
+    writer: Mutex<Option<mpsc::Sender<Box<dyn WriteJob>>>>,
+    writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     readers: Arc<Mutex<Vec<Connection>>>,
 }
 
@@ -194,13 +208,14 @@ impl SqliteStore {
     pub fn open(path: &Path) -> StoreResult<Self> {
         let conn = open_connection(path, true)?;
         let (tx, rx) = mpsc::channel::<Box<dyn WriteJob>>();
-        std::thread::Builder::new()
+        let handle = std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || writer_loop(conn, rx))
             .map_err(|e| StoreError::Other(format!("cannot start writer thread: {e}")))?;
         Ok(Self {
             path: path.to_path_buf(),
-            writer: Mutex::new(tx),
+            writer: Mutex::new(Some(tx)),
+            writer_thread: Mutex::new(Some(handle)),
             readers: Arc::new(Mutex::new(Vec::new())),
         })
     }
@@ -220,6 +235,8 @@ impl SqliteStore {
         self.writer
             .lock()
             .map_err(|_| StoreError::Unavailable("writer lock poisoned".into()))?
+            .as_ref()
+            .ok_or_else(|| StoreError::Unavailable("the store is closed".into()))?
             .send(job)
             .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?;
         rx.await
@@ -393,6 +410,47 @@ fn write_err(e: rusqlite::Error) -> StoreError {
     }
 }
 
+fn write_audit(
+    conn: &Connection,
+    ctx: &WriteCtx,
+    client_id: Uuid,
+    action: AuditAction,
+    changes: clientele_core::audit::Changes,
+) -> StoreResult<()> {
+    let record = AuditRecord {
+        id: Uuid::now_v7(),
+        entity_type: "client".into(),
+        entity_id: client_id,
+        client_id,
+        action,
+        actor: ctx.actor.clone(),
+        at: Timestamp::now(),
+        changes,
+    };
+    exec(
+        conn,
+        sql::insert_audit(&sql::AuditRow {
+            tenant: ctx.tenant,
+            record: &record,
+        }),
+    )
+    .map_err(map_err)?;
+    Ok(())
+}
+
+/// In the write's transaction: the idempotency key (if any) now points at what was written.
+fn commit_idempotency(
+    conn: &Connection,
+    ctx: &WriteCtx,
+    entity_id: Uuid,
+    status: u16,
+) -> StoreResult<()> {
+    if let Some(scope) = &ctx.idempotency {
+        exec(conn, sql::commit_idempotency(scope, entity_id, status)).map_err(map_err)?;
+    }
+    Ok(())
+}
+
 fn insert_client(conn: &Connection, ctx: &WriteCtx, data: ClientData) -> StoreResult<Client> {
     let id = Uuid::now_v7();
     check_reference(conn, ctx.tenant, id, &data)?;
@@ -413,6 +471,14 @@ fn insert_client(conn: &Connection, ctx: &WriteCtx, data: ClientData) -> StoreRe
         }),
     )
     .map_err(write_err)?;
+    write_audit(
+        conn,
+        ctx,
+        id,
+        AuditAction::Created,
+        diff(None, Some(&data.to_json())),
+    )?;
+    commit_idempotency(conn, ctx, id, 201)?;
     Ok(Client {
         id,
         number,
@@ -424,6 +490,8 @@ fn insert_client(conn: &Connection, ctx: &WriteCtx, data: ClientData) -> StoreRe
     })
 }
 
+/// Replaces a client's data. A replacement that changes nothing keeps the version and writes
+/// no audit record.
 fn update_client(
     conn: &Connection,
     ctx: &WriteCtx,
@@ -434,6 +502,11 @@ fn update_client(
     if expected_version.is_some_and(|v| v != current.version) {
         return Err(StoreError::VersionMismatch);
     }
+    let changes = diff(Some(&current.data.to_json()), Some(&data.to_json()));
+    if changes.is_empty() {
+        commit_idempotency(conn, ctx, current.id, 200)?;
+        return Ok(current);
+    }
     check_reference(conn, ctx.tenant, current.id, &data)?;
     let at = Timestamp::now();
     let version = current.version + 1;
@@ -442,12 +515,138 @@ fn update_client(
         sql::update_client(ctx.tenant, current.id, version, at, &data),
     )
     .map_err(write_err)?;
+    write_audit(conn, ctx, current.id, AuditAction::Updated, changes)?;
+    commit_idempotency(conn, ctx, current.id, 200)?;
     Ok(Client {
         data,
         version,
         updated_at: at,
         ..current
     })
+}
+
+fn decode_audit(r: &mut SqliteRow<'_, '_>) -> StoreResult<(i64, AuditRecord)> {
+    let bad = |w: &str| StoreError::Other(format!("stored audit {w} is invalid"));
+    let uuid =
+        |s: Option<String>, w: &str| Uuid::parse_str(&s.unwrap_or_default()).map_err(|_| bad(w));
+    let seq = r.get::<i64>()?.ok_or_else(|| bad("seq"))?;
+    let id = uuid(r.get()?, "id")?;
+    let entity_type = r.get::<String>()?.ok_or_else(|| bad("entity_type"))?;
+    let entity_id = uuid(r.get()?, "entity_id")?;
+    let client_id = uuid(r.get()?, "client_id")?;
+    let action =
+        AuditAction::parse(&r.get::<String>()?.unwrap_or_default()).ok_or_else(|| bad("action"))?;
+    let actor = r.get::<String>()?.unwrap_or_default();
+    let at = Timestamp::parse(&r.get::<String>()?.unwrap_or_default()).map_err(|_| bad("at"))?;
+    let changes = serde_json::from_str(&r.get::<String>()?.unwrap_or_default())
+        .map_err(|_| bad("changes"))?;
+    Ok((
+        seq,
+        AuditRecord {
+            id,
+            entity_type,
+            entity_id,
+            client_id,
+            action,
+            actor,
+            at,
+            changes,
+        },
+    ))
+}
+
+fn query_audit(
+    conn: &Connection,
+    stmt: &sea_query::SelectStatement,
+    limit: u32,
+) -> StoreResult<AuditPage> {
+    let (sql, values) = stmt.build_rusqlite(SqliteQueryBuilder);
+    let mut st = conn.prepare_cached(&sql).map_err(map_err)?;
+    let mut rows = st.query(&*values.as_params()).map_err(map_err)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(map_err)? {
+        out.push(decode_audit(&mut SqliteRow { row, i: 0 })?);
+    }
+    let has_more = out.len() > limit as usize;
+    out.truncate(limit as usize);
+    Ok(AuditPage {
+        last_seq: out.last().map(|(s, _)| *s),
+        records: out.into_iter().map(|(_, r)| r).collect(),
+        has_more,
+    })
+}
+
+fn begin_idempotency(
+    conn: &Connection,
+    scope: &IdempotencyScope,
+    hash: [u8; 32],
+    now: Timestamp,
+) -> StoreResult<IdempotencyBegin> {
+    exec(
+        conn,
+        sql::purge_idempotency(scope, now.plus_seconds(-RETENTION_SECONDS)),
+    )
+    .map_err(map_err)?;
+    let (q, values) = sql::select_idempotency(scope).build_rusqlite(SqliteQueryBuilder);
+    type Row = (
+        Vec<u8>,
+        String,
+        Option<String>,
+        Option<i64>,
+        Option<String>,
+        Option<Vec<u8>>,
+        String,
+    );
+    let found: Option<Row> = conn
+        .prepare_cached(&q)
+        .and_then(|mut st| {
+            st.query_row(&*values.as_params(), |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                ))
+            })
+            .optional()
+        })
+        .map_err(map_err)?;
+    let Some((stored_hash, state, entity_id, status, headers, body, created_at)) = found else {
+        exec(conn, sql::claim_idempotency(scope, hash, now)).map_err(map_err)?;
+        return Ok(IdempotencyBegin::Started);
+    };
+    if stored_hash != hash {
+        return Ok(IdempotencyBegin::Mismatch);
+    }
+    let status = status.and_then(|s| u16::try_from(s).ok()).unwrap_or(200);
+    match state.as_str() {
+        "done" => {
+            let headers: Vec<(String, String)> =
+                serde_json::from_str(&headers.unwrap_or_default()).unwrap_or_default();
+            Ok(IdempotencyBegin::Replay(StoredResponse {
+                status,
+                headers,
+                body: body.unwrap_or_default(),
+            }))
+        }
+        "committed" => {
+            let entity_id = Uuid::parse_str(&entity_id.unwrap_or_default())
+                .map_err(|_| StoreError::Other("stored idempotency entity is invalid".into()))?;
+            Ok(IdempotencyBegin::Committed { entity_id, status })
+        }
+        _ => {
+            let abandoned = created_at < now.plus_seconds(-IN_FLIGHT_TIMEOUT_SECONDS).to_rfc3339();
+            if abandoned {
+                exec(conn, sql::reclaim_idempotency(scope, hash, now)).map_err(map_err)?;
+                Ok(IdempotencyBegin::Started)
+            } else {
+                Ok(IdempotencyBegin::InFlight)
+            }
+        }
+    }
 }
 
 #[async_trait]
@@ -459,15 +658,19 @@ impl Store for SqliteStore {
                      version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
             )
             .map_err(map_err)?;
-            let current: i64 = conn
-                .query_row(
-                    "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-                    [],
-                    |r| r.get(0),
-                )
-                .map_err(map_err)?;
             let mut applied = 0;
-            for (version, script) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+            for (version, script) in MIGRATIONS {
+                let done: Option<i64> = conn
+                    .query_row(
+                        "SELECT version FROM schema_migrations WHERE version = ?1",
+                        [version],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(map_err)?;
+                if done.is_some() {
+                    continue;
+                }
                 conn.execute_batch(script).map_err(map_err)?;
                 conn.execute(
                     "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
@@ -632,6 +835,28 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn patch_client(
+        &self,
+        ctx: &WriteCtx,
+        id: Uuid,
+        patch: serde_json::Value,
+        expected_version: Option<i64>,
+    ) -> StoreResult<Client> {
+        let ctx = ctx.clone();
+        self.write(move |conn| {
+            let current = query_one_client(conn, &sql::select_client(ctx.tenant, id))?;
+            if expected_version.is_some_and(|v| v != current.version) {
+                return Err(StoreError::VersionMismatch);
+            }
+            let data = current
+                .data
+                .apply_patch(&patch)
+                .map_err(StoreError::Invalid)?;
+            update_client(conn, &ctx, current, data, None)
+        })
+        .await
+    }
+
     async fn upsert_client_by_external_id(
         &self,
         ctx: &WriteCtx,
@@ -672,6 +897,13 @@ impl Store for SqliteStore {
                 return Err(StoreError::VersionMismatch);
             }
             exec(conn, sql::delete_client(ctx.tenant, id)).map_err(map_err)?;
+            write_audit(
+                conn,
+                &ctx,
+                id,
+                AuditAction::Deleted,
+                diff(Some(&current.data.to_json()), None),
+            )?;
             Ok(())
         })
         .await
@@ -699,5 +931,88 @@ impl Store for SqliteStore {
             Ok(Page { items, total })
         })
         .await
+    }
+
+    async fn client_history(
+        &self,
+        tenant: TenantId,
+        client_id: Uuid,
+        before_seq: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<AuditPage> {
+        let stmt = sql::client_history(tenant, client_id, before_seq, limit);
+        let exists = sql::client_has_history(tenant, client_id);
+        let live = sql::client_exists(tenant, client_id);
+        self.read(move |conn| {
+            let page = query_audit(conn, &stmt, limit)?;
+            if page.records.is_empty() {
+                // Distinguish "no (more) records" from "no such client, ever".
+                let any = |q: &sea_query::SelectStatement| -> StoreResult<bool> {
+                    let (sql, values) = q.build_rusqlite(SqliteQueryBuilder);
+                    conn.prepare_cached(&sql)
+                        .and_then(|mut st| st.exists(&*values.as_params()))
+                        .map_err(map_err)
+                };
+                if !any(&exists)? && !any(&live)? {
+                    return Err(StoreError::NotFound);
+                }
+            }
+            Ok(page)
+        })
+        .await
+    }
+
+    async fn events(
+        &self,
+        tenant: TenantId,
+        after_seq: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<AuditPage> {
+        let stmt = sql::events(tenant, after_seq, limit);
+        self.read(move |conn| query_audit(conn, &stmt, limit)).await
+    }
+
+    async fn idempotency_begin(
+        &self,
+        scope: &IdempotencyScope,
+        request_hash: [u8; 32],
+        now: Timestamp,
+    ) -> StoreResult<IdempotencyBegin> {
+        let scope = scope.clone();
+        self.write(move |conn| begin_idempotency(conn, &scope, request_hash, now))
+            .await
+    }
+
+    async fn idempotency_finish(
+        &self,
+        scope: &IdempotencyScope,
+        response: StoredResponse,
+    ) -> StoreResult<()> {
+        let stmt = sql::finish_idempotency(scope, &response);
+        self.write(move |conn| exec(conn, stmt).map(|_| ()).map_err(map_err))
+            .await
+    }
+
+    async fn idempotency_abort(&self, scope: &IdempotencyScope) -> StoreResult<()> {
+        let stmt = sql::abort_idempotency(scope);
+        self.write(move |conn| exec(conn, stmt).map(|_| ()).map_err(map_err))
+            .await
+    }
+
+    async fn close(&self) -> StoreResult<()> {
+        // Dropping the sender lets the writer finish what is queued, checkpoint, and exit.
+        let sender = self.writer.lock().ok().and_then(|mut w| w.take());
+        drop(sender);
+        let handle = self.writer_thread.lock().ok().and_then(|mut h| h.take());
+        if let Some(h) = handle {
+            tokio::task::spawn_blocking(move || h.join())
+                .await
+                .map_err(|_| StoreError::Other("writer join failed".into()))?
+                .map_err(|_| StoreError::Other("writer thread panicked".into()))?;
+        }
+        if let Ok(mut readers) = self.readers.lock() {
+            readers.clear();
+        }
+        Ok(())
     }
 }

@@ -5,25 +5,17 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use clientele_core::client::merge_patch;
 use clientele_core::query::{ArchivedFilter, ClientQuery};
-use clientele_core::{Caller, Client, ClientData, StoreError, WriteCtx};
+use clientele_core::{Caller, Client, ClientData, StoreError};
 use serde_json::Value;
 use uuid::Uuid;
 
 use crate::envelope::{resource, Envelope, ListEnvelope, ListMeta};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{etag, JsonBody, Precondition, QueryPairs};
+use crate::extract::{etag, JsonBody, Precondition, QueryPairs, WriteContext};
 use crate::AppState;
 
 const WHAT: &str = "client";
-
-fn ctx(caller: &Caller) -> WriteCtx {
-    WriteCtx {
-        tenant: caller.tenant.id,
-        actor: caller.actor.clone(),
-    }
-}
 
 /// Ids that are not UUIDs cannot exist: 404, like any other unknown id.
 fn parse_id(id: &str) -> Result<Uuid, ApiError> {
@@ -233,13 +225,13 @@ pub async fn list_clients(
     security(("api_key" = ["clients:write"])))]
 pub async fn create_client(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    WriteContext(ctx): WriteContext,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let data = parse_data(&body)?;
     let c = state
         .store
-        .create_client(&ctx(&caller), data)
+        .create_client(&ctx, data)
         .await
         .map_err(store_err)?;
     let loc = location(&c);
@@ -330,7 +322,7 @@ fn if_match(headers: &HeaderMap) -> Option<i64> {
     security(("api_key" = ["clients:write"])))]
 pub async fn replace_client(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    WriteContext(ctx): WriteContext,
     Path(id): Path<String>,
     headers: HeaderMap,
     JsonBody(body): JsonBody,
@@ -340,15 +332,12 @@ pub async fn replace_client(
     let data = parse_data(&body)?;
     let c = state
         .store
-        .replace_client(&ctx(&caller), id, data, if_match(&headers))
+        .replace_client(&ctx, id, data, if_match(&headers))
         .await
         .map_err(store_err)?;
     let v = c.version;
     Ok(resource(StatusCode::OK, c, v, None))
 }
-
-/// Attempts for a merge patch that races another writer (no `If-Match` given).
-const PATCH_ATTEMPTS: usize = 5;
 
 /// Update a client with a JSON merge patch (RFC 7396).
 ///
@@ -370,7 +359,7 @@ const PATCH_ATTEMPTS: usize = 5;
     security(("api_key" = ["clients:write"])))]
 pub async fn patch_client(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    WriteContext(ctx): WriteContext,
     Path(id): Path<String>,
     headers: HeaderMap,
     JsonBody(patch): JsonBody,
@@ -384,35 +373,13 @@ pub async fn patch_client(
         ));
     }
     check_body_id(&patch, Some(id))?;
-    let wanted = if_match(&headers);
-    for _ in 0..PATCH_ATTEMPTS {
-        let current = state
-            .store
-            .get_client(caller.tenant.id, id)
-            .await
-            .map_err(store_err)?;
-        if wanted.is_some_and(|v| v != current.version) {
-            return Err(ApiError::precondition_failed());
-        }
-        let mut doc = current.data.to_json();
-        merge_patch(&mut doc, &patch);
-        let data = parse_data(&doc)?;
-        match state
-            .store
-            .replace_client(&ctx(&caller), id, data, Some(current.version))
-            .await
-        {
-            Err(StoreError::VersionMismatch) if wanted.is_none() => continue,
-            other => {
-                let c = other.map_err(store_err)?;
-                let v = c.version;
-                return Ok(resource(StatusCode::OK, c, v, None));
-            }
-        }
-    }
-    Err(ApiError::conflict(
-        "The client kept changing while the patch was applied; retry",
-    ))
+    let c = state
+        .store
+        .patch_client(&ctx, id, patch, if_match(&headers))
+        .await
+        .map_err(store_err)?;
+    let v = c.version;
+    Ok(resource(StatusCode::OK, c, v, None))
 }
 
 /// Create or replace the client with this external id (upsert).
@@ -433,7 +400,7 @@ pub async fn patch_client(
     security(("api_key" = ["clients:write"])))]
 pub async fn upsert_client_by_external_id(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    WriteContext(ctx): WriteContext,
     Path(external_id): Path<String>,
     headers: HeaderMap,
     JsonBody(mut body): JsonBody,
@@ -464,7 +431,7 @@ pub async fn upsert_client_by_external_id(
     if let Some(given) = body.get("id").and_then(Value::as_str) {
         let existing = state
             .store
-            .get_client_by_external_id(caller.tenant.id, &external_id)
+            .get_client_by_external_id(ctx.tenant, &external_id)
             .await;
         if let Ok(c) = existing {
             check_body_id(&serde_json::json!({ "id": given }), Some(c.id))?;
@@ -472,7 +439,7 @@ pub async fn upsert_client_by_external_id(
     }
     let (c, created) = state
         .store
-        .upsert_client_by_external_id(&ctx(&caller), data, if_match(&headers))
+        .upsert_client_by_external_id(&ctx, data, if_match(&headers))
         .await
         .map_err(store_err)?;
     let v = c.version;
@@ -496,14 +463,14 @@ pub async fn upsert_client_by_external_id(
     security(("api_key" = ["clients:delete"])))]
 pub async fn delete_client(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    WriteContext(ctx): WriteContext,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     let id = parse_id(&id)?;
     state
         .store
-        .delete_client(&ctx(&caller), id, if_match(&headers))
+        .delete_client(&ctx, id, if_match(&headers))
         .await
         .map_err(store_err)?;
     Ok(StatusCode::NO_CONTENT)

@@ -1,2 +1,3 @@
+pub mod audit;
 pub mod clients;
 pub mod health;

@@ -204,6 +204,15 @@ async fn another_tenants_clients_are_404_for_every_verb_and_invisible_in_lists()
     app.send(as_other(Method::GET, "/v1/clients/external-id/shared"))
         .await
         .error(404, "NOT_FOUND");
+    app.send(as_other(Method::GET, &format!("{path}/history")))
+        .await
+        .error(404, "NOT_FOUND");
+    let r = app.send(as_other(Method::GET, "/v1/events")).await;
+    assert_eq!(
+        r.data().as_array().map(Vec::len),
+        Some(0),
+        "events never cross tenants"
+    );
     let r = app.send(as_other(Method::GET, "/v1/clients")).await;
     assert_eq!(r.body["meta"]["total"], 0);
     assert_eq!(r.data().as_array().map(Vec::len), Some(0));

@@ -3,6 +3,7 @@
 mod auth;
 mod clients;
 mod common;
+mod consistency;
 mod errors;
 mod listing;
 mod openapi;
