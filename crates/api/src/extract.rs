@@ -168,24 +168,6 @@ impl Precondition {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn query_pairs_decode_percent_and_plus() {
-        assert_eq!(
-            serde_urlencoded_pairs("a=1&b=x+y%C3%A9&c"),
-            Some(vec![
-                ("a".into(), "1".into()),
-                ("b".into(), "x yé".into()),
-                ("c".into(), "".into())
-            ])
-        );
-        assert_eq!(serde_urlencoded_pairs("a=%zz"), None);
-    }
-}
-
 /// Who is writing, with the request's idempotency scope if it has one: what every store write
 /// takes. Built from what the auth and idempotency layers put on the request.
 pub struct WriteContext(pub clientele_core::WriteCtx);
@@ -206,5 +188,23 @@ impl<S: Send + Sync> FromRequestParts<S> for WriteContext {
                 .get::<clientele_core::idempotency::IdempotencyScope>()
                 .cloned(),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_pairs_decode_percent_and_plus() {
+        assert_eq!(
+            serde_urlencoded_pairs("a=1&b=x+y%C3%A9&c"),
+            Some(vec![
+                ("a".into(), "1".into()),
+                ("b".into(), "x yé".into()),
+                ("c".into(), "".into())
+            ])
+        );
+        assert_eq!(serde_urlencoded_pairs("a=%zz"), None);
     }
 }
