@@ -22,7 +22,7 @@ impl Drop for Server {
 }
 
 fn start(db: &std::path::Path) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_clientele"))
+    let child = Command::new(env!("CARGO_BIN_EXE_clientele"))
         .args(["serve", "--bind", "127.0.0.1:0", "--database"])
         .arg(format!("sqlite://{}", db.display()))
         .env("RUST_LOG", "warn")
@@ -30,7 +30,13 @@ fn start(db: &std::path::Path) -> Server {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn clientele");
-    let stdout = child.stdout.take().expect("stdout");
+    // Owned by the guard at once, so a failed assertion below still kills the child.
+    let mut server = Server {
+        child,
+        base: String::new(),
+        key: None,
+    };
+    let stdout = server.child.stdout.take().expect("stdout");
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -39,7 +45,6 @@ fn start(db: &std::path::Path) -> Server {
             }
         }
     });
-    let mut key = None;
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -47,13 +52,10 @@ fn start(db: &std::path::Path) -> Server {
             .recv_timeout(left)
             .expect("server printed its address in time");
         if line.starts_with("ck_") {
-            key = Some(line.trim().to_string());
+            server.key = Some(line.trim().to_string());
         } else if let Some(addr) = line.strip_prefix("listening on ") {
-            return Server {
-                child,
-                base: addr.trim().to_string(),
-                key,
-            };
+            server.base = addr.trim().to_string();
+            return server;
         }
     }
 }
