@@ -7,6 +7,7 @@ use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use clientele_core::idempotency::{IdempotencyBegin, IdempotencyScope, StoredResponse};
+use clientele_core::sub::SubKind;
 use clientele_core::types::Timestamp;
 use clientele_core::{Caller, StoreError};
 use sha2::{Digest, Sha256};
@@ -56,6 +57,46 @@ fn replay(stored: StoredResponse) -> Response {
     res.headers_mut()
         .insert(REPLAYED.clone(), HeaderValue::from_static("true"));
     res
+}
+
+/// The current state of an entity written by an earlier request with the same key.
+async fn render_current(
+    state: &AppState,
+    scope: &IdempotencyScope,
+    uri: &axum::http::Uri,
+    entity_type: &str,
+    id: uuid::Uuid,
+    status: StatusCode,
+) -> Result<Response, ApiError> {
+    let created = status == StatusCode::CREATED;
+    if entity_type == "client" {
+        let c = state
+            .store
+            .get_client(scope.tenant, id)
+            .await
+            .map_err(|e| ApiError::from_store(e, "client"))?;
+        let (v, loc) = (c.version, created.then(|| format!("/v1/clients/{}", c.id)));
+        return Ok(resource(status, c, v, loc));
+    }
+    let kind = SubKind::ALL
+        .into_iter()
+        .find(|k| k.entity_type() == entity_type)
+        .ok_or_else(|| ApiError::internal("unknown idempotent entity type"))?;
+    // `/v1/clients/{client_id}/<kind>`: the parent is in the request path.
+    let client_id = uri
+        .path()
+        .split('/')
+        .nth(3)
+        .and_then(|s| uuid::Uuid::parse_str(s).ok())
+        .ok_or_else(|| ApiError::internal("idempotent sub-resource without a client id"))?;
+    let s = state
+        .store
+        .get_sub(scope.tenant, kind, client_id, id)
+        .await
+        .map_err(|e| ApiError::from_store(e, kind.noun()))?;
+    let loc = created.then(|| format!("{}/{}", uri.path().trim_end_matches('/'), s.id));
+    let v = s.version;
+    Ok(resource(status, s, v, loc))
 }
 
 /// Route layer inside auth (it needs the caller).
@@ -114,18 +155,16 @@ pub async fn layer(
             ))
         }
         IdempotencyBegin::Replay(stored) => return Ok(replay(stored)),
-        IdempotencyBegin::Committed { entity_id, status } => {
+        IdempotencyBegin::Committed {
+            entity_type,
+            entity_id,
+            status,
+        } => {
             // The write happened but its response was lost with the server: answer with the
             // entity as it is now, under the original status.
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-            let c = state
-                .store
-                .get_client(scope.tenant, entity_id)
-                .await
-                .map_err(|e| ApiError::from_store(e, "client"))?;
-            let v = c.version;
-            let loc = (status == StatusCode::CREATED).then(|| format!("/v1/clients/{}", c.id));
-            let mut res = resource(status, c, v, loc);
+            let mut res =
+                render_current(&state, &scope, &parts.uri, &entity_type, entity_id, status).await?;
             res.headers_mut()
                 .insert(REPLAYED.clone(), HeaderValue::from_static("true"));
             return Ok(res);

@@ -49,7 +49,7 @@ const ADDRESS_TEXT: [&str; 9] = [
 ];
 
 impl Address {
-    fn read(r: &mut ObjectReader<'_>) -> Self {
+    pub(crate) fn read(r: &mut ObjectReader<'_>) -> Self {
         let mut fields = ADDRESS_TEXT.iter().map(|k| r.string(k, 200));
         let mut next = || fields.next().flatten();
         let (street, street_number, apartment, corner, line2, line3, city, region, postal_code) = (

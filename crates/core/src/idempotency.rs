@@ -39,5 +39,9 @@ pub enum IdempotencyBegin {
     Replay(StoredResponse),
     /// The first request's write committed but its response was not recorded (the server
     /// stopped in between): the entity and the status it was answered with.
-    Committed { entity_id: Uuid, status: u16 },
+    Committed {
+        entity_type: String,
+        entity_id: Uuid,
+        status: u16,
+    },
 }

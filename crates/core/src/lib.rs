@@ -10,6 +10,7 @@ pub mod mask;
 pub mod parse;
 pub mod query;
 pub mod store;
+pub mod sub;
 pub mod tenant;
 pub mod types;
 

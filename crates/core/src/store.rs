@@ -10,6 +10,7 @@ use crate::enums::Permission;
 use crate::error::StoreError;
 use crate::idempotency::{IdempotencyBegin, IdempotencyScope, StoredResponse};
 use crate::query::{ClientQuery, Page};
+use crate::sub::{SubData, SubKind, SubResource};
 use crate::tenant::{ApiKey, RateLimit, Tenant, TenantId};
 use crate::types::TenantName;
 use crate::types::Timestamp;
@@ -149,4 +150,64 @@ pub trait Store: Send + Sync + 'static {
 
     /// Finishes pending writes and releases the database (on shutdown).
     async fn close(&self) -> StoreResult<()>;
+
+    // ---- sub-resources (contact persons, locations, accounts) --------------------------------
+
+    /// `NotFound` when the client does not exist in the tenant.
+    async fn create_sub(
+        &self,
+        ctx: &WriteCtx,
+        client_id: Uuid,
+        data: SubData,
+    ) -> StoreResult<SubResource>;
+    async fn get_sub(
+        &self,
+        tenant: TenantId,
+        kind: SubKind,
+        client_id: Uuid,
+        id: Uuid,
+    ) -> StoreResult<SubResource>;
+    async fn get_sub_by_external_id(
+        &self,
+        tenant: TenantId,
+        kind: SubKind,
+        client_id: Uuid,
+        external_id: &str,
+    ) -> StoreResult<SubResource>;
+    async fn replace_sub(
+        &self,
+        ctx: &WriteCtx,
+        client_id: Uuid,
+        id: Uuid,
+        data: SubData,
+        expected_version: Option<i64>,
+    ) -> StoreResult<SubResource>;
+    /// Read, merge, validate and write in one transaction.
+    async fn patch_sub(
+        &self,
+        ctx: &WriteCtx,
+        kind: SubKind,
+        client_id: Uuid,
+        id: Uuid,
+        patch: serde_json::Value,
+        expected_version: Option<i64>,
+    ) -> StoreResult<SubResource>;
+    async fn delete_sub(
+        &self,
+        ctx: &WriteCtx,
+        kind: SubKind,
+        client_id: Uuid,
+        id: Uuid,
+        expected_version: Option<i64>,
+    ) -> StoreResult<()>;
+    /// Newest first. `NotFound` when the client does not exist in the tenant.
+    async fn list_subs(
+        &self,
+        tenant: TenantId,
+        kind: SubKind,
+        client_id: Uuid,
+        limit: u32,
+        offset: u64,
+        count: bool,
+    ) -> StoreResult<Page<SubResource>>;
 }

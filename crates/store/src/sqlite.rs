@@ -23,7 +23,9 @@ use sea_query_rusqlite::RusqliteBinder;
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
-use crate::columns::{decode_client, RowSource};
+use clientele_core::sub::{SubData, SubKind, SubResource};
+
+use crate::columns::{decode_client, decode_sub, RowSource};
 use crate::sql;
 
 /// Writes queued at once are committed in one transaction, up to this many.
@@ -34,6 +36,10 @@ const MAX_IDLE_READERS: usize = 8;
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_init.sql")),
     (3, include_str!("../migrations/sqlite/0003_audit.sql")),
+    (
+        4,
+        include_str!("../migrations/sqlite/0004_subresources.sql"),
+    ),
 ];
 
 fn map_err(e: rusqlite::Error) -> StoreError {
@@ -410,17 +416,20 @@ fn write_err(e: rusqlite::Error) -> StoreError {
     }
 }
 
+/// What an audit record is about: entity type, entity id, and the client it belongs to.
+struct Entity<'a>(&'a str, Uuid, Uuid);
+
 fn write_audit(
     conn: &Connection,
     ctx: &WriteCtx,
-    client_id: Uuid,
+    Entity(entity_type, entity_id, client_id): Entity<'_>,
     action: AuditAction,
     changes: clientele_core::audit::Changes,
 ) -> StoreResult<()> {
     let record = AuditRecord {
         id: Uuid::now_v7(),
-        entity_type: "client".into(),
-        entity_id: client_id,
+        entity_type: entity_type.into(),
+        entity_id,
         client_id,
         action,
         actor: ctx.actor.clone(),
@@ -442,11 +451,16 @@ fn write_audit(
 fn commit_idempotency(
     conn: &Connection,
     ctx: &WriteCtx,
+    entity_type: &str,
     entity_id: Uuid,
     status: u16,
 ) -> StoreResult<()> {
     if let Some(scope) = &ctx.idempotency {
-        exec(conn, sql::commit_idempotency(scope, entity_id, status)).map_err(map_err)?;
+        exec(
+            conn,
+            sql::commit_idempotency(scope, entity_type, entity_id, status),
+        )
+        .map_err(map_err)?;
     }
     Ok(())
 }
@@ -474,11 +488,11 @@ fn insert_client(conn: &Connection, ctx: &WriteCtx, data: ClientData) -> StoreRe
     write_audit(
         conn,
         ctx,
-        id,
+        Entity("client", id, id),
         AuditAction::Created,
         diff(None, Some(&data.to_json())),
     )?;
-    commit_idempotency(conn, ctx, id, 201)?;
+    commit_idempotency(conn, ctx, "client", id, 201)?;
     Ok(Client {
         id,
         number,
@@ -504,7 +518,7 @@ fn update_client(
     }
     let changes = diff(Some(&current.data.to_json()), Some(&data.to_json()));
     if changes.is_empty() {
-        commit_idempotency(conn, ctx, current.id, 200)?;
+        commit_idempotency(conn, ctx, "client", current.id, 200)?;
         return Ok(current);
     }
     check_reference(conn, ctx.tenant, current.id, &data)?;
@@ -515,8 +529,14 @@ fn update_client(
         sql::update_client(ctx.tenant, current.id, version, at, &data),
     )
     .map_err(write_err)?;
-    write_audit(conn, ctx, current.id, AuditAction::Updated, changes)?;
-    commit_idempotency(conn, ctx, current.id, 200)?;
+    write_audit(
+        conn,
+        ctx,
+        Entity("client", current.id, current.id),
+        AuditAction::Updated,
+        changes,
+    )?;
+    commit_idempotency(conn, ctx, "client", current.id, 200)?;
     Ok(Client {
         data,
         version,
@@ -592,6 +612,7 @@ fn begin_idempotency(
         Vec<u8>,
         String,
         Option<String>,
+        Option<String>,
         Option<i64>,
         Option<String>,
         Option<Vec<u8>>,
@@ -609,12 +630,15 @@ fn begin_idempotency(
                     r.get(4)?,
                     r.get(5)?,
                     r.get(6)?,
+                    r.get(7)?,
                 ))
             })
             .optional()
         })
         .map_err(map_err)?;
-    let Some((stored_hash, state, entity_id, status, headers, body, created_at)) = found else {
+    let Some((stored_hash, state, entity_type, entity_id, status, headers, body, created_at)) =
+        found
+    else {
         exec(conn, sql::claim_idempotency(scope, hash, now)).map_err(map_err)?;
         return Ok(IdempotencyBegin::Started);
     };
@@ -635,7 +659,11 @@ fn begin_idempotency(
         "committed" => {
             let entity_id = Uuid::parse_str(&entity_id.unwrap_or_default())
                 .map_err(|_| StoreError::Other("stored idempotency entity is invalid".into()))?;
-            Ok(IdempotencyBegin::Committed { entity_id, status })
+            Ok(IdempotencyBegin::Committed {
+                entity_type: entity_type.unwrap_or_else(|| "client".into()),
+                entity_id,
+                status,
+            })
         }
         _ => {
             let abandoned = created_at < now.plus_seconds(-IN_FLIGHT_TIMEOUT_SECONDS).to_rfc3339();
@@ -647,6 +675,234 @@ fn begin_idempotency(
             }
         }
     }
+}
+
+// ---- sub-resources ----------------------------------------------------------------------
+
+fn query_subs(
+    conn: &Connection,
+    kind: SubKind,
+    stmt: &sea_query::SelectStatement,
+) -> StoreResult<Vec<SubResource>> {
+    let (sql, values) = stmt.build_rusqlite(SqliteQueryBuilder);
+    let mut st = conn.prepare_cached(&sql).map_err(map_err)?;
+    let mut rows = st.query(&*values.as_params()).map_err(map_err)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(map_err)? {
+        out.push(decode_sub(kind, &mut SqliteRow { row, i: 0 })?);
+    }
+    Ok(out)
+}
+
+fn query_one_sub(
+    conn: &Connection,
+    kind: SubKind,
+    stmt: &sea_query::SelectStatement,
+) -> StoreResult<SubResource> {
+    query_subs(conn, kind, stmt)?
+        .into_iter()
+        .next()
+        .ok_or(StoreError::NotFound)
+}
+
+fn require_client(conn: &Connection, tenant: TenantId, client_id: Uuid) -> StoreResult<()> {
+    let (sql, values) = sql::client_exists(tenant, client_id).build_rusqlite(SqliteQueryBuilder);
+    let exists = conn
+        .prepare_cached(&sql)
+        .and_then(|mut st| st.exists(&*values.as_params()))
+        .map_err(map_err)?;
+    if exists {
+        Ok(())
+    } else {
+        Err(StoreError::NotFound)
+    }
+}
+
+/// Writes a changed sibling (its flag cleared or handed on) with its own version and audit.
+fn save_sibling(
+    conn: &Connection,
+    ctx: &WriteCtx,
+    old: SubResource,
+    data: SubData,
+) -> StoreResult<()> {
+    let kind = data.kind();
+    let at = Timestamp::now();
+    exec(
+        conn,
+        sql::update_sub(
+            ctx.tenant,
+            old.client_id,
+            old.id,
+            old.version + 1,
+            at,
+            &data,
+        ),
+    )
+    .map_err(write_err)?;
+    write_audit(
+        conn,
+        ctx,
+        Entity(kind.entity_type(), old.id, old.client_id),
+        AuditAction::Updated,
+        diff(Some(&old.data.to_json()), Some(&data.to_json())),
+    )
+}
+
+/// At most one main contact / primary location: raising the flag on `id` lowers it elsewhere.
+fn lower_other_flags(
+    conn: &Connection,
+    ctx: &WriteCtx,
+    client_id: Uuid,
+    data: &SubData,
+    id: Uuid,
+) -> StoreResult<()> {
+    if data.flag() != Some(true) {
+        return Ok(());
+    }
+    let Some(stmt) = sql::flagged_subs(data.kind(), ctx.tenant, client_id, id) else {
+        return Ok(());
+    };
+    for other in query_subs(conn, data.kind(), &stmt)? {
+        let mut lowered = other.data.clone();
+        lowered.set_flag(false);
+        save_sibling(conn, ctx, other, lowered)?;
+    }
+    Ok(())
+}
+
+fn insert_sub(
+    conn: &Connection,
+    ctx: &WriteCtx,
+    client_id: Uuid,
+    mut data: SubData,
+) -> StoreResult<SubResource> {
+    let kind = data.kind();
+    require_client(conn, ctx.tenant, client_id)?;
+    if data.flag() == Some(false) {
+        // The first contact person / location of a client takes the flag.
+        let (sql, values) =
+            sql::count_subs(kind, ctx.tenant, client_id).build_rusqlite(SqliteQueryBuilder);
+        let n: i64 = conn
+            .prepare_cached(&sql)
+            .and_then(|mut st| st.query_row(&*values.as_params(), |r| r.get(0)))
+            .map_err(map_err)?;
+        if n == 0 {
+            data.set_flag(true);
+        }
+    }
+    let id = Uuid::now_v7();
+    lower_other_flags(conn, ctx, client_id, &data, id)?;
+    let at = Timestamp::now();
+    exec(conn, sql::insert_sub(ctx.tenant, client_id, id, at, &data)).map_err(write_err)?;
+    write_audit(
+        conn,
+        ctx,
+        Entity(kind.entity_type(), id, client_id),
+        AuditAction::Created,
+        diff(None, Some(&data.to_json())),
+    )?;
+    if kind == SubKind::Account {
+        exec(conn, sql::recount_accounts(ctx.tenant, client_id, at)).map_err(map_err)?;
+    }
+    commit_idempotency(conn, ctx, kind.entity_type(), id, 201)?;
+    Ok(SubResource {
+        id,
+        client_id,
+        data,
+        created_at: at,
+        updated_at: at,
+        version: 1,
+    })
+}
+
+fn update_sub(
+    conn: &Connection,
+    ctx: &WriteCtx,
+    current: SubResource,
+    data: SubData,
+    expected_version: Option<i64>,
+) -> StoreResult<SubResource> {
+    if expected_version.is_some_and(|v| v != current.version) {
+        return Err(StoreError::VersionMismatch);
+    }
+    let kind = data.kind();
+    let changes = diff(Some(&current.data.to_json()), Some(&data.to_json()));
+    if changes.is_empty() {
+        return Ok(current);
+    }
+    lower_other_flags(conn, ctx, current.client_id, &data, current.id)?;
+    let at = Timestamp::now();
+    let version = current.version + 1;
+    exec(
+        conn,
+        sql::update_sub(
+            ctx.tenant,
+            current.client_id,
+            current.id,
+            version,
+            at,
+            &data,
+        ),
+    )
+    .map_err(write_err)?;
+    write_audit(
+        conn,
+        ctx,
+        Entity(kind.entity_type(), current.id, current.client_id),
+        AuditAction::Updated,
+        changes,
+    )?;
+    Ok(SubResource {
+        data,
+        version,
+        updated_at: at,
+        ..current
+    })
+}
+
+fn remove_sub(
+    conn: &Connection,
+    ctx: &WriteCtx,
+    kind: SubKind,
+    client_id: Uuid,
+    id: Uuid,
+    expected_version: Option<i64>,
+) -> StoreResult<()> {
+    let current = query_one_sub(
+        conn,
+        kind,
+        &sql::select_sub(kind, ctx.tenant, client_id, id),
+    )?;
+    if expected_version.is_some_and(|v| v != current.version) {
+        return Err(StoreError::VersionMismatch);
+    }
+    exec(conn, sql::delete_sub(kind, ctx.tenant, client_id, id)).map_err(map_err)?;
+    write_audit(
+        conn,
+        ctx,
+        Entity(kind.entity_type(), id, client_id),
+        AuditAction::Deleted,
+        diff(Some(&current.data.to_json()), None),
+    )?;
+    if current.data.flag() == Some(true) {
+        // The flag passes to the oldest remaining sibling, so a client with contacts keeps a main.
+        if let Some(next) = query_subs(conn, kind, &sql::oldest_subs(kind, ctx.tenant, client_id))?
+            .into_iter()
+            .next()
+        {
+            let mut raised = next.data.clone();
+            raised.set_flag(true);
+            save_sibling(conn, ctx, next, raised)?;
+        }
+    }
+    if kind == SubKind::Account {
+        exec(
+            conn,
+            sql::recount_accounts(ctx.tenant, client_id, Timestamp::now()),
+        )
+        .map_err(map_err)?;
+    }
+    Ok(())
 }
 
 #[async_trait]
@@ -896,11 +1152,24 @@ impl Store for SqliteStore {
             if expected_version.is_some_and(|v| v != current.version) {
                 return Err(StoreError::VersionMismatch);
             }
+            // Sub-resources go first, in the same transaction, each with its own audit record.
+            for kind in SubKind::ALL {
+                for sub in query_subs(conn, kind, &sql::oldest_subs(kind, ctx.tenant, id))? {
+                    exec(conn, sql::delete_sub(kind, ctx.tenant, id, sub.id)).map_err(map_err)?;
+                    write_audit(
+                        conn,
+                        &ctx,
+                        Entity(kind.entity_type(), sub.id, id),
+                        AuditAction::Deleted,
+                        diff(Some(&sub.data.to_json()), None),
+                    )?;
+                }
+            }
             exec(conn, sql::delete_client(ctx.tenant, id)).map_err(map_err)?;
             write_audit(
                 conn,
                 &ctx,
-                id,
+                Entity("client", id, id),
                 AuditAction::Deleted,
                 diff(Some(&current.data.to_json()), None),
             )?;
@@ -1014,5 +1283,132 @@ impl Store for SqliteStore {
             readers.clear();
         }
         Ok(())
+    }
+
+    async fn create_sub(
+        &self,
+        ctx: &WriteCtx,
+        client_id: Uuid,
+        data: SubData,
+    ) -> StoreResult<SubResource> {
+        let ctx = ctx.clone();
+        self.write(move |conn| insert_sub(conn, &ctx, client_id, data))
+            .await
+    }
+
+    async fn get_sub(
+        &self,
+        tenant: TenantId,
+        kind: SubKind,
+        client_id: Uuid,
+        id: Uuid,
+    ) -> StoreResult<SubResource> {
+        let stmt = sql::select_sub(kind, tenant, client_id, id);
+        self.read(move |conn| query_one_sub(conn, kind, &stmt))
+            .await
+    }
+
+    async fn get_sub_by_external_id(
+        &self,
+        tenant: TenantId,
+        kind: SubKind,
+        client_id: Uuid,
+        external_id: &str,
+    ) -> StoreResult<SubResource> {
+        let stmt = sql::select_sub_by_external_id(kind, tenant, client_id, external_id);
+        self.read(move |conn| query_one_sub(conn, kind, &stmt))
+            .await
+    }
+
+    async fn replace_sub(
+        &self,
+        ctx: &WriteCtx,
+        client_id: Uuid,
+        id: Uuid,
+        data: SubData,
+        expected_version: Option<i64>,
+    ) -> StoreResult<SubResource> {
+        let ctx = ctx.clone();
+        self.write(move |conn| {
+            let kind = data.kind();
+            let current = query_one_sub(
+                conn,
+                kind,
+                &sql::select_sub(kind, ctx.tenant, client_id, id),
+            )?;
+            update_sub(conn, &ctx, current, data, expected_version)
+        })
+        .await
+    }
+
+    async fn patch_sub(
+        &self,
+        ctx: &WriteCtx,
+        kind: SubKind,
+        client_id: Uuid,
+        id: Uuid,
+        patch: serde_json::Value,
+        expected_version: Option<i64>,
+    ) -> StoreResult<SubResource> {
+        let ctx = ctx.clone();
+        self.write(move |conn| {
+            let current = query_one_sub(
+                conn,
+                kind,
+                &sql::select_sub(kind, ctx.tenant, client_id, id),
+            )?;
+            if expected_version.is_some_and(|v| v != current.version) {
+                return Err(StoreError::VersionMismatch);
+            }
+            let data = current
+                .data
+                .apply_patch(&patch)
+                .map_err(StoreError::Invalid)?;
+            update_sub(conn, &ctx, current, data, None)
+        })
+        .await
+    }
+
+    async fn delete_sub(
+        &self,
+        ctx: &WriteCtx,
+        kind: SubKind,
+        client_id: Uuid,
+        id: Uuid,
+        expected_version: Option<i64>,
+    ) -> StoreResult<()> {
+        let ctx = ctx.clone();
+        self.write(move |conn| remove_sub(conn, &ctx, kind, client_id, id, expected_version))
+            .await
+    }
+
+    async fn list_subs(
+        &self,
+        tenant: TenantId,
+        kind: SubKind,
+        client_id: Uuid,
+        limit: u32,
+        offset: u64,
+        count: bool,
+    ) -> StoreResult<Page<SubResource>> {
+        let page = sql::list_subs(kind, tenant, client_id, limit, offset);
+        let counter = count.then(|| sql::count_subs(kind, tenant, client_id));
+        self.read(move |conn| {
+            require_client(conn, tenant, client_id)?;
+            let items = query_subs(conn, kind, &page)?;
+            let total = match counter {
+                Some(c) => {
+                    let (sql, values) = c.build_rusqlite(SqliteQueryBuilder);
+                    let n: i64 = conn
+                        .prepare_cached(&sql)
+                        .and_then(|mut st| st.query_row(&*values.as_params(), |r| r.get(0)))
+                        .map_err(map_err)?;
+                    Some(n.max(0) as u64)
+                }
+                None => None,
+            };
+            Ok(Page { items, total })
+        })
+        .await
     }
 }

@@ -6,6 +6,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use clientele_core::query::{ArchivedFilter, ClientQuery};
+use clientele_core::sub::SubKind;
 use clientele_core::{Caller, Client, ClientData, StoreError};
 use serde_json::Value;
 use uuid::Uuid;
@@ -253,13 +254,72 @@ fn detail(headers: &HeaderMap, c: Client) -> Response {
     resource(StatusCode::OK, c, v, None)
 }
 
+/// Items embedded per kind by `?expand=` (the newest ones).
+pub const EXPAND_LIMIT: u32 = 100;
+
+/// Reads `expand=contact_persons,locations,accounts`; anything else is a 400.
+pub fn parse_expand(pairs: &[(String, String)]) -> Result<Vec<SubKind>, ApiError> {
+    let mut kinds = Vec::new();
+    for (k, v) in pairs {
+        if k != "expand" {
+            return Err(ApiError::invalid(
+                k,
+                "unknown_parameter",
+                "is not a known parameter",
+            ));
+        }
+        for part in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let kind = SubKind::from_expand_key(part).ok_or_else(|| {
+                ApiError::invalid(
+                    "expand",
+                    "invalid_value",
+                    format!("unknown value {part:?}; use contact_persons, locations or accounts"),
+                )
+            })?;
+            if !kinds.contains(&kind) {
+                kinds.push(kind);
+            }
+        }
+    }
+    Ok(kinds)
+}
+
+/// The client with the requested sub-resource lists embedded under their `expand` keys.
+async fn expanded_for(
+    state: &AppState,
+    tenant: clientele_core::TenantId,
+    c: Client,
+    kinds: &[SubKind],
+) -> Result<Value, ApiError> {
+    let mut doc = serde_json::to_value(&c).map_err(ApiError::internal)?;
+    for kind in kinds {
+        let page = state
+            .store
+            .list_subs(tenant, *kind, c.id, EXPAND_LIMIT, 0, false)
+            .await
+            .map_err(store_err)?;
+        if let Some(obj) = doc.as_object_mut() {
+            obj.insert(
+                kind.expand_key().to_string(),
+                serde_json::to_value(page.items).map_err(ApiError::internal)?,
+            );
+        }
+    }
+    Ok(doc)
+}
+
 /// Get a client.
+///
+/// `expand=contact_persons,locations,accounts` embeds those lists (newest first, at most 100
+/// of each) under the same keys.
 #[utoipa::path(get, path = "/v1/clients/{id}", tag = "clients",
     params(("id" = String, Path, description = "Client id"),
+        ("expand" = Option<String>, Query, description = "Comma list of contact_persons, locations, accounts"),
         ("If-None-Match" = Option<String>, Header, description = "An ETag; 304 when it is current")),
     responses(
         (status = 200, description = "The client", body = Envelope<Client>, headers(("ETag" = String))),
         (status = 304, description = "Not modified"),
+        (status = 400, description = "Unknown expand value", body = ErrorBody),
         (status = 404, description = "No such client in this tenant", body = ErrorBody),
     ),
     security(("api_key" = ["clients:read"])))]
@@ -267,15 +327,25 @@ pub async fn get_client(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
+    QueryPairs(pairs): QueryPairs,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
+    let kinds = parse_expand(&pairs)?;
     let c = state
         .store
         .get_client(caller.tenant.id, id)
         .await
         .map_err(store_err)?;
-    Ok(detail(&headers, c))
+    if kinds.is_empty() {
+        return Ok(detail(&headers, c));
+    }
+    if let Some(r) = not_modified(&headers, c.version) {
+        return Ok(r);
+    }
+    let v = c.version;
+    let doc = expanded_for(&state, caller.tenant.id, c, &kinds).await?;
+    Ok(resource(StatusCode::OK, doc, v, None))
 }
 
 /// Get a client by its external id.

@@ -1,3 +1,4 @@
 pub mod audit;
 pub mod clients;
 pub mod health;
+pub mod subresources;

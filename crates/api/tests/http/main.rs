@@ -7,4 +7,5 @@ mod consistency;
 mod errors;
 mod listing;
 mod openapi;
+mod subresources;
 mod validation;

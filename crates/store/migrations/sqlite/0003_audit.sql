@@ -25,6 +25,7 @@ CREATE TABLE idempotency_keys (
     -- in_flight: claimed, running; committed: its write committed, response not yet recorded;
     -- done: response recorded.
     state         TEXT NOT NULL,
+    entity_type   TEXT,
     entity_id     TEXT,
     status        INTEGER,
     headers       TEXT,
