@@ -127,7 +127,7 @@ pub struct AccountData {
 #[serde(untagged)]
 pub enum SubData {
     ContactPerson(ContactPersonData),
-    Location(LocationData),
+    Location(Box<LocationData>),
     Account(AccountData),
 }
 
@@ -214,7 +214,7 @@ impl SubData {
                     ],
                     SUB_READ_ONLY,
                 );
-                Self::Location(LocationData {
+                Self::Location(Box::new(LocationData {
                     name: required_name(&mut r),
                     is_primary: r.boolean("is_primary").unwrap_or(false),
                     billing_email: r.parsed("billing_email", Email::parse),
@@ -223,7 +223,7 @@ impl SubData {
                     fax: r.parsed("fax", Phone::parse),
                     address: r.nested("address", Address::read),
                     notes: r.string("notes", 10_000),
-                })
+                }))
             }
             SubKind::Account => {
                 r.reject_unknown(&["name", "external_code", "status"], SUB_READ_ONLY);

@@ -498,7 +498,7 @@ pub fn decode_sub(kind: SubKind, r: &mut impl RowSource) -> Result<SubResource, 
             is_main: req(r.boolean()?, "is_main")?,
             external_id: r.text()?,
         }),
-        SubKind::Location => SubData::Location(LocationData {
+        SubKind::Location => SubData::Location(Box::new(LocationData {
             name,
             is_primary: req(r.boolean()?, "is_primary")?,
             billing_email: parse_opt(r.text()?, "billing_email", Email::parse)?,
@@ -507,7 +507,7 @@ pub fn decode_sub(kind: SubKind, r: &mut impl RowSource) -> Result<SubResource, 
             fax: parse_opt(r.text()?, "fax", Phone::parse)?,
             address: decode_address(r)?,
             notes: r.text()?,
-        }),
+        })),
         SubKind::Account => SubData::Account(AccountData {
             name,
             external_code: r.text()?,
