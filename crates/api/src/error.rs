@@ -143,6 +143,7 @@ impl ApiError {
                 Self::conflict(format!("Another {what} already has this {key}"))
             }
             StoreError::VersionMismatch => Self::precondition_failed(),
+            StoreError::Invalid(details) => Self::validation(details),
             StoreError::InvalidReference(field) => Self::invalid(
                 &field,
                 "not_found",

@@ -168,6 +168,29 @@ impl Precondition {
     }
 }
 
+/// Who is writing, with the request's idempotency scope if it has one: what every store write
+/// takes. Built from what the auth and idempotency layers put on the request.
+pub struct WriteContext(pub clientele_core::WriteCtx);
+
+impl<S: Send + Sync> FromRequestParts<S> for WriteContext {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let caller = parts
+            .extensions
+            .get::<clientele_core::Caller>()
+            .ok_or_else(|| ApiError::internal("write route without a caller"))?;
+        Ok(WriteContext(clientele_core::WriteCtx {
+            tenant: caller.tenant.id,
+            actor: caller.actor.clone(),
+            idempotency: parts
+                .extensions
+                .get::<clientele_core::idempotency::IdempotencyScope>()
+                .cloned(),
+        }))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

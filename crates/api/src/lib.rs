@@ -4,6 +4,7 @@ pub mod auth;
 pub mod envelope;
 pub mod error;
 pub mod extract;
+pub mod idempotency;
 pub mod keys;
 pub mod openapi;
 pub mod request_id;
@@ -29,7 +30,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
 use crate::auth::{AuthState, PermissionTable};
 use crate::error::ApiError;
 use crate::extract::BODY_LIMIT;
-use crate::routes::{clients, health};
+use crate::routes::{audit, clients, health, subresources as sub};
 
 /// Everything a handler may need, cheap to clone.
 #[derive(Clone)]
@@ -66,6 +67,33 @@ fn v1_routes() -> OpenApiRouter<AppState> {
             clients::get_client_by_external_id,
             clients::upsert_client_by_external_id
         ))
+        .routes(routes!(
+            sub::list_contact_persons,
+            sub::create_contact_person
+        ))
+        .routes(routes!(
+            sub::get_contact_person,
+            sub::replace_contact_person,
+            sub::patch_contact_person,
+            sub::delete_contact_person
+        ))
+        .routes(routes!(sub::get_contact_person_by_external_id))
+        .routes(routes!(sub::list_locations, sub::create_location))
+        .routes(routes!(
+            sub::get_location,
+            sub::replace_location,
+            sub::patch_location,
+            sub::delete_location
+        ))
+        .routes(routes!(sub::list_accounts, sub::create_account))
+        .routes(routes!(
+            sub::get_account,
+            sub::replace_account,
+            sub::patch_account,
+            sub::delete_account
+        ))
+        .routes(routes!(audit::client_history))
+        .routes(routes!(audit::list_events))
 }
 
 fn public_routes() -> OpenApiRouter<AppState> {
@@ -103,7 +131,13 @@ pub fn router(state: AppState) -> Router {
         store: state.store.clone(),
         permissions: Arc::new(permissions),
     };
-    let v1 = v1.route_layer(middleware::from_fn_with_state(auth_state, auth::layer));
+    // Route layers run outermost-last: auth first, then idempotency (which needs the caller).
+    let v1 = v1
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::layer,
+        ))
+        .route_layer(middleware::from_fn_with_state(auth_state, auth::layer));
 
     let docs = SwaggerUi::new("/docs").url("/openapi.json", doc).config(
         Config::from("/openapi.json")

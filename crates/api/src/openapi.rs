@@ -21,6 +21,10 @@ its security requirement.",
     ),
     tags(
         (name = "clients", description = "Clients: organisations and people a tenant serves"),
+        (name = "contact persons", description = "People to talk to at a client; at most one main"),
+        (name = "locations", description = "A client's sites; at most one primary"),
+        (name = "accounts", description = "Accounts a client holds; counted in `associated_accounts`"),
+        (name = "audit", description = "Audit trail and change feed"),
         (name = "operations", description = "Probes and documentation; no credential needed"),
     )
 )]

@@ -309,7 +309,7 @@ async fn bootstrap(store: &dyn Store) -> Result<(), Fail> {
 async fn serve(url: &str, bind: SocketAddr) -> Result<(), Fail> {
     let store = open_store(url).await?;
     bootstrap(store.as_ref()).await?;
-    let state = AppState::new(store);
+    let state = AppState::new(store.clone());
     let draining = state.draining.clone();
     let app = clientele_api::router(state);
     let listener = tokio::net::TcpListener::bind(bind)
@@ -335,6 +335,8 @@ async fn serve(url: &str, bind: SocketAddr) -> Result<(), Fail> {
             tokio::time::sleep(DRAIN_TIMEOUT).await;
         } => tracing::warn!("drain timeout reached; closing remaining connections"),
     }
+    // Commit what is queued, checkpoint the WAL and release the database file.
+    store.close().await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -49,7 +49,7 @@ const ADDRESS_TEXT: [&str; 9] = [
 ];
 
 impl Address {
-    fn read(r: &mut ObjectReader<'_>) -> Self {
+    pub(crate) fn read(r: &mut ObjectReader<'_>) -> Self {
         let mut fields = ADDRESS_TEXT.iter().map(|k| r.string(k, 200));
         let mut next = || fields.next().flatten();
         let (street, street_number, apartment, corner, line2, line3, city, region, postal_code) = (
@@ -444,6 +444,15 @@ impl ClientData {
     /// The document form of this data, the base a merge patch is applied to.
     pub fn to_json(&self) -> Value {
         serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+}
+
+impl ClientData {
+    /// Applies an RFC 7396 merge patch to this data and validates the result as a whole.
+    pub fn apply_patch(&self, patch: &Value) -> Result<ClientData, Vec<FieldError>> {
+        let mut doc = self.to_json();
+        merge_patch(&mut doc, patch);
+        ClientData::from_json(&doc)
     }
 }
 

@@ -55,6 +55,9 @@ pub enum StoreError {
     /// The row changed since the caller read it (optimistic concurrency).
     #[error("version mismatch")]
     VersionMismatch,
+    /// The write's input is invalid against the current state (e.g. a merge patch result).
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
     /// A field refers to something that does not exist in the tenant.
     #[error("invalid reference in {0}")]
     InvalidReference(String),

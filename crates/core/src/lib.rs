@@ -1,12 +1,16 @@
 //! Clientele's domain: types that hold only valid values, the list query, and the `Store` trait.
 
+pub mod audit;
 pub mod client;
 pub mod codes;
 pub mod enums;
 pub mod error;
+pub mod idempotency;
+pub mod mask;
 pub mod parse;
 pub mod query;
 pub mod store;
+pub mod sub;
 pub mod tenant;
 pub mod types;
 

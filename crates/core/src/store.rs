@@ -4,18 +4,35 @@
 use async_trait::async_trait;
 use uuid::Uuid;
 
+use crate::audit::AuditRecord;
 use crate::client::{Client, ClientData};
 use crate::enums::Permission;
 use crate::error::StoreError;
+use crate::idempotency::{IdempotencyBegin, IdempotencyScope, StoredResponse};
 use crate::query::{ClientQuery, Page};
+use crate::sub::{SubData, SubKind, SubResource};
 use crate::tenant::{ApiKey, RateLimit, Tenant, TenantId};
 use crate::types::TenantName;
+use crate::types::Timestamp;
 
 /// Who made a change and in which tenant; carried into every write.
 #[derive(Debug, Clone)]
 pub struct WriteCtx {
     pub tenant: TenantId,
     pub actor: String,
+    /// Set when the request carries an `Idempotency-Key`: the write marks the key committed in
+    /// its own transaction, so a retry after a crash can never write twice.
+    pub idempotency: Option<IdempotencyScope>,
+}
+
+/// A page of audit records and the position after its last one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditPage {
+    pub records: Vec<AuditRecord>,
+    /// Position of the last record returned (for resuming a feed); `None` when empty.
+    pub last_seq: Option<i64>,
+    /// Whether more records follow in this direction.
+    pub has_more: bool,
 }
 
 /// A key about to be stored: the plaintext never reaches the store.
@@ -66,6 +83,15 @@ pub trait Store: Send + Sync + 'static {
         data: ClientData,
         expected_version: Option<i64>,
     ) -> StoreResult<Client>;
+    /// Applies a JSON merge patch atomically: read, merge, validate and write in one transaction,
+    /// so concurrent patches never lose each other's changes.
+    async fn patch_client(
+        &self,
+        ctx: &WriteCtx,
+        id: Uuid,
+        patch: serde_json::Value,
+        expected_version: Option<i64>,
+    ) -> StoreResult<Client>;
     /// Creates or replaces the client whose `external_id` is `data.external_id`.
     async fn upsert_client_by_external_id(
         &self,
@@ -84,4 +110,104 @@ pub trait Store: Send + Sync + 'static {
         tenant: TenantId,
         query: &ClientQuery,
     ) -> StoreResult<Page<Client>>;
+
+    // ---- audit and change feed -------------------------------------------------------------
+
+    /// A client's audit records (and its sub-resources'), newest first, before `before_seq`.
+    /// `NotFound` when the client never existed in this tenant.
+    async fn client_history(
+        &self,
+        tenant: TenantId,
+        client_id: Uuid,
+        before_seq: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<AuditPage>;
+    /// Every audit record of the tenant, oldest first, after `after_seq`.
+    async fn events(
+        &self,
+        tenant: TenantId,
+        after_seq: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<AuditPage>;
+
+    // ---- idempotency -------------------------------------------------------------------------
+
+    /// Claims the key for this request, or reports what an earlier request with it did.
+    async fn idempotency_begin(
+        &self,
+        scope: &IdempotencyScope,
+        request_hash: [u8; 32],
+        now: Timestamp,
+    ) -> StoreResult<IdempotencyBegin>;
+    /// Records the response of a request that claimed the key.
+    async fn idempotency_finish(
+        &self,
+        scope: &IdempotencyScope,
+        response: StoredResponse,
+    ) -> StoreResult<()>;
+    /// Releases a claimed key whose request failed in a way worth retrying (5xx).
+    async fn idempotency_abort(&self, scope: &IdempotencyScope) -> StoreResult<()>;
+
+    /// Finishes pending writes and releases the database (on shutdown).
+    async fn close(&self) -> StoreResult<()>;
+
+    // ---- sub-resources (contact persons, locations, accounts) --------------------------------
+
+    /// `NotFound` when the client does not exist in the tenant.
+    async fn create_sub(
+        &self,
+        ctx: &WriteCtx,
+        client_id: Uuid,
+        data: SubData,
+    ) -> StoreResult<SubResource>;
+    async fn get_sub(
+        &self,
+        tenant: TenantId,
+        kind: SubKind,
+        client_id: Uuid,
+        id: Uuid,
+    ) -> StoreResult<SubResource>;
+    async fn get_sub_by_external_id(
+        &self,
+        tenant: TenantId,
+        kind: SubKind,
+        client_id: Uuid,
+        external_id: &str,
+    ) -> StoreResult<SubResource>;
+    async fn replace_sub(
+        &self,
+        ctx: &WriteCtx,
+        client_id: Uuid,
+        id: Uuid,
+        data: SubData,
+        expected_version: Option<i64>,
+    ) -> StoreResult<SubResource>;
+    /// Read, merge, validate and write in one transaction.
+    async fn patch_sub(
+        &self,
+        ctx: &WriteCtx,
+        kind: SubKind,
+        client_id: Uuid,
+        id: Uuid,
+        patch: serde_json::Value,
+        expected_version: Option<i64>,
+    ) -> StoreResult<SubResource>;
+    async fn delete_sub(
+        &self,
+        ctx: &WriteCtx,
+        kind: SubKind,
+        client_id: Uuid,
+        id: Uuid,
+        expected_version: Option<i64>,
+    ) -> StoreResult<()>;
+    /// Newest first. `NotFound` when the client does not exist in the tenant.
+    async fn list_subs(
+        &self,
+        tenant: TenantId,
+        kind: SubKind,
+        client_id: Uuid,
+        limit: u32,
+        offset: u64,
+        count: bool,
+    ) -> StoreResult<Page<SubResource>>;
 }

@@ -327,6 +327,11 @@ impl Timestamp {
         self.0
     }
 
+    /// This instant shifted by `seconds` (negative = earlier).
+    pub fn plus_seconds(&self, seconds: i64) -> Self {
+        Self(self.0 + time::Duration::seconds(seconds))
+    }
+
     /// Fixed-width text form; sorts lexicographically in time order.
     pub fn to_rfc3339(&self) -> String {
         let f = format_description!(

@@ -99,9 +99,65 @@ fn money(v: &Option<Money>) -> [Value; 2] {
     [s(v), Value::BigInt(v.map(|m| m.scaled_e4()))]
 }
 
+/// `has_address` then the twelve `address_*` columns, as in every table that holds an address.
+pub const ADDRESS_COLUMNS: [&str; 13] = [
+    "has_address",
+    "address_street",
+    "address_street_number",
+    "address_apartment",
+    "address_corner",
+    "address_line2",
+    "address_line3",
+    "address_city",
+    "address_region",
+    "address_postal_code",
+    "address_country",
+    "address_latitude",
+    "address_longitude",
+];
+
+pub fn address_values(address: &Option<Address>) -> [Value; 13] {
+    let a = address.clone().unwrap_or_default();
+    [
+        address.is_some().into(),
+        s(&a.street),
+        s(&a.street_number),
+        s(&a.apartment),
+        s(&a.corner),
+        s(&a.line2),
+        s(&a.line3),
+        s(&a.city),
+        s(&a.region),
+        s(&a.postal_code),
+        s(&a.country),
+        Value::Double(a.latitude),
+        Value::Double(a.longitude),
+    ]
+}
+
+pub fn decode_address(r: &mut impl RowSource) -> Result<Option<Address>, StoreError> {
+    let has_address = req(r.boolean()?, "has_address")?;
+    let address = Address {
+        street: r.text()?,
+        street_number: r.text()?,
+        apartment: r.text()?,
+        corner: r.text()?,
+        line2: r.text()?,
+        line3: r.text()?,
+        city: r.text()?,
+        region: r.text()?,
+        postal_code: r.text()?,
+        country: parse_opt(r.text()?, "address.country", CountryCode::parse)?,
+        latitude: r.float()?,
+        longitude: r.float()?,
+    };
+    Ok(has_address.then_some(address))
+}
+
 /// The values of [`DATA_COLUMNS`], in the same order (the array length is checked by the compiler).
 pub fn data_values(d: &ClientData) -> [Value; 62] {
-    let a = d.address.clone().unwrap_or_default();
+    let [has_address, street, street_number, apartment, corner, line2, line3, city, region, postal_code, country, latitude, longitude] =
+        address_values(&d.address);
     let c = &d.credit;
     let [limit, limit_e4] = money(&c.limit);
     let [used, used_e4] = money(&c.used);
@@ -133,19 +189,19 @@ pub fn data_values(d: &ClientData) -> [Value; 62] {
         s(&d.website),
         s(&d.image_url),
         s(&d.notes),
-        d.address.is_some().into(),
-        s(&a.street),
-        s(&a.street_number),
-        s(&a.apartment),
-        s(&a.corner),
-        s(&a.line2),
-        s(&a.line3),
-        s(&a.city),
-        s(&a.region),
-        s(&a.postal_code),
-        s(&a.country),
-        Value::Double(a.latitude),
-        Value::Double(a.longitude),
+        has_address,
+        street,
+        street_number,
+        apartment,
+        corner,
+        line2,
+        line3,
+        city,
+        region,
+        postal_code,
+        country,
+        latitude,
+        longitude,
         limit,
         limit_e4,
         used,
@@ -238,21 +294,7 @@ pub fn decode_client(r: &mut impl RowSource) -> Result<Client, StoreError> {
     let website = parse_opt(r.text()?, "website", HttpUrl::parse)?;
     let image_url = parse_opt(r.text()?, "image_url", HttpUrl::parse)?;
     let notes = r.text()?;
-    let has_address = req(r.boolean()?, "has_address")?;
-    let address = Address {
-        street: r.text()?,
-        street_number: r.text()?,
-        apartment: r.text()?,
-        corner: r.text()?,
-        line2: r.text()?,
-        line3: r.text()?,
-        city: r.text()?,
-        region: r.text()?,
-        postal_code: r.text()?,
-        country: parse_opt(r.text()?, "address.country", CountryCode::parse)?,
-        latitude: r.float()?,
-        longitude: r.float()?,
-    };
+    let address = decode_address(r)?;
     let mut money = |what: &str| -> Result<Option<Money>, StoreError> {
         let v = parse_opt(r.text()?, what, Money::parse)?;
         r.int()?; // the _e4 twin, only used by queries
@@ -335,7 +377,7 @@ pub fn decode_client(r: &mut impl RowSource) -> Result<Client, StoreError> {
             website,
             image_url,
             notes,
-            address: has_address.then_some(address),
+            address,
             credit,
             owner_id,
             salesperson_id,
@@ -345,5 +387,140 @@ pub fn decode_client(r: &mut impl RowSource) -> Result<Client, StoreError> {
             structure_id,
             metadata,
         },
+    })
+}
+
+// ---- sub-resources -----------------------------------------------------------------------
+
+use clientele_core::enums::ClientStatus as AccountStatus;
+use clientele_core::sub::{
+    AccountData, ContactPersonData, LocationData, SubData, SubKind, SubResource,
+};
+
+pub fn sub_table(kind: SubKind) -> &'static str {
+    match kind {
+        SubKind::ContactPerson => "contact_persons",
+        SubKind::Location => "locations",
+        SubKind::Account => "accounts",
+    }
+}
+
+/// Server-assigned columns of every sub-resource table, read first.
+pub const SUB_META_COLUMNS: [&str; 5] = ["id", "client_id", "version", "created_at", "updated_at"];
+
+pub fn sub_data_columns(kind: SubKind) -> Vec<&'static str> {
+    match kind {
+        SubKind::ContactPerson => vec![
+            "name",
+            "job_title",
+            "department",
+            "email",
+            "phone",
+            "mobile",
+            "is_main",
+            "external_id",
+        ],
+        SubKind::Location => {
+            let mut c = vec![
+                "name",
+                "is_primary",
+                "billing_email",
+                "phone_primary",
+                "phone_secondary",
+                "fax",
+            ];
+            c.extend(ADDRESS_COLUMNS);
+            c.push("notes");
+            c
+        }
+        SubKind::Account => vec!["name", "external_code", "status"],
+    }
+}
+
+/// Values in the order of [`sub_data_columns`].
+pub fn sub_data_values(data: &SubData) -> Vec<Value> {
+    match data {
+        SubData::ContactPerson(c) => vec![
+            c.name.clone().into(),
+            s(&c.job_title),
+            s(&c.department),
+            s(&c.email),
+            s(&c.phone),
+            s(&c.mobile),
+            c.is_main.into(),
+            s(&c.external_id),
+        ],
+        SubData::Location(l) => {
+            let mut v = vec![
+                l.name.clone().into(),
+                l.is_primary.into(),
+                s(&l.billing_email),
+                s(&l.phone_primary),
+                s(&l.phone_secondary),
+                s(&l.fax),
+            ];
+            v.extend(address_values(&l.address));
+            v.push(s(&l.notes));
+            v
+        }
+        SubData::Account(a) => vec![
+            a.name.clone().into(),
+            s(&a.external_code),
+            a.status.as_str().into(),
+        ],
+    }
+}
+
+pub fn sub_select_columns(kind: SubKind) -> Vec<&'static str> {
+    let mut c = SUB_META_COLUMNS.to_vec();
+    c.extend(sub_data_columns(kind));
+    c
+}
+
+/// Decodes one row selected with [`sub_select_columns`].
+pub fn decode_sub(kind: SubKind, r: &mut impl RowSource) -> Result<SubResource, StoreError> {
+    let id = uuid(&req(r.text()?, "id")?).map_err(|e| corrupt("id", e))?;
+    let client_id = uuid(&req(r.text()?, "client_id")?).map_err(|e| corrupt("client_id", e))?;
+    let version = req(r.int()?, "version")?;
+    let created_at =
+        Timestamp::parse(&req(r.text()?, "created_at")?).map_err(|e| corrupt("created_at", e))?;
+    let updated_at =
+        Timestamp::parse(&req(r.text()?, "updated_at")?).map_err(|e| corrupt("updated_at", e))?;
+    let name = req(r.text()?, "name")?;
+    let data = match kind {
+        SubKind::ContactPerson => SubData::ContactPerson(ContactPersonData {
+            name,
+            job_title: r.text()?,
+            department: r.text()?,
+            email: parse_opt(r.text()?, "email", Email::parse)?,
+            phone: parse_opt(r.text()?, "phone", Phone::parse)?,
+            mobile: parse_opt(r.text()?, "mobile", Phone::parse)?,
+            is_main: req(r.boolean()?, "is_main")?,
+            external_id: r.text()?,
+        }),
+        SubKind::Location => SubData::Location(Box::new(LocationData {
+            name,
+            is_primary: req(r.boolean()?, "is_primary")?,
+            billing_email: parse_opt(r.text()?, "billing_email", Email::parse)?,
+            phone_primary: parse_opt(r.text()?, "phone_primary", Phone::parse)?,
+            phone_secondary: parse_opt(r.text()?, "phone_secondary", Phone::parse)?,
+            fax: parse_opt(r.text()?, "fax", Phone::parse)?,
+            address: decode_address(r)?,
+            notes: r.text()?,
+        })),
+        SubKind::Account => SubData::Account(AccountData {
+            name,
+            external_code: r.text()?,
+            status: AccountStatus::parse(&req(r.text()?, "status")?)
+                .map_err(|e| corrupt("status", e))?,
+        }),
+    };
+    Ok(SubResource {
+        id,
+        client_id,
+        data,
+        created_at,
+        updated_at,
+        version,
     })
 }

@@ -7,8 +7,13 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use clientele_core::audit::{diff, AuditAction, AuditRecord};
+use clientele_core::idempotency::{
+    IdempotencyBegin, IdempotencyScope, StoredResponse, IN_FLIGHT_TIMEOUT_SECONDS,
+    RETENTION_SECONDS,
+};
 use clientele_core::query::{ClientQuery, Page};
-use clientele_core::store::{NewApiKey, StoreResult, Upserted};
+use clientele_core::store::{AuditPage, NewApiKey, StoreResult, Upserted};
 use clientele_core::tenant::{parse_permissions, RateLimit};
 use clientele_core::types::{TenantName, Timestamp};
 use clientele_core::{ApiKey, Client, ClientData, Store, StoreError, Tenant, TenantId, WriteCtx};
@@ -18,7 +23,9 @@ use sea_query_rusqlite::RusqliteBinder;
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
-use crate::columns::{decode_client, RowSource};
+use clientele_core::sub::{SubData, SubKind, SubResource};
+
+use crate::columns::{decode_client, decode_sub, RowSource};
 use crate::sql;
 
 /// Writes queued at once are committed in one transaction, up to this many.
@@ -26,7 +33,14 @@ const MAX_BATCH: usize = 64;
 /// Idle reader connections kept open.
 const MAX_IDLE_READERS: usize = 8;
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/sqlite/0001_init.sql")),
+    (3, include_str!("../migrations/sqlite/0003_audit.sql")),
+    (
+        4,
+        include_str!("../migrations/sqlite/0004_subresources.sql"),
+    ),
+];
 
 fn map_err(e: rusqlite::Error) -> StoreError {
     match &e {
@@ -142,11 +156,17 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Box<dyn WriteJob>>) {
             job.finish(committed.clone());
         }
     }
+    // Every sender is gone: fold the WAL into the database file before the connection closes.
+    if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)") {
+        tracing::warn!(error = %e, "final WAL checkpoint failed");
+    }
 }
 
 pub struct SqliteStore {
     path: PathBuf,
-    writer: Mutex<mpsc::Sender<Box<dyn WriteJob>>>,
+    /// `None` once closed.
+    writer: Mutex<Option<mpsc::Sender<Box<dyn WriteJob>>>>,
+    writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     readers: Arc<Mutex<Vec<Connection>>>,
 }
 
@@ -194,13 +214,14 @@ impl SqliteStore {
     pub fn open(path: &Path) -> StoreResult<Self> {
         let conn = open_connection(path, true)?;
         let (tx, rx) = mpsc::channel::<Box<dyn WriteJob>>();
-        std::thread::Builder::new()
+        let handle = std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || writer_loop(conn, rx))
             .map_err(|e| StoreError::Other(format!("cannot start writer thread: {e}")))?;
         Ok(Self {
             path: path.to_path_buf(),
-            writer: Mutex::new(tx),
+            writer: Mutex::new(Some(tx)),
+            writer_thread: Mutex::new(Some(handle)),
             readers: Arc::new(Mutex::new(Vec::new())),
         })
     }
@@ -220,6 +241,8 @@ impl SqliteStore {
         self.writer
             .lock()
             .map_err(|_| StoreError::Unavailable("writer lock poisoned".into()))?
+            .as_ref()
+            .ok_or_else(|| StoreError::Unavailable("the store is closed".into()))?
             .send(job)
             .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?;
         rx.await
@@ -393,6 +416,55 @@ fn write_err(e: rusqlite::Error) -> StoreError {
     }
 }
 
+/// What an audit record is about: entity type, entity id, and the client it belongs to.
+struct Entity<'a>(&'a str, Uuid, Uuid);
+
+fn write_audit(
+    conn: &Connection,
+    ctx: &WriteCtx,
+    Entity(entity_type, entity_id, client_id): Entity<'_>,
+    action: AuditAction,
+    changes: clientele_core::audit::Changes,
+) -> StoreResult<()> {
+    let record = AuditRecord {
+        id: Uuid::now_v7(),
+        entity_type: entity_type.into(),
+        entity_id,
+        client_id,
+        action,
+        actor: ctx.actor.clone(),
+        at: Timestamp::now(),
+        changes,
+    };
+    exec(
+        conn,
+        sql::insert_audit(&sql::AuditRow {
+            tenant: ctx.tenant,
+            record: &record,
+        }),
+    )
+    .map_err(map_err)?;
+    Ok(())
+}
+
+/// In the write's transaction: the idempotency key (if any) now points at what was written.
+fn commit_idempotency(
+    conn: &Connection,
+    ctx: &WriteCtx,
+    entity_type: &str,
+    entity_id: Uuid,
+    status: u16,
+) -> StoreResult<()> {
+    if let Some(scope) = &ctx.idempotency {
+        exec(
+            conn,
+            sql::commit_idempotency(scope, entity_type, entity_id, status),
+        )
+        .map_err(map_err)?;
+    }
+    Ok(())
+}
+
 fn insert_client(conn: &Connection, ctx: &WriteCtx, data: ClientData) -> StoreResult<Client> {
     let id = Uuid::now_v7();
     check_reference(conn, ctx.tenant, id, &data)?;
@@ -413,6 +485,14 @@ fn insert_client(conn: &Connection, ctx: &WriteCtx, data: ClientData) -> StoreRe
         }),
     )
     .map_err(write_err)?;
+    write_audit(
+        conn,
+        ctx,
+        Entity("client", id, id),
+        AuditAction::Created,
+        diff(None, Some(&data.to_json())),
+    )?;
+    commit_idempotency(conn, ctx, "client", id, 201)?;
     Ok(Client {
         id,
         number,
@@ -424,6 +504,8 @@ fn insert_client(conn: &Connection, ctx: &WriteCtx, data: ClientData) -> StoreRe
     })
 }
 
+/// Replaces a client's data. A replacement that changes nothing keeps the version and writes
+/// no audit record.
 fn update_client(
     conn: &Connection,
     ctx: &WriteCtx,
@@ -434,6 +516,11 @@ fn update_client(
     if expected_version.is_some_and(|v| v != current.version) {
         return Err(StoreError::VersionMismatch);
     }
+    let changes = diff(Some(&current.data.to_json()), Some(&data.to_json()));
+    if changes.is_empty() {
+        commit_idempotency(conn, ctx, "client", current.id, 200)?;
+        return Ok(current);
+    }
     check_reference(conn, ctx.tenant, current.id, &data)?;
     let at = Timestamp::now();
     let version = current.version + 1;
@@ -442,12 +529,380 @@ fn update_client(
         sql::update_client(ctx.tenant, current.id, version, at, &data),
     )
     .map_err(write_err)?;
+    write_audit(
+        conn,
+        ctx,
+        Entity("client", current.id, current.id),
+        AuditAction::Updated,
+        changes,
+    )?;
+    commit_idempotency(conn, ctx, "client", current.id, 200)?;
     Ok(Client {
         data,
         version,
         updated_at: at,
         ..current
     })
+}
+
+fn decode_audit(r: &mut SqliteRow<'_, '_>) -> StoreResult<(i64, AuditRecord)> {
+    let bad = |w: &str| StoreError::Other(format!("stored audit {w} is invalid"));
+    let uuid =
+        |s: Option<String>, w: &str| Uuid::parse_str(&s.unwrap_or_default()).map_err(|_| bad(w));
+    let seq = r.get::<i64>()?.ok_or_else(|| bad("seq"))?;
+    let id = uuid(r.get()?, "id")?;
+    let entity_type = r.get::<String>()?.ok_or_else(|| bad("entity_type"))?;
+    let entity_id = uuid(r.get()?, "entity_id")?;
+    let client_id = uuid(r.get()?, "client_id")?;
+    let action =
+        AuditAction::parse(&r.get::<String>()?.unwrap_or_default()).ok_or_else(|| bad("action"))?;
+    let actor = r.get::<String>()?.unwrap_or_default();
+    let at = Timestamp::parse(&r.get::<String>()?.unwrap_or_default()).map_err(|_| bad("at"))?;
+    let changes = serde_json::from_str(&r.get::<String>()?.unwrap_or_default())
+        .map_err(|_| bad("changes"))?;
+    Ok((
+        seq,
+        AuditRecord {
+            id,
+            entity_type,
+            entity_id,
+            client_id,
+            action,
+            actor,
+            at,
+            changes,
+        },
+    ))
+}
+
+fn query_audit(
+    conn: &Connection,
+    stmt: &sea_query::SelectStatement,
+    limit: u32,
+) -> StoreResult<AuditPage> {
+    let (sql, values) = stmt.build_rusqlite(SqliteQueryBuilder);
+    let mut st = conn.prepare_cached(&sql).map_err(map_err)?;
+    let mut rows = st.query(&*values.as_params()).map_err(map_err)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(map_err)? {
+        out.push(decode_audit(&mut SqliteRow { row, i: 0 })?);
+    }
+    let has_more = out.len() > limit as usize;
+    out.truncate(limit as usize);
+    Ok(AuditPage {
+        last_seq: out.last().map(|(s, _)| *s),
+        records: out.into_iter().map(|(_, r)| r).collect(),
+        has_more,
+    })
+}
+
+fn begin_idempotency(
+    conn: &Connection,
+    scope: &IdempotencyScope,
+    hash: [u8; 32],
+    now: Timestamp,
+) -> StoreResult<IdempotencyBegin> {
+    exec(
+        conn,
+        sql::purge_idempotency(scope, now.plus_seconds(-RETENTION_SECONDS)),
+    )
+    .map_err(map_err)?;
+    let (q, values) = sql::select_idempotency(scope).build_rusqlite(SqliteQueryBuilder);
+    type Row = (
+        Vec<u8>,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<i64>,
+        Option<String>,
+        Option<Vec<u8>>,
+        String,
+    );
+    let found: Option<Row> = conn
+        .prepare_cached(&q)
+        .and_then(|mut st| {
+            st.query_row(&*values.as_params(), |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                ))
+            })
+            .optional()
+        })
+        .map_err(map_err)?;
+    let Some((stored_hash, state, entity_type, entity_id, status, headers, body, created_at)) =
+        found
+    else {
+        exec(conn, sql::claim_idempotency(scope, hash, now)).map_err(map_err)?;
+        return Ok(IdempotencyBegin::Started);
+    };
+    if stored_hash != hash {
+        return Ok(IdempotencyBegin::Mismatch);
+    }
+    let status = status.and_then(|s| u16::try_from(s).ok()).unwrap_or(200);
+    match state.as_str() {
+        "done" => {
+            let headers: Vec<(String, String)> =
+                serde_json::from_str(&headers.unwrap_or_default()).unwrap_or_default();
+            Ok(IdempotencyBegin::Replay(StoredResponse {
+                status,
+                headers,
+                body: body.unwrap_or_default(),
+            }))
+        }
+        "committed" => {
+            let entity_id = Uuid::parse_str(&entity_id.unwrap_or_default())
+                .map_err(|_| StoreError::Other("stored idempotency entity is invalid".into()))?;
+            Ok(IdempotencyBegin::Committed {
+                entity_type: entity_type.unwrap_or_else(|| "client".into()),
+                entity_id,
+                status,
+            })
+        }
+        _ => {
+            let abandoned = created_at < now.plus_seconds(-IN_FLIGHT_TIMEOUT_SECONDS).to_rfc3339();
+            if abandoned {
+                exec(conn, sql::reclaim_idempotency(scope, hash, now)).map_err(map_err)?;
+                Ok(IdempotencyBegin::Started)
+            } else {
+                Ok(IdempotencyBegin::InFlight)
+            }
+        }
+    }
+}
+
+// ---- sub-resources ----------------------------------------------------------------------
+
+fn query_subs(
+    conn: &Connection,
+    kind: SubKind,
+    stmt: &sea_query::SelectStatement,
+) -> StoreResult<Vec<SubResource>> {
+    let (sql, values) = stmt.build_rusqlite(SqliteQueryBuilder);
+    let mut st = conn.prepare_cached(&sql).map_err(map_err)?;
+    let mut rows = st.query(&*values.as_params()).map_err(map_err)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(map_err)? {
+        out.push(decode_sub(kind, &mut SqliteRow { row, i: 0 })?);
+    }
+    Ok(out)
+}
+
+fn query_one_sub(
+    conn: &Connection,
+    kind: SubKind,
+    stmt: &sea_query::SelectStatement,
+) -> StoreResult<SubResource> {
+    query_subs(conn, kind, stmt)?
+        .into_iter()
+        .next()
+        .ok_or(StoreError::NotFound)
+}
+
+fn require_client(conn: &Connection, tenant: TenantId, client_id: Uuid) -> StoreResult<()> {
+    let (sql, values) = sql::client_exists(tenant, client_id).build_rusqlite(SqliteQueryBuilder);
+    let exists = conn
+        .prepare_cached(&sql)
+        .and_then(|mut st| st.exists(&*values.as_params()))
+        .map_err(map_err)?;
+    if exists {
+        Ok(())
+    } else {
+        Err(StoreError::NotFound)
+    }
+}
+
+/// Writes a changed sibling (its flag cleared or handed on) with its own version and audit.
+fn save_sibling(
+    conn: &Connection,
+    ctx: &WriteCtx,
+    old: SubResource,
+    data: SubData,
+) -> StoreResult<()> {
+    let kind = data.kind();
+    let at = Timestamp::now();
+    exec(
+        conn,
+        sql::update_sub(
+            ctx.tenant,
+            old.client_id,
+            old.id,
+            old.version + 1,
+            at,
+            &data,
+        ),
+    )
+    .map_err(write_err)?;
+    write_audit(
+        conn,
+        ctx,
+        Entity(kind.entity_type(), old.id, old.client_id),
+        AuditAction::Updated,
+        diff(Some(&old.data.to_json()), Some(&data.to_json())),
+    )
+}
+
+/// At most one main contact / primary location: raising the flag on `id` lowers it elsewhere.
+fn lower_other_flags(
+    conn: &Connection,
+    ctx: &WriteCtx,
+    client_id: Uuid,
+    data: &SubData,
+    id: Uuid,
+) -> StoreResult<()> {
+    if data.flag() != Some(true) {
+        return Ok(());
+    }
+    let Some(stmt) = sql::flagged_subs(data.kind(), ctx.tenant, client_id, id) else {
+        return Ok(());
+    };
+    for other in query_subs(conn, data.kind(), &stmt)? {
+        let mut lowered = other.data.clone();
+        lowered.set_flag(false);
+        save_sibling(conn, ctx, other, lowered)?;
+    }
+    Ok(())
+}
+
+fn insert_sub(
+    conn: &Connection,
+    ctx: &WriteCtx,
+    client_id: Uuid,
+    mut data: SubData,
+) -> StoreResult<SubResource> {
+    let kind = data.kind();
+    require_client(conn, ctx.tenant, client_id)?;
+    if data.flag() == Some(false) {
+        // The first contact person / location of a client takes the flag.
+        let (sql, values) =
+            sql::count_subs(kind, ctx.tenant, client_id).build_rusqlite(SqliteQueryBuilder);
+        let n: i64 = conn
+            .prepare_cached(&sql)
+            .and_then(|mut st| st.query_row(&*values.as_params(), |r| r.get(0)))
+            .map_err(map_err)?;
+        if n == 0 {
+            data.set_flag(true);
+        }
+    }
+    let id = Uuid::now_v7();
+    lower_other_flags(conn, ctx, client_id, &data, id)?;
+    let at = Timestamp::now();
+    exec(conn, sql::insert_sub(ctx.tenant, client_id, id, at, &data)).map_err(write_err)?;
+    write_audit(
+        conn,
+        ctx,
+        Entity(kind.entity_type(), id, client_id),
+        AuditAction::Created,
+        diff(None, Some(&data.to_json())),
+    )?;
+    if kind == SubKind::Account {
+        exec(conn, sql::recount_accounts(ctx.tenant, client_id, at)).map_err(map_err)?;
+    }
+    commit_idempotency(conn, ctx, kind.entity_type(), id, 201)?;
+    Ok(SubResource {
+        id,
+        client_id,
+        data,
+        created_at: at,
+        updated_at: at,
+        version: 1,
+    })
+}
+
+fn update_sub(
+    conn: &Connection,
+    ctx: &WriteCtx,
+    current: SubResource,
+    data: SubData,
+    expected_version: Option<i64>,
+) -> StoreResult<SubResource> {
+    if expected_version.is_some_and(|v| v != current.version) {
+        return Err(StoreError::VersionMismatch);
+    }
+    let kind = data.kind();
+    let changes = diff(Some(&current.data.to_json()), Some(&data.to_json()));
+    if changes.is_empty() {
+        return Ok(current);
+    }
+    lower_other_flags(conn, ctx, current.client_id, &data, current.id)?;
+    let at = Timestamp::now();
+    let version = current.version + 1;
+    exec(
+        conn,
+        sql::update_sub(
+            ctx.tenant,
+            current.client_id,
+            current.id,
+            version,
+            at,
+            &data,
+        ),
+    )
+    .map_err(write_err)?;
+    write_audit(
+        conn,
+        ctx,
+        Entity(kind.entity_type(), current.id, current.client_id),
+        AuditAction::Updated,
+        changes,
+    )?;
+    Ok(SubResource {
+        data,
+        version,
+        updated_at: at,
+        ..current
+    })
+}
+
+fn remove_sub(
+    conn: &Connection,
+    ctx: &WriteCtx,
+    kind: SubKind,
+    client_id: Uuid,
+    id: Uuid,
+    expected_version: Option<i64>,
+) -> StoreResult<()> {
+    let current = query_one_sub(
+        conn,
+        kind,
+        &sql::select_sub(kind, ctx.tenant, client_id, id),
+    )?;
+    if expected_version.is_some_and(|v| v != current.version) {
+        return Err(StoreError::VersionMismatch);
+    }
+    exec(conn, sql::delete_sub(kind, ctx.tenant, client_id, id)).map_err(map_err)?;
+    write_audit(
+        conn,
+        ctx,
+        Entity(kind.entity_type(), id, client_id),
+        AuditAction::Deleted,
+        diff(Some(&current.data.to_json()), None),
+    )?;
+    if current.data.flag() == Some(true) {
+        // The flag passes to the oldest remaining sibling, so a client with contacts keeps a main.
+        if let Some(next) = query_subs(conn, kind, &sql::oldest_subs(kind, ctx.tenant, client_id))?
+            .into_iter()
+            .next()
+        {
+            let mut raised = next.data.clone();
+            raised.set_flag(true);
+            save_sibling(conn, ctx, next, raised)?;
+        }
+    }
+    if kind == SubKind::Account {
+        exec(
+            conn,
+            sql::recount_accounts(ctx.tenant, client_id, Timestamp::now()),
+        )
+        .map_err(map_err)?;
+    }
+    Ok(())
 }
 
 #[async_trait]
@@ -459,15 +914,19 @@ impl Store for SqliteStore {
                      version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
             )
             .map_err(map_err)?;
-            let current: i64 = conn
-                .query_row(
-                    "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-                    [],
-                    |r| r.get(0),
-                )
-                .map_err(map_err)?;
             let mut applied = 0;
-            for (version, script) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+            for (version, script) in MIGRATIONS {
+                let done: Option<i64> = conn
+                    .query_row(
+                        "SELECT version FROM schema_migrations WHERE version = ?1",
+                        [version],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(map_err)?;
+                if done.is_some() {
+                    continue;
+                }
                 conn.execute_batch(script).map_err(map_err)?;
                 conn.execute(
                     "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
@@ -632,6 +1091,28 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn patch_client(
+        &self,
+        ctx: &WriteCtx,
+        id: Uuid,
+        patch: serde_json::Value,
+        expected_version: Option<i64>,
+    ) -> StoreResult<Client> {
+        let ctx = ctx.clone();
+        self.write(move |conn| {
+            let current = query_one_client(conn, &sql::select_client(ctx.tenant, id))?;
+            if expected_version.is_some_and(|v| v != current.version) {
+                return Err(StoreError::VersionMismatch);
+            }
+            let data = current
+                .data
+                .apply_patch(&patch)
+                .map_err(StoreError::Invalid)?;
+            update_client(conn, &ctx, current, data, None)
+        })
+        .await
+    }
+
     async fn upsert_client_by_external_id(
         &self,
         ctx: &WriteCtx,
@@ -671,7 +1152,27 @@ impl Store for SqliteStore {
             if expected_version.is_some_and(|v| v != current.version) {
                 return Err(StoreError::VersionMismatch);
             }
+            // Sub-resources go first, in the same transaction, each with its own audit record.
+            for kind in SubKind::ALL {
+                for sub in query_subs(conn, kind, &sql::oldest_subs(kind, ctx.tenant, id))? {
+                    exec(conn, sql::delete_sub(kind, ctx.tenant, id, sub.id)).map_err(map_err)?;
+                    write_audit(
+                        conn,
+                        &ctx,
+                        Entity(kind.entity_type(), sub.id, id),
+                        AuditAction::Deleted,
+                        diff(Some(&sub.data.to_json()), None),
+                    )?;
+                }
+            }
             exec(conn, sql::delete_client(ctx.tenant, id)).map_err(map_err)?;
+            write_audit(
+                conn,
+                &ctx,
+                Entity("client", id, id),
+                AuditAction::Deleted,
+                diff(Some(&current.data.to_json()), None),
+            )?;
             Ok(())
         })
         .await
@@ -686,6 +1187,216 @@ impl Store for SqliteStore {
         self.read(move |conn| {
             let items = query_clients(conn, &page)?;
             let total = match count {
+                Some(c) => {
+                    let (sql, values) = c.build_rusqlite(SqliteQueryBuilder);
+                    let n: i64 = conn
+                        .prepare_cached(&sql)
+                        .and_then(|mut st| st.query_row(&*values.as_params(), |r| r.get(0)))
+                        .map_err(map_err)?;
+                    Some(n.max(0) as u64)
+                }
+                None => None,
+            };
+            Ok(Page { items, total })
+        })
+        .await
+    }
+
+    async fn client_history(
+        &self,
+        tenant: TenantId,
+        client_id: Uuid,
+        before_seq: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<AuditPage> {
+        let stmt = sql::client_history(tenant, client_id, before_seq, limit);
+        let exists = sql::client_has_history(tenant, client_id);
+        let live = sql::client_exists(tenant, client_id);
+        self.read(move |conn| {
+            let page = query_audit(conn, &stmt, limit)?;
+            if page.records.is_empty() {
+                // Distinguish "no (more) records" from "no such client, ever".
+                let any = |q: &sea_query::SelectStatement| -> StoreResult<bool> {
+                    let (sql, values) = q.build_rusqlite(SqliteQueryBuilder);
+                    conn.prepare_cached(&sql)
+                        .and_then(|mut st| st.exists(&*values.as_params()))
+                        .map_err(map_err)
+                };
+                if !any(&exists)? && !any(&live)? {
+                    return Err(StoreError::NotFound);
+                }
+            }
+            Ok(page)
+        })
+        .await
+    }
+
+    async fn events(
+        &self,
+        tenant: TenantId,
+        after_seq: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<AuditPage> {
+        let stmt = sql::events(tenant, after_seq, limit);
+        self.read(move |conn| query_audit(conn, &stmt, limit)).await
+    }
+
+    async fn idempotency_begin(
+        &self,
+        scope: &IdempotencyScope,
+        request_hash: [u8; 32],
+        now: Timestamp,
+    ) -> StoreResult<IdempotencyBegin> {
+        let scope = scope.clone();
+        self.write(move |conn| begin_idempotency(conn, &scope, request_hash, now))
+            .await
+    }
+
+    async fn idempotency_finish(
+        &self,
+        scope: &IdempotencyScope,
+        response: StoredResponse,
+    ) -> StoreResult<()> {
+        let stmt = sql::finish_idempotency(scope, &response);
+        self.write(move |conn| exec(conn, stmt).map(|_| ()).map_err(map_err))
+            .await
+    }
+
+    async fn idempotency_abort(&self, scope: &IdempotencyScope) -> StoreResult<()> {
+        let stmt = sql::abort_idempotency(scope);
+        self.write(move |conn| exec(conn, stmt).map(|_| ()).map_err(map_err))
+            .await
+    }
+
+    async fn close(&self) -> StoreResult<()> {
+        // Dropping the sender lets the writer finish what is queued, checkpoint, and exit.
+        let sender = self.writer.lock().ok().and_then(|mut w| w.take());
+        drop(sender);
+        let handle = self.writer_thread.lock().ok().and_then(|mut h| h.take());
+        if let Some(h) = handle {
+            tokio::task::spawn_blocking(move || h.join())
+                .await
+                .map_err(|_| StoreError::Other("writer join failed".into()))?
+                .map_err(|_| StoreError::Other("writer thread panicked".into()))?;
+        }
+        if let Ok(mut readers) = self.readers.lock() {
+            readers.clear();
+        }
+        Ok(())
+    }
+
+    async fn create_sub(
+        &self,
+        ctx: &WriteCtx,
+        client_id: Uuid,
+        data: SubData,
+    ) -> StoreResult<SubResource> {
+        let ctx = ctx.clone();
+        self.write(move |conn| insert_sub(conn, &ctx, client_id, data))
+            .await
+    }
+
+    async fn get_sub(
+        &self,
+        tenant: TenantId,
+        kind: SubKind,
+        client_id: Uuid,
+        id: Uuid,
+    ) -> StoreResult<SubResource> {
+        let stmt = sql::select_sub(kind, tenant, client_id, id);
+        self.read(move |conn| query_one_sub(conn, kind, &stmt))
+            .await
+    }
+
+    async fn get_sub_by_external_id(
+        &self,
+        tenant: TenantId,
+        kind: SubKind,
+        client_id: Uuid,
+        external_id: &str,
+    ) -> StoreResult<SubResource> {
+        let stmt = sql::select_sub_by_external_id(kind, tenant, client_id, external_id);
+        self.read(move |conn| query_one_sub(conn, kind, &stmt))
+            .await
+    }
+
+    async fn replace_sub(
+        &self,
+        ctx: &WriteCtx,
+        client_id: Uuid,
+        id: Uuid,
+        data: SubData,
+        expected_version: Option<i64>,
+    ) -> StoreResult<SubResource> {
+        let ctx = ctx.clone();
+        self.write(move |conn| {
+            let kind = data.kind();
+            let current = query_one_sub(
+                conn,
+                kind,
+                &sql::select_sub(kind, ctx.tenant, client_id, id),
+            )?;
+            update_sub(conn, &ctx, current, data, expected_version)
+        })
+        .await
+    }
+
+    async fn patch_sub(
+        &self,
+        ctx: &WriteCtx,
+        kind: SubKind,
+        client_id: Uuid,
+        id: Uuid,
+        patch: serde_json::Value,
+        expected_version: Option<i64>,
+    ) -> StoreResult<SubResource> {
+        let ctx = ctx.clone();
+        self.write(move |conn| {
+            let current = query_one_sub(
+                conn,
+                kind,
+                &sql::select_sub(kind, ctx.tenant, client_id, id),
+            )?;
+            if expected_version.is_some_and(|v| v != current.version) {
+                return Err(StoreError::VersionMismatch);
+            }
+            let data = current
+                .data
+                .apply_patch(&patch)
+                .map_err(StoreError::Invalid)?;
+            update_sub(conn, &ctx, current, data, None)
+        })
+        .await
+    }
+
+    async fn delete_sub(
+        &self,
+        ctx: &WriteCtx,
+        kind: SubKind,
+        client_id: Uuid,
+        id: Uuid,
+        expected_version: Option<i64>,
+    ) -> StoreResult<()> {
+        let ctx = ctx.clone();
+        self.write(move |conn| remove_sub(conn, &ctx, kind, client_id, id, expected_version))
+            .await
+    }
+
+    async fn list_subs(
+        &self,
+        tenant: TenantId,
+        kind: SubKind,
+        client_id: Uuid,
+        limit: u32,
+        offset: u64,
+        count: bool,
+    ) -> StoreResult<Page<SubResource>> {
+        let page = sql::list_subs(kind, tenant, client_id, limit, offset);
+        let counter = count.then(|| sql::count_subs(kind, tenant, client_id));
+        self.read(move |conn| {
+            require_client(conn, tenant, client_id)?;
+            let items = query_subs(conn, kind, &page)?;
+            let total = match counter {
                 Some(c) => {
                     let (sql, values) = c.build_rusqlite(SqliteQueryBuilder);
                     let n: i64 = conn

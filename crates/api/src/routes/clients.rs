@@ -5,25 +5,18 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use clientele_core::client::merge_patch;
 use clientele_core::query::{ArchivedFilter, ClientQuery};
-use clientele_core::{Caller, Client, ClientData, StoreError, WriteCtx};
+use clientele_core::sub::SubKind;
+use clientele_core::{Caller, Client, ClientData, StoreError};
 use serde_json::Value;
 use uuid::Uuid;
 
 use crate::envelope::{resource, Envelope, ListEnvelope, ListMeta};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{etag, JsonBody, Precondition, QueryPairs};
+use crate::extract::{etag, JsonBody, Precondition, QueryPairs, WriteContext};
 use crate::AppState;
 
 const WHAT: &str = "client";
-
-fn ctx(caller: &Caller) -> WriteCtx {
-    WriteCtx {
-        tenant: caller.tenant.id,
-        actor: caller.actor.clone(),
-    }
-}
 
 /// Ids that are not UUIDs cannot exist: 404, like any other unknown id.
 fn parse_id(id: &str) -> Result<Uuid, ApiError> {
@@ -233,13 +226,13 @@ pub async fn list_clients(
     security(("api_key" = ["clients:write"])))]
 pub async fn create_client(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    WriteContext(ctx): WriteContext,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let data = parse_data(&body)?;
     let c = state
         .store
-        .create_client(&ctx(&caller), data)
+        .create_client(&ctx, data)
         .await
         .map_err(store_err)?;
     let loc = location(&c);
@@ -261,13 +254,72 @@ fn detail(headers: &HeaderMap, c: Client) -> Response {
     resource(StatusCode::OK, c, v, None)
 }
 
+/// Items embedded per kind by `?expand=` (the newest ones).
+pub const EXPAND_LIMIT: u32 = 100;
+
+/// Reads `expand=contact_persons,locations,accounts`; anything else is a 400.
+pub fn parse_expand(pairs: &[(String, String)]) -> Result<Vec<SubKind>, ApiError> {
+    let mut kinds = Vec::new();
+    for (k, v) in pairs {
+        if k != "expand" {
+            return Err(ApiError::invalid(
+                k,
+                "unknown_parameter",
+                "is not a known parameter",
+            ));
+        }
+        for part in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let kind = SubKind::from_expand_key(part).ok_or_else(|| {
+                ApiError::invalid(
+                    "expand",
+                    "invalid_value",
+                    format!("unknown value {part:?}; use contact_persons, locations or accounts"),
+                )
+            })?;
+            if !kinds.contains(&kind) {
+                kinds.push(kind);
+            }
+        }
+    }
+    Ok(kinds)
+}
+
+/// The client with the requested sub-resource lists embedded under their `expand` keys.
+async fn expanded_for(
+    state: &AppState,
+    tenant: clientele_core::TenantId,
+    c: Client,
+    kinds: &[SubKind],
+) -> Result<Value, ApiError> {
+    let mut doc = serde_json::to_value(&c).map_err(ApiError::internal)?;
+    for kind in kinds {
+        let page = state
+            .store
+            .list_subs(tenant, *kind, c.id, EXPAND_LIMIT, 0, false)
+            .await
+            .map_err(store_err)?;
+        if let Some(obj) = doc.as_object_mut() {
+            obj.insert(
+                kind.expand_key().to_string(),
+                serde_json::to_value(page.items).map_err(ApiError::internal)?,
+            );
+        }
+    }
+    Ok(doc)
+}
+
 /// Get a client.
+///
+/// `expand=contact_persons,locations,accounts` embeds those lists (newest first, at most 100
+/// of each) under the same keys.
 #[utoipa::path(get, path = "/v1/clients/{id}", tag = "clients",
     params(("id" = String, Path, description = "Client id"),
+        ("expand" = Option<String>, Query, description = "Comma list of contact_persons, locations, accounts"),
         ("If-None-Match" = Option<String>, Header, description = "An ETag; 304 when it is current")),
     responses(
         (status = 200, description = "The client", body = Envelope<Client>, headers(("ETag" = String))),
         (status = 304, description = "Not modified"),
+        (status = 400, description = "Unknown expand value", body = ErrorBody),
         (status = 404, description = "No such client in this tenant", body = ErrorBody),
     ),
     security(("api_key" = ["clients:read"])))]
@@ -275,15 +327,25 @@ pub async fn get_client(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
+    QueryPairs(pairs): QueryPairs,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
+    let kinds = parse_expand(&pairs)?;
     let c = state
         .store
         .get_client(caller.tenant.id, id)
         .await
         .map_err(store_err)?;
-    Ok(detail(&headers, c))
+    if kinds.is_empty() {
+        return Ok(detail(&headers, c));
+    }
+    if let Some(r) = not_modified(&headers, c.version) {
+        return Ok(r);
+    }
+    let v = c.version;
+    let doc = expanded_for(&state, caller.tenant.id, c, &kinds).await?;
+    Ok(resource(StatusCode::OK, doc, v, None))
 }
 
 /// Get a client by its external id.
@@ -330,7 +392,7 @@ fn if_match(headers: &HeaderMap) -> Option<i64> {
     security(("api_key" = ["clients:write"])))]
 pub async fn replace_client(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    WriteContext(ctx): WriteContext,
     Path(id): Path<String>,
     headers: HeaderMap,
     JsonBody(body): JsonBody,
@@ -340,15 +402,12 @@ pub async fn replace_client(
     let data = parse_data(&body)?;
     let c = state
         .store
-        .replace_client(&ctx(&caller), id, data, if_match(&headers))
+        .replace_client(&ctx, id, data, if_match(&headers))
         .await
         .map_err(store_err)?;
     let v = c.version;
     Ok(resource(StatusCode::OK, c, v, None))
 }
-
-/// Attempts for a merge patch that races another writer (no `If-Match` given).
-const PATCH_ATTEMPTS: usize = 5;
 
 /// Update a client with a JSON merge patch (RFC 7396).
 ///
@@ -370,7 +429,7 @@ const PATCH_ATTEMPTS: usize = 5;
     security(("api_key" = ["clients:write"])))]
 pub async fn patch_client(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    WriteContext(ctx): WriteContext,
     Path(id): Path<String>,
     headers: HeaderMap,
     JsonBody(patch): JsonBody,
@@ -384,35 +443,13 @@ pub async fn patch_client(
         ));
     }
     check_body_id(&patch, Some(id))?;
-    let wanted = if_match(&headers);
-    for _ in 0..PATCH_ATTEMPTS {
-        let current = state
-            .store
-            .get_client(caller.tenant.id, id)
-            .await
-            .map_err(store_err)?;
-        if wanted.is_some_and(|v| v != current.version) {
-            return Err(ApiError::precondition_failed());
-        }
-        let mut doc = current.data.to_json();
-        merge_patch(&mut doc, &patch);
-        let data = parse_data(&doc)?;
-        match state
-            .store
-            .replace_client(&ctx(&caller), id, data, Some(current.version))
-            .await
-        {
-            Err(StoreError::VersionMismatch) if wanted.is_none() => continue,
-            other => {
-                let c = other.map_err(store_err)?;
-                let v = c.version;
-                return Ok(resource(StatusCode::OK, c, v, None));
-            }
-        }
-    }
-    Err(ApiError::conflict(
-        "The client kept changing while the patch was applied; retry",
-    ))
+    let c = state
+        .store
+        .patch_client(&ctx, id, patch, if_match(&headers))
+        .await
+        .map_err(store_err)?;
+    let v = c.version;
+    Ok(resource(StatusCode::OK, c, v, None))
 }
 
 /// Create or replace the client with this external id (upsert).
@@ -433,7 +470,7 @@ pub async fn patch_client(
     security(("api_key" = ["clients:write"])))]
 pub async fn upsert_client_by_external_id(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    WriteContext(ctx): WriteContext,
     Path(external_id): Path<String>,
     headers: HeaderMap,
     JsonBody(mut body): JsonBody,
@@ -464,7 +501,7 @@ pub async fn upsert_client_by_external_id(
     if let Some(given) = body.get("id").and_then(Value::as_str) {
         let existing = state
             .store
-            .get_client_by_external_id(caller.tenant.id, &external_id)
+            .get_client_by_external_id(ctx.tenant, &external_id)
             .await;
         if let Ok(c) = existing {
             check_body_id(&serde_json::json!({ "id": given }), Some(c.id))?;
@@ -472,7 +509,7 @@ pub async fn upsert_client_by_external_id(
     }
     let (c, created) = state
         .store
-        .upsert_client_by_external_id(&ctx(&caller), data, if_match(&headers))
+        .upsert_client_by_external_id(&ctx, data, if_match(&headers))
         .await
         .map_err(store_err)?;
     let v = c.version;
@@ -496,14 +533,14 @@ pub async fn upsert_client_by_external_id(
     security(("api_key" = ["clients:delete"])))]
 pub async fn delete_client(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    WriteContext(ctx): WriteContext,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     let id = parse_id(&id)?;
     state
         .store
-        .delete_client(&ctx(&caller), id, if_match(&headers))
+        .delete_client(&ctx, id, if_match(&headers))
         .await
         .map_err(store_err)?;
     Ok(StatusCode::NO_CONTENT)

@@ -1,2 +1,4 @@
+pub mod audit;
 pub mod clients;
 pub mod health;
+pub mod subresources;

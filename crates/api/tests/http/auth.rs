@@ -140,13 +140,32 @@ async fn each_route_refuses_a_credential_lacking_its_permission() {
     let app = TestApp::spawn().await;
     let c = app.create(json!({"name": "A", "external_id": "e-1"})).await;
     let id = c["id"].as_str().unwrap_or("").to_string();
+    let mut items = std::collections::HashMap::new();
+    for seg in ["contact-persons", "locations", "accounts"] {
+        let r = app
+            .post(
+                &format!("/v1/clients/{id}/{seg}"),
+                json!({"name": "N", "external_id": "e-1"}),
+            )
+            .await;
+        let r = if r.status == StatusCode::CREATED {
+            r
+        } else {
+            app.post(&format!("/v1/clients/{id}/{seg}"), json!({"name": "N"}))
+                .await
+        };
+        items.insert(seg, r.data()["id"].as_str().unwrap_or("").to_string());
+    }
     let all = [
         Permission::ClientsRead,
         Permission::ClientsWrite,
         Permission::ClientsDelete,
         Permission::AuditRead,
     ];
-    for (method, template, needed) in routes() {
+    let mut ordered = routes();
+    // Deleting the client would take the sub-resources with it: check that route last.
+    ordered.sort_by_key(|(m, t, _)| *m == Method::DELETE && *t == "/v1/clients/{id}");
+    for (method, template, needed) in ordered {
         let path = template
             .replace("{id}", &id)
             .replace("{external_id}", "e-1");
@@ -204,6 +223,15 @@ async fn another_tenants_clients_are_404_for_every_verb_and_invisible_in_lists()
     app.send(as_other(Method::GET, "/v1/clients/external-id/shared"))
         .await
         .error(404, "NOT_FOUND");
+    app.send(as_other(Method::GET, &format!("{path}/history")))
+        .await
+        .error(404, "NOT_FOUND");
+    let r = app.send(as_other(Method::GET, "/v1/events")).await;
+    assert_eq!(
+        r.data().as_array().map(Vec::len),
+        Some(0),
+        "events never cross tenants"
+    );
     let r = app.send(as_other(Method::GET, "/v1/clients")).await;
     assert_eq!(r.body["meta"]["total"], 0);
     assert_eq!(r.data().as_array().map(Vec::len), Some(0));

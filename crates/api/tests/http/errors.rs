@@ -127,3 +127,27 @@ async fn responses_carry_nosniff() {
     let r = app.get("/v1/clients").await;
     assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
 }
+
+#[tokio::test]
+async fn readiness_turns_503_while_draining() {
+    let app = TestApp::spawn().await;
+    let state = clientele_api::AppState::new(app.store.clone());
+    state
+        .draining
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, clientele_api::router(state)).await;
+    });
+    let r = app
+        .send(app.http.get(format!("http://{addr}/readyz")))
+        .await;
+    r.error(503, "SERVICE_UNAVAILABLE");
+    let r = app
+        .send(app.http.get(format!("http://{addr}/healthz")))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "liveness is unaffected");
+}

@@ -3,7 +3,9 @@
 mod auth;
 mod clients;
 mod common;
+mod consistency;
 mod errors;
 mod listing;
 mod openapi;
+mod subresources;
 mod validation;

@@ -1,0 +1,236 @@
+//! `Idempotency-Key` on `POST` and `PUT .../external-id/...`: the first response is stored with
+//! the key (scoped to tenant and credential) and replayed for a retry with the same body.
+
+use axum::body::{to_bytes, Body};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use clientele_core::idempotency::{IdempotencyBegin, IdempotencyScope, StoredResponse};
+use clientele_core::sub::SubKind;
+use clientele_core::types::Timestamp;
+use clientele_core::{Caller, StoreError};
+use sha2::{Digest, Sha256};
+
+use crate::envelope::resource;
+use crate::error::ApiError;
+use crate::extract::{too_large, BODY_LIMIT};
+use crate::AppState;
+
+pub static IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+pub static REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
+
+/// Headers of the first response that a replay repeats.
+const REPLAYED_HEADERS: [&str; 3] = ["content-type", "location", "etag"];
+
+/// Largest response body kept for replay.
+const MAX_STORED_BODY: usize = 4 * 1024 * 1024;
+
+fn applies(method: &Method, route: &str) -> bool {
+    method == Method::POST || (method == Method::PUT && route.contains("/external-id/"))
+}
+
+fn valid_key(k: &str) -> bool {
+    (1..=255).contains(&k.len()) && k.bytes().all(|b| (0x21..=0x7e).contains(&b))
+}
+
+/// What "the same request" means for a key: same method, same path, same body bytes.
+pub fn request_hash(method: &Method, path: &str, body: &[u8]) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(method.as_str());
+    hasher.update(b"\n");
+    hasher.update(path);
+    hasher.update(b"\n");
+    hasher.update(body);
+    hasher.finalize().into()
+}
+
+fn replay(stored: StoredResponse) -> Response {
+    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
+    let mut res = Response::new(Body::from(stored.body));
+    *res.status_mut() = status;
+    for (k, v) in stored.headers {
+        if let (Ok(k), Ok(v)) = (HeaderName::try_from(k), HeaderValue::from_str(&v)) {
+            res.headers_mut().insert(k, v);
+        }
+    }
+    res.headers_mut()
+        .insert(REPLAYED.clone(), HeaderValue::from_static("true"));
+    res
+}
+
+/// The current state of an entity written by an earlier request with the same key.
+async fn render_current(
+    state: &AppState,
+    scope: &IdempotencyScope,
+    uri: &axum::http::Uri,
+    entity_type: &str,
+    id: uuid::Uuid,
+    status: StatusCode,
+) -> Result<Response, ApiError> {
+    let created = status == StatusCode::CREATED;
+    if entity_type == "client" {
+        let c = state
+            .store
+            .get_client(scope.tenant, id)
+            .await
+            .map_err(|e| ApiError::from_store(e, "client"))?;
+        let (v, loc) = (c.version, created.then(|| format!("/v1/clients/{}", c.id)));
+        return Ok(resource(status, c, v, loc));
+    }
+    let kind = SubKind::ALL
+        .into_iter()
+        .find(|k| k.entity_type() == entity_type)
+        .ok_or_else(|| ApiError::internal("unknown idempotent entity type"))?;
+    // `/v1/clients/{client_id}/<kind>`: the parent is in the request path.
+    let client_id = uri
+        .path()
+        .split('/')
+        .nth(3)
+        .and_then(|s| uuid::Uuid::parse_str(s).ok())
+        .ok_or_else(|| ApiError::internal("idempotent sub-resource without a client id"))?;
+    let s = state
+        .store
+        .get_sub(scope.tenant, kind, client_id, id)
+        .await
+        .map_err(|e| ApiError::from_store(e, kind.noun()))?;
+    let loc = created.then(|| format!("{}/{}", uri.path().trim_end_matches('/'), s.id));
+    let v = s.version;
+    Ok(resource(status, s, v, loc))
+}
+
+/// Route layer inside auth (it needs the caller).
+pub async fn layer(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_default();
+    let Some(key) = req.headers().get(&IDEMPOTENCY_KEY).cloned() else {
+        return Ok(next.run(req).await);
+    };
+    if !applies(req.method(), &route) {
+        return Ok(next.run(req).await);
+    }
+    let key = key.to_str().ok().filter(|k| valid_key(k)).ok_or_else(|| {
+        ApiError::invalid(
+            "Idempotency-Key",
+            "invalid_format",
+            "must be 1-255 visible ASCII characters",
+        )
+    })?;
+    let caller = req
+        .extensions()
+        .get::<Caller>()
+        .cloned()
+        .ok_or_else(|| ApiError::internal("idempotency layer without a caller"))?;
+    let scope = IdempotencyScope {
+        tenant: caller.tenant.id,
+        credential_id: caller.credential_id.clone(),
+        key: key.to_string(),
+    };
+
+    let (parts, body) = req.into_parts();
+    let bytes = to_bytes(body, BODY_LIMIT).await.map_err(|_| too_large())?;
+    let hash = request_hash(&parts.method, parts.uri.path(), &bytes);
+
+    match state
+        .store
+        .idempotency_begin(&scope, hash, Timestamp::now())
+        .await?
+    {
+        IdempotencyBegin::Started => {}
+        IdempotencyBegin::InFlight => {
+            return Err(ApiError::conflict(
+                "A request with this Idempotency-Key is still in progress; retry later",
+            ))
+        }
+        IdempotencyBegin::Mismatch => {
+            return Err(ApiError::conflict(
+                "This Idempotency-Key was used for a different request",
+            ))
+        }
+        IdempotencyBegin::Replay(stored) => return Ok(replay(stored)),
+        IdempotencyBegin::Committed {
+            entity_type,
+            entity_id,
+            status,
+        } => {
+            // The write happened but its response was lost with the server: answer with the
+            // entity as it is now, under the original status.
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            let mut res =
+                render_current(&state, &scope, &parts.uri, &entity_type, entity_id, status).await?;
+            res.headers_mut()
+                .insert(REPLAYED.clone(), HeaderValue::from_static("true"));
+            return Ok(res);
+        }
+    }
+
+    let mut req = Request::from_parts(parts, Body::from(bytes));
+    req.extensions_mut().insert(scope.clone());
+    let res = next.run(req).await;
+    let status = res.status();
+    if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
+        // Worth retrying: forget the key so the retry runs for real.
+        if let Err(e) = state.store.idempotency_abort(&scope).await {
+            tracing::warn!(error = %e, "could not release idempotency key");
+        }
+        return Ok(res);
+    }
+    let (parts, body) = res.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_STORED_BODY).await else {
+        return Err(ApiError::internal(
+            "response too large to store for idempotency",
+        ));
+    };
+    let stored = StoredResponse {
+        status: status.as_u16(),
+        headers: REPLAYED_HEADERS
+            .iter()
+            .filter_map(|h| {
+                parts
+                    .headers
+                    .get(*h)
+                    .and_then(|v| v.to_str().ok())
+                    .map(|v| (h.to_string(), v.to_string()))
+            })
+            .collect(),
+        body: bytes.to_vec(),
+    };
+    match state.store.idempotency_finish(&scope, stored).await {
+        Ok(()) | Err(StoreError::NotFound) => {}
+        // The write itself is durable; failing to record the response only costs a re-render
+        // on a retry (the key stays `committed`).
+        Err(e) => tracing::warn!(error = %e, "could not record idempotent response"),
+    }
+    Ok(Response::from_parts(parts, Body::from(bytes)).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_visible_ascii_of_bounded_length() {
+        assert!(valid_key("order-42:retry_1"));
+        assert!(!valid_key(""));
+        assert!(!valid_key("has space"));
+        assert!(!valid_key(&"k".repeat(256)));
+    }
+
+    #[test]
+    fn only_creates_and_upserts_are_idempotent() {
+        assert!(applies(&Method::POST, "/v1/clients"));
+        assert!(applies(
+            &Method::PUT,
+            "/v1/clients/external-id/{external_id}"
+        ));
+        assert!(!applies(&Method::PUT, "/v1/clients/{id}"));
+        assert!(!applies(&Method::PATCH, "/v1/clients/{id}"));
+    }
+}

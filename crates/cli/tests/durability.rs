@@ -1,0 +1,249 @@
+//! Durability and shutdown, against the real binary: acknowledged writes survive `kill -9`, and
+//! SIGTERM drains in-flight requests before the process exits.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+struct Server {
+    child: Child,
+    base: String,
+    key: Option<String>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(db: &std::path::Path) -> Server {
+    let child = Command::new(env!("CARGO_BIN_EXE_clientele"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--database"])
+        .arg(format!("sqlite://{}", db.display()))
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn clientele");
+    // Owned by the guard at once, so a failed assertion below still kills the child.
+    let mut server = Server {
+        child,
+        base: String::new(),
+        key: None,
+    };
+    let stdout = server.child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = rx
+            .recv_timeout(left)
+            .expect("server printed its address in time");
+        if line.starts_with("ck_") {
+            server.key = Some(line.trim().to_string());
+        } else if let Some(addr) = line.strip_prefix("listening on ") {
+            server.base = addr.trim().to_string();
+            return server;
+        }
+    }
+}
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client")
+}
+
+/// Eight writers create clients as fast as they can, until the server goes away or a bound is
+/// reached; returns the ids that were acknowledged with 201, and any 5xx statuses seen.
+async fn write_until_gone(base: &str, key: &str, stop_after: Duration) -> (Vec<String>, Vec<u16>) {
+    let acked = Arc::new(Mutex::new(Vec::new()));
+    let errors = Arc::new(Mutex::new(Vec::new()));
+    let deadline = Instant::now() + stop_after;
+    let mut tasks = Vec::new();
+    for w in 0..8 {
+        let (acked, errors) = (acked.clone(), errors.clone());
+        let (base, key) = (base.to_string(), key.to_string());
+        tasks.push(tokio::spawn(async move {
+            let client = http();
+            for n in 0..5_000 {
+                if Instant::now() > deadline {
+                    break;
+                }
+                let res = client
+                    .post(format!("{base}/v1/clients"))
+                    .header("x-api-key", &key)
+                    .json(&json!({"name": format!("writer {w} #{n}"), "email": format!("w{w}n{n}@example.com")}))
+                    .send()
+                    .await;
+                let Ok(res) = res else { break };
+                let status = res.status();
+                if status.is_server_error() {
+                    if let Ok(mut e) = errors.lock() {
+                        e.push(status.as_u16());
+                    }
+                    continue;
+                }
+                let Ok(body) = res.json::<Value>().await else { break };
+                if status.as_u16() == 201 {
+                    if let (Some(id), Ok(mut a)) = (body["data"]["id"].as_str(), acked.lock()) {
+                        a.push(id.to_string());
+                    }
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    let a = acked.lock().map(|v| v.clone()).unwrap_or_default();
+    let e = errors.lock().map(|v| v.clone()).unwrap_or_default();
+    (a, e)
+}
+
+/// Every acknowledged client is readable, and the change feed has exactly one `created` record
+/// for each stored client.
+async fn check_all_present(base: &str, key: &str, acked: &[String]) {
+    let client = http();
+    for id in acked {
+        let r = client
+            .get(format!("{base}/v1/clients/{id}"))
+            .header("x-api-key", key)
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(r.status(), 200, "acknowledged client {id} was lost");
+    }
+    let mut created = std::collections::HashSet::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..10_000 {
+        let mut url = format!("{base}/v1/events?limit=100");
+        if let Some(c) = &cursor {
+            url.push_str(&format!("&cursor={c}"));
+        }
+        let page: Value = client
+            .get(url)
+            .header("x-api-key", key)
+            .send()
+            .await
+            .expect("events")
+            .json()
+            .await
+            .expect("json");
+        for rec in page["data"].as_array().cloned().unwrap_or_default() {
+            assert_eq!(rec["action"], "created");
+            assert!(
+                created.insert(rec["entity_id"].as_str().unwrap_or("").to_string()),
+                "duplicate event"
+            );
+        }
+        match page["meta"]["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    for id in acked {
+        assert!(created.contains(id), "no audit record for {id}");
+    }
+    let total: Value = client
+        .get(format!("{base}/v1/clients?limit=1&archived=all"))
+        .header("x-api-key", key)
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        total["meta"]["total"].as_u64(),
+        Some(created.len() as u64),
+        "audit matches the data"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn acknowledged_writes_survive_kill_9() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("crash.db");
+    let mut server = start(&db);
+    let key = server.key.clone().expect("bootstrap key");
+    let base = server.base.clone();
+    let writers = {
+        let (base, key) = (base.clone(), key.clone());
+        tokio::spawn(async move { write_until_gone(&base, &key, Duration::from_secs(30)).await })
+    };
+    // Let the writers get going, then kill the server without warning.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    server.child.kill().expect("kill -9");
+    let _ = server.child.wait();
+    let (acked, _) = writers.await.expect("writers");
+    assert!(
+        acked.len() >= 8,
+        "too few writes acknowledged before the kill: {}",
+        acked.len()
+    );
+    eprintln!("kill -9 after {} acknowledged creates", acked.len());
+
+    let again = start(&db);
+    assert!(
+        again.key.is_none(),
+        "a restarted store must not bootstrap again"
+    );
+    check_all_present(&again.base, &key, &acked).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigterm_drains_in_flight_requests_and_exits_cleanly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("drain.db");
+    let mut server = start(&db);
+    let key = server.key.clone().expect("bootstrap key");
+    let base = server.base.clone();
+    let writers = {
+        let (base, key) = (base.clone(), key.clone());
+        tokio::spawn(async move { write_until_gone(&base, &key, Duration::from_secs(30)).await })
+    };
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let pid = server.child.id().to_string();
+    let sent = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill -TERM");
+    assert!(sent.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(s) = server.child.try_wait().expect("wait") {
+            break s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "server did not exit after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "exit status {status}");
+    let (acked, server_errors) = writers.await.expect("writers");
+    assert!(
+        server_errors.is_empty(),
+        "5xx during drain: {server_errors:?}"
+    );
+    assert!(!acked.is_empty());
+    eprintln!("SIGTERM drained with {} acknowledged creates", acked.len());
+
+    let again = start(&db);
+    check_all_present(&again.base, &key, &acked).await;
+}

@@ -1,0 +1,149 @@
+//! Audit records: who changed what, field by field, written in the same transaction as the change.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::mask::{is_sensitive, mask_json};
+use crate::types::Timestamp;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AuditAction {
+    Created,
+    Updated,
+    Deleted,
+}
+
+impl AuditAction {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Updated => "updated",
+            Self::Deleted => "deleted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "created" => Some(Self::Created),
+            "updated" => Some(Self::Updated),
+            "deleted" => Some(Self::Deleted),
+            _ => None,
+        }
+    }
+}
+
+/// Field path → `[old, new]`; sensitive values masked.
+pub type Changes = BTreeMap<String, [Value; 2]>;
+
+/// One change to one entity.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditRecord {
+    pub id: Uuid,
+    /// `client`, or a sub-resource type such as `contact_person`.
+    #[cfg_attr(feature = "openapi", schema(example = "client"))]
+    pub entity_type: String,
+    pub entity_id: Uuid,
+    /// The client the entity is or belongs to.
+    pub client_id: Uuid,
+    pub action: AuditAction,
+    /// JWT `sub` or API key id.
+    pub actor: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub at: Timestamp,
+    /// Field path → `[old, new]`; sensitive values are masked.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub changes: Changes,
+}
+
+/// Paths whose values are derived, not changed by anyone: left out of diffs.
+const DERIVED: &[&str] = &["credit.available"];
+
+fn flatten(prefix: &str, v: &Value, out: &mut BTreeMap<String, Value>) {
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map {
+                let path = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten(&path, child, out);
+            }
+        }
+        other if !prefix.is_empty() => {
+            out.insert(prefix.to_string(), other.clone());
+        }
+        _ => {}
+    }
+}
+
+/// The field-level difference between two documents (`None` = did not exist).
+pub fn diff(old: Option<&Value>, new: Option<&Value>) -> Changes {
+    let mut a = BTreeMap::new();
+    let mut b = BTreeMap::new();
+    if let Some(old) = old {
+        flatten("", old, &mut a);
+    }
+    if let Some(new) = new {
+        flatten("", new, &mut b);
+    }
+    let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let mut out = Changes::new();
+    for k in keys {
+        if DERIVED.contains(&k.as_str()) {
+            continue;
+        }
+        let before = a.get(k).cloned().unwrap_or(Value::Null);
+        let after = b.get(k).cloned().unwrap_or(Value::Null);
+        if before == after {
+            continue;
+        }
+        let pair = if is_sensitive(k) {
+            [mask_json(&before), mask_json(&after)]
+        } else {
+            [before, after]
+        };
+        out.insert(k.clone(), pair);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn diff_lists_changed_leaves_by_dotted_path_and_masks_sensitive_ones() {
+        let old = json!({"name": "A", "email": "anna@example.com", "credit": {"limit": 10, "available": 10},
+                         "address": null, "metadata": {"k": "v"}});
+        let new = json!({"name": "B", "email": "berit@example.com", "credit": {"limit": 20, "available": 20},
+                         "address": {"city": "Lund"}, "metadata": {}});
+        let d = diff(Some(&old), Some(&new));
+        assert_eq!(d["name"], [json!("A"), json!("B")]);
+        assert_eq!(d["email"], [json!("****om"), json!("****om")]);
+        assert_eq!(d["credit.limit"], [json!(10), json!(20)]);
+        assert_eq!(d["address.city"], [json!(null), json!("Lund")]);
+        assert_eq!(d["metadata.k"], [json!("v"), json!(null)]);
+        assert!(!d.contains_key("credit.available"));
+        assert!(!d.contains_key("address"));
+    }
+
+    #[test]
+    fn creation_and_deletion_show_every_non_null_field() {
+        let doc = json!({"name": "A", "notes": null});
+        let created = diff(None, Some(&doc));
+        assert_eq!(created.len(), 1);
+        assert_eq!(created["name"], [json!(null), json!("A")]);
+        let deleted = diff(Some(&doc), None);
+        assert_eq!(deleted["name"], [json!("A"), json!(null)]);
+    }
+}
