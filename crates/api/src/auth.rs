@@ -29,7 +29,11 @@ pub enum Requirement {
 
 /// What each `(method, path template)` of `/v1` requires, read from the generated document.
 #[derive(Debug, Default)]
-pub struct PermissionTable(HashMap<(Method, String), Requirement>);
+pub struct PermissionTable {
+    routes: HashMap<(Method, String), Requirement>,
+    /// Set when the declarations could not be read: every `/v1` request is refused.
+    refuse_all: bool,
+}
 
 /// The name of the security scheme routes declare their permission under.
 pub const API_KEY_SCHEME: &str = "api_key";
@@ -69,22 +73,38 @@ impl PermissionTable {
                 table.insert((m, path.clone()), req);
             }
         }
-        Ok(Self(table))
+        Ok(Self {
+            routes: table,
+            refuse_all: false,
+        })
+    }
+
+    /// A table that refuses every request (fail closed on a broken declaration).
+    pub fn refusing() -> Self {
+        Self {
+            routes: HashMap::new(),
+            refuse_all: true,
+        }
     }
 
     /// `None` when the method is not served on this path at all (routing answers 405).
     pub fn required(&self, method: &Method, path: &str) -> Option<Requirement> {
+        if self.refuse_all {
+            return Some(Requirement::Undeclared);
+        }
         // HEAD is served by the GET handler, so it needs what GET needs.
         let method = if method == Method::HEAD {
             &Method::GET
         } else {
             method
         };
-        self.0.get(&(method.clone(), path.to_string())).copied()
+        self.routes
+            .get(&(method.clone(), path.to_string()))
+            .copied()
     }
 
     pub fn routes(&self) -> impl Iterator<Item = (&Method, &str, Requirement)> {
-        self.0.iter().map(|((m, p), r)| (m, p.as_str(), *r))
+        self.routes.iter().map(|((m, p), r)| (m, p.as_str(), *r))
     }
 }
 
@@ -161,4 +181,18 @@ pub async fn layer(
     }
     req.extensions_mut().insert(caller);
     Ok(next.run(req).await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusing_table_requires_what_nobody_has() {
+        let t = PermissionTable::refusing();
+        assert_eq!(
+            t.required(&Method::GET, "/v1/clients"),
+            Some(Requirement::Undeclared)
+        );
+    }
 }

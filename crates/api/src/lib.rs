@@ -124,7 +124,7 @@ pub fn router(state: AppState) -> Router {
         Err(e) => {
             // A route declared an unknown permission: refuse everything rather than guess.
             tracing::error!(error = %e, "invalid permission declaration; /v1 refuses all requests");
-            PermissionTable::default()
+            PermissionTable::refusing()
         }
     };
     let auth_state = AuthState {

@@ -213,7 +213,7 @@ async fn run(cli: Cli) -> Result<(), Fail> {
         } => {
             let store = open_store(&url).await?;
             let t = store.create_tenant(&name).await.map_err(|e| match e {
-                StoreError::Conflict(_) => Fail(format!("tenant {name:?} already exists")),
+                StoreError::Conflict(_) => Fail(format!("tenant \"{name}\" already exists")),
                 other => other.into(),
             })?;
             println!("created tenant {} ({})", t.name, t.id.0);
@@ -307,15 +307,16 @@ async fn bootstrap(store: &dyn Store) -> Result<(), Fail> {
 }
 
 async fn serve(url: &str, bind: SocketAddr) -> Result<(), Fail> {
+    // Bind first: a taken port must fail before anything is created or printed.
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .map_err(|e| Fail(format!("cannot listen on {bind}: {e}")))?;
+    let local = listener.local_addr().map_err(|e| Fail(e.to_string()))?;
     let store = open_store(url).await?;
     bootstrap(store.as_ref()).await?;
     let state = AppState::new(store.clone());
     let draining = state.draining.clone();
     let app = clientele_api::router(state);
-    let listener = tokio::net::TcpListener::bind(bind)
-        .await
-        .map_err(|e| Fail(format!("cannot listen on {bind}: {e}")))?;
-    let local = listener.local_addr().map_err(|e| Fail(e.to_string()))?;
     println!("listening on http://{local}");
     tracing::info!(%local, "serving");
 
