@@ -122,7 +122,8 @@ impl ApiError {
 
     /// A bug. The detail is logged with the request id and never sent.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
-        tracing::error!(request_id = %request_id::current(), error = %detail, "internal error");
+        let error = clientele_core::mask::mask_text(&detail.to_string());
+        tracing::error!(request_id = %request_id::current(), %error, "internal error");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "INTERNAL_ERROR",
@@ -149,7 +150,8 @@ impl ApiError {
                 "must be the id of another existing client of this tenant",
             ),
             StoreError::Unavailable(detail) => {
-                tracing::warn!(request_id = %request_id::current(), error = %detail, "store unavailable");
+                let error = clientele_core::mask::mask_text(&detail);
+                tracing::warn!(request_id = %request_id::current(), %error, "store unavailable");
                 Self::unavailable("The store is unavailable; retry shortly")
             }
             StoreError::Other(detail) => Self::internal(detail),

@@ -4,6 +4,7 @@ pub mod client;
 pub mod codes;
 pub mod enums;
 pub mod error;
+pub mod mask;
 pub mod parse;
 pub mod query;
 pub mod store;
