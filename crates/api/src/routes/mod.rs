@@ -1,2 +1,4 @@
+pub mod api_keys;
 pub mod clients;
 pub mod health;
+pub mod me;
