@@ -4,6 +4,7 @@ mod auth;
 mod clients;
 mod common;
 mod errors;
+mod jwt;
 mod listing;
 mod openapi;
 mod validation;
