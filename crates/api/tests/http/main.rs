@@ -1,5 +1,6 @@
 //! HTTP integration tests: the real router over real HTTP on 127.0.0.1.
 
+mod api_keys;
 mod auth;
 mod clients;
 mod common;
@@ -7,4 +8,5 @@ mod errors;
 mod jwt;
 mod listing;
 mod openapi;
+mod permissions;
 mod validation;
