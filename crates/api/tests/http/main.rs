@@ -10,4 +10,5 @@ mod jwt;
 mod listing;
 mod openapi;
 mod permissions;
+mod ratelimit;
 mod validation;
