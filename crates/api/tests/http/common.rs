@@ -21,6 +21,8 @@ pub struct TestApp {
     pub tenant: Tenant,
     /// An `admin` key of `tenant`.
     pub key: String,
+    /// The SQLite file behind `store`.
+    pub db_path: std::path::PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -121,6 +123,7 @@ impl TestApp {
             store,
             tenant,
             key,
+            db_path: dir.path().join("test.db"),
             _dir: dir,
         }
     }

@@ -5,6 +5,7 @@ mod auth;
 mod clients;
 mod common;
 mod errors;
+mod hardening;
 mod isolation;
 mod jwt;
 mod listing;
