@@ -10,6 +10,16 @@ use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_clientele");
 
+/// The child sees none of the caller's `CLIENTELE_*` settings, only what a test gives it.
+fn clean_env(cmd: &mut Command) -> &mut Command {
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("CLIENTELE_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd
+}
+
 /// A `clientele serve` child process; killed on drop.
 struct Server {
     child: Child,
@@ -22,11 +32,8 @@ struct Server {
 impl Server {
     fn start(db: &str, envs: &[(&str, &str)]) -> Server {
         let mut cmd = Command::new(BIN);
-        cmd.args(["--database", db, "serve", "--bind", "127.0.0.1:0"])
-            .env_remove("CLIENTELE_REDIS_URL")
-            .env_remove("CLIENTELE_JWT_SECRET")
-            .env_remove("CLIENTELE_JWT_PUBLIC_KEY")
-            .env_remove("CLIENTELE_RATE_LIMIT")
+        cmd.args(["--database", db, "serve", "--bind", "127.0.0.1:0"]);
+        clean_env(&mut cmd)
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -127,13 +134,10 @@ fn bad_values_exit_non_zero_with_one_line_before_binding() {
         &["--request-timeout", "0"],
     ];
     for args in cases {
-        let out = Command::new(BIN)
-            .args(["--database", &db, "serve", "--bind", "127.0.0.1:0"])
-            .args(*args)
-            .env_remove("CLIENTELE_REDIS_URL")
-            .env_remove("CLIENTELE_JWT_SECRET")
-            .env_remove("CLIENTELE_JWT_PUBLIC_KEY")
-            .env_remove("CLIENTELE_RATE_LIMIT")
+        let mut cmd = Command::new(BIN);
+        cmd.args(["--database", &db, "serve", "--bind", "127.0.0.1:0"])
+            .args(*args);
+        let out = clean_env(&mut cmd)
             .stdin(Stdio::null())
             .output()
             .expect("run");
@@ -146,11 +150,10 @@ fn bad_values_exit_non_zero_with_one_line_before_binding() {
         assert!(!stderr.contains("too-short"), "{stderr}");
     }
     // The same checks apply to the environment variables.
-    let out = Command::new(BIN)
-        .args(["--database", &db, "serve", "--bind", "127.0.0.1:0"])
+    let mut cmd = Command::new(BIN);
+    cmd.args(["--database", &db, "serve", "--bind", "127.0.0.1:0"]);
+    let out = clean_env(&mut cmd)
         .env("CLIENTELE_JWT_SECRET", "short")
-        .env_remove("CLIENTELE_JWT_PUBLIC_KEY")
-        .env_remove("CLIENTELE_REDIS_URL")
         .stdin(Stdio::null())
         .output()
         .expect("run");
