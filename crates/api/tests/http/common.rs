@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use clientele_api::config::Config;
 use clientele_api::{keys, router, AppState};
 use clientele_core::enums::Permission;
 use clientele_core::types::TenantName;
@@ -20,6 +21,8 @@ pub struct TestApp {
     pub tenant: Tenant,
     /// An `admin` key of `tenant`.
     pub key: String,
+    /// The SQLite file behind `store`.
+    pub db_path: std::path::PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -72,8 +75,26 @@ impl Reply {
     }
 }
 
+/// Serves the real router for `state` on 127.0.0.1, port 0, as the binary does.
+pub async fn serve(state: AppState) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    addr
+}
+
 impl TestApp {
     pub async fn spawn() -> Self {
+        Self::spawn_with(Config::default()).await
+    }
+
+    /// The app with a non-default configuration (JWT keys, rate limits, CORS, ...).
+    pub async fn spawn_with(config: Config) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = format!("sqlite://{}", dir.path().join("test.db").display());
         let store = clientele_store::open(&url).expect("open store");
@@ -91,14 +112,7 @@ impl TestApp {
         )
         .await
         .expect("key");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let app = router(AppState::new(store.clone()));
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let addr = serve(AppState::with_config(store.clone(), config)).await;
         Self {
             addr,
             http: reqwest::Client::builder()
@@ -109,6 +123,7 @@ impl TestApp {
             store,
             tenant,
             key,
+            db_path: dir.path().join("test.db"),
             _dir: dir,
         }
     }
