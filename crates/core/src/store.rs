@@ -9,7 +9,7 @@ use crate::enums::Permission;
 use crate::error::StoreError;
 use crate::query::{ClientQuery, Page};
 use crate::tenant::{ApiKey, RateLimit, Tenant, TenantId};
-use crate::types::TenantName;
+use crate::types::{TenantName, Timestamp};
 
 /// Who made a change and in which tenant; carried into every write.
 #[derive(Debug, Clone)]
@@ -84,4 +84,11 @@ pub trait Store: Send + Sync + 'static {
         tenant: TenantId,
         query: &ClientQuery,
     ) -> StoreResult<Page<Client>>;
+    /// Inserts many clients in one transaction, each created at its given time (data loads and
+    /// demo data). Returns how many were inserted.
+    async fn insert_clients_bulk(
+        &self,
+        ctx: &WriteCtx,
+        rows: Vec<(ClientData, Timestamp)>,
+    ) -> StoreResult<u64>;
 }

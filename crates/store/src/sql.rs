@@ -1,6 +1,7 @@
 //! Statements built once with sea-query, for every backend. Values are always bound.
 
-use clientele_core::query::{ArchivedFilter, ClientQuery};
+use clientele_core::filter::{CmpOp, Filter, TextOp};
+use clientele_core::query::{ArchivedFilter, ClientQuery, Field, Scalar, SortKey};
 use clientele_core::types::Timestamp;
 use clientele_core::{ClientData, TenantId};
 use sea_query::{Alias, Asterisk, Cond, Expr, Func, Order, Query, SelectStatement};
@@ -24,6 +25,8 @@ fn tenant_cond(tenant: TenantId) -> SimpleExpr {
 pub struct NewRow<'a> {
     pub tenant: TenantId,
     pub id: Uuid,
+    /// The creation sequence (see `clientele_core::query::CREATION_SEQ`).
+    pub rid: i64,
     pub number: i64,
     pub at: Timestamp,
     pub data: &'a ClientData,
@@ -38,6 +41,7 @@ pub fn insert_client(row: &NewRow<'_>) -> InsertStatement {
         "version",
         "created_at",
         "updated_at",
+        "rid",
     ]
     .into_iter()
     .map(col)
@@ -52,6 +56,7 @@ pub fn insert_client(row: &NewRow<'_>) -> InsertStatement {
         1i64.into(),
         ts.clone().into(),
         ts.into(),
+        row.rid.into(),
     ];
     values.extend(data_values(row.data));
     let mut q = Query::insert();
@@ -117,35 +122,218 @@ pub fn delete_client(tenant: TenantId, id: Uuid) -> sea_query::DeleteStatement {
     q
 }
 
-fn list_filter(tenant: TenantId, query: &ClientQuery) -> Cond {
-    let mut cond = Cond::all().add(tenant_cond(tenant));
+// ---- lists: filters, search, sort, keyset ------------------------------------------------
+
+/// What differs between backends in a list query; everything else is shared.
+pub trait Dialect {
+    /// A condition on `clients` that holds when every search term prefix-matches a word of the
+    /// client's search document.
+    fn search(&self, terms: &[String]) -> SimpleExpr;
+    /// `expr` matches the LIKE `pattern` (escaped with `\`), ignoring case.
+    fn ci_like(&self, expr: SimpleExpr, pattern: String) -> SimpleExpr;
+}
+
+fn field_col(f: &Field) -> Expr {
+    Expr::col((clients(), col(f.column)))
+}
+
+fn bind(v: &Scalar) -> Value {
+    match v {
+        Scalar::Text(s) => s.clone().into(),
+        Scalar::Int(n) => (*n).into(),
+        Scalar::Float(x) => (*x).into(),
+        Scalar::Bool(b) => (*b).into(),
+    }
+}
+
+fn like_pattern(op: TextOp, value: &str) -> String {
+    let mut escaped = String::with_capacity(value.len() + 2);
+    for c in value.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    match op {
+        TextOp::Contains => format!("%{escaped}%"),
+        TextOp::StartsWith => format!("{escaped}%"),
+        TextOp::EndsWith => format!("%{escaped}"),
+    }
+}
+
+fn negate(op: CmpOp) -> CmpOp {
+    match op {
+        CmpOp::Eq => CmpOp::Ne,
+        CmpOp::Ne => CmpOp::Eq,
+        CmpOp::Gt => CmpOp::Le,
+        CmpOp::Ge => CmpOp::Lt,
+        CmpOp::Lt => CmpOp::Ge,
+        CmpOp::Le => CmpOp::Gt,
+    }
+}
+
+/// Adds "or the field is NULL" to a condition that a NULL field should satisfy.
+fn or_null(f: &Field, e: SimpleExpr, include_null: bool) -> SimpleExpr {
+    if include_null && f.nullable {
+        e.or(field_col(f).is_null())
+    } else {
+        e
+    }
+}
+
+/// Compiles a filter to a condition. Logic is two-valued: a comparison with a NULL field is
+/// false, `ne` and every negation are true for NULL (negations are pushed down to the leaves so
+/// that `not` is always the exact complement). Never panics.
+pub fn compile_filter(f: &Filter, negated: bool, d: &dyn Dialect) -> Cond {
+    match f {
+        Filter::And(parts) | Filter::Or(parts) => {
+            let all = matches!(f, Filter::And(_)) != negated;
+            let mut c = if all { Cond::all() } else { Cond::any() };
+            for p in parts {
+                c = c.add(compile_filter(p, negated, d));
+            }
+            c
+        }
+        Filter::Not(inner) => compile_filter(inner, !negated, d),
+        Filter::Cmp { field, op, value } => {
+            let op2 = if negated { negate(*op) } else { *op };
+            let (c, v) = (field_col(field), bind(value));
+            let e = match op2 {
+                CmpOp::Eq => c.eq(v),
+                CmpOp::Ne => c.ne(v),
+                CmpOp::Gt => c.gt(v),
+                CmpOp::Ge => c.gte(v),
+                CmpOp::Lt => c.lt(v),
+                CmpOp::Le => c.lte(v),
+            };
+            Cond::all().add(or_null(field, e, (*op == CmpOp::Ne) != negated))
+        }
+        Filter::Null { field, is_null } => Cond::all().add(if *is_null != negated {
+            field_col(field).is_null()
+        } else {
+            field_col(field).is_not_null()
+        }),
+        Filter::In { field, values } => {
+            let vals = values.iter().map(bind);
+            let e = if negated {
+                field_col(field).is_not_in(vals)
+            } else {
+                field_col(field).is_in(vals)
+            };
+            Cond::all().add(or_null(field, e, negated))
+        }
+        Filter::Text { field, op, value } => {
+            let e = d.ci_like(field_col(field).into(), like_pattern(*op, value));
+            let e = if negated { e.not() } else { e };
+            Cond::all().add(or_null(field, e, negated))
+        }
+    }
+}
+
+/// Rows strictly after `pos` in the order `keys` (NULL sorts below every value, as in SQLite:
+/// first when ascending, last when descending). Written so that the first key bounds an index
+/// range (`k >= v AND (k > v OR ...)`).
+pub fn keyset_after(keys: &[SortKey], pos: &[Option<Scalar>]) -> Cond {
+    let Some((k, rest_keys)) = keys.split_first() else {
+        // After the last key nothing remains to compare: no row is strictly after.
+        return Cond::any();
+    };
+    let Some((v, rest_pos)) = pos.split_first() else {
+        return Cond::any();
+    };
+    let c = || field_col(k.field);
+    let rest = || keyset_after(rest_keys, rest_pos);
+    let last = rest_keys.is_empty();
+    match (v, k.desc) {
+        (Some(v), false) if last => Cond::all().add(c().gt(bind(v))),
+        (Some(v), true) if last => Cond::any()
+            .add(c().lt(bind(v)))
+            .add_option(k.field.nullable.then(|| c().is_null())),
+        (Some(v), false) => Cond::all()
+            .add(c().gte(bind(v)))
+            .add(Cond::any().add(c().gt(bind(v))).add(rest())),
+        (Some(v), true) => {
+            let bounded = Cond::all()
+                .add(c().lte(bind(v)))
+                .add(Cond::any().add(c().lt(bind(v))).add(rest()));
+            Cond::any()
+                .add(bounded)
+                .add_option(k.field.nullable.then(|| c().is_null()))
+        }
+        (None, false) => Cond::any().add(c().is_not_null()).add(rest()),
+        (None, true) => Cond::all().add(c().is_null()).add(rest()),
+    }
+}
+
+/// Everything a list's rows must satisfy except the keyset position.
+fn list_cond(tenant: TenantId, query: &ClientQuery, d: &dyn Dialect) -> Cond {
+    let mut cond =
+        Cond::all().add(Expr::col((clients(), col("tenant_id"))).eq(tenant.0.to_string()));
     match query.archived {
-        ArchivedFilter::Exclude => cond = cond.add(Expr::col(col("archived")).eq(false)),
-        ArchivedFilter::Only => cond = cond.add(Expr::col(col("archived")).eq(true)),
+        ArchivedFilter::Exclude => {
+            cond = cond.add(Expr::col((clients(), col("archived"))).eq(false))
+        }
+        ArchivedFilter::Only => cond = cond.add(Expr::col((clients(), col("archived"))).eq(true)),
         ArchivedFilter::All => {}
+    }
+    if !query.search.is_empty() {
+        cond = cond.add(d.search(&query.search));
+    }
+    for f in &query.filters {
+        cond = cond.add(compile_filter(f, false, d));
     }
     cond
 }
 
-/// The page query and, when asked for, the count query.
-pub fn list_clients(
-    tenant: TenantId,
-    query: &ClientQuery,
-) -> (SelectStatement, Option<SelectStatement>) {
-    let mut page = select_all();
-    page.cond_where(list_filter(tenant, query))
-        .order_by(col("created_at"), Order::Desc)
-        .order_by(col("id"), Order::Desc)
-        .limit(u64::from(query.limit))
-        .offset(query.offset);
+/// A list's statements: the page (every client column, then one column per order key, and
+/// `limit + 1` rows so the caller knows whether more follow) and, when asked for, the count.
+pub struct ListPlan {
+    pub page: SelectStatement,
+    pub count: Option<SelectStatement>,
+    pub order: Vec<SortKey>,
+}
+
+pub fn list_clients(tenant: TenantId, query: &ClientQuery, d: &dyn Dialect) -> ListPlan {
+    let order = query.order();
+    let mut page = Query::select();
+    page.columns(select_columns().map(|c| (clients(), col(c))))
+        .from(clients());
+    for k in &order {
+        page.expr(field_col(k.field));
+    }
+    let mut cond = list_cond(tenant, query, d);
+    if let Some(pos) = &query.after {
+        cond = cond.add(keyset_after(&order, pos));
+    }
+    page.cond_where(cond);
+    for k in &order {
+        let dir = if k.desc { Order::Desc } else { Order::Asc };
+        page.order_by((clients(), col(k.field.column)), dir);
+    }
+    page.limit(u64::from(query.limit) + 1).offset(query.offset);
     let count = query.count.then(|| {
         let mut q = Query::select();
-        q.expr(Func::count(Expr::col(Asterisk)))
-            .from(clients())
-            .cond_where(list_filter(tenant, query));
+        if query.filters.is_empty() && query.search.is_empty() {
+            // Kept per tenant and archived state by triggers: O(1) instead of a scan.
+            q.expr(Func::coalesce([
+                Func::sum(Expr::col(col("n"))).into(),
+                Expr::val(0).into(),
+            ]))
+            .from(col("client_counts"))
+            .and_where(Expr::col(col("tenant_id")).eq(tenant.0.to_string()));
+            match query.archived {
+                ArchivedFilter::Exclude => q.and_where(Expr::col(col("archived")).eq(false)),
+                ArchivedFilter::Only => q.and_where(Expr::col(col("archived")).eq(true)),
+                ArchivedFilter::All => &mut q,
+            };
+        } else {
+            q.expr(Func::count(Expr::col(Asterisk)))
+                .from(clients())
+                .cond_where(list_cond(tenant, query, d));
+        }
         q
     });
-    (page, count)
+    ListPlan { page, count, order }
 }
 
 // ---- tenants and API keys -------------------------------------------------------------------
@@ -185,11 +373,12 @@ pub fn count_tenants() -> SelectStatement {
     q
 }
 
-/// Takes the tenant's next client number; run inside the write transaction.
-pub fn next_client_number(tenant: TenantId) -> UpdateStatement {
+/// Takes the tenant's next `n` client numbers, returning the last; run inside the write
+/// transaction.
+pub fn next_client_number(tenant: TenantId, n: i64) -> UpdateStatement {
     let mut q = Query::update();
     q.table(col("tenants"))
-        .value(col("client_seq"), Expr::col(col("client_seq")).add(1))
+        .value(col("client_seq"), Expr::col(col("client_seq")).add(n))
         .and_where(Expr::col(col("id")).eq(tenant.0.to_string()))
         .returning_col(col("client_seq"));
     q

@@ -7,7 +7,7 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use clientele_core::query::{ClientQuery, Page};
+use clientele_core::query::{ClientQuery, FieldType, KeysetPosition, Page, Scalar, SortKey};
 use clientele_core::store::{NewApiKey, StoreResult, Upserted};
 use clientele_core::tenant::{parse_permissions, RateLimit};
 use clientele_core::types::{TenantName, Timestamp};
@@ -20,13 +20,41 @@ use uuid::Uuid;
 
 use crate::columns::{decode_client, RowSource};
 use crate::sql;
+use crate::sqlite_search::{self as search, SqliteDialect};
 
 /// Writes queued at once are committed in one transaction, up to this many.
 const MAX_BATCH: usize = 64;
 /// Idle reader connections kept open.
 const MAX_IDLE_READERS: usize = 8;
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/sqlite/0001_init.sql")),
+    (2, include_str!("../migrations/sqlite/0002_search.sql")),
+];
+
+/// Work a migration needs beyond its SQL, run right after it in the same transaction.
+fn after_migration(conn: &Connection, version: i64) -> StoreResult<()> {
+    if version == 2 {
+        // Index the clients that existed before search did.
+        let mut st = conn
+            .prepare("SELECT tenant_id, id, rid FROM clients")
+            .map_err(map_err)?;
+        let rows: Vec<(String, String, i64)> = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .and_then(Iterator::collect)
+            .map_err(map_err)?;
+        for (tenant, id, rid) in rows {
+            let (Ok(tenant), Ok(id)) = (Uuid::parse_str(&tenant), Uuid::parse_str(&id)) else {
+                continue;
+            };
+            let tenant = TenantId(tenant);
+            let c = query_one_client(conn, &sql::select_client(tenant, id))?;
+            let doc = search::search_document(conn, tenant, id, &c.data)?;
+            search::write_document(conn, rid, &doc)?;
+        }
+    }
+    Ok(())
+}
 
 fn map_err(e: rusqlite::Error) -> StoreError {
     match &e {
@@ -393,26 +421,79 @@ fn write_err(e: rusqlite::Error) -> StoreError {
     }
 }
 
-fn insert_client(conn: &Connection, ctx: &WriteCtx, data: ClientData) -> StoreResult<Client> {
-    let id = Uuid::now_v7();
+/// Millisecond of the Unix epoch of a timestamp.
+fn unix_ms(t: Timestamp) -> i64 {
+    (t.datetime().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// Takes the next creation sequence at or after millisecond `ms`: `ms << 12 | seq`. Returns the
+/// sequence number and the millisecond it belongs to (later than `ms` only when 4096 rows
+/// already share it).
+fn allocate_rid(conn: &Connection, mut ms: i64) -> StoreResult<(i64, i64)> {
+    for _ in 0..1000 {
+        let lo = ms << 12;
+        let max: Option<i64> = conn
+            .prepare_cached("SELECT max(rid) FROM clients WHERE rid >= ?1 AND rid < ?2")
+            .and_then(|mut st| st.query_row(rusqlite::params![lo, lo + 4096], |r| r.get(0)))
+            .map_err(map_err)?;
+        let next = max.map_or(lo, |m| m + 1);
+        if next < lo + 4096 {
+            return Ok((next, ms));
+        }
+        ms += 1;
+    }
+    Err(StoreError::Other("no free creation sequence".into()))
+}
+
+/// A UUIDv7 for creation sequence `rid`: its timestamp is the creation millisecond and its
+/// 12-bit `rand_a` the per-millisecond sequence, so ids sort like `(created_at, rid)`.
+fn id_for(rid: i64) -> Uuid {
+    let ms = (rid >> 12) as u64;
+    let seq = (rid & 0xfff) as u16;
+    let mut bytes = [0u8; 10];
+    if getrandom::fill(&mut bytes).is_err() {
+        bytes = *Uuid::now_v7()
+            .as_bytes()
+            .last_chunk::<10>()
+            .unwrap_or(&[0; 10]);
+    }
+    bytes[0] = (seq >> 8) as u8;
+    bytes[1] = (seq & 0xff) as u8;
+    uuid::Builder::from_unix_timestamp_millis(ms, &bytes).into_uuid()
+}
+
+fn timestamp_of_ms(ms: i64) -> Timestamp {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .map(Timestamp::from_datetime)
+        .unwrap_or_else(|_| Timestamp::now())
+}
+
+/// Inserts one client created at `at` (now, or a given time for imports) with number `number`.
+fn insert_row(
+    conn: &Connection,
+    ctx: &WriteCtx,
+    number: i64,
+    at: Timestamp,
+    data: ClientData,
+) -> StoreResult<Client> {
+    let (rid, ms) = allocate_rid(conn, unix_ms(at))?;
+    let at = timestamp_of_ms(ms);
+    let id = id_for(rid);
     check_reference(conn, ctx.tenant, id, &data)?;
-    let (sql, values) = sql::next_client_number(ctx.tenant).build_rusqlite(SqliteQueryBuilder);
-    let number: i64 = conn
-        .prepare_cached(&sql)
-        .and_then(|mut st| st.query_row(&*values.as_params(), |r| r.get(0)))
-        .map_err(map_err)?;
-    let at = Timestamp::now();
     exec(
         conn,
         sql::insert_client(&sql::NewRow {
             tenant: ctx.tenant,
             id,
+            rid,
             number,
             at,
             data: &data,
         }),
     )
     .map_err(write_err)?;
+    let doc = search::search_document(conn, ctx.tenant, id, &data)?;
+    search::write_document(conn, rid, &doc)?;
     Ok(Client {
         id,
         number,
@@ -422,6 +503,21 @@ fn insert_client(conn: &Connection, ctx: &WriteCtx, data: ClientData) -> StoreRe
         created_at: at,
         updated_at: at,
     })
+}
+
+/// Reserves `n` client numbers of the tenant; returns the first.
+fn take_numbers(conn: &Connection, tenant: TenantId, n: i64) -> StoreResult<i64> {
+    let (sql, values) = sql::next_client_number(tenant, n).build_rusqlite(SqliteQueryBuilder);
+    let last: i64 = conn
+        .prepare_cached(&sql)
+        .and_then(|mut st| st.query_row(&*values.as_params(), |r| r.get(0)))
+        .map_err(map_err)?;
+    Ok(last - n + 1)
+}
+
+fn insert_client(conn: &Connection, ctx: &WriteCtx, data: ClientData) -> StoreResult<Client> {
+    let number = take_numbers(conn, ctx.tenant, 1)?;
+    insert_row(conn, ctx, number, Timestamp::now(), data)
 }
 
 fn update_client(
@@ -442,6 +538,10 @@ fn update_client(
         sql::update_client(ctx.tenant, current.id, version, at, &data),
     )
     .map_err(write_err)?;
+    if let Some(rid) = search::client_rid(conn, ctx.tenant, current.id)? {
+        let doc = search::search_document(conn, ctx.tenant, current.id, &data)?;
+        search::write_document(conn, rid, &doc)?;
+    }
     Ok(Client {
         data,
         version,
@@ -469,6 +569,7 @@ impl Store for SqliteStore {
             let mut applied = 0;
             for (version, script) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
                 conn.execute_batch(script).map_err(map_err)?;
+                after_migration(conn, *version)?;
                 conn.execute(
                     "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
                     rusqlite::params![version, Timestamp::now().to_rfc3339()],
@@ -671,6 +772,9 @@ impl Store for SqliteStore {
             if expected_version.is_some_and(|v| v != current.version) {
                 return Err(StoreError::VersionMismatch);
             }
+            if let Some(rid) = search::client_rid(conn, ctx.tenant, id)? {
+                search::remove_document(conn, rid)?;
+            }
             exec(conn, sql::delete_client(ctx.tenant, id)).map_err(map_err)?;
             Ok(())
         })
@@ -682,10 +786,26 @@ impl Store for SqliteStore {
         tenant: TenantId,
         query: &ClientQuery,
     ) -> StoreResult<Page<Client>> {
-        let (page, count) = sql::list_clients(tenant, query);
+        let plan = sql::list_clients(tenant, query, &SqliteDialect);
+        let limit = query.limit as usize;
         self.read(move |conn| {
-            let items = query_clients(conn, &page)?;
-            let total = match count {
+            let (sql, values) = plan.page.build_rusqlite(SqliteQueryBuilder);
+            let mut st = conn.prepare_cached(&sql).map_err(map_err)?;
+            let mut rows = st.query(&*values.as_params()).map_err(map_err)?;
+            let mut items = Vec::with_capacity(limit + 1);
+            let mut last_keys = None;
+            let mut next = None;
+            while let Some(row) = rows.next().map_err(map_err)? {
+                if items.len() == limit {
+                    // A row beyond the page: the page's last row starts the next one.
+                    next = last_keys.take();
+                    break;
+                }
+                let mut r = SqliteRow { row, i: 0 };
+                items.push(decode_client(&mut r)?);
+                last_keys = Some(decode_keys(&mut r, &plan.order)?);
+            }
+            let total = match &plan.count {
                 Some(c) => {
                     let (sql, values) = c.build_rusqlite(SqliteQueryBuilder);
                     let n: i64 = conn
@@ -696,8 +816,49 @@ impl Store for SqliteStore {
                 }
                 None => None,
             };
-            Ok(Page { items, total })
+            Ok(Page { items, total, next })
         })
         .await
     }
+
+    async fn insert_clients_bulk(
+        &self,
+        ctx: &WriteCtx,
+        rows: Vec<(ClientData, Timestamp)>,
+    ) -> StoreResult<u64> {
+        let ctx = ctx.clone();
+        self.write(move |conn| {
+            let n = rows.len() as i64;
+            if n == 0 {
+                return Ok(0);
+            }
+            let first = take_numbers(conn, ctx.tenant, n)?;
+            for (i, (data, at)) in rows.into_iter().enumerate() {
+                insert_row(conn, &ctx, first + i as i64, at, data)?;
+            }
+            Ok(n as u64)
+        })
+        .await
+    }
+}
+
+/// Reads the order-key columns that follow the client columns of a list row.
+fn decode_keys(r: &mut SqliteRow<'_, '_>, order: &[SortKey]) -> StoreResult<KeysetPosition> {
+    use rusqlite::types::Value as V;
+    order
+        .iter()
+        .map(|k| {
+            let v: V = r.row.get(r.i).map_err(map_err)?;
+            r.i += 1;
+            Ok(match (v, k.field.ty) {
+                (V::Null, _) => None,
+                (V::Integer(n), FieldType::Bool) => Some(Scalar::Bool(n != 0)),
+                (V::Integer(n), FieldType::Float) => Some(Scalar::Float(n as f64)),
+                (V::Integer(n), _) => Some(Scalar::Int(n)),
+                (V::Real(x), _) => Some(Scalar::Float(x)),
+                (V::Text(s), _) => Some(Scalar::Text(s)),
+                (V::Blob(_), _) => return Err(StoreError::Other("unexpected blob key".into())),
+            })
+        })
+        .collect()
 }
