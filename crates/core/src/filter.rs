@@ -425,6 +425,16 @@ impl Parser {
         let field = self.field(name, pos)?;
         self.count_term(pos)?;
         let (t, opos) = self.peek();
+        let is_operator = matches!(&t, Tok::Ident(s)
+            if ["eq", "ne", "gt", "ge", "lt", "le", "in"].iter().any(|k| s.eq_ignore_ascii_case(k)));
+        if field.ty == FieldType::Bool && !is_operator {
+            // A boolean field alone is a condition by itself.
+            return Ok(Filter::Cmp {
+                field,
+                op: CmpOp::Eq,
+                value: Scalar::Bool(true),
+            });
+        }
         let op = match &t {
             Tok::Ident(s) => match s.to_ascii_lowercase().as_str() {
                 "eq" => Some(CmpOp::Eq),
@@ -445,14 +455,6 @@ impl Parser {
                     ))
                 }
             },
-            // A boolean field alone is a condition by itself.
-            _ if field.ty == FieldType::Bool => {
-                return Ok(Filter::Cmp {
-                    field,
-                    op: CmpOp::Eq,
-                    value: Scalar::Bool(true),
-                })
-            }
             _ => {
                 return Err(FilterError::new(
                     "syntax_error",
@@ -696,6 +698,7 @@ mod tests {
         );
         assert_eq!(err("name eq 'a' # 1"), ("syntax_error".into(), 13));
         assert_eq!(err(&"(".repeat(40)), ("too_complex".into(), 33));
+        assert!(parse_filter("archived and not silenced or (invoice_reminders)").is_ok());
         let e = parse_filter("name eq").expect_err("x");
         assert!(e.message.ends_with("at position 8"), "{}", e.message);
     }

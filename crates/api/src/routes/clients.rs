@@ -162,7 +162,11 @@ fn list_param(param: &str, v: &str) -> Result<Vec<(usize, String)>, ApiError> {
 }
 
 fn exact_filter(param: &str, v: &str) -> Result<Filter, ApiError> {
-    let field = query::client_field(param)
+    let path = match param {
+        "creditworthiness" => "credit.creditworthiness",
+        other => other,
+    };
+    let field = query::client_field(path)
         .ok_or_else(|| ApiError::internal(format!("list parameter {param} has no field")))?;
     let mut values = Vec::new();
     for (pos, item) in list_param(param, v)? {
