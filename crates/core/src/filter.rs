@@ -703,3 +703,88 @@ mod tests {
         assert!(e.message.ends_with("at position 8"), "{}", e.message);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const ATOMS: &[&str] = &[
+        "name",
+        "credit.limit",
+        "country",
+        "currency",
+        "archived",
+        "created_at",
+        "id",
+        "number",
+        "address",
+        "metadata",
+        "bogus",
+        "eq",
+        "ne",
+        "gt",
+        "ge",
+        "lt",
+        "le",
+        "in",
+        "and",
+        "or",
+        "not",
+        "(",
+        ")",
+        ",",
+        "'x'",
+        "'SE'",
+        "'",
+        "''",
+        "10",
+        "-1.5",
+        "1e3",
+        "1e400",
+        "99999999999999999999",
+        "2026-01-01",
+        "2026-01-01T00:00:00Z",
+        "null",
+        "true",
+        "false",
+        "contains",
+        "startswith",
+        "endswith",
+        " ",
+        "é",
+        "\u{0}",
+        "%",
+        "\\",
+        "\"",
+    ];
+
+    fn soup() -> impl Strategy<Value = String> {
+        proptest::collection::vec(proptest::sample::select(ATOMS), 0..120).prop_map(|v| v.join(" "))
+    }
+
+    fn any_text() -> impl Strategy<Value = String> {
+        proptest::collection::vec(any::<char>(), 0..1024)
+            .prop_map(|v| v.into_iter().collect::<String>())
+            .prop_map(|s| s.chars().take(1024).collect())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_text_parses_or_fails_with_a_position_inside_it(s in any_text()) {
+            if let Err(e) = parse_filter(&s) {
+                prop_assert!(e.position >= 1 && e.position <= s.chars().count() + 1);
+                let suffix = format!("at position {}", e.position);
+                prop_assert!(e.message.ends_with(&suffix));
+            }
+        }
+
+        #[test]
+        fn token_soup_never_panics(s in soup()) {
+            let _ = parse_filter(&s);
+        }
+    }
+}
