@@ -1,10 +1,10 @@
 //! Statements built once with sea-query, for every backend. Values are always bound.
 
 use clientele_core::filter::{CmpOp, Filter, TextOp};
-use clientele_core::query::{ArchivedFilter, ClientQuery, Field, Scalar, SortKey};
+use clientele_core::query::{ArchivedFilter, ClientQuery, Field, Scalar, SortKey, CREATION_SEQ};
 use clientele_core::types::Timestamp;
 use clientele_core::{ClientData, TenantId};
-use sea_query::{Alias, Asterisk, Cond, Expr, Func, Order, Query, SelectStatement};
+use sea_query::{Alias, Asterisk, Cond, Expr, Func, JoinType, Order, Query, SelectStatement};
 use sea_query::{InsertStatement, SimpleExpr, UpdateStatement, Value};
 use uuid::Uuid;
 
@@ -131,6 +131,21 @@ pub trait Dialect {
     fn search(&self, terms: &[String]) -> SimpleExpr;
     /// `expr` matches the LIKE `pattern` (escaped with `\`), ignoring case.
     fn ci_like(&self, expr: SimpleExpr, pattern: String) -> SimpleExpr;
+    /// A full-text index that yields matching rows in creation order (its rowid is `rid`), if
+    /// the backend has one: the list then reads it in order and stops after a page.
+    fn fts(&self) -> Option<FtsSource> {
+        None
+    }
+    /// The count of a search with no other filter, if the index alone can answer it.
+    fn search_count(&self) -> Option<SelectStatement> {
+        None
+    }
+}
+
+/// A full-text table whose rowid is the creation sequence, and the condition selecting matches.
+pub struct FtsSource {
+    pub table: &'static str,
+    pub matches: SimpleExpr,
 }
 
 fn field_col(f: &Field) -> Expr {
@@ -296,19 +311,56 @@ pub struct ListPlan {
 pub fn list_clients(tenant: TenantId, query: &ClientQuery, d: &dyn Dialect) -> ListPlan {
     let order = query.order();
     let mut page = Query::select();
-    page.columns(select_columns().map(|c| (clients(), col(c))))
-        .from(clients());
+    page.columns(select_columns().map(|c| (clients(), col(c))));
+    let by_creation = matches!(order.as_slice(), [k] if std::ptr::eq(k.field, &CREATION_SEQ));
+    let fts = if query.search.is_empty() || !by_creation {
+        None
+    } else {
+        d.fts()
+    };
     for k in &order {
         page.expr(field_col(k.field));
     }
-    let mut cond = list_cond(tenant, query, d);
-    if let Some(pos) = &query.after {
-        cond = cond.add(keyset_after(&order, pos));
-    }
-    page.cond_where(cond);
-    for k in &order {
-        let dir = if k.desc { Order::Desc } else { Order::Asc };
-        page.order_by((clients(), col(k.field.column)), dir);
+    if let (Some(src), [key]) = (fts, order.as_slice()) {
+        // Search in creation order: walk the index in rowid order, join each match to its row,
+        // stop after the page. The keyset bound goes to the index's rowid too.
+        let rowid = || Expr::col((col(src.table), col("rowid")));
+        let unsearched = ClientQuery {
+            search: Vec::new(),
+            ..query.clone()
+        };
+        let mut cond = Cond::all()
+            .add(src.matches)
+            .add(list_cond(tenant, &unsearched, d));
+        if let Some([Some(Scalar::Int(v))]) = query.after.as_deref() {
+            cond = cond.add(if key.desc {
+                rowid().lt(*v)
+            } else {
+                rowid().gt(*v)
+            });
+        }
+        page.from(col(src.table))
+            .join(
+                JoinType::CrossJoin,
+                clients(),
+                Expr::col((clients(), col("rid"))).equals((col(src.table), col("rowid"))),
+            )
+            .cond_where(cond)
+            .order_by(
+                (col(src.table), col("rowid")),
+                if key.desc { Order::Desc } else { Order::Asc },
+            );
+    } else {
+        page.from(clients());
+        let mut cond = list_cond(tenant, query, d);
+        if let Some(pos) = &query.after {
+            cond = cond.add(keyset_after(&order, pos));
+        }
+        page.cond_where(cond);
+        for k in &order {
+            let dir = if k.desc { Order::Desc } else { Order::Asc };
+            page.order_by((clients(), col(k.field.column)), dir);
+        }
     }
     page.limit(u64::from(query.limit) + 1).offset(query.offset);
     let count = query.count.then(|| {
@@ -326,6 +378,8 @@ pub fn list_clients(tenant: TenantId, query: &ClientQuery, d: &dyn Dialect) -> L
                 ArchivedFilter::Only => q.and_where(Expr::col(col("archived")).eq(true)),
                 ArchivedFilter::All => &mut q,
             };
+        } else if let Some(c) = query.filters.is_empty().then(|| d.search_count()).flatten() {
+            q = c;
         } else {
             q.expr(Func::count(Expr::col(Asterisk)))
                 .from(clients())

@@ -50,7 +50,7 @@ fn after_migration(conn: &Connection, version: i64) -> StoreResult<()> {
             let tenant = TenantId(tenant);
             let c = query_one_client(conn, &sql::select_client(tenant, id))?;
             let doc = search::search_document(conn, tenant, id, &c.data)?;
-            search::write_document(conn, rid, &doc)?;
+            search::write_document(conn, tenant, rid, c.data.archived, &doc)?;
         }
     }
     Ok(())
@@ -322,6 +322,14 @@ fn query_clients(conn: &Connection, stmt: &sea_query::SelectStatement) -> StoreR
     Ok(out)
 }
 
+/// One client selected with every column, or `NotFound`.
+pub(crate) fn query_one(
+    conn: &Connection,
+    stmt: &sea_query::SelectStatement,
+) -> StoreResult<Client> {
+    query_one_client(conn, stmt)
+}
+
 fn query_one_client(conn: &Connection, stmt: &sea_query::SelectStatement) -> StoreResult<Client> {
     query_clients(conn, stmt)?
         .into_iter()
@@ -493,7 +501,7 @@ fn insert_row(
     )
     .map_err(write_err)?;
     let doc = search::search_document(conn, ctx.tenant, id, &data)?;
-    search::write_document(conn, rid, &doc)?;
+    search::write_document(conn, ctx.tenant, rid, data.archived, &doc)?;
     Ok(Client {
         id,
         number,
@@ -538,9 +546,9 @@ fn update_client(
         sql::update_client(ctx.tenant, current.id, version, at, &data),
     )
     .map_err(write_err)?;
-    if let Some(rid) = search::client_rid(conn, ctx.tenant, current.id)? {
+    if let Some((rid, _)) = search::client_rid(conn, ctx.tenant, current.id)? {
         let doc = search::search_document(conn, ctx.tenant, current.id, &data)?;
-        search::write_document(conn, rid, &doc)?;
+        search::write_document(conn, ctx.tenant, rid, data.archived, &doc)?;
     }
     Ok(Client {
         data,
@@ -772,7 +780,7 @@ impl Store for SqliteStore {
             if expected_version.is_some_and(|v| v != current.version) {
                 return Err(StoreError::VersionMismatch);
             }
-            if let Some(rid) = search::client_rid(conn, ctx.tenant, id)? {
+            if let Some((rid, _)) = search::client_rid(conn, ctx.tenant, id)? {
                 search::remove_document(conn, rid)?;
             }
             exec(conn, sql::delete_client(ctx.tenant, id)).map_err(map_err)?;
@@ -786,9 +794,11 @@ impl Store for SqliteStore {
         tenant: TenantId,
         query: &ClientQuery,
     ) -> StoreResult<Page<Client>> {
-        let plan = sql::list_clients(tenant, query, &SqliteDialect);
+        let query = query.clone();
         let limit = query.limit as usize;
         self.read(move |conn| {
+            let dialect = SqliteDialect::new(conn, tenant, query.archived, &query.search)?;
+            let plan = sql::list_clients(tenant, &query, &dialect);
             let (sql, values) = plan.page.build_rusqlite(SqliteQueryBuilder);
             let mut st = conn.prepare_cached(&sql).map_err(map_err)?;
             let mut rows = st.query(&*values.as_params()).map_err(map_err)?;

@@ -817,3 +817,40 @@ async fn random_filters_never_cause_a_server_error() {
         );
     }
 }
+
+#[tokio::test]
+async fn search_respects_archived_and_pages_with_cursors_in_both_directions() {
+    let app = TestApp::spawn().await;
+    for i in 0..12 {
+        app.create(json!({"name": format!("Berg Bygg {i:02}"), "archived": i % 4 == 0}))
+            .await;
+    }
+    app.create(json!({"name": "Unrelated"})).await;
+    assert_eq!(names_of(&app, "search=berg").await.len(), 9);
+    assert_eq!(names_of(&app, "search=berg&archived=true").await.len(), 3);
+    assert_eq!(
+        names_of(&app, "search=bygg+berg&archived=all").await.len(),
+        12
+    );
+    let r = app
+        .get("/v1/clients?search=berg&archived=all&limit=2")
+        .await;
+    assert_eq!(r.body["meta"]["total"], 12);
+    // Archiving moves a client between the live and archived results at once.
+    let first = r.body["data"][0]["id"].as_str().unwrap_or("").to_string();
+    app.patch(&format!("/v1/clients/{first}"), json!({"archived": true}))
+        .await;
+    assert_eq!(names_of(&app, "search=berg").await.len(), 8);
+    for q in [
+        "search=berg&archived=all",
+        "search=berg&archived=all&sort=created_at",
+        "search=berg&archived=all&sort=-name",
+        "search=berg+by&status=active",
+    ] {
+        let all = ids(&app.get(&format!("/v1/clients?{q}&limit=100")).await.body);
+        assert!(!all.is_empty());
+        assert_eq!(walk(&app, q, 5).await, all, "{q}");
+        let total = app.get(&format!("/v1/clients?{q}")).await.body["meta"]["total"].clone();
+        assert_eq!(total, json!(all.len()), "{q}");
+    }
+}

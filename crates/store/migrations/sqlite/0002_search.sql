@@ -28,16 +28,22 @@ CREATE INDEX clients_tenant_status_country_updated
 CREATE INDEX clients_tenant_credit_limit ON clients(tenant_id, archived, credit_limit_e4, id);
 CREATE INDEX clients_tenant_name ON clients(tenant_id, archived, name, id);
 
--- Full-text search. Documents are written by code in the client's write transaction; the
--- unicode61 tokenizer folds case and removes diacritics; 2- and 3-character prefix indexes keep
--- short prefix queries from scanning the term list.
+-- Full-text search (crates/store/src/sqlite_search.rs). Documents are written by code in the
+-- client's write transaction; every word carries its tenant's namespace (5 characters); the
+-- unicode61 tokenizer folds case and removes diacritics; prefix indexes of 6-8 characters serve
+-- 1-3 character search words; longer words are expanded through the vocabulary.
 CREATE VIRTUAL TABLE clients_fts USING fts5(
     doc,
     content = '',
     contentless_delete = 1,
     tokenize = 'unicode61 remove_diacritics 2',
-    prefix = '2 3'
+    prefix = '6 7 8'
 );
+CREATE VIRTUAL TABLE clients_fts_vocab USING fts5vocab(clients_fts, row);
+CREATE TABLE search_namespaces (
+    tenant_id TEXT PRIMARY KEY,
+    code      INTEGER NOT NULL UNIQUE
+) WITHOUT ROWID;
 
 -- Client counts per tenant and archived state, kept by triggers in the same transaction, so an
 -- unfiltered list's `meta.total` costs one lookup instead of a scan.
