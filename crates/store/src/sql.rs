@@ -280,6 +280,38 @@ pub fn keyset_after(keys: &[SortKey], pos: &[Option<Scalar>]) -> Cond {
     }
 }
 
+/// The rows after `pos` as conditions to read one after the other. When the first key is
+/// nullable and its NULLs come after the position (descending from a value, or ascending from
+/// NULL), "after" is the union of a range and the NULL rows; as one OR it would defeat the
+/// index, so it is read as two ranges in order.
+pub fn keyset_segments(keys: &[SortKey], pos: &[Option<Scalar>]) -> Vec<Cond> {
+    let (Some((k, rest_keys)), Some((v, rest_pos))) = (keys.split_first(), pos.split_first())
+    else {
+        return vec![keyset_after(keys, pos)];
+    };
+    if !k.field.nullable || rest_keys.is_empty() {
+        return vec![keyset_after(keys, pos)];
+    }
+    let c = || field_col(k.field);
+    match (v, k.desc) {
+        (Some(v), true) => vec![
+            Cond::all().add(c().lte(bind(v))).add(
+                Cond::any()
+                    .add(c().lt(bind(v)))
+                    .add(keyset_after(rest_keys, rest_pos)),
+            ),
+            Cond::all().add(c().is_null()),
+        ],
+        (None, false) => vec![
+            Cond::all()
+                .add(c().is_null())
+                .add(keyset_after(rest_keys, rest_pos)),
+            Cond::all().add(c().is_not_null()),
+        ],
+        _ => vec![keyset_after(keys, pos)],
+    }
+}
+
 /// Everything a list's rows must satisfy except the keyset position.
 fn list_cond(tenant: TenantId, query: &ClientQuery, d: &dyn Dialect) -> Cond {
     let mut cond =
@@ -303,7 +335,9 @@ fn list_cond(tenant: TenantId, query: &ClientQuery, d: &dyn Dialect) -> Cond {
 /// A list's statements: the page (every client column, then one column per order key, and
 /// `limit + 1` rows so the caller knows whether more follow) and, when asked for, the count.
 pub struct ListPlan {
-    pub page: SelectStatement,
+    /// Run in turn until `limit + 1` rows are read: a keyset position on a nullable first key
+    /// is split into its non-NULL and NULL parts, so that each part is one index range.
+    pub pages: Vec<SelectStatement>,
     pub count: Option<SelectStatement>,
     pub order: Vec<SortKey>,
 }
@@ -321,6 +355,7 @@ pub fn list_clients(tenant: TenantId, query: &ClientQuery, d: &dyn Dialect) -> L
     for k in &order {
         page.expr(field_col(k.field));
     }
+    let fts_ordered = fts.is_some();
     if let (Some(src), [key]) = (fts, order.as_slice()) {
         // Search in creation order: walk the index in rowid order, join each match to its row,
         // stop after the page. The keyset bound goes to the index's rowid too.
@@ -352,17 +387,24 @@ pub fn list_clients(tenant: TenantId, query: &ClientQuery, d: &dyn Dialect) -> L
             );
     } else {
         page.from(clients());
-        let mut cond = list_cond(tenant, query, d);
-        if let Some(pos) = &query.after {
-            cond = cond.add(keyset_after(&order, pos));
-        }
-        page.cond_where(cond);
         for k in &order {
             let dir = if k.desc { Order::Desc } else { Order::Asc };
             page.order_by((clients(), col(k.field.column)), dir);
         }
     }
     page.limit(u64::from(query.limit) + 1).offset(query.offset);
+    let pages = if fts_ordered {
+        vec![page]
+    } else {
+        let base = list_cond(tenant, query, d);
+        match &query.after {
+            None => vec![page.cond_where(base).to_owned()],
+            Some(pos) => keyset_segments(&order, pos)
+                .into_iter()
+                .map(|seg| page.clone().cond_where(base.clone().add(seg)).to_owned())
+                .collect(),
+        }
+    };
     let count = query.count.then(|| {
         let mut q = Query::select();
         if query.filters.is_empty() && query.search.is_empty() {
@@ -387,7 +429,11 @@ pub fn list_clients(tenant: TenantId, query: &ClientQuery, d: &dyn Dialect) -> L
         }
         q
     });
-    ListPlan { page, count, order }
+    ListPlan {
+        pages,
+        count,
+        order,
+    }
 }
 
 // ---- tenants and API keys -------------------------------------------------------------------

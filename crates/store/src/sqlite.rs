@@ -799,21 +799,23 @@ impl Store for SqliteStore {
         self.read(move |conn| {
             let dialect = SqliteDialect::new(conn, tenant, query.archived, &query.search)?;
             let plan = sql::list_clients(tenant, &query, &dialect);
-            let (sql, values) = plan.page.build_rusqlite(SqliteQueryBuilder);
-            let mut st = conn.prepare_cached(&sql).map_err(map_err)?;
-            let mut rows = st.query(&*values.as_params()).map_err(map_err)?;
             let mut items = Vec::with_capacity(limit + 1);
             let mut last_keys = None;
             let mut next = None;
-            while let Some(row) = rows.next().map_err(map_err)? {
-                if items.len() == limit {
-                    // A row beyond the page: the page's last row starts the next one.
-                    next = last_keys.take();
-                    break;
+            'pages: for page in &plan.pages {
+                let (sql, values) = page.build_rusqlite(SqliteQueryBuilder);
+                let mut st = conn.prepare_cached(&sql).map_err(map_err)?;
+                let mut rows = st.query(&*values.as_params()).map_err(map_err)?;
+                while let Some(row) = rows.next().map_err(map_err)? {
+                    if items.len() == limit {
+                        // A row beyond the page: the page's last row starts the next one.
+                        next = last_keys.take();
+                        break 'pages;
+                    }
+                    let mut r = SqliteRow { row, i: 0 };
+                    items.push(decode_client(&mut r)?);
+                    last_keys = Some(decode_keys(&mut r, &plan.order)?);
                 }
-                let mut r = SqliteRow { row, i: 0 };
-                items.push(decode_client(&mut r)?);
-                last_keys = Some(decode_keys(&mut r, &plan.order)?);
             }
             let total = match &plan.count {
                 Some(c) => {
