@@ -6,14 +6,15 @@
 #   BENCH_COUNT=2000 BENCH_REQUESTS=20 bench/run.sh   # smoke run, seconds
 #
 # Environment: BENCH_COUNT (clients, default 1000000), BENCH_REQUESTS (per case and count mode,
-# default 300), BENCH_DIR (default target/bench), BENCH_PORT (default 18080).
+# default 300), BENCH_DIR (default target/bench), BENCH_PORT (default: a free port).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 count="${BENCH_COUNT:-1000000}"
 requests="${BENCH_REQUESTS:-300}"
 dir="${BENCH_DIR:-target/bench}"
-port="${BENCH_PORT:-18080}"
+# A free loopback port unless one is given.
+port="${BENCH_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
 db="$dir/bench-$count.db"
 bin=target/release/clientele
 
@@ -31,6 +32,7 @@ key="$("$bin" --database "sqlite://$db" keys create --tenant bench --permissions
 server=$!
 trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do
+    kill -0 "$server" 2>/dev/null || { cat "$dir/serve.log"; exit 1; }
     if python3 -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$port/healthz', timeout=1)" 2>/dev/null; then
         break
     fi

@@ -335,6 +335,13 @@ fn list_cond(tenant: TenantId, query: &ClientQuery, d: &dyn Dialect) -> Cond {
 /// A list's statements: the page (every client column, then one column per order key, and
 /// `limit + 1` rows so the caller knows whether more follow) and, when asked for, the count.
 pub struct ListPlan {
+    /// Rows to read (`limit + 1`) and to skip. The backend writes them into each page statement
+    /// as integer literals, not bound values: the planner must see a small LIMIT to prefer
+    /// walking an index in order over sorting every match (measured 822 ms vs 0.1 ms for a
+    /// filter matching 457k rows sorted by creation, docs/indexes.md). They are integers the
+    /// server produced, never text from a request.
+    pub limit: u64,
+    pub offset: u64,
     /// Run in turn until `limit + 1` rows are read: a keyset position on a nullable first key
     /// is split into its non-NULL and NULL parts, so that each part is one index range.
     pub pages: Vec<SelectStatement>,
@@ -392,7 +399,6 @@ pub fn list_clients(tenant: TenantId, query: &ClientQuery, d: &dyn Dialect) -> L
             page.order_by((clients(), col(k.field.column)), dir);
         }
     }
-    page.limit(u64::from(query.limit) + 1).offset(query.offset);
     let pages = if fts_ordered {
         vec![page]
     } else {
@@ -430,6 +436,8 @@ pub fn list_clients(tenant: TenantId, query: &ClientQuery, d: &dyn Dialect) -> L
         q
     });
     ListPlan {
+        limit: u64::from(query.limit) + 1,
+        offset: query.offset.min(i64::MAX as u64),
         pages,
         count,
         order,

@@ -804,6 +804,9 @@ impl Store for SqliteStore {
             let mut next = None;
             'pages: for page in &plan.pages {
                 let (sql, values) = page.build_rusqlite(SqliteQueryBuilder);
+                let sql = format!("{sql} LIMIT {} OFFSET {}", plan.limit, plan.offset);
+                // Statement text only: values are bound and never part of it.
+                tracing::debug!(%sql, "list page");
                 let mut st = conn.prepare_cached(&sql).map_err(map_err)?;
                 let mut rows = st.query(&*values.as_params()).map_err(map_err)?;
                 while let Some(row) = rows.next().map_err(map_err)? {
@@ -820,6 +823,7 @@ impl Store for SqliteStore {
             let total = match &plan.count {
                 Some(c) => {
                     let (sql, values) = c.build_rusqlite(SqliteQueryBuilder);
+                    tracing::debug!(%sql, "list count");
                     let n: i64 = conn
                         .prepare_cached(&sql)
                         .and_then(|mut st| st.query_row(&*values.as_params(), |r| r.get(0)))

@@ -14,8 +14,9 @@
 //! number plus `l` (live) or `r` (archived); user words can never produce it, because search
 //! words never mix letters and digits.
 //!
-//! Prefix matching: words of 1-3 characters use the FTS prefix indexes (namespace + 1..3 = 6, 7,
-//! 8 characters). Longer words are expanded through the index vocabulary into at most
+//! Words are folded (case, accents) by `clientele_core::search`, on both sides, and the tokenizer
+//! only splits. Prefix matching: words of 1-3 characters use the FTS prefix indexes (namespace +
+//! 1..3 = 6, 7, 8 characters). Longer words are expanded through `search_terms` into at most
 //! [`MAX_EXPANSION`] exact terms joined with OR, which FTS5 streams in rowid order; its own
 //! `word*` for long prefixes first merges every matching doclist in memory (measured 13 ms vs
 //! 0.1 ms for a page of a word in 11% of 1M documents, docs/indexes.md).
@@ -30,7 +31,7 @@ use uuid::Uuid;
 use crate::sql::{clients, col, Dialect, FtsSource};
 
 /// Most exact terms a long prefix is expanded to before falling back to FTS5's own prefix query.
-pub const MAX_EXPANSION: usize = 16;
+pub const MAX_EXPANSION: usize = 64;
 /// Longest word that uses the prefix indexes rather than the vocabulary.
 const PREFIX_INDEXED: usize = 3;
 /// Namespaces are 4 base-36 characters.
@@ -125,6 +126,12 @@ pub fn write_document(
     conn.prepare_cached("INSERT INTO clients_fts (rowid, doc) VALUES (?1, ?2)")
         .and_then(|mut st| st.execute(params![rid, text]))
         .map_err(err)?;
+    let mut add = conn
+        .prepare_cached("INSERT OR IGNORE INTO search_terms (term) VALUES (?1)")
+        .map_err(err)?;
+    for term in text.split(' ') {
+        add.execute(params![term]).map_err(err)?;
+    }
     Ok(())
 }
 
@@ -167,21 +174,22 @@ fn quote(term: &str) -> String {
     format!("\"{}\"", term.replace('"', "\"\""))
 }
 
-/// Index terms starting with `prefix`, up to `limit`, read from the FTS vocabulary.
+/// Index terms starting with `prefix`, up to `limit`, from `search_terms`: every term ever
+/// indexed (a superset of the live vocabulary; a stale term only adds an OR branch that matches
+/// nothing). FTS5's own vocabulary table counts every posting of a term to list it (19 ms for
+/// a term in every document), this one is a B-tree range.
 fn terms_with_prefix(
     conn: &Connection,
     prefix: &str,
     limit: usize,
 ) -> Result<Vec<String>, StoreError> {
     let upper = format!("{prefix}\u{10FFFF}");
-    conn.prepare_cached(
-        "SELECT term FROM clients_fts_vocab WHERE term >= ?1 AND term < ?2 LIMIT ?3",
-    )
-    .and_then(|mut st| {
-        st.query_map(params![prefix, upper, limit as i64], |r| r.get(0))?
-            .collect()
-    })
-    .map_err(err)
+    conn.prepare_cached("SELECT term FROM search_terms WHERE term >= ?1 AND term < ?2 LIMIT ?3")
+        .and_then(|mut st| {
+            st.query_map(params![prefix, upper, limit as i64], |r| r.get(0))?
+                .collect()
+        })
+        .map_err(err)
 }
 
 /// The FTS5 query for `terms` in the tenant's namespaces, or `None` when nothing can match.
@@ -201,16 +209,14 @@ pub fn match_query(
     };
     let mut parts = Vec::new();
     for term in terms {
-        // The index folds case and accents; fold the query word the same way it folds the
-        // document (lower case here, diacritics by the tokenizer on both sides).
+        // Folded exactly like the document's words (`words` folds case and accents).
         let Some(word) = words(term).into_iter().next() else {
             continue;
         };
         let mut alternatives = Vec::new();
         for &archived in flags {
             let prefix = format!("{ns}{}{word}", flag(archived));
-            if word.chars().count() <= PREFIX_INDEXED || !word.is_ascii() {
-                // Non-ASCII words are left to FTS5, which folds them exactly as it indexed.
+            if word.chars().count() <= PREFIX_INDEXED {
                 alternatives.push(format!("{}*", quote(&prefix)));
                 continue;
             }

@@ -29,17 +29,18 @@ CREATE INDEX clients_tenant_credit_limit ON clients(tenant_id, archived, credit_
 CREATE INDEX clients_tenant_name ON clients(tenant_id, archived, name, id);
 
 -- Full-text search (crates/store/src/sqlite_search.rs). Documents are written by code in the
--- client's write transaction; every word carries its tenant's namespace (5 characters); the
--- unicode61 tokenizer folds case and removes diacritics; prefix indexes of 6-8 characters serve
--- 1-3 character search words; longer words are expanded through the vocabulary.
+-- client's write transaction, folded (case, accents) by the code, so the tokenizer only splits;
+-- every word carries its tenant's namespace (5 characters); prefix indexes of 6-8 characters
+-- serve 1-3 character search words; longer words are expanded through `search_terms`.
 CREATE VIRTUAL TABLE clients_fts USING fts5(
     doc,
     content = '',
     contentless_delete = 1,
-    tokenize = 'unicode61 remove_diacritics 2',
+    tokenize = 'unicode61 remove_diacritics 0',
     prefix = '6 7 8'
 );
-CREATE VIRTUAL TABLE clients_fts_vocab USING fts5vocab(clients_fts, row);
+-- Every namespaced word ever indexed, for prefix expansion.
+CREATE TABLE search_terms (term TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE search_namespaces (
     tenant_id TEXT PRIMARY KEY,
     code      INTEGER NOT NULL UNIQUE
