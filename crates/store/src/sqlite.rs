@@ -176,6 +176,46 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Mutex<mpsc::Sender<Box<dyn WriteJob>>>,
     readers: Arc<Mutex<Vec<Connection>>>,
+    counts: Arc<CountCache>,
+}
+
+/// Most list totals remembered; the cache is emptied when it is full.
+const MAX_CACHED_COUNTS: usize = 10_000;
+
+/// List totals by tenant and count statement, each valid for one generation of the tenant's
+/// clients. The generation is bumped by triggers in every write transaction that touches the
+/// tenant's clients (whoever writes), and is read before the count: a total is only reused while
+/// no client of the tenant has changed since it was computed, so it is exact. Walking the pages
+/// of one query counts once instead of once per page.
+#[derive(Default)]
+struct CountCache(Mutex<std::collections::HashMap<(Uuid, String), (i64, u64)>>);
+
+impl CountCache {
+    fn get(&self, key: &(Uuid, String), generation: i64) -> Option<u64> {
+        let map = self.0.lock().ok()?;
+        map.get(key)
+            .filter(|(g, _)| *g == generation)
+            .map(|(_, n)| *n)
+    }
+
+    fn put(&self, key: (Uuid, String), generation: i64, n: u64) {
+        if let Ok(mut map) = self.0.lock() {
+            if map.len() >= MAX_CACHED_COUNTS {
+                map.clear();
+            }
+            map.insert(key, (generation, n));
+        }
+    }
+}
+
+fn tenant_generation(conn: &Connection, tenant: TenantId) -> StoreResult<i64> {
+    conn.prepare_cached("SELECT gen FROM tenant_generations WHERE tenant_id = ?1")
+        .and_then(|mut st| {
+            st.query_row([tenant.0.to_string()], |r| r.get(0))
+                .optional()
+        })
+        .map(|g| g.unwrap_or(0))
+        .map_err(map_err)
 }
 
 /// Turns `sqlite://file.db`, `sqlite:file.db` or `sqlite:///abs/file.db` into a path.
@@ -230,6 +270,7 @@ impl SqliteStore {
             path: path.to_path_buf(),
             writer: Mutex::new(tx),
             readers: Arc::new(Mutex::new(Vec::new())),
+            counts: Arc::new(CountCache::default()),
         })
     }
 
@@ -796,6 +837,7 @@ impl Store for SqliteStore {
     ) -> StoreResult<Page<Client>> {
         let query = query.clone();
         let limit = query.limit as usize;
+        let counts = self.counts.clone();
         self.read(move |conn| {
             let dialect = SqliteDialect::new(conn, tenant, query.archived, &query.search)?;
             let plan = sql::list_clients(tenant, &query, &dialect);
@@ -823,12 +865,21 @@ impl Store for SqliteStore {
             let total = match &plan.count {
                 Some(c) => {
                     let (sql, values) = c.build_rusqlite(SqliteQueryBuilder);
-                    tracing::debug!(%sql, "list count");
-                    let n: i64 = conn
-                        .prepare_cached(&sql)
-                        .and_then(|mut st| st.query_row(&*values.as_params(), |r| r.get(0)))
-                        .map_err(map_err)?;
-                    Some(n.max(0) as u64)
+                    let generation = tenant_generation(conn, tenant)?;
+                    let key = (tenant.0, format!("{sql}\u{0}{values:?}"));
+                    match counts.get(&key, generation) {
+                        Some(n) => Some(n),
+                        None => {
+                            tracing::debug!(%sql, "list count");
+                            let n: i64 = conn
+                                .prepare_cached(&sql)
+                                .and_then(|mut st| st.query_row(&*values.as_params(), |r| r.get(0)))
+                                .map_err(map_err)?;
+                            let n = n.max(0) as u64;
+                            counts.put(key, generation, n);
+                            Some(n)
+                        }
+                    }
                 }
                 None => None,
             };

@@ -854,3 +854,32 @@ async fn search_respects_archived_and_pages_with_cursors_in_both_directions() {
         assert_eq!(total, json!(all.len()), "{q}");
     }
 }
+
+#[tokio::test]
+async fn totals_follow_every_write_at_once() {
+    let app = TestApp::spawn().await;
+    let q = "/v1/clients?filter=credit.limit%20ge%20100&search=acme";
+    let total = |r: &crate::common::Reply| r.body["meta"]["total"].clone();
+    assert_eq!(total(&app.get(q).await), 0);
+    let c = app
+        .create(json!({"name": "Acme AB", "credit": {"limit": 500, "currency": "SEK"}}))
+        .await;
+    assert_eq!(total(&app.get(q).await), 1);
+    assert_eq!(total(&app.get(q).await), 1);
+    let id = c["id"].as_str().unwrap_or("");
+    app.patch(
+        &format!("/v1/clients/{id}"),
+        json!({"credit": {"limit": 50}}),
+    )
+    .await;
+    assert_eq!(total(&app.get(q).await), 0);
+    app.patch(
+        &format!("/v1/clients/{id}"),
+        json!({"credit": {"limit": 5000}}),
+    )
+    .await;
+    assert_eq!(total(&app.get(q).await), 1);
+    app.delete(&format!("/v1/clients/{id}")).await;
+    assert_eq!(total(&app.get(q).await), 0);
+    assert_eq!(total(&app.get("/v1/clients").await), 0);
+}

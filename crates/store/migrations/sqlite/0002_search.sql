@@ -73,3 +73,24 @@ BEGIN
     INSERT INTO client_counts (tenant_id, archived, n) VALUES (new.tenant_id, new.archived, 1)
         ON CONFLICT (tenant_id, archived) DO UPDATE SET n = n + 1;
 END;
+
+-- A per-tenant generation of its clients, bumped in every write transaction that changes one:
+-- list totals are cached per generation (crates/store/src/sqlite.rs, CountCache).
+CREATE TABLE tenant_generations (
+    tenant_id TEXT PRIMARY KEY,
+    gen       INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TRIGGER clients_generation_insert AFTER INSERT ON clients BEGIN
+    INSERT INTO tenant_generations (tenant_id, gen) VALUES (new.tenant_id, 1)
+        ON CONFLICT (tenant_id) DO UPDATE SET gen = gen + 1;
+END;
+CREATE TRIGGER clients_generation_update AFTER UPDATE ON clients BEGIN
+    INSERT INTO tenant_generations (tenant_id, gen) VALUES (new.tenant_id, 1)
+        ON CONFLICT (tenant_id) DO UPDATE SET gen = gen + 1;
+    INSERT INTO tenant_generations (tenant_id, gen) VALUES (old.tenant_id, 1)
+        ON CONFLICT (tenant_id) DO UPDATE SET gen = gen + 1;
+END;
+CREATE TRIGGER clients_generation_delete AFTER DELETE ON clients BEGIN
+    INSERT INTO tenant_generations (tenant_id, gen) VALUES (old.tenant_id, 1)
+        ON CONFLICT (tenant_id) DO UPDATE SET gen = gen + 1;
+END;
