@@ -849,6 +849,7 @@ impl Store for SqliteStore {
                 let sql = format!("{sql} LIMIT {} OFFSET {}", plan.limit, plan.offset);
                 // Statement text only: values are bound and never part of it.
                 tracing::debug!(%sql, "list page");
+                log_plan(conn, &sql, &values);
                 let mut st = conn.prepare_cached(&sql).map_err(map_err)?;
                 let mut rows = st.query(&*values.as_params()).map_err(map_err)?;
                 while let Some(row) = rows.next().map_err(map_err)? {
@@ -871,6 +872,7 @@ impl Store for SqliteStore {
                         Some(n) => Some(n),
                         None => {
                             tracing::debug!(%sql, "list count");
+                            log_plan(conn, &sql, &values);
                             let n: i64 = conn
                                 .prepare_cached(&sql)
                                 .and_then(|mut st| st.query_row(&*values.as_params(), |r| r.get(0)))
@@ -907,6 +909,22 @@ impl Store for SqliteStore {
         })
         .await
     }
+}
+
+/// At TRACE level, logs the query plan SQLite chose (how docs/indexes.md was measured).
+fn log_plan(conn: &Connection, sql: &str, values: &sea_query_rusqlite::RusqliteValues) {
+    if !tracing::enabled!(tracing::Level::TRACE) {
+        return;
+    }
+    let plan = conn
+        .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+        .and_then(|mut st| {
+            st.query_map(&*values.as_params(), |r| r.get::<_, String>(3))?
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .map(|rows| rows.join(" | "))
+        .unwrap_or_else(|e| e.to_string());
+    tracing::trace!(%plan, "query plan");
 }
 
 /// Reads the order-key columns that follow the client columns of a list row.
