@@ -1,5 +1,7 @@
 //! `clientele`: reads configuration, builds the state, serves the router. Nothing else.
 
+mod seed;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -61,6 +63,21 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Insert realistic demo clients (for trying the API and for benchmarks).
+    SeedDemo {
+        /// Tenant to fill; created if missing.
+        #[arg(long)]
+        tenant: String,
+        /// How many clients to insert.
+        #[arg(long)]
+        count: u64,
+        /// Seed of the generator: the same seed gives the same clients.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Do not draw the progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
 }
 
 #[derive(clap::Args)]
@@ -265,6 +282,35 @@ async fn run(cli: Cli) -> Result<(), Fail> {
             // Every value is checked before the store is opened or the port bound.
             let config = server_config(&args)?;
             serve(&url, args.bind, config).await?
+        }
+        Command::SeedDemo {
+            tenant: name,
+            count,
+            seed,
+            quiet,
+        } => {
+            let store = open_store(&url).await?;
+            let t = match store.tenant_by_name(&name).await? {
+                Some(t) => t,
+                None => {
+                    let n = TenantName::parse(&name).map_err(|e| Fail(e.message))?;
+                    store.create_tenant(&n).await?
+                }
+            };
+            let ctx = clientele_core::WriteCtx {
+                tenant: t.id,
+                actor: "seed-demo".into(),
+                idempotency: None,
+            };
+            let started = std::time::Instant::now();
+            let n = seed::seed_demo(store.as_ref(), &ctx, count, seed, !quiet)
+                .await
+                .map_err(Fail)?;
+            println!(
+                "inserted {n} demo clients into tenant {} in {:.1} s",
+                t.name,
+                started.elapsed().as_secs_f64()
+            );
         }
     }
     Ok(())

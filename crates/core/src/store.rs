@@ -12,8 +12,7 @@ use crate::idempotency::{IdempotencyBegin, IdempotencyScope, StoredResponse};
 use crate::query::{ClientQuery, Page};
 use crate::sub::{SubData, SubKind, SubResource};
 use crate::tenant::{ApiKey, RateLimit, Tenant, TenantId};
-use crate::types::TenantName;
-use crate::types::Timestamp;
+use crate::types::{TenantName, Timestamp};
 
 /// Who made a change and in which tenant; carried into every write.
 #[derive(Debug, Clone)]
@@ -210,4 +209,11 @@ pub trait Store: Send + Sync + 'static {
         offset: u64,
         count: bool,
     ) -> StoreResult<Page<SubResource>>;
+    /// Inserts many clients in one transaction, each created at its given time (data loads and
+    /// demo data). Returns how many were inserted.
+    async fn insert_clients_bulk(
+        &self,
+        ctx: &WriteCtx,
+        rows: Vec<(ClientData, Timestamp)>,
+    ) -> StoreResult<u64>;
 }

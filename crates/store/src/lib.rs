@@ -4,6 +4,7 @@
 pub mod columns;
 pub mod sql;
 pub mod sqlite;
+pub mod sqlite_search;
 
 use std::sync::Arc;
 

@@ -12,7 +12,7 @@ use clientele_core::idempotency::{
     IdempotencyBegin, IdempotencyScope, StoredResponse, IN_FLIGHT_TIMEOUT_SECONDS,
     RETENTION_SECONDS,
 };
-use clientele_core::query::{ClientQuery, Page};
+use clientele_core::query::{ClientQuery, FieldType, KeysetPosition, Page, Scalar, SortKey};
 use clientele_core::store::{AuditPage, NewApiKey, StoreResult, Upserted};
 use clientele_core::tenant::{parse_permissions, RateLimit};
 use clientele_core::types::{TenantName, Timestamp};
@@ -27,6 +27,7 @@ use clientele_core::sub::{SubData, SubKind, SubResource};
 
 use crate::columns::{decode_client, decode_sub, RowSource};
 use crate::sql;
+use crate::sqlite_search::{self as search, SqliteDialect};
 
 /// Writes queued at once are committed in one transaction, up to this many.
 const MAX_BATCH: usize = 64;
@@ -35,12 +36,37 @@ const MAX_IDLE_READERS: usize = 8;
 
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_init.sql")),
+    (2, include_str!("../migrations/sqlite/0002_search.sql")),
     (3, include_str!("../migrations/sqlite/0003_audit.sql")),
     (
         4,
         include_str!("../migrations/sqlite/0004_subresources.sql"),
     ),
 ];
+
+/// Work a migration needs beyond its SQL, run right after it in the same transaction.
+fn after_migration(conn: &Connection, version: i64) -> StoreResult<()> {
+    if version == 2 {
+        // Index the clients that existed before search did.
+        let mut st = conn
+            .prepare("SELECT tenant_id, id, rid FROM clients")
+            .map_err(map_err)?;
+        let rows: Vec<(String, String, i64)> = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .and_then(Iterator::collect)
+            .map_err(map_err)?;
+        for (tenant, id, rid) in rows {
+            let (Ok(tenant), Ok(id)) = (Uuid::parse_str(&tenant), Uuid::parse_str(&id)) else {
+                continue;
+            };
+            let tenant = TenantId(tenant);
+            let c = query_one_client(conn, &sql::select_client(tenant, id))?;
+            let doc = search::search_document(conn, tenant, id, &c.data)?;
+            search::write_document(conn, tenant, rid, c.data.archived, &doc)?;
+        }
+    }
+    Ok(())
+}
 
 fn map_err(e: rusqlite::Error) -> StoreError {
     match &e {
@@ -168,6 +194,46 @@ pub struct SqliteStore {
     writer: Mutex<Option<mpsc::Sender<Box<dyn WriteJob>>>>,
     writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     readers: Arc<Mutex<Vec<Connection>>>,
+    counts: Arc<CountCache>,
+}
+
+/// Most list totals remembered; the cache is emptied when it is full.
+const MAX_CACHED_COUNTS: usize = 10_000;
+
+/// List totals by tenant and count statement, each valid for one generation of the tenant's
+/// clients. The generation is bumped by triggers in every write transaction that touches the
+/// tenant's clients (whoever writes), and is read before the count: a total is only reused while
+/// no client of the tenant has changed since it was computed, so it is exact. Walking the pages
+/// of one query counts once instead of once per page.
+#[derive(Default)]
+struct CountCache(Mutex<std::collections::HashMap<(Uuid, String), (i64, u64)>>);
+
+impl CountCache {
+    fn get(&self, key: &(Uuid, String), generation: i64) -> Option<u64> {
+        let map = self.0.lock().ok()?;
+        map.get(key)
+            .filter(|(g, _)| *g == generation)
+            .map(|(_, n)| *n)
+    }
+
+    fn put(&self, key: (Uuid, String), generation: i64, n: u64) {
+        if let Ok(mut map) = self.0.lock() {
+            if map.len() >= MAX_CACHED_COUNTS {
+                map.clear();
+            }
+            map.insert(key, (generation, n));
+        }
+    }
+}
+
+fn tenant_generation(conn: &Connection, tenant: TenantId) -> StoreResult<i64> {
+    conn.prepare_cached("SELECT gen FROM tenant_generations WHERE tenant_id = ?1")
+        .and_then(|mut st| {
+            st.query_row([tenant.0.to_string()], |r| r.get(0))
+                .optional()
+        })
+        .map(|g| g.unwrap_or(0))
+        .map_err(map_err)
 }
 
 /// Turns `sqlite://file.db`, `sqlite:file.db` or `sqlite:///abs/file.db` into a path.
@@ -223,6 +289,7 @@ impl SqliteStore {
             writer: Mutex::new(Some(tx)),
             writer_thread: Mutex::new(Some(handle)),
             readers: Arc::new(Mutex::new(Vec::new())),
+            counts: Arc::new(CountCache::default()),
         })
     }
 
@@ -315,6 +382,14 @@ fn query_clients(conn: &Connection, stmt: &sea_query::SelectStatement) -> StoreR
         out.push(decode_client(&mut SqliteRow { row, i: 0 })?);
     }
     Ok(out)
+}
+
+/// One client selected with every column, or `NotFound`.
+pub(crate) fn query_one(
+    conn: &Connection,
+    stmt: &sea_query::SelectStatement,
+) -> StoreResult<Client> {
+    query_one_client(conn, stmt)
 }
 
 fn query_one_client(conn: &Connection, stmt: &sea_query::SelectStatement) -> StoreResult<Client> {
@@ -465,26 +540,79 @@ fn commit_idempotency(
     Ok(())
 }
 
-fn insert_client(conn: &Connection, ctx: &WriteCtx, data: ClientData) -> StoreResult<Client> {
-    let id = Uuid::now_v7();
+/// Millisecond of the Unix epoch of a timestamp.
+fn unix_ms(t: Timestamp) -> i64 {
+    (t.datetime().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// Takes the next creation sequence at or after millisecond `ms`: `ms << 12 | seq`. Returns the
+/// sequence number and the millisecond it belongs to (later than `ms` only when 4096 rows
+/// already share it).
+fn allocate_rid(conn: &Connection, mut ms: i64) -> StoreResult<(i64, i64)> {
+    for _ in 0..1000 {
+        let lo = ms << 12;
+        let max: Option<i64> = conn
+            .prepare_cached("SELECT max(rid) FROM clients WHERE rid >= ?1 AND rid < ?2")
+            .and_then(|mut st| st.query_row(rusqlite::params![lo, lo + 4096], |r| r.get(0)))
+            .map_err(map_err)?;
+        let next = max.map_or(lo, |m| m + 1);
+        if next < lo + 4096 {
+            return Ok((next, ms));
+        }
+        ms += 1;
+    }
+    Err(StoreError::Other("no free creation sequence".into()))
+}
+
+/// A UUIDv7 for creation sequence `rid`: its timestamp is the creation millisecond and its
+/// 12-bit `rand_a` the per-millisecond sequence, so ids sort like `(created_at, rid)`.
+fn id_for(rid: i64) -> Uuid {
+    let ms = (rid >> 12) as u64;
+    let seq = (rid & 0xfff) as u16;
+    let mut bytes = [0u8; 10];
+    if getrandom::fill(&mut bytes).is_err() {
+        bytes = *Uuid::now_v7()
+            .as_bytes()
+            .last_chunk::<10>()
+            .unwrap_or(&[0; 10]);
+    }
+    bytes[0] = (seq >> 8) as u8;
+    bytes[1] = (seq & 0xff) as u8;
+    uuid::Builder::from_unix_timestamp_millis(ms, &bytes).into_uuid()
+}
+
+fn timestamp_of_ms(ms: i64) -> Timestamp {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .map(Timestamp::from_datetime)
+        .unwrap_or_else(|_| Timestamp::now())
+}
+
+/// Inserts one client created at `at` (now, or a given time for imports) with number `number`.
+fn insert_row(
+    conn: &Connection,
+    ctx: &WriteCtx,
+    number: i64,
+    at: Timestamp,
+    data: ClientData,
+) -> StoreResult<Client> {
+    let (rid, ms) = allocate_rid(conn, unix_ms(at))?;
+    let at = timestamp_of_ms(ms);
+    let id = id_for(rid);
     check_reference(conn, ctx.tenant, id, &data)?;
-    let (sql, values) = sql::next_client_number(ctx.tenant).build_rusqlite(SqliteQueryBuilder);
-    let number: i64 = conn
-        .prepare_cached(&sql)
-        .and_then(|mut st| st.query_row(&*values.as_params(), |r| r.get(0)))
-        .map_err(map_err)?;
-    let at = Timestamp::now();
     exec(
         conn,
         sql::insert_client(&sql::NewRow {
             tenant: ctx.tenant,
             id,
+            rid,
             number,
             at,
             data: &data,
         }),
     )
     .map_err(write_err)?;
+    let doc = search::search_document(conn, ctx.tenant, id, &data)?;
+    search::write_document(conn, ctx.tenant, rid, data.archived, &doc)?;
     write_audit(
         conn,
         ctx,
@@ -502,6 +630,21 @@ fn insert_client(conn: &Connection, ctx: &WriteCtx, data: ClientData) -> StoreRe
         created_at: at,
         updated_at: at,
     })
+}
+
+/// Reserves `n` client numbers of the tenant; returns the first.
+fn take_numbers(conn: &Connection, tenant: TenantId, n: i64) -> StoreResult<i64> {
+    let (sql, values) = sql::next_client_number(tenant, n).build_rusqlite(SqliteQueryBuilder);
+    let last: i64 = conn
+        .prepare_cached(&sql)
+        .and_then(|mut st| st.query_row(&*values.as_params(), |r| r.get(0)))
+        .map_err(map_err)?;
+    Ok(last - n + 1)
+}
+
+fn insert_client(conn: &Connection, ctx: &WriteCtx, data: ClientData) -> StoreResult<Client> {
+    let number = take_numbers(conn, ctx.tenant, 1)?;
+    insert_row(conn, ctx, number, Timestamp::now(), data)
 }
 
 /// Replaces a client's data. A replacement that changes nothing keeps the version and writes
@@ -529,6 +672,10 @@ fn update_client(
         sql::update_client(ctx.tenant, current.id, version, at, &data),
     )
     .map_err(write_err)?;
+    if let Some((rid, _)) = search::client_rid(conn, ctx.tenant, current.id)? {
+        let doc = search::search_document(conn, ctx.tenant, current.id, &data)?;
+        search::write_document(conn, ctx.tenant, rid, data.archived, &doc)?;
+    }
     write_audit(
         conn,
         ctx,
@@ -770,6 +917,19 @@ fn lower_other_flags(
     Ok(())
 }
 
+/// Contact persons are part of their client's search document.
+fn reindex_for(
+    conn: &Connection,
+    tenant: TenantId,
+    kind: SubKind,
+    client_id: Uuid,
+) -> StoreResult<()> {
+    if kind != SubKind::ContactPerson {
+        return Ok(());
+    }
+    search::reindex_client(conn, tenant, client_id)
+}
+
 fn insert_sub(
     conn: &Connection,
     ctx: &WriteCtx,
@@ -804,6 +964,7 @@ fn insert_sub(
     if kind == SubKind::Account {
         exec(conn, sql::recount_accounts(ctx.tenant, client_id, at)).map_err(map_err)?;
     }
+    reindex_for(conn, ctx.tenant, kind, client_id)?;
     commit_idempotency(conn, ctx, kind.entity_type(), id, 201)?;
     Ok(SubResource {
         id,
@@ -852,6 +1013,7 @@ fn update_sub(
         AuditAction::Updated,
         changes,
     )?;
+    reindex_for(conn, ctx.tenant, kind, current.client_id)?;
     Ok(SubResource {
         data,
         version,
@@ -902,6 +1064,7 @@ fn remove_sub(
         )
         .map_err(map_err)?;
     }
+    reindex_for(conn, ctx.tenant, kind, client_id)?;
     Ok(())
 }
 
@@ -928,6 +1091,7 @@ impl Store for SqliteStore {
                     continue;
                 }
                 conn.execute_batch(script).map_err(map_err)?;
+                after_migration(conn, *version)?;
                 conn.execute(
                     "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
                     rusqlite::params![version, Timestamp::now().to_rfc3339()],
@@ -1152,6 +1316,9 @@ impl Store for SqliteStore {
             if expected_version.is_some_and(|v| v != current.version) {
                 return Err(StoreError::VersionMismatch);
             }
+            if let Some((rid, _)) = search::client_rid(conn, ctx.tenant, id)? {
+                search::remove_document(conn, rid)?;
+            }
             // Sub-resources go first, in the same transaction, each with its own audit record.
             for kind in SubKind::ALL {
                 for sub in query_subs(conn, kind, &sql::oldest_subs(kind, ctx.tenant, id))? {
@@ -1183,21 +1350,77 @@ impl Store for SqliteStore {
         tenant: TenantId,
         query: &ClientQuery,
     ) -> StoreResult<Page<Client>> {
-        let (page, count) = sql::list_clients(tenant, query);
+        let query = query.clone();
+        let limit = query.limit as usize;
+        let counts = self.counts.clone();
         self.read(move |conn| {
-            let items = query_clients(conn, &page)?;
-            let total = match count {
+            let dialect = SqliteDialect::new(conn, tenant, query.archived, &query.search)?;
+            let plan = sql::list_clients(tenant, &query, &dialect);
+            let mut items = Vec::with_capacity(limit + 1);
+            let mut last_keys = None;
+            let mut next = None;
+            'pages: for page in &plan.pages {
+                let (sql, values) = page.build_rusqlite(SqliteQueryBuilder);
+                let sql = format!("{sql} LIMIT {} OFFSET {}", plan.limit, plan.offset);
+                // Statement text only: values are bound and never part of it.
+                tracing::debug!(%sql, "list page");
+                log_plan(conn, &sql, &values);
+                let mut st = conn.prepare_cached(&sql).map_err(map_err)?;
+                let mut rows = st.query(&*values.as_params()).map_err(map_err)?;
+                while let Some(row) = rows.next().map_err(map_err)? {
+                    if items.len() == limit {
+                        // A row beyond the page: the page's last row starts the next one.
+                        next = last_keys.take();
+                        break 'pages;
+                    }
+                    let mut r = SqliteRow { row, i: 0 };
+                    items.push(decode_client(&mut r)?);
+                    last_keys = Some(decode_keys(&mut r, &plan.order)?);
+                }
+            }
+            let total = match &plan.count {
                 Some(c) => {
                     let (sql, values) = c.build_rusqlite(SqliteQueryBuilder);
-                    let n: i64 = conn
-                        .prepare_cached(&sql)
-                        .and_then(|mut st| st.query_row(&*values.as_params(), |r| r.get(0)))
-                        .map_err(map_err)?;
-                    Some(n.max(0) as u64)
+                    let generation = tenant_generation(conn, tenant)?;
+                    let key = (tenant.0, format!("{sql}\u{0}{values:?}"));
+                    match counts.get(&key, generation) {
+                        Some(n) => Some(n),
+                        None => {
+                            tracing::debug!(%sql, "list count");
+                            log_plan(conn, &sql, &values);
+                            let n: i64 = conn
+                                .prepare_cached(&sql)
+                                .and_then(|mut st| st.query_row(&*values.as_params(), |r| r.get(0)))
+                                .map_err(map_err)?;
+                            let n = n.max(0) as u64;
+                            counts.put(key, generation, n);
+                            Some(n)
+                        }
+                    }
                 }
                 None => None,
             };
-            Ok(Page { items, total })
+            Ok(Page { items, total, next })
+        })
+        .await
+    }
+
+    async fn insert_clients_bulk(
+        &self,
+        ctx: &WriteCtx,
+        rows: Vec<(ClientData, Timestamp)>,
+    ) -> StoreResult<u64> {
+        let ctx = ctx.clone();
+        self.write(move |conn| {
+            let n = rows.len() as i64;
+            if n == 0 {
+                return Ok(0);
+            }
+            let first = take_numbers(conn, ctx.tenant, n)?;
+            for (i, (data, at)) in rows.into_iter().enumerate() {
+                insert_row(conn, &ctx, first + i as i64, at, data)?;
+            }
+            Ok(n as u64)
         })
         .await
     }
@@ -1407,8 +1630,49 @@ impl Store for SqliteStore {
                 }
                 None => None,
             };
-            Ok(Page { items, total })
+            Ok(Page {
+                items,
+                total,
+                next: None,
+            })
         })
         .await
     }
+}
+
+/// At TRACE level, logs the query plan SQLite chose (how docs/indexes.md was measured).
+fn log_plan(conn: &Connection, sql: &str, values: &sea_query_rusqlite::RusqliteValues) {
+    if !tracing::enabled!(tracing::Level::TRACE) {
+        return;
+    }
+    let plan = conn
+        .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+        .and_then(|mut st| {
+            st.query_map(&*values.as_params(), |r| r.get::<_, String>(3))?
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .map(|rows| rows.join(" | "))
+        .unwrap_or_else(|e| e.to_string());
+    tracing::trace!(%plan, "query plan");
+}
+
+/// Reads the order-key columns that follow the client columns of a list row.
+fn decode_keys(r: &mut SqliteRow<'_, '_>, order: &[SortKey]) -> StoreResult<KeysetPosition> {
+    use rusqlite::types::Value as V;
+    order
+        .iter()
+        .map(|k| {
+            let v: V = r.row.get(r.i).map_err(map_err)?;
+            r.i += 1;
+            Ok(match (v, k.field.ty) {
+                (V::Null, _) => None,
+                (V::Integer(n), FieldType::Bool) => Some(Scalar::Bool(n != 0)),
+                (V::Integer(n), FieldType::Float) => Some(Scalar::Float(n as f64)),
+                (V::Integer(n), _) => Some(Scalar::Int(n)),
+                (V::Real(x), _) => Some(Scalar::Float(x)),
+                (V::Text(s), _) => Some(Scalar::Text(s)),
+                (V::Blob(_), _) => return Err(StoreError::Other("unexpected blob key".into())),
+            })
+        })
+        .collect()
 }

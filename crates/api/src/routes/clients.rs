@@ -5,7 +5,9 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use clientele_core::query::{ArchivedFilter, ClientQuery};
+use clientele_core::filter::{parse_filter, parse_param_value, CmpOp, Filter, TextOp};
+use clientele_core::query::{self, ArchivedFilter, ClientQuery, Scalar, SortKey};
+use clientele_core::search;
 use clientele_core::sub::SubKind;
 use clientele_core::{Caller, Client, ClientData, StoreError};
 use serde_json::Value;
@@ -50,9 +52,8 @@ fn store_err(e: StoreError) -> ApiError {
     ApiError::from_store(e, WHAT)
 }
 
-const UNSUPPORTED_LIST_PARAMS: &[&str] = &[
-    "cursor",
-    "search",
+/// Parameters that match a field exactly; a comma-separated list means any of them.
+const EXACT_PARAMS: &[&str] = &[
     "status",
     "kind",
     "partner_type",
@@ -65,17 +66,26 @@ const UNSUPPORTED_LIST_PARAMS: &[&str] = &[
     "account_code",
     "external_id",
     "source",
-    "name",
-    "id",
-    "created_from",
-    "created_to",
-    "updated_from",
-    "updated_to",
-    "filter",
-    "sort",
-    "fields",
-    "expand",
 ];
+
+/// Time-bound parameters: (parameter, field, lower bound?).
+const TIME_PARAMS: &[(&str, &str, bool)] = &[
+    ("created_from", "created_at", true),
+    ("created_to", "created_at", false),
+    ("updated_from", "updated_at", true),
+    ("updated_to", "updated_at", false),
+];
+
+/// Parameters that do not change which rows a list holds or their order: a cursor stays valid
+/// when they change.
+const PAGE_PARAMS: &[&str] = &[
+    "limit", "offset", "page", "cursor", "fields", "expand", "count",
+];
+
+/// Longest `search` value, in characters (API.md).
+const MAX_SEARCH_CHARS: usize = 120;
+/// Most values in one comma-separated parameter.
+const MAX_LIST_VALUES: usize = 100;
 
 fn parse_u64(field: &str, v: &str, min: u64, max: u64) -> Result<u64, ApiError> {
     let n: u64 = v.trim().parse().map_err(|_| {
@@ -107,11 +117,196 @@ fn parse_bool(field: &str, v: &str) -> Result<bool, ApiError> {
     }
 }
 
-/// Reads the list parameters; refuses unknown, repeated and out-of-range ones.
-pub fn parse_list_query(pairs: &[(String, String)]) -> Result<ClientQuery, ApiError> {
+/// Paging of a sub-resource list: `limit`, `offset`, `page`, `count`; anything else is refused
+/// (the client query language does not apply to sub-resources).
+pub struct Paging {
+    pub limit: u32,
+    pub offset: u64,
+    pub count: bool,
+}
+
+pub fn parse_paging(pairs: &[(String, String)]) -> Result<Paging, ApiError> {
+    let mut p = Paging {
+        limit: 25,
+        offset: 0,
+        count: true,
+    };
+    let mut seen: Vec<&str> = Vec::new();
+    let mut page = None;
+    for (k, v) in pairs {
+        if seen.contains(&k.as_str()) {
+            return Err(ApiError::invalid(
+                k,
+                "duplicate",
+                "must be given at most once",
+            ));
+        }
+        seen.push(k);
+        match k.as_str() {
+            "limit" => p.limit = parse_u64(k, v, 1, 100)? as u32,
+            "offset" => p.offset = parse_u64(k, v, 0, i64::MAX as u64)?,
+            "page" => page = Some(parse_u64(k, v, 1, i64::MAX as u64)?),
+            "count" => p.count = parse_bool(k, v)?,
+            _ => {
+                return Err(ApiError::invalid(
+                    k,
+                    "unknown_parameter",
+                    "is not a known parameter of this list (limit, offset, page, count)",
+                ))
+            }
+        }
+    }
+    if let Some(page) = page {
+        if seen.contains(&"offset") {
+            return Err(ApiError::invalid(
+                "page",
+                "conflict",
+                "cannot be combined with offset",
+            ));
+        }
+        p.offset = (page - 1).saturating_mul(u64::from(p.limit));
+    }
+    Ok(p)
+}
+
+/// Splits a comma list, with the 1-based character position of each item.
+fn comma_items(v: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut pos = 1;
+    for item in v.split(',') {
+        let lead = item.chars().take_while(|c| c.is_whitespace()).count();
+        out.push((pos + lead, item.trim()));
+        pos += item.chars().count() + 1;
+    }
+    out
+}
+
+fn list_param(param: &str, v: &str) -> Result<Vec<(usize, String)>, ApiError> {
+    let items = comma_items(v);
+    if items.len() > MAX_LIST_VALUES {
+        return Err(ApiError::invalid(
+            param,
+            "too_many_values",
+            format!("must list at most {MAX_LIST_VALUES} values"),
+        ));
+    }
+    items
+        .into_iter()
+        .map(|(pos, s)| {
+            if s.is_empty() {
+                Err(ApiError::invalid(
+                    param,
+                    "invalid_value",
+                    format!("has an empty item at position {pos}"),
+                ))
+            } else {
+                Ok((pos, s.to_string()))
+            }
+        })
+        .collect()
+}
+
+fn exact_filter(param: &str, v: &str) -> Result<Filter, ApiError> {
+    let path = match param {
+        "creditworthiness" => "credit.creditworthiness",
+        other => other,
+    };
+    let field = query::client_field(path)
+        .ok_or_else(|| ApiError::internal(format!("list parameter {param} has no field")))?;
+    let mut values = Vec::new();
+    for (pos, item) in list_param(param, v)? {
+        let value = parse_param_value(field, &item).map_err(|m| {
+            ApiError::invalid(param, "invalid_value", format!("{m} at position {pos}"))
+        })?;
+        values.push(value);
+    }
+    Ok(match values.len() {
+        1 => Filter::Cmp {
+            field,
+            op: CmpOp::Eq,
+            value: values.remove(0),
+        },
+        _ => Filter::In { field, values },
+    })
+}
+
+fn sort_keys(v: &str) -> Result<Vec<SortKey>, ApiError> {
+    let mut keys: Vec<SortKey> = Vec::new();
+    for (pos, item) in list_param("sort", v)? {
+        let (desc, name) = match item.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, item.strip_prefix('+').unwrap_or(&item)),
+        };
+        let field = query::client_field(name).ok_or_else(|| {
+            ApiError::invalid(
+                "sort",
+                "unknown_field",
+                format!("unknown or unsortable field '{name}' at position {pos}"),
+            )
+        })?;
+        if keys.iter().any(|k| std::ptr::eq(k.field, field)) {
+            return Err(ApiError::invalid(
+                "sort",
+                "invalid_value",
+                format!("names {} twice (at position {pos})", field.path),
+            ));
+        }
+        keys.push(SortKey { field, desc });
+    }
+    Ok(keys)
+}
+
+fn field_list(v: &str) -> Result<Vec<String>, ApiError> {
+    let mut out: Vec<String> = Vec::new();
+    for (pos, item) in list_param("fields", v)? {
+        let path = query::canonical_path(&item);
+        if !query::is_selectable(path) {
+            return Err(ApiError::invalid(
+                "fields",
+                "unknown_field",
+                format!("unknown field '{item}' at position {pos}"),
+            ));
+        }
+        if path != "id" && !out.iter().any(|p| p == path) {
+            out.push(path.to_string());
+        }
+    }
+    Ok(out)
+}
+
+fn expand_list(v: &str) -> Result<Vec<SubKind>, ApiError> {
+    let mut out = Vec::new();
+    for (pos, item) in list_param("expand", v)? {
+        let e = SubKind::from_expand_key(&item).ok_or_else(|| {
+            ApiError::invalid(
+                "expand",
+                "invalid_value",
+                format!(
+                    "unknown value '{item}' at position {pos}; expected one of {}",
+                    SubKind::ALL.map(|k| k.expand_key()).join(", ")
+                ),
+            )
+        })?;
+        if !out.contains(&e) {
+            out.push(e);
+        }
+    }
+    Ok(out)
+}
+
+/// A parsed list request: the query and the fingerprint its cursors carry.
+pub struct ListRequest {
+    pub query: ClientQuery,
+    pub fingerprint: u64,
+}
+
+/// Reads the list parameters of API.md ("Listing"); refuses unknown, repeated and invalid ones
+/// with a VALIDATION_ERROR naming the parameter (and the position, inside a value).
+pub fn parse_list_query(pairs: &[(String, String)]) -> Result<ListRequest, ApiError> {
     let mut q = ClientQuery::default();
     let mut seen: Vec<&str> = Vec::new();
     let mut page = None;
+    let mut cursor = None;
     for (k, v) in pairs {
         if seen.contains(&k.as_str()) {
             return Err(ApiError::invalid(
@@ -126,6 +321,7 @@ pub fn parse_list_query(pairs: &[(String, String)]) -> Result<ClientQuery, ApiEr
             "offset" => q.offset = parse_u64(k, v, 0, i64::MAX as u64)?,
             "page" => page = Some(parse_u64(k, v, 1, i64::MAX as u64)?),
             "count" => q.count = parse_bool(k, v)?,
+            "cursor" => cursor = Some(v.as_str()),
             "archived" => {
                 q.archived = match v.as_str() {
                     "false" => ArchivedFilter::Exclude,
@@ -140,72 +336,240 @@ pub fn parse_list_query(pairs: &[(String, String)]) -> Result<ClientQuery, ApiEr
                     }
                 }
             }
-            other if UNSUPPORTED_LIST_PARAMS.contains(&other) => {
-                return Err(ApiError::invalid(
-                    k,
-                    "unsupported",
-                    "is not supported by this server version yet",
-                ))
+            "search" => {
+                if v.chars().count() > MAX_SEARCH_CHARS {
+                    return Err(ApiError::invalid(
+                        k,
+                        "too_long",
+                        format!("must be at most {MAX_SEARCH_CHARS} characters"),
+                    ));
+                }
+                q.search = search::query_terms(v);
             }
-            _ => {
-                return Err(ApiError::invalid(
-                    k,
-                    "unknown_parameter",
-                    "is not a known parameter",
-                ))
+            "filter" => {
+                let f = parse_filter(v).map_err(|e| ApiError::invalid(k, e.code, e.message))?;
+                q.filters.push(f);
             }
+            "name" => {
+                if v.chars().count() > 200 {
+                    return Err(ApiError::invalid(
+                        k,
+                        "too_long",
+                        "must be at most 200 characters",
+                    ));
+                }
+                if let Some(field) = query::client_field("name") {
+                    q.filters.push(Filter::Text {
+                        field,
+                        op: TextOp::Contains,
+                        value: v.clone(),
+                    });
+                }
+            }
+            "id" => {
+                let field =
+                    query::client_field("id").ok_or_else(|| ApiError::internal("no id field"))?;
+                let mut values = Vec::new();
+                for (pos, item) in list_param(k, v)? {
+                    let id = Uuid::parse_str(&item).map_err(|_| {
+                        ApiError::invalid(
+                            k,
+                            "invalid_value",
+                            format!("'{item}' at position {pos} is not a client id (UUID)"),
+                        )
+                    })?;
+                    values.push(Scalar::Text(id.to_string()));
+                }
+                q.filters.push(Filter::In { field, values });
+            }
+            "sort" => q.sort = sort_keys(v)?,
+            "fields" => q.fields = Some(field_list(v)?),
+            "expand" => q.expand = expand_list(v)?,
+            p if EXACT_PARAMS.contains(&p) => q.filters.push(exact_filter(p, v)?),
+            p => match TIME_PARAMS.iter().find(|(name, _, _)| *name == p) {
+                Some((_, path, lower)) => {
+                    let field = query::client_field(path)
+                        .ok_or_else(|| ApiError::internal("no time field"))?;
+                    let value = parse_param_value(field, v).map_err(|_| {
+                        ApiError::invalid(
+                            k,
+                            "invalid_format",
+                            "must be an RFC 3339 timestamp or a date (YYYY-MM-DD)",
+                        )
+                    })?;
+                    let op = if *lower { CmpOp::Ge } else { CmpOp::Le };
+                    q.filters.push(Filter::Cmp { field, op, value });
+                }
+                None => {
+                    return Err(ApiError::invalid(
+                        k,
+                        "unknown_parameter",
+                        "is not a known parameter",
+                    ))
+                }
+            },
         }
     }
     if let Some(page) = page {
-        if seen.contains(&"offset") {
-            return Err(ApiError::invalid(
-                "page",
-                "conflict",
-                "cannot be combined with offset",
-            ));
+        for other in ["offset", "cursor"] {
+            if seen.contains(&other) {
+                return Err(ApiError::invalid(
+                    "page",
+                    "conflict",
+                    format!("cannot be combined with {other}"),
+                ));
+            }
         }
         q.offset = (page - 1).saturating_mul(u64::from(q.limit));
     }
-    Ok(q)
+    if cursor.is_some() && seen.contains(&"offset") {
+        return Err(ApiError::invalid(
+            "cursor",
+            "conflict",
+            "cannot be combined with offset",
+        ));
+    }
+    let mut identity: Vec<(&str, &str)> = pairs
+        .iter()
+        .filter(|(k, _)| !PAGE_PARAMS.contains(&k.as_str()))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    identity.sort_unstable();
+    let fingerprint = query::fingerprint(&identity);
+    if let Some(token) = cursor {
+        q.after = Some(
+            query::decode_cursor(token, fingerprint, &q.order())
+                .map_err(|e| ApiError::invalid("cursor", "invalid_value", e.0))?,
+        );
+    }
+    Ok(ListRequest {
+        query: q,
+        fingerprint,
+    })
 }
 
-/// List the tenant's clients, newest first.
+/// Keeps `id` and the named paths of a client document; a nested path keeps its parent object
+/// with only the named keys.
+fn project(doc: Value, fields: &[String]) -> Value {
+    let Value::Object(src) = doc else {
+        return doc;
+    };
+    let mut out = serde_json::Map::new();
+    out.insert("id".into(), src.get("id").cloned().unwrap_or(Value::Null));
+    for path in fields {
+        match path.split_once('.') {
+            None => {
+                out.insert(path.clone(), src.get(path).cloned().unwrap_or(Value::Null));
+            }
+            Some((parent, child)) => {
+                let v = src
+                    .get(parent)
+                    .and_then(|p| p.get(child))
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                let slot = out
+                    .entry(parent.to_string())
+                    .or_insert_with(|| Value::Object(serde_json::Map::new()));
+                if let Value::Object(m) = slot {
+                    m.insert(child.to_string(), v);
+                }
+            }
+        }
+    }
+    Value::Object(out)
+}
+
+/// List the tenant's clients.
 ///
-/// Archived clients are left out unless `archived=true|all`. The full query language (search,
-/// filters, sort, fields, cursors) is answered with `VALIDATION_ERROR` code `unsupported` until
-/// this server implements it.
+/// Filters (`status` ... `source`, `name`, `id`, the time bounds, `archived`, `search` and the
+/// `filter` expression) all apply together. `search`: every word must prefix-match a word of
+/// name, legal_name, first_name, last_name, email, tax_id, org_number, external_id or
+/// account_code (identifiers also match without their separators), ignoring case and accents;
+/// text without letters or digits is ignored. `filter`: comparisons with a null field are false,
+/// `ne` and `not` are their exact complements (true for null); `contains`, `startswith`,
+/// `endswith` and the `name` parameter ignore ASCII case. Sorting: null sorts below every value
+/// (first ascending, last descending); text sorts by code point; ties are broken by `id` in the
+/// direction of the last key. `next_cursor` is set whenever another page exists, also on
+/// offset pages; a cursor carries the position of the last row, so rows added or removed while
+/// walking are never skipped or repeated. A cursor only fits the same filters, search and sort
+/// (`limit`, `fields`, `expand` and `count` may change). `expand` embeds the named
+/// sub-resources in each listed client, the newest 10 of each kind (use the sub-resource's own
+/// list for more).
 #[utoipa::path(get, path = "/v1/clients", tag = "clients",
     params(
         ("limit" = Option<u32>, Query, description = "1-100, default 25", minimum = 1, maximum = 100),
-        ("offset" = Option<u64>, Query, description = "Rows to skip, default 0"),
-        ("page" = Option<u64>, Query, description = "≥ 1; offset = (page − 1) × limit; not with offset", minimum = 1),
+        ("offset" = Option<u64>, Query, description = "Rows to skip, default 0; not with `cursor`"),
+        ("page" = Option<u64>, Query, description = "≥ 1; offset = (page − 1) × limit; not with `offset` or `cursor`", minimum = 1),
+        ("cursor" = Option<String>, Query, description = "Opaque, from `meta.next_cursor`; keyset pagination, as fast at any depth, never skips or repeats a row. Send the same filters, search and sort as the first page"),
+        ("search" = Option<String>, Query, description = "Free text, ≤ 120 characters: every word must prefix-match a word of name, legal_name, first/last name, email, tax_id, org_number, external_id or account_code; case- and accent-insensitive"),
+        ("status" = Option<String>, Query, description = "Exact match; a comma-separated list means any of them"),
+        ("kind" = Option<String>, Query, description = "Exact match; comma-separated list = any"),
+        ("partner_type" = Option<String>, Query, description = "Exact match; comma-separated list = any"),
+        ("country" = Option<String>, Query, description = "address.country, exact (ISO 3166-1 alpha-2, any case); comma-separated list = any"),
+        ("currency" = Option<String>, Query, description = "credit.currency, exact (ISO 4217, any case); comma-separated list = any"),
+        ("creditworthiness" = Option<String>, Query, description = "credit.creditworthiness, exact; comma-separated list = any"),
+        ("owner_id" = Option<String>, Query, description = "Exact match; comma-separated list = any"),
+        ("salesperson_id" = Option<String>, Query, description = "Exact match; comma-separated list = any"),
+        ("case_manager_id" = Option<String>, Query, description = "Exact match; comma-separated list = any"),
+        ("account_code" = Option<String>, Query, description = "Exact match; comma-separated list = any"),
+        ("external_id" = Option<String>, Query, description = "Exact match; comma-separated list = any"),
+        ("source" = Option<String>, Query, description = "Exact match; comma-separated list = any"),
+        ("name" = Option<String>, Query, description = "Case-insensitive (ASCII) substring of name"),
+        ("id" = Option<String>, Query, description = "Comma-separated client ids"),
+        ("created_from" = Option<String>, Query, description = "created_at ≥ this (RFC 3339 or a date = midnight UTC)"),
+        ("created_to" = Option<String>, Query, description = "created_at ≤ this (inclusive)"),
+        ("updated_from" = Option<String>, Query, description = "updated_at ≥ this"),
+        ("updated_to" = Option<String>, Query, description = "updated_at ≤ this (inclusive)"),
         ("archived" = Option<String>, Query, description = "`false` (default), `true` or `all`"),
-        ("count" = Option<bool>, Query, description = "`false` skips computing `meta.total`"),
+        ("filter" = Option<String>, Query, description = "Expression, e.g. `credit.limit ge 10000 and (country eq 'SE' or country eq 'NO') and not archived`: operators eq ne gt ge lt le, and or not (and binds tighter), parentheses, in ('a','b'), contains/startswith/endswith(field,'x'), null, true, false, numbers, 'quoted strings', bare timestamps or dates; fields by their dotted names (`country`, `currency` short for address.country, credit.currency). Errors give the position"),
+        ("sort" = Option<String>, Query, description = "Comma list of fields, `-` for descending, e.g. `-credit.limit,name`; default `-created_at`; ties broken by id"),
+        ("fields" = Option<String>, Query, description = "Comma list of fields to return (`id` always included); nested paths such as `credit.limit` return a nested object"),
+        ("expand" = Option<String>, Query, description = "Comma list of contact_persons, locations, accounts; any other value → 400"),
+        ("count" = Option<bool>, Query, description = "`false` skips computing `meta.total` (faster on big tenants)"),
     ),
     responses(
         (status = 200, description = "A page of clients", body = ListEnvelope<Client>),
-        (status = 400, description = "Bad parameter", body = ErrorBody),
+        (status = 400, description = "Bad parameter, unknown field, filter syntax error (with its position) or a cursor that does not fit the query", body = ErrorBody),
     ),
     security(("api_key" = ["clients:read"])))]
 pub async fn list_clients(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     QueryPairs(pairs): QueryPairs,
-) -> Result<Json<ListEnvelope<Client>>, ApiError> {
-    let q = parse_list_query(&pairs)?;
+) -> Result<Json<ListEnvelope<Value>>, ApiError> {
+    let ListRequest { query, fingerprint } = parse_list_query(&pairs)?;
     let page = state
         .store
-        .list_clients(caller.tenant.id, &q)
+        .list_clients(caller.tenant.id, &query)
         .await
         .map_err(store_err)?;
+    let mut data = Vec::with_capacity(page.items.len());
+    for c in page.items {
+        let id = c.id;
+        let doc = serde_json::to_value(&c).map_err(ApiError::internal)?;
+        let mut doc = match &query.fields {
+            Some(fields) => project(doc, fields),
+            None => doc,
+        };
+        embed(
+            &state,
+            caller.tenant.id,
+            id,
+            &mut doc,
+            &query.expand,
+            LIST_EXPAND_LIMIT,
+        )
+        .await?;
+        data.push(doc);
+    }
     Ok(Json(ListEnvelope {
         success: true,
-        data: page.items,
+        data,
         meta: ListMeta {
             total: page.total,
-            limit: q.limit,
-            offset: q.offset,
-            next_cursor: None,
+            limit: query.limit,
+            offset: query.offset,
+            next_cursor: page.next.map(|p| query::encode_cursor(fingerprint, &p)),
         },
     }))
 }
@@ -254,8 +618,10 @@ fn detail(headers: &HeaderMap, c: Client) -> Response {
     resource(StatusCode::OK, c, v, None)
 }
 
-/// Items embedded per kind by `?expand=` (the newest ones).
+/// Items embedded per kind by `?expand=` on client detail (the newest ones).
 pub const EXPAND_LIMIT: u32 = 100;
+/// Items embedded per kind and client by `?expand=` on lists (bounded: a page has ≤ 100 clients).
+pub const LIST_EXPAND_LIMIT: u32 = 10;
 
 /// Reads `expand=contact_persons,locations,accounts`; anything else is a 400.
 pub fn parse_expand(pairs: &[(String, String)]) -> Result<Vec<SubKind>, ApiError> {
@@ -284,18 +650,19 @@ pub fn parse_expand(pairs: &[(String, String)]) -> Result<Vec<SubKind>, ApiError
     Ok(kinds)
 }
 
-/// The client with the requested sub-resource lists embedded under their `expand` keys.
-async fn expanded_for(
+/// Embeds the newest `limit` items of each requested kind under its `expand` key.
+async fn embed(
     state: &AppState,
     tenant: clientele_core::TenantId,
-    c: Client,
+    client_id: Uuid,
+    doc: &mut Value,
     kinds: &[SubKind],
-) -> Result<Value, ApiError> {
-    let mut doc = serde_json::to_value(&c).map_err(ApiError::internal)?;
+    limit: u32,
+) -> Result<(), ApiError> {
     for kind in kinds {
         let page = state
             .store
-            .list_subs(tenant, *kind, c.id, EXPAND_LIMIT, 0, false)
+            .list_subs(tenant, *kind, client_id, limit, 0, false)
             .await
             .map_err(store_err)?;
         if let Some(obj) = doc.as_object_mut() {
@@ -305,7 +672,7 @@ async fn expanded_for(
             );
         }
     }
-    Ok(doc)
+    Ok(())
 }
 
 /// Get a client.
@@ -343,8 +710,9 @@ pub async fn get_client(
     if let Some(r) = not_modified(&headers, c.version) {
         return Ok(r);
     }
-    let v = c.version;
-    let doc = expanded_for(&state, caller.tenant.id, c, &kinds).await?;
+    let (v, id) = (c.version, c.id);
+    let mut doc = serde_json::to_value(&c).map_err(ApiError::internal)?;
+    embed(&state, caller.tenant.id, id, &mut doc, &kinds, EXPAND_LIMIT).await?;
     Ok(resource(StatusCode::OK, doc, v, None))
 }
 

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::envelope::{resource, Envelope, ListEnvelope, ListMeta};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{etag, JsonBody, Precondition, QueryPairs, WriteContext};
-use crate::routes::clients::parse_list_query;
+use crate::routes::clients::parse_paging;
 use crate::AppState;
 
 fn store_err(kind: SubKind) -> impl Fn(StoreError) -> ApiError {
@@ -82,7 +82,7 @@ async fn list(
     pairs: Vec<(String, String)>,
 ) -> Result<Json<ListEnvelope<SubResource>>, ApiError> {
     let (client_id, _) = parse_ids(kind, &client_id, None)?;
-    let q = parse_list_query(&pairs)?;
+    let q = parse_paging(&pairs)?;
     let page = state
         .store
         .list_subs(

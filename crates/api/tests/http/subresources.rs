@@ -585,3 +585,80 @@ async fn client_history_includes_sub_resource_changes() {
     assert_eq!(first["action"], "updated");
     assert_eq!(first["changes"]["name"], json!(["Eva", "Eva B"]));
 }
+
+fn listed_ids(r: &crate::common::Reply) -> Vec<String> {
+    r.data()
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(sid)
+        .collect()
+}
+
+#[tokio::test]
+async fn contact_person_names_and_emails_find_their_client_in_search() {
+    let app = TestApp::spawn().await;
+    let target = client(&app).await;
+    let _other = client(&app).await;
+    let cp = add(
+        &app,
+        &target,
+        "contact-persons",
+        json!({"name": "Ingrid Svensson", "email": "ingrid.s@nordic-steel.example"}),
+    )
+    .await;
+    for q in ["ingrid", "Svens", "INGRID svensson", "nordic", "Ïngrid"] {
+        let r = app
+            .get(&format!("/v1/clients?search={}", q.replace(' ', "+")))
+            .await;
+        assert_eq!(listed_ids(&r), vec![target.clone()], "search {q}");
+        assert_eq!(r.body["meta"]["total"], 1, "search {q}");
+    }
+    // A renamed contact is found by the new name only, at once.
+    let path = format!("/v1/clients/{target}/contact-persons/{}", sid(&cp));
+    app.patch(&path, json!({"name": "Karin Lund"})).await.data();
+    let r = app.get("/v1/clients?search=karin").await;
+    assert_eq!(listed_ids(&r), vec![target.clone()]);
+    // (The e-mail address still holds "ingrid"; the surname is gone.)
+    let r = app.get("/v1/clients?search=svensson").await;
+    assert_eq!(listed_ids(&r), Vec::<String>::new());
+    assert_eq!(
+        r.body["meta"]["total"], 0,
+        "the cached total moved with the change"
+    );
+    // A deleted contact no longer finds its client.
+    assert_eq!(app.delete(&path).await.status, StatusCode::NO_CONTENT);
+    let r = app.get("/v1/clients?search=karin").await;
+    assert_eq!(listed_ids(&r), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn expand_on_lists_embeds_a_bounded_number_of_sub_resources() {
+    let app = TestApp::spawn().await;
+    let a = client(&app).await;
+    let b = client(&app).await;
+    for i in 0..12 {
+        add(&app, &a, "accounts", json!({"name": format!("A{i}")})).await;
+    }
+    add(&app, &b, "contact-persons", json!({"name": "Eva"})).await;
+    let r = app.get("/v1/clients?expand=accounts,contact_persons").await;
+    let rows = r.data().as_array().cloned().unwrap_or_default();
+    let by_id = |id: &str| {
+        rows.iter()
+            .find(|c| c["id"] == id)
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        by_id(&a)["accounts"].as_array().map(Vec::len),
+        Some(10),
+        "at most 10 per kind"
+    );
+    assert_eq!(by_id(&a)["associated_accounts"], 12);
+    assert_eq!(by_id(&b)["contact_persons"][0]["name"], "Eva");
+    assert_eq!(by_id(&b)["accounts"], json!([]));
+    assert!(by_id(&a).get("locations").is_none());
+    let r = app.get("/v1/clients?expand=invoices").await;
+    assert_eq!(r.error(400, "VALIDATION_ERROR")[0].0, "expand");
+}

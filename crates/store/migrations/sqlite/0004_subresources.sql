@@ -65,3 +65,18 @@ CREATE TABLE accounts (
     status        TEXT NOT NULL
 );
 CREATE INDEX accounts_client ON accounts(tenant_id, client_id, created_at, id);
+
+-- Contact persons are searchable through their client: a change to one changes search results,
+-- so it moves the tenant's generation like a client write does (list totals are cached by it).
+CREATE TRIGGER contact_persons_generation_insert AFTER INSERT ON contact_persons BEGIN
+    INSERT INTO tenant_generations (tenant_id, gen) VALUES (new.tenant_id, 1)
+        ON CONFLICT (tenant_id) DO UPDATE SET gen = gen + 1;
+END;
+CREATE TRIGGER contact_persons_generation_update AFTER UPDATE ON contact_persons BEGIN
+    INSERT INTO tenant_generations (tenant_id, gen) VALUES (new.tenant_id, 1)
+        ON CONFLICT (tenant_id) DO UPDATE SET gen = gen + 1;
+END;
+CREATE TRIGGER contact_persons_generation_delete AFTER DELETE ON contact_persons BEGIN
+    INSERT INTO tenant_generations (tenant_id, gen) VALUES (old.tenant_id, 1)
+        ON CONFLICT (tenant_id) DO UPDATE SET gen = gen + 1;
+END;

@@ -1,0 +1,319 @@
+//! The SQLite-specific parts of lists: full-text search with FTS5 and case-insensitive LIKE.
+//!
+//! `clients_fts` is a contentless FTS5 table (`contentless_delete=1`) whose rowid is the
+//! client's creation sequence `rid`, so reading it in rowid order is reading clients in
+//! `created_at` order. It is written by code in the same transaction as the client row (insert,
+//! update, delete): a search never sees a stale document and nothing needs a rebuild job. The
+//! document is built by [`search_document`], the one hook later resources (contact persons)
+//! extend with their own words.
+//!
+//! Every indexed word carries a namespace prefix naming its tenant and archived state
+//! (`0001l` + `andersson`: tenant 1, live). A tenant's words are thus index terms of their own:
+//! a search reads only that tenant's postings, counts without touching the clients table, and
+//! can never see another tenant's documents. The namespace is 4 base-36 characters of a per-tenant
+//! number plus `l` (live) or `r` (archived); user words can never produce it, because search
+//! words never mix letters and digits.
+//!
+//! Words are folded (case, accents) by `clientele_core::search`, on both sides, and the tokenizer
+//! only splits. Prefix matching: words of 1-3 characters use the FTS prefix indexes (namespace +
+//! 1..3 = 6, 7, 8 characters). Longer words are expanded through `search_terms` into at most
+//! [`MAX_EXPANSION`] exact terms joined with OR, which FTS5 streams in rowid order; its own
+//! `word*` for long prefixes first merges every matching doclist in memory (measured 13 ms vs
+//! 0.1 ms for a page of a word in 11% of 1M documents, docs/indexes.md).
+
+use clientele_core::query::ArchivedFilter;
+use clientele_core::search::{words, SearchDocument};
+use clientele_core::{ClientData, StoreError, TenantId};
+use rusqlite::{params, Connection, OptionalExtension};
+use sea_query::{Expr, LikeExpr, Query, SelectStatement, SimpleExpr};
+use uuid::Uuid;
+
+use crate::sql::{clients, col, Dialect, FtsSource};
+
+/// Most exact terms a long prefix is expanded to before falling back to FTS5's own prefix query.
+pub const MAX_EXPANSION: usize = 64;
+/// Longest word that uses the prefix indexes rather than the vocabulary.
+const PREFIX_INDEXED: usize = 3;
+/// Namespaces are 4 base-36 characters.
+const MAX_NAMESPACES: i64 = 36 * 36 * 36 * 36;
+
+fn err(e: rusqlite::Error) -> StoreError {
+    StoreError::Other(e.to_string())
+}
+
+fn base36(mut n: i64) -> String {
+    let digits = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut out = [b'0'; 4];
+    for slot in out.iter_mut().rev() {
+        *slot = digits[(n % 36) as usize];
+        n /= 36;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The tenant's search namespace; with `create`, assigns the next free one if it has none.
+pub fn namespace(
+    conn: &Connection,
+    tenant: TenantId,
+    create: bool,
+) -> Result<Option<String>, StoreError> {
+    let t = tenant.0.to_string();
+    let get = |conn: &Connection| {
+        conn.prepare_cached("SELECT code FROM search_namespaces WHERE tenant_id = ?1")
+            .and_then(|mut st| st.query_row(params![t], |r| r.get::<_, i64>(0)).optional())
+            .map_err(err)
+    };
+    if let Some(code) = get(conn)? {
+        return Ok(Some(base36(code)));
+    }
+    if !create {
+        return Ok(None);
+    }
+    conn.prepare_cached(
+        "INSERT INTO search_namespaces (tenant_id, code)
+         SELECT ?1, coalesce(max(code), 0) + 1 FROM search_namespaces",
+    )
+    .and_then(|mut st| st.execute(params![t]))
+    .map_err(err)?;
+    match get(conn)? {
+        Some(code) if code < MAX_NAMESPACES => Ok(Some(base36(code))),
+        _ => Err(StoreError::Other("no search namespace left".into())),
+    }
+}
+
+fn flag(archived: bool) -> char {
+    if archived {
+        'r'
+    } else {
+        'l'
+    }
+}
+
+/// The search document of a client: its own fields, and (once they exist) its contact persons'
+/// names and e-mail addresses.
+pub fn search_document(
+    conn: &Connection,
+    tenant: TenantId,
+    id: Uuid,
+    data: &ClientData,
+) -> Result<SearchDocument, StoreError> {
+    let mut doc = SearchDocument::for_client(data);
+    // A client is also found by its contact persons' names and e-mail addresses.
+    let mut st = conn
+        .prepare_cached(
+            "SELECT name, email FROM contact_persons WHERE tenant_id = ?1 AND client_id = ?2",
+        )
+        .map_err(err)?;
+    let rows = st
+        .query_map(params![tenant.0.to_string(), id.to_string()], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+        })
+        .map_err(err)?;
+    for row in rows {
+        let (name, email) = row.map_err(err)?;
+        doc.contact_person(&name, email.as_deref());
+    }
+    Ok(doc)
+}
+
+/// Replaces the indexed document of the row with creation sequence `rid`.
+pub fn write_document(
+    conn: &Connection,
+    tenant: TenantId,
+    rid: i64,
+    archived: bool,
+    doc: &SearchDocument,
+) -> Result<(), StoreError> {
+    remove_document(conn, rid)?;
+    let Some(ns) = namespace(conn, tenant, true)? else {
+        return Ok(());
+    };
+    let prefix = format!("{ns}{}", flag(archived));
+    let mut text = String::with_capacity(doc.as_str().len() * 2);
+    for w in doc.as_str().split(' ').filter(|w| !w.is_empty()) {
+        if !text.is_empty() {
+            text.push(' ');
+        }
+        text.push_str(&prefix);
+        text.push_str(w);
+    }
+    conn.prepare_cached("INSERT INTO clients_fts (rowid, doc) VALUES (?1, ?2)")
+        .and_then(|mut st| st.execute(params![rid, text]))
+        .map_err(err)?;
+    let mut add = conn
+        .prepare_cached("INSERT OR IGNORE INTO search_terms (term) VALUES (?1)")
+        .map_err(err)?;
+    for term in text.split(' ') {
+        add.execute(params![term]).map_err(err)?;
+    }
+    Ok(())
+}
+
+pub fn remove_document(conn: &Connection, rid: i64) -> Result<(), StoreError> {
+    conn.prepare_cached("DELETE FROM clients_fts WHERE rowid = ?1")
+        .and_then(|mut st| st.execute(params![rid]))
+        .map_err(err)?;
+    Ok(())
+}
+
+/// The creation sequence and archived state of a client, if it exists in the tenant.
+pub fn client_rid(
+    conn: &Connection,
+    tenant: TenantId,
+    id: Uuid,
+) -> Result<Option<(i64, bool)>, StoreError> {
+    conn.prepare_cached("SELECT rid, archived FROM clients WHERE tenant_id = ?1 AND id = ?2")
+        .and_then(|mut st| {
+            st.query_row(params![tenant.0.to_string(), id.to_string()], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()
+        })
+        .map_err(err)
+}
+
+/// Re-indexes one client from its stored data: the hook to call when something outside the
+/// client row (a contact person) changes what its document holds.
+pub fn reindex_client(conn: &Connection, tenant: TenantId, id: Uuid) -> Result<(), StoreError> {
+    let Some((rid, archived)) = client_rid(conn, tenant, id)? else {
+        return Ok(());
+    };
+    let sql = crate::sql::select_client(tenant, id);
+    let client = crate::sqlite::query_one(conn, &sql)?;
+    let doc = search_document(conn, tenant, id, &client.data)?;
+    write_document(conn, tenant, rid, archived, &doc)
+}
+
+fn quote(term: &str) -> String {
+    format!("\"{}\"", term.replace('"', "\"\""))
+}
+
+/// Index terms starting with `prefix`, up to `limit`, from `search_terms`: every term ever
+/// indexed (a superset of the live vocabulary; a stale term only adds an OR branch that matches
+/// nothing). FTS5's own vocabulary table counts every posting of a term to list it (19 ms for
+/// a term in every document), this one is a B-tree range.
+fn terms_with_prefix(
+    conn: &Connection,
+    prefix: &str,
+    limit: usize,
+) -> Result<Vec<String>, StoreError> {
+    let upper = format!("{prefix}\u{10FFFF}");
+    conn.prepare_cached("SELECT term FROM search_terms WHERE term >= ?1 AND term < ?2 LIMIT ?3")
+        .and_then(|mut st| {
+            st.query_map(params![prefix, upper, limit as i64], |r| r.get(0))?
+                .collect()
+        })
+        .map_err(err)
+}
+
+/// The FTS5 query for `terms` in the tenant's namespaces, or `None` when nothing can match.
+pub fn match_query(
+    conn: &Connection,
+    tenant: TenantId,
+    archived: ArchivedFilter,
+    terms: &[String],
+) -> Result<Option<String>, StoreError> {
+    let Some(ns) = namespace(conn, tenant, false)? else {
+        return Ok(None);
+    };
+    let flags: &[bool] = match archived {
+        ArchivedFilter::Exclude => &[false],
+        ArchivedFilter::Only => &[true],
+        ArchivedFilter::All => &[false, true],
+    };
+    let mut parts = Vec::new();
+    for term in terms {
+        // Folded exactly like the document's words (`words` folds case and accents).
+        let Some(word) = words(term).into_iter().next() else {
+            continue;
+        };
+        let mut alternatives = Vec::new();
+        for &archived in flags {
+            let prefix = format!("{ns}{}{word}", flag(archived));
+            if word.chars().count() <= PREFIX_INDEXED {
+                alternatives.push(format!("{}*", quote(&prefix)));
+                continue;
+            }
+            let found = terms_with_prefix(conn, &prefix, MAX_EXPANSION + 1)?;
+            if found.len() > MAX_EXPANSION {
+                alternatives.push(format!("{}*", quote(&prefix)));
+            } else {
+                alternatives.extend(found.iter().map(|t| quote(t)));
+            }
+        }
+        if alternatives.is_empty() {
+            return Ok(None);
+        }
+        parts.push(format!("({})", alternatives.join(" OR ")));
+    }
+    Ok(Some(parts.join(" AND ")))
+}
+
+/// SQLite's list pieces, prepared for one query (the FTS query needs the tenant's namespace
+/// and vocabulary, read on the same connection).
+pub struct SqliteDialect {
+    /// `Some(None)`: the search can match nothing.
+    fts_query: Option<Option<String>>,
+}
+
+impl SqliteDialect {
+    pub fn new(
+        conn: &Connection,
+        tenant: TenantId,
+        archived: ArchivedFilter,
+        terms: &[String],
+    ) -> Result<Self, StoreError> {
+        let fts_query = if terms.is_empty() {
+            None
+        } else {
+            Some(match_query(conn, tenant, archived, terms)?)
+        };
+        Ok(Self { fts_query })
+    }
+}
+
+fn never() -> SimpleExpr {
+    Expr::val(1).eq(0)
+}
+
+impl Dialect for SqliteDialect {
+    fn search(&self, _terms: &[String]) -> SimpleExpr {
+        match &self.fts_query {
+            Some(Some(q)) => {
+                let mut sub = Query::select();
+                sub.column(col("rowid"))
+                    .from(col("clients_fts"))
+                    .and_where(Expr::cust_with_values("clients_fts MATCH ?", [q.clone()]));
+                Expr::col((clients(), col("rid"))).in_subquery(sub)
+            }
+            _ => never(),
+        }
+    }
+
+    fn fts(&self) -> Option<FtsSource> {
+        let Some(Some(q)) = &self.fts_query else {
+            return None;
+        };
+        Some(FtsSource {
+            table: "clients_fts",
+            matches: Expr::cust_with_values("clients_fts MATCH ?", [q.clone()]),
+        })
+    }
+
+    fn search_count(&self) -> Option<SelectStatement> {
+        let Some(Some(q)) = &self.fts_query else {
+            return None;
+        };
+        // Namespaces carry the tenant and archived state: the index alone answers the count.
+        let mut c = Query::select();
+        c.expr(Expr::cust("count(*)"))
+            .from(col("clients_fts"))
+            .and_where(Expr::cust_with_values("clients_fts MATCH ?", [q.clone()]));
+        Some(c)
+    }
+
+    fn ci_like(&self, expr: SimpleExpr, pattern: String) -> SimpleExpr {
+        // SQLite's LIKE ignores ASCII case (case_sensitive_like is off).
+        expr.like(LikeExpr::new(pattern).escape('\\'))
+    }
+}
