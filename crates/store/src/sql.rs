@@ -333,6 +333,68 @@ fn list_cond(tenant: TenantId, query: &ClientQuery, d: &dyn Dialect) -> Cond {
     cond
 }
 
+/// Fields counted per combination in `client_facets` (kept by triggers).
+const FACET_COLUMNS: &[&str] = &[
+    "status",
+    "address_country",
+    "kind",
+    "credit_currency",
+    "partner_type",
+    "credit_creditworthiness",
+];
+
+/// The equality conditions of a facet-only filter, or `None` when a filter is anything else.
+fn facet_conds(f: &Filter, out: &mut Vec<SimpleExpr>) -> bool {
+    match f {
+        Filter::And(parts) => parts.iter().all(|p| facet_conds(p, out)),
+        Filter::Cmp {
+            field,
+            op: CmpOp::Eq,
+            value: v @ Scalar::Text(_),
+        } if FACET_COLUMNS.contains(&field.column) => {
+            out.push(Expr::col(col(field.column)).eq(bind(v)));
+            true
+        }
+        Filter::In { field, values }
+            if FACET_COLUMNS.contains(&field.column)
+                && values.iter().all(|v| matches!(v, Scalar::Text(_))) =>
+        {
+            out.push(Expr::col(col(field.column)).is_in(values.iter().map(bind)));
+            true
+        }
+        _ => false,
+    }
+}
+
+/// The total of a list filtered only by equality on facet fields, summed over the groups of
+/// `client_facets` instead of counting rows. (NULL is stored there as '', which no equality
+/// with a real value matches, as in the clients table.)
+fn facet_count(tenant: TenantId, query: &ClientQuery) -> Option<SelectStatement> {
+    if !query.search.is_empty() || query.filters.is_empty() {
+        return None;
+    }
+    let mut conds = Vec::new();
+    if !query.filters.iter().all(|f| facet_conds(f, &mut conds)) {
+        return None;
+    }
+    let mut q = Query::select();
+    q.expr(Func::coalesce([
+        Func::sum(Expr::col(col("n"))).into(),
+        Expr::val(0).into(),
+    ]))
+    .from(col("client_facets"))
+    .and_where(Expr::col(col("tenant_id")).eq(tenant.0.to_string()));
+    match query.archived {
+        ArchivedFilter::Exclude => q.and_where(Expr::col(col("archived")).eq(false)),
+        ArchivedFilter::Only => q.and_where(Expr::col(col("archived")).eq(true)),
+        ArchivedFilter::All => &mut q,
+    };
+    for c in conds {
+        q.and_where(c);
+    }
+    Some(q)
+}
+
 /// A list's statements: the page (every client column, then one column per order key, and
 /// `limit + 1` rows so the caller knows whether more follow) and, when asked for, the count.
 pub struct ListPlan {
@@ -439,6 +501,9 @@ pub fn list_clients(tenant: TenantId, query: &ClientQuery, d: &dyn Dialect) -> L
             if let Some(c) = d.search_count() {
                 return c;
             }
+        }
+        if let Some(c) = facet_count(tenant, query) {
+            return c;
         }
         q.expr(Func::count(Expr::col(Asterisk)));
         match &fts {
