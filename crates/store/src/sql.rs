@@ -143,6 +143,7 @@ pub trait Dialect {
 }
 
 /// A full-text table whose rowid is the creation sequence, and the condition selecting matches.
+#[derive(Clone)]
 pub struct FtsSource {
     pub table: &'static str,
     pub matches: SimpleExpr,
@@ -332,6 +333,68 @@ fn list_cond(tenant: TenantId, query: &ClientQuery, d: &dyn Dialect) -> Cond {
     cond
 }
 
+/// Fields counted per combination in `client_facets` (kept by triggers).
+const FACET_COLUMNS: &[&str] = &[
+    "status",
+    "address_country",
+    "kind",
+    "credit_currency",
+    "partner_type",
+    "credit_creditworthiness",
+];
+
+/// The equality conditions of a facet-only filter, or `None` when a filter is anything else.
+fn facet_conds(f: &Filter, out: &mut Vec<SimpleExpr>) -> bool {
+    match f {
+        Filter::And(parts) => parts.iter().all(|p| facet_conds(p, out)),
+        Filter::Cmp {
+            field,
+            op: CmpOp::Eq,
+            value: v @ Scalar::Text(_),
+        } if FACET_COLUMNS.contains(&field.column) => {
+            out.push(Expr::col(col(field.column)).eq(bind(v)));
+            true
+        }
+        Filter::In { field, values }
+            if FACET_COLUMNS.contains(&field.column)
+                && values.iter().all(|v| matches!(v, Scalar::Text(_))) =>
+        {
+            out.push(Expr::col(col(field.column)).is_in(values.iter().map(bind)));
+            true
+        }
+        _ => false,
+    }
+}
+
+/// The total of a list filtered only by equality on facet fields, summed over the groups of
+/// `client_facets` instead of counting rows. (NULL is stored there as '', which no equality
+/// with a real value matches, as in the clients table.)
+fn facet_count(tenant: TenantId, query: &ClientQuery) -> Option<SelectStatement> {
+    if !query.search.is_empty() || query.filters.is_empty() {
+        return None;
+    }
+    let mut conds = Vec::new();
+    if !query.filters.iter().all(|f| facet_conds(f, &mut conds)) {
+        return None;
+    }
+    let mut q = Query::select();
+    q.expr(Func::coalesce([
+        Func::sum(Expr::col(col("n"))).into(),
+        Expr::val(0).into(),
+    ]))
+    .from(col("client_facets"))
+    .and_where(Expr::col(col("tenant_id")).eq(tenant.0.to_string()));
+    match query.archived {
+        ArchivedFilter::Exclude => q.and_where(Expr::col(col("archived")).eq(false)),
+        ArchivedFilter::Only => q.and_where(Expr::col(col("archived")).eq(true)),
+        ArchivedFilter::All => &mut q,
+    };
+    for c in conds {
+        q.and_where(c);
+    }
+    Some(q)
+}
+
 /// A list's statements: the page (every client column, then one column per order key, and
 /// `limit + 1` rows so the caller knows whether more follow) and, when asked for, the count.
 pub struct ListPlan {
@@ -351,64 +414,70 @@ pub struct ListPlan {
 
 pub fn list_clients(tenant: TenantId, query: &ClientQuery, d: &dyn Dialect) -> ListPlan {
     let order = query.order();
-    let mut page = Query::select();
-    page.columns(select_columns().map(|c| (clients(), col(c))));
     let by_creation = matches!(order.as_slice(), [k] if std::ptr::eq(k.field, &CREATION_SEQ));
-    let fts = if query.search.is_empty() || !by_creation {
+    let fts = if query.search.is_empty() {
         None
     } else {
         d.fts()
     };
+    let unsearched = ClientQuery {
+        search: Vec::new(),
+        ..query.clone()
+    };
+    let mut page = Query::select();
+    page.columns(select_columns().map(|c| (clients(), col(c))));
     for k in &order {
         page.expr(field_col(k.field));
     }
-    let fts_ordered = fts.is_some();
-    if let (Some(src), [key]) = (fts, order.as_slice()) {
-        // Search in creation order: walk the index in rowid order, join each match to its row,
-        // stop after the page. The keyset bound goes to the index's rowid too.
-        let rowid = || Expr::col((col(src.table), col("rowid")));
-        let unsearched = ClientQuery {
-            search: Vec::new(),
-            ..query.clone()
-        };
-        let mut cond = Cond::all()
-            .add(src.matches)
-            .add(list_cond(tenant, &unsearched, d));
-        if let Some([Some(Scalar::Int(v))]) = query.after.as_deref() {
-            cond = cond.add(if key.desc {
-                rowid().lt(*v)
-            } else {
-                rowid().gt(*v)
-            });
-        }
-        page.from(col(src.table))
-            .join(
+    // With a search, the full-text index drives: the rows are read from its matches (as many as
+    // match, or just a page when the order is its own rowid order), never by scanning the tenant
+    // and testing each row against the match list.
+    let base = match &fts {
+        Some(src) => {
+            page.from(col(src.table)).join(
                 JoinType::CrossJoin,
                 clients(),
                 Expr::col((clients(), col("rid"))).equals((col(src.table), col("rowid"))),
-            )
-            .cond_where(cond)
-            .order_by(
-                (col(src.table), col("rowid")),
-                if key.desc { Order::Desc } else { Order::Asc },
             );
-    } else {
-        page.from(clients());
-        for k in &order {
-            let dir = if k.desc { Order::Desc } else { Order::Asc };
-            page.order_by((clients(), col(k.field.column)), dir);
+            Cond::all()
+                .add(src.matches.clone())
+                .add(list_cond(tenant, &unsearched, d))
         }
-    }
-    let pages = if fts_ordered {
-        vec![page]
-    } else {
-        let base = list_cond(tenant, query, d);
-        match &query.after {
-            None => vec![page.cond_where(base).to_owned()],
-            Some(pos) => keyset_segments(&order, pos)
-                .into_iter()
-                .map(|seg| page.clone().cond_where(base.clone().add(seg)).to_owned())
-                .collect(),
+        None => {
+            page.from(clients());
+            list_cond(tenant, query, d)
+        }
+    };
+    let pages = match (&fts, order.as_slice()) {
+        (Some(src), [key]) if by_creation => {
+            // Creation order is the index's rowid order: walk it and stop after the page; the
+            // keyset bound goes to the rowid too.
+            let rowid = || Expr::col((col(src.table), col("rowid")));
+            let mut cond = base;
+            if let Some([Some(Scalar::Int(v))]) = query.after.as_deref() {
+                cond = cond.add(if key.desc {
+                    rowid().lt(*v)
+                } else {
+                    rowid().gt(*v)
+                });
+            }
+            let dir = if key.desc { Order::Desc } else { Order::Asc };
+            page.cond_where(cond)
+                .order_by((col(src.table), col("rowid")), dir);
+            vec![page]
+        }
+        _ => {
+            for k in &order {
+                let dir = if k.desc { Order::Desc } else { Order::Asc };
+                page.order_by((clients(), col(k.field.column)), dir);
+            }
+            match &query.after {
+                None => vec![page.cond_where(base).to_owned()],
+                Some(pos) => keyset_segments(&order, pos)
+                    .into_iter()
+                    .map(|seg| page.clone().cond_where(base.clone().add(seg)).to_owned())
+                    .collect(),
+            }
         }
     };
     let count = query.count.then(|| {
@@ -426,12 +495,34 @@ pub fn list_clients(tenant: TenantId, query: &ClientQuery, d: &dyn Dialect) -> L
                 ArchivedFilter::Only => q.and_where(Expr::col(col("archived")).eq(true)),
                 ArchivedFilter::All => &mut q,
             };
-        } else if let Some(c) = query.filters.is_empty().then(|| d.search_count()).flatten() {
-            q = c;
-        } else {
-            q.expr(Func::count(Expr::col(Asterisk)))
-                .from(clients())
-                .cond_where(list_cond(tenant, query, d));
+            return q;
+        }
+        if query.filters.is_empty() {
+            if let Some(c) = d.search_count() {
+                return c;
+            }
+        }
+        if let Some(c) = facet_count(tenant, query) {
+            return c;
+        }
+        q.expr(Func::count(Expr::col(Asterisk)));
+        match &fts {
+            Some(src) => {
+                q.from(col(src.table))
+                    .join(
+                        JoinType::CrossJoin,
+                        clients(),
+                        Expr::col((clients(), col("rid"))).equals((col(src.table), col("rowid"))),
+                    )
+                    .cond_where(Cond::all().add(src.matches.clone()).add(list_cond(
+                        tenant,
+                        &unsearched,
+                        d,
+                    )));
+            }
+            None => {
+                q.from(clients()).cond_where(list_cond(tenant, query, d));
+            }
         }
         q
     });

@@ -883,3 +883,50 @@ async fn totals_follow_every_write_at_once() {
     assert_eq!(total(&app.get(q).await), 0);
     assert_eq!(total(&app.get("/v1/clients").await), 0);
 }
+
+#[tokio::test]
+async fn totals_of_equality_filters_match_the_rows_after_every_kind_of_write() {
+    let app = TestApp::spawn().await;
+    let all = seed_varied(&app).await;
+    let queries = [
+        "status=active",
+        "country=SE",
+        "status=active&country=SE,NO",
+        "kind=person",
+        "partner_type=industry,construction",
+        "currency=SEK&creditworthiness=good",
+        "filter=status%20eq%20%27active%27%20and%20country%20eq%20%27SE%27",
+        "archived=all&status=inactive",
+        "archived=true&country=FI",
+        "archived=all&currency=EUR",
+    ];
+    let check = |label: &'static str| {
+        let app = &app;
+        async move {
+            for q in queries {
+                let r = app.get(&format!("/v1/clients?{q}&limit=100")).await;
+                let rows = r.body["data"].as_array().map_or(0, Vec::len);
+                assert_eq!(r.body["meta"]["total"], json!(rows), "{label}: {q}");
+            }
+        }
+    };
+    check("seeded").await;
+    let id = |i: usize| all[i]["id"].as_str().unwrap_or("").to_string();
+    app.patch(
+        &format!("/v1/clients/{}", id(0)),
+        json!({"address": {"country": "NO"}, "status": "inactive", "credit": null}),
+    )
+    .await;
+    check("after patch").await;
+    app.patch(
+        &format!("/v1/clients/{}", id(4)),
+        json!({"archived": false}),
+    )
+    .await;
+    check("after unarchive").await;
+    app.delete(&format!("/v1/clients/{}", id(2))).await;
+    check("after delete").await;
+    app.put(&format!("/v1/clients/{}", id(1)), json!({"name": "Reset"}))
+        .await;
+    check("after put").await;
+}
