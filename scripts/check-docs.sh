@@ -29,7 +29,13 @@ WORK=$(mktemp -d)
 SERVER_PID=""
 cleanup() {
     if [[ -n "$SERVER_PID" ]]; then
+        # SIGTERM, then at most 10 s for a clean exit, then SIGKILL: never wait unbounded.
         kill "$SERVER_PID" 2>/dev/null || true
+        for _ in $(seq 100); do
+            kill -0 "$SERVER_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -9 "$SERVER_PID" 2>/dev/null || true
         wait "$SERVER_PID" 2>/dev/null || true
     fi
     rm -rf "$WORK"
@@ -37,6 +43,9 @@ cleanup() {
 trap cleanup EXIT
 
 # Start the server on a fresh database and a port the kernel picks; it prints the port.
+# The output files exist before the server starts, so polling them never races their creation.
+: >"$WORK/serve.out"
+: >"$WORK/serve.err"
 env -u CLIENTELE_BIND -u CLIENTELE_DATABASE_URL -u DATABASE_URL \
     "$BIN" --database "sqlite://$WORK/docs.db" serve --bind 127.0.0.1:0 \
     >"$WORK/serve.out" 2>"$WORK/serve.err" &
