@@ -5,15 +5,18 @@ Usage: latency.py BASE_URL API_KEY REQUESTS CASE_FILE
 
 CASE_FILE has one case per line: `label<TAB>path-and-query`. A path may contain `{cursor900k}`,
 replaced by the `meta.next_cursor` of the row at depth 900,000 of that case's order (or 90% of
-the tenant for smaller ones), fetched once beforehand with `offset`, and `{i}`, replaced by the request's number (0-padded to 3
-digits): a value that changes the query's text but not its rows, so that every request misses
-the server's count cache and pays for a cold count. Each case runs with its own parameters (count=true is the API
+the tenant for smaller ones), fetched once beforehand with `offset`; `{i}`, replaced by the
+request's number (0-padded to 3 digits); and `{rep:TEXT}` / `{rep2:TEXT}`, replaced by TEXT
+repeated (number mod 97) / (number / 97 mod 97) times: values that change the compiled query
+but not its rows, so that every request misses the server's count cache and pays for a cold
+count. Each case runs with its own parameters (count=true is the API
 default) and again with `count=false`; every request is one keep-alive GET on 127.0.0.1, one at a
 time, after a few warm-up requests. Prints p50/p99/max in milliseconds and the total row count.
 Only the standard library is used; every loop is bounded by REQUESTS.
 """
 import http.client
 import json
+import re
 import sys
 import time
 import urllib.parse
@@ -65,11 +68,16 @@ def main():
         for count in ("true", "false"):
             sep = "&" if "?" in path else "?"
             p = path if "count=" in path else f"{path}{sep}count={count}"
+            def vary(p, i):
+                p = p.replace("{i}", f"{i % 1000:03}")
+                p = re.sub(r"\{rep:([^}]*)\}", lambda m: m.group(1) * (i % 97), p)
+                return re.sub(r"\{rep2:([^}]*)\}", lambda m: m.group(1) * (i // 97 % 97), p)
+
             for w in range(min(20, n)):
-                get(p.replace("{i}", f"{(n + w) % 1000:03}"))
+                get(vary(p, n + w))
             samples = []
             for i in range(n):
-                q = p.replace("{i}", f"{i % 1000:03}")
+                q = vary(p, i)
                 t = time.perf_counter()
                 doc = get(q)
                 samples.append((time.perf_counter() - t) * 1000)
