@@ -1,4 +1,7 @@
-//! Test harness: the real router on 127.0.0.1 port 0, on a fresh SQLite file per test.
+//! Test harness: the real router on 127.0.0.1 port 0, on a fresh store per test: an SQLite file,
+//! or with `CLIENTELE_TEST_BACKEND=postgres` a new database on `CLIENTELE_TEST_POSTGRES_URL`
+//! (default `postgres://postgres@127.0.0.1:5432/test`), dropped when the test ends. Without a
+//! reachable server the PostgreSQL half prints `skipped: no PostgreSQL at <url>` and passes.
 
 #![allow(dead_code)]
 
@@ -20,7 +23,49 @@ pub struct TestApp {
     pub tenant: Tenant,
     /// An `admin` key of `tenant`.
     pub key: String,
-    _dir: tempfile::TempDir,
+    _backing: Backing,
+}
+
+/// What holds the test's data; dropping it removes the data.
+pub enum Backing {
+    Sqlite(tempfile::TempDir),
+    Postgres(clientele_store::testing::TestDatabase),
+}
+
+impl Backing {
+    /// A fresh store location, or `None` (after printing why) when the test must be skipped.
+    pub fn new() -> Option<(Self, String)> {
+        use clientele_store::testing;
+        if testing::backend_is_postgres() {
+            let server = testing::postgres_url();
+            match testing::TestDatabase::create(&server) {
+                Ok(db) => {
+                    let url = db.url().to_string();
+                    Some((Backing::Postgres(db), url))
+                }
+                Err(e) => {
+                    eprintln!("skipped: no PostgreSQL at {server} ({e})");
+                    None
+                }
+            }
+        } else {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let url = format!("sqlite://{}", dir.path().join("test.db").display());
+            Some((Backing::Sqlite(dir), url))
+        }
+    }
+}
+
+/// `let app = spawn_app!();` starts a [`TestApp`], or ends the test (passing) when its backend
+/// is not available here.
+#[macro_export]
+macro_rules! spawn_app {
+    () => {
+        match TestApp::spawn().await {
+            Some(app) => app,
+            None => return,
+        }
+    };
 }
 
 pub struct Reply {
@@ -73,9 +118,9 @@ impl Reply {
 }
 
 impl TestApp {
-    pub async fn spawn() -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+    /// `None` when the backend under test is not reachable (the test then passes as skipped).
+    pub async fn spawn() -> Option<Self> {
+        let (backing, url) = Backing::new()?;
         let store = clientele_store::open(&url).expect("open store");
         store.migrate().await.expect("migrate");
         let tenant = store
@@ -99,7 +144,7 @@ impl TestApp {
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        Self {
+        Some(Self {
             addr,
             http: reqwest::Client::builder()
                 .no_proxy()
@@ -109,8 +154,8 @@ impl TestApp {
             store,
             tenant,
             key,
-            _dir: dir,
-        }
+            _backing: backing,
+        })
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -25,7 +25,7 @@ fn names(v: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn lists_newest_first_with_default_meta() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     seed(&app, 3).await;
     let r = app.get("/v1/clients").await;
     assert_eq!(names(&r.body), vec!["Client 2", "Client 1", "Client 0"]);
@@ -37,7 +37,7 @@ async fn lists_newest_first_with_default_meta() {
 
 #[tokio::test]
 async fn limit_offset_and_page_select_the_window() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     seed(&app, 7).await;
     let r = app.get("/v1/clients?limit=3&offset=2").await;
     assert_eq!(names(&r.body), vec!["Client 4", "Client 3", "Client 2"]);
@@ -53,7 +53,7 @@ async fn limit_offset_and_page_select_the_window() {
 
 #[tokio::test]
 async fn count_false_skips_the_total() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     seed(&app, 2).await;
     let r = app.get("/v1/clients?count=false").await;
     assert_eq!(r.body["meta"]["total"], Value::Null);
@@ -62,7 +62,7 @@ async fn count_false_skips_the_total() {
 
 #[tokio::test]
 async fn archived_clients_are_left_out_unless_asked_for() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     app.create(json!({"name": "Live"})).await;
     app.create(json!({"name": "Old", "archived": true})).await;
     assert_eq!(names(&app.get("/v1/clients").await.body), vec!["Live"]);
@@ -81,7 +81,7 @@ async fn archived_clients_are_left_out_unless_asked_for() {
 
 #[tokio::test]
 async fn bad_list_parameters_are_validation_errors() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     for (q, field, code) in [
         ("limit=0", "limit", "out_of_range"),
         ("limit=101", "limit", "out_of_range"),
@@ -105,7 +105,7 @@ async fn bad_list_parameters_are_validation_errors() {
 
 #[tokio::test]
 async fn limit_bounds_are_inclusive() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     seed(&app, 2).await;
     assert_eq!(names(&app.get("/v1/clients?limit=1").await.body).len(), 1);
     assert_eq!(names(&app.get("/v1/clients?limit=100").await.body).len(), 2);

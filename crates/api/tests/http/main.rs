@@ -1,8 +1,9 @@
 //! HTTP integration tests: the real router over real HTTP on 127.0.0.1.
 
+#[macro_use]
+mod common;
 mod auth;
 mod clients;
-mod common;
 mod consistency;
 mod errors;
 mod listing;
