@@ -1,8 +1,13 @@
 //! Throwaway databases for tests: each test gets its own, so runs never collide and never
 //! assume the server is empty. Used by the HTTP harness and the CLI tests.
 
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::AbortHandle;
 use uuid::Uuid;
 
 /// The backend the test suite runs against: `CLIENTELE_TEST_BACKEND` = `sqlite` (default) or
@@ -43,6 +48,100 @@ fn with_database(url: &str, db: &str) -> String {
         out.push_str(q);
     }
     out
+}
+
+/// The `host:port` a URL points at (default port 5432).
+pub fn host_port(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    if host.contains(':') {
+        host.to_string()
+    } else {
+        format!("{host}:5432")
+    }
+}
+
+/// `url` pointed at another `host:port`, keeping user, database and parameters.
+pub fn with_host_port(url: &str, addr: SocketAddr) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("postgres", url));
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let user = authority.rsplit_once('@').map(|(u, _)| format!("{u}@"));
+    format!("{scheme}://{}{addr}{tail}", user.unwrap_or_default())
+}
+
+/// A TCP proxy in front of the database that a test can cut, to see how the service behaves
+/// when the store goes away and comes back.
+pub struct Proxy {
+    addr: SocketAddr,
+    up: Arc<AtomicBool>,
+    live: Arc<Mutex<Vec<AbortHandle>>>,
+    accept: AbortHandle,
+}
+
+impl Proxy {
+    /// Listens on 127.0.0.1 (a free port) and forwards every connection to `target`.
+    pub async fn start(target: String) -> std::io::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let up = Arc::new(AtomicBool::new(true));
+        let live: Arc<Mutex<Vec<AbortHandle>>> = Arc::default();
+        let (up2, live2) = (up.clone(), live.clone());
+        let accept = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !up2.load(Ordering::SeqCst) {
+                    drop(inbound);
+                    continue;
+                }
+                let target = target.clone();
+                let task = tokio::spawn(async move {
+                    if let Ok(mut outbound) = TcpStream::connect(&target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                if let Ok(mut l) = live2.lock() {
+                    l.retain(|h| !h.is_finished());
+                    l.push(task.abort_handle());
+                }
+            }
+        })
+        .abort_handle();
+        Ok(Self {
+            addr,
+            up,
+            live,
+            accept,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Closes every open connection (as a database restart or a network cut would).
+    pub fn drop_connections(&self) {
+        if let Ok(mut l) = self.live.lock() {
+            for h in l.drain(..) {
+                h.abort();
+            }
+        }
+    }
+
+    /// `false`: the database is down (open connections cut, new ones closed at once).
+    pub fn set_up(&self, up: bool) {
+        self.up.store(up, Ordering::SeqCst);
+        if !up {
+            self.drop_connections();
+        }
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.accept.abort();
+        self.drop_connections();
+    }
 }
 
 /// Runs one statement on the admin URL on a short-lived connection of its own thread and
@@ -114,5 +213,19 @@ mod tests {
             "postgres://u@h:5432/x?sslmode=disable"
         );
         assert_eq!(with_database("postgres://u@h", "x"), "postgres://u@h/x");
+    }
+
+    #[test]
+    fn host_and_port_are_found_and_replaced() {
+        assert_eq!(
+            host_port("postgres://u@127.0.0.1:5433/db"),
+            "127.0.0.1:5433"
+        );
+        assert_eq!(host_port("postgres://localhost/db?x=1"), "localhost:5432");
+        let addr: SocketAddr = "127.0.0.1:9".parse().expect("addr");
+        assert_eq!(
+            with_host_port("postgres://u@127.0.0.1:5432/db?x=1", addr),
+            "postgres://u@127.0.0.1:9/db?x=1"
+        );
     }
 }

@@ -121,7 +121,12 @@ impl TestApp {
     /// `None` when the backend under test is not reachable (the test then passes as skipped).
     pub async fn spawn() -> Option<Self> {
         let (backing, url) = Backing::new()?;
-        let store = clientele_store::open(&url).expect("open store");
+        Some(Self::spawn_on(backing, &url).await)
+    }
+
+    /// The app on the store at `url`, which `backing` keeps alive.
+    pub async fn spawn_on(backing: Backing, url: &str) -> Self {
+        let store = clientele_store::open(url).expect("open store");
         store.migrate().await.expect("migrate");
         let tenant = store
             .create_tenant(&TenantName::parse("acme").expect("name"))
@@ -144,7 +149,7 @@ impl TestApp {
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        Some(Self {
+        Self {
             addr,
             http: reqwest::Client::builder()
                 .no_proxy()
@@ -155,7 +160,7 @@ impl TestApp {
             tenant,
             key,
             _backing: backing,
-        })
+        }
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -3,6 +3,7 @@
 #[macro_use]
 mod common;
 mod auth;
+mod availability;
 mod clients;
 mod consistency;
 mod errors;
