@@ -220,6 +220,43 @@ impl PgStore {
     }
 }
 
+impl PgStore {
+    /// Ids of the tenant's clients matching a `search` text, newest first: what the list
+    /// compiler does with [`search::condition`] once `list_clients` takes `search` (issue 3).
+    pub async fn search_ids(
+        &self,
+        tenant: TenantId,
+        text: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<Uuid>> {
+        let mut q = Query::select();
+        q.column(col("id"))
+            .from(sql::clients())
+            .and_where(Expr::col(col("tenant_id")).eq(tenant.0.to_string()))
+            .order_by(col("created_at"), sea_query::Order::Desc)
+            .order_by(col("id"), sea_query::Order::Desc)
+            .limit(u64::from(limit));
+        if let Some(cond) = search::condition(tenant, text) {
+            q.cond_where(cond);
+        }
+        self.read(|c| {
+            let q = q.clone();
+            Box::pin(async move {
+                fetch(c, &q)
+                    .await?
+                    .iter()
+                    .map(|row| {
+                        let id = PgRow { row, i: 0 }.text()?.unwrap_or_default();
+                        Uuid::parse_str(&id)
+                            .map_err(|_| StoreError::Other("stored id is invalid".into()))
+                    })
+                    .collect()
+            })
+        })
+        .await
+    }
+}
+
 type Tx<'a> = deadpool_postgres::Transaction<'a>;
 type Fut<'a, T> = Pin<Box<dyn Future<Output = StoreResult<T>> + Send + 'a>>;
 
