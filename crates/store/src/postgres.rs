@@ -132,10 +132,15 @@ impl PgStore {
     }
 
     async fn conn(&self) -> StoreResult<deadpool_postgres::Client> {
-        self.pool
-            .get()
-            .await
-            .map_err(|e| StoreError::Unavailable(format!("{TRANSIENT}cannot connect: {e}")))
+        self.pool.get().await.map_err(|e| {
+            let mut msg = format!("{TRANSIENT}cannot connect to PostgreSQL: {e}");
+            let mut source = e.source();
+            while let Some(s) = source {
+                msg.push_str(&format!(": {s}"));
+                source = s.source();
+            }
+            StoreError::Unavailable(msg)
+        })
     }
 
     /// Runs `f` in one transaction, retried with bounded backoff when it fails in a way that
@@ -158,12 +163,7 @@ impl PgStore {
                     delay *= 2;
                     attempt += 1;
                 }
-                Err(StoreError::Unavailable(m)) => {
-                    return Err(StoreError::Unavailable(
-                        m.trim_start_matches(TRANSIENT).to_string(),
-                    ))
-                }
-                other => return other,
+                other => return other.map_err(settled),
             }
         }
     }
@@ -209,18 +209,55 @@ impl PgStore {
                     delay *= 2;
                     attempt += 1;
                 }
-                Err(StoreError::Unavailable(m)) => {
-                    return Err(StoreError::Unavailable(
-                        m.trim_start_matches(TRANSIENT).to_string(),
-                    ))
-                }
-                other => return other,
+                other => return other.map_err(settled),
             }
         }
     }
 }
 
 impl PgStore {
+    async fn migrate_inner(&self) -> StoreResult<u32> {
+        let mut conn = self.conn().await?;
+        let tx = conn.transaction().await.map_err(map_err)?;
+        // `CREATE TABLE IF NOT EXISTS` would log a NOTICE on every start.
+        tx.batch_execute("SET LOCAL client_min_messages = warning")
+            .await
+            .map_err(map_err)?;
+        // Several instances may start at once: one migrates, the others wait and find it done.
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .await
+            .map_err(map_err)?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                 version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
+        )
+        .await
+        .map_err(map_err)?;
+        let mut applied = 0;
+        for (version, script) in MIGRATIONS {
+            let done = tx
+                .query_opt(
+                    "SELECT version FROM schema_migrations WHERE version = $1",
+                    &[version],
+                )
+                .await
+                .map_err(map_err)?;
+            if done.is_some() {
+                continue;
+            }
+            tx.batch_execute(script).await.map_err(map_err)?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+                &[version, &Timestamp::now().to_rfc3339()],
+            )
+            .await
+            .map_err(map_err)?;
+            applied += 1;
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(applied)
+    }
+
     /// Ids of the tenant's clients matching a `search` text, newest first: what the list
     /// compiler does with [`search::condition`] once `list_clients` takes `search` (issue 3).
     pub async fn search_ids(
@@ -259,6 +296,16 @@ impl PgStore {
 
 type Tx<'a> = deadpool_postgres::Transaction<'a>;
 type Fut<'a, T> = Pin<Box<dyn Future<Output = StoreResult<T>> + Send + 'a>>;
+
+/// The error as callers see it: the retry marker is internal.
+fn settled(e: StoreError) -> StoreError {
+    match e {
+        StoreError::Unavailable(m) => {
+            StoreError::Unavailable(m.trim_start_matches(TRANSIENT).to_string())
+        }
+        other => other,
+    }
+}
 
 fn is_transient(e: &StoreError) -> bool {
     matches!(e, StoreError::Unavailable(m) if m.starts_with(TRANSIENT))
@@ -1128,49 +1175,15 @@ async fn unindex_client(tx: &Tx<'_>, tenant: TenantId, id: Uuid) -> StoreResult<
 #[async_trait]
 impl Store for PgStore {
     async fn migrate(&self) -> StoreResult<u32> {
-        let mut conn = self.conn().await?;
-        let tx = conn.transaction().await.map_err(map_err)?;
-        // Several instances may start at once: one migrates, the others wait and find it done.
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
-            .await
-            .map_err(map_err)?;
-        tx.batch_execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (
-                 version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
-        )
-        .await
-        .map_err(map_err)?;
-        let mut applied = 0;
-        for (version, script) in MIGRATIONS {
-            let done = tx
-                .query_opt(
-                    "SELECT version FROM schema_migrations WHERE version = $1",
-                    &[version],
-                )
-                .await
-                .map_err(map_err)?;
-            if done.is_some() {
-                continue;
-            }
-            tx.batch_execute(script).await.map_err(map_err)?;
-            tx.execute(
-                "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
-                &[version, &Timestamp::now().to_rfc3339()],
-            )
-            .await
-            .map_err(map_err)?;
-            applied += 1;
-        }
-        tx.commit().await.map_err(map_err)?;
-        Ok(applied)
+        self.migrate_inner().await.map_err(settled)
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        let conn = self.conn().await?;
+        let conn = self.conn().await.map_err(settled)?;
         conn.simple_query("SELECT 1")
             .await
             .map(|_| ())
-            .map_err(map_err)
+            .map_err(|e| settled(map_err(e)))
     }
 
     async fn create_tenant(&self, name: &TenantName) -> StoreResult<Tenant> {
