@@ -762,7 +762,11 @@ async fn insert_client(tx: &Tx<'_>, ctx: &WriteCtx, data: ClientData) -> StoreRe
         }),
     )
     .await?;
-    index_client(tx, ctx.tenant, id, &data).await?;
+    // A new client has no contact persons and no terms yet: one insert is the whole index.
+    let terms = search::client_terms(&data, []);
+    if let Some(q) = search::insert_terms(ctx.tenant, id, &terms) {
+        exec(tx, &q).await?;
+    }
     write_audit(
         tx,
         ctx,
