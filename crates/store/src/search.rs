@@ -9,8 +9,8 @@
 //! anything that is not a letter or digit (so `schmidt123@x.de` gives `schmidt123`, `x`, `de`).
 //!
 //! Hook for the list compiler (issue 3): on PostgreSQL, AND [`condition`] into the list's
-//! `WHERE`; it is `clients.id IN (SELECT client_id ... WHERE term LIKE 'w%')` per query word, a
-//! range scan on the terms' primary key.
+//! `WHERE`; it is `clients.id IN (SELECT client_id ... WHERE term >= 'w' AND term < 'x')` per query word
+//! (a prefix as a range), a range scan on the terms' primary key.
 
 use std::collections::BTreeSet;
 
@@ -112,11 +112,29 @@ pub fn condition(tenant: TenantId, text: &str) -> Option<Cond> {
         sub.column(col("client_id"))
             .from(col(TABLE))
             .and_where(Expr::col(col("tenant_id")).eq(tenant.0.to_string()))
-            // Words hold letters and digits only, so they carry no LIKE wildcard.
-            .and_where(Expr::col(col("term")).like(format!("{w}%")));
+            // A prefix as a range, so that even a generic plan of the prepared statement is a
+            // range scan of the primary key (a `LIKE $1` pattern is opaque at plan time).
+            .and_where(Expr::col(col("term")).gte(w.clone()));
+        if let Some(upper) = prefix_upper_bound(&w) {
+            sub.and_where(Expr::col(col("term")).lt(upper));
+        }
         cond = cond.add(Expr::col((clients(), col("id"))).in_subquery(sub));
     }
     Some(cond)
+}
+
+/// The least string greater than every string that starts with `prefix`, in code point (= UTF-8
+/// byte, `COLLATE "C"`) order: the prefix with its last character incremented.
+fn prefix_upper_bound(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = (u32::from(last) + 1..=0x10_FFFF).find_map(char::from_u32);
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
 }
 
 pub(crate) fn delete_terms(tenant: TenantId, client_id: Uuid) -> sea_query::DeleteStatement {
@@ -158,5 +176,14 @@ mod tests {
         assert_eq!(words("schmidt123@x.de"), ["schmidt123", "x", "de"]);
         assert_eq!(words("ÉCOLE Straße"), ["ecole", "strasse"]);
         assert!(words("  -- ").is_empty());
+    }
+
+    #[test]
+    fn a_prefix_range_ends_just_after_every_completion() {
+        assert_eq!(prefix_upper_bound("abc").as_deref(), Some("abd"));
+        assert_eq!(prefix_upper_bound("az").as_deref(), Some("a{"));
+        assert_eq!(prefix_upper_bound("a\u{10FFFF}").as_deref(), Some("b"));
+        assert_eq!(prefix_upper_bound("\u{D7FF}").as_deref(), Some("\u{E000}"));
+        assert_eq!(prefix_upper_bound(""), None);
     }
 }

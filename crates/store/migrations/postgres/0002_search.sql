@@ -3,7 +3,7 @@
 -- not a letter or digit) of a client's searchable fields and of its contact persons' name and
 -- email. Maintained in Rust (search.rs) inside the write transaction, so no extension
 -- (unaccent, pg_trgm) is needed and the table works on PostgreSQL-compatible distributed SQL.
--- COLLATE "C" lets the btree serve `term LIKE 'prefix%'` as a range scan.
+-- COLLATE "C": bytewise order, so a prefix is a contiguous range of the primary key.
 
 CREATE TABLE client_search_terms (
     tenant_id TEXT COLLATE "C" NOT NULL,
