@@ -104,6 +104,16 @@ impl ApiError {
         Self::new(StatusCode::CONFLICT, "CONFLICT", message)
     }
 
+    /// Over the caller's rate limit; `Retry-After` says when to try again.
+    pub fn rate_limited(retry_after_secs: u64) -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "RATE_LIMITED",
+            format!("Rate limit exceeded; retry in {retry_after_secs} s"),
+        )
+        .with_header(header::RETRY_AFTER, HeaderValue::from(retry_after_secs))
+    }
+
     pub fn precondition_failed() -> Self {
         Self::new(
             StatusCode::PRECONDITION_FAILED,
@@ -122,7 +132,8 @@ impl ApiError {
 
     /// A bug. The detail is logged with the request id and never sent.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
-        tracing::error!(request_id = %request_id::current(), error = %detail, "internal error");
+        let error = clientele_core::mask::mask_text(&detail.to_string());
+        tracing::error!(request_id = %request_id::current(), %error, "internal error");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "INTERNAL_ERROR",
@@ -150,7 +161,8 @@ impl ApiError {
                 "must be the id of another existing client of this tenant",
             ),
             StoreError::Unavailable(detail) => {
-                tracing::warn!(request_id = %request_id::current(), error = %detail, "store unavailable");
+                let error = clientele_core::mask::mask_text(&detail);
+                tracing::warn!(request_id = %request_id::current(), %error, "store unavailable");
                 Self::unavailable("The store is unavailable; retry shortly")
             }
             StoreError::Other(detail) => Self::internal(detail),

@@ -11,6 +11,39 @@ use crate::error::ApiError;
 /// Default request body limit (API.md: 1 MiB).
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
+/// Deepest JSON nesting accepted in a body (serde_json itself stops at 128). Client documents
+/// need 3; anything much deeper is an attempt to burn stack or CPU.
+pub const MAX_JSON_DEPTH: usize = 32;
+
+/// The deepest nesting of arrays and objects in a JSON text, stopping once past `limit`.
+/// Brackets inside strings do not count.
+pub fn json_depth_exceeds(bytes: &[u8], limit: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in bytes {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
 /// A JSON document body. Numbers keep their exact digits (money is never read through `f64`).
 pub struct JsonBody(pub Value);
 
@@ -52,6 +85,11 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
             return Err(ApiError::bad_request(
                 "The request body is empty; send a JSON object",
             ));
+        }
+        if json_depth_exceeds(&bytes, MAX_JSON_DEPTH) {
+            return Err(ApiError::bad_request(format!(
+                "The JSON body is nested deeper than {MAX_JSON_DEPTH} levels"
+            )));
         }
         serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| {
             ApiError::bad_request(format!(
@@ -194,6 +232,17 @@ impl<S: Send + Sync> FromRequestParts<S> for WriteContext {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_depth_ignores_brackets_in_strings() {
+        assert!(!json_depth_exceeds(br#"{"a":[{"b":"[[[[[["}]}"#, 3));
+        assert!(json_depth_exceeds(br#"{"a":[{"b":[1]}]}"#, 3));
+        assert!(!json_depth_exceeds(br#"{"a":"\"[[[[\""}"#, 1));
+        let deep = "[".repeat(33) + &"]".repeat(33);
+        assert!(json_depth_exceeds(deep.as_bytes(), MAX_JSON_DEPTH));
+        let ok = "[".repeat(32) + &"]".repeat(32);
+        assert!(!json_depth_exceeds(ok.as_bytes(), MAX_JSON_DEPTH));
+    }
 
     #[test]
     fn query_pairs_decode_percent_and_plus() {

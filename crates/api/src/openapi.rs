@@ -3,11 +3,13 @@
 
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::response::ResponseBuilder;
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref};
 use utoipa::Modify;
 
-use crate::auth::API_KEY_SCHEME;
+use crate::auth::{API_KEY_SCHEME, BEARER_SCHEME};
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -16,8 +18,22 @@ use crate::auth::API_KEY_SCHEME;
         description = "Client master data for many tenants. Every success body is \
 `{\"success\": true, \"data\": ..., \"meta\": {...}}`; every error body is \
 `{\"success\": false, \"status\", \"error\", \"message\", \"details\", \"request_id\"}`. \
-Every response carries `X-Request-Id`. Each operation's required permission is the scope of \
-its security requirement.",
+Every response carries `X-Request-Id`.\n\n\
+**Credentials.** Send `X-API-Key: <key>` or `Authorization: Bearer <JWT>` (either suffices). \
+Each operation's required permission is the scope of its security requirement, the same for \
+both schemes; an empty scope list means any valid credential. A JWT carries `sub`, `tenant` \
+(the tenant's name), `exp` (required), optionally `nbf`, and `permissions` (array) or `scope` \
+(space-separated); it is verified with the one algorithm the server is configured for (HS256, \
+RS256 or ES256) with 30 s of clock leeway. When both headers are sent, both must be valid and \
+of the same tenant; the request runs as the token's `sub`, on the key's rate limit, with only \
+the permissions both grant. The optional `tenant` header must name the credential's tenant.\n\n\
+**Rate limits.** Per credential (API key, or JWT subject within its tenant), GCRA: the budget \
+is available as a burst and refills evenly. Every `/v1` response carries `RateLimit-Limit`, \
+`RateLimit-Remaining`, `RateLimit-Reset` (seconds until the full budget is back) and \
+`RateLimit-Policy` (`1200;w=60`); over it, 429 `RATE_LIMITED` with `Retry-After` (seconds). \
+Requests without a valid credential are counted per client address with the default budget.\n\n\
+**Limits.** Bodies ≤ 1 MiB (413), JSON nesting ≤ 32 levels (400), request headers ≤ 16 KiB \
+(431), 30 s per request (503). `/v1` responses are `Cache-Control: no-store`.",
     ),
     tags(
         (name = "clients", description = "Clients: organisations and people a tenant serves"),
@@ -25,6 +41,8 @@ its security requirement.",
         (name = "locations", description = "A client's sites; at most one primary"),
         (name = "accounts", description = "Accounts a client holds; counted in `associated_accounts`"),
         (name = "audit", description = "Audit trail and change feed"),
+        (name = "auth", description = "The caller and its credential"),
+        (name = "api-keys", description = "The tenant's API keys (permission `admin`)"),
         (name = "operations", description = "Probes and documentation; no credential needed"),
     )
 )]
@@ -64,6 +82,28 @@ fn add_common_errors(op: &mut Operation) {
     }
 }
 
+/// Each `api_key` requirement gets a `bearer` alternative with the same scopes, so a route
+/// declares its permission once and the document still lists both credentials.
+fn add_bearer_alternatives(reqs: &mut Vec<SecurityRequirement>) {
+    let mut extra = Vec::new();
+    for r in reqs.iter() {
+        let Ok(json) = serde_json::to_value(r) else {
+            continue;
+        };
+        if json.get(BEARER_SCHEME).is_some() {
+            return;
+        }
+        if let Some(scopes) = json.get(API_KEY_SCHEME).and_then(|s| s.as_array()) {
+            let scopes: Vec<String> = scopes
+                .iter()
+                .filter_map(|s| s.as_str().map(str::to_string))
+                .collect();
+            extra.push(SecurityRequirement::new(BEARER_SCHEME, scopes));
+        }
+    }
+    reqs.extend(extra);
+}
+
 impl Modify for Completion {
     fn modify(&self, doc: &mut OpenApi) {
         let components = doc.components.get_or_insert_with(Default::default);
@@ -73,6 +113,19 @@ impl Modify for Completion {
                 "X-API-Key",
                 "An API key created with `clientele keys create`. Its permissions are the scopes.",
             ))),
+        );
+        components.add_security_scheme(
+            BEARER_SCHEME,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "A JWT with claims `sub`, `tenant`, `exp` and `permissions` or `scope`. \
+                         The scopes are the permissions, as for `api_key`.",
+                    ))
+                    .build(),
+            ),
         );
         for item in doc.paths.paths.values_mut() {
             for op in [
@@ -85,7 +138,8 @@ impl Modify for Completion {
             .into_iter()
             .flatten()
             {
-                if op.security.is_some() {
+                if let Some(reqs) = &mut op.security {
+                    add_bearer_alternatives(reqs);
                     add_common_errors(op);
                 }
             }

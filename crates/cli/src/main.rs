@@ -1,12 +1,16 @@
 //! `clientele`: reads configuration, builds the state, serves the router. Nothing else.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use clientele_api::config::{parse_cors_origins, Config, Secret};
+use clientele_api::jwt::JwtVerifier;
+use clientele_api::ratelimit::{self, FailMode, RateLimiter};
 use clientele_api::{keys, AppState};
 use clientele_core::enums::Permission;
 use clientele_core::tenant::{parse_permissions, RateLimit};
@@ -42,11 +46,7 @@ enum LogFormat {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the API (applies pending migrations first).
-    Serve {
-        /// Address to listen on.
-        #[arg(long, env = "CLIENTELE_BIND", default_value = "127.0.0.1:8080")]
-        bind: SocketAddr,
-    },
+    Serve(ServeArgs),
     /// Apply pending migrations and exit.
     Migrate,
     /// Manage tenants.
@@ -61,6 +61,47 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "CLIENTELE_BIND", default_value = "127.0.0.1:8080")]
+    bind: SocketAddr,
+    /// HS256 secret for JWT bearer tokens (at least 32 bytes).
+    #[arg(long, env = "CLIENTELE_JWT_SECRET", hide_env_values = true)]
+    jwt_secret: Option<Secret>,
+    /// Path of a PEM public key for JWT bearer tokens: RSA (RS256) or P-256 EC (ES256).
+    #[arg(long, env = "CLIENTELE_JWT_PUBLIC_KEY")]
+    jwt_public_key: Option<PathBuf>,
+    /// Default per-credential rate limit, e.g. 1200/min (units s, min, h).
+    #[arg(long, env = "CLIENTELE_RATE_LIMIT", value_parser = parse_rate_limit, default_value = "1200/min")]
+    rate_limit: RateLimit,
+    /// Redis URL for rate-limit state shared by several instances (default: per instance).
+    #[arg(long, env = "CLIENTELE_REDIS_URL", hide_env_values = true)]
+    redis_url: Option<String>,
+    /// Prefix of the rate limiter's Redis keys.
+    #[arg(long, env = "CLIENTELE_REDIS_PREFIX", default_value = ratelimit::DEFAULT_REDIS_PREFIX)]
+    redis_prefix: String,
+    /// When Redis is unreachable: open = keep limiting per instance, closed = answer 503.
+    #[arg(long, env = "CLIENTELE_REDIS_FAILURE", value_parser = parse_fail_mode, default_value = "open")]
+    redis_failure: FailMode,
+    /// Comma-separated origins allowed to call the API from browsers (CORS off when unset).
+    #[arg(long, env = "CLIENTELE_CORS_ORIGINS", value_parser = parse_cors, default_value = "")]
+    cors_origins: CorsOrigins,
+    /// Longest a request may take, in seconds, before it is answered with 503.
+    #[arg(long, env = "CLIENTELE_REQUEST_TIMEOUT", value_parser = clap::value_parser!(u64).range(1..=3600), default_value_t = 30)]
+    request_timeout: u64,
+}
+
+#[derive(Clone)]
+struct CorsOrigins(Vec<axum::http::HeaderValue>);
+
+fn parse_cors(s: &str) -> Result<CorsOrigins, String> {
+    parse_cors_origins(s).map(CorsOrigins)
+}
+fn parse_fail_mode(s: &str) -> Result<FailMode, String> {
+    FailMode::parse(s)
 }
 
 #[derive(Subcommand)]
@@ -163,6 +204,7 @@ fn main() -> ExitCode {
         }
     };
     init_logs(cli.log_format);
+    clientele_api::logging::install_panic_hook();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -213,13 +255,17 @@ async fn run(cli: Cli) -> Result<(), Fail> {
         } => {
             let store = open_store(&url).await?;
             let t = store.create_tenant(&name).await.map_err(|e| match e {
-                StoreError::Conflict(_) => Fail(format!("tenant {name:?} already exists")),
+                StoreError::Conflict(_) => Fail(format!("tenant \"{name}\" already exists")),
                 other => other.into(),
             })?;
             println!("created tenant {} ({})", t.name, t.id.0);
         }
         Command::Keys { command } => keys_command(&url, command).await?,
-        Command::Serve { bind } => serve(&url, bind).await?,
+        Command::Serve(args) => {
+            // Every value is checked before the store is opened or the port bound.
+            let config = server_config(&args)?;
+            serve(&url, args.bind, config).await?
+        }
     }
     Ok(())
 }
@@ -312,16 +358,62 @@ async fn bootstrap(store: &dyn Store) -> Result<(), Fail> {
     Ok(())
 }
 
-async fn serve(url: &str, bind: SocketAddr) -> Result<(), Fail> {
-    let store = open_store(url).await?;
-    bootstrap(store.as_ref()).await?;
-    let state = AppState::new(store.clone());
-    let draining = state.draining.clone();
-    let app = clientele_api::router(state);
+/// The router's configuration from the flags; a bad value is one clear line.
+fn server_config(args: &ServeArgs) -> Result<Config, Fail> {
+    let jwt = match (&args.jwt_secret, &args.jwt_public_key) {
+        (Some(_), Some(_)) => {
+            return Err(Fail(
+                "set either --jwt-secret (CLIENTELE_JWT_SECRET) or --jwt-public-key \
+                 (CLIENTELE_JWT_PUBLIC_KEY), not both"
+                    .into(),
+            ))
+        }
+        (Some(secret), None) if !secret.expose().is_empty() => Some(
+            JwtVerifier::hs256(secret).map_err(|e| Fail(format!("CLIENTELE_JWT_SECRET: {e}")))?,
+        ),
+        (None, Some(path)) => {
+            let pem = std::fs::read(path).map_err(|e| {
+                Fail(format!(
+                    "cannot read the JWT public key {}: {e}",
+                    path.display()
+                ))
+            })?;
+            Some(
+                JwtVerifier::from_public_key_pem(&pem)
+                    .map_err(|e| Fail(format!("{}: {e}", path.display())))?,
+            )
+        }
+        _ => None,
+    };
+    let rate_limiter = match args.redis_url.as_deref().filter(|u| !u.is_empty()) {
+        Some(url) => RateLimiter::redis(url, &args.redis_prefix, args.redis_failure)
+            .map_err(|e| Fail(format!("CLIENTELE_REDIS_URL: {e}")))?,
+        None => RateLimiter::local(),
+    };
+    Ok(Config {
+        jwt: jwt.map(Arc::new),
+        default_rate_limit: args.rate_limit,
+        rate_limiter: Arc::new(rate_limiter),
+        cors_origins: args.cors_origins.0.clone(),
+        request_timeout: Duration::from_secs(args.request_timeout),
+        ..Config::default()
+    })
+}
+
+async fn serve(url: &str, bind: SocketAddr, config: Config) -> Result<(), Fail> {
+    // Bind first: a taken port must fail before anything is created or printed.
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .map_err(|e| Fail(format!("cannot listen on {bind}: {e}")))?;
     let local = listener.local_addr().map_err(|e| Fail(e.to_string()))?;
+    let store = open_store(url).await?;
+    bootstrap(store.as_ref()).await?;
+    if let Some(jwt) = &config.jwt {
+        tracing::info!(algorithm = jwt.algorithm(), "JWT bearer tokens accepted");
+    }
+    let state = AppState::with_config(store.clone(), config);
+    let draining = state.draining.clone();
+    let app = clientele_api::router(state);
     println!("listening on http://{local}");
     tracing::info!(%local, "serving");
 
@@ -332,6 +424,7 @@ async fn serve(url: &str, bind: SocketAddr) -> Result<(), Fail> {
         draining.store(true, Ordering::SeqCst);
         let _ = drained_tx.send(());
     };
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     let server = axum::serve(listener, app).with_graceful_shutdown(shutdown);
     let server = async { server.await.map_err(|e| Fail(e.to_string())) };
     tokio::select! {

@@ -27,9 +27,16 @@ impl Drop for Server {
 
 /// Starts `clientele serve` on `url`; returns once it listens.
 fn spawn(url: &str) -> (Server, std::sync::mpsc::Receiver<String>) {
+    spawn_with(url, &[])
+}
+
+fn spawn_with(url: &str, env: &[(&str, &str)]) -> (Server, std::sync::mpsc::Receiver<String>) {
     let child = Command::new(env!("CARGO_BIN_EXE_clientele"))
         .args(["serve", "--bind", "127.0.0.1:0", "--database", url])
         .env("RUST_LOG", "warn")
+        // Load is the point here, not throttling (read once rate limits exist, issue 4).
+        .env("CLIENTELE_RATE_LIMIT", "1000000/min")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -299,4 +306,52 @@ async fn two_instances_share_one_postgres_database() {
     }
     assert_eq!(seen, 42 + 21, "42 creates and 21 updates");
     drop((a, b));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_share_one_rate_limit_budget_through_redis() {
+    let redis = std::env::var("CLIENTELE_TEST_REDIS_URL")
+        .unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let hostport = redis
+        .trim_start_matches("redis://")
+        .split('/')
+        .next()
+        .unwrap_or("127.0.0.1:6379")
+        .to_string();
+    if std::net::TcpStream::connect(&hostport).is_err() {
+        eprintln!("skipped: no Redis at {redis}");
+        return;
+    }
+    let Some(db) = fresh_database() else {
+        return;
+    };
+    let prefix = format!("clientele-test-{}:", uuid::Uuid::now_v7().simple());
+    let env = [
+        ("CLIENTELE_RATE_LIMIT", "10/min"),
+        ("CLIENTELE_REDIS_URL", redis.as_str()),
+        ("CLIENTELE_REDIS_PREFIX", prefix.as_str()),
+    ];
+    let (mut a, rx_a) = spawn_with(db.url(), &env);
+    wait_listening(&mut a, &rx_a);
+    let (mut b, rx_b) = spawn_with(db.url(), &env);
+    wait_listening(&mut b, &rx_b);
+    let api = Api {
+        http: reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .expect("client"),
+        key: a.key.clone().expect("bootstrap key"),
+    };
+    let mut statuses = Vec::new();
+    for i in 0..12 {
+        let base = if i % 2 == 0 { &a.base } else { &b.base };
+        let r = api.send(api.http.get(format!("{base}/v1/clients"))).await;
+        statuses.push(r.status);
+    }
+    assert_eq!(&statuses[..10], &[200; 10], "{statuses:?}");
+    assert_eq!(
+        &statuses[10..],
+        &[429, 429],
+        "one budget of 10 for both: {statuses:?}"
+    );
 }

@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::mask::{is_sensitive, mask_json};
+use crate::mask::{is_sensitive_field, mask_field};
 use crate::types::Timestamp;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -106,8 +106,9 @@ pub fn diff(old: Option<&Value>, new: Option<&Value>) -> Changes {
         if before == after {
             continue;
         }
-        let pair = if is_sensitive(k) {
-            [mask_json(&before), mask_json(&after)]
+        // Only sensitive fields are masked: other values are recorded as they were.
+        let pair = if is_sensitive_field(k) {
+            [mask_field(k, &before), mask_field(k, &after)]
         } else {
             [before, after]
         };
@@ -129,7 +130,7 @@ mod tests {
                          "address": {"city": "Lund"}, "metadata": {}});
         let d = diff(Some(&old), Some(&new));
         assert_eq!(d["name"], [json!("A"), json!("B")]);
-        assert_eq!(d["email"], [json!("****om"), json!("****om")]);
+        assert_eq!(d["email"], [json!("***om"), json!("***om")]);
         assert_eq!(d["credit.limit"], [json!(10), json!(20)]);
         assert_eq!(d["address.city"], [json!(null), json!("Lund")]);
         assert_eq!(d["metadata.k"], [json!("v"), json!(null)]);

@@ -1266,7 +1266,7 @@ impl Store for PgStore {
     async fn revoke_api_key(&self, tenant: Option<TenantId>, id: Uuid) -> StoreResult<ApiKey> {
         self.write(None, |tx| {
             Box::pin(async move {
-                exec(tx, &sql::revoke_api_key(id, Timestamp::now())).await?;
+                exec(tx, &sql::revoke_api_key(tenant, id, Timestamp::now())).await?;
                 query_keys(tx, &sql::select_api_key(tenant, id))
                     .await?
                     .into_iter()

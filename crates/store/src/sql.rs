@@ -259,12 +259,17 @@ pub fn select_api_key(tenant: Option<TenantId>, id: Uuid) -> SelectStatement {
     q
 }
 
-pub fn revoke_api_key(id: Uuid, at: Timestamp) -> UpdateStatement {
+/// Revokes a live key; with `tenant`, only a key of that tenant (another tenant's id matches
+/// nothing, so a tenant admin can never revoke someone else's key).
+pub fn revoke_api_key(tenant: Option<TenantId>, id: Uuid, at: Timestamp) -> UpdateStatement {
     let mut q = Query::update();
     q.table(col("api_keys"))
         .value(col("revoked_at"), at.to_rfc3339())
         .and_where(Expr::col(col("id")).eq(id.to_string()))
         .and_where(Expr::col(col("revoked_at")).is_null());
+    if let Some(t) = tenant {
+        q.and_where(tenant_cond(t));
+    }
     q
 }
 

@@ -1028,7 +1028,7 @@ impl Store for SqliteStore {
 
     async fn revoke_api_key(&self, tenant: Option<TenantId>, id: Uuid) -> StoreResult<ApiKey> {
         self.write(move |conn| {
-            exec(conn, sql::revoke_api_key(id, Timestamp::now())).map_err(map_err)?;
+            exec(conn, sql::revoke_api_key(tenant, id, Timestamp::now())).map_err(map_err)?;
             query_keys(conn, &sql::select_api_key(tenant, id))?
                 .into_iter()
                 .next()

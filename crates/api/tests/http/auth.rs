@@ -244,3 +244,31 @@ async fn another_tenants_clients_are_404_for_every_verb_and_invisible_in_lists()
     // And ours is untouched.
     assert_eq!(app.get(&path).await.data()["name"], "Mine");
 }
+
+#[tokio::test]
+async fn revoking_with_another_tenant_leaves_the_key_alive() {
+    let app = spawn_app!();
+    let (other, _) = app.other_tenant("globex").await;
+    let (key, plaintext) = clientele_api::keys::issue_key(
+        app.store.as_ref(),
+        app.tenant.id,
+        vec![Permission::ClientsRead],
+        None,
+        None,
+    )
+    .await
+    .expect("key");
+    let r = app.store.revoke_api_key(Some(other.id), key.id).await;
+    assert!(
+        matches!(r, Err(clientele_core::StoreError::NotFound)),
+        "{r:?}"
+    );
+    let r = app
+        .send(
+            app.http
+                .get(app.url("/v1/clients"))
+                .header("x-api-key", &plaintext),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "the key must still work");
+}

@@ -15,7 +15,12 @@ async fn proxied_app() -> Option<(TestApp, Proxy)> {
         return None;
     }
     let proxy = Proxy::start(host_port(&url)).await.expect("proxy");
-    let app = TestApp::spawn_on(backing, &with_host_port(&url, proxy.addr())).await;
+    let app = TestApp::spawn_on(
+        backing,
+        &with_host_port(&url, proxy.addr()),
+        Default::default(),
+    )
+    .await;
     Some((app, proxy))
 }
 

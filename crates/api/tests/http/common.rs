@@ -8,6 +8,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use clientele_api::config::Config;
 use clientele_api::{keys, router, AppState};
 use clientele_core::enums::Permission;
 use clientele_core::types::TenantName;
@@ -23,6 +24,8 @@ pub struct TestApp {
     pub tenant: Tenant,
     /// An `admin` key of `tenant`.
     pub key: String,
+    /// The SQLite file behind `store` (empty on PostgreSQL).
+    pub db_path: std::path::PathBuf,
     _backing: Backing,
 }
 
@@ -66,6 +69,25 @@ macro_rules! spawn_app {
             None => return,
         }
     };
+    ($config:expr) => {
+        match TestApp::spawn_with($config).await {
+            Some(app) => app,
+            None => return,
+        }
+    };
+}
+
+/// Serves the real router for `state` on 127.0.0.1, port 0, as the binary does.
+pub async fn serve(state: AppState) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    addr
 }
 
 pub struct Reply {
@@ -120,12 +142,17 @@ impl Reply {
 impl TestApp {
     /// `None` when the backend under test is not reachable (the test then passes as skipped).
     pub async fn spawn() -> Option<Self> {
+        Self::spawn_with(Config::default()).await
+    }
+
+    /// The app with a non-default configuration (JWT keys, rate limits, CORS, ...).
+    pub async fn spawn_with(config: Config) -> Option<Self> {
         let (backing, url) = Backing::new()?;
-        Some(Self::spawn_on(backing, &url).await)
+        Some(Self::spawn_on(backing, &url, config).await)
     }
 
     /// The app on the store at `url`, which `backing` keeps alive.
-    pub async fn spawn_on(backing: Backing, url: &str) -> Self {
+    pub async fn spawn_on(backing: Backing, url: &str, config: Config) -> Self {
         let store = clientele_store::open(url).expect("open store");
         store.migrate().await.expect("migrate");
         let tenant = store
@@ -141,14 +168,11 @@ impl TestApp {
         )
         .await
         .expect("key");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let app = router(AppState::new(store.clone()));
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let addr = serve(AppState::with_config(store.clone(), config)).await;
+        let db_path = match &backing {
+            Backing::Sqlite(dir) => dir.path().join("test.db"),
+            Backing::Postgres(_) => std::path::PathBuf::new(),
+        };
         Self {
             addr,
             http: reqwest::Client::builder()
@@ -159,6 +183,7 @@ impl TestApp {
             store,
             tenant,
             key,
+            db_path,
             _backing: backing,
         }
     }

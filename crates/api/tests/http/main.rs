@@ -2,12 +2,18 @@
 
 #[macro_use]
 mod common;
+mod api_keys;
 mod auth;
 mod availability;
 mod clients;
 mod consistency;
 mod errors;
+mod hardening;
+mod isolation;
+mod jwt;
 mod listing;
 mod openapi;
+mod permissions;
+mod ratelimit;
 mod subresources;
 mod validation;
