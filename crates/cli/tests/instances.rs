@@ -71,14 +71,16 @@ fn wait_listening(server: &mut Server, rx: &std::sync::mpsc::Receiver<String>) {
 
 fn fresh_database() -> Option<TestDatabase> {
     if !backend_is_postgres() {
-        eprintln!("skipped: the two-instance test needs CLIENTELE_TEST_BACKEND=postgres");
+        clientele_store::testing::skip(
+            "the two-instance test needs CLIENTELE_TEST_BACKEND=postgres",
+        );
         return None;
     }
     let server = postgres_url();
     match TestDatabase::create(&server) {
         Ok(db) => Some(db),
         Err(e) => {
-            eprintln!("skipped: no PostgreSQL at {server} ({e})");
+            clientele_store::testing::skip(&format!("no PostgreSQL at {server} ({e})"));
             None
         }
     }
