@@ -75,7 +75,7 @@ async fn bench() {
         let db = match testing::TestDatabase::create(&server) {
             Ok(db) => db,
             Err(e) => {
-                eprintln!("skipped: no PostgreSQL at {server} ({e})");
+                testing::skip(&format!("no PostgreSQL at {server} ({e})"));
                 return;
             }
         };

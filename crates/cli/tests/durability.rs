@@ -40,7 +40,7 @@ fn database(name: &str) -> Option<(Backing, String)> {
                 Some((Backing::Postgres(db), url))
             }
             Err(e) => {
-                eprintln!("skipped: no PostgreSQL at {server} ({e})");
+                testing::skip(&format!("no PostgreSQL at {server} ({e})"));
                 None
             }
         }

@@ -76,14 +76,16 @@ fn wait_listening(server: &mut Server, rx: &std::sync::mpsc::Receiver<String>) {
 
 fn fresh_database() -> Option<TestDatabase> {
     if !backend_is_postgres() {
-        eprintln!("skipped: the two-instance test needs CLIENTELE_TEST_BACKEND=postgres");
+        clientele_store::testing::skip(
+            "the two-instance test needs CLIENTELE_TEST_BACKEND=postgres",
+        );
         return None;
     }
     let server = postgres_url();
     match TestDatabase::create(&server) {
         Ok(db) => Some(db),
         Err(e) => {
-            eprintln!("skipped: no PostgreSQL at {server} ({e})");
+            clientele_store::testing::skip(&format!("no PostgreSQL at {server} ({e})"));
             None
         }
     }
@@ -319,7 +321,7 @@ async fn two_instances_share_one_rate_limit_budget_through_redis() {
         .unwrap_or("127.0.0.1:6379")
         .to_string();
     if std::net::TcpStream::connect(&hostport).is_err() {
-        eprintln!("skipped: no Redis at {redis}");
+        clientele_store::testing::skip(&format!("no Redis at {redis}"));
         return;
     }
     let Some(db) = fresh_database() else {

@@ -24,6 +24,23 @@ pub fn postgres_url() -> String {
         .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
+/// Prints `skipped: <reason>` once per test process and reason, straight to the process's stderr
+/// (the test harness captures `eprintln!` of passing tests, which would hide the line).
+pub fn skip(reason: &str) {
+    use std::io::Write;
+    static SEEN: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let first = SEEN.lock().map_or(true, |mut seen| {
+        let new = !seen.iter().any(|r| r == reason);
+        if new {
+            seen.push(reason.to_string());
+        }
+        new
+    });
+    if first {
+        let _ = writeln!(std::io::stderr(), "skipped: {reason}");
+    }
+}
+
 /// A uniquely named database, dropped (with its connections) when this guard is dropped.
 pub struct TestDatabase {
     admin_url: String,

@@ -17,7 +17,7 @@ async fn fresh() -> Option<(TestDatabase, Arc<PgStore>)> {
     let db = match TestDatabase::create(&server) {
         Ok(db) => db,
         Err(e) => {
-            eprintln!("skipped: no PostgreSQL at {server} ({e})");
+            clientele_store::testing::skip(&format!("no PostgreSQL at {server} ({e})"));
             return None;
         }
     };

@@ -11,7 +11,7 @@ use crate::common::{Backing, TestApp};
 async fn proxied_app() -> Option<(TestApp, Proxy)> {
     let (backing, url) = Backing::new()?;
     if !matches!(backing, Backing::Postgres(_)) {
-        eprintln!("skipped: cutting the store needs CLIENTELE_TEST_BACKEND=postgres");
+        clientele_store::testing::skip("cutting the store needs CLIENTELE_TEST_BACKEND=postgres");
         return None;
     }
     let proxy = Proxy::start(host_port(&url)).await.expect("proxy");

@@ -47,7 +47,7 @@ impl Backing {
                     Some((Backing::Postgres(db), url))
                 }
                 Err(e) => {
-                    eprintln!("skipped: no PostgreSQL at {server} ({e})");
+                    clientele_store::testing::skip(&format!("no PostgreSQL at {server} ({e})"));
                     None
                 }
             }
