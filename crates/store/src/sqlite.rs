@@ -484,6 +484,14 @@ fn check_reference(
     found.ok_or_else(|| StoreError::InvalidReference("referred_by_id".into()))
 }
 
+/// The `If-Match` check, inside the write transaction: `expected` (if any) must be current.
+fn check_version(expected: Option<i64>, current: i64) -> StoreResult<()> {
+    match expected {
+        Some(v) if v != current => Err(StoreError::VersionMismatch),
+        _ => Ok(()),
+    }
+}
+
 fn write_err(e: rusqlite::Error) -> StoreError {
     match unique_violation(&e) {
         Some(key) => StoreError::Conflict(key.into()),
@@ -656,9 +664,7 @@ fn update_client(
     data: ClientData,
     expected_version: Option<i64>,
 ) -> StoreResult<Client> {
-    if expected_version.is_some_and(|v| v != current.version) {
-        return Err(StoreError::VersionMismatch);
-    }
+    check_version(expected_version, current.version)?;
     let changes = diff(Some(&current.data.to_json()), Some(&data.to_json()));
     if changes.is_empty() {
         commit_idempotency(conn, ctx, "client", current.id, 200)?;
@@ -983,9 +989,7 @@ fn update_sub(
     data: SubData,
     expected_version: Option<i64>,
 ) -> StoreResult<SubResource> {
-    if expected_version.is_some_and(|v| v != current.version) {
-        return Err(StoreError::VersionMismatch);
-    }
+    check_version(expected_version, current.version)?;
     let kind = data.kind();
     let changes = diff(Some(&current.data.to_json()), Some(&data.to_json()));
     if changes.is_empty() {
@@ -1035,9 +1039,7 @@ fn remove_sub(
         kind,
         &sql::select_sub(kind, ctx.tenant, client_id, id),
     )?;
-    if expected_version.is_some_and(|v| v != current.version) {
-        return Err(StoreError::VersionMismatch);
-    }
+    check_version(expected_version, current.version)?;
     exec(conn, sql::delete_sub(kind, ctx.tenant, client_id, id)).map_err(map_err)?;
     write_audit(
         conn,
@@ -1265,9 +1267,7 @@ impl Store for SqliteStore {
         let ctx = ctx.clone();
         self.write(move |conn| {
             let current = query_one_client(conn, &sql::select_client(ctx.tenant, id))?;
-            if expected_version.is_some_and(|v| v != current.version) {
-                return Err(StoreError::VersionMismatch);
-            }
+            check_version(expected_version, current.version)?;
             let data = current
                 .data
                 .apply_patch(&patch)
@@ -1313,9 +1313,7 @@ impl Store for SqliteStore {
         let ctx = ctx.clone();
         self.write(move |conn| {
             let current = query_one_client(conn, &sql::select_client(ctx.tenant, id))?;
-            if expected_version.is_some_and(|v| v != current.version) {
-                return Err(StoreError::VersionMismatch);
-            }
+            check_version(expected_version, current.version)?;
             if let Some((rid, _)) = search::client_rid(conn, ctx.tenant, id)? {
                 search::remove_document(conn, rid)?;
             }
@@ -1580,9 +1578,7 @@ impl Store for SqliteStore {
                 kind,
                 &sql::select_sub(kind, ctx.tenant, client_id, id),
             )?;
-            if expected_version.is_some_and(|v| v != current.version) {
-                return Err(StoreError::VersionMismatch);
-            }
+            check_version(expected_version, current.version)?;
             let data = current
                 .data
                 .apply_patch(&patch)
