@@ -35,7 +35,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
 /// Work a migration needs beyond its SQL, run right after it in the same transaction.
 fn after_migration(conn: &Connection, version: i64) -> StoreResult<()> {
     if version == 2 {
-        // Index the clients that existed before search did.
+        // Fold the names and index the clients that existed before search did.
         let mut st = conn
             .prepare("SELECT tenant_id, id, rid FROM clients")
             .map_err(map_err)?;
@@ -49,6 +49,11 @@ fn after_migration(conn: &Connection, version: i64) -> StoreResult<()> {
             };
             let tenant = TenantId(tenant);
             let c = query_one_client(conn, &sql::select_client(tenant, id))?;
+            conn.execute(
+                "UPDATE clients SET name_fold = ?1 WHERE id = ?2",
+                rusqlite::params![clientele_core::search::fold(&c.data.name), id.to_string()],
+            )
+            .map_err(map_err)?;
             let doc = search::search_document(conn, tenant, id, &c.data)?;
             search::write_document(conn, tenant, rid, c.data.archived, &doc)?;
         }
