@@ -2,6 +2,7 @@
 
 use clientele_core::filter::{CmpOp, Filter, TextOp};
 use clientele_core::query::{ArchivedFilter, ClientQuery, Field, Scalar, SortKey, CREATION_SEQ};
+use clientele_core::search::fold;
 use clientele_core::types::Timestamp;
 use clientele_core::{ClientData, TenantId};
 use sea_query::{Alias, Asterisk, Cond, Expr, Func, JoinType, Order, Query, SelectStatement};
@@ -42,6 +43,7 @@ pub fn insert_client(row: &NewRow<'_>) -> InsertStatement {
         "created_at",
         "updated_at",
         "rid",
+        "name_fold",
     ]
     .into_iter()
     .map(col)
@@ -57,6 +59,7 @@ pub fn insert_client(row: &NewRow<'_>) -> InsertStatement {
         ts.clone().into(),
         ts.into(),
         row.rid.into(),
+        fold(&row.data.name).into(),
     ];
     values.extend(data_values(row.data));
     let mut q = Query::insert();
@@ -76,7 +79,8 @@ pub fn update_client(
     let mut q = Query::update();
     q.table(clients())
         .value(col("version"), new_version)
-        .value(col("updated_at"), at.to_rfc3339());
+        .value(col("updated_at"), at.to_rfc3339())
+        .value(col("name_fold"), fold(&data.name));
     for (c, v) in DATA_COLUMNS.iter().zip(data_values(data)) {
         q.value(col(c), v);
     }
@@ -237,6 +241,13 @@ pub fn compile_filter(f: &Filter, negated: bool, d: &dyn Dialect) -> Cond {
                 field_col(field).is_in(vals)
             };
             Cond::all().add(or_null(field, e, negated))
+        }
+        Filter::Text { field, op, value } if field.path == "name" => {
+            // `name_fold` holds the name folded like search words (case and accents), so the
+            // substring match ignores both, beyond the ASCII case that LIKE ignores.
+            let c = Expr::col((clients(), col("name_fold")));
+            let e = d.ci_like(c.into(), like_pattern(*op, &fold(value)));
+            Cond::all().add(if negated { e.not() } else { e })
         }
         Filter::Text { field, op, value } => {
             let e = d.ci_like(field_col(field).into(), like_pattern(*op, value));

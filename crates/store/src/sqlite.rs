@@ -47,7 +47,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
 /// Work a migration needs beyond its SQL, run right after it in the same transaction.
 fn after_migration(conn: &Connection, version: i64) -> StoreResult<()> {
     if version == 2 {
-        // Index the clients that existed before search did.
+        // Fold the names and index the clients that existed before search did.
         let mut st = conn
             .prepare("SELECT tenant_id, id, rid FROM clients")
             .map_err(map_err)?;
@@ -61,6 +61,11 @@ fn after_migration(conn: &Connection, version: i64) -> StoreResult<()> {
             };
             let tenant = TenantId(tenant);
             let c = query_one_client(conn, &sql::select_client(tenant, id))?;
+            conn.execute(
+                "UPDATE clients SET name_fold = ?1 WHERE id = ?2",
+                rusqlite::params![clientele_core::search::fold(&c.data.name), id.to_string()],
+            )
+            .map_err(map_err)?;
             let doc = search::search_document(conn, tenant, id, &c.data)?;
             search::write_document(conn, tenant, rid, c.data.archived, &doc)?;
         }
@@ -1079,7 +1084,7 @@ impl Store for SqliteStore {
                      version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
             )
             .map_err(map_err)?;
-            let mut applied = 0;
+            let mut applied = Vec::new();
             for (version, script) in MIGRATIONS {
                 let done: Option<i64> = conn
                     .query_row(
@@ -1093,15 +1098,19 @@ impl Store for SqliteStore {
                     continue;
                 }
                 conn.execute_batch(script).map_err(map_err)?;
-                after_migration(conn, *version)?;
                 conn.execute(
                     "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
                     rusqlite::params![version, Timestamp::now().to_rfc3339()],
                 )
                 .map_err(map_err)?;
-                applied += 1;
+                applied.push(*version);
             }
-            Ok(applied)
+            // Data work runs once the whole schema is in place (same transaction): a backfill
+            // may read tables that later migrations create (search documents read contacts).
+            for version in &applied {
+                after_migration(conn, *version)?;
+            }
+            Ok(applied.len() as u32)
         })
         .await
     }

@@ -486,8 +486,9 @@ fn project(doc: Value, fields: &[String]) -> Value {
 /// name, legal_name, first_name, last_name, email, tax_id, org_number, external_id or
 /// account_code (identifiers also match without their separators), ignoring case and accents;
 /// text without letters or digits is ignored. `filter`: comparisons with a null field are false,
-/// `ne` and `not` are their exact complements (true for null); `contains`, `startswith`,
-/// `endswith` and the `name` parameter ignore ASCII case. Sorting: null sorts below every value
+/// `ne` and `not` are their exact complements (true for null); the `name` parameter and
+/// `contains`/`startswith`/`endswith` on `name` ignore case and accents, on other fields ASCII
+/// case. Sorting: null sorts below every value
 /// (first ascending, last descending); text sorts by code point; ties are broken by `id` in the
 /// direction of the last key. `next_cursor` is set whenever another page exists, also on
 /// offset pages; a cursor carries the position of the last row, so rows added or removed while
@@ -514,7 +515,7 @@ fn project(doc: Value, fields: &[String]) -> Value {
         ("account_code" = Option<String>, Query, description = "Exact match; comma-separated list = any"),
         ("external_id" = Option<String>, Query, description = "Exact match; comma-separated list = any"),
         ("source" = Option<String>, Query, description = "Exact match; comma-separated list = any"),
-        ("name" = Option<String>, Query, description = "Case-insensitive (ASCII) substring of name"),
+        ("name" = Option<String>, Query, description = "Substring of name, ignoring case and accents"),
         ("id" = Option<String>, Query, description = "Comma-separated client ids"),
         ("created_from" = Option<String>, Query, description = "created_at ≥ this (RFC 3339 or a date = midnight UTC)"),
         ("created_to" = Option<String>, Query, description = "created_at ≤ this (inclusive)"),

@@ -16,6 +16,10 @@ FROM (
 WHERE clients.id = r.id;
 CREATE UNIQUE INDEX clients_rid ON clients(rid);
 
+-- The name folded like search words (lower case, accents removed) by the code that writes the
+-- row, for the case- and accent-insensitive `name` substring filter.
+ALTER TABLE clients ADD COLUMN name_fold TEXT;
+
 -- The default order (newest first) and its cursors, for every archived mode.
 CREATE INDEX clients_tenant_rid ON clients(tenant_id, rid);
 -- Replaced by clients_tenant_rid: created_at order is rid order.

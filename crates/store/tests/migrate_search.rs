@@ -1,0 +1,90 @@
+//! A database created before search existed (migration 1 only) gets creation sequences that
+//! follow `(created_at, id)`, a search document for every client, and exact counters.
+
+use clientele_core::query::ClientQuery;
+use clientele_core::search::query_terms;
+use clientele_core::TenantId;
+use uuid::Uuid;
+
+#[tokio::test]
+async fn clients_from_before_search_are_indexed_and_counted() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("old.db");
+    let tenant = Uuid::now_v7();
+    {
+        let c = rusqlite::Connection::open(&path).expect("open");
+        c.execute_batch(include_str!("../migrations/sqlite/0001_init.sql"))
+            .expect("0001");
+        c.execute_batch(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL);
+             INSERT INTO schema_migrations VALUES (1, '2026-01-01T00:00:00.000Z');",
+        )
+        .expect("version");
+        c.execute(
+            "INSERT INTO tenants (id, name, created_at) VALUES (?1, 'old', '2026-01-01T00:00:00.000Z')",
+            [tenant.to_string()],
+        )
+        .expect("tenant");
+        // Two clients in the same millisecond (ordered by id) and one later, one archived.
+        for (i, (id, at, name, archived)) in [
+            (
+                "0190a000-0000-7000-8000-00000000000b",
+                "2026-01-02T10:00:00.123Z",
+                "Åkesson Bygg",
+                0,
+            ),
+            (
+                "0190a000-0000-7000-8000-00000000000a",
+                "2026-01-02T10:00:00.123Z",
+                "Berg Data",
+                0,
+            ),
+            (
+                "0190a000-0000-7000-8000-00000000000c",
+                "2026-01-03T08:00:00.000Z",
+                "Berg Arkiv",
+                1,
+            ),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            c.execute(
+                "INSERT INTO clients (id, tenant_id, number, version, created_at, updated_at, kind,
+                    name, status, archived, silenced, invoice_reminders, show_location_on_invoice,
+                    has_address, metadata)
+                 VALUES (?1, ?2, ?3, 1, ?4, ?4, 'organization', ?5, 'active', ?6, 0, 0, 0, 0, '{}')",
+                rusqlite::params![id, tenant.to_string(), i as i64 + 1, at, name, archived],
+            )
+            .expect("client");
+        }
+    }
+    let store = clientele_store::open(&format!("sqlite://{}", path.display())).expect("store");
+    // Every migration after 0001 is applied, then the search backfill runs.
+    assert_eq!(store.migrate().await.expect("migrate"), 3);
+    let t = TenantId(tenant);
+    let list = |q: ClientQuery| {
+        let store = store.clone();
+        async move { store.list_clients(t, &q).await.expect("list") }
+    };
+    // Default order: newest first, ties by id descending.
+    let page = list(ClientQuery::default()).await;
+    let names: Vec<String> = page.items.iter().map(|c| c.data.name.clone()).collect();
+    assert_eq!(names, vec!["Åkesson Bygg", "Berg Data"]);
+    assert_eq!(page.total, Some(2));
+    let page = list(ClientQuery {
+        search: query_terms("akesson"),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(page.items.len(), 1);
+    assert_eq!(page.total, Some(1));
+    let page = list(ClientQuery {
+        search: query_terms("berg"),
+        archived: clientele_core::query::ArchivedFilter::All,
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(page.total, Some(2));
+    assert_eq!(page.items[0].data.name, "Berg Arkiv");
+}
