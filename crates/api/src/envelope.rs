@@ -1,12 +1,12 @@
 //! The success envelope `{"success": true, "data": ..., "meta": {...}}`.
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::extract::etag;
+use crate::extract::{etag, Precondition};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Envelope<T> {
@@ -55,4 +55,16 @@ pub fn resource<T: Serialize>(
         res.headers_mut().insert(header::LOCATION, loc);
     }
     res
+}
+
+/// `304 Not Modified` (with the `ETag`) when `If-None-Match` names the current version.
+pub fn not_modified(headers: &HeaderMap, version: i64) -> Option<Response> {
+    let p = Precondition::from_header(headers, header::IF_NONE_MATCH)?;
+    p.matches(version)
+        .then(|| (StatusCode::NOT_MODIFIED, [(header::ETAG, etag(version))]).into_response())
+}
+
+/// A single resource read: 304 when `If-None-Match` is current, else 200 with its `ETag`.
+pub fn detail<T: Serialize>(headers: &HeaderMap, data: T, version: i64) -> Response {
+    not_modified(headers, version).unwrap_or_else(|| resource(StatusCode::OK, data, version, None))
 }

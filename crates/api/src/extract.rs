@@ -206,6 +206,26 @@ impl Precondition {
     }
 }
 
+/// The version an `If-Match` header requires, for the store's atomic check (`None`: no
+/// condition, or `*`).
+pub fn if_match(headers: &HeaderMap) -> Option<i64> {
+    Precondition::expected_version(Precondition::from_header(headers, header::IF_MATCH))
+}
+
+/// A body `id` is read-only and ignored, but one naming another resource is a mistake.
+pub fn check_body_id(body: &Value, id: uuid::Uuid) -> Result<(), ApiError> {
+    match body.get("id").filter(|v| !v.is_null()) {
+        Some(given) if given.as_str().and_then(|s| uuid::Uuid::parse_str(s).ok()) != Some(id) => {
+            Err(ApiError::invalid(
+                "id",
+                "mismatch",
+                "must be absent or equal to the id in the path",
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Who is writing, with the request's idempotency scope if it has one: what every store write
 /// takes. Built from what the auth and idempotency layers put on the request.
 pub struct WriteContext(pub clientele_core::WriteCtx);

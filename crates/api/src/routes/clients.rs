@@ -2,8 +2,8 @@
 //! store, shape the response. Each declares its permission in its `security` requirement.
 
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use axum::{Extension, Json};
 use clientele_core::filter::{parse_filter, parse_param_value, CmpOp, Filter, TextOp};
 use clientele_core::query::{self, ArchivedFilter, ClientQuery, Scalar, SortKey};
@@ -13,9 +13,9 @@ use clientele_core::{Caller, Client, ClientData, StoreError};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::envelope::{resource, Envelope, ListEnvelope, ListMeta};
+use crate::envelope::{detail, not_modified, resource, Envelope, ListEnvelope, ListMeta};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{etag, JsonBody, Precondition, QueryPairs, WriteContext};
+use crate::extract::{check_body_id, if_match, JsonBody, QueryPairs, WriteContext};
 use crate::AppState;
 
 const WHAT: &str = "client";
@@ -27,21 +27,6 @@ fn parse_id(id: &str) -> Result<Uuid, ApiError> {
 
 fn location(c: &Client) -> Option<String> {
     Some(format!("/v1/clients/{}", c.id))
-}
-
-/// A body `id` is read-only and ignored, but one naming another resource is a mistake.
-fn check_body_id(body: &Value, id: Option<Uuid>) -> Result<(), ApiError> {
-    let (Some(given), Some(id)) = (body.get("id").filter(|v| !v.is_null()), id) else {
-        return Ok(());
-    };
-    if given.as_str().and_then(|s| Uuid::parse_str(s).ok()) != Some(id) {
-        return Err(ApiError::invalid(
-            "id",
-            "mismatch",
-            "must be absent or equal to the id in the path",
-        ));
-    }
-    Ok(())
 }
 
 fn parse_data(body: &Value) -> Result<ClientData, ApiError> {
@@ -605,20 +590,6 @@ pub async fn create_client(
     Ok(resource(StatusCode::CREATED, c, version, loc))
 }
 
-fn not_modified(headers: &HeaderMap, version: i64) -> Option<Response> {
-    let p = Precondition::from_header(headers, header::IF_NONE_MATCH)?;
-    p.matches(version)
-        .then(|| (StatusCode::NOT_MODIFIED, [(header::ETAG, etag(version))]).into_response())
-}
-
-fn detail(headers: &HeaderMap, c: Client) -> Response {
-    if let Some(r) = not_modified(headers, c.version) {
-        return r;
-    }
-    let v = c.version;
-    resource(StatusCode::OK, c, v, None)
-}
-
 /// Items embedded per kind by `?expand=` on client detail (the newest ones).
 pub const EXPAND_LIMIT: u32 = 100;
 /// Items embedded per kind and client by `?expand=` on lists (bounded: a page has ≤ 100 clients).
@@ -706,7 +677,8 @@ pub async fn get_client(
         .await
         .map_err(store_err)?;
     if kinds.is_empty() {
-        return Ok(detail(&headers, c));
+        let v = c.version;
+        return Ok(detail(&headers, c, v));
     }
     if let Some(r) = not_modified(&headers, c.version) {
         return Ok(r);
@@ -738,11 +710,8 @@ pub async fn get_client_by_external_id(
         .get_client_by_external_id(caller.tenant.id, &external_id)
         .await
         .map_err(store_err)?;
-    Ok(detail(&headers, c))
-}
-
-fn if_match(headers: &HeaderMap) -> Option<i64> {
-    Precondition::expected_version(Precondition::from_header(headers, header::IF_MATCH))
+    let v = c.version;
+    Ok(detail(&headers, c, v))
 }
 
 /// Replace a client: every writable field takes the body's value or its default.
@@ -767,7 +736,7 @@ pub async fn replace_client(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
-    check_body_id(&body, Some(id))?;
+    check_body_id(&body, id)?;
     let data = parse_data(&body)?;
     let c = state
         .store
@@ -811,7 +780,7 @@ pub async fn patch_client(
             "a merge patch must be a JSON object",
         ));
     }
-    check_body_id(&patch, Some(id))?;
+    check_body_id(&patch, id)?;
     let c = state
         .store
         .patch_client(&ctx, id, patch, if_match(&headers))
@@ -867,13 +836,13 @@ pub async fn upsert_client_by_external_id(
         }
     }
     let data = parse_data(&body)?;
-    if let Some(given) = body.get("id").and_then(Value::as_str) {
+    if body.get("id").and_then(Value::as_str).is_some() {
         let existing = state
             .store
             .get_client_by_external_id(ctx.tenant, &external_id)
             .await;
         if let Ok(c) = existing {
-            check_body_id(&serde_json::json!({ "id": given }), Some(c.id))?;
+            check_body_id(&body, c.id)?;
         }
     }
     let (c, created) = state
