@@ -409,6 +409,22 @@ fn exec(conn: &Connection, stmt: impl RusqliteBinder) -> Result<usize, rusqlite:
     conn.prepare_cached(&sql)?.execute(&*values.as_params())
 }
 
+/// The single integer a statement selects (a count, a `RETURNING` value).
+fn query_i64<S: RusqliteBinder>(conn: &Connection, stmt: &S) -> StoreResult<i64> {
+    let (sql, values) = stmt.build_rusqlite(SqliteQueryBuilder);
+    conn.prepare_cached(&sql)
+        .and_then(|mut st| st.query_row(&*values.as_params(), |r| r.get(0)))
+        .map_err(map_err)
+}
+
+/// Whether a statement selects any row.
+fn query_exists<S: RusqliteBinder>(conn: &Connection, stmt: &S) -> StoreResult<bool> {
+    let (sql, values) = stmt.build_rusqlite(SqliteQueryBuilder);
+    conn.prepare_cached(&sql)
+        .and_then(|mut st| st.exists(&*values.as_params()))
+        .map_err(map_err)
+}
+
 fn decode_tenant(r: &mut SqliteRow<'_, '_>) -> StoreResult<Tenant> {
     let bad = |w: &str| StoreError::Other(format!("stored tenant {w} is invalid"));
     let id = Uuid::parse_str(&r.get::<String>()?.unwrap_or_default()).map_err(|_| bad("id"))?;
@@ -481,12 +497,11 @@ fn check_reference(
     if r == self_id {
         return Err(StoreError::InvalidReference("referred_by_id".into()));
     }
-    let (sql, values) = sql::client_exists(tenant, r).build_rusqlite(SqliteQueryBuilder);
-    let found = conn
-        .prepare_cached(&sql)
-        .and_then(|mut st| st.query_row(&*values.as_params(), |_| Ok(())).optional())
-        .map_err(map_err)?;
-    found.ok_or_else(|| StoreError::InvalidReference("referred_by_id".into()))
+    if query_exists(conn, &sql::client_exists(tenant, r))? {
+        Ok(())
+    } else {
+        Err(StoreError::InvalidReference("referred_by_id".into()))
+    }
 }
 
 /// The `If-Match` check, inside the write transaction: `expected` (if any) must be current.
@@ -647,11 +662,7 @@ fn insert_row(
 
 /// Reserves `n` client numbers of the tenant; returns the first.
 fn take_numbers(conn: &Connection, tenant: TenantId, n: i64) -> StoreResult<i64> {
-    let (sql, values) = sql::next_client_number(tenant, n).build_rusqlite(SqliteQueryBuilder);
-    let last: i64 = conn
-        .prepare_cached(&sql)
-        .and_then(|mut st| st.query_row(&*values.as_params(), |r| r.get(0)))
-        .map_err(map_err)?;
+    let last = query_i64(conn, &sql::next_client_number(tenant, n))?;
     Ok(last - n + 1)
 }
 
@@ -864,12 +875,7 @@ fn query_one_sub(
 }
 
 fn require_client(conn: &Connection, tenant: TenantId, client_id: Uuid) -> StoreResult<()> {
-    let (sql, values) = sql::client_exists(tenant, client_id).build_rusqlite(SqliteQueryBuilder);
-    let exists = conn
-        .prepare_cached(&sql)
-        .and_then(|mut st| st.exists(&*values.as_params()))
-        .map_err(map_err)?;
-    if exists {
+    if query_exists(conn, &sql::client_exists(tenant, client_id))? {
         Ok(())
     } else {
         Err(StoreError::NotFound)
@@ -951,13 +957,7 @@ fn insert_sub(
     require_client(conn, ctx.tenant, client_id)?;
     if data.flag() == Some(false) {
         // The first contact person / location of a client takes the flag.
-        let (sql, values) =
-            sql::count_subs(kind, ctx.tenant, client_id).build_rusqlite(SqliteQueryBuilder);
-        let n: i64 = conn
-            .prepare_cached(&sql)
-            .and_then(|mut st| st.query_row(&*values.as_params(), |r| r.get(0)))
-            .map_err(map_err)?;
-        if n == 0 {
+        if query_i64(conn, &sql::count_subs(kind, ctx.tenant, client_id))? == 0 {
             data.set_flag(true);
         }
     }
@@ -1154,12 +1154,8 @@ impl Store for SqliteStore {
     }
 
     async fn tenant_count(&self) -> StoreResult<i64> {
-        self.read(|conn| {
-            let (sql, values) = sql::count_tenants().build_rusqlite(SqliteQueryBuilder);
-            conn.query_row(&sql, &*values.as_params(), |r| r.get(0))
-                .map_err(map_err)
-        })
-        .await
+        self.read(|conn| query_i64(conn, &sql::count_tenants()))
+            .await
     }
 
     async fn create_api_key(&self, tenant: TenantId, key: NewApiKey) -> StoreResult<ApiKey> {
@@ -1446,13 +1442,7 @@ impl Store for SqliteStore {
             let page = query_audit(conn, &stmt, limit)?;
             if page.records.is_empty() {
                 // Distinguish "no (more) records" from "no such client, ever".
-                let any = |q: &sea_query::SelectStatement| -> StoreResult<bool> {
-                    let (sql, values) = q.build_rusqlite(SqliteQueryBuilder);
-                    conn.prepare_cached(&sql)
-                        .and_then(|mut st| st.exists(&*values.as_params()))
-                        .map_err(map_err)
-                };
-                if !any(&exists)? && !any(&live)? {
+                if !query_exists(conn, &exists)? && !query_exists(conn, &live)? {
                     return Err(StoreError::NotFound);
                 }
             }
@@ -1625,14 +1615,7 @@ impl Store for SqliteStore {
             require_client(conn, tenant, client_id)?;
             let items = query_subs(conn, kind, &page)?;
             let total = match counter {
-                Some(c) => {
-                    let (sql, values) = c.build_rusqlite(SqliteQueryBuilder);
-                    let n: i64 = conn
-                        .prepare_cached(&sql)
-                        .and_then(|mut st| st.query_row(&*values.as_params(), |r| r.get(0)))
-                        .map_err(map_err)?;
-                    Some(n.max(0) as u64)
-                }
+                Some(c) => Some(query_i64(conn, &c)?.max(0) as u64),
                 None => None,
             };
             Ok(Page {
