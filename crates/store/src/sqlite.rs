@@ -378,15 +378,24 @@ impl RowSource for SqliteRow<'_, '_> {
     }
 }
 
-fn query_clients(conn: &Connection, stmt: &sea_query::SelectStatement) -> StoreResult<Vec<Client>> {
+/// Every row a statement selects, each decoded by `decode` in select order.
+fn query_rows<T>(
+    conn: &Connection,
+    stmt: &sea_query::SelectStatement,
+    mut decode: impl FnMut(&mut SqliteRow<'_, '_>) -> StoreResult<T>,
+) -> StoreResult<Vec<T>> {
     let (sql, values) = stmt.build_rusqlite(SqliteQueryBuilder);
     let mut st = conn.prepare_cached(&sql).map_err(map_err)?;
     let mut rows = st.query(&*values.as_params()).map_err(map_err)?;
     let mut out = Vec::new();
     while let Some(row) = rows.next().map_err(map_err)? {
-        out.push(decode_client(&mut SqliteRow { row, i: 0 })?);
+        out.push(decode(&mut SqliteRow { row, i: 0 })?);
     }
     Ok(out)
+}
+
+fn query_clients(conn: &Connection, stmt: &sea_query::SelectStatement) -> StoreResult<Vec<Client>> {
+    query_rows(conn, stmt, |r| decode_client(r))
 }
 
 /// One client selected with every column, or `NotFound`.
@@ -473,14 +482,7 @@ fn decode_key(r: &mut SqliteRow<'_, '_>) -> StoreResult<ApiKey> {
 }
 
 fn query_keys(conn: &Connection, stmt: &sea_query::SelectStatement) -> StoreResult<Vec<ApiKey>> {
-    let (sql, values) = stmt.build_rusqlite(SqliteQueryBuilder);
-    let mut st = conn.prepare_cached(&sql).map_err(map_err)?;
-    let mut rows = st.query(&*values.as_params()).map_err(map_err)?;
-    let mut out = Vec::new();
-    while let Some(row) = rows.next().map_err(map_err)? {
-        out.push(decode_key(&mut SqliteRow { row, i: 0 })?);
-    }
-    Ok(out)
+    query_rows(conn, stmt, decode_key)
 }
 
 // ---- writes -------------------------------------------------------------------------------
@@ -749,13 +751,7 @@ fn query_audit(
     stmt: &sea_query::SelectStatement,
     limit: u32,
 ) -> StoreResult<AuditPage> {
-    let (sql, values) = stmt.build_rusqlite(SqliteQueryBuilder);
-    let mut st = conn.prepare_cached(&sql).map_err(map_err)?;
-    let mut rows = st.query(&*values.as_params()).map_err(map_err)?;
-    let mut out = Vec::new();
-    while let Some(row) = rows.next().map_err(map_err)? {
-        out.push(decode_audit(&mut SqliteRow { row, i: 0 })?);
-    }
+    let mut out = query_rows(conn, stmt, decode_audit)?;
     let has_more = out.len() > limit as usize;
     out.truncate(limit as usize);
     Ok(AuditPage {
@@ -853,14 +849,7 @@ fn query_subs(
     kind: SubKind,
     stmt: &sea_query::SelectStatement,
 ) -> StoreResult<Vec<SubResource>> {
-    let (sql, values) = stmt.build_rusqlite(SqliteQueryBuilder);
-    let mut st = conn.prepare_cached(&sql).map_err(map_err)?;
-    let mut rows = st.query(&*values.as_params()).map_err(map_err)?;
-    let mut out = Vec::new();
-    while let Some(row) = rows.next().map_err(map_err)? {
-        out.push(decode_sub(kind, &mut SqliteRow { row, i: 0 })?);
-    }
-    Ok(out)
+    query_rows(conn, stmt, |r| decode_sub(kind, r))
 }
 
 fn query_one_sub(
