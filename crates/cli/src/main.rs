@@ -379,12 +379,18 @@ async fn keys_command(url: &str, command: KeyCommand) -> Result<(), Fail> {
 }
 
 /// On an empty store: tenant `default` and an `admin` key, so a first run is usable at once.
+/// Several instances may start together on one database: the tenant name is unique, so exactly
+/// one of them creates the tenant (and prints the key); the others find it taken and go on.
 async fn bootstrap(store: &dyn Store) -> Result<(), Fail> {
     if store.tenant_count().await? > 0 {
         return Ok(());
     }
     let name = TenantName::parse("default").map_err(|e| Fail(e.message))?;
-    let t = store.create_tenant(&name).await?;
+    let t = match store.create_tenant(&name).await {
+        Ok(t) => t,
+        Err(StoreError::Conflict(_)) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
     let (_, plaintext) = keys::issue_key(
         store,
         t.id,

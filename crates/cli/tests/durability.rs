@@ -1,5 +1,6 @@
 //! Durability and shutdown, against the real binary: acknowledged writes survive `kill -9`, and
-//! SIGTERM drains in-flight requests before the process exits.
+//! SIGTERM drains in-flight requests before the process exits. On SQLite, or with
+//! `CLIENTELE_TEST_BACKEND=postgres` on a fresh PostgreSQL database.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -21,10 +22,38 @@ impl Drop for Server {
     }
 }
 
-fn start(db: &std::path::Path) -> Server {
+/// Keeps the test's database alive; dropping it removes the data.
+#[allow(dead_code)] // held only for its Drop
+enum Backing {
+    Sqlite(tempfile::TempDir),
+    Postgres(clientele_store::testing::TestDatabase),
+}
+
+/// A fresh database URL for the backend under test, or `None` (printed) to skip.
+fn database(name: &str) -> Option<(Backing, String)> {
+    use clientele_store::testing;
+    if testing::backend_is_postgres() {
+        let server = testing::postgres_url();
+        match testing::TestDatabase::create(&server) {
+            Ok(db) => {
+                let url = db.url().to_string();
+                Some((Backing::Postgres(db), url))
+            }
+            Err(e) => {
+                testing::skip(&format!("no PostgreSQL at {server} ({e})"));
+                None
+            }
+        }
+    } else {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join(name).display());
+        Some((Backing::Sqlite(dir), url))
+    }
+}
+
+fn start(db: &str) -> Server {
     let child = Command::new(env!("CARGO_BIN_EXE_clientele"))
-        .args(["serve", "--bind", "127.0.0.1:0", "--database"])
-        .arg(format!("sqlite://{}", db.display()))
+        .args(["serve", "--bind", "127.0.0.1:0", "--database", db])
         .env("RUST_LOG", "warn")
         // Thousands of requests per second are the point here, not throttling.
         .env("CLIENTELE_RATE_LIMIT", "1000000/min")
@@ -179,8 +208,9 @@ async fn check_all_present(base: &str, key: &str, acked: &[String]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn acknowledged_writes_survive_kill_9() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let db = dir.path().join("crash.db");
+    let Some((_backing, db)) = database("crash.db") else {
+        return;
+    };
     let mut server = start(&db);
     let key = server.key.clone().expect("bootstrap key");
     let base = server.base.clone();
@@ -210,8 +240,9 @@ async fn acknowledged_writes_survive_kill_9() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigterm_drains_in_flight_requests_and_exits_cleanly() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let db = dir.path().join("drain.db");
+    let Some((_backing, db)) = database("drain.db") else {
+        return;
+    };
     let mut server = start(&db);
     let key = server.key.clone().expect("bootstrap key");
     let base = server.base.clone();

@@ -2,9 +2,13 @@
 //! mapped once (`columns`); each backend module only executes them.
 
 pub mod columns;
+pub mod postgres;
+pub mod postgres_search;
+pub mod rid;
 pub mod sql;
 pub mod sqlite;
 pub mod sqlite_search;
+pub mod testing;
 
 use std::sync::Arc;
 
@@ -12,10 +16,8 @@ use clientele_core::{Store, StoreError};
 
 /// Opens the store named by a database URL. Migrations are not applied here.
 pub fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Err(StoreError::Unavailable(
-            "the PostgreSQL backend is not available in this build yet".into(),
-        ));
+    if postgres::is_postgres_url(url) {
+        return Ok(Arc::new(postgres::PgStore::open(url)?));
     }
     let path = sqlite::path_from_url(url).ok_or_else(|| {
         StoreError::Other(format!(

@@ -5,7 +5,9 @@ use clientele_core::query::{ArchivedFilter, ClientQuery, Field, Scalar, SortKey,
 use clientele_core::search::fold;
 use clientele_core::types::Timestamp;
 use clientele_core::{ClientData, TenantId};
-use sea_query::{Alias, Asterisk, Cond, Expr, Func, JoinType, Order, Query, SelectStatement};
+use sea_query::{
+    Alias, Asterisk, Cond, Expr, Func, JoinType, NullOrdering, Order, Query, SelectStatement,
+};
 use sea_query::{InsertStatement, SimpleExpr, UpdateStatement, Value};
 use uuid::Uuid;
 
@@ -66,6 +68,21 @@ pub fn insert_client(row: &NewRow<'_>) -> InsertStatement {
     q.into_table(clients())
         .columns(cols)
         .values_panic(values.into_iter().map(Into::into));
+    q
+}
+
+/// The largest creation sequence taken in millisecond `ms` (see `crate::rid`): among the
+/// tenant's clients, or among all clients when the sequence must be unique globally.
+pub fn max_rid(tenant: Option<TenantId>, ms: i64) -> SelectStatement {
+    let (lo, hi) = crate::rid::range_of_ms(ms);
+    let mut q = Query::select();
+    q.expr(Func::max(Expr::col(col("rid"))))
+        .from(clients())
+        .and_where(Expr::col(col("rid")).gte(lo))
+        .and_where(Expr::col(col("rid")).lt(hi));
+    if let Some(t) = tenant {
+        q.and_where(tenant_cond(t));
+    }
     q
 }
 
@@ -143,6 +160,11 @@ pub trait Dialect {
     /// The count of a search with no other filter, if the index alone can answer it.
     fn search_count(&self) -> Option<SelectStatement> {
         None
+    }
+    /// Whether the backend sorts NULL above every value (PostgreSQL). Lists sort it below, as
+    /// SQLite does natively: first ascending, last descending; such backends are told so.
+    fn nulls_sort_high(&self) -> bool {
+        false
     }
 }
 
@@ -377,6 +399,13 @@ fn facet_conds(f: &Filter, out: &mut Vec<SimpleExpr>) -> bool {
     }
 }
 
+/// `coalesce(sum(n), 0)` over counter rows, as a 64-bit integer (PostgreSQL's `sum` of a
+/// BIGINT is NUMERIC).
+fn sum_of_n() -> SimpleExpr {
+    let sum = Func::cast_as(Func::sum(Expr::col(col("n"))), Alias::new("BIGINT"));
+    Func::coalesce([sum.into(), Expr::val(0).into()]).into()
+}
+
 /// The total of a list filtered only by equality on facet fields, summed over the groups of
 /// `client_facets` instead of counting rows. (NULL is stored there as '', which no equality
 /// with a real value matches, as in the clients table.)
@@ -389,12 +418,9 @@ fn facet_count(tenant: TenantId, query: &ClientQuery) -> Option<SelectStatement>
         return None;
     }
     let mut q = Query::select();
-    q.expr(Func::coalesce([
-        Func::sum(Expr::col(col("n"))).into(),
-        Expr::val(0).into(),
-    ]))
-    .from(col("client_facets"))
-    .and_where(Expr::col(col("tenant_id")).eq(tenant.0.to_string()));
+    q.expr(sum_of_n())
+        .from(col("client_facets"))
+        .and_where(Expr::col(col("tenant_id")).eq(tenant.0.to_string()));
     match query.archived {
         ArchivedFilter::Exclude => q.and_where(Expr::col(col("archived")).eq(false)),
         ArchivedFilter::Only => q.and_where(Expr::col(col("archived")).eq(true)),
@@ -408,6 +434,7 @@ fn facet_count(tenant: TenantId, query: &ClientQuery) -> Option<SelectStatement>
 
 /// A list's statements: the page (every client column, then one column per order key, and
 /// `limit + 1` rows so the caller knows whether more follow) and, when asked for, the count.
+#[derive(Clone)]
 pub struct ListPlan {
     /// Rows to read (`limit + 1`) and to skip. The backend writes them into each page statement
     /// as integer literals, not bound values: the planner must see a small LIMIT to prefer
@@ -480,7 +507,17 @@ pub fn list_clients(tenant: TenantId, query: &ClientQuery, d: &dyn Dialect) -> L
         _ => {
             for k in &order {
                 let dir = if k.desc { Order::Desc } else { Order::Asc };
-                page.order_by((clients(), col(k.field.column)), dir);
+                let c = (clients(), col(k.field.column));
+                if k.field.nullable && d.nulls_sort_high() {
+                    let nulls = if k.desc {
+                        NullOrdering::Last
+                    } else {
+                        NullOrdering::First
+                    };
+                    page.order_by_with_nulls(c, dir, nulls);
+                } else {
+                    page.order_by(c, dir);
+                }
             }
             match &query.after {
                 None => vec![page.cond_where(base).to_owned()],
@@ -495,12 +532,9 @@ pub fn list_clients(tenant: TenantId, query: &ClientQuery, d: &dyn Dialect) -> L
         let mut q = Query::select();
         if query.filters.is_empty() && query.search.is_empty() {
             // Kept per tenant and archived state by triggers: O(1) instead of a scan.
-            q.expr(Func::coalesce([
-                Func::sum(Expr::col(col("n"))).into(),
-                Expr::val(0).into(),
-            ]))
-            .from(col("client_counts"))
-            .and_where(Expr::col(col("tenant_id")).eq(tenant.0.to_string()));
+            q.expr(sum_of_n())
+                .from(col("client_counts"))
+                .and_where(Expr::col(col("tenant_id")).eq(tenant.0.to_string()));
             match query.archived {
                 ArchivedFilter::Exclude => q.and_where(Expr::col(col("archived")).eq(false)),
                 ArchivedFilter::Only => q.and_where(Expr::col(col("archived")).eq(true)),

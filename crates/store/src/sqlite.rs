@@ -26,8 +26,8 @@ use uuid::Uuid;
 use clientele_core::sub::{SubData, SubKind, SubResource};
 
 use crate::columns::{decode_client, decode_sub, RowSource};
-use crate::sql;
 use crate::sqlite_search::{self as search, SqliteDialect};
+use crate::{rid, sql};
 
 /// Writes queued at once are committed in one transaction, up to this many.
 const MAX_BATCH: usize = 64;
@@ -420,6 +420,12 @@ fn exec(conn: &Connection, stmt: impl RusqliteBinder) -> Result<usize, rusqlite:
 
 /// The single integer a statement selects (a count, a `RETURNING` value).
 fn query_i64<S: RusqliteBinder>(conn: &Connection, stmt: &S) -> StoreResult<i64> {
+    query_opt_i64(conn, stmt)?
+        .ok_or_else(|| StoreError::Other("expected a number, got NULL".into()))
+}
+
+/// The single integer or NULL a statement selects (an aggregate such as `max`).
+fn query_opt_i64<S: RusqliteBinder>(conn: &Connection, stmt: &S) -> StoreResult<Option<i64>> {
     let (sql, values) = stmt.build_rusqlite(SqliteQueryBuilder);
     conn.prepare_cached(&sql)
         .and_then(|mut st| st.query_row(&*values.as_params(), |r| r.get(0)))
@@ -570,51 +576,18 @@ fn commit_idempotency(
     Ok(())
 }
 
-/// Millisecond of the Unix epoch of a timestamp.
-fn unix_ms(t: Timestamp) -> i64 {
-    (t.datetime().unix_timestamp_nanos() / 1_000_000) as i64
-}
-
-/// Takes the next creation sequence at or after millisecond `ms`: `ms << 12 | seq`. Returns the
-/// sequence number and the millisecond it belongs to (later than `ms` only when 4096 rows
-/// already share it).
+/// Takes the next creation sequence at or after millisecond `ms` (see `crate::rid`). Returns it
+/// and the millisecond it belongs to (later than `ms` only when 4096 rows already share it).
+/// Global, not per tenant: the sequence is also the rowid of the full-text index.
 fn allocate_rid(conn: &Connection, mut ms: i64) -> StoreResult<(i64, i64)> {
-    for _ in 0..1000 {
-        let lo = ms << 12;
-        let max: Option<i64> = conn
-            .prepare_cached("SELECT max(rid) FROM clients WHERE rid >= ?1 AND rid < ?2")
-            .and_then(|mut st| st.query_row(rusqlite::params![lo, lo + 4096], |r| r.get(0)))
-            .map_err(map_err)?;
-        let next = max.map_or(lo, |m| m + 1);
-        if next < lo + 4096 {
+    for _ in 0..rid::MAX_SPILL_MS {
+        let max = query_opt_i64(conn, &sql::max_rid(None, ms))?;
+        if let Some(next) = rid::next_after(ms, max) {
             return Ok((next, ms));
         }
         ms += 1;
     }
     Err(StoreError::Other("no free creation sequence".into()))
-}
-
-/// A UUIDv7 for creation sequence `rid`: its timestamp is the creation millisecond and its
-/// 12-bit `rand_a` the per-millisecond sequence, so ids sort like `(created_at, rid)`.
-fn id_for(rid: i64) -> Uuid {
-    let ms = (rid >> 12) as u64;
-    let seq = (rid & 0xfff) as u16;
-    let mut bytes = [0u8; 10];
-    if getrandom::fill(&mut bytes).is_err() {
-        bytes = *Uuid::now_v7()
-            .as_bytes()
-            .last_chunk::<10>()
-            .unwrap_or(&[0; 10]);
-    }
-    bytes[0] = (seq >> 8) as u8;
-    bytes[1] = (seq & 0xff) as u8;
-    uuid::Builder::from_unix_timestamp_millis(ms, &bytes).into_uuid()
-}
-
-fn timestamp_of_ms(ms: i64) -> Timestamp {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .map(Timestamp::from_datetime)
-        .unwrap_or_else(|_| Timestamp::now())
 }
 
 /// Inserts one client created at `at` (now, or a given time for imports) with number `number`.
@@ -625,9 +598,9 @@ fn insert_row(
     at: Timestamp,
     data: ClientData,
 ) -> StoreResult<Client> {
-    let (rid, ms) = allocate_rid(conn, unix_ms(at))?;
-    let at = timestamp_of_ms(ms);
-    let id = id_for(rid);
+    let (rid, ms) = allocate_rid(conn, rid::unix_ms(at))?;
+    let at = rid::timestamp_of_ms(ms);
+    let id = rid::id_for(rid);
     check_reference(conn, ctx.tenant, id, &data)?;
     exec(
         conn,

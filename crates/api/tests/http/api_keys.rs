@@ -8,7 +8,7 @@ use crate::common::TestApp;
 
 #[tokio::test]
 async fn an_admin_creates_a_key_whose_plaintext_is_shown_once() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let r = app
         .post(
             "/v1/api-keys",
@@ -62,7 +62,7 @@ async fn an_admin_creates_a_key_whose_plaintext_is_shown_once() {
 
 #[tokio::test]
 async fn a_revoked_key_answers_401_at_once() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let created = app
         .post("/v1/api-keys", json!({"permissions": ["clients:read"]}))
         .await;
@@ -98,7 +98,7 @@ async fn a_revoked_key_answers_401_at_once() {
 
 #[tokio::test]
 async fn another_tenants_keys_are_invisible_and_cannot_be_revoked() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let (globex, globex_key) = app.other_tenant("globex").await;
     let theirs = app.store.list_api_keys(globex.id).await.expect("keys");
     let r = app.delete(&format!("/v1/api-keys/{}", theirs[0].id)).await;
@@ -117,7 +117,7 @@ async fn another_tenants_keys_are_invisible_and_cannot_be_revoked() {
 
 #[tokio::test]
 async fn key_bodies_are_validated_field_by_field() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let cases = [
         (json!({}), "permissions", "required"),
         (json!({"permissions": []}), "permissions", "required"),
@@ -159,7 +159,7 @@ async fn key_bodies_are_validated_field_by_field() {
 
 #[tokio::test]
 async fn only_admins_manage_keys() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let all_but_admin = app
         .key_with(&[
             Permission::ClientsRead,
@@ -182,7 +182,7 @@ async fn only_admins_manage_keys() {
 
 #[tokio::test]
 async fn me_describes_the_caller_for_any_valid_credential() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let (key, plaintext) = clientele_api::keys::issue_key(
         app.store.as_ref(),
         app.tenant.id,

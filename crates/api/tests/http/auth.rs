@@ -8,7 +8,7 @@ use crate::common::TestApp;
 
 #[tokio::test]
 async fn requests_without_a_credential_are_401() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let r = app.send(app.http.get(app.url("/v1/clients"))).await;
     r.error(401, "UNAUTHORIZED");
     let r = app
@@ -23,7 +23,7 @@ async fn requests_without_a_credential_are_401() {
 
 #[tokio::test]
 async fn revoked_keys_are_refused_at_once() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let (key, plaintext) = clientele_api::keys::issue_key(
         app.store.as_ref(),
         app.tenant.id,
@@ -48,7 +48,7 @@ async fn revoked_keys_are_refused_at_once() {
 
 #[tokio::test]
 async fn only_a_hash_of_the_key_is_stored() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let keys = app.store.list_api_keys(app.tenant.id).await.expect("keys");
     let dumped = format!("{keys:?}");
     assert!(!dumped.contains(&app.key), "plaintext must not be stored");
@@ -57,7 +57,7 @@ async fn only_a_hash_of_the_key_is_stored() {
 
 #[tokio::test]
 async fn the_tenant_header_must_name_the_credentials_tenant() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let r = app
         .send(
             app.request(Method::GET, "/v1/clients")
@@ -137,7 +137,7 @@ async fn every_v1_route_declares_a_permission_in_the_openapi_document() {
 
 #[tokio::test]
 async fn each_route_refuses_a_credential_lacking_its_permission() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let c = app.create(json!({"name": "A", "external_id": "e-1"})).await;
     let id = c["id"].as_str().unwrap_or("").to_string();
     let mut items = std::collections::HashMap::new();
@@ -203,7 +203,7 @@ async fn each_route_refuses_a_credential_lacking_its_permission() {
 
 #[tokio::test]
 async fn another_tenants_clients_are_404_for_every_verb_and_invisible_in_lists() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let c = app
         .create(json!({"name": "Mine", "external_id": "shared"}))
         .await;
@@ -247,7 +247,7 @@ async fn another_tenants_clients_are_404_for_every_verb_and_invisible_in_lists()
 
 #[tokio::test]
 async fn revoking_with_another_tenant_leaves_the_key_alive() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let (other, _) = app.other_tenant("globex").await;
     let (key, plaintext) = clientele_api::keys::issue_key(
         app.store.as_ref(),

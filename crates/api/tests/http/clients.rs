@@ -42,7 +42,7 @@ fn full_body() -> Value {
 
 #[tokio::test]
 async fn create_returns_201_with_location_etag_and_every_field() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let r = app.post("/v1/clients", full_body()).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let c = r.data();
@@ -81,7 +81,7 @@ async fn create_returns_201_with_location_etag_and_every_field() {
 
 #[tokio::test]
 async fn minimal_client_has_every_documented_field_with_defaults() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let c = app.create(json!({"name": "Acme"})).await;
     let expected_nulls = [
         "legal_name",
@@ -150,7 +150,7 @@ async fn minimal_client_has_every_documented_field_with_defaults() {
 
 #[tokio::test]
 async fn person_name_defaults_to_first_and_last_name() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let c = app
         .create(json!({"kind": "person", "first_name": "Anna", "last_name": "Berg"}))
         .await;
@@ -163,7 +163,7 @@ async fn person_name_defaults_to_first_and_last_name() {
 
 #[tokio::test]
 async fn numbers_are_a_per_tenant_sequence_that_never_repeats_after_deletes() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let a = app.create(json!({"name": "A"})).await;
     let b = app.create(json!({"name": "B"})).await;
     assert_eq!(
@@ -192,7 +192,7 @@ async fn numbers_are_a_per_tenant_sequence_that_never_repeats_after_deletes() {
 
 #[tokio::test]
 async fn read_only_fields_in_a_body_are_ignored() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let c = app
         .create(
             json!({"name": "A", "number": 99, "version": 7, "associated_accounts": 5,
@@ -211,7 +211,7 @@ async fn read_only_fields_in_a_body_are_ignored() {
 
 #[tokio::test]
 async fn put_replaces_every_writable_field_and_resets_omitted_ones() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let c = app.create(full_body()).await;
     let path = format!("/v1/clients/{}", c["id"].as_str().unwrap_or(""));
     let r = app.put(&path, json!({"name": "Renamed"})).await;
@@ -231,7 +231,7 @@ async fn put_replaces_every_writable_field_and_resets_omitted_ones() {
 
 #[tokio::test]
 async fn put_with_an_id_that_differs_from_the_path_is_refused() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let c = app.create(json!({"name": "A"})).await;
     let id = c["id"].as_str().unwrap_or("");
     let other = uuid::Uuid::now_v7().to_string();
@@ -253,7 +253,7 @@ async fn put_with_an_id_that_differs_from_the_path_is_refused() {
 
 #[tokio::test]
 async fn patch_is_a_json_merge_patch() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let c = app.create(full_body()).await;
     let path = format!("/v1/clients/{}", c["id"].as_str().unwrap_or(""));
     let r = app
@@ -280,7 +280,7 @@ async fn patch_is_a_json_merge_patch() {
 
 #[tokio::test]
 async fn patch_reports_bad_fields_and_changes_nothing() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let c = app.create(json!({"name": "A"})).await;
     let path = format!("/v1/clients/{}", c["id"].as_str().unwrap_or(""));
     let r = app
@@ -302,7 +302,7 @@ async fn patch_reports_bad_fields_and_changes_nothing() {
 
 #[tokio::test]
 async fn delete_removes_the_client() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let c = app.create(json!({"name": "A"})).await;
     let path = format!("/v1/clients/{}", c["id"].as_str().unwrap_or(""));
     let r = app.delete(&path).await;
@@ -314,7 +314,7 @@ async fn delete_removes_the_client() {
 
 #[tokio::test]
 async fn delete_on_the_collection_is_405_with_allow() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let r = app.delete("/v1/clients").await;
     r.error(405, "METHOD_NOT_ALLOWED");
     let allow = r.header("allow").unwrap_or("");
@@ -323,7 +323,7 @@ async fn delete_on_the_collection_is_405_with_allow() {
 
 #[tokio::test]
 async fn external_id_is_unique_per_tenant_only() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     app.create(json!({"name": "A", "external_id": "x-1"})).await;
     let r = app
         .post("/v1/clients", json!({"name": "B", "external_id": "x-1"}))
@@ -349,7 +349,7 @@ async fn external_id_is_unique_per_tenant_only() {
 
 #[tokio::test]
 async fn get_by_external_id_finds_the_client() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let c = app
         .create(json!({"name": "A", "external_id": "crm/42 ü"}))
         .await;
@@ -363,7 +363,7 @@ async fn get_by_external_id_finds_the_client() {
 
 #[tokio::test]
 async fn upsert_by_external_id_creates_then_replaces() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let r = app
         .put("/v1/clients/external-id/crm-9", json!({"name": "First"}))
         .await;
@@ -398,7 +398,7 @@ async fn upsert_by_external_id_creates_then_replaces() {
 
 #[tokio::test]
 async fn referred_by_id_must_name_an_existing_client_of_the_tenant() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let a = app.create(json!({"name": "A"})).await;
     let b = app
         .create(json!({"name": "B", "referred_by_id": a["id"]}))
@@ -441,7 +441,7 @@ async fn referred_by_id_must_name_an_existing_client_of_the_tenant() {
 
 #[tokio::test]
 async fn etags_answer_if_none_match_and_guard_if_match() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let c = app.create(json!({"name": "A"})).await;
     let path = format!("/v1/clients/{}", c["id"].as_str().unwrap_or(""));
     let r = app
@@ -482,7 +482,7 @@ async fn etags_answer_if_none_match_and_guard_if_match() {
 
 #[tokio::test]
 async fn ids_that_are_not_uuids_are_404() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     app.get("/v1/clients/12345").await.error(404, "NOT_FOUND");
     app.put("/v1/clients/12345", json!({"name": "A"}))
         .await

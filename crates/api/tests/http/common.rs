@@ -1,4 +1,7 @@
-//! Test harness: the real router on 127.0.0.1 port 0, on a fresh SQLite file per test.
+//! Test harness: the real router on 127.0.0.1 port 0, on a fresh store per test: an SQLite file,
+//! or with `CLIENTELE_TEST_BACKEND=postgres` a new database on `CLIENTELE_TEST_POSTGRES_URL`
+//! (default `postgres://postgres@127.0.0.1:5432/test`), dropped when the test ends. Without a
+//! reachable server the PostgreSQL half prints `skipped: no PostgreSQL at <url>` and passes.
 
 #![allow(dead_code)]
 
@@ -21,9 +24,70 @@ pub struct TestApp {
     pub tenant: Tenant,
     /// An `admin` key of `tenant`.
     pub key: String,
-    /// The SQLite file behind `store`.
+    /// The SQLite file behind `store` (empty on PostgreSQL).
     pub db_path: std::path::PathBuf,
-    _dir: tempfile::TempDir,
+    _backing: Backing,
+}
+
+/// What holds the test's data; dropping it removes the data.
+pub enum Backing {
+    Sqlite(tempfile::TempDir),
+    Postgres(clientele_store::testing::TestDatabase),
+}
+
+impl Backing {
+    /// A fresh store location, or `None` (after printing why) when the test must be skipped.
+    pub fn new() -> Option<(Self, String)> {
+        use clientele_store::testing;
+        if testing::backend_is_postgres() {
+            let server = testing::postgres_url();
+            match testing::TestDatabase::create(&server) {
+                Ok(db) => {
+                    let url = db.url().to_string();
+                    Some((Backing::Postgres(db), url))
+                }
+                Err(e) => {
+                    clientele_store::testing::skip(&format!("no PostgreSQL at {server} ({e})"));
+                    None
+                }
+            }
+        } else {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let url = format!("sqlite://{}", dir.path().join("test.db").display());
+            Some((Backing::Sqlite(dir), url))
+        }
+    }
+}
+
+/// `let app = spawn_app!();` starts a [`TestApp`], or ends the test (passing) when its backend
+/// is not available here.
+#[macro_export]
+macro_rules! spawn_app {
+    () => {
+        match TestApp::spawn().await {
+            Some(app) => app,
+            None => return,
+        }
+    };
+    ($config:expr) => {
+        match TestApp::spawn_with($config).await {
+            Some(app) => app,
+            None => return,
+        }
+    };
+}
+
+/// Serves the real router for `state` on 127.0.0.1, port 0, as the binary does.
+pub async fn serve(state: AppState) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    addr
 }
 
 pub struct Reply {
@@ -75,29 +139,21 @@ impl Reply {
     }
 }
 
-/// Serves the real router for `state` on 127.0.0.1, port 0, as the binary does.
-pub async fn serve(state: AppState) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    addr
-}
-
 impl TestApp {
-    pub async fn spawn() -> Self {
+    /// `None` when the backend under test is not reachable (the test then passes as skipped).
+    pub async fn spawn() -> Option<Self> {
         Self::spawn_with(Config::default()).await
     }
 
     /// The app with a non-default configuration (JWT keys, rate limits, CORS, ...).
-    pub async fn spawn_with(config: Config) -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let url = format!("sqlite://{}", dir.path().join("test.db").display());
-        let store = clientele_store::open(&url).expect("open store");
+    pub async fn spawn_with(config: Config) -> Option<Self> {
+        let (backing, url) = Backing::new()?;
+        Some(Self::spawn_on(backing, &url, config).await)
+    }
+
+    /// The app on the store at `url`, which `backing` keeps alive.
+    pub async fn spawn_on(backing: Backing, url: &str, config: Config) -> Self {
+        let store = clientele_store::open(url).expect("open store");
         store.migrate().await.expect("migrate");
         let tenant = store
             .create_tenant(&TenantName::parse("acme").expect("name"))
@@ -113,6 +169,10 @@ impl TestApp {
         .await
         .expect("key");
         let addr = serve(AppState::with_config(store.clone(), config)).await;
+        let db_path = match &backing {
+            Backing::Sqlite(dir) => dir.path().join("test.db"),
+            Backing::Postgres(_) => std::path::PathBuf::new(),
+        };
         Self {
             addr,
             http: reqwest::Client::builder()
@@ -123,8 +183,8 @@ impl TestApp {
             store,
             tenant,
             key,
-            db_path: dir.path().join("test.db"),
-            _dir: dir,
+            db_path,
+            _backing: backing,
         }
     }
 

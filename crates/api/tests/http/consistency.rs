@@ -15,7 +15,7 @@ fn id_of(c: &Value) -> String {
 
 #[tokio::test]
 async fn twenty_concurrent_patches_with_the_same_if_match_let_exactly_one_through() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let c = app.create(json!({"name": "Race"})).await;
     let path = format!("/v1/clients/{}", id_of(&c));
     let mut tasks = Vec::new();
@@ -51,7 +51,7 @@ async fn twenty_concurrent_patches_with_the_same_if_match_let_exactly_one_throug
 
 #[tokio::test]
 async fn concurrent_patches_without_if_match_all_apply() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let c = app.create(json!({"name": "Merge"})).await;
     let path = format!("/v1/clients/{}", id_of(&c));
     let mut tasks = Vec::new();
@@ -78,7 +78,7 @@ async fn concurrent_patches_without_if_match_all_apply() {
 
 #[tokio::test]
 async fn put_and_delete_with_a_stale_if_match_change_nothing() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let c = app.create(json!({"name": "A"})).await;
     let path = format!("/v1/clients/{}", id_of(&c));
     app.patch(&path, json!({"name": "B"})).await.data();
@@ -113,7 +113,7 @@ async fn put_and_delete_with_a_stale_if_match_change_nothing() {
 
 #[tokio::test]
 async fn a_put_that_changes_nothing_keeps_the_version() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let c = app.create(json!({"name": "Same", "email": "a@b.se"})).await;
     let path = format!("/v1/clients/{}", id_of(&c));
     let r = app
@@ -142,7 +142,7 @@ async fn post_with_key(
 
 #[tokio::test]
 async fn a_retry_with_the_same_key_and_body_replays_the_first_response() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let body = json!({"name": "Once", "email": "once@example.com"});
     let first = post_with_key(&app, "k-1", &app.key, &body).await;
     assert_eq!(first.status, StatusCode::CREATED);
@@ -159,7 +159,7 @@ async fn a_retry_with_the_same_key_and_body_replays_the_first_response() {
 
 #[tokio::test]
 async fn the_same_key_with_another_body_is_409() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     post_with_key(&app, "k-2", &app.key, &json!({"name": "A"})).await;
     let r = post_with_key(&app, "k-2", &app.key, &json!({"name": "B"})).await;
     r.error(409, "CONFLICT");
@@ -177,7 +177,7 @@ async fn the_same_key_with_another_body_is_409() {
 
 #[tokio::test]
 async fn a_key_still_in_flight_is_409() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let keys = app.store.list_api_keys(app.tenant.id).await.expect("keys");
     let scope = IdempotencyScope {
         tenant: app.tenant.id,
@@ -201,7 +201,7 @@ async fn a_key_still_in_flight_is_409() {
 
 #[tokio::test]
 async fn keys_are_scoped_to_the_credential_and_the_tenant() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let body = json!({"name": "Scoped"});
     let other_key = app
         .key_with(&[clientele_core::Permission::ClientsWrite])
@@ -219,7 +219,7 @@ async fn keys_are_scoped_to_the_credential_and_the_tenant() {
 
 #[tokio::test]
 async fn validation_failures_are_replayed_too() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let body = json!({"name": 5});
     let a = post_with_key(&app, "bad", &app.key, &body).await;
     a.error(400, "VALIDATION_ERROR");
@@ -230,7 +230,7 @@ async fn validation_failures_are_replayed_too() {
 
 #[tokio::test]
 async fn upserts_honour_idempotency_keys() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let put = |name: &str| {
         app.request(Method::PUT, "/v1/clients/external-id/ext-1")
             .header("idempotency-key", "u-1")
@@ -253,7 +253,7 @@ async fn upserts_honour_idempotency_keys() {
 
 #[tokio::test]
 async fn invalid_idempotency_keys_are_refused() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let r = post_with_key(&app, &"k".repeat(300), &app.key, &json!({"name": "A"})).await;
     assert_eq!(
         r.error(400, "VALIDATION_ERROR"),
@@ -263,7 +263,7 @@ async fn invalid_idempotency_keys_are_refused() {
 
 #[tokio::test]
 async fn a_write_that_committed_before_its_response_was_recorded_is_not_repeated() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let keys = app.store.list_api_keys(app.tenant.id).await.expect("keys");
     let scope = IdempotencyScope {
         tenant: app.tenant.id,
@@ -293,7 +293,7 @@ async fn a_write_that_committed_before_its_response_was_recorded_is_not_repeated
 
 #[tokio::test]
 async fn keys_expire_after_24_hours_and_abandoned_claims_are_taken_over() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let scope = IdempotencyScope {
         tenant: app.tenant.id,
         credential_id: "cred".into(),
@@ -349,7 +349,7 @@ async fn keys_expire_after_24_hours_and_abandoned_claims_are_taken_over() {
 
 #[tokio::test]
 async fn history_lists_every_change_newest_first_with_masked_sensitive_values() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let c = app
         .create(json!({"name": "Audited", "email": "secret.person@example.com", "org_number": "556677-8899"}))
         .await;
@@ -395,7 +395,7 @@ async fn history_lists_every_change_newest_first_with_masked_sensitive_values() 
 
 #[tokio::test]
 async fn history_of_an_id_that_never_existed_is_404() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let r = app
         .get(&format!("/v1/clients/{}/history", uuid::Uuid::now_v7()))
         .await;
@@ -404,7 +404,7 @@ async fn history_of_an_id_that_never_existed_is_404() {
 
 #[tokio::test]
 async fn history_pages_with_a_cursor() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let c = app.create(json!({"name": "v1"})).await;
     let path = format!("/v1/clients/{}", id_of(&c));
     for i in 2..=5 {
@@ -432,7 +432,7 @@ async fn history_pages_with_a_cursor() {
 
 #[tokio::test]
 async fn the_event_feed_is_oldest_first_and_resumable() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let a = app.create(json!({"name": "A"})).await;
     let b = app.create(json!({"name": "B"})).await;
     app.patch(&format!("/v1/clients/{}", id_of(&a)), json!({"name": "A2"}))
@@ -469,7 +469,7 @@ async fn the_event_feed_is_oldest_first_and_resumable() {
 
 #[tokio::test]
 async fn bad_feed_parameters_are_validation_errors() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     for (q, field) in [
         ("limit=0", "limit"),
         ("limit=101", "limit"),

@@ -7,14 +7,14 @@ use crate::common::TestApp;
 
 #[tokio::test]
 async fn unknown_routes_are_404_in_the_error_shape() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     app.get("/v2/anything").await.error(404, "NOT_FOUND");
     app.get("/v1/nothing-here").await.error(404, "NOT_FOUND");
 }
 
 #[tokio::test]
 async fn malformed_json_is_400_with_line_and_column() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let r = app
         .send(
             app.request(Method::POST, "/v1/clients")
@@ -29,7 +29,7 @@ async fn malformed_json_is_400_with_line_and_column() {
 
 #[tokio::test]
 async fn an_empty_body_is_400() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let r = app
         .send(
             app.request(Method::POST, "/v1/clients")
@@ -41,7 +41,7 @@ async fn an_empty_body_is_400() {
 
 #[tokio::test]
 async fn non_json_bodies_are_415() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     for ct in [
         Some("text/plain"),
         Some("application/x-www-form-urlencoded"),
@@ -65,7 +65,7 @@ async fn non_json_bodies_are_415() {
 
 #[tokio::test]
 async fn bodies_over_one_mebibyte_are_413() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let big = json!({"name": "A", "notes": "x".repeat(1024 * 1024)}).to_string();
     let r = app
         .send(
@@ -79,7 +79,7 @@ async fn bodies_over_one_mebibyte_are_413() {
 
 #[tokio::test]
 async fn request_ids_are_echoed_when_valid_and_generated_otherwise() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let r = app
         .send(
             app.request(Method::GET, "/v1/clients")
@@ -104,7 +104,7 @@ async fn request_ids_are_echoed_when_valid_and_generated_otherwise() {
 
 #[tokio::test]
 async fn wrong_json_types_are_validation_errors_not_bad_requests() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let r = app.post("/v1/clients", json!("just a string")).await;
     assert_eq!(
         r.error(400, "VALIDATION_ERROR"),
@@ -114,7 +114,7 @@ async fn wrong_json_types_are_validation_errors_not_bad_requests() {
 
 #[tokio::test]
 async fn health_and_readiness_need_no_credential() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let r = app.send(app.http.get(app.url("/healthz"))).await;
     assert_eq!(r.data()["status"], "ok");
     let r = app.send(app.http.get(app.url("/readyz"))).await;
@@ -123,14 +123,14 @@ async fn health_and_readiness_need_no_credential() {
 
 #[tokio::test]
 async fn responses_carry_nosniff() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let r = app.get("/v1/clients").await;
     assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
 }
 
 #[tokio::test]
 async fn readiness_turns_503_while_draining() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let state = clientele_api::AppState::new(app.store.clone());
     state
         .draining

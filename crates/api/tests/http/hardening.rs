@@ -12,7 +12,7 @@ use crate::common::TestApp;
 
 #[tokio::test]
 async fn bodies_over_one_mebibyte_are_413() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let notes = "x".repeat(1024 * 1024 + 10);
     let r = app
         .send(
@@ -26,7 +26,7 @@ async fn bodies_over_one_mebibyte_are_413() {
 
 #[tokio::test]
 async fn json_nested_deeper_than_32_levels_is_400_naming_the_problem() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let deep = format!("{{\"metadata\": {}1{}}}", "[".repeat(40), "]".repeat(40));
     let r = app
         .send(
@@ -49,7 +49,7 @@ async fn json_nested_deeper_than_32_levels_is_400_naming_the_problem() {
 
 #[tokio::test]
 async fn oversized_headers_are_431() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let r = app
         .send(
             app.request(Method::GET, "/v1/clients")
@@ -61,11 +61,10 @@ async fn oversized_headers_are_431() {
 
 #[tokio::test]
 async fn a_request_that_stalls_is_answered_503_after_the_request_timeout() {
-    let app = TestApp::spawn_with(Config {
+    let app = spawn_app!(Config {
         request_timeout: Duration::from_secs(1),
         ..Config::default()
-    })
-    .await;
+    });
     let mut s = tokio::net::TcpStream::connect(app.addr)
         .await
         .expect("connect");
@@ -88,7 +87,7 @@ async fn a_request_that_stalls_is_answered_503_after_the_request_timeout() {
 
 #[tokio::test]
 async fn cors_is_off_unless_origins_are_configured() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let r = app
         .http
         .request(Method::OPTIONS, app.url("/v1/clients"))
@@ -109,11 +108,10 @@ async fn cors_is_off_unless_origins_are_configured() {
 
 #[tokio::test]
 async fn cors_answers_only_the_allowed_origins() {
-    let app = TestApp::spawn_with(Config {
+    let app = spawn_app!(Config {
         cors_origins: parse_cors_origins("https://app.example").expect("origins"),
         ..Config::default()
-    })
-    .await;
+    });
     let preflight = |origin: &'static str| {
         app.http
             .request(Method::OPTIONS, app.url("/v1/clients"))
@@ -158,7 +156,7 @@ async fn cors_answers_only_the_allowed_origins() {
 
 #[tokio::test]
 async fn responses_say_nosniff_and_v1_says_no_store() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     for path in [
         "/v1/clients",
         "/v1/nothing",
@@ -194,10 +192,14 @@ async fn responses_say_nosniff_and_v1_says_no_store() {
 
 #[tokio::test]
 async fn a_store_failure_is_500_without_internals() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let c = app
         .create(json!({"name": "A", "tax_id": "SE-TAX-987654"}))
         .await;
+    if app.db_path.as_os_str().is_empty() {
+        eprintln!("skipped: breaking the schema underneath is SQLite-specific");
+        return;
+    }
     // Break the schema under the running server (SQLite backend).
     let conn = rusqlite::Connection::open(&app.db_path).expect("open");
     conn.execute_batch(

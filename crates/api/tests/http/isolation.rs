@@ -479,7 +479,7 @@ async fn assert_untouched(app: &TestApp, victim: &Side) {
 #[tokio::test]
 async fn every_route_keeps_tenants_apart_in_both_directions() {
     for (me_name, other_name) in [("acme", "globex"), ("globex", "acme")] {
-        let app = TestApp::spawn().await;
+        let app = spawn_app!();
         let (_, globex_key) = app.other_tenant("globex").await;
         let acme = side(&app, "acme", app.key.clone()).await;
         let globex = side(&app, "globex", globex_key).await;

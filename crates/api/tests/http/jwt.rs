@@ -57,7 +57,7 @@ fn b64(v: &Value) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
 }
 
-async fn hs_app() -> TestApp {
+async fn hs_app() -> Option<TestApp> {
     let jwt = JwtVerifier::hs256(&Secret::new(SECRET.into())).expect("verifier");
     TestApp::spawn_with(Config {
         jwt: Some(Arc::new(jwt)),
@@ -66,7 +66,7 @@ async fn hs_app() -> TestApp {
     .await
 }
 
-async fn pem_app(public: &str) -> TestApp {
+async fn pem_app(public: &str) -> Option<TestApp> {
     let jwt = JwtVerifier::from_public_key_pem(&fixture(public)).expect("verifier");
     TestApp::spawn_with(Config {
         jwt: Some(Arc::new(jwt)),
@@ -92,7 +92,7 @@ fn refused(r: &Reply, words: &str) {
 
 #[tokio::test]
 async fn an_hs256_token_authenticates_as_its_subject_in_its_tenant() {
-    let app = hs_app().await;
+    let Some(app) = hs_app().await else { return };
     let r = with_bearer(&app, "/v1/me", &hs256(&claims("acme"))).await;
     let me = r.data();
     assert_eq!(me["tenant"]["name"], "acme");
@@ -115,7 +115,9 @@ async fn an_hs256_token_authenticates_as_its_subject_in_its_tenant() {
 
 #[tokio::test]
 async fn rs256_and_es256_tokens_verify_with_the_configured_public_key() {
-    let app = pem_app("rsa-test-only.pub.pem").await;
+    let Some(app) = pem_app("rsa-test-only.pub.pem").await else {
+        return;
+    };
     let r = with_bearer(&app, "/v1/clients", &rs256(&claims("acme"))).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     // The same server refuses an ES256 token: the algorithm is pinned.
@@ -124,7 +126,9 @@ async fn rs256_and_es256_tokens_verify_with_the_configured_public_key() {
         "accepts only RS256",
     );
 
-    let app = pem_app("ec-test-only.pub.pem").await;
+    let Some(app) = pem_app("ec-test-only.pub.pem").await else {
+        return;
+    };
     let r = with_bearer(&app, "/v1/clients", &es256(&claims("acme"))).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     refused(
@@ -136,7 +140,9 @@ async fn rs256_and_es256_tokens_verify_with_the_configured_public_key() {
 #[tokio::test]
 async fn an_hs256_token_signed_with_the_public_key_is_refused() {
     // The classic key-confusion attack: the public key used as an HMAC secret.
-    let app = pem_app("rsa-test-only.pub.pem").await;
+    let Some(app) = pem_app("rsa-test-only.pub.pem").await else {
+        return;
+    };
     let token = encode(
         &Header::new(Algorithm::HS256),
         &claims("acme"),
@@ -151,7 +157,7 @@ async fn an_hs256_token_signed_with_the_public_key_is_refused() {
 
 #[tokio::test]
 async fn unsigned_tokens_are_refused() {
-    let app = hs_app().await;
+    let Some(app) = hs_app().await else { return };
     for alg in ["none", "None", "NONE"] {
         let token = format!(
             "{}.{}.",
@@ -164,7 +170,7 @@ async fn unsigned_tokens_are_refused() {
 
 #[tokio::test]
 async fn a_bad_signature_is_refused() {
-    let app = hs_app().await;
+    let Some(app) = hs_app().await else { return };
     let token = hs256(&claims("acme"));
     let (head, _) = token.rsplit_once('.').expect("three parts");
     let forged = format!("{head}.{}", b64(&json!("not the signature")));
@@ -196,7 +202,7 @@ async fn a_bad_signature_is_refused() {
 
 #[tokio::test]
 async fn exp_is_required_and_enforced_with_a_small_leeway() {
-    let app = hs_app().await;
+    let Some(app) = hs_app().await else { return };
     let mut c = claims("acme");
     c["exp"] = json!(now() - 3600);
     refused(
@@ -218,7 +224,7 @@ async fn exp_is_required_and_enforced_with_a_small_leeway() {
 
 #[tokio::test]
 async fn nbf_in_the_future_is_refused() {
-    let app = hs_app().await;
+    let Some(app) = hs_app().await else { return };
     let mut c = claims("acme");
     c["nbf"] = json!(now() + 3600);
     refused(
@@ -232,7 +238,7 @@ async fn nbf_in_the_future_is_refused() {
 
 #[tokio::test]
 async fn malformed_tokens_and_headers_are_refused() {
-    let app = hs_app().await;
+    let Some(app) = hs_app().await else { return };
     for token in [
         "",
         "abc",
@@ -270,7 +276,7 @@ async fn malformed_tokens_and_headers_are_refused() {
 
 #[tokio::test]
 async fn a_token_for_an_unknown_tenant_is_refused() {
-    let app = hs_app().await;
+    let Some(app) = hs_app().await else { return };
     refused(
         &with_bearer(&app, "/v1/clients", &hs256(&claims("nobody"))).await,
         "tenant",
@@ -279,7 +285,7 @@ async fn a_token_for_an_unknown_tenant_is_refused() {
 
 #[tokio::test]
 async fn bearer_tokens_are_refused_when_no_key_is_configured() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     refused(
         &with_bearer(&app, "/v1/clients", &hs256(&claims("acme"))).await,
         "not accepted",
@@ -288,7 +294,7 @@ async fn bearer_tokens_are_refused_when_no_key_is_configured() {
 
 #[tokio::test]
 async fn scope_grants_permissions_like_the_permissions_array() {
-    let app = hs_app().await;
+    let Some(app) = hs_app().await else { return };
     let c = json!({"sub": "svc", "tenant": "acme", "exp": now() + 60,
                    "scope": "openid clients:read"});
     let r = with_bearer(&app, "/v1/clients", &hs256(&c)).await;
@@ -314,7 +320,7 @@ async fn scope_grants_permissions_like_the_permissions_array() {
 
 #[tokio::test]
 async fn a_token_and_a_key_together_must_both_be_valid_and_of_one_tenant() {
-    let app = hs_app().await;
+    let Some(app) = hs_app().await else { return };
     let reader = app.key_with(&[Permission::ClientsRead]).await;
     let both = |key: &str, token: &str| {
         app.http
@@ -346,7 +352,7 @@ async fn a_token_and_a_key_together_must_both_be_valid_and_of_one_tenant() {
 
 #[tokio::test]
 async fn the_tenant_header_must_match_the_tokens_tenant() {
-    let app = hs_app().await;
+    let Some(app) = hs_app().await else { return };
     app.other_tenant("globex").await;
     let r = app
         .send(

@@ -25,7 +25,7 @@ fn names(v: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn lists_newest_first_with_default_meta() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     seed(&app, 3).await;
     let r = app.get("/v1/clients").await;
     assert_eq!(names(&r.body), vec!["Client 2", "Client 1", "Client 0"]);
@@ -37,7 +37,7 @@ async fn lists_newest_first_with_default_meta() {
 
 #[tokio::test]
 async fn limit_offset_and_page_select_the_window() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     seed(&app, 7).await;
     let r = app.get("/v1/clients?limit=3&offset=2").await;
     assert_eq!(names(&r.body), vec!["Client 4", "Client 3", "Client 2"]);
@@ -53,7 +53,7 @@ async fn limit_offset_and_page_select_the_window() {
 
 #[tokio::test]
 async fn count_false_skips_the_total() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     seed(&app, 2).await;
     let r = app.get("/v1/clients?count=false").await;
     assert_eq!(r.body["meta"]["total"], Value::Null);
@@ -62,7 +62,7 @@ async fn count_false_skips_the_total() {
 
 #[tokio::test]
 async fn archived_clients_are_left_out_unless_asked_for() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     app.create(json!({"name": "Live"})).await;
     app.create(json!({"name": "Old", "archived": true})).await;
     assert_eq!(names(&app.get("/v1/clients").await.body), vec!["Live"]);
@@ -81,7 +81,7 @@ async fn archived_clients_are_left_out_unless_asked_for() {
 
 #[tokio::test]
 async fn bad_list_parameters_are_validation_errors() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     for (q, field, code) in [
         ("limit=0", "limit", "out_of_range"),
         ("limit=101", "limit", "out_of_range"),
@@ -105,7 +105,7 @@ async fn bad_list_parameters_are_validation_errors() {
 
 #[tokio::test]
 async fn limit_bounds_are_inclusive() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     seed(&app, 2).await;
     assert_eq!(names(&app.get("/v1/clients?limit=1").await.body).len(), 1);
     assert_eq!(names(&app.get("/v1/clients?limit=100").await.body).len(), 2);
@@ -164,7 +164,7 @@ async fn names_of(app: &TestApp, q: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn exact_match_parameters_accept_one_value_or_a_list() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     seed_varied(&app).await;
     for (q, want) in [
         ("status=inactive", vec!["Åkesson Élan AB"]),
@@ -211,7 +211,7 @@ async fn exact_match_parameters_accept_one_value_or_a_list() {
 
 #[tokio::test]
 async fn id_and_time_bounds_select_rows() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let all = seed_varied(&app).await;
     let (a, c) = (
         all[0]["id"].as_str().unwrap_or(""),
@@ -250,7 +250,7 @@ async fn id_and_time_bounds_select_rows() {
 
 #[tokio::test]
 async fn search_prefix_matches_every_word_ignoring_case_and_accents() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     seed_varied(&app).await;
     for (q, want) in [
         ("ander", vec!["Andersson Bygg AB"]),
@@ -283,7 +283,7 @@ async fn search_prefix_matches_every_word_ignoring_case_and_accents() {
 
 #[tokio::test]
 async fn search_follows_every_write_at_once() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let c = app.create(json!({"name": "Fjordkraft AS"})).await;
     let id = c["id"].as_str().unwrap_or("").to_string();
     assert_eq!(names_of(&app, "search=fjord").await, vec!["Fjordkraft AS"]);
@@ -321,7 +321,7 @@ async fn search_follows_every_write_at_once() {
 
 #[tokio::test]
 async fn filter_expressions_select_rows() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     seed_varied(&app).await;
     for (f, want) in [
         (
@@ -411,7 +411,7 @@ fn urlencode(s: &str) -> String {
 
 #[tokio::test]
 async fn bad_filters_sorts_and_fields_name_the_problem_and_its_position() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     for (q, field, code, needle) in [
         ("filter=name eq", "filter", "syntax_error", "at position 8"),
         (
@@ -511,7 +511,7 @@ async fn bad_filters_sorts_and_fields_name_the_problem_and_its_position() {
 
 #[tokio::test]
 async fn sort_orders_by_several_keys_with_nulls_lowest_and_ties_by_id() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     seed_varied(&app).await;
     assert_eq!(
         names(&app.get("/v1/clients?sort=-credit.limit,name").await.body),
@@ -564,7 +564,7 @@ async fn sort_orders_by_several_keys_with_nulls_lowest_and_ties_by_id() {
 
 #[tokio::test]
 async fn fields_return_exactly_id_and_the_named_fields() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     seed_varied(&app).await;
     let r = app
         .get("/v1/clients?fields=name,credit.limit,country&sort=name&limit=1")
@@ -591,7 +591,7 @@ async fn fields_return_exactly_id_and_the_named_fields() {
 
 #[tokio::test]
 async fn expand_accepts_the_sub_resources_and_count_false_skips_the_total() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     seed_varied(&app).await;
     let r = app
         .get("/v1/clients?expand=contact_persons,locations,accounts&count=false&status=active")
@@ -624,7 +624,7 @@ async fn walk(app: &TestApp, query: &str, limit: u32) -> Vec<String> {
 
 #[tokio::test]
 async fn cursors_walk_every_row_once_in_every_sort() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     seed_varied(&app).await;
     for i in 0..20 {
         let cc = ["SE", "NO", "DK"][i % 3];
@@ -663,7 +663,7 @@ async fn cursors_walk_every_row_once_in_every_sort() {
 
 #[tokio::test]
 async fn cursors_never_skip_or_repeat_while_rows_come_and_go() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let mut stable = Vec::new();
     for i in 0..30 {
         let c = app.create(json!({"name": format!("S{i:02}"), "credit": {"limit": (i % 5) * 100, "currency": "SEK"}})).await;
@@ -712,7 +712,7 @@ async fn cursors_never_skip_or_repeat_while_rows_come_and_go() {
 
 #[tokio::test]
 async fn a_cursor_only_fits_its_own_query_and_is_absent_on_the_last_page() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     seed(&app, 5).await;
     let r = app.get("/v1/clients?limit=2&sort=name").await;
     let c = r.body["meta"]["next_cursor"]
@@ -757,7 +757,7 @@ async fn a_cursor_only_fits_its_own_query_and_is_absent_on_the_last_page() {
 
 #[tokio::test]
 async fn random_filters_never_cause_a_server_error() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     seed_varied(&app).await;
     // A fixed-seed generator of plausible and broken expressions, bounded in count.
     let atoms = [
@@ -860,7 +860,7 @@ async fn random_filters_never_cause_a_server_error() {
 
 #[tokio::test]
 async fn search_respects_archived_and_pages_with_cursors_in_both_directions() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     for i in 0..12 {
         app.create(json!({"name": format!("Berg Bygg {i:02}"), "archived": i % 4 == 0}))
             .await;
@@ -897,7 +897,7 @@ async fn search_respects_archived_and_pages_with_cursors_in_both_directions() {
 
 #[tokio::test]
 async fn totals_follow_every_write_at_once() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let q = "/v1/clients?filter=credit.limit%20ge%20100&search=acme";
     let total = |r: &crate::common::Reply| r.body["meta"]["total"].clone();
     assert_eq!(total(&app.get(q).await), 0);
@@ -926,7 +926,7 @@ async fn totals_follow_every_write_at_once() {
 
 #[tokio::test]
 async fn totals_of_equality_filters_match_the_rows_after_every_kind_of_write() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let all = seed_varied(&app).await;
     let queries = [
         "status=active",

@@ -1,9 +1,11 @@
 //! HTTP integration tests: the real router over real HTTP on 127.0.0.1.
 
+#[macro_use]
+mod common;
 mod api_keys;
 mod auth;
+mod availability;
 mod clients;
-mod common;
 mod consistency;
 mod errors;
 mod hardening;

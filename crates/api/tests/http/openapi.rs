@@ -59,7 +59,7 @@ fn openapi_document_lists_every_route_and_the_error_shape() {
 
 #[tokio::test]
 async fn openapi_json_and_docs_are_served_without_a_credential() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let r = app
         .http
         .get(app.url("/openapi.json"))

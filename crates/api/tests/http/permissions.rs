@@ -95,7 +95,7 @@ fn the_only_routes_open_to_any_credential_are_listed_here() {
 
 #[tokio::test]
 async fn every_route_refuses_a_credential_lacking_its_permission() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let c = app
         .create(json!({"name": "A", "external_id": "ext-1"}))
         .await;
@@ -155,7 +155,7 @@ async fn every_route_refuses_a_credential_lacking_its_permission() {
 
 #[tokio::test]
 async fn admin_implies_every_permission() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     for (method, template, _) in v1_routes() {
         if method == Method::DELETE {
             continue;

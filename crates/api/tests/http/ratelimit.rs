@@ -38,7 +38,7 @@ fn assert_rate_headers(r: &Reply, what: &str) {
 
 #[tokio::test]
 async fn every_v1_response_carries_the_rate_limit_headers() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let reader = app.key_with(&[Permission::ClientsRead]).await;
     let with = |m: Method, p: &str, key: Option<&str>| {
         let mut req = app.http.request(m, app.url(p));
@@ -80,7 +80,7 @@ async fn every_v1_response_carries_the_rate_limit_headers() {
 
 #[tokio::test]
 async fn over_the_keys_limit_is_429_with_retry_after() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let (_, limited) = clientele_api::keys::issue_key(
         app.store.as_ref(),
         app.tenant.id,
@@ -122,11 +122,10 @@ async fn over_the_keys_limit_is_429_with_retry_after() {
 
 #[tokio::test]
 async fn requests_without_a_valid_credential_share_a_budget_per_client_address() {
-    let app = TestApp::spawn_with(Config {
+    let app = spawn_app!(Config {
         default_rate_limit: per_min(2),
         ..Config::default()
-    })
-    .await;
+    });
     for _ in 0..2 {
         let r = app
             .send(
@@ -147,12 +146,11 @@ async fn requests_without_a_valid_credential_share_a_budget_per_client_address()
 async fn unreachable_redis_fails_open_to_per_instance_limits() {
     let limiter =
         RateLimiter::redis("redis://127.0.0.1:1", "unused:", FailMode::Open).expect("url");
-    let app = TestApp::spawn_with(Config {
+    let app = spawn_app!(Config {
         rate_limiter: Arc::new(limiter),
         default_rate_limit: per_min(2),
         ..Config::default()
-    })
-    .await;
+    });
     for expected in [200, 200, 429] {
         let r = app.get("/v1/clients").await;
         assert_eq!(r.status.as_u16(), expected, "{}", r.body);
@@ -164,11 +162,10 @@ async fn unreachable_redis_fails_open_to_per_instance_limits() {
 async fn unreachable_redis_fails_closed_with_503_when_so_configured() {
     let limiter =
         RateLimiter::redis("redis://127.0.0.1:1", "unused:", FailMode::Closed).expect("url");
-    let app = TestApp::spawn_with(Config {
+    let app = spawn_app!(Config {
         rate_limiter: Arc::new(limiter),
         ..Config::default()
-    })
-    .await;
+    });
     for _ in 0..3 {
         let r = app.get("/v1/clients").await;
         r.error(503, "SERVICE_UNAVAILABLE");
@@ -250,11 +247,10 @@ async fn two_instances_sharing_redis_share_one_budget() {
         return;
     };
     let prefix = unique_prefix();
-    let app = TestApp::spawn_with(Config {
+    let app = spawn_app!(Config {
         rate_limiter: Arc::new(RateLimiter::redis(&url, &prefix, FailMode::Closed).expect("url")),
         ..Config::default()
-    })
-    .await;
+    });
     // A second instance over the same store, with its own limiter on the same Redis.
     let second = serve(AppState::with_config(
         app.store.clone(),

@@ -24,7 +24,7 @@ fn sid(v: &Value) -> String {
 
 #[tokio::test]
 async fn contact_persons_support_every_verb() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let cid = client(&app).await;
     let base = format!("/v1/clients/{cid}/contact-persons");
     let r = app
@@ -74,7 +74,7 @@ async fn contact_persons_support_every_verb() {
 
 #[tokio::test]
 async fn locations_and_accounts_support_every_verb() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let cid = client(&app).await;
     let loc = add(
         &app,
@@ -113,7 +113,7 @@ async fn locations_and_accounts_support_every_verb() {
 
 #[tokio::test]
 async fn sub_resource_bodies_are_validated_by_field() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let cid = client(&app).await;
     for (seg, body, field, code) in [
         ("contact-persons", json!({}), "name", "required"),
@@ -174,7 +174,7 @@ async fn sub_resource_bodies_are_validated_by_field() {
 
 #[tokio::test]
 async fn setting_a_new_main_contact_clears_the_old_one() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let cid = client(&app).await;
     let a = add(&app, &cid, "contact-persons", json!({"name": "A"})).await;
     let b = add(&app, &cid, "contact-persons", json!({"name": "B"})).await;
@@ -220,7 +220,7 @@ async fn setting_a_new_main_contact_clears_the_old_one() {
 
 #[tokio::test]
 async fn deleting_the_main_contact_hands_the_flag_to_the_oldest_remaining() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let cid = client(&app).await;
     let a = add(&app, &cid, "contact-persons", json!({"name": "A"})).await;
     let b = add(&app, &cid, "contact-persons", json!({"name": "B"})).await;
@@ -241,7 +241,7 @@ async fn deleting_the_main_contact_hands_the_flag_to_the_oldest_remaining() {
 
 #[tokio::test]
 async fn twenty_concurrent_make_me_main_requests_leave_exactly_one_main() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let cid = client(&app).await;
     let mut ids = Vec::new();
     for i in 0..20 {
@@ -285,7 +285,7 @@ async fn twenty_concurrent_make_me_main_requests_leave_exactly_one_main() {
 
 #[tokio::test]
 async fn primary_locations_follow_the_same_rule() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let cid = client(&app).await;
     let a = add(&app, &cid, "locations", json!({"name": "A"})).await;
     let b = add(
@@ -304,7 +304,7 @@ async fn primary_locations_follow_the_same_rule() {
 
 #[tokio::test]
 async fn associated_accounts_equals_the_number_of_accounts_under_concurrency() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let cid = client(&app).await;
     let mut tasks = Vec::new();
     for i in 0..20 {
@@ -353,7 +353,7 @@ async fn associated_accounts_equals_the_number_of_accounts_under_concurrency() {
 
 #[tokio::test]
 async fn expand_embeds_the_sub_resources_on_client_detail() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let cid = client(&app).await;
     add(&app, &cid, "contact-persons", json!({"name": "Eva"})).await;
     add(&app, &cid, "accounts", json!({"name": "A1"})).await;
@@ -382,7 +382,7 @@ async fn expand_embeds_the_sub_resources_on_client_detail() {
 
 #[tokio::test]
 async fn deleting_a_client_removes_its_sub_resources_and_audits_them() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let cid = client(&app).await;
     let cp = add(
         &app,
@@ -427,7 +427,7 @@ async fn deleting_a_client_removes_its_sub_resources_and_audits_them() {
 
 #[tokio::test]
 async fn sub_resources_are_404_under_the_wrong_client_or_another_tenant() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let cid = client(&app).await;
     let other = client(&app).await;
     let cp = add(
@@ -499,7 +499,7 @@ async fn sub_resources_are_404_under_the_wrong_client_or_another_tenant() {
 
 #[tokio::test]
 async fn contact_external_ids_are_unique_within_a_client_only() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let a = client(&app).await;
     let b = client(&app).await;
     add(
@@ -527,7 +527,7 @@ async fn contact_external_ids_are_unique_within_a_client_only() {
 
 #[tokio::test]
 async fn sub_resources_honour_etags_and_idempotency_keys() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let cid = client(&app).await;
     let base = format!("/v1/clients/{cid}/locations");
     let send = || {
@@ -570,7 +570,7 @@ async fn sub_resources_honour_etags_and_idempotency_keys() {
 
 #[tokio::test]
 async fn client_history_includes_sub_resource_changes() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let cid = client(&app).await;
     let cp = add(&app, &cid, "contact-persons", json!({"name": "Eva"})).await;
     app.patch(
@@ -598,7 +598,7 @@ fn listed_ids(r: &crate::common::Reply) -> Vec<String> {
 
 #[tokio::test]
 async fn contact_person_names_and_emails_find_their_client_in_search() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let target = client(&app).await;
     let _other = client(&app).await;
     let cp = add(
@@ -635,7 +635,7 @@ async fn contact_person_names_and_emails_find_their_client_in_search() {
 
 #[tokio::test]
 async fn expand_on_lists_embeds_a_bounded_number_of_sub_resources() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let a = client(&app).await;
     let b = client(&app).await;
     for i in 0..12 {

@@ -304,7 +304,7 @@ fn cases() -> Vec<(Value, &'static str, &'static str)> {
 
 #[tokio::test]
 async fn each_field_rule_is_a_validation_error_naming_the_field() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     for (body, field, code) in cases() {
         let r = app.post("/v1/clients", body.clone()).await;
         let details = r.error(400, "VALIDATION_ERROR");
@@ -321,7 +321,7 @@ async fn each_field_rule_is_a_validation_error_naming_the_field() {
 
 #[tokio::test]
 async fn metadata_allows_at_most_fifty_keys() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let many: serde_json::Map<String, Value> =
         (0..51).map(|i| (format!("k{i}"), json!("v"))).collect();
     let r = app
@@ -349,7 +349,7 @@ async fn metadata_allows_at_most_fifty_keys() {
 
 #[tokio::test]
 async fn several_problems_are_reported_together() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let r = app
         .post(
             "/v1/clients",
@@ -362,7 +362,7 @@ async fn several_problems_are_reported_together() {
 
 #[tokio::test]
 async fn boundary_values_are_accepted() {
-    let app = TestApp::spawn().await;
+    let app = spawn_app!();
     let c = app
         .create(json!({
             "name": "a".repeat(200),

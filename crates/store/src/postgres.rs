@@ -1,0 +1,1731 @@
+//! PostgreSQL backend: tokio-postgres with a deadpool pool. It executes the same sea-query
+//! statements as SQLite (`sql`) and decodes rows with the same mapping (`columns`); what is
+//! specific to PostgreSQL lives here: locking, the idempotency upsert, error classification and
+//! retries.
+//!
+//! Concurrency: SQLite has one writer, so every write is a read-modify-write that nobody can
+//! interleave with. Here every tenant-scoped write transaction first locks its tenant's row
+//! (`SELECT ... FROM tenants WHERE id = $1 FOR UPDATE`): writes of one tenant run one at a time
+//! (as on SQLite), writes of different tenants run in parallel. That single lock gives, with no
+//! deadlock possible (a transaction takes exactly one such lock, first):
+//! - `If-Match` checks and merge patches that see the latest committed row;
+//! - the one-main / one-primary flags and `associated_accounts` kept exact;
+//! - per-tenant `number`s from the tenant's counter without gaps;
+//! - change-feed order: `seq` is drawn while the lock is held, so within a tenant `seq` order is
+//!   commit order and `GET /v1/events` never hands out a cursor past a record that commits later.
+
+use std::error::Error as StdError;
+use std::future::Future;
+use std::pin::Pin;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::BytesMut;
+use clientele_core::audit::{diff, AuditAction, AuditRecord, Changes};
+use clientele_core::idempotency::{
+    IdempotencyBegin, IdempotencyScope, StoredResponse, IN_FLIGHT_TIMEOUT_SECONDS,
+    RETENTION_SECONDS,
+};
+use clientele_core::query::{ClientQuery, FieldType, KeysetPosition, Page, Scalar, SortKey};
+use clientele_core::store::{AuditPage, NewApiKey, StoreResult, Upserted};
+use clientele_core::sub::{SubData, SubKind, SubResource};
+use clientele_core::tenant::{parse_permissions, RateLimit};
+use clientele_core::types::{TenantName, Timestamp};
+use clientele_core::{ApiKey, Client, ClientData, Store, StoreError, Tenant, TenantId, WriteCtx};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use sea_query::{
+    Expr, LockType, OnConflict, PostgresQueryBuilder, Query, QueryStatementWriter, Value,
+};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
+use tokio_postgres::{NoTls, Row};
+use uuid::Uuid;
+
+use crate::columns::{decode_client, decode_sub, RowSource};
+use crate::postgres_search::{self as search, PgDialect};
+use crate::{
+    rid,
+    sql::{self, col},
+};
+
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/postgres/0001_init.sql")),
+    (2, include_str!("../migrations/postgres/0002_search.sql")),
+    (3, include_str!("../migrations/postgres/0003_audit.sql")),
+    (
+        4,
+        include_str!("../migrations/postgres/0004_subresources.sql"),
+    ),
+];
+
+/// Arbitrary constant: the advisory lock that serialises concurrent `migrate` runs.
+const MIGRATION_LOCK: i64 = 0x636c_6965_6e74_656c; // "clientel"
+/// Pool size unless the URL says `pool_size=N`.
+const DEFAULT_POOL_SIZE: usize = 16;
+/// Attempts of one transaction when it fails in a way that is safe to retry.
+const MAX_ATTEMPTS: u32 = 4;
+/// First backoff; doubled on each retry (25, 50, 100 ms).
+const BACKOFF: Duration = Duration::from_millis(25);
+/// Marks a store error that left nothing behind and may be retried.
+const TRANSIENT: &str = "transient: ";
+
+pub struct PgStore {
+    pool: Pool,
+}
+
+/// True for `postgres://` and `postgresql://` URLs.
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// Splits our own `pool_size` parameter off the URL; the rest goes to the driver.
+fn split_pool_size(url: &str) -> StoreResult<(String, usize)> {
+    let Some((base, query)) = url.split_once('?') else {
+        return Ok((url.to_string(), DEFAULT_POOL_SIZE));
+    };
+    let mut size = DEFAULT_POOL_SIZE;
+    let mut rest = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            Some(("pool_size", n)) => {
+                size = n.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                    StoreError::Other("pool_size must be a positive integer".into())
+                })?;
+            }
+            _ => rest.push(pair),
+        }
+    }
+    let url = if rest.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", rest.join("&"))
+    };
+    Ok((url, size))
+}
+
+impl PgStore {
+    /// Prepares the pool; connections are made on first use. Call [`Store::migrate`] before use.
+    pub fn open(url: &str) -> StoreResult<Self> {
+        let (url, size) = split_pool_size(url)?;
+        let mut config = tokio_postgres::Config::from_str(&url)
+            .map_err(|e| StoreError::Other(format!("invalid PostgreSQL URL: {e}")))?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(3));
+        }
+        if config.get_application_name().is_none() {
+            config.application_name("clientele");
+        }
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(size)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(Duration::from_secs(10)))
+            .create_timeout(Some(Duration::from_secs(5)))
+            .recycle_timeout(Some(Duration::from_secs(5)))
+            .build()
+            .map_err(|e| StoreError::Other(format!("cannot build the connection pool: {e}")))?;
+        Ok(Self { pool })
+    }
+
+    async fn conn(&self) -> StoreResult<deadpool_postgres::Client> {
+        self.pool.get().await.map_err(|e| {
+            let mut msg = format!("{TRANSIENT}cannot connect to PostgreSQL: {e}");
+            let mut source = e.source();
+            while let Some(s) = source {
+                msg.push_str(&format!(": {s}"));
+                source = s.source();
+            }
+            StoreError::Unavailable(msg)
+        })
+    }
+
+    /// Runs `f` in one transaction, retried with bounded backoff when it fails in a way that
+    /// certainly left nothing behind (serialization failure, deadlock, a connection lost before
+    /// `COMMIT` was sent). A connection lost during `COMMIT` is not retried: its outcome is
+    /// unknown, and the caller gets 503 (an `Idempotency-Key` makes the client's retry safe).
+    /// `lock` names the tenant whose row is locked first (see the module comment).
+    async fn write<T, F>(&self, lock: Option<TenantId>, f: F) -> StoreResult<T>
+    where
+        T: Send,
+        F: for<'a> Fn(&'a Tx<'a>) -> Fut<'a, T> + Send + Sync,
+    {
+        let mut delay = BACKOFF;
+        let mut attempt = 1;
+        loop {
+            match self.write_once(lock, &f).await {
+                Err(e) if is_transient(&e) && attempt < MAX_ATTEMPTS => {
+                    tracing::debug!(error = %e, attempt, "retrying a transaction");
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                    attempt += 1;
+                }
+                other => return other.map_err(settled),
+            }
+        }
+    }
+
+    async fn write_once<T, F>(&self, lock: Option<TenantId>, f: &F) -> StoreResult<T>
+    where
+        T: Send,
+        F: for<'a> Fn(&'a Tx<'a>) -> Fut<'a, T> + Send + Sync,
+    {
+        let mut conn = self.conn().await?;
+        let tx = conn.transaction().await.map_err(map_err)?;
+        if let Some(tenant) = lock {
+            lock_tenant(&tx, tenant).await?;
+        }
+        let out = f(&tx).await?;
+        tx.commit().await.map_err(|e| {
+            if e.code().is_some() {
+                map_err(e)
+            } else {
+                // The connection broke during COMMIT: the outcome is unknown, so never retry.
+                StoreError::Unavailable(format!("connection lost during commit: {e}"))
+            }
+        })?;
+        Ok(out)
+    }
+
+    /// Runs a read on a pooled connection, retried like a write (a read is always safe to retry).
+    async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send,
+        F: for<'a> Fn(&'a deadpool_postgres::Client) -> Fut<'a, T> + Send + Sync,
+    {
+        let mut delay = BACKOFF;
+        let mut attempt = 1;
+        loop {
+            let r = match self.conn().await {
+                Ok(conn) => f(&conn).await,
+                Err(e) => Err(e),
+            };
+            match r {
+                Err(e) if is_transient(&e) && attempt < MAX_ATTEMPTS => {
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                    attempt += 1;
+                }
+                other => return other.map_err(settled),
+            }
+        }
+    }
+}
+
+impl PgStore {
+    async fn migrate_inner(&self) -> StoreResult<u32> {
+        let mut conn = self.conn().await?;
+        let tx = conn.transaction().await.map_err(map_err)?;
+        // `CREATE TABLE IF NOT EXISTS` would log a NOTICE on every start.
+        tx.batch_execute("SET LOCAL client_min_messages = warning")
+            .await
+            .map_err(map_err)?;
+        // Several instances may start at once: one migrates, the others wait and find it done.
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .await
+            .map_err(map_err)?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                 version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
+        )
+        .await
+        .map_err(map_err)?;
+        let mut applied = 0;
+        for (version, script) in MIGRATIONS {
+            let done = tx
+                .query_opt(
+                    "SELECT version FROM schema_migrations WHERE version = $1",
+                    &[version],
+                )
+                .await
+                .map_err(map_err)?;
+            if done.is_some() {
+                continue;
+            }
+            tx.batch_execute(script).await.map_err(map_err)?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+                &[version, &Timestamp::now().to_rfc3339()],
+            )
+            .await
+            .map_err(map_err)?;
+            applied += 1;
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(applied)
+    }
+}
+
+type Tx<'a> = deadpool_postgres::Transaction<'a>;
+type Fut<'a, T> = Pin<Box<dyn Future<Output = StoreResult<T>> + Send + 'a>>;
+
+/// The error as callers see it: the retry marker is internal.
+fn settled(e: StoreError) -> StoreError {
+    match e {
+        StoreError::Unavailable(m) => {
+            StoreError::Unavailable(m.trim_start_matches(TRANSIENT).to_string())
+        }
+        other => other,
+    }
+}
+
+fn is_transient(e: &StoreError) -> bool {
+    matches!(e, StoreError::Unavailable(m) if m.starts_with(TRANSIENT))
+}
+
+/// Classifies a driver error. Messages never carry SQL or values.
+fn map_err(e: tokio_postgres::Error) -> StoreError {
+    if let Some(db) = e.as_db_error() {
+        let code = db.code();
+        if *code == SqlState::T_R_SERIALIZATION_FAILURE || *code == SqlState::T_R_DEADLOCK_DETECTED
+        {
+            return StoreError::Unavailable(format!("{TRANSIENT}{}", db.message()));
+        }
+        if *code == SqlState::UNIQUE_VIOLATION {
+            let key = match db.constraint() {
+                Some(c) if c.contains("external_id") => "external_id",
+                Some(c) if c.starts_with("tenants_name") => "name",
+                _ => "key",
+            };
+            return StoreError::Conflict(key.into());
+        }
+        let class = &code.code()[..2];
+        // 08: connection exception, 53: insufficient resources, 57P0x: shutdown / cannot connect.
+        if class == "08" || class == "53" || code.code().starts_with("57P0") {
+            return StoreError::Unavailable(format!("{TRANSIENT}{}", db.message()));
+        }
+        return StoreError::Other(format!("{}: {}", code.code(), db.message()));
+    }
+    if e.is_closed() || e.source().is_some_and(|s| s.is::<std::io::Error>()) {
+        return StoreError::Unavailable(format!("{TRANSIENT}connection lost: {e}"));
+    }
+    StoreError::Other(e.to_string())
+}
+
+// ---- binding sea-query values ----------------------------------------------------------------
+
+/// A sea-query value bound to whatever type the server inferred for its parameter: an integer
+/// literal compared with a BIGINT column binds as INT8, `SELECT $1` (text) as text, and so on.
+/// The shared statements thus need no PostgreSQL-specific casts.
+#[derive(Debug)]
+struct P(Value);
+
+impl ToSql for P {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
+        let int: Option<Option<i64>> = match &self.0 {
+            Value::TinyInt(v) => Some(v.map(i64::from)),
+            Value::SmallInt(v) => Some(v.map(i64::from)),
+            Value::Int(v) => Some(v.map(i64::from)),
+            Value::BigInt(v) => Some(*v),
+            Value::TinyUnsigned(v) => Some(v.map(i64::from)),
+            Value::SmallUnsigned(v) => Some(v.map(i64::from)),
+            Value::Unsigned(v) => Some(v.map(i64::from)),
+            Value::BigUnsigned(v) => Some(v.map(|n| i64::try_from(n).unwrap_or(i64::MAX))),
+            _ => None,
+        };
+        if let Some(n) = int {
+            let Some(n) = n else {
+                return Ok(IsNull::Yes);
+            };
+            return match *ty {
+                Type::INT2 => i16::try_from(n)?.to_sql(ty, out),
+                Type::INT4 => i32::try_from(n)?.to_sql(ty, out),
+                Type::INT8 => n.to_sql(ty, out),
+                Type::FLOAT8 => (n as f64).to_sql(ty, out),
+                Type::BOOL => (n != 0).to_sql(ty, out),
+                Type::TEXT | Type::VARCHAR => n.to_string().to_sql(ty, out),
+                // Never send text where the server expects another binary format.
+                _ => Err(format!("cannot bind an integer as {ty}").into()),
+            };
+        }
+        match &self.0 {
+            Value::Bool(None)
+            | Value::Float(None)
+            | Value::Double(None)
+            | Value::String(None)
+            | Value::Char(None)
+            | Value::Bytes(None) => Ok(IsNull::Yes),
+            Value::Bool(Some(b)) => match *ty {
+                Type::BOOL => b.to_sql(ty, out),
+                Type::INT8 => i64::from(*b).to_sql(ty, out),
+                Type::INT4 => i32::from(*b).to_sql(ty, out),
+                _ => b.to_string().to_sql(ty, out),
+            },
+            Value::Float(Some(f)) => f64::from(*f).to_sql(ty, out),
+            Value::Double(Some(f)) => match *ty {
+                Type::FLOAT4 => (*f as f32).to_sql(ty, out),
+                _ => f.to_sql(ty, out),
+            },
+            Value::String(Some(s)) => s.as_str().to_sql(ty, out),
+            Value::Char(Some(c)) => c.to_string().to_sql(ty, out),
+            Value::Bytes(Some(b)) => b.as_slice().to_sql(ty, out),
+            other => Err(format!("unsupported parameter value {other:?}").into()),
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    to_sql_checked!();
+}
+
+fn build(stmt: &impl QueryStatementWriter) -> (String, Vec<P>) {
+    let (sql, values) = stmt.build(PostgresQueryBuilder);
+    (sql, values.into_iter().map(P).collect())
+}
+
+/// A pooled connection or a transaction: both prepare through the pool's statement cache.
+#[async_trait]
+trait Db: Sync {
+    async fn rows(&self, sql: &str, params: &[P]) -> Result<Vec<Row>, tokio_postgres::Error>;
+    async fn run(&self, sql: &str, params: &[P]) -> Result<u64, tokio_postgres::Error>;
+}
+
+fn refs(params: &[P]) -> Vec<&(dyn ToSql + Sync)> {
+    params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
+}
+
+#[async_trait]
+impl Db for deadpool_postgres::Client {
+    async fn rows(&self, sql: &str, params: &[P]) -> Result<Vec<Row>, tokio_postgres::Error> {
+        let st = self.prepare_cached(sql).await?;
+        self.query(&st, &refs(params)).await
+    }
+    async fn run(&self, sql: &str, params: &[P]) -> Result<u64, tokio_postgres::Error> {
+        let st = self.prepare_cached(sql).await?;
+        self.execute(&st, &refs(params)).await
+    }
+}
+
+#[async_trait]
+impl Db for Tx<'_> {
+    async fn rows(&self, sql: &str, params: &[P]) -> Result<Vec<Row>, tokio_postgres::Error> {
+        let st = self.prepare_cached(sql).await?;
+        self.query(&st, &refs(params)).await
+    }
+    async fn run(&self, sql: &str, params: &[P]) -> Result<u64, tokio_postgres::Error> {
+        let st = self.prepare_cached(sql).await?;
+        self.execute(&st, &refs(params)).await
+    }
+}
+
+async fn fetch<D: Db + ?Sized>(db: &D, stmt: &impl QueryStatementWriter) -> StoreResult<Vec<Row>> {
+    let (sql, params) = build(stmt);
+    db.rows(&sql, &params).await.map_err(map_err)
+}
+
+async fn exec<D: Db + ?Sized>(db: &D, stmt: &impl QueryStatementWriter) -> StoreResult<u64> {
+    let (sql, params) = build(stmt);
+    db.run(&sql, &params).await.map_err(map_err)
+}
+
+async fn count<D: Db + ?Sized>(db: &D, stmt: &impl QueryStatementWriter) -> StoreResult<i64> {
+    let rows = fetch(db, stmt).await?;
+    let row = rows
+        .first()
+        .ok_or_else(|| StoreError::Other("count returned no row".into()))?;
+    PgRow { row, i: 0 }
+        .int()?
+        .ok_or_else(|| StoreError::Other("count returned null".into()))
+}
+
+async fn exists<D: Db + ?Sized>(db: &D, stmt: &impl QueryStatementWriter) -> StoreResult<bool> {
+    Ok(!fetch(db, stmt).await?.is_empty())
+}
+
+async fn lock_tenant(tx: &Tx<'_>, tenant: TenantId) -> StoreResult<()> {
+    let mut q = Query::select();
+    q.expr(Expr::cust("1"))
+        .from(col("tenants"))
+        .and_where(Expr::col(col("id")).eq(tenant.0.to_string()))
+        .lock(LockType::Update);
+    fetch(tx, &q).await.map(|_| ())
+}
+
+// ---- row decoding ---------------------------------------------------------------------------
+
+struct PgRow<'a> {
+    row: &'a Row,
+    i: usize,
+}
+
+impl PgRow<'_> {
+    fn next<'r, T: tokio_postgres::types::FromSql<'r>>(&'r mut self) -> StoreResult<Option<T>> {
+        let i = self.i;
+        self.i += 1;
+        self.row
+            .try_get::<_, Option<T>>(i)
+            .map_err(|e| StoreError::Other(format!("column {i}: {e}")))
+    }
+
+    fn ty(&self) -> Option<Type> {
+        self.row.columns().get(self.i).map(|c| c.type_().clone())
+    }
+
+    fn bytes(&mut self) -> StoreResult<Option<Vec<u8>>> {
+        let v: Option<&[u8]> = self.next()?;
+        Ok(v.map(<[u8]>::to_vec))
+    }
+}
+
+impl RowSource for PgRow<'_> {
+    fn text(&mut self) -> StoreResult<Option<String>> {
+        self.next()
+    }
+    fn int(&mut self) -> StoreResult<Option<i64>> {
+        match self.ty() {
+            Some(Type::INT2) => Ok(self.next::<i16>()?.map(i64::from)),
+            Some(Type::INT4) => Ok(self.next::<i32>()?.map(i64::from)),
+            _ => self.next(),
+        }
+    }
+    fn float(&mut self) -> StoreResult<Option<f64>> {
+        match self.ty() {
+            Some(Type::FLOAT4) => Ok(self.next::<f32>()?.map(f64::from)),
+            _ => self.next(),
+        }
+    }
+    fn boolean(&mut self) -> StoreResult<Option<bool>> {
+        self.next()
+    }
+}
+
+async fn query_clients<D: Db + ?Sized>(
+    db: &D,
+    stmt: &sea_query::SelectStatement,
+) -> StoreResult<Vec<Client>> {
+    fetch(db, stmt)
+        .await?
+        .iter()
+        .map(|row| decode_client(&mut PgRow { row, i: 0 }))
+        .collect()
+}
+
+async fn query_one_client<D: Db + ?Sized>(
+    db: &D,
+    stmt: &sea_query::SelectStatement,
+) -> StoreResult<Client> {
+    query_clients(db, stmt)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(StoreError::NotFound)
+}
+
+fn decode_tenant(r: &mut PgRow<'_>) -> StoreResult<Tenant> {
+    let bad = |w: &str| StoreError::Other(format!("stored tenant {w} is invalid"));
+    let id = Uuid::parse_str(&r.text()?.unwrap_or_default()).map_err(|_| bad("id"))?;
+    let name = TenantName::parse(&r.text()?.unwrap_or_default()).map_err(|_| bad("name"))?;
+    let created_at =
+        Timestamp::parse(&r.text()?.unwrap_or_default()).map_err(|_| bad("created_at"))?;
+    Ok(Tenant {
+        id: TenantId(id),
+        name,
+        created_at,
+    })
+}
+
+fn decode_key(r: &mut PgRow<'_>) -> StoreResult<ApiKey> {
+    let bad = |w: &str| StoreError::Other(format!("stored api key {w} is invalid"));
+    let id = Uuid::parse_str(&r.text()?.unwrap_or_default()).map_err(|_| bad("id"))?;
+    let tenant = Uuid::parse_str(&r.text()?.unwrap_or_default()).map_err(|_| bad("tenant_id"))?;
+    let name = r.text()?;
+    let prefix = r.text()?.unwrap_or_default();
+    let permissions =
+        parse_permissions(&r.text()?.unwrap_or_default()).map_err(|_| bad("permissions"))?;
+    let rate_limit = r
+        .text()?
+        .map(|s| RateLimit::parse(&s))
+        .transpose()
+        .map_err(|_| bad("rate_limit"))?;
+    let created_at =
+        Timestamp::parse(&r.text()?.unwrap_or_default()).map_err(|_| bad("created_at"))?;
+    let revoked_at = r
+        .text()?
+        .map(|s| Timestamp::parse(&s))
+        .transpose()
+        .map_err(|_| bad("revoked_at"))?;
+    Ok(ApiKey {
+        id,
+        tenant_id: TenantId(tenant),
+        name,
+        prefix,
+        permissions,
+        rate_limit,
+        created_at,
+        revoked_at,
+    })
+}
+
+async fn query_keys<D: Db + ?Sized>(
+    db: &D,
+    stmt: &sea_query::SelectStatement,
+) -> StoreResult<Vec<ApiKey>> {
+    fetch(db, stmt)
+        .await?
+        .iter()
+        .map(|row| decode_key(&mut PgRow { row, i: 0 }))
+        .collect()
+}
+
+fn decode_audit(r: &mut PgRow<'_>) -> StoreResult<(i64, AuditRecord)> {
+    let bad = |w: &str| StoreError::Other(format!("stored audit {w} is invalid"));
+    let uuid =
+        |s: Option<String>, w: &str| Uuid::parse_str(&s.unwrap_or_default()).map_err(|_| bad(w));
+    let seq = r.int()?.ok_or_else(|| bad("seq"))?;
+    let id = uuid(r.text()?, "id")?;
+    let entity_type = r.text()?.ok_or_else(|| bad("entity_type"))?;
+    let entity_id = uuid(r.text()?, "entity_id")?;
+    let client_id = uuid(r.text()?, "client_id")?;
+    let action = AuditAction::parse(&r.text()?.unwrap_or_default()).ok_or_else(|| bad("action"))?;
+    let actor = r.text()?.unwrap_or_default();
+    let at = Timestamp::parse(&r.text()?.unwrap_or_default()).map_err(|_| bad("at"))?;
+    let changes =
+        serde_json::from_str(&r.text()?.unwrap_or_default()).map_err(|_| bad("changes"))?;
+    Ok((
+        seq,
+        AuditRecord {
+            id,
+            entity_type,
+            entity_id,
+            client_id,
+            action,
+            actor,
+            at,
+            changes,
+        },
+    ))
+}
+
+async fn query_audit<D: Db + ?Sized>(
+    db: &D,
+    stmt: &sea_query::SelectStatement,
+    limit: u32,
+) -> StoreResult<AuditPage> {
+    let mut out = fetch(db, stmt)
+        .await?
+        .iter()
+        .map(|row| decode_audit(&mut PgRow { row, i: 0 }))
+        .collect::<StoreResult<Vec<_>>>()?;
+    let has_more = out.len() > limit as usize;
+    out.truncate(limit as usize);
+    Ok(AuditPage {
+        last_seq: out.last().map(|(s, _)| *s),
+        records: out.into_iter().map(|(_, r)| r).collect(),
+        has_more,
+    })
+}
+
+async fn query_subs<D: Db + ?Sized>(
+    db: &D,
+    kind: SubKind,
+    stmt: &sea_query::SelectStatement,
+) -> StoreResult<Vec<SubResource>> {
+    fetch(db, stmt)
+        .await?
+        .iter()
+        .map(|row| decode_sub(kind, &mut PgRow { row, i: 0 }))
+        .collect()
+}
+
+async fn query_one_sub<D: Db + ?Sized>(
+    db: &D,
+    kind: SubKind,
+    stmt: &sea_query::SelectStatement,
+) -> StoreResult<SubResource> {
+    query_subs(db, kind, stmt)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(StoreError::NotFound)
+}
+
+// ---- writes (each runs inside `PgStore::write`, after the tenant lock) ----------------------
+
+async fn check_reference(
+    tx: &Tx<'_>,
+    tenant: TenantId,
+    self_id: Uuid,
+    data: &ClientData,
+) -> StoreResult<()> {
+    let Some(r) = data.referred_by_id else {
+        return Ok(());
+    };
+    if r == self_id || !exists(tx, &sql::client_exists(tenant, r)).await? {
+        return Err(StoreError::InvalidReference("referred_by_id".into()));
+    }
+    Ok(())
+}
+
+/// What an audit record is about: entity type, entity id, and the client it belongs to.
+struct Entity<'a>(&'a str, Uuid, Uuid);
+
+async fn write_audit(
+    tx: &Tx<'_>,
+    ctx: &WriteCtx,
+    Entity(entity_type, entity_id, client_id): Entity<'_>,
+    action: AuditAction,
+    changes: Changes,
+) -> StoreResult<()> {
+    let record = AuditRecord {
+        id: Uuid::now_v7(),
+        entity_type: entity_type.into(),
+        entity_id,
+        client_id,
+        action,
+        actor: ctx.actor.clone(),
+        at: Timestamp::now(),
+        changes,
+    };
+    exec(
+        tx,
+        &sql::insert_audit(&sql::AuditRow {
+            tenant: ctx.tenant,
+            record: &record,
+        }),
+    )
+    .await?;
+    Ok(())
+}
+
+async fn commit_idempotency(
+    tx: &Tx<'_>,
+    ctx: &WriteCtx,
+    entity_type: &str,
+    entity_id: Uuid,
+    status: u16,
+) -> StoreResult<()> {
+    if let Some(scope) = &ctx.idempotency {
+        exec(
+            tx,
+            &sql::commit_idempotency(scope, entity_type, entity_id, status),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Takes the tenant's next creation sequence at or after millisecond `ms` (see `crate::rid`),
+/// under the tenant lock. Returns it and the millisecond it belongs to.
+async fn allocate_rid(tx: &Tx<'_>, tenant: TenantId, mut ms: i64) -> StoreResult<(i64, i64)> {
+    for _ in 0..rid::MAX_SPILL_MS {
+        let rows = fetch(tx, &sql::max_rid(Some(tenant), ms)).await?;
+        let max = match rows.first() {
+            Some(row) => PgRow { row, i: 0 }.int()?,
+            None => None,
+        };
+        if let Some(next) = rid::next_after(ms, max) {
+            return Ok((next, ms));
+        }
+        ms += 1;
+    }
+    Err(StoreError::Other("no free creation sequence".into()))
+}
+
+/// Reserves `n` client numbers of the tenant; returns the first.
+async fn take_numbers(tx: &Tx<'_>, tenant: TenantId, n: i64) -> StoreResult<i64> {
+    let last = count(tx, &sql::next_client_number(tenant, n)).await?;
+    Ok(last - n + 1)
+}
+
+/// Inserts one client created at `at` (now, or a given time for imports) with number `number`.
+async fn insert_row(
+    tx: &Tx<'_>,
+    ctx: &WriteCtx,
+    number: i64,
+    at: Timestamp,
+    data: ClientData,
+) -> StoreResult<Client> {
+    let (rid, ms) = allocate_rid(tx, ctx.tenant, rid::unix_ms(at)).await?;
+    let at = rid::timestamp_of_ms(ms);
+    let id = rid::id_for(rid);
+    check_reference(tx, ctx.tenant, id, &data).await?;
+    exec(
+        tx,
+        &sql::insert_client(&sql::NewRow {
+            tenant: ctx.tenant,
+            id,
+            rid,
+            number,
+            at,
+            data: &data,
+        }),
+    )
+    .await?;
+    // A new client has no contact persons and no terms yet: one insert is the whole index.
+    let terms = search::client_terms(&data, []);
+    if let Some(q) = search::insert_terms(ctx.tenant, id, &terms) {
+        exec(tx, &q).await?;
+    }
+    write_audit(
+        tx,
+        ctx,
+        Entity("client", id, id),
+        AuditAction::Created,
+        diff(None, Some(&data.to_json())),
+    )
+    .await?;
+    commit_idempotency(tx, ctx, "client", id, 201).await?;
+    Ok(Client {
+        id,
+        number,
+        data,
+        associated_accounts: 0,
+        version: 1,
+        created_at: at,
+        updated_at: at,
+    })
+}
+
+async fn insert_client(tx: &Tx<'_>, ctx: &WriteCtx, data: ClientData) -> StoreResult<Client> {
+    let number = take_numbers(tx, ctx.tenant, 1).await?;
+    insert_row(tx, ctx, number, Timestamp::now(), data).await
+}
+
+/// Replaces a client's data. A replacement that changes nothing keeps the version and writes
+/// no audit record.
+async fn update_client(
+    tx: &Tx<'_>,
+    ctx: &WriteCtx,
+    current: Client,
+    data: ClientData,
+    expected_version: Option<i64>,
+) -> StoreResult<Client> {
+    if expected_version.is_some_and(|v| v != current.version) {
+        return Err(StoreError::VersionMismatch);
+    }
+    let changes = diff(Some(&current.data.to_json()), Some(&data.to_json()));
+    if changes.is_empty() {
+        commit_idempotency(tx, ctx, "client", current.id, 200).await?;
+        return Ok(current);
+    }
+    check_reference(tx, ctx.tenant, current.id, &data).await?;
+    let at = Timestamp::now();
+    let version = current.version + 1;
+    exec(
+        tx,
+        &sql::update_client(ctx.tenant, current.id, version, at, &data),
+    )
+    .await?;
+    index_client(tx, ctx.tenant, current.id, &data).await?;
+    write_audit(
+        tx,
+        ctx,
+        Entity("client", current.id, current.id),
+        AuditAction::Updated,
+        changes,
+    )
+    .await?;
+    commit_idempotency(tx, ctx, "client", current.id, 200).await?;
+    Ok(Client {
+        data,
+        version,
+        updated_at: at,
+        ..current
+    })
+}
+
+async fn begin_idempotency(
+    tx: &Tx<'_>,
+    scope: &IdempotencyScope,
+    hash: [u8; 32],
+    now: Timestamp,
+) -> StoreResult<IdempotencyBegin> {
+    exec(
+        tx,
+        &sql::purge_idempotency(scope, now.plus_seconds(-RETENTION_SECONDS)),
+    )
+    .await?;
+    // Atomic across instances: exactly one concurrent claimant inserts the row.
+    let mut claim = sql::claim_idempotency(scope, hash, now);
+    claim.on_conflict(
+        OnConflict::columns([col("tenant_id"), col("credential_id"), col("key")])
+            .do_nothing()
+            .to_owned(),
+    );
+    if exec(tx, &claim).await? == 1 {
+        return Ok(IdempotencyBegin::Started);
+    }
+    let mut select = sql::select_idempotency(scope);
+    select.lock(LockType::Update);
+    let rows = fetch(tx, &select).await?;
+    let Some(row) = rows.first() else {
+        // Purged by someone else between the insert and the select: claim it again.
+        exec(tx, &sql::claim_idempotency(scope, hash, now)).await?;
+        return Ok(IdempotencyBegin::Started);
+    };
+    let mut r = PgRow { row, i: 0 };
+    let stored_hash = r.bytes()?.unwrap_or_default();
+    let state = r.text()?.unwrap_or_default();
+    let entity_type = r.text()?;
+    let entity_id = r.text()?;
+    let status = r.int()?;
+    let headers = r.text()?;
+    let body = r.bytes()?;
+    let created_at = r.text()?.unwrap_or_default();
+    if stored_hash != hash {
+        return Ok(IdempotencyBegin::Mismatch);
+    }
+    let status = status.and_then(|s| u16::try_from(s).ok()).unwrap_or(200);
+    match state.as_str() {
+        "done" => {
+            let headers: Vec<(String, String)> =
+                serde_json::from_str(&headers.unwrap_or_default()).unwrap_or_default();
+            Ok(IdempotencyBegin::Replay(StoredResponse {
+                status,
+                headers,
+                body: body.unwrap_or_default(),
+            }))
+        }
+        "committed" => {
+            let entity_id = Uuid::parse_str(&entity_id.unwrap_or_default())
+                .map_err(|_| StoreError::Other("stored idempotency entity is invalid".into()))?;
+            Ok(IdempotencyBegin::Committed {
+                entity_type: entity_type.unwrap_or_else(|| "client".into()),
+                entity_id,
+                status,
+            })
+        }
+        _ => {
+            let abandoned = created_at < now.plus_seconds(-IN_FLIGHT_TIMEOUT_SECONDS).to_rfc3339();
+            if abandoned {
+                exec(tx, &sql::reclaim_idempotency(scope, hash, now)).await?;
+                Ok(IdempotencyBegin::Started)
+            } else {
+                Ok(IdempotencyBegin::InFlight)
+            }
+        }
+    }
+}
+
+async fn require_client<D: Db + ?Sized>(
+    db: &D,
+    tenant: TenantId,
+    client_id: Uuid,
+) -> StoreResult<()> {
+    if exists(db, &sql::client_exists(tenant, client_id)).await? {
+        Ok(())
+    } else {
+        Err(StoreError::NotFound)
+    }
+}
+
+/// Writes a changed sibling (its flag cleared or handed on) with its own version and audit.
+async fn save_sibling(
+    tx: &Tx<'_>,
+    ctx: &WriteCtx,
+    old: SubResource,
+    data: SubData,
+) -> StoreResult<()> {
+    let kind = data.kind();
+    let at = Timestamp::now();
+    exec(
+        tx,
+        &sql::update_sub(
+            ctx.tenant,
+            old.client_id,
+            old.id,
+            old.version + 1,
+            at,
+            &data,
+        ),
+    )
+    .await?;
+    write_audit(
+        tx,
+        ctx,
+        Entity(kind.entity_type(), old.id, old.client_id),
+        AuditAction::Updated,
+        diff(Some(&old.data.to_json()), Some(&data.to_json())),
+    )
+    .await
+}
+
+/// At most one main contact / primary location: raising the flag on `id` lowers it elsewhere.
+async fn lower_other_flags(
+    tx: &Tx<'_>,
+    ctx: &WriteCtx,
+    client_id: Uuid,
+    data: &SubData,
+    id: Uuid,
+) -> StoreResult<()> {
+    if data.flag() != Some(true) {
+        return Ok(());
+    }
+    let Some(stmt) = sql::flagged_subs(data.kind(), ctx.tenant, client_id, id) else {
+        return Ok(());
+    };
+    for other in query_subs(tx, data.kind(), &stmt).await? {
+        let mut lowered = other.data.clone();
+        lowered.set_flag(false);
+        save_sibling(tx, ctx, other, lowered).await?;
+    }
+    Ok(())
+}
+
+async fn insert_sub(
+    tx: &Tx<'_>,
+    ctx: &WriteCtx,
+    client_id: Uuid,
+    mut data: SubData,
+) -> StoreResult<SubResource> {
+    let kind = data.kind();
+    require_client(tx, ctx.tenant, client_id).await?;
+    if data.flag() == Some(false)
+        && count(tx, &sql::count_subs(kind, ctx.tenant, client_id)).await? == 0
+    {
+        // The first contact person / location of a client takes the flag.
+        data.set_flag(true);
+    }
+    let id = Uuid::now_v7();
+    lower_other_flags(tx, ctx, client_id, &data, id).await?;
+    let at = Timestamp::now();
+    exec(tx, &sql::insert_sub(ctx.tenant, client_id, id, at, &data)).await?;
+    write_audit(
+        tx,
+        ctx,
+        Entity(kind.entity_type(), id, client_id),
+        AuditAction::Created,
+        diff(None, Some(&data.to_json())),
+    )
+    .await?;
+    if kind == SubKind::Account {
+        exec(tx, &sql::recount_accounts(ctx.tenant, client_id, at)).await?;
+    }
+    if kind == SubKind::ContactPerson {
+        reindex_client(tx, ctx.tenant, client_id).await?;
+    }
+    commit_idempotency(tx, ctx, kind.entity_type(), id, 201).await?;
+    Ok(SubResource {
+        id,
+        client_id,
+        data,
+        created_at: at,
+        updated_at: at,
+        version: 1,
+    })
+}
+
+async fn update_sub(
+    tx: &Tx<'_>,
+    ctx: &WriteCtx,
+    current: SubResource,
+    data: SubData,
+    expected_version: Option<i64>,
+) -> StoreResult<SubResource> {
+    if expected_version.is_some_and(|v| v != current.version) {
+        return Err(StoreError::VersionMismatch);
+    }
+    let kind = data.kind();
+    let changes = diff(Some(&current.data.to_json()), Some(&data.to_json()));
+    if changes.is_empty() {
+        return Ok(current);
+    }
+    lower_other_flags(tx, ctx, current.client_id, &data, current.id).await?;
+    let at = Timestamp::now();
+    let version = current.version + 1;
+    exec(
+        tx,
+        &sql::update_sub(
+            ctx.tenant,
+            current.client_id,
+            current.id,
+            version,
+            at,
+            &data,
+        ),
+    )
+    .await?;
+    write_audit(
+        tx,
+        ctx,
+        Entity(kind.entity_type(), current.id, current.client_id),
+        AuditAction::Updated,
+        changes,
+    )
+    .await?;
+    if kind == SubKind::ContactPerson {
+        reindex_client(tx, ctx.tenant, current.client_id).await?;
+    }
+    Ok(SubResource {
+        data,
+        version,
+        updated_at: at,
+        ..current
+    })
+}
+
+async fn remove_sub(
+    tx: &Tx<'_>,
+    ctx: &WriteCtx,
+    kind: SubKind,
+    client_id: Uuid,
+    id: Uuid,
+    expected_version: Option<i64>,
+) -> StoreResult<()> {
+    let current =
+        query_one_sub(tx, kind, &sql::select_sub(kind, ctx.tenant, client_id, id)).await?;
+    if expected_version.is_some_and(|v| v != current.version) {
+        return Err(StoreError::VersionMismatch);
+    }
+    exec(tx, &sql::delete_sub(kind, ctx.tenant, client_id, id)).await?;
+    write_audit(
+        tx,
+        ctx,
+        Entity(kind.entity_type(), id, client_id),
+        AuditAction::Deleted,
+        diff(Some(&current.data.to_json()), None),
+    )
+    .await?;
+    if current.data.flag() == Some(true) {
+        // The flag passes to the oldest remaining sibling, so a client with contacts keeps a main.
+        if let Some(next) = query_subs(tx, kind, &sql::oldest_subs(kind, ctx.tenant, client_id))
+            .await?
+            .into_iter()
+            .next()
+        {
+            let mut raised = next.data.clone();
+            raised.set_flag(true);
+            save_sibling(tx, ctx, next, raised).await?;
+        }
+    }
+    if kind == SubKind::Account {
+        exec(
+            tx,
+            &sql::recount_accounts(ctx.tenant, client_id, Timestamp::now()),
+        )
+        .await?;
+    }
+    if kind == SubKind::ContactPerson {
+        reindex_client(tx, ctx.tenant, client_id).await?;
+    }
+    Ok(())
+}
+
+async fn remove_client(
+    tx: &Tx<'_>,
+    ctx: &WriteCtx,
+    id: Uuid,
+    expected_version: Option<i64>,
+) -> StoreResult<()> {
+    let current = query_one_client(tx, &sql::select_client(ctx.tenant, id)).await?;
+    if expected_version.is_some_and(|v| v != current.version) {
+        return Err(StoreError::VersionMismatch);
+    }
+    // Sub-resources go first, in the same transaction, each with its own audit record.
+    for kind in SubKind::ALL {
+        for sub in query_subs(tx, kind, &sql::oldest_subs(kind, ctx.tenant, id)).await? {
+            exec(tx, &sql::delete_sub(kind, ctx.tenant, id, sub.id)).await?;
+            write_audit(
+                tx,
+                ctx,
+                Entity(kind.entity_type(), sub.id, id),
+                AuditAction::Deleted,
+                diff(Some(&sub.data.to_json()), None),
+            )
+            .await?;
+        }
+    }
+    unindex_client(tx, ctx.tenant, id).await?;
+    exec(tx, &sql::delete_client(ctx.tenant, id)).await?;
+    write_audit(
+        tx,
+        ctx,
+        Entity("client", id, id),
+        AuditAction::Deleted,
+        diff(Some(&current.data.to_json()), None),
+    )
+    .await
+}
+
+// ---- search terms (see search.rs), rewritten in the write's transaction ----------------------
+
+async fn index_client(
+    tx: &Tx<'_>,
+    tenant: TenantId,
+    id: Uuid,
+    data: &ClientData,
+) -> StoreResult<()> {
+    let contacts = query_subs(
+        tx,
+        SubKind::ContactPerson,
+        &sql::oldest_subs(SubKind::ContactPerson, tenant, id),
+    )
+    .await?;
+    let terms = search::client_terms(data, contacts.iter().map(|c| &c.data));
+    exec(tx, &search::delete_terms(tenant, id)).await?;
+    if let Some(q) = search::insert_terms(tenant, id, &terms) {
+        exec(tx, &q).await?;
+    }
+    Ok(())
+}
+
+async fn reindex_client(tx: &Tx<'_>, tenant: TenantId, id: Uuid) -> StoreResult<()> {
+    let client = query_one_client(tx, &sql::select_client(tenant, id)).await?;
+    index_client(tx, tenant, id, &client.data).await
+}
+
+async fn unindex_client(tx: &Tx<'_>, tenant: TenantId, id: Uuid) -> StoreResult<()> {
+    exec(tx, &search::delete_terms(tenant, id))
+        .await
+        .map(|_| ())
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn migrate(&self) -> StoreResult<u32> {
+        self.migrate_inner().await.map_err(settled)
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        let conn = self.conn().await.map_err(settled)?;
+        conn.simple_query("SELECT 1")
+            .await
+            .map(|_| ())
+            .map_err(|e| settled(map_err(e)))
+    }
+
+    async fn create_tenant(&self, name: &TenantName) -> StoreResult<Tenant> {
+        let tenant = Tenant {
+            id: TenantId(Uuid::now_v7()),
+            name: name.clone(),
+            created_at: Timestamp::now(),
+        };
+        let stmt = sql::insert_tenant(tenant.id.0, tenant.name.as_str(), tenant.created_at);
+        self.write(None, |tx| {
+            let stmt = stmt.clone();
+            Box::pin(async move { exec(tx, &stmt).await.map(|_| ()) })
+        })
+        .await?;
+        Ok(tenant)
+    }
+
+    async fn tenant_by_name(&self, name: &str) -> StoreResult<Option<Tenant>> {
+        let stmt = sql::select_tenant_by_name(name);
+        self.read(|c| {
+            let stmt = stmt.clone();
+            Box::pin(async move {
+                match fetch(c, &stmt).await?.first() {
+                    Some(row) => Ok(Some(decode_tenant(&mut PgRow { row, i: 0 })?)),
+                    None => Ok(None),
+                }
+            })
+        })
+        .await
+    }
+
+    async fn tenant_count(&self) -> StoreResult<i64> {
+        self.read(|c| Box::pin(async move { count(c, &sql::count_tenants()).await }))
+            .await
+    }
+
+    async fn create_api_key(&self, tenant: TenantId, key: NewApiKey) -> StoreResult<ApiKey> {
+        let stored = ApiKey {
+            id: Uuid::now_v7(),
+            tenant_id: tenant,
+            name: key.name.clone(),
+            prefix: key.prefix.clone(),
+            permissions: key.permissions.clone(),
+            rate_limit: key.rate_limit,
+            created_at: Timestamp::now(),
+            revoked_at: None,
+        };
+        let perms: Vec<&str> = stored.permissions.iter().map(|p| p.as_str()).collect();
+        let stmt = sql::insert_api_key(&sql::KeyRow {
+            id: stored.id,
+            tenant,
+            name: stored.name.as_deref(),
+            prefix: &stored.prefix,
+            hash: key.hash,
+            permissions: perms.join(","),
+            rate_limit: stored.rate_limit.map(|r| r.to_string()),
+            at: stored.created_at,
+        });
+        self.write(None, |tx| {
+            let stmt = stmt.clone();
+            Box::pin(async move { exec(tx, &stmt).await.map(|_| ()) })
+        })
+        .await?;
+        Ok(stored)
+    }
+
+    async fn list_api_keys(&self, tenant: TenantId) -> StoreResult<Vec<ApiKey>> {
+        let stmt = sql::list_api_keys(tenant);
+        self.read(|c| {
+            let stmt = stmt.clone();
+            Box::pin(async move { query_keys(c, &stmt).await })
+        })
+        .await
+    }
+
+    async fn revoke_api_key(&self, tenant: Option<TenantId>, id: Uuid) -> StoreResult<ApiKey> {
+        self.write(None, |tx| {
+            Box::pin(async move {
+                exec(tx, &sql::revoke_api_key(tenant, id, Timestamp::now())).await?;
+                query_keys(tx, &sql::select_api_key(tenant, id))
+                    .await?
+                    .into_iter()
+                    .next()
+                    .ok_or(StoreError::NotFound)
+            })
+        })
+        .await
+    }
+
+    async fn api_key_by_hash(&self, hash: [u8; 32]) -> StoreResult<Option<(ApiKey, Tenant)>> {
+        let stmt = sql::api_key_by_hash(hash);
+        self.read(|c| {
+            let stmt = stmt.clone();
+            Box::pin(async move {
+                match fetch(c, &stmt).await?.first() {
+                    Some(row) => {
+                        let mut r = PgRow { row, i: 0 };
+                        let key = decode_key(&mut r)?;
+                        let tenant = decode_tenant(&mut r)?;
+                        Ok(Some((key, tenant)))
+                    }
+                    None => Ok(None),
+                }
+            })
+        })
+        .await
+    }
+
+    async fn create_client(&self, ctx: &WriteCtx, data: ClientData) -> StoreResult<Client> {
+        self.write(Some(ctx.tenant), |tx| {
+            let (ctx, data) = (ctx.clone(), data.clone());
+            Box::pin(async move { insert_client(tx, &ctx, data).await })
+        })
+        .await
+    }
+
+    async fn get_client(&self, tenant: TenantId, id: Uuid) -> StoreResult<Client> {
+        let stmt = sql::select_client(tenant, id);
+        self.read(|c| {
+            let stmt = stmt.clone();
+            Box::pin(async move { query_one_client(c, &stmt).await })
+        })
+        .await
+    }
+
+    async fn get_client_by_external_id(
+        &self,
+        tenant: TenantId,
+        external_id: &str,
+    ) -> StoreResult<Client> {
+        let stmt = sql::select_client_by_external_id(tenant, external_id);
+        self.read(|c| {
+            let stmt = stmt.clone();
+            Box::pin(async move { query_one_client(c, &stmt).await })
+        })
+        .await
+    }
+
+    async fn replace_client(
+        &self,
+        ctx: &WriteCtx,
+        id: Uuid,
+        data: ClientData,
+        expected_version: Option<i64>,
+    ) -> StoreResult<Client> {
+        self.write(Some(ctx.tenant), |tx| {
+            let (ctx, data) = (ctx.clone(), data.clone());
+            Box::pin(async move {
+                let current = query_one_client(tx, &sql::select_client(ctx.tenant, id)).await?;
+                update_client(tx, &ctx, current, data, expected_version).await
+            })
+        })
+        .await
+    }
+
+    async fn patch_client(
+        &self,
+        ctx: &WriteCtx,
+        id: Uuid,
+        patch: serde_json::Value,
+        expected_version: Option<i64>,
+    ) -> StoreResult<Client> {
+        self.write(Some(ctx.tenant), |tx| {
+            let (ctx, patch) = (ctx.clone(), patch.clone());
+            Box::pin(async move {
+                let current = query_one_client(tx, &sql::select_client(ctx.tenant, id)).await?;
+                if expected_version.is_some_and(|v| v != current.version) {
+                    return Err(StoreError::VersionMismatch);
+                }
+                let data = current
+                    .data
+                    .apply_patch(&patch)
+                    .map_err(StoreError::Invalid)?;
+                update_client(tx, &ctx, current, data, None).await
+            })
+        })
+        .await
+    }
+
+    async fn upsert_client_by_external_id(
+        &self,
+        ctx: &WriteCtx,
+        data: ClientData,
+        expected_version: Option<i64>,
+    ) -> StoreResult<Upserted> {
+        let Some(external_id) = data.external_id.clone() else {
+            return Err(StoreError::Other("upsert without external_id".into()));
+        };
+        self.write(Some(ctx.tenant), |tx| {
+            let (ctx, data, external_id) = (ctx.clone(), data.clone(), external_id.clone());
+            Box::pin(async move {
+                let stmt = sql::select_client_by_external_id(ctx.tenant, &external_id);
+                match query_one_client(tx, &stmt).await {
+                    Ok(current) => Ok((
+                        update_client(tx, &ctx, current, data, expected_version).await?,
+                        false,
+                    )),
+                    Err(StoreError::NotFound) if expected_version.is_none() => {
+                        Ok((insert_client(tx, &ctx, data).await?, true))
+                    }
+                    Err(StoreError::NotFound) => Err(StoreError::VersionMismatch),
+                    Err(e) => Err(e),
+                }
+            })
+        })
+        .await
+    }
+
+    async fn delete_client(
+        &self,
+        ctx: &WriteCtx,
+        id: Uuid,
+        expected_version: Option<i64>,
+    ) -> StoreResult<()> {
+        self.write(Some(ctx.tenant), |tx| {
+            let ctx = ctx.clone();
+            Box::pin(async move { remove_client(tx, &ctx, id, expected_version).await })
+        })
+        .await
+    }
+
+    async fn list_clients(
+        &self,
+        tenant: TenantId,
+        query: &ClientQuery,
+    ) -> StoreResult<Page<Client>> {
+        let plan = sql::list_clients(tenant, query, &PgDialect { tenant });
+        let limit = query.limit as usize;
+        self.read(|c| {
+            let plan = plan.clone();
+            Box::pin(async move {
+                let mut items = Vec::with_capacity(limit + 1);
+                let mut last_keys = None;
+                let mut next = None;
+                'pages: for page in &plan.pages {
+                    let (sql, params) = build(page);
+                    // Literals, so that the planner sees them (never user text).
+                    let sql = format!("{sql} LIMIT {} OFFSET {}", plan.limit, plan.offset);
+                    tracing::debug!(%sql, "list page");
+                    for row in c.rows(&sql, &params).await.map_err(map_err)?.iter() {
+                        if items.len() == limit {
+                            // A row beyond the page: the page's last row starts the next one.
+                            next = last_keys.take();
+                            break 'pages;
+                        }
+                        let mut r = PgRow { row, i: 0 };
+                        items.push(decode_client(&mut r)?);
+                        last_keys = Some(decode_keys(&mut r, &plan.order)?);
+                    }
+                }
+                let total = match &plan.count {
+                    Some(q) => Some(count(c, q).await?.max(0) as u64),
+                    None => None,
+                };
+                Ok(Page { items, total, next })
+            })
+        })
+        .await
+    }
+
+    async fn insert_clients_bulk(
+        &self,
+        ctx: &WriteCtx,
+        rows: Vec<(ClientData, Timestamp)>,
+    ) -> StoreResult<u64> {
+        let n = rows.len() as i64;
+        if n == 0 {
+            return Ok(0);
+        }
+        self.write(Some(ctx.tenant), |tx| {
+            let (ctx, rows) = (ctx.clone(), rows.clone());
+            Box::pin(async move {
+                let first = take_numbers(tx, ctx.tenant, n).await?;
+                for (i, (data, at)) in rows.into_iter().enumerate() {
+                    insert_row(tx, &ctx, first + i as i64, at, data).await?;
+                }
+                Ok(n as u64)
+            })
+        })
+        .await
+    }
+
+    async fn client_history(
+        &self,
+        tenant: TenantId,
+        client_id: Uuid,
+        before_seq: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<AuditPage> {
+        let stmt = sql::client_history(tenant, client_id, before_seq, limit);
+        let any = sql::client_has_history(tenant, client_id);
+        let live = sql::client_exists(tenant, client_id);
+        self.read(|c| {
+            let (stmt, any, live) = (stmt.clone(), any.clone(), live.clone());
+            Box::pin(async move {
+                let page = query_audit(c, &stmt, limit).await?;
+                // Distinguish "no (more) records" from "no such client, ever".
+                if page.records.is_empty() && !exists(c, &any).await? && !exists(c, &live).await? {
+                    return Err(StoreError::NotFound);
+                }
+                Ok(page)
+            })
+        })
+        .await
+    }
+
+    async fn events(
+        &self,
+        tenant: TenantId,
+        after_seq: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<AuditPage> {
+        let stmt = sql::events(tenant, after_seq, limit);
+        self.read(|c| {
+            let stmt = stmt.clone();
+            Box::pin(async move { query_audit(c, &stmt, limit).await })
+        })
+        .await
+    }
+
+    async fn idempotency_begin(
+        &self,
+        scope: &IdempotencyScope,
+        request_hash: [u8; 32],
+        now: Timestamp,
+    ) -> StoreResult<IdempotencyBegin> {
+        self.write(None, |tx| {
+            let scope = scope.clone();
+            Box::pin(async move { begin_idempotency(tx, &scope, request_hash, now).await })
+        })
+        .await
+    }
+
+    async fn idempotency_finish(
+        &self,
+        scope: &IdempotencyScope,
+        response: StoredResponse,
+    ) -> StoreResult<()> {
+        let stmt = sql::finish_idempotency(scope, &response);
+        self.write(None, |tx| {
+            let stmt = stmt.clone();
+            Box::pin(async move { exec(tx, &stmt).await.map(|_| ()) })
+        })
+        .await
+    }
+
+    async fn idempotency_abort(&self, scope: &IdempotencyScope) -> StoreResult<()> {
+        let stmt = sql::abort_idempotency(scope);
+        self.write(None, |tx| {
+            let stmt = stmt.clone();
+            Box::pin(async move { exec(tx, &stmt).await.map(|_| ()) })
+        })
+        .await
+    }
+
+    async fn close(&self) -> StoreResult<()> {
+        // Every acknowledged write is already committed; this only ends the connections.
+        self.pool.close();
+        Ok(())
+    }
+
+    async fn create_sub(
+        &self,
+        ctx: &WriteCtx,
+        client_id: Uuid,
+        data: SubData,
+    ) -> StoreResult<SubResource> {
+        self.write(Some(ctx.tenant), |tx| {
+            let (ctx, data) = (ctx.clone(), data.clone());
+            Box::pin(async move { insert_sub(tx, &ctx, client_id, data).await })
+        })
+        .await
+    }
+
+    async fn get_sub(
+        &self,
+        tenant: TenantId,
+        kind: SubKind,
+        client_id: Uuid,
+        id: Uuid,
+    ) -> StoreResult<SubResource> {
+        let stmt = sql::select_sub(kind, tenant, client_id, id);
+        self.read(|c| {
+            let stmt = stmt.clone();
+            Box::pin(async move { query_one_sub(c, kind, &stmt).await })
+        })
+        .await
+    }
+
+    async fn get_sub_by_external_id(
+        &self,
+        tenant: TenantId,
+        kind: SubKind,
+        client_id: Uuid,
+        external_id: &str,
+    ) -> StoreResult<SubResource> {
+        let stmt = sql::select_sub_by_external_id(kind, tenant, client_id, external_id);
+        self.read(|c| {
+            let stmt = stmt.clone();
+            Box::pin(async move { query_one_sub(c, kind, &stmt).await })
+        })
+        .await
+    }
+
+    async fn replace_sub(
+        &self,
+        ctx: &WriteCtx,
+        client_id: Uuid,
+        id: Uuid,
+        data: SubData,
+        expected_version: Option<i64>,
+    ) -> StoreResult<SubResource> {
+        self.write(Some(ctx.tenant), |tx| {
+            let (ctx, data) = (ctx.clone(), data.clone());
+            Box::pin(async move {
+                let kind = data.kind();
+                let current =
+                    query_one_sub(tx, kind, &sql::select_sub(kind, ctx.tenant, client_id, id))
+                        .await?;
+                update_sub(tx, &ctx, current, data, expected_version).await
+            })
+        })
+        .await
+    }
+
+    async fn patch_sub(
+        &self,
+        ctx: &WriteCtx,
+        kind: SubKind,
+        client_id: Uuid,
+        id: Uuid,
+        patch: serde_json::Value,
+        expected_version: Option<i64>,
+    ) -> StoreResult<SubResource> {
+        self.write(Some(ctx.tenant), |tx| {
+            let (ctx, patch) = (ctx.clone(), patch.clone());
+            Box::pin(async move {
+                let current =
+                    query_one_sub(tx, kind, &sql::select_sub(kind, ctx.tenant, client_id, id))
+                        .await?;
+                if expected_version.is_some_and(|v| v != current.version) {
+                    return Err(StoreError::VersionMismatch);
+                }
+                let data = current
+                    .data
+                    .apply_patch(&patch)
+                    .map_err(StoreError::Invalid)?;
+                update_sub(tx, &ctx, current, data, None).await
+            })
+        })
+        .await
+    }
+
+    async fn delete_sub(
+        &self,
+        ctx: &WriteCtx,
+        kind: SubKind,
+        client_id: Uuid,
+        id: Uuid,
+        expected_version: Option<i64>,
+    ) -> StoreResult<()> {
+        self.write(Some(ctx.tenant), |tx| {
+            let ctx = ctx.clone();
+            Box::pin(
+                async move { remove_sub(tx, &ctx, kind, client_id, id, expected_version).await },
+            )
+        })
+        .await
+    }
+
+    async fn list_subs(
+        &self,
+        tenant: TenantId,
+        kind: SubKind,
+        client_id: Uuid,
+        limit: u32,
+        offset: u64,
+        count_total: bool,
+    ) -> StoreResult<Page<SubResource>> {
+        let page = sql::list_subs(kind, tenant, client_id, limit, offset);
+        let counter = count_total.then(|| sql::count_subs(kind, tenant, client_id));
+        self.read(|c| {
+            let (page, counter) = (page.clone(), counter.clone());
+            Box::pin(async move {
+                require_client(c, tenant, client_id).await?;
+                let items = query_subs(c, kind, &page).await?;
+                let total = match counter {
+                    Some(q) => Some(count(c, &q).await?.max(0) as u64),
+                    None => None,
+                };
+                Ok(Page {
+                    items,
+                    total,
+                    next: None,
+                })
+            })
+        })
+        .await
+    }
+}
+
+/// Reads the order-key columns that follow the client columns of a list row.
+fn decode_keys(r: &mut PgRow<'_>, order: &[SortKey]) -> StoreResult<KeysetPosition> {
+    order
+        .iter()
+        .map(|k| {
+            Ok(match k.field.ty {
+                FieldType::Int | FieldType::Money => r.int()?.map(Scalar::Int),
+                FieldType::Float => r.float()?.map(Scalar::Float),
+                FieldType::Bool => r.boolean()?.map(Scalar::Bool),
+                FieldType::Text
+                | FieldType::Enum(_)
+                | FieldType::Country
+                | FieldType::Currency
+                | FieldType::Uuid
+                | FieldType::Timestamp => r.text()?.map(Scalar::Text),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pool_size_is_taken_off_the_url() {
+        let (url, n) =
+            split_pool_size("postgres://u@h/db?pool_size=4&sslmode=disable").expect("parses");
+        assert_eq!((url.as_str(), n), ("postgres://u@h/db?sslmode=disable", 4));
+        let (url, n) = split_pool_size("postgres://u@h/db").expect("parses");
+        assert_eq!((url.as_str(), n), ("postgres://u@h/db", DEFAULT_POOL_SIZE));
+        assert!(split_pool_size("postgres://u@h/db?pool_size=0").is_err());
+    }
+}

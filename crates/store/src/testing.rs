@@ -1,0 +1,248 @@
+//! Throwaway databases for tests: each test gets its own, so runs never collide and never
+//! assume the server is empty. Used by the HTTP harness and the CLI tests.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::AbortHandle;
+use uuid::Uuid;
+
+/// The backend the test suite runs against: `CLIENTELE_TEST_BACKEND` = `sqlite` (default) or
+/// `postgres`.
+pub fn backend_is_postgres() -> bool {
+    std::env::var("CLIENTELE_TEST_BACKEND").is_ok_and(|b| b.eq_ignore_ascii_case("postgres"))
+}
+
+/// The server the PostgreSQL half uses: `CLIENTELE_TEST_POSTGRES_URL`, by default the local one.
+pub fn postgres_url() -> String {
+    std::env::var("CLIENTELE_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// Prints `skipped: <reason>` once per test process and reason, straight to the process's stderr
+/// (the test harness captures `eprintln!` of passing tests, which would hide the line).
+pub fn skip(reason: &str) {
+    use std::io::Write;
+    static SEEN: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let first = SEEN.lock().map_or(true, |mut seen| {
+        let new = !seen.iter().any(|r| r == reason);
+        if new {
+            seen.push(reason.to_string());
+        }
+        new
+    });
+    if first {
+        let _ = writeln!(std::io::stderr(), "skipped: {reason}");
+    }
+}
+
+/// A uniquely named database, dropped (with its connections) when this guard is dropped.
+pub struct TestDatabase {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+/// `url` with its database name replaced by `db`.
+fn with_database(url: &str, db: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let authority_end = base[scheme_end..]
+        .find('/')
+        .map(|i| scheme_end + i)
+        .unwrap_or(base.len());
+    let mut out = format!("{}/{db}", &base[..authority_end]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+/// The `host:port` a URL points at (default port 5432).
+pub fn host_port(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    if host.contains(':') {
+        host.to_string()
+    } else {
+        format!("{host}:5432")
+    }
+}
+
+/// `url` pointed at another `host:port`, keeping user, database and parameters.
+pub fn with_host_port(url: &str, addr: SocketAddr) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("postgres", url));
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let user = authority.rsplit_once('@').map(|(u, _)| format!("{u}@"));
+    format!("{scheme}://{}{addr}{tail}", user.unwrap_or_default())
+}
+
+/// A TCP proxy in front of the database that a test can cut, to see how the service behaves
+/// when the store goes away and comes back.
+pub struct Proxy {
+    addr: SocketAddr,
+    up: Arc<AtomicBool>,
+    live: Arc<Mutex<Vec<AbortHandle>>>,
+    accept: AbortHandle,
+}
+
+impl Proxy {
+    /// Listens on 127.0.0.1 (a free port) and forwards every connection to `target`.
+    pub async fn start(target: String) -> std::io::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let up = Arc::new(AtomicBool::new(true));
+        let live: Arc<Mutex<Vec<AbortHandle>>> = Arc::default();
+        let (up2, live2) = (up.clone(), live.clone());
+        let accept = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !up2.load(Ordering::SeqCst) {
+                    drop(inbound);
+                    continue;
+                }
+                let target = target.clone();
+                let task = tokio::spawn(async move {
+                    if let Ok(mut outbound) = TcpStream::connect(&target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                if let Ok(mut l) = live2.lock() {
+                    l.retain(|h| !h.is_finished());
+                    l.push(task.abort_handle());
+                }
+            }
+        })
+        .abort_handle();
+        Ok(Self {
+            addr,
+            up,
+            live,
+            accept,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Closes every open connection (as a database restart or a network cut would).
+    pub fn drop_connections(&self) {
+        if let Ok(mut l) = self.live.lock() {
+            for h in l.drain(..) {
+                h.abort();
+            }
+        }
+    }
+
+    /// `false`: the database is down (open connections cut, new ones closed at once).
+    pub fn set_up(&self, up: bool) {
+        self.up.store(up, Ordering::SeqCst);
+        if !up {
+            self.drop_connections();
+        }
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.accept.abort();
+        self.drop_connections();
+    }
+}
+
+/// Runs one statement on the admin URL on a short-lived connection of its own thread and
+/// runtime, so it works from sync code, async code and `Drop` alike.
+fn admin(admin_url: &str, statement: String) -> Result<(), String> {
+    let admin_url = admin_url.to_string();
+    std::thread::spawn(move || -> Result<(), String> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        rt.block_on(async move {
+            let mut config: tokio_postgres::Config =
+                admin_url.parse().map_err(|e| format!("{e}"))?;
+            config.connect_timeout(Duration::from_secs(2));
+            let (client, conn) = config
+                .connect(tokio_postgres::NoTls)
+                .await
+                .map_err(|e| e.to_string())?;
+            let driver = tokio::spawn(conn);
+            let r = client
+                .batch_execute(&statement)
+                .await
+                .map_err(|e| e.to_string());
+            drop(client);
+            let _ = driver.await;
+            r
+        })
+    })
+    .join()
+    .map_err(|_| "admin thread panicked".to_string())?
+}
+
+impl TestDatabase {
+    /// Creates a fresh database on the server at `server_url`; `Err` when it cannot be reached.
+    pub fn create(server_url: &str) -> Result<Self, String> {
+        let name = format!("clientele_test_{}", Uuid::now_v7().simple());
+        admin(server_url, format!("CREATE DATABASE \"{name}\""))?;
+        Ok(Self {
+            admin_url: server_url.to_string(),
+            url: with_database(server_url, &name),
+            name,
+        })
+    }
+
+    /// The URL of the new database.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let stmt = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
+        if let Err(e) = admin(&self.admin_url, stmt) {
+            eprintln!("could not drop test database {}: {e}", self.name);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_name_is_replaced_keeping_parameters() {
+        assert_eq!(
+            with_database("postgres://u@h:5432/test?sslmode=disable", "x"),
+            "postgres://u@h:5432/x?sslmode=disable"
+        );
+        assert_eq!(with_database("postgres://u@h", "x"), "postgres://u@h/x");
+    }
+
+    #[test]
+    fn host_and_port_are_found_and_replaced() {
+        assert_eq!(
+            host_port("postgres://u@127.0.0.1:5433/db"),
+            "127.0.0.1:5433"
+        );
+        assert_eq!(host_port("postgres://localhost/db?x=1"), "localhost:5432");
+        let addr: SocketAddr = "127.0.0.1:9".parse().expect("addr");
+        assert_eq!(
+            with_host_port("postgres://u@127.0.0.1:5432/db?x=1", addr),
+            "postgres://u@127.0.0.1:9/db?x=1"
+        );
+    }
+}

@@ -1,0 +1,254 @@
+//! PostgreSQL store, directly: search terms, the change feed's commit order, per-tenant numbers.
+//! Needs a server (`CLIENTELE_TEST_POSTGRES_URL`, default the local one); without one each test
+//! prints a skip line and passes.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use clientele_core::query::ClientQuery;
+use clientele_core::search::query_terms;
+use clientele_core::sub::{SubData, SubKind};
+use clientele_core::types::TenantName;
+use clientele_core::{ClientData, Store, StoreError, TenantId, WriteCtx};
+use clientele_store::postgres::PgStore;
+use clientele_store::testing::{postgres_url, TestDatabase};
+use serde_json::{json, Value};
+
+async fn fresh() -> Option<(TestDatabase, Arc<PgStore>)> {
+    let server = postgres_url();
+    let db = match TestDatabase::create(&server) {
+        Ok(db) => db,
+        Err(e) => {
+            clientele_store::testing::skip(&format!("no PostgreSQL at {server} ({e})"));
+            return None;
+        }
+    };
+    let store = Arc::new(PgStore::open(db.url()).expect("open"));
+    store.migrate().await.expect("migrate");
+    Some((db, store))
+}
+
+async fn tenant(store: &PgStore, name: &str) -> WriteCtx {
+    let t = store
+        .create_tenant(&TenantName::parse(name).expect("name"))
+        .await
+        .expect("tenant");
+    WriteCtx {
+        tenant: t.id,
+        actor: "test".into(),
+        idempotency: None,
+    }
+}
+
+fn data(v: Value) -> ClientData {
+    ClientData::from_json(&v).expect("valid client")
+}
+
+#[tokio::test]
+async fn migrations_are_applied_once() {
+    let Some((_db, store)) = fresh().await else {
+        return;
+    };
+    assert_eq!(store.migrate().await.expect("again"), 0);
+}
+
+#[tokio::test]
+async fn search_is_prefix_case_and_accent_insensitive_and_follows_every_change() {
+    let Some((_db, store)) = fresh().await else {
+        return;
+    };
+    let ctx = tenant(&store, "acme").await;
+    let other = tenant(&store, "other").await;
+    let muller = store
+        .create_client(
+            &ctx,
+            data(
+                json!({"name": "Müller Bau GmbH", "email": "schmidt123@example.de",
+                        "tax_id": "DE-998877", "external_id": "ERP-42"}),
+            ),
+        )
+        .await
+        .expect("create");
+    let orsted = store
+        .create_client(
+            &ctx,
+            data(json!({"name": "Ørsted A/S", "legal_name": "Ørsted Energy"})),
+        )
+        .await
+        .expect("create");
+    store
+        .create_client(&other, data(json!({"name": "Müller Other Tenant"})))
+        .await
+        .expect("create");
+    let ids = |v: Vec<uuid::Uuid>| v.into_iter().collect::<BTreeSet<_>>();
+    let find = |t: TenantId, q: &'static str| {
+        let store = store.clone();
+        async move {
+            let query = ClientQuery {
+                search: query_terms(q),
+                limit: 100,
+                ..ClientQuery::default()
+            };
+            let page = store.list_clients(t, &query).await.expect("search");
+            ids(page.items.into_iter().map(|c| c.id).collect())
+        }
+    };
+    let just = |id: uuid::Uuid| BTreeSet::from([id]);
+    assert_eq!(find(ctx.tenant, "mull").await, just(muller.id));
+    assert_eq!(find(ctx.tenant, "MÜLLER bau").await, just(muller.id));
+    // Ø is a letter of its own, not an accented O (no canonical decomposition), on both backends.
+    assert_eq!(find(ctx.tenant, "ørst").await, just(orsted.id));
+    assert_eq!(find(ctx.tenant, "ØRSTED energy").await, just(orsted.id));
+    assert_eq!(find(ctx.tenant, "schmidt1").await, just(muller.id));
+    assert_eq!(find(ctx.tenant, "998877").await, just(muller.id));
+    assert_eq!(find(ctx.tenant, "erp-42").await, just(muller.id));
+    assert!(
+        find(ctx.tenant, "ller").await.is_empty(),
+        "prefix, not substring"
+    );
+    assert!(
+        find(ctx.tenant, "muller ørsted").await.is_empty(),
+        "every word must match"
+    );
+    assert_eq!(find(ctx.tenant, "").await.len(), 2, "no words: no filter");
+
+    // A contact person's name and email are found, and leave with the contact.
+    let contact = store
+        .create_sub(
+            &ctx,
+            orsted.id,
+            SubData::from_json(
+                SubKind::ContactPerson,
+                &json!({"name": "Åsa Lindqvist", "email": "asa@windpower.dk"}),
+            )
+            .expect("contact"),
+        )
+        .await
+        .expect("contact");
+    assert_eq!(find(ctx.tenant, "asa lind").await, just(orsted.id));
+    assert_eq!(find(ctx.tenant, "windpow").await, just(orsted.id));
+    store
+        .delete_sub(&ctx, SubKind::ContactPerson, orsted.id, contact.id, None)
+        .await
+        .expect("delete contact");
+    assert!(find(ctx.tenant, "lindqvist").await.is_empty());
+
+    // Renames and deletes are reflected at once (same transaction).
+    store
+        .patch_client(&ctx, muller.id, json!({"name": "Schulz Bau"}), None)
+        .await
+        .expect("patch");
+    assert!(find(ctx.tenant, "muller").await.is_empty());
+    assert_eq!(find(ctx.tenant, "schulz").await, just(muller.id));
+    store
+        .delete_client(&ctx, muller.id, None)
+        .await
+        .expect("delete");
+    assert!(find(ctx.tenant, "schulz").await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn numbers_are_per_tenant_and_failed_writes_leave_no_gap() {
+    let Some((db, store)) = fresh().await else {
+        return;
+    };
+    // Two pools on one database: two instances of the service.
+    let second = Arc::new(PgStore::open(db.url()).expect("open"));
+    let a = tenant(&store, "a").await;
+    let b = tenant(&store, "b").await;
+    store
+        .create_client(&a, data(json!({"name": "Taken", "external_id": "x"})))
+        .await
+        .expect("create");
+    let mut tasks = Vec::new();
+    for i in 0..60 {
+        let s: Arc<PgStore> = if i % 2 == 0 {
+            store.clone()
+        } else {
+            second.clone()
+        };
+        let ctx = if i % 3 == 0 { b.clone() } else { a.clone() };
+        tasks.push(tokio::spawn(async move {
+            // Every fifth create collides on external_id and must not consume a number.
+            let body = if i % 5 == 0 && ctx.tenant == a.tenant {
+                json!({"name": format!("Dup {i}"), "external_id": "x"})
+            } else {
+                json!({"name": format!("Client {i}")})
+            };
+            match s.create_client(&ctx, data(body)).await {
+                Ok(c) => Some((ctx.tenant, c.number)),
+                Err(StoreError::Conflict(_)) => None,
+                Err(e) => panic!("unexpected {e}"),
+            }
+        }));
+    }
+    let mut per_tenant: std::collections::HashMap<TenantId, Vec<i64>> = Default::default();
+    for t in tasks {
+        if let Some((tenant, n)) = t.await.expect("task") {
+            per_tenant.entry(tenant).or_default().push(n);
+        }
+    }
+    let mut na = per_tenant.remove(&a.tenant).unwrap_or_default();
+    let mut nb = per_tenant.remove(&b.tenant).unwrap_or_default();
+    na.sort_unstable();
+    nb.sort_unstable();
+    assert_eq!(na, (2..=na.len() as i64 + 1).collect::<Vec<_>>());
+    assert_eq!(nb, (1..=nb.len() as i64).collect::<Vec<_>>());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_change_feed_never_skips_a_record_that_commits_late() {
+    let Some((db, store)) = fresh().await else {
+        return;
+    };
+    let second = Arc::new(PgStore::open(db.url()).expect("open"));
+    let ctx = tenant(&store, "feed").await;
+    let writers: Vec<_> = (0..8)
+        .map(|w| {
+            let s: Arc<PgStore> = if w % 2 == 0 {
+                store.clone()
+            } else {
+                second.clone()
+            };
+            let ctx = ctx.clone();
+            tokio::spawn(async move {
+                for n in 0..25 {
+                    let c = s
+                        .create_client(&ctx, data(json!({"name": format!("W{w} #{n}")})))
+                        .await
+                        .expect("create");
+                    s.patch_client(&ctx, c.id, json!({"notes": "x"}), None)
+                        .await
+                        .expect("patch");
+                }
+            })
+        })
+        .collect();
+    // A follower that only ever moves forward from the last cursor it was given.
+    let follower = {
+        let s = store.clone();
+        let tenant = ctx.tenant;
+        tokio::spawn(async move {
+            let mut seen = BTreeSet::new();
+            let mut cursor = None;
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+            while seen.len() < 400 && std::time::Instant::now() < deadline {
+                let page = s.events(tenant, cursor, 7).await.expect("events");
+                for r in &page.records {
+                    assert!(seen.insert(r.id), "record handed out twice");
+                }
+                if page.last_seq.is_some() {
+                    cursor = page.last_seq;
+                } else {
+                    tokio::task::yield_now().await;
+                }
+            }
+            seen
+        })
+    };
+    for w in writers {
+        w.await.expect("writer");
+    }
+    let seen = follower.await.expect("follower");
+    assert_eq!(seen.len(), 400, "a follower saw every record exactly once");
+}
