@@ -396,13 +396,25 @@ fn refs(params: &[P]) -> Vec<&(dyn ToSql + Sync)> {
     params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
 }
 
+/// Prepared statements kept per connection. Lists make a new statement text per shape of
+/// filter, so the cache is emptied when it reaches this size rather than growing forever.
+const MAX_CACHED_STATEMENTS: usize = 512;
+
+fn bound_cache(cache: &deadpool_postgres::StatementCache) {
+    if cache.size() >= MAX_CACHED_STATEMENTS {
+        cache.clear();
+    }
+}
+
 #[async_trait]
 impl Db for deadpool_postgres::Client {
     async fn rows(&self, sql: &str, params: &[P]) -> Result<Vec<Row>, tokio_postgres::Error> {
+        bound_cache(&self.statement_cache);
         let st = self.prepare_cached(sql).await?;
         self.query(&st, &refs(params)).await
     }
     async fn run(&self, sql: &str, params: &[P]) -> Result<u64, tokio_postgres::Error> {
+        bound_cache(&self.statement_cache);
         let st = self.prepare_cached(sql).await?;
         self.execute(&st, &refs(params)).await
     }
@@ -411,10 +423,12 @@ impl Db for deadpool_postgres::Client {
 #[async_trait]
 impl Db for Tx<'_> {
     async fn rows(&self, sql: &str, params: &[P]) -> Result<Vec<Row>, tokio_postgres::Error> {
+        bound_cache(&self.statement_cache);
         let st = self.prepare_cached(sql).await?;
         self.query(&st, &refs(params)).await
     }
     async fn run(&self, sql: &str, params: &[P]) -> Result<u64, tokio_postgres::Error> {
+        bound_cache(&self.statement_cache);
         let st = self.prepare_cached(sql).await?;
         self.execute(&st, &refs(params)).await
     }
@@ -791,6 +805,129 @@ async fn insert_row(
 async fn insert_client(tx: &Tx<'_>, ctx: &WriteCtx, data: ClientData) -> StoreResult<Client> {
     let number = take_numbers(tx, ctx.tenant, 1).await?;
     insert_row(tx, ctx, number, Timestamp::now(), data).await
+}
+
+/// Rows of a bulk load written per statement: well under PostgreSQL's 65,535 parameters.
+const BULK_CHUNK: usize = 500;
+
+/// A bulk load: numbers and creation sequences as one-by-one creates would take them, search
+/// terms and audit records alike, but written `BULK_CHUNK` rows per statement.
+async fn insert_bulk(
+    tx: &Tx<'_>,
+    ctx: &WriteCtx,
+    rows: Vec<(ClientData, Timestamp)>,
+) -> StoreResult<u64> {
+    let n = rows.len() as i64;
+    let first = take_numbers(tx, ctx.tenant, n).await?;
+    let mut seqs = RidWindow::read(tx, ctx.tenant, &rows).await?;
+    let mut prepared = Vec::with_capacity(rows.len());
+    for (i, (data, at)) in rows.into_iter().enumerate() {
+        let (rid, ms) = seqs.allocate(tx, ctx.tenant, rid::unix_ms(at)).await?;
+        let id = rid::id_for(rid);
+        check_reference(tx, ctx.tenant, id, &data).await?;
+        prepared.push((id, rid, first + i as i64, rid::timestamp_of_ms(ms), data));
+    }
+    for chunk in prepared.chunks(BULK_CHUNK) {
+        let rows: Vec<sql::NewRow<'_>> = chunk
+            .iter()
+            .map(|(id, rid, number, at, data)| sql::NewRow {
+                tenant: ctx.tenant,
+                id: *id,
+                rid: *rid,
+                number: *number,
+                at: *at,
+                data,
+            })
+            .collect();
+        exec(tx, &sql::insert_clients(&rows)).await?;
+        let terms: Vec<_> = chunk
+            .iter()
+            .map(|(id, _, _, _, data)| (*id, search::client_terms(data, [])))
+            .collect();
+        if let Some(q) = search::insert_terms_of(ctx.tenant, terms.iter().map(|(id, t)| (*id, t))) {
+            exec(tx, &q).await?;
+        }
+        let audits: Vec<AuditRecord> = chunk
+            .iter()
+            .map(|(id, _, _, _, data)| AuditRecord {
+                id: Uuid::now_v7(),
+                entity_type: "client".into(),
+                entity_id: *id,
+                client_id: *id,
+                action: AuditAction::Created,
+                actor: ctx.actor.clone(),
+                at: Timestamp::now(),
+                changes: diff(None, Some(&data.to_json())),
+            })
+            .collect();
+        exec(tx, &sql::insert_audits(ctx.tenant, &audits)).await?;
+    }
+    Ok(n as u64)
+}
+
+/// The taken creation sequences of the milliseconds a bulk load spans, read in one query and
+/// then kept in memory as the load takes more.
+struct RidWindow {
+    /// Milliseconds `lo..hi` were read: one missing from `max` has no sequence taken.
+    lo: i64,
+    hi: i64,
+    max: std::collections::HashMap<i64, i64>,
+}
+
+impl RidWindow {
+    async fn read(
+        tx: &Tx<'_>,
+        tenant: TenantId,
+        rows: &[(ClientData, Timestamp)],
+    ) -> StoreResult<Self> {
+        let ms = rows.iter().map(|(_, at)| rid::unix_ms(*at));
+        let (lo, hi) = match (ms.clone().min(), ms.max()) {
+            (Some(lo), Some(hi)) => (lo, hi + 1),
+            _ => (0, 0),
+        };
+        let sql = "SELECT rid >> 12, max(rid) FROM clients \
+                   WHERE tenant_id = $1 AND rid >= $2 AND rid < $3 GROUP BY 1";
+        let params = [
+            P(tenant.0.to_string().into()),
+            P(rid::range_of_ms(lo).0.into()),
+            P(rid::range_of_ms(hi).0.into()),
+        ];
+        let mut max = std::collections::HashMap::new();
+        for row in tx.rows(sql, &params).await.map_err(map_err)?.iter() {
+            let mut r = PgRow { row, i: 0 };
+            if let (Some(ms), Some(m)) = (r.int()?, r.int()?) {
+                max.insert(ms, m);
+            }
+        }
+        Ok(Self { lo, hi, max })
+    }
+
+    async fn allocate(
+        &mut self,
+        tx: &Tx<'_>,
+        tenant: TenantId,
+        mut ms: i64,
+    ) -> StoreResult<(i64, i64)> {
+        for _ in 0..rid::MAX_SPILL_MS {
+            let taken = match self.max.get(&ms) {
+                Some(m) => Some(*m),
+                None if (self.lo..self.hi).contains(&ms) => None,
+                None => {
+                    let rows = fetch(tx, &sql::max_rid(Some(tenant), ms)).await?;
+                    match rows.first() {
+                        Some(row) => PgRow { row, i: 0 }.int()?,
+                        None => None,
+                    }
+                }
+            };
+            if let Some(next) = rid::next_after(ms, taken) {
+                self.max.insert(ms, next);
+                return Ok((next, ms));
+            }
+            ms += 1;
+        }
+        Err(StoreError::Other("no free creation sequence".into()))
+    }
 }
 
 /// Replaces a client's data. A replacement that changes nothing keeps the version and writes
@@ -1465,13 +1602,7 @@ impl Store for PgStore {
         }
         self.write(Some(ctx.tenant), |tx| {
             let (ctx, rows) = (ctx.clone(), rows.clone());
-            Box::pin(async move {
-                let first = take_numbers(tx, ctx.tenant, n).await?;
-                for (i, (data, at)) in rows.into_iter().enumerate() {
-                    insert_row(tx, &ctx, first + i as i64, at, data).await?;
-                }
-                Ok(n as u64)
-            })
+            Box::pin(async move { insert_bulk(tx, &ctx, rows).await })
         })
         .await
     }

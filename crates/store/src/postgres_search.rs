@@ -70,20 +70,29 @@ pub(crate) fn insert_terms(
     client_id: Uuid,
     terms: &BTreeSet<String>,
 ) -> Option<sea_query::InsertStatement> {
-    if terms.is_empty() {
-        return None;
-    }
+    insert_terms_of(tenant, [(client_id, terms)])
+}
+
+/// One INSERT of the terms of many clients; `None` when there are none.
+pub(crate) fn insert_terms_of<'a>(
+    tenant: TenantId,
+    clients: impl IntoIterator<Item = (Uuid, &'a BTreeSet<String>)>,
+) -> Option<sea_query::InsertStatement> {
     let mut q = Query::insert();
     q.into_table(col(TABLE))
         .columns([col("tenant_id"), col("term"), col("client_id")]);
-    for t in terms {
-        q.values_panic([
-            tenant.0.to_string().into(),
-            t.clone().into(),
-            client_id.to_string().into(),
-        ]);
+    let mut any = false;
+    for (client_id, terms) in clients {
+        for t in terms {
+            any = true;
+            q.values_panic([
+                tenant.0.to_string().into(),
+                t.clone().into(),
+                client_id.to_string().into(),
+            ]);
+        }
     }
-    Some(q)
+    any.then_some(q)
 }
 
 /// PostgreSQL's list pieces for one tenant.

@@ -36,6 +36,11 @@ pub struct NewRow<'a> {
 }
 
 pub fn insert_client(row: &NewRow<'_>) -> InsertStatement {
+    insert_clients(std::slice::from_ref(row))
+}
+
+/// One INSERT of many clients (bulk loads); `rows` must not be empty.
+pub fn insert_clients(rows: &[NewRow<'_>]) -> InsertStatement {
     let mut cols: Vec<Alias> = [
         "id",
         "tenant_id",
@@ -51,23 +56,24 @@ pub fn insert_client(row: &NewRow<'_>) -> InsertStatement {
     .map(col)
     .collect();
     cols.extend(DATA_COLUMNS.iter().map(|c| col(c)));
-    let ts = row.at.to_rfc3339();
-    let mut values: Vec<Value> = vec![
-        row.id.to_string().into(),
-        row.tenant.0.to_string().into(),
-        row.number.into(),
-        0i64.into(),
-        1i64.into(),
-        ts.clone().into(),
-        ts.into(),
-        row.rid.into(),
-        fold(&row.data.name).into(),
-    ];
-    values.extend(data_values(row.data));
     let mut q = Query::insert();
-    q.into_table(clients())
-        .columns(cols)
-        .values_panic(values.into_iter().map(Into::into));
+    q.into_table(clients()).columns(cols);
+    for row in rows {
+        let ts = row.at.to_rfc3339();
+        let mut values: Vec<Value> = vec![
+            row.id.to_string().into(),
+            row.tenant.0.to_string().into(),
+            row.number.into(),
+            0i64.into(),
+            1i64.into(),
+            ts.clone().into(),
+            ts.into(),
+            row.rid.into(),
+            fold(&row.data.name).into(),
+        ];
+        values.extend(data_values(row.data));
+        q.values_panic(values.into_iter().map(Into::into));
+    }
     q
 }
 
@@ -740,12 +746,20 @@ pub struct AuditRow<'a> {
 }
 
 pub fn insert_audit(row: &AuditRow<'_>) -> InsertStatement {
-    let r = row.record;
-    let changes = serde_json::to_string(&r.changes).unwrap_or_else(|_| "{}".into());
+    insert_audits(row.tenant, std::slice::from_ref(row.record))
+}
+
+/// One INSERT of many audit records of a tenant; `records` must not be empty.
+pub fn insert_audits(
+    tenant: TenantId,
+    records: &[clientele_core::audit::AuditRecord],
+) -> InsertStatement {
     let mut q = Query::insert();
     q.into_table(col("audit_records"))
-        .columns(AUDIT_COLUMNS[1..].iter().map(|c| col(c)))
-        .values_panic([
+        .columns(AUDIT_COLUMNS[1..].iter().map(|c| col(c)));
+    for r in records {
+        let changes = serde_json::to_string(&r.changes).unwrap_or_else(|_| "{}".into());
+        q.values_panic([
             r.id.to_string().into(),
             r.entity_type.clone().into(),
             r.entity_id.to_string().into(),
@@ -754,8 +768,9 @@ pub fn insert_audit(row: &AuditRow<'_>) -> InsertStatement {
             r.actor.clone().into(),
             r.at.to_rfc3339().into(),
             changes.into(),
-            row.tenant.0.to_string().into(),
+            tenant.0.to_string().into(),
         ]);
+    }
     q
 }
 

@@ -252,3 +252,80 @@ async fn the_change_feed_never_skips_a_record_that_commits_late() {
     let seen = follower.await.expect("follower");
     assert_eq!(seen.len(), 400, "a follower saw every record exactly once");
 }
+
+#[tokio::test]
+async fn bulk_loads_number_sequence_index_and_count_every_row() {
+    let Some((_db, store)) = fresh().await else {
+        return;
+    };
+    let ctx = tenant(&store, "bulk").await;
+    store
+        .create_client(&ctx, data(json!({"name": "Before"})))
+        .await
+        .expect("create");
+    // 1,201 rows over three chunks; groups of three share a millisecond.
+    let base = clientele_core::types::Timestamp::now();
+    let rows: Vec<_> = (0..1201)
+        .map(|i| {
+            let at = clientele_core::types::Timestamp::parse(
+                &base.plus_seconds(-(i / 3) as i64 - 1).to_rfc3339(),
+            )
+            .expect("timestamp");
+            let name = if i == 701 {
+                "Zyxwv Rare".to_string()
+            } else {
+                format!("Bulk {i}")
+            };
+            (data(json!({"name": name, "archived": i % 100 == 0})), at)
+        })
+        .collect();
+    assert_eq!(
+        store.insert_clients_bulk(&ctx, rows).await.expect("bulk"),
+        1201
+    );
+    let all = ClientQuery {
+        archived: clientele_core::query::ArchivedFilter::All,
+        limit: 100,
+        count: true,
+        ..ClientQuery::default()
+    };
+    let page = store.list_clients(ctx.tenant, &all).await.expect("list");
+    assert_eq!(page.total, Some(1202));
+    let live = ClientQuery {
+        count: true,
+        ..ClientQuery::default()
+    };
+    let page = store.list_clients(ctx.tenant, &live).await.expect("list");
+    assert_eq!(
+        page.total,
+        Some(1202 - 13),
+        "archived rows are counted apart"
+    );
+    // Numbers continue without a gap; creation order is the given times (newest first).
+    let mut numbers = Vec::new();
+    let mut q = all.clone();
+    for _ in 0..20 {
+        let page = store.list_clients(ctx.tenant, &q).await.expect("page");
+        numbers.extend(page.items.iter().map(|c| c.number));
+        match page.next {
+            Some(pos) => q.after = Some(pos),
+            None => break,
+        }
+    }
+    let mut sorted = numbers.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, (1..=1202).collect::<Vec<_>>());
+    assert_eq!(numbers[0], 1, "the client created now is the newest");
+    let search = ClientQuery {
+        search: query_terms("zyxw"),
+        ..ClientQuery::default()
+    };
+    let found = store
+        .list_clients(ctx.tenant, &search)
+        .await
+        .expect("search");
+    assert_eq!(found.items.len(), 1);
+    assert_eq!(found.items[0].data.name, "Zyxwv Rare");
+    let events = store.events(ctx.tenant, None, 1000).await.expect("events");
+    assert!(events.has_more, "one audit record per row");
+}

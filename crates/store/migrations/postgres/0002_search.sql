@@ -60,35 +60,73 @@ CREATE TABLE client_facets (
                  partner_type, credit_creditworthiness)
 );
 
-CREATE FUNCTION clients_keep_counts() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Inserts and deletes are counted once per statement from the transition tables: a bulk load
+-- (seed-demo, imports) inserts many rows per statement, and one counter row updated once per
+-- row within one transaction would leave a chain of dead versions that every later update walks.
+CREATE FUNCTION clients_count_statement() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        UPDATE client_counts SET n = n - 1
-        WHERE tenant_id = OLD.tenant_id AND archived = OLD.archived;
-        UPDATE client_facets SET n = n - 1
-        WHERE tenant_id = OLD.tenant_id AND archived = OLD.archived AND status = OLD.status
-          AND address_country = coalesce(OLD.address_country, '') AND kind = OLD.kind
-          AND credit_currency = coalesce(OLD.credit_currency, '')
-          AND partner_type = coalesce(OLD.partner_type, '')
-          AND credit_creditworthiness = coalesce(OLD.credit_creditworthiness, '');
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    IF TG_OP = 'DELETE' THEN
+        UPDATE client_counts AS c SET n = c.n - d.k
+        FROM (SELECT tenant_id, archived, count(*) AS k FROM old_rows GROUP BY 1, 2) AS d
+        WHERE c.tenant_id = d.tenant_id AND c.archived = d.archived;
+        UPDATE client_facets AS f SET n = f.n - d.k
+        FROM (SELECT tenant_id, archived, status, coalesce(address_country, '') AS address_country,
+                     kind, coalesce(credit_currency, '') AS credit_currency,
+                     coalesce(partner_type, '') AS partner_type,
+                     coalesce(credit_creditworthiness, '') AS credit_creditworthiness,
+                     count(*) AS k
+              FROM old_rows GROUP BY 1, 2, 3, 4, 5, 6, 7, 8) AS d
+        WHERE f.tenant_id = d.tenant_id AND f.archived = d.archived AND f.status = d.status
+          AND f.address_country = d.address_country AND f.kind = d.kind
+          AND f.credit_currency = d.credit_currency AND f.partner_type = d.partner_type
+          AND f.credit_creditworthiness = d.credit_creditworthiness;
+    ELSE
         INSERT INTO client_counts AS c (tenant_id, archived, n)
-        VALUES (NEW.tenant_id, NEW.archived, 1)
-        ON CONFLICT (tenant_id, archived) DO UPDATE SET n = c.n + 1;
-        INSERT INTO client_facets AS f VALUES (NEW.tenant_id, NEW.archived, NEW.status,
-            coalesce(NEW.address_country, ''), NEW.kind, coalesce(NEW.credit_currency, ''),
-            coalesce(NEW.partner_type, ''), coalesce(NEW.credit_creditworthiness, ''), 1)
+        SELECT tenant_id, archived, count(*) FROM new_rows GROUP BY 1, 2
+        ON CONFLICT (tenant_id, archived) DO UPDATE SET n = c.n + excluded.n;
+        INSERT INTO client_facets AS f
+        SELECT tenant_id, archived, status, coalesce(address_country, ''), kind,
+               coalesce(credit_currency, ''), coalesce(partner_type, ''),
+               coalesce(credit_creditworthiness, ''), count(*)
+        FROM new_rows GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
         ON CONFLICT (tenant_id, archived, status, address_country, kind, credit_currency,
                      partner_type, credit_creditworthiness)
-        DO UPDATE SET n = f.n + 1;
+        DO UPDATE SET n = f.n + excluded.n;
     END IF;
     RETURN NULL;
 END
 $$;
+CREATE TRIGGER clients_counts_insert AFTER INSERT ON clients
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION clients_count_statement();
+CREATE TRIGGER clients_counts_delete AFTER DELETE ON clients
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION clients_count_statement();
 
-CREATE TRIGGER clients_counts_insert_delete AFTER INSERT OR DELETE ON clients
-    FOR EACH ROW EXECUTE FUNCTION clients_keep_counts();
+-- An update moves a client between groups only when a counted column changes (a row-level
+-- trigger with WHEN: most updates cost nothing here).
+CREATE FUNCTION clients_count_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE client_counts SET n = n - 1
+    WHERE tenant_id = OLD.tenant_id AND archived = OLD.archived;
+    UPDATE client_facets SET n = n - 1
+    WHERE tenant_id = OLD.tenant_id AND archived = OLD.archived AND status = OLD.status
+      AND address_country = coalesce(OLD.address_country, '') AND kind = OLD.kind
+      AND credit_currency = coalesce(OLD.credit_currency, '')
+      AND partner_type = coalesce(OLD.partner_type, '')
+      AND credit_creditworthiness = coalesce(OLD.credit_creditworthiness, '');
+    INSERT INTO client_counts AS c (tenant_id, archived, n)
+    VALUES (NEW.tenant_id, NEW.archived, 1)
+    ON CONFLICT (tenant_id, archived) DO UPDATE SET n = c.n + 1;
+    INSERT INTO client_facets AS f VALUES (NEW.tenant_id, NEW.archived, NEW.status,
+        coalesce(NEW.address_country, ''), NEW.kind, coalesce(NEW.credit_currency, ''),
+        coalesce(NEW.partner_type, ''), coalesce(NEW.credit_creditworthiness, ''), 1)
+    ON CONFLICT (tenant_id, archived, status, address_country, kind, credit_currency,
+                 partner_type, credit_creditworthiness)
+    DO UPDATE SET n = f.n + 1;
+    RETURN NULL;
+END
+$$;
 CREATE TRIGGER clients_counts_update AFTER UPDATE ON clients
     FOR EACH ROW
     WHEN (OLD.tenant_id IS DISTINCT FROM NEW.tenant_id
@@ -99,4 +137,4 @@ CREATE TRIGGER clients_counts_update AFTER UPDATE ON clients
           OR OLD.credit_currency IS DISTINCT FROM NEW.credit_currency
           OR OLD.partner_type IS DISTINCT FROM NEW.partner_type
           OR OLD.credit_creditworthiness IS DISTINCT FROM NEW.credit_creditworthiness)
-    EXECUTE FUNCTION clients_keep_counts();
+    EXECUTE FUNCTION clients_count_update();
