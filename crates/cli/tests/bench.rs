@@ -1,6 +1,6 @@
 //! A small HTTP benchmark of the real binary on the backend under test (SQLite by default,
 //! PostgreSQL with `CLIENTELE_TEST_BACKEND=postgres`). Ignored in normal runs; run with
-//! `scripts/bench.sh` (release build). Figures go to docs/performance.md.
+//! `bench/writes.sh` (release build). Figures go to docs/performance.md.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -67,7 +67,7 @@ where
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "benchmark: run scripts/bench.sh"]
+#[ignore = "benchmark: run bench/writes.sh"]
 async fn bench() {
     use clientele_store::testing;
     let (_backing, url, label) = if testing::backend_is_postgres() {

@@ -1,5 +1,6 @@
 //! End-to-end tests of the `clientele` binary: every test runs the real executable against its
-//! own SQLite file in a temporary directory and, where a server is needed, talks to it on
+//! own SQLite file in a temporary directory (with `CLIENTELE_TEST_BACKEND=postgres`, its own new
+//! PostgreSQL database, dropped afterwards) and, where a server is needed, talks to it on
 //! 127.0.0.1 only.
 
 use std::io::{BufRead, BufReader, Read};
@@ -23,15 +24,30 @@ const CLIENTELE_ENV: &[&str] = &[
     "RUST_LOG",
 ];
 
-/// A scratch directory holding one SQLite database.
+/// A scratch directory holding one SQLite database, or a new PostgreSQL database.
 struct Scratch {
     dir: TempDir,
+    postgres: Option<clientele_store::testing::TestDatabase>,
 }
 
 impl Scratch {
     fn new() -> Self {
+        use clientele_store::testing;
+        let postgres = testing::backend_is_postgres()
+            .then(|| {
+                let server = testing::postgres_url();
+                testing::TestDatabase::create(&server)
+                    .inspect_err(|e| {
+                        testing::skip(&format!(
+                            "no PostgreSQL at {server} ({e}); the CLI tests ran on SQLite"
+                        ))
+                    })
+                    .ok()
+            })
+            .flatten();
         Self {
             dir: tempfile::tempdir().expect("create a temporary directory"),
+            postgres,
         }
     }
 
@@ -46,8 +62,12 @@ impl Scratch {
         format!("sqlite://{}", path.display())
     }
 
+    /// The test's database: the SQLite file `clientele.db`, or its PostgreSQL database.
     fn url(&self) -> String {
-        self.url_of("clientele.db")
+        match &self.postgres {
+            Some(db) => db.url().to_string(),
+            None => self.url_of("clientele.db"),
+        }
     }
 
     /// The binary with a clean environment, run inside the scratch directory (so an
@@ -423,7 +443,7 @@ fn migrate_applies_and_running_it_again_succeeds() {
     let scratch = Scratch::new();
     let first = scratch.ok(&["migrate"]);
     assert!(
-        scratch.path("clientele.db").exists(),
+        scratch.postgres.is_some() || scratch.path("clientele.db").exists(),
         "migrate did not create the database"
     );
     let second = scratch.ok(&["migrate"]);

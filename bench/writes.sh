@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the HTTP benchmark (crates/cli/tests/bench.rs) in release mode on SQLite and, when a
+# Write and point-read benchmark: runs crates/cli/tests/bench.rs in release mode on SQLite and, when a
 # server answers at CLIENTELE_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test),
 # on PostgreSQL. Knobs: BENCH_PRELOAD (5000), BENCH_SECONDS (5), BENCH_CONCURRENCY (16).
 set -euo pipefail
