@@ -730,23 +730,6 @@ async fn commit_idempotency(
     Ok(())
 }
 
-/// Takes the tenant's next creation sequence at or after millisecond `ms` (see `crate::rid`),
-/// under the tenant lock. Returns it and the millisecond it belongs to.
-async fn allocate_rid(tx: &Tx<'_>, tenant: TenantId, mut ms: i64) -> StoreResult<(i64, i64)> {
-    for _ in 0..rid::MAX_SPILL_MS {
-        let rows = fetch(tx, &sql::max_rid(Some(tenant), ms)).await?;
-        let max = match rows.first() {
-            Some(row) => PgRow { row, i: 0 }.int()?,
-            None => None,
-        };
-        if let Some(next) = rid::next_after(ms, max) {
-            return Ok((next, ms));
-        }
-        ms += 1;
-    }
-    Err(StoreError::Other("no free creation sequence".into()))
-}
-
 /// Reserves `n` client numbers of the tenant; returns the first.
 async fn take_numbers(tx: &Tx<'_>, tenant: TenantId, n: i64) -> StoreResult<i64> {
     let last = count(tx, &sql::next_client_number(tenant, n)).await?;
@@ -761,7 +744,9 @@ async fn insert_row(
     at: Timestamp,
     data: ClientData,
 ) -> StoreResult<Client> {
-    let (rid, ms) = allocate_rid(tx, ctx.tenant, rid::unix_ms(at)).await?;
+    let (rid, ms) = RidWindow::empty()
+        .allocate(tx, ctx.tenant, rid::unix_ms(at))
+        .await?;
     let at = rid::timestamp_of_ms(ms);
     let id = rid::id_for(rid);
     check_reference(tx, ctx.tenant, id, &data).await?;
@@ -875,6 +860,15 @@ struct RidWindow {
 }
 
 impl RidWindow {
+    /// Nothing read yet: every millisecond is looked up when it is first needed (one create).
+    fn empty() -> Self {
+        Self {
+            lo: 0,
+            hi: 0,
+            max: std::collections::HashMap::new(),
+        }
+    }
+
     async fn read(
         tx: &Tx<'_>,
         tenant: TenantId,
@@ -902,6 +896,8 @@ impl RidWindow {
         Ok(Self { lo, hi, max })
     }
 
+    /// Takes the tenant's next creation sequence at or after millisecond `ms` (see
+    /// `crate::rid`), under the tenant lock. Returns it and the millisecond it belongs to.
     async fn allocate(
         &mut self,
         tx: &Tx<'_>,
