@@ -9,7 +9,8 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::error::{ContextKind, ContextValue};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use clientele_api::config::{parse_cors_origins, Config, Secret};
 use clientele_api::jwt::JwtVerifier;
 use clientele_api::ratelimit::{self, FailMode, RateLimiter};
@@ -210,15 +211,7 @@ impl From<StoreError> for Fail {
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
-        Err(e) if !e.use_stderr() => {
-            let _ = e.print();
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            let text = e.to_string();
-            eprintln!("{}", text.lines().next().unwrap_or("invalid arguments"));
-            return ExitCode::from(2);
-        }
+        Err(e) => return usage_error(e),
     };
     init_logs(cli.log_format);
     clientele_api::logging::install_panic_hook();
@@ -241,10 +234,110 @@ fn main() -> ExitCode {
     }
 }
 
+/// Prints clap's whole message: what is wrong, the accepted values, "did you mean", the usage;
+/// for a missing subcommand, the help with the list of commands. `--help` and `--version` go to
+/// stdout and succeed; everything else exits 2.
+fn usage_error(mut e: clap::Error) -> ExitCode {
+    if !e.use_stderr() {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    if let Some((var, flag)) = value_from_environment(&e) {
+        // clap names the flag even when the value came from its variable.
+        e.insert(ContextKind::InvalidArg, ContextValue::String(var.clone()));
+        let tip = format!("{var} is read when {flag} is not given: correct or unset it").into();
+        let tips = match e.get(ContextKind::Suggested) {
+            Some(ContextValue::StyledStrs(tips)) => tips.iter().cloned().chain([tip]).collect(),
+            _ => vec![tip],
+        };
+        e.insert(ContextKind::Suggested, ContextValue::StyledStrs(tips));
+    }
+    let _ = e.print();
+    ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
+}
+
+/// For an invalid value: the environment variable it was read from and its flag, when the flag
+/// was not on the command line and the variable is set.
+fn value_from_environment(e: &clap::Error) -> Option<(String, String)> {
+    let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    // `--rate-limit <RATE_LIMIT>`
+    let long = arg.split_whitespace().next()?.strip_prefix("--")?;
+    let var = env_of(&Cli::command(), long)?;
+    let flag = format!("--{long}");
+    let on_command_line = std::env::args_os()
+        .skip(1)
+        .take_while(|a| a != "--")
+        .any(|a| {
+            let a = a.to_string_lossy();
+            a == flag || a.starts_with(&format!("{flag}="))
+        });
+    (!on_command_line && std::env::var_os(&var).is_some()).then_some((var, flag))
+}
+
+/// The environment variable of the flag `--long`, in this command or a subcommand.
+fn env_of(cmd: &clap::Command, long: &str) -> Option<String> {
+    cmd.get_arguments()
+        .filter(|a| a.get_long() == Some(long))
+        .find_map(|a| a.get_env())
+        .map(|v| v.to_string_lossy().into_owned())
+        .or_else(|| cmd.get_subcommands().find_map(|s| env_of(s, long)))
+}
+
 async fn open_store(url: &str) -> Result<Arc<dyn Store>, Fail> {
-    let store = clientele_store::open(url)?;
-    store.migrate().await?;
+    let store = clientele_store::open(url).map_err(|e| at_database(url, e))?;
+    store.migrate().await.map_err(|e| at_database(url, e))?;
     Ok(store)
+}
+
+/// A failure to open the store, naming the database (without its password) unless the store's
+/// message already does.
+fn at_database(url: &str, e: StoreError) -> Fail {
+    let Fail(msg) = e.into();
+    let shown = redact_url(url);
+    let place = shown.strip_prefix("sqlite://").unwrap_or(&shown);
+    if msg.contains(place) {
+        Fail(msg)
+    } else {
+        Fail(format!("{shown}: {msg}"))
+    }
+}
+
+/// The URL without its password: `postgres://user:secret@host/db?password=x` →
+/// `postgres://user@host/db`.
+fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (rest, query) = match rest.split_once('?') {
+        Some((r, q)) => (r, Some(q)),
+        None => (rest, None),
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    let authority = match authority.rsplit_once('@') {
+        Some((user_info, host)) => {
+            let user = user_info.split(':').next().unwrap_or("");
+            format!("{user}@{host}")
+        }
+        None => authority.to_string(),
+    };
+    let mut out = format!("{scheme}://{authority}{path}");
+    let params: Vec<&str> = query
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .filter(|p| {
+            let key = p.split('=').next().unwrap_or("");
+            !key.eq_ignore_ascii_case("password")
+        })
+        .collect();
+    if !params.is_empty() {
+        out.push('?');
+        out.push_str(&params.join("&"));
+    }
+    out
 }
 
 async fn tenant(store: &dyn Store, name: &str) -> Result<clientele_core::Tenant, Fail> {
@@ -263,8 +356,8 @@ async fn run(cli: Cli) -> Result<(), Fail> {
             println!("{text}");
         }
         Command::Migrate => {
-            let store = clientele_store::open(&url)?;
-            let n = store.migrate().await?;
+            let store = clientele_store::open(&url).map_err(|e| at_database(&url, e))?;
+            let n = store.migrate().await.map_err(|e| at_database(&url, e))?;
             println!("applied {n} migration(s)");
         }
         Command::Tenants {
@@ -504,5 +597,30 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {},
         _ = term => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_shown_without_their_password() {
+        for (url, shown) in [
+            (
+                "postgres://bob:s3cr:et@db.example:5432/app?pool_size=4",
+                "postgres://bob@db.example:5432/app?pool_size=4",
+            ),
+            (
+                "postgresql://bob@db/app?password=s3cret&sslmode=disable",
+                "postgresql://bob@db/app?sslmode=disable",
+            ),
+            ("postgres://:s3cret@db", "postgres://@db"),
+            ("sqlite://clientele.db", "sqlite://clientele.db"),
+            ("sqlite:///var/lib/a@b.db", "sqlite:///var/lib/a@b.db"),
+        ] {
+            assert_eq!(redact_url(url), shown, "{url}");
+            assert!(!redact_url(url).contains("s3cr"), "{url}");
+        }
     }
 }

@@ -77,6 +77,11 @@ impl Scratch {
         for var in CLIENTELE_ENV {
             cmd.env_remove(var);
         }
+        for (var, _) in std::env::vars_os() {
+            if var.to_string_lossy().starts_with("CLIENTELE_") {
+                cmd.env_remove(var);
+            }
+        }
         cmd.current_dir(self.dir.path()).stdin(Stdio::null());
         cmd
     }
@@ -170,6 +175,25 @@ impl Run {
 
     fn last_line(&self) -> &str {
         self.stdout.lines().last().unwrap_or("")
+    }
+
+    /// Asserts a usage error (exit status 2, nothing on stdout) and returns clap's message.
+    fn usage_failure(&self) -> &str {
+        assert_eq!(
+            self.code,
+            Some(2),
+            "expected a usage error (2), got {:?}:\n{}{}",
+            self.code,
+            self.stdout,
+            self.stderr
+        );
+        assert!(self.stdout.is_empty(), "stdout: {}", self.stdout);
+        assert!(
+            self.stderr.starts_with("error: ") || self.stderr.contains("Usage: "),
+            "stderr: {}",
+            self.stderr
+        );
+        &self.stderr
     }
 
     /// Asserts a failure explained in exactly one line on stderr, and returns that line.
@@ -389,11 +413,12 @@ async fn serve_stops_cleanly_on_sigterm() {
 }
 
 #[test]
-fn serve_with_a_bad_bind_flag_fails_with_one_line_and_does_not_start() {
+fn serve_with_a_bad_bind_flag_fails_with_a_usage_error_and_does_not_start() {
     let scratch = Scratch::new();
     let run = scratch.run(&["serve", "--bind", "nonsense"]);
-    let line = run.one_line_failure();
-    assert!(line.contains("nonsense"), "stderr: {line}");
+    let text = run.usage_failure();
+    assert!(text.contains("'nonsense'"), "stderr: {text}");
+    assert!(text.contains("--bind"), "stderr: {text}");
     assert!(!run.stdout.contains("listening"), "stdout: {}", run.stdout);
     assert!(
         !scratch.path("clientele.db").exists(),
@@ -402,7 +427,7 @@ fn serve_with_a_bad_bind_flag_fails_with_one_line_and_does_not_start() {
 }
 
 #[test]
-fn serve_with_a_bad_clientele_bind_variable_fails_with_one_line_and_does_not_start() {
+fn serve_with_a_bad_clientele_bind_variable_fails_with_a_usage_error_and_does_not_start() {
     let scratch = Scratch::new();
     let run = Run::of(
         scratch
@@ -410,8 +435,9 @@ fn serve_with_a_bad_clientele_bind_variable_fails_with_one_line_and_does_not_sta
             .env("CLIENTELE_BIND", "nonsense")
             .arg("serve"),
     );
-    let line = run.one_line_failure();
-    assert!(line.contains("nonsense"), "stderr: {line}");
+    let text = run.usage_failure();
+    assert!(text.contains("'nonsense'"), "stderr: {text}");
+    assert!(text.contains("CLIENTELE_BIND"), "stderr: {text}");
     assert!(!run.stdout.contains("listening"), "stdout: {}", run.stdout);
     assert!(
         !run.stdout.contains("ck_"),
@@ -433,6 +459,183 @@ fn serve_on_a_port_already_taken_exits_non_zero() {
         run.stderr
     );
     assert!(!run.stdout.contains("listening"), "stdout: {}", run.stdout);
+}
+
+// ---------------------------------------------------------------------------------------------
+// command-line messages
+
+/// Asserts that `text` contains every one of `parts`.
+fn assert_mentions(text: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(text.contains(part), "{part:?} is not in:\n{text}");
+    }
+}
+
+#[test]
+fn a_bare_command_or_command_group_prints_its_help_with_the_list_of_commands() {
+    let scratch = Scratch::new();
+    let run = Run::of(&mut scratch.bare());
+    assert_mentions(
+        run.usage_failure(),
+        &[
+            "Usage: clientele",
+            "Commands:",
+            "serve",
+            "migrate",
+            "tenants",
+            "keys",
+            "openapi",
+            "seed-demo",
+        ],
+    );
+    let run = Run::of(scratch.bare().arg("keys"));
+    assert_mentions(
+        run.usage_failure(),
+        &["Usage: clientele keys", "create", "list", "revoke"],
+    );
+    let run = Run::of(scratch.bare().arg("tenants"));
+    assert_mentions(run.usage_failure(), &["Usage: clientele tenants", "create"]);
+    assert!(
+        !scratch.path("clientele.db").exists(),
+        "a usage error opened the database"
+    );
+}
+
+#[test]
+fn a_missing_argument_is_named() {
+    let scratch = Scratch::new();
+    for (args, missing) in [
+        (&["keys", "list"][..], "--tenant <TENANT>"),
+        (&["keys", "create", "--tenant", "acme"][..], "--permissions"),
+        (&["seed-demo", "--tenant", "x"][..], "--count <COUNT>"),
+        (&["tenants", "create"][..], "<NAME>"),
+        (&["keys", "revoke"][..], "<KEY_ID>"),
+    ] {
+        let run = Run::of(scratch.bare().args(args));
+        let text = run.usage_failure();
+        assert_mentions(
+            text,
+            &[
+                "the following required arguments were not provided",
+                missing,
+            ],
+        );
+        assert!(text.contains("Usage: clientele"), "{args:?}: {text}");
+    }
+}
+
+#[test]
+fn a_mistyped_command_or_flag_gets_a_suggestion() {
+    let scratch = Scratch::new();
+    let run = Run::of(scratch.bare().arg("kyes"));
+    assert_mentions(run.usage_failure(), &["'kyes'", "similar", "'keys'"]);
+    let run = Run::of(scratch.bare().args(["keys", "list", "--tennant", "acme"]));
+    assert_mentions(run.usage_failure(), &["'--tennant'", "similar", "--tenant"]);
+}
+
+#[test]
+fn an_invalid_value_lists_the_accepted_values_and_says_why() {
+    let scratch = Scratch::new();
+    let run = Run::of(scratch.bare().args(["--log-format", "xml", "migrate"]));
+    let text = run.usage_failure();
+    assert_mentions(text, &["'xml'", "--log-format", "pretty", "json"]);
+    assert!(!text.contains("CLIENTELE_LOG_FORMAT"), "{text}");
+
+    let run = Run::of(scratch.bare().args(["serve", "--rate-limit", "lots"]));
+    assert_mentions(run.usage_failure(), &["'lots'", "--rate-limit", "1200/min"]);
+
+    // Zero is well-formed but useless: the message says so, not how a rate looks.
+    let run = Run::of(scratch.bare().args(["serve", "--rate-limit", "0/min"]));
+    let text = run.usage_failure();
+    assert_mentions(
+        text,
+        &["'0/min'", "at least 1 request", "refuse every request"],
+    );
+    assert!(!text.contains("must look like"), "{text}");
+    assert!(!scratch.path("clientele.db").exists());
+}
+
+#[test]
+fn an_invalid_value_from_an_environment_variable_names_the_variable() {
+    let scratch = Scratch::new();
+    let run = Run::of(scratch.bare().env("CLIENTELE_RATE_LIMIT", "lots").args([
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+    ]));
+    let text = run.usage_failure();
+    assert_mentions(text, &["'lots'", "CLIENTELE_RATE_LIMIT", "--rate-limit"]);
+    assert!(!run.stdout.contains("listening"), "{}", run.stdout);
+
+    let run = Run::of(
+        scratch
+            .bare()
+            .env("CLIENTELE_LOG_FORMAT", "xml")
+            .arg("migrate"),
+    );
+    assert_mentions(
+        run.usage_failure(),
+        &["'xml'", "CLIENTELE_LOG_FORMAT", "pretty", "json"],
+    );
+
+    let run = Run::of(scratch.bare().env("CLIENTELE_REQUEST_TIMEOUT", "0").args([
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+    ]));
+    assert_mentions(
+        run.usage_failure(),
+        &["CLIENTELE_REQUEST_TIMEOUT", "1..=3600"],
+    );
+
+    // A flag wins over its variable, and an error in the flag is reported under the flag.
+    let run = Run::of(scratch.bare().env("CLIENTELE_RATE_LIMIT", "100/min").args([
+        "serve",
+        "--rate-limit",
+        "lots",
+    ]));
+    let text = run.usage_failure();
+    assert_mentions(text, &["'lots'", "--rate-limit"]);
+    assert!(!text.contains("CLIENTELE_RATE_LIMIT"), "{text}");
+    assert!(!scratch.path("clientele.db").exists());
+}
+
+#[test]
+fn an_unreachable_database_is_named_without_its_password_in_one_line() {
+    let scratch = Scratch::new();
+    // Nothing listens on port 1: the connection is refused at once.
+    let url = "postgres://bob:hunter2-secret@127.0.0.1:1/app?password=hunter3-secret";
+    let run = Run::of(scratch.bare().args(["--database", url, "migrate"]));
+    assert_eq!(run.code, Some(1), "stderr: {}", run.stderr);
+    let line = run.one_line_failure();
+    assert_mentions(line, &["postgres://bob@127.0.0.1:1/app", "refused"]);
+    assert!(!line.contains("hunter"), "the password is shown: {line}");
+    assert_eq!(
+        line.matches("connect").count(),
+        1,
+        "the reason is repeated: {line}"
+    );
+    assert!(!line.contains("creating a new object"), "{line}");
+
+    let run = Run::of(
+        scratch
+            .bare()
+            .args(["--database", url, "keys", "list", "--tenant", "acme"]),
+    );
+    let line = run.one_line_failure();
+    assert_mentions(line, &["postgres://bob@127.0.0.1:1/app", "refused"]);
+    assert!(!line.contains("hunter"), "the password is shown: {line}");
+}
+
+#[test]
+fn a_database_that_cannot_be_opened_is_named() {
+    let scratch = Scratch::new();
+    let not_a_database = scratch.path("not-a-database.db");
+    std::fs::write(&not_a_database, "plain text, not SQLite ".repeat(100)).expect("write a file");
+    let url = scratch.url_of("not-a-database.db");
+    let run = Run::of(scratch.bare().args(["--database", &url, "migrate"]));
+    let line = run.one_line_failure();
+    assert!(line.contains(&url), "{line}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -478,11 +681,15 @@ fn tenants_create_succeeds_once_and_then_reports_that_it_exists() {
 }
 
 #[test]
-fn tenants_create_with_an_invalid_name_fails_with_one_line() {
+fn tenants_create_with_an_invalid_name_fails_with_a_usage_error() {
     let scratch = Scratch::new();
     for bad in ["Bad_Name", "-leading-dash", &"a".repeat(64)] {
-        let run = scratch.run(&["tenants", "create", bad]);
-        run.one_line_failure();
+        let run = scratch.run(&["tenants", "create", "--", bad]);
+        assert!(
+            run.usage_failure().contains("[a-z0-9][a-z0-9-]{0,62}"),
+            "{bad}: {}",
+            run.stderr
+        );
     }
     // The longest allowed name is 63 characters.
     scratch.ok(&["tenants", "create", &"a".repeat(63)]);
@@ -594,11 +801,11 @@ fn revoking_an_unknown_key_id_fails() {
     let run = scratch.run(&["keys", "revoke", "01a2084f-aae2-7415-a754-912c3e2fd379"]);
     run.one_line_failure();
     let run = scratch.run(&["keys", "revoke", "not-a-uuid"]);
-    run.one_line_failure();
+    assert!(run.usage_failure().contains("'not-a-uuid'"));
 }
 
 #[test]
-fn keys_create_with_an_unknown_permission_fails_with_one_line() {
+fn keys_create_with_an_unknown_permission_fails_with_a_usage_error() {
     let scratch = Scratch::new();
     scratch.create_tenant("acme");
     let run = scratch.run(&[
@@ -609,12 +816,12 @@ fn keys_create_with_an_unknown_permission_fails_with_one_line() {
         "--permissions",
         "root",
     ]);
-    assert!(run.one_line_failure().contains("root"));
+    assert!(run.usage_failure().contains("'root'"));
     assert!(!run.stdout.contains("ck_"), "stdout: {}", run.stdout);
 }
 
 #[test]
-fn keys_create_with_a_bad_rate_limit_fails_with_one_line() {
+fn keys_create_with_a_bad_rate_limit_fails_with_a_usage_error() {
     let scratch = Scratch::new();
     scratch.create_tenant("acme");
     let run = scratch.run(&[
@@ -627,7 +834,7 @@ fn keys_create_with_a_bad_rate_limit_fails_with_one_line() {
         "--rate-limit",
         "ten/min",
     ]);
-    run.one_line_failure();
+    assert!(run.usage_failure().contains("'ten/min'"));
     assert!(!run.stdout.contains("ck_"), "stdout: {}", run.stdout);
 
     let run = scratch.ok(&[
