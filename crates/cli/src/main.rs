@@ -2,6 +2,7 @@
 
 mod seed;
 
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -187,8 +188,11 @@ fn database_url(flag: Option<String>) -> String {
 fn init_logs(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Colour only on a terminal: a log file or pipe gets plain text (and NO_COLOR is honoured).
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour)
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Json => builder.json().flatten_event(true).init(),
@@ -433,29 +437,35 @@ async fn keys_command(url: &str, command: KeyCommand) -> Result<(), Fail> {
         KeyCommand::List { tenant: name } => {
             let t = tenant(store.as_ref(), &name).await?;
             let keys = store.list_api_keys(t.id).await?;
-            println!(
-                "{:<36}  {:<11}  {:<8}  {:<10}  {:<24}  {:<20}  NAME",
-                "ID", "PREFIX", "STATUS", "RATE", "CREATED", "PERMISSIONS"
-            );
-            for k in keys {
+            let rows = keys.into_iter().map(|k| {
                 let perms: Vec<&str> = k.permissions.iter().map(|p| p.as_str()).collect();
-                println!(
-                    "{:<36}  {:<11}  {:<8}  {:<10}  {:<24}  {:<20}  {}",
-                    k.id,
+                vec![
+                    k.id.to_string(),
                     k.prefix,
                     if k.revoked_at.is_some() {
                         "revoked"
                     } else {
                         "active"
-                    },
+                    }
+                    .to_string(),
                     k.rate_limit
                         .map(|r| r.to_string())
                         .unwrap_or_else(|| "default".into()),
                     k.created_at.to_rfc3339(),
                     perms.join(","),
-                    k.name.unwrap_or_default()
-                );
-            }
+                    k.name.unwrap_or_default(),
+                ]
+            });
+            let header = [
+                "ID",
+                "PREFIX",
+                "STATUS",
+                "RATE",
+                "CREATED",
+                "PERMISSIONS",
+                "NAME",
+            ];
+            print!("{}", table(&header, rows));
         }
         KeyCommand::Revoke { key_id } => {
             let k = store
@@ -469,6 +479,36 @@ async fn keys_command(url: &str, command: KeyCommand) -> Result<(), Fail> {
         }
     }
     Ok(())
+}
+
+/// Left-aligned columns as wide as their widest cell, two spaces apart, under a header; the last
+/// column is not padded.
+fn table(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> String {
+    let rows: Vec<Vec<String>> = std::iter::once(header.iter().map(|h| h.to_string()).collect())
+        .chain(rows)
+        .collect();
+    let width = |i: usize| {
+        rows.iter()
+            .filter_map(|r| r.get(i))
+            .map(|c| c.chars().count())
+            .max()
+            .unwrap_or(0)
+    };
+    let widths: Vec<usize> = (0..header.len()).map(width).collect();
+    let mut out = String::new();
+    for row in &rows {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i + 1 < row.len() {
+                line.push_str(&format!("{cell:<w$}  ", w = widths[i]));
+            } else {
+                line.push_str(cell);
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
 }
 
 /// On an empty store: tenant `default` and an `admin` key, so a first run is usable at once.
@@ -603,6 +643,29 @@ async fn shutdown_signal() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tables_align_every_column_under_its_header() {
+        let text = table(
+            &["ID", "PERMISSIONS", "NAME"],
+            [
+                vec![
+                    "1".into(),
+                    "clients:read,clients:write,audit:read".into(),
+                    "ci".into(),
+                ],
+                vec!["22".into(), "admin".into(), "".into()],
+                vec!["333".into(), "clients:read".into(), "Malmö office".into()],
+            ],
+        );
+        assert_eq!(
+            text,
+            "ID   PERMISSIONS                            NAME\n\
+             1    clients:read,clients:write,audit:read  ci\n\
+             22   admin\n\
+             333  clients:read                           Malmö office\n"
+        );
+    }
 
     #[test]
     fn urls_are_shown_without_their_password() {

@@ -73,7 +73,12 @@ impl Scratch {
     /// The binary with a clean environment, run inside the scratch directory (so an
     /// accidental default database would land there, not in the workspace).
     fn bare(&self) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_clientele"));
+        self.command(env!("CARGO_BIN_EXE_clientele"))
+    }
+
+    /// `program` with a clean environment, run inside the scratch directory.
+    fn command(&self, program: &str) -> Command {
+        let mut cmd = Command::new(program);
         for var in CLIENTELE_ENV {
             cmd.env_remove(var);
         }
@@ -763,6 +768,74 @@ fn keys_list_shows_id_prefix_and_status_but_never_the_plaintext() {
     assert!(!row.contains("active"), "row: {row}");
 }
 
+#[test]
+fn keys_list_prints_aligned_columns_under_a_header() {
+    let scratch = Scratch::new();
+    scratch.create_tenant("acme");
+    scratch.ok(&[
+        "keys",
+        "create",
+        "--tenant",
+        "acme",
+        "--permissions",
+        "clients:read,clients:write,clients:delete,audit:read",
+        "--name",
+        "nightly export",
+    ]);
+    scratch.ok(&[
+        "keys",
+        "create",
+        "--tenant",
+        "acme",
+        "--permissions",
+        "admin",
+        "--rate-limit",
+        "600/min",
+    ]);
+    let list = scratch.ok(&["keys", "list", "--tenant", "acme"]).stdout;
+    let lines: Vec<Vec<char>> = list.lines().map(|l| l.chars().collect()).collect();
+    assert_eq!(lines.len(), 3, "{list}");
+    let header = &lines[0];
+    let starts: Vec<usize> = (0..header.len())
+        .filter(|&i| header[i] != ' ' && (i == 0 || header[i - 1] == ' '))
+        .collect();
+    let names: Vec<String> = list
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .map(String::from)
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "ID",
+            "PREFIX",
+            "STATUS",
+            "RATE",
+            "CREATED",
+            "PERMISSIONS",
+            "NAME"
+        ],
+        "{list}"
+    );
+    for row in &lines[1..] {
+        for (n, &start) in starts.iter().enumerate().skip(1) {
+            let last = n + 1 == starts.len();
+            if last && row.len() <= start {
+                continue; // an empty NAME
+            }
+            assert!(
+                row[start - 2] == ' ' && row[start - 1] == ' ' && row[start] != ' ',
+                "column {} does not start at {start} in:\n{list}",
+                names[n]
+            );
+        }
+    }
+    assert!(list.contains("nightly export"), "{list}");
+    assert!(list.contains("600/min"), "{list}");
+}
+
 #[tokio::test]
 async fn a_key_revoked_with_the_cli_answers_401_at_once_on_a_running_server() {
     let scratch = Scratch::new();
@@ -848,6 +921,76 @@ fn keys_create_with_a_bad_rate_limit_fails_with_a_usage_error() {
         "600/min",
     ]);
     assert!(run.last_line().starts_with("ck_"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// seed-demo
+
+#[test]
+fn seed_demo_inserts_clients_without_a_bar_when_not_on_a_terminal() {
+    let scratch = Scratch::new();
+    let run = scratch.ok(&["seed-demo", "--tenant", "demo", "--count", "120"]);
+    assert_eq!(
+        run.stdout.trim(),
+        run.stdout.lines().last().unwrap_or("").trim(),
+        "stdout: {}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .starts_with("inserted 120 demo clients into tenant demo in "),
+        "stdout: {}",
+        run.stdout
+    );
+    assert!(run.stderr.is_empty(), "stderr: {}", run.stderr);
+}
+
+/// On a terminal (a pseudo-terminal from util-linux `script`) the progress bar shows a whole
+/// number of clients per second and ends its line before the summary.
+#[test]
+fn seed_demo_on_a_terminal_ends_its_progress_bar_before_the_summary() {
+    let has_script = Command::new("script")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_script {
+        eprintln!("skipped: no `script` (util-linux) to give seed-demo a terminal");
+        return;
+    }
+    let scratch = Scratch::new();
+    let command = format!(
+        "'{}' --database '{}' seed-demo --tenant demo --count 300",
+        env!("CARGO_BIN_EXE_clientele"),
+        scratch.url()
+    );
+    let mut script = scratch.command("script");
+    script.args(["-qec", &command, "/dev/null"]);
+    let run = Run::of(&mut script);
+    assert!(run.success, "{:?}: {}{}", run.code, run.stdout, run.stderr);
+    let out = run.stdout.replace('\r', "");
+    let summary = out
+        .find("inserted 300 demo clients")
+        .unwrap_or_else(|| panic!("no summary in: {out:?}"));
+    let bar_end = out
+        .find("300/300 clients (")
+        .unwrap_or_else(|| panic!("the bar was not drawn: {out:?}"));
+    assert!(bar_end < summary, "{out:?}");
+    assert_eq!(
+        out[..summary].chars().last(),
+        Some('\n'),
+        "the summary runs into the bar: {out:?}"
+    );
+    let rate = out[bar_end..]
+        .split_once("clients (")
+        .and_then(|(_, rest)| rest.split_once("/s"))
+        .map(|(rate, _)| rate)
+        .unwrap_or_else(|| panic!("no rate in: {out:?}"));
+    assert!(
+        !rate.is_empty() && rate.chars().all(|c| c.is_ascii_digit()),
+        "rate {rate:?} is not a whole number: {out:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
