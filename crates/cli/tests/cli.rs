@@ -146,6 +146,11 @@ impl Run {
     /// Runs to completion, but never for longer than [`WAIT`]. Both pipes are drained while the
     /// child runs, so a large output (such as the OpenAPI document) cannot stall it.
     fn of(cmd: &mut Command) -> Self {
+        Self::within(cmd, WAIT)
+    }
+
+    /// As [`Run::of`], with another time limit.
+    fn within(cmd: &mut Command, limit: Duration) -> Self {
         let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -161,8 +166,8 @@ impl Run {
                 break status;
             }
             assert!(
-                started.elapsed() < WAIT,
-                "clientele did not exit within {WAIT:?}"
+                started.elapsed() < limit,
+                "{cmd:?} did not exit within {limit:?}"
             );
             std::thread::sleep(POLL);
         };
@@ -949,13 +954,12 @@ fn seed_demo_inserts_clients_without_a_bar_when_not_on_a_terminal() {
 /// number of clients per second and ends its line before the summary.
 #[test]
 fn seed_demo_on_a_terminal_ends_its_progress_bar_before_the_summary() {
-    let has_script = Command::new("script")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !has_script {
+    if !have("script") {
+        // CI installs it (.ci/run); elsewhere the test says what it could not run.
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "no `script` (util-linux) to give seed-demo a terminal"
+        );
         eprintln!("skipped: no `script` (util-linux) to give seed-demo a terminal");
         return;
     }
@@ -1096,4 +1100,254 @@ fn openapi_prints_an_openapi_3_document_with_the_client_routes() {
         !scratch.path("clientele.db").exists(),
         "openapi opened a database"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// the README's curl session
+
+/// A step of the README's session: the lines up to a blank line, named by its first line.
+struct Step {
+    name: String,
+    script: String,
+}
+
+/// The ```sh blocks of the README section "A first session with curl" (the session and "A few
+/// more things"), cut into steps.
+fn readme_session() -> Vec<Step> {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
+        .expect("read README.md");
+    let section = readme
+        .split("\n## ")
+        .find(|s| s.starts_with("A first session with curl"))
+        .expect("README.md has a section \"A first session with curl\"");
+    assert!(
+        section.contains("\nA few more things"),
+        "\"A few more things\" moved out of the section"
+    );
+    let mut blocks = Vec::new();
+    let mut block: Option<Vec<&str>> = None;
+    for line in section.lines() {
+        match (&mut block, line.trim_end()) {
+            (None, "```sh") => block = Some(Vec::new()),
+            (Some(lines), "```") => {
+                blocks.push(std::mem::take(lines));
+                block = None;
+            }
+            (Some(lines), _) => lines.push(line),
+            (None, _) => {}
+        }
+    }
+    assert_eq!(blocks.len(), 2, "expected two ```sh blocks in the section");
+    let mut steps = Vec::new();
+    for lines in blocks {
+        for chunk in lines.split(|l| l.trim().is_empty()) {
+            if let Some(first) = chunk.first() {
+                steps.push(Step {
+                    name: first.to_string(),
+                    script: chunk.join("\n"),
+                });
+            }
+        }
+    }
+    steps
+}
+
+/// The JSON values jq printed, one after the other.
+fn json_values(out: &str) -> Vec<serde_json::Value> {
+    serde_json::Deserializer::from_str(out)
+        .into_iter::<serde_json::Value>()
+        .collect::<Result<_, _>>()
+        .unwrap_or_else(|e| panic!("not a sequence of JSON values ({e}): {out}"))
+}
+
+/// The output lines without the carriage returns of HTTP headers.
+fn plain_lines(out: &str) -> Vec<String> {
+    out.lines().map(|l| l.trim_end().to_string()).collect()
+}
+
+/// What each step of the README must print; a step without an entry here fails the test, so a
+/// changed README needs a look at what it now shows.
+fn check_readme_step(name: &str, out: &str) {
+    use serde_json::json;
+    let step = name.trim_start_matches("# ");
+    if step.starts_with("KEY=") {
+        assert_eq!(out.trim(), "", "{name}");
+    } else if step.starts_with("Create a client") {
+        assert!(uuid::Uuid::parse_str(out.trim()).is_ok(), "{name}: {out}");
+    } else if step.starts_with("Read it back") {
+        let lines = plain_lines(out);
+        assert_eq!(lines[0], "HTTP/1.1 200 OK", "{name}: {out}");
+        let header = |h: &str| {
+            lines
+                .iter()
+                .find_map(|l| {
+                    l.split_once(": ")
+                        .filter(|(k, _)| k.eq_ignore_ascii_case(h))
+                        .map(|(_, v)| v.to_string())
+                })
+                .unwrap_or_else(|| panic!("{name}: no {h} header in {out}"))
+        };
+        assert_eq!(header("etag"), "\"1\"");
+        assert!(header("x-request-id").starts_with("req_"), "{out}");
+        let body = json_values(out.rsplit("\r\n\r\n").next().unwrap_or(""));
+        assert_eq!(body[0]["data"]["name"], "Acme AB", "{out}");
+        assert_eq!(body[0]["data"]["address"]["country"], "SE", "{out}");
+    } else if step.starts_with("Change part of it") {
+        let v = &json_values(out)[0];
+        assert_eq!(v["status"], "inactive", "{out}");
+        assert_eq!(v["email"], serde_json::Value::Null, "{out}");
+        assert_eq!(v["address"]["city"], "Malmö", "objects merge: {out}");
+        assert_eq!(v["address"]["postal_code"], "211 20", "{out}");
+        assert_eq!(v["version"], 2, "{out}");
+    } else if step.starts_with("List the tenant's clients") {
+        let v = json_values(out);
+        assert_eq!(v[0]["total"], 1, "{out}");
+        assert_eq!(v[0]["limit"], 10, "{out}");
+        assert_eq!(v[1], json!(["Acme AB"]), "{out}");
+    } else if step.starts_with("Upsert by your own id") {
+        assert_eq!(
+            plain_lines(out),
+            ["HTTP/1.1 201 Created", "HTTP/1.1 200 OK"],
+            "{name}"
+        );
+    } else if step.starts_with("Delete") {
+        assert_eq!(
+            plain_lines(out),
+            ["HTTP/1.1 204 No Content", "HTTP/1.1 404 Not Found"],
+            "{name}"
+        );
+    } else if step.starts_with("Search") {
+        let v = json_values(out);
+        assert_eq!(v[0], json!(["Beta GmbH"]), "{out}");
+        let rows = v[1].as_array().unwrap_or_else(|| panic!("{out}"));
+        assert_eq!(rows.len(), 1, "{out}");
+        assert_eq!(rows[0]["name"], "Beta GmbH", "{out}");
+        assert_eq!(rows[0]["address"], json!({"country": "DE"}), "{out}");
+        assert_eq!(
+            v[2],
+            serde_json::Value::Null,
+            "the last page has no cursor: {out}"
+        );
+    } else if step.starts_with("Sub-resources") {
+        assert_eq!(json_values(out), [json!(true), json!(1)], "{out}");
+    } else if step.starts_with("Safe retries") {
+        let lines: Vec<String> = plain_lines(out)
+            .into_iter()
+            .map(|l| l.to_ascii_lowercase())
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "http/1.1 201 created",
+                "http/1.1 201 created",
+                "idempotent-replayed: true"
+            ],
+            "the second request must be a replay: {out}"
+        );
+    } else if step.starts_with("Who changed what") {
+        let v = json_values(out);
+        let (meta, history) = v.split_last().unwrap_or_else(|| panic!("{out}"));
+        assert!(
+            history
+                .iter()
+                .any(|h| h["action"] == "created" && h["entity_type"] == "client"),
+            "{out}"
+        );
+        assert!(!out.contains("eva@acme.example"), "not masked: {out}");
+        assert!(meta.get("next_cursor").is_some(), "{out}");
+    } else {
+        panic!("README step {name:?} has no expected output in check_readme_step");
+    }
+}
+
+fn have(program: &str) -> bool {
+    Command::new(program)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// The README's curl session, run as written (with the key the server printed and its port)
+/// against a fresh server, step by step.
+#[test]
+fn the_readme_curl_session_shows_what_it_says() {
+    let missing: Vec<&str> = ["bash", "curl", "jq"]
+        .into_iter()
+        .filter(|p| !have(p))
+        .collect();
+    if !missing.is_empty() {
+        // CI installs them (.ci/run); elsewhere the test says what it could not run.
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "the README session needs {missing:?}"
+        );
+        eprintln!("skipped: the README session needs {missing:?}");
+        return;
+    }
+    let steps = readme_session();
+    let scratch = Scratch::new();
+    let server = scratch.serve();
+    let key = server.banner.get(1).expect("the bootstrap key").clone();
+
+    // Every step runs in one shell (later steps use $ID); an ERR trap marks a failing command.
+    let mut script = String::from(
+        "exec 2>&1\nset -E -o pipefail\ntrap 'echo \"@@failed: $BASH_COMMAND\"' ERR\n",
+    );
+    for (i, step) in steps.iter().enumerate() {
+        let mut body = step.script.clone();
+        if i == 0 {
+            assert!(
+                body.contains("KEY=ck_paste_the_key_that_serve_printed"),
+                "{body}"
+            );
+            assert!(body.contains("BASE=http://127.0.0.1:8080"), "{body}");
+            body = body
+                .replace(
+                    "KEY=ck_paste_the_key_that_serve_printed",
+                    &format!("KEY={key}"),
+                )
+                .replace(
+                    "BASE=http://127.0.0.1:8080",
+                    &format!("BASE={}", server.base),
+                );
+        }
+        script.push_str(&format!("echo '@@step {i}'\n{body}\n"));
+    }
+    // curl reads its configuration from here only: no proxy, and no request hangs.
+    std::fs::write(scratch.path(".curlrc"), "noproxy = \"*\"\nmax-time = 20\n")
+        .expect("write .curlrc");
+    let mut bash = scratch.command("bash");
+    bash.args(["--noprofile", "--norc", "-c", &script])
+        .env("CURL_HOME", scratch.dir.path())
+        .env("HOME", scratch.dir.path());
+    for proxy in [
+        "http_proxy",
+        "https_proxy",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "all_proxy",
+    ] {
+        bash.env_remove(proxy);
+    }
+    let run = Run::within(&mut bash, Duration::from_secs(120));
+    let transcript = &run.stdout;
+    assert!(run.success, "bash failed ({:?}):\n{transcript}", run.code);
+
+    let mut outputs = transcript.split("@@step ").skip(1);
+    for (i, step) in steps.iter().enumerate() {
+        let part = outputs
+            .next()
+            .unwrap_or_else(|| panic!("step {i} did not run:\n{transcript}"));
+        let (number, out) = part.split_once('\n').unwrap_or((part, ""));
+        assert_eq!(number.trim(), i.to_string(), "{transcript}");
+        assert!(
+            !out.contains("@@failed"),
+            "README step {:?} failed:\n{out}",
+            step.name
+        );
+        check_readme_step(&step.name, out);
+    }
 }
