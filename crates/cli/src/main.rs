@@ -345,10 +345,11 @@ fn redact_url(url: &str) -> String {
 }
 
 async fn tenant(store: &dyn Store, name: &str) -> Result<clientele_core::Tenant, Fail> {
-    store
-        .tenant_by_name(name)
-        .await?
-        .ok_or_else(|| Fail(format!("no tenant named {name:?}")))
+    store.tenant_by_name(name).await?.ok_or_else(|| {
+        Fail(format!(
+            "no tenant named {name:?}; create it with `clientele tenants create {name}`"
+        ))
+    })
 }
 
 async fn run(cli: Cli) -> Result<(), Fail> {
@@ -472,7 +473,9 @@ async fn keys_command(url: &str, command: KeyCommand) -> Result<(), Fail> {
                 .revoke_api_key(None, key_id)
                 .await
                 .map_err(|e| match e {
-                    StoreError::NotFound => Fail(format!("no key with id {key_id}")),
+                    StoreError::NotFound => Fail(format!(
+                        "no key with id {key_id}; `clientele keys list --tenant NAME` shows the ids"
+                    )),
                     other => other.into(),
                 })?;
             println!("revoked key {}", k.id);
@@ -581,9 +584,11 @@ fn server_config(args: &ServeArgs) -> Result<Config, Fail> {
 
 async fn serve(url: &str, bind: SocketAddr, config: Config) -> Result<(), Fail> {
     // Bind first: a taken port must fail before anything is created or printed.
-    let listener = tokio::net::TcpListener::bind(bind)
-        .await
-        .map_err(|e| Fail(format!("cannot listen on {bind}: {e}")))?;
+    let listener = tokio::net::TcpListener::bind(bind).await.map_err(|e| {
+        Fail(format!(
+            "cannot listen on {bind}: {e}; choose another address with --bind or CLIENTELE_BIND"
+        ))
+    })?;
     let local = listener.local_addr().map_err(|e| Fail(e.to_string()))?;
     let store = open_store(url).await?;
     bootstrap(store.as_ref()).await?;
