@@ -72,6 +72,11 @@ impl ApiError {
 
     pub fn validation(details: Vec<FieldError>) -> Self {
         let message = match details.as_slice() {
+            // The body as a whole (`[1,2]`, a merge patch that is not an object).
+            [one] if one.field == "body" => match one.message.strip_prefix("must ") {
+                Some(rest) => format!("The request body must {rest}"),
+                None => capitalized(&one.message),
+            },
             [one] => format!("{} {}", one.field, one.message),
             _ => format!("{} fields are invalid", details.len()),
         };
@@ -167,6 +172,14 @@ impl ApiError {
             }
             StoreError::Other(detail) => Self::internal(detail),
         }
+    }
+}
+
+fn capitalized(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 

@@ -314,7 +314,8 @@ async fn access_log(req: Request, next: Next) -> Response {
         %method,
         route,
         status = res.status().as_u16(),
-        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        // Whole microseconds: `0.023`, not `0.023294000000000002`.
+        latency_ms = started.elapsed().as_micros() as f64 / 1000.0,
         tenant,
         actor,
         "request"

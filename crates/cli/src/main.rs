@@ -2,6 +2,7 @@
 
 mod seed;
 
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,7 +10,8 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::error::{ContextKind, ContextValue};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use clientele_api::config::{parse_cors_origins, Config, Secret};
 use clientele_api::jwt::JwtVerifier;
 use clientele_api::ratelimit::{self, FailMode, RateLimiter};
@@ -186,8 +188,11 @@ fn database_url(flag: Option<String>) -> String {
 fn init_logs(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Colour only on a terminal: a log file or pipe gets plain text (and NO_COLOR is honoured).
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour)
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Json => builder.json().flatten_event(true).init(),
@@ -210,15 +215,7 @@ impl From<StoreError> for Fail {
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
-        Err(e) if !e.use_stderr() => {
-            let _ = e.print();
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            let text = e.to_string();
-            eprintln!("{}", text.lines().next().unwrap_or("invalid arguments"));
-            return ExitCode::from(2);
-        }
+        Err(e) => return usage_error(e),
     };
     init_logs(cli.log_format);
     clientele_api::logging::install_panic_hook();
@@ -241,17 +238,118 @@ fn main() -> ExitCode {
     }
 }
 
+/// Prints clap's whole message: what is wrong, the accepted values, "did you mean", the usage;
+/// for a missing subcommand, the help with the list of commands. `--help` and `--version` go to
+/// stdout and succeed; everything else exits 2.
+fn usage_error(mut e: clap::Error) -> ExitCode {
+    if !e.use_stderr() {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    if let Some((var, flag)) = value_from_environment(&e) {
+        // clap names the flag even when the value came from its variable.
+        e.insert(ContextKind::InvalidArg, ContextValue::String(var.clone()));
+        let tip = format!("{var} is read when {flag} is not given: correct or unset it").into();
+        let tips = match e.get(ContextKind::Suggested) {
+            Some(ContextValue::StyledStrs(tips)) => tips.iter().cloned().chain([tip]).collect(),
+            _ => vec![tip],
+        };
+        e.insert(ContextKind::Suggested, ContextValue::StyledStrs(tips));
+    }
+    let _ = e.print();
+    ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
+}
+
+/// For an invalid value: the environment variable it was read from and its flag, when the flag
+/// was not on the command line and the variable is set.
+fn value_from_environment(e: &clap::Error) -> Option<(String, String)> {
+    let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    // `--rate-limit <RATE_LIMIT>`
+    let long = arg.split_whitespace().next()?.strip_prefix("--")?;
+    let var = env_of(&Cli::command(), long)?;
+    let flag = format!("--{long}");
+    let on_command_line = std::env::args_os()
+        .skip(1)
+        .take_while(|a| a != "--")
+        .any(|a| {
+            let a = a.to_string_lossy();
+            a == flag || a.starts_with(&format!("{flag}="))
+        });
+    (!on_command_line && std::env::var_os(&var).is_some()).then_some((var, flag))
+}
+
+/// The environment variable of the flag `--long`, in this command or a subcommand.
+fn env_of(cmd: &clap::Command, long: &str) -> Option<String> {
+    cmd.get_arguments()
+        .filter(|a| a.get_long() == Some(long))
+        .find_map(|a| a.get_env())
+        .map(|v| v.to_string_lossy().into_owned())
+        .or_else(|| cmd.get_subcommands().find_map(|s| env_of(s, long)))
+}
+
 async fn open_store(url: &str) -> Result<Arc<dyn Store>, Fail> {
-    let store = clientele_store::open(url)?;
-    store.migrate().await?;
+    let store = clientele_store::open(url).map_err(|e| at_database(url, e))?;
+    store.migrate().await.map_err(|e| at_database(url, e))?;
     Ok(store)
 }
 
+/// A failure to open the store, naming the database (without its password) unless the store's
+/// message already does.
+fn at_database(url: &str, e: StoreError) -> Fail {
+    let Fail(msg) = e.into();
+    let shown = redact_url(url);
+    let place = shown.strip_prefix("sqlite://").unwrap_or(&shown);
+    if msg.contains(place) {
+        Fail(msg)
+    } else {
+        Fail(format!("{shown}: {msg}"))
+    }
+}
+
+/// The URL without its password: `postgres://user:secret@host/db?password=x` →
+/// `postgres://user@host/db`.
+fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (rest, query) = match rest.split_once('?') {
+        Some((r, q)) => (r, Some(q)),
+        None => (rest, None),
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    let authority = match authority.rsplit_once('@') {
+        Some((user_info, host)) => {
+            let user = user_info.split(':').next().unwrap_or("");
+            format!("{user}@{host}")
+        }
+        None => authority.to_string(),
+    };
+    let mut out = format!("{scheme}://{authority}{path}");
+    let params: Vec<&str> = query
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .filter(|p| {
+            let key = p.split('=').next().unwrap_or("");
+            !key.eq_ignore_ascii_case("password")
+        })
+        .collect();
+    if !params.is_empty() {
+        out.push('?');
+        out.push_str(&params.join("&"));
+    }
+    out
+}
+
 async fn tenant(store: &dyn Store, name: &str) -> Result<clientele_core::Tenant, Fail> {
-    store
-        .tenant_by_name(name)
-        .await?
-        .ok_or_else(|| Fail(format!("no tenant named {name:?}")))
+    store.tenant_by_name(name).await?.ok_or_else(|| {
+        Fail(format!(
+            "no tenant named {name:?}; create it with `clientele tenants create {name}`"
+        ))
+    })
 }
 
 async fn run(cli: Cli) -> Result<(), Fail> {
@@ -263,8 +361,8 @@ async fn run(cli: Cli) -> Result<(), Fail> {
             println!("{text}");
         }
         Command::Migrate => {
-            let store = clientele_store::open(&url)?;
-            let n = store.migrate().await?;
+            let store = clientele_store::open(&url).map_err(|e| at_database(&url, e))?;
+            let n = store.migrate().await.map_err(|e| at_database(&url, e))?;
             println!("applied {n} migration(s)");
         }
         Command::Tenants {
@@ -340,42 +438,80 @@ async fn keys_command(url: &str, command: KeyCommand) -> Result<(), Fail> {
         KeyCommand::List { tenant: name } => {
             let t = tenant(store.as_ref(), &name).await?;
             let keys = store.list_api_keys(t.id).await?;
-            println!(
-                "{:<36}  {:<11}  {:<8}  {:<10}  {:<24}  {:<20}  NAME",
-                "ID", "PREFIX", "STATUS", "RATE", "CREATED", "PERMISSIONS"
-            );
-            for k in keys {
+            let rows = keys.into_iter().map(|k| {
                 let perms: Vec<&str> = k.permissions.iter().map(|p| p.as_str()).collect();
-                println!(
-                    "{:<36}  {:<11}  {:<8}  {:<10}  {:<24}  {:<20}  {}",
-                    k.id,
+                vec![
+                    k.id.to_string(),
                     k.prefix,
                     if k.revoked_at.is_some() {
                         "revoked"
                     } else {
                         "active"
-                    },
+                    }
+                    .to_string(),
                     k.rate_limit
                         .map(|r| r.to_string())
                         .unwrap_or_else(|| "default".into()),
                     k.created_at.to_rfc3339(),
                     perms.join(","),
-                    k.name.unwrap_or_default()
-                );
-            }
+                    k.name.unwrap_or_default(),
+                ]
+            });
+            let header = [
+                "ID",
+                "PREFIX",
+                "STATUS",
+                "RATE",
+                "CREATED",
+                "PERMISSIONS",
+                "NAME",
+            ];
+            print!("{}", table(&header, rows));
         }
         KeyCommand::Revoke { key_id } => {
             let k = store
                 .revoke_api_key(None, key_id)
                 .await
                 .map_err(|e| match e {
-                    StoreError::NotFound => Fail(format!("no key with id {key_id}")),
+                    StoreError::NotFound => Fail(format!(
+                        "no key with id {key_id}; `clientele keys list --tenant NAME` shows the ids"
+                    )),
                     other => other.into(),
                 })?;
             println!("revoked key {}", k.id);
         }
     }
     Ok(())
+}
+
+/// Left-aligned columns as wide as their widest cell, two spaces apart, under a header; the last
+/// column is not padded.
+fn table(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> String {
+    let rows: Vec<Vec<String>> = std::iter::once(header.iter().map(|h| h.to_string()).collect())
+        .chain(rows)
+        .collect();
+    let width = |i: usize| {
+        rows.iter()
+            .filter_map(|r| r.get(i))
+            .map(|c| c.chars().count())
+            .max()
+            .unwrap_or(0)
+    };
+    let widths: Vec<usize> = (0..header.len()).map(width).collect();
+    let mut out = String::new();
+    for row in &rows {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i + 1 < row.len() {
+                line.push_str(&format!("{cell:<w$}  ", w = widths[i]));
+            } else {
+                line.push_str(cell);
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
 }
 
 /// On an empty store: tenant `default` and an `admin` key, so a first run is usable at once.
@@ -448,9 +584,11 @@ fn server_config(args: &ServeArgs) -> Result<Config, Fail> {
 
 async fn serve(url: &str, bind: SocketAddr, config: Config) -> Result<(), Fail> {
     // Bind first: a taken port must fail before anything is created or printed.
-    let listener = tokio::net::TcpListener::bind(bind)
-        .await
-        .map_err(|e| Fail(format!("cannot listen on {bind}: {e}")))?;
+    let listener = tokio::net::TcpListener::bind(bind).await.map_err(|e| {
+        Fail(format!(
+            "cannot listen on {bind}: {e}; choose another address with --bind or CLIENTELE_BIND"
+        ))
+    })?;
     let local = listener.local_addr().map_err(|e| Fail(e.to_string()))?;
     let store = open_store(url).await?;
     bootstrap(store.as_ref()).await?;
@@ -504,5 +642,53 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {},
         _ = term => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_align_every_column_under_its_header() {
+        let text = table(
+            &["ID", "PERMISSIONS", "NAME"],
+            [
+                vec![
+                    "1".into(),
+                    "clients:read,clients:write,audit:read".into(),
+                    "ci".into(),
+                ],
+                vec!["22".into(), "admin".into(), "".into()],
+                vec!["333".into(), "clients:read".into(), "Malmö office".into()],
+            ],
+        );
+        assert_eq!(
+            text,
+            "ID   PERMISSIONS                            NAME\n\
+             1    clients:read,clients:write,audit:read  ci\n\
+             22   admin\n\
+             333  clients:read                           Malmö office\n"
+        );
+    }
+
+    #[test]
+    fn urls_are_shown_without_their_password() {
+        for (url, shown) in [
+            (
+                "postgres://bob:s3cr:et@db.example:5432/app?pool_size=4",
+                "postgres://bob@db.example:5432/app?pool_size=4",
+            ),
+            (
+                "postgresql://bob@db/app?password=s3cret&sslmode=disable",
+                "postgresql://bob@db/app?sslmode=disable",
+            ),
+            ("postgres://:s3cret@db", "postgres://@db"),
+            ("sqlite://clientele.db", "sqlite://clientele.db"),
+            ("sqlite:///var/lib/a@b.db", "sqlite:///var/lib/a@b.db"),
+        ] {
+            assert_eq!(redact_url(url), shown, "{url}");
+            assert!(!redact_url(url).contains("s3cr"), "{url}");
+        }
     }
 }

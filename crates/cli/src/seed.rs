@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use clientele_core::types::Timestamp;
 use clientele_core::{ClientData, Store, WriteCtx};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 use serde_json::{json, Value};
 
 /// Rows per insert transaction.
@@ -415,9 +415,16 @@ pub async fn seed_demo(
     };
     bar.set_style(
         ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} clients ({per_sec}, eta {eta})",
+            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} clients ({rate}, eta {eta})",
         )
-        .map_err(|e| e.to_string())?,
+        .map_err(|e| e.to_string())?
+        // indicatif's `{per_sec}` shows four decimals (`1,662.9846/s`).
+        .with_key(
+            "rate",
+            |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.0}/s", state.per_sec());
+            },
+        ),
     );
     bar.enable_steady_tick(Duration::from_millis(200));
     let mut rng = Rng::new(seed);
@@ -447,6 +454,11 @@ pub async fn seed_demo(
         bar.set_position(done);
     }
     bar.finish();
+    if !bar.is_hidden() {
+        // The bar leaves the cursor at the end of its line; what is printed next (the summary,
+        // on stdout) must start on a line of its own.
+        eprintln!();
+    }
     Ok(done)
 }
 

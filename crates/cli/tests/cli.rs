@@ -73,9 +73,19 @@ impl Scratch {
     /// The binary with a clean environment, run inside the scratch directory (so an
     /// accidental default database would land there, not in the workspace).
     fn bare(&self) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_clientele"));
+        self.command(env!("CARGO_BIN_EXE_clientele"))
+    }
+
+    /// `program` with a clean environment, run inside the scratch directory.
+    fn command(&self, program: &str) -> Command {
+        let mut cmd = Command::new(program);
         for var in CLIENTELE_ENV {
             cmd.env_remove(var);
+        }
+        for (var, _) in std::env::vars_os() {
+            if var.to_string_lossy().starts_with("CLIENTELE_") {
+                cmd.env_remove(var);
+            }
         }
         cmd.current_dir(self.dir.path()).stdin(Stdio::null());
         cmd
@@ -136,6 +146,11 @@ impl Run {
     /// Runs to completion, but never for longer than [`WAIT`]. Both pipes are drained while the
     /// child runs, so a large output (such as the OpenAPI document) cannot stall it.
     fn of(cmd: &mut Command) -> Self {
+        Self::within(cmd, WAIT)
+    }
+
+    /// As [`Run::of`], with another time limit.
+    fn within(cmd: &mut Command, limit: Duration) -> Self {
         let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -151,8 +166,8 @@ impl Run {
                 break status;
             }
             assert!(
-                started.elapsed() < WAIT,
-                "clientele did not exit within {WAIT:?}"
+                started.elapsed() < limit,
+                "{cmd:?} did not exit within {limit:?}"
             );
             std::thread::sleep(POLL);
         };
@@ -170,6 +185,25 @@ impl Run {
 
     fn last_line(&self) -> &str {
         self.stdout.lines().last().unwrap_or("")
+    }
+
+    /// Asserts a usage error (exit status 2, nothing on stdout) and returns clap's message.
+    fn usage_failure(&self) -> &str {
+        assert_eq!(
+            self.code,
+            Some(2),
+            "expected a usage error (2), got {:?}:\n{}{}",
+            self.code,
+            self.stdout,
+            self.stderr
+        );
+        assert!(self.stdout.is_empty(), "stdout: {}", self.stdout);
+        assert!(
+            self.stderr.starts_with("error: ") || self.stderr.contains("Usage: "),
+            "stderr: {}",
+            self.stderr
+        );
+        &self.stderr
     }
 
     /// Asserts a failure explained in exactly one line on stderr, and returns that line.
@@ -389,11 +423,12 @@ async fn serve_stops_cleanly_on_sigterm() {
 }
 
 #[test]
-fn serve_with_a_bad_bind_flag_fails_with_one_line_and_does_not_start() {
+fn serve_with_a_bad_bind_flag_fails_with_a_usage_error_and_does_not_start() {
     let scratch = Scratch::new();
     let run = scratch.run(&["serve", "--bind", "nonsense"]);
-    let line = run.one_line_failure();
-    assert!(line.contains("nonsense"), "stderr: {line}");
+    let text = run.usage_failure();
+    assert!(text.contains("'nonsense'"), "stderr: {text}");
+    assert!(text.contains("--bind"), "stderr: {text}");
     assert!(!run.stdout.contains("listening"), "stdout: {}", run.stdout);
     assert!(
         !scratch.path("clientele.db").exists(),
@@ -402,7 +437,7 @@ fn serve_with_a_bad_bind_flag_fails_with_one_line_and_does_not_start() {
 }
 
 #[test]
-fn serve_with_a_bad_clientele_bind_variable_fails_with_one_line_and_does_not_start() {
+fn serve_with_a_bad_clientele_bind_variable_fails_with_a_usage_error_and_does_not_start() {
     let scratch = Scratch::new();
     let run = Run::of(
         scratch
@@ -410,8 +445,9 @@ fn serve_with_a_bad_clientele_bind_variable_fails_with_one_line_and_does_not_sta
             .env("CLIENTELE_BIND", "nonsense")
             .arg("serve"),
     );
-    let line = run.one_line_failure();
-    assert!(line.contains("nonsense"), "stderr: {line}");
+    let text = run.usage_failure();
+    assert!(text.contains("'nonsense'"), "stderr: {text}");
+    assert!(text.contains("CLIENTELE_BIND"), "stderr: {text}");
     assert!(!run.stdout.contains("listening"), "stdout: {}", run.stdout);
     assert!(
         !run.stdout.contains("ck_"),
@@ -427,12 +463,188 @@ fn serve_on_a_port_already_taken_exits_non_zero() {
     let addr = taken.local_addr().expect("local address").to_string();
     let run = scratch.run(&["serve", "--bind", &addr]);
     assert!(!run.success, "stdout: {}", run.stdout);
-    assert!(
-        run.stderr.contains("cannot listen on"),
-        "stderr: {}",
-        run.stderr
+    assert_mentions(
+        run.one_line_failure(),
+        &["cannot listen on", &addr, "--bind"],
     );
     assert!(!run.stdout.contains("listening"), "stdout: {}", run.stdout);
+}
+
+// ---------------------------------------------------------------------------------------------
+// command-line messages
+
+/// Asserts that `text` contains every one of `parts`.
+fn assert_mentions(text: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(text.contains(part), "{part:?} is not in:\n{text}");
+    }
+}
+
+#[test]
+fn a_bare_command_or_command_group_prints_its_help_with_the_list_of_commands() {
+    let scratch = Scratch::new();
+    let run = Run::of(&mut scratch.bare());
+    assert_mentions(
+        run.usage_failure(),
+        &[
+            "Usage: clientele",
+            "Commands:",
+            "serve",
+            "migrate",
+            "tenants",
+            "keys",
+            "openapi",
+            "seed-demo",
+        ],
+    );
+    let run = Run::of(scratch.bare().arg("keys"));
+    assert_mentions(
+        run.usage_failure(),
+        &["Usage: clientele keys", "create", "list", "revoke"],
+    );
+    let run = Run::of(scratch.bare().arg("tenants"));
+    assert_mentions(run.usage_failure(), &["Usage: clientele tenants", "create"]);
+    assert!(
+        !scratch.path("clientele.db").exists(),
+        "a usage error opened the database"
+    );
+}
+
+#[test]
+fn a_missing_argument_is_named() {
+    let scratch = Scratch::new();
+    for (args, missing) in [
+        (&["keys", "list"][..], "--tenant <TENANT>"),
+        (&["keys", "create", "--tenant", "acme"][..], "--permissions"),
+        (&["seed-demo", "--tenant", "x"][..], "--count <COUNT>"),
+        (&["tenants", "create"][..], "<NAME>"),
+        (&["keys", "revoke"][..], "<KEY_ID>"),
+    ] {
+        let run = Run::of(scratch.bare().args(args));
+        let text = run.usage_failure();
+        assert_mentions(
+            text,
+            &[
+                "the following required arguments were not provided",
+                missing,
+            ],
+        );
+        assert!(text.contains("Usage: clientele"), "{args:?}: {text}");
+    }
+}
+
+#[test]
+fn a_mistyped_command_or_flag_gets_a_suggestion() {
+    let scratch = Scratch::new();
+    let run = Run::of(scratch.bare().arg("kyes"));
+    assert_mentions(run.usage_failure(), &["'kyes'", "similar", "'keys'"]);
+    let run = Run::of(scratch.bare().args(["keys", "list", "--tennant", "acme"]));
+    assert_mentions(run.usage_failure(), &["'--tennant'", "similar", "--tenant"]);
+}
+
+#[test]
+fn an_invalid_value_lists_the_accepted_values_and_says_why() {
+    let scratch = Scratch::new();
+    let run = Run::of(scratch.bare().args(["--log-format", "xml", "migrate"]));
+    let text = run.usage_failure();
+    assert_mentions(text, &["'xml'", "--log-format", "pretty", "json"]);
+    assert!(!text.contains("CLIENTELE_LOG_FORMAT"), "{text}");
+
+    let run = Run::of(scratch.bare().args(["serve", "--rate-limit", "lots"]));
+    assert_mentions(run.usage_failure(), &["'lots'", "--rate-limit", "1200/min"]);
+
+    // Zero is well-formed but useless: the message says so, not how a rate looks.
+    let run = Run::of(scratch.bare().args(["serve", "--rate-limit", "0/min"]));
+    let text = run.usage_failure();
+    assert_mentions(
+        text,
+        &["'0/min'", "at least 1 request", "refuse every request"],
+    );
+    assert!(!text.contains("must look like"), "{text}");
+    assert!(!scratch.path("clientele.db").exists());
+}
+
+#[test]
+fn an_invalid_value_from_an_environment_variable_names_the_variable() {
+    let scratch = Scratch::new();
+    let run = Run::of(scratch.bare().env("CLIENTELE_RATE_LIMIT", "lots").args([
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+    ]));
+    let text = run.usage_failure();
+    assert_mentions(text, &["'lots'", "CLIENTELE_RATE_LIMIT", "--rate-limit"]);
+    assert!(!run.stdout.contains("listening"), "{}", run.stdout);
+
+    let run = Run::of(
+        scratch
+            .bare()
+            .env("CLIENTELE_LOG_FORMAT", "xml")
+            .arg("migrate"),
+    );
+    assert_mentions(
+        run.usage_failure(),
+        &["'xml'", "CLIENTELE_LOG_FORMAT", "pretty", "json"],
+    );
+
+    let run = Run::of(scratch.bare().env("CLIENTELE_REQUEST_TIMEOUT", "0").args([
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+    ]));
+    assert_mentions(
+        run.usage_failure(),
+        &["CLIENTELE_REQUEST_TIMEOUT", "1..=3600"],
+    );
+
+    // A flag wins over its variable, and an error in the flag is reported under the flag.
+    let run = Run::of(scratch.bare().env("CLIENTELE_RATE_LIMIT", "100/min").args([
+        "serve",
+        "--rate-limit",
+        "lots",
+    ]));
+    let text = run.usage_failure();
+    assert_mentions(text, &["'lots'", "--rate-limit"]);
+    assert!(!text.contains("CLIENTELE_RATE_LIMIT"), "{text}");
+    assert!(!scratch.path("clientele.db").exists());
+}
+
+#[test]
+fn an_unreachable_database_is_named_without_its_password_in_one_line() {
+    let scratch = Scratch::new();
+    // Nothing listens on port 1: the connection is refused at once.
+    let url = "postgres://bob:hunter2-secret@127.0.0.1:1/app?password=hunter3-secret";
+    let run = Run::of(scratch.bare().args(["--database", url, "migrate"]));
+    assert_eq!(run.code, Some(1), "stderr: {}", run.stderr);
+    let line = run.one_line_failure();
+    assert_mentions(line, &["postgres://bob@127.0.0.1:1/app", "refused"]);
+    assert!(!line.contains("hunter"), "the password is shown: {line}");
+    assert_eq!(
+        line.matches("connect").count(),
+        1,
+        "the reason is repeated: {line}"
+    );
+    assert!(!line.contains("creating a new object"), "{line}");
+
+    let run = Run::of(
+        scratch
+            .bare()
+            .args(["--database", url, "keys", "list", "--tenant", "acme"]),
+    );
+    let line = run.one_line_failure();
+    assert_mentions(line, &["postgres://bob@127.0.0.1:1/app", "refused"]);
+    assert!(!line.contains("hunter"), "the password is shown: {line}");
+}
+
+#[test]
+fn a_database_that_cannot_be_opened_is_named() {
+    let scratch = Scratch::new();
+    let not_a_database = scratch.path("not-a-database.db");
+    std::fs::write(&not_a_database, "plain text, not SQLite ".repeat(100)).expect("write a file");
+    let url = scratch.url_of("not-a-database.db");
+    let run = Run::of(scratch.bare().args(["--database", &url, "migrate"]));
+    let line = run.one_line_failure();
+    assert!(line.contains(&url), "{line}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -478,11 +690,15 @@ fn tenants_create_succeeds_once_and_then_reports_that_it_exists() {
 }
 
 #[test]
-fn tenants_create_with_an_invalid_name_fails_with_one_line() {
+fn tenants_create_with_an_invalid_name_fails_with_a_usage_error() {
     let scratch = Scratch::new();
     for bad in ["Bad_Name", "-leading-dash", &"a".repeat(64)] {
-        let run = scratch.run(&["tenants", "create", bad]);
-        run.one_line_failure();
+        let run = scratch.run(&["tenants", "create", "--", bad]);
+        assert!(
+            run.usage_failure().contains("[a-z0-9][a-z0-9-]{0,62}"),
+            "{bad}: {}",
+            run.stderr
+        );
     }
     // The longest allowed name is 63 characters.
     scratch.ok(&["tenants", "create", &"a".repeat(63)]);
@@ -556,6 +772,74 @@ fn keys_list_shows_id_prefix_and_status_but_never_the_plaintext() {
     assert!(!row.contains("active"), "row: {row}");
 }
 
+#[test]
+fn keys_list_prints_aligned_columns_under_a_header() {
+    let scratch = Scratch::new();
+    scratch.create_tenant("acme");
+    scratch.ok(&[
+        "keys",
+        "create",
+        "--tenant",
+        "acme",
+        "--permissions",
+        "clients:read,clients:write,clients:delete,audit:read",
+        "--name",
+        "nightly export",
+    ]);
+    scratch.ok(&[
+        "keys",
+        "create",
+        "--tenant",
+        "acme",
+        "--permissions",
+        "admin",
+        "--rate-limit",
+        "600/min",
+    ]);
+    let list = scratch.ok(&["keys", "list", "--tenant", "acme"]).stdout;
+    let lines: Vec<Vec<char>> = list.lines().map(|l| l.chars().collect()).collect();
+    assert_eq!(lines.len(), 3, "{list}");
+    let header = &lines[0];
+    let starts: Vec<usize> = (0..header.len())
+        .filter(|&i| header[i] != ' ' && (i == 0 || header[i - 1] == ' '))
+        .collect();
+    let names: Vec<String> = list
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .map(String::from)
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "ID",
+            "PREFIX",
+            "STATUS",
+            "RATE",
+            "CREATED",
+            "PERMISSIONS",
+            "NAME"
+        ],
+        "{list}"
+    );
+    for row in &lines[1..] {
+        for (n, &start) in starts.iter().enumerate().skip(1) {
+            let last = n + 1 == starts.len();
+            if last && row.len() <= start {
+                continue; // an empty NAME
+            }
+            assert!(
+                row[start - 2] == ' ' && row[start - 1] == ' ' && row[start] != ' ',
+                "column {} does not start at {start} in:\n{list}",
+                names[n]
+            );
+        }
+    }
+    assert!(list.contains("nightly export"), "{list}");
+    assert!(list.contains("600/min"), "{list}");
+}
+
 #[tokio::test]
 async fn a_key_revoked_with_the_cli_answers_401_at_once_on_a_running_server() {
     let scratch = Scratch::new();
@@ -582,9 +866,15 @@ fn keys_for_an_unknown_tenant_fail() {
         "--permissions",
         "clients:read",
     ]);
-    assert!(create.one_line_failure().contains("nobody"));
+    assert_mentions(
+        create.one_line_failure(),
+        &["\"nobody\"", "clientele tenants create nobody"],
+    );
     let list = scratch.run(&["keys", "list", "--tenant", "nobody"]);
-    assert!(list.one_line_failure().contains("nobody"));
+    assert_mentions(
+        list.one_line_failure(),
+        &["\"nobody\"", "clientele tenants create nobody"],
+    );
 }
 
 #[test]
@@ -592,13 +882,16 @@ fn revoking_an_unknown_key_id_fails() {
     let scratch = Scratch::new();
     scratch.ok(&["migrate"]);
     let run = scratch.run(&["keys", "revoke", "01a2084f-aae2-7415-a754-912c3e2fd379"]);
-    run.one_line_failure();
+    assert_mentions(
+        run.one_line_failure(),
+        &["01a2084f-aae2-7415-a754-912c3e2fd379", "keys list"],
+    );
     let run = scratch.run(&["keys", "revoke", "not-a-uuid"]);
-    run.one_line_failure();
+    assert!(run.usage_failure().contains("'not-a-uuid'"));
 }
 
 #[test]
-fn keys_create_with_an_unknown_permission_fails_with_one_line() {
+fn keys_create_with_an_unknown_permission_fails_with_a_usage_error() {
     let scratch = Scratch::new();
     scratch.create_tenant("acme");
     let run = scratch.run(&[
@@ -609,12 +902,12 @@ fn keys_create_with_an_unknown_permission_fails_with_one_line() {
         "--permissions",
         "root",
     ]);
-    assert!(run.one_line_failure().contains("root"));
+    assert!(run.usage_failure().contains("'root'"));
     assert!(!run.stdout.contains("ck_"), "stdout: {}", run.stdout);
 }
 
 #[test]
-fn keys_create_with_a_bad_rate_limit_fails_with_one_line() {
+fn keys_create_with_a_bad_rate_limit_fails_with_a_usage_error() {
     let scratch = Scratch::new();
     scratch.create_tenant("acme");
     let run = scratch.run(&[
@@ -627,7 +920,7 @@ fn keys_create_with_a_bad_rate_limit_fails_with_one_line() {
         "--rate-limit",
         "ten/min",
     ]);
-    run.one_line_failure();
+    assert!(run.usage_failure().contains("'ten/min'"));
     assert!(!run.stdout.contains("ck_"), "stdout: {}", run.stdout);
 
     let run = scratch.ok(&[
@@ -641,6 +934,75 @@ fn keys_create_with_a_bad_rate_limit_fails_with_one_line() {
         "600/min",
     ]);
     assert!(run.last_line().starts_with("ck_"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// seed-demo
+
+#[test]
+fn seed_demo_inserts_clients_without_a_bar_when_not_on_a_terminal() {
+    let scratch = Scratch::new();
+    let run = scratch.ok(&["seed-demo", "--tenant", "demo", "--count", "120"]);
+    assert_eq!(
+        run.stdout.trim(),
+        run.stdout.lines().last().unwrap_or("").trim(),
+        "stdout: {}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .starts_with("inserted 120 demo clients into tenant demo in "),
+        "stdout: {}",
+        run.stdout
+    );
+    assert!(run.stderr.is_empty(), "stderr: {}", run.stderr);
+}
+
+/// On a terminal (a pseudo-terminal from util-linux `script`) the progress bar shows a whole
+/// number of clients per second and ends its line before the summary.
+#[test]
+fn seed_demo_on_a_terminal_ends_its_progress_bar_before_the_summary() {
+    if !have("script") {
+        // CI installs it (.ci/run); elsewhere the test says what it could not run.
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "no `script` (util-linux) to give seed-demo a terminal"
+        );
+        eprintln!("skipped: no `script` (util-linux) to give seed-demo a terminal");
+        return;
+    }
+    let scratch = Scratch::new();
+    let command = format!(
+        "'{}' --database '{}' seed-demo --tenant demo --count 300",
+        env!("CARGO_BIN_EXE_clientele"),
+        scratch.url()
+    );
+    let mut script = scratch.command("script");
+    script.args(["-qec", &command, "/dev/null"]);
+    let run = Run::of(&mut script);
+    assert!(run.success, "{:?}: {}{}", run.code, run.stdout, run.stderr);
+    let out = run.stdout.replace('\r', "");
+    let summary = out
+        .find("inserted 300 demo clients")
+        .unwrap_or_else(|| panic!("no summary in: {out:?}"));
+    let bar_end = out
+        .find("300/300 clients (")
+        .unwrap_or_else(|| panic!("the bar was not drawn: {out:?}"));
+    assert!(bar_end < summary, "{out:?}");
+    assert_eq!(
+        out[..summary].chars().last(),
+        Some('\n'),
+        "the summary runs into the bar: {out:?}"
+    );
+    let rate = out[bar_end..]
+        .split_once("clients (")
+        .and_then(|(_, rest)| rest.split_once("/s"))
+        .map(|(rate, _)| rate)
+        .unwrap_or_else(|| panic!("no rate in: {out:?}"));
+    assert!(
+        !rate.is_empty() && rate.chars().all(|c| c.is_ascii_digit()),
+        "rate {rate:?} is not a whole number: {out:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -746,4 +1108,254 @@ fn openapi_prints_an_openapi_3_document_with_the_client_routes() {
         !scratch.path("clientele.db").exists(),
         "openapi opened a database"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// the README's curl session
+
+/// A step of the README's session: the lines up to a blank line, named by its first line.
+struct Step {
+    name: String,
+    script: String,
+}
+
+/// The ```sh blocks of the README section "A first session with curl" (the session and "A few
+/// more things"), cut into steps.
+fn readme_session() -> Vec<Step> {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
+        .expect("read README.md");
+    let section = readme
+        .split("\n## ")
+        .find(|s| s.starts_with("A first session with curl"))
+        .expect("README.md has a section \"A first session with curl\"");
+    assert!(
+        section.contains("\nA few more things"),
+        "\"A few more things\" moved out of the section"
+    );
+    let mut blocks = Vec::new();
+    let mut block: Option<Vec<&str>> = None;
+    for line in section.lines() {
+        match (&mut block, line.trim_end()) {
+            (None, "```sh") => block = Some(Vec::new()),
+            (Some(lines), "```") => {
+                blocks.push(std::mem::take(lines));
+                block = None;
+            }
+            (Some(lines), _) => lines.push(line),
+            (None, _) => {}
+        }
+    }
+    assert_eq!(blocks.len(), 2, "expected two ```sh blocks in the section");
+    let mut steps = Vec::new();
+    for lines in blocks {
+        for chunk in lines.split(|l| l.trim().is_empty()) {
+            if let Some(first) = chunk.first() {
+                steps.push(Step {
+                    name: first.to_string(),
+                    script: chunk.join("\n"),
+                });
+            }
+        }
+    }
+    steps
+}
+
+/// The JSON values jq printed, one after the other.
+fn json_values(out: &str) -> Vec<serde_json::Value> {
+    serde_json::Deserializer::from_str(out)
+        .into_iter::<serde_json::Value>()
+        .collect::<Result<_, _>>()
+        .unwrap_or_else(|e| panic!("not a sequence of JSON values ({e}): {out}"))
+}
+
+/// The output lines without the carriage returns of HTTP headers.
+fn plain_lines(out: &str) -> Vec<String> {
+    out.lines().map(|l| l.trim_end().to_string()).collect()
+}
+
+/// What each step of the README must print; a step without an entry here fails the test, so a
+/// changed README needs a look at what it now shows.
+fn check_readme_step(name: &str, out: &str) {
+    use serde_json::json;
+    let step = name.trim_start_matches("# ");
+    if step.starts_with("KEY=") {
+        assert_eq!(out.trim(), "", "{name}");
+    } else if step.starts_with("Create a client") {
+        assert!(uuid::Uuid::parse_str(out.trim()).is_ok(), "{name}: {out}");
+    } else if step.starts_with("Read it back") {
+        let lines = plain_lines(out);
+        assert_eq!(lines[0], "HTTP/1.1 200 OK", "{name}: {out}");
+        let header = |h: &str| {
+            lines
+                .iter()
+                .find_map(|l| {
+                    l.split_once(": ")
+                        .filter(|(k, _)| k.eq_ignore_ascii_case(h))
+                        .map(|(_, v)| v.to_string())
+                })
+                .unwrap_or_else(|| panic!("{name}: no {h} header in {out}"))
+        };
+        assert_eq!(header("etag"), "\"1\"");
+        assert!(header("x-request-id").starts_with("req_"), "{out}");
+        let body = json_values(out.rsplit("\r\n\r\n").next().unwrap_or(""));
+        assert_eq!(body[0]["data"]["name"], "Acme AB", "{out}");
+        assert_eq!(body[0]["data"]["address"]["country"], "SE", "{out}");
+    } else if step.starts_with("Change part of it") {
+        let v = &json_values(out)[0];
+        assert_eq!(v["status"], "inactive", "{out}");
+        assert_eq!(v["email"], serde_json::Value::Null, "{out}");
+        assert_eq!(v["address"]["city"], "Malmö", "objects merge: {out}");
+        assert_eq!(v["address"]["postal_code"], "211 20", "{out}");
+        assert_eq!(v["version"], 2, "{out}");
+    } else if step.starts_with("List the tenant's clients") {
+        let v = json_values(out);
+        assert_eq!(v[0]["total"], 1, "{out}");
+        assert_eq!(v[0]["limit"], 10, "{out}");
+        assert_eq!(v[1], json!(["Acme AB"]), "{out}");
+    } else if step.starts_with("Upsert by your own id") {
+        assert_eq!(
+            plain_lines(out),
+            ["HTTP/1.1 201 Created", "HTTP/1.1 200 OK"],
+            "{name}"
+        );
+    } else if step.starts_with("Delete") {
+        assert_eq!(
+            plain_lines(out),
+            ["HTTP/1.1 204 No Content", "HTTP/1.1 404 Not Found"],
+            "{name}"
+        );
+    } else if step.starts_with("Search") {
+        let v = json_values(out);
+        assert_eq!(v[0], json!(["Beta GmbH"]), "{out}");
+        let rows = v[1].as_array().unwrap_or_else(|| panic!("{out}"));
+        assert_eq!(rows.len(), 1, "{out}");
+        assert_eq!(rows[0]["name"], "Beta GmbH", "{out}");
+        assert_eq!(rows[0]["address"], json!({"country": "DE"}), "{out}");
+        assert_eq!(
+            v[2],
+            serde_json::Value::Null,
+            "the last page has no cursor: {out}"
+        );
+    } else if step.starts_with("Sub-resources") {
+        assert_eq!(json_values(out), [json!(true), json!(1)], "{out}");
+    } else if step.starts_with("Safe retries") {
+        let lines: Vec<String> = plain_lines(out)
+            .into_iter()
+            .map(|l| l.to_ascii_lowercase())
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "http/1.1 201 created",
+                "http/1.1 201 created",
+                "idempotent-replayed: true"
+            ],
+            "the second request must be a replay: {out}"
+        );
+    } else if step.starts_with("Who changed what") {
+        let v = json_values(out);
+        let (meta, history) = v.split_last().unwrap_or_else(|| panic!("{out}"));
+        assert!(
+            history
+                .iter()
+                .any(|h| h["action"] == "created" && h["entity_type"] == "client"),
+            "{out}"
+        );
+        assert!(!out.contains("eva@acme.example"), "not masked: {out}");
+        assert!(meta.get("next_cursor").is_some(), "{out}");
+    } else {
+        panic!("README step {name:?} has no expected output in check_readme_step");
+    }
+}
+
+fn have(program: &str) -> bool {
+    Command::new(program)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// The README's curl session, run as written (with the key the server printed and its port)
+/// against a fresh server, step by step.
+#[test]
+fn the_readme_curl_session_shows_what_it_says() {
+    let missing: Vec<&str> = ["bash", "curl", "jq"]
+        .into_iter()
+        .filter(|p| !have(p))
+        .collect();
+    if !missing.is_empty() {
+        // CI installs them (.ci/run); elsewhere the test says what it could not run.
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "the README session needs {missing:?}"
+        );
+        eprintln!("skipped: the README session needs {missing:?}");
+        return;
+    }
+    let steps = readme_session();
+    let scratch = Scratch::new();
+    let server = scratch.serve();
+    let key = server.banner.get(1).expect("the bootstrap key").clone();
+
+    // Every step runs in one shell (later steps use $ID); an ERR trap marks a failing command.
+    let mut script = String::from(
+        "exec 2>&1\nset -E -o pipefail\ntrap 'echo \"@@failed: $BASH_COMMAND\"' ERR\n",
+    );
+    for (i, step) in steps.iter().enumerate() {
+        let mut body = step.script.clone();
+        if i == 0 {
+            assert!(
+                body.contains("KEY=ck_paste_the_key_that_serve_printed"),
+                "{body}"
+            );
+            assert!(body.contains("BASE=http://127.0.0.1:8080"), "{body}");
+            body = body
+                .replace(
+                    "KEY=ck_paste_the_key_that_serve_printed",
+                    &format!("KEY={key}"),
+                )
+                .replace(
+                    "BASE=http://127.0.0.1:8080",
+                    &format!("BASE={}", server.base),
+                );
+        }
+        script.push_str(&format!("echo '@@step {i}'\n{body}\n"));
+    }
+    // curl reads its configuration from here only: no proxy, and no request hangs.
+    std::fs::write(scratch.path(".curlrc"), "noproxy = \"*\"\nmax-time = 20\n")
+        .expect("write .curlrc");
+    let mut bash = scratch.command("bash");
+    bash.args(["--noprofile", "--norc", "-c", &script])
+        .env("CURL_HOME", scratch.dir.path())
+        .env("HOME", scratch.dir.path());
+    for proxy in [
+        "http_proxy",
+        "https_proxy",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "all_proxy",
+    ] {
+        bash.env_remove(proxy);
+    }
+    let run = Run::within(&mut bash, Duration::from_secs(120));
+    let transcript = &run.stdout;
+    assert!(run.success, "bash failed ({:?}):\n{transcript}", run.code);
+
+    let mut outputs = transcript.split("@@step ").skip(1);
+    for (i, step) in steps.iter().enumerate() {
+        let part = outputs
+            .next()
+            .unwrap_or_else(|| panic!("step {i} did not run:\n{transcript}"));
+        let (number, out) = part.split_once('\n').unwrap_or((part, ""));
+        assert_eq!(number.trim(), i.to_string(), "{transcript}");
+        assert!(
+            !out.contains("@@failed"),
+            "README step {:?} failed:\n{out}",
+            step.name
+        );
+        check_readme_step(&step.name, out);
+    }
 }

@@ -10,14 +10,15 @@ use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_clientele");
 
-/// The child sees none of the caller's `CLIENTELE_*` settings, only what a test gives it.
+/// The child sees none of the caller's `CLIENTELE_*` settings (nor `NO_COLOR`), only what a test
+/// gives it.
 fn clean_env(cmd: &mut Command) -> &mut Command {
     for (k, _) in std::env::vars_os() {
         if k.to_string_lossy().starts_with("CLIENTELE_") {
             cmd.env_remove(k);
         }
     }
-    cmd
+    cmd.env_remove("NO_COLOR")
 }
 
 /// A `clientele serve` child process; killed on drop.
@@ -144,7 +145,16 @@ fn bad_values_exit_non_zero_with_one_line_before_binding() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(!out.status.success(), "{args:?} succeeded");
-        assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
+        // A value clap refuses is a usage error (2) with clap's whole message; one refused
+        // after parsing (a weak secret, an unreadable key) is one line.
+        match out.status.code() {
+            Some(2) => assert!(
+                stderr.contains("Usage: ") || stderr.contains("--help"),
+                "{args:?}: {stderr}"
+            ),
+            _ => assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}"),
+        }
         assert!(!stdout.contains("listening"), "{args:?} bound: {stdout}");
         // The secret itself is never echoed.
         assert!(!stderr.contains("too-short"), "{stderr}");
@@ -298,6 +308,67 @@ async fn json_logs_have_one_line_per_request_and_no_sensitive_value() {
     let unauthenticated = &access[7];
     assert_eq!(unauthenticated["status"], 401);
     assert_eq!(unauthenticated["tenant"], "-");
+    // Latencies as written, not as re-serialised: whole microseconds.
+    for line in server
+        .logs()
+        .iter()
+        .filter(|l| l.contains("\"message\":\"request\""))
+    {
+        let value = line
+            .split_once("\"latency_ms\":")
+            .map(|(_, rest)| rest.split([',', '}']).next().unwrap_or(""))
+            .unwrap_or_else(|| panic!("no latency_ms in {line}"));
+        assert_rounded_latency(value, line);
+    }
+}
+
+/// `0.023`, not `0.023294000000000002`.
+fn assert_rounded_latency(value: &str, line: &str) {
+    assert!(value.parse::<f64>().is_ok(), "latency {value:?} in {line}");
+    let decimals = value.split_once('.').map_or(0, |(_, f)| f.len());
+    assert!(decimals <= 3, "latency {value:?} has float noise: {line}");
+}
+
+#[tokio::test]
+async fn pretty_logs_to_a_pipe_are_plain_text_with_rounded_latencies() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}", dir.path().join("pretty.db").display());
+    // The default format is `pretty`; stderr is a pipe here, as it is for a log file.
+    let server = Server::start(&db, &[]);
+    let key = server.key.clone().expect("bootstrap key");
+    for _ in 0..3 {
+        let r = http()
+            .get(server.url("/v1/clients"))
+            .header("x-api-key", &key)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(r.status(), 200);
+    }
+    let requests = |s: &Server| {
+        s.logs()
+            .into_iter()
+            .filter(|l| l.contains("latency_ms="))
+            .collect::<Vec<_>>()
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while requests(&server).len() < 3 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let logs = server.logs().join("\n");
+    assert!(
+        !logs.contains('\u{1b}'),
+        "colour codes in the log:\n{logs:?}"
+    );
+    let lines = requests(&server);
+    assert_eq!(lines.len(), 3, "{logs}");
+    for line in &lines {
+        let value = line
+            .split_once("latency_ms=")
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .unwrap_or("");
+        assert_rounded_latency(value, line);
+    }
 }
 
 /// The Redis of `CLIENTELE_TEST_REDIS_URL`, if set and answering.

@@ -49,6 +49,13 @@ const ADDRESS_TEXT: [&str; 9] = [
 ];
 
 impl Address {
+    /// The `address` field: `null` when absent, `null` or has no field set, so a client or
+    /// location has one shape for "no address" however it was written (create, replace, patch).
+    pub(crate) fn read_optional(r: &mut ObjectReader<'_>) -> Option<Self> {
+        r.nested("address", Self::read)
+            .filter(|a| *a != Self::default())
+    }
+
     pub(crate) fn read(r: &mut ObjectReader<'_>) -> Self {
         let mut fields = ADDRESS_TEXT.iter().map(|k| r.string(k, 200));
         let mut next = || fields.next().flatten();
@@ -357,8 +364,8 @@ impl ClientData {
                 "body",
                 "invalid_type",
                 format!(
-                    "the request body must be a JSON object, not {}",
-                    crate::parse::type_name(body)
+                    "must be a JSON object, not {}",
+                    crate::parse::a_type_name(body)
                 ),
             );
             return Err(errors.0);
@@ -428,7 +435,7 @@ impl ClientData {
             website: r.parsed("website", HttpUrl::parse),
             image_url: r.parsed("image_url", HttpUrl::parse),
             notes: r.string("notes", 10_000),
-            address: r.nested("address", Address::read),
+            address: Address::read_optional(&mut r),
             credit: r.nested("credit", Credit::read).unwrap_or_default(),
             owner_id: r.string("owner_id", 64),
             salesperson_id: r.string("salesperson_id", 64),
@@ -517,6 +524,36 @@ mod tests {
         assert_eq!(c.status, ClientStatus::Active);
         assert!(!c.archived && c.metadata.is_empty() && c.address.is_none());
         assert_eq!(c.credit, Credit::default());
+    }
+
+    #[test]
+    fn an_address_without_any_field_is_none() {
+        for address in [
+            json!(null),
+            json!({}),
+            json!({"city": null, "latitude": null}),
+        ] {
+            let c =
+                ClientData::from_json(&json!({"name": "A", "address": address})).expect("valid");
+            assert_eq!(c.address, None, "{address}");
+        }
+        let c = ClientData::from_json(&json!({"name": "A", "address": {"city": "Lund"}}))
+            .expect("valid");
+        assert_eq!(
+            c.address.as_ref().and_then(|a| a.city.as_deref()),
+            Some("Lund")
+        );
+        let patched = c
+            .apply_patch(&json!({"address": {"city": null}}))
+            .expect("valid");
+        assert_eq!(patched.address, None);
+    }
+
+    #[test]
+    fn a_body_that_is_not_an_object_says_what_it_is() {
+        let e = ClientData::from_json(&json!([1, 2])).expect_err("not an object");
+        assert_eq!(e[0].field, "body");
+        assert_eq!(e[0].message, "must be a JSON object, not an array");
     }
 
     #[test]

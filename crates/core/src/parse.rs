@@ -24,6 +24,18 @@ pub fn type_name(v: &Value) -> &'static str {
     }
 }
 
+/// The JSON type with its article, for messages: `an array`, `a string`, `null`.
+pub fn a_type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
 impl<'a> ObjectReader<'a> {
     pub fn new(obj: &'a Map<String, Value>, prefix: &str, errors: &'a mut Errors) -> Self {
         Self {

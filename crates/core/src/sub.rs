@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::client::{merge_patch, Address};
 use crate::enums::ClientStatus;
 use crate::error::{Errors, FieldError};
-use crate::parse::{type_name, ObjectReader};
+use crate::parse::{a_type_name, ObjectReader};
 use crate::types::{Email, Phone, Timestamp};
 
 /// Which sub-resource.
@@ -166,10 +166,7 @@ impl SubData {
             errors.push(
                 "body",
                 "invalid_type",
-                format!(
-                    "the request body must be a JSON object, not {}",
-                    type_name(body)
-                ),
+                format!("must be a JSON object, not {}", a_type_name(body)),
             );
             return Err(errors.0);
         };
@@ -221,7 +218,7 @@ impl SubData {
                     phone_primary: r.parsed("phone_primary", Phone::parse),
                     phone_secondary: r.parsed("phone_secondary", Phone::parse),
                     fax: r.parsed("fax", Phone::parse),
-                    address: r.nested("address", Address::read),
+                    address: Address::read_optional(&mut r),
                     notes: r.string("notes", 10_000),
                 }))
             }

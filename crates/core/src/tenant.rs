@@ -36,14 +36,18 @@ impl RateLimit {
         };
         let (n, unit) = s.trim().split_once('/').ok_or_else(bad)?;
         let count: u32 = n.trim().parse().map_err(|_| bad())?;
-        let per_seconds = match unit.trim() {
+        let unit = unit.trim();
+        let per_seconds = match unit {
             "s" | "sec" | "second" => 1,
             "m" | "min" | "minute" => 60,
             "h" | "hour" => 3600,
             _ => return Err(bad()),
         };
         if count == 0 {
-            return Err(bad());
+            return Err(Invalid::new(
+                "out_of_range",
+                format!("must allow at least 1 request: 0/{unit} would refuse every request"),
+            ));
         }
         Ok(Self { count, per_seconds })
     }
@@ -136,7 +140,14 @@ mod tests {
             RateLimit::parse("5/s").map(|r| r.to_string()),
             Ok("5/s".into())
         );
-        assert!(RateLimit::parse("0/min").is_err());
+        let zero = RateLimit::parse("0/min").expect_err("0/min refuses everything");
+        assert_eq!(zero.code, "out_of_range");
+        assert!(
+            zero.message.contains("at least 1 request"),
+            "{}",
+            zero.message
+        );
+        assert!(!zero.message.contains("must look like"), "{}", zero.message);
         assert!(RateLimit::parse("ten/min").is_err());
         assert!(RateLimit::parse("10/day").is_err());
     }

@@ -136,13 +136,10 @@ impl PgStore {
 
     async fn conn(&self) -> StoreResult<deadpool_postgres::Client> {
         self.pool.get().await.map_err(|e| {
-            let mut msg = format!("{TRANSIENT}cannot connect to PostgreSQL: {e}");
-            let mut source = e.source();
-            while let Some(s) = source {
-                msg.push_str(&format!(": {s}"));
-                source = s.source();
-            }
-            StoreError::Unavailable(msg)
+            StoreError::Unavailable(format!(
+                "{TRANSIENT}cannot connect to PostgreSQL: {}",
+                pool_error_reason(&e)
+            ))
         })
     }
 
@@ -260,6 +257,28 @@ impl PgStore {
         tx.commit().await.map_err(map_err)?;
         Ok(applied)
     }
+}
+
+/// Why no connection could be had, once: deadpool's and the driver's wrappers ("Error occurred
+/// while creating a new object", "error connecting to server") each repeat their cause's text.
+fn pool_error_reason(e: &deadpool_postgres::PoolError) -> String {
+    use deadpool_postgres::PoolError;
+    let cause: &(dyn StdError + 'static) = match e {
+        // The driver's error names only its kind; the reason is its source, when it has one.
+        PoolError::Backend(driver) => driver.source().unwrap_or(driver),
+        other => other,
+    };
+    let mut msg = cause.to_string();
+    let mut source = cause.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !msg.ends_with(&text) {
+            msg.push_str(": ");
+            msg.push_str(&text);
+        }
+        source = s.source();
+    }
+    msg
 }
 
 type Tx<'a> = deadpool_postgres::Transaction<'a>;

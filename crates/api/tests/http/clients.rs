@@ -229,6 +229,60 @@ async fn put_replaces_every_writable_field_and_resets_omitted_ones() {
     assert_eq!(r.header("etag"), Some("\"2\""));
 }
 
+/// `address` is `null` whenever no address field is set, however the client was written.
+#[tokio::test]
+async fn an_address_without_any_field_is_null_on_every_write() {
+    let app = spawn_app!();
+    let empty = [
+        json!(null),
+        json!({}),
+        json!({"city": null, "country": null}),
+    ];
+    for address in &empty {
+        let c = app.create(json!({"name": "A", "address": address})).await;
+        assert_eq!(c["address"], Value::Null, "create with {address}");
+        let path = format!("/v1/clients/{}", c["id"].as_str().unwrap_or(""));
+        assert_eq!(app.get(&path).await.data()["address"], Value::Null);
+        let r = app
+            .put(&path, json!({"name": "A", "address": address}))
+            .await;
+        assert_eq!(r.data()["address"], Value::Null, "replace with {address}");
+        let r = app
+            .put(
+                "/v1/clients/external-id/crm-empty",
+                json!({"name": "B", "address": address}),
+            )
+            .await;
+        assert_eq!(r.data()["address"], Value::Null, "upsert with {address}");
+    }
+    let c = app.create(json!({"name": "A"})).await;
+    assert_eq!(c["address"], Value::Null, "created without one");
+
+    // Patching the last field away leaves no address, not an object of nulls.
+    let c = app
+        .create(json!({"name": "A", "address": {"city": "Lund"}}))
+        .await;
+    let path = format!("/v1/clients/{}", c["id"].as_str().unwrap_or(""));
+    let r = app.patch(&path, json!({"address": {"city": null}})).await;
+    assert_eq!(r.data()["address"], Value::Null);
+    assert_eq!(app.get(&path).await.data()["address"], Value::Null);
+    let r = app
+        .patch(&path, json!({"address": {"country": "se"}}))
+        .await;
+    let d = r.data();
+    assert_eq!(d["address"]["country"], "SE");
+    assert_eq!(d["address"]["city"], Value::Null, "every field present");
+
+    // Locations follow the same rule.
+    let loc = app
+        .post(
+            &format!("{path}/locations"),
+            json!({"name": "HQ", "address": {"city": null}}),
+        )
+        .await;
+    assert_eq!(loc.data()["address"], Value::Null);
+}
+
 #[tokio::test]
 async fn put_with_an_id_that_differs_from_the_path_is_refused() {
     let app = spawn_app!();

@@ -112,6 +112,55 @@ async fn wrong_json_types_are_validation_errors_not_bad_requests() {
     );
 }
 
+/// A body that is valid JSON but not an object is named as such, in a sentence.
+#[tokio::test]
+async fn a_body_that_is_not_an_object_gets_a_clear_message_on_every_route() {
+    let app = spawn_app!();
+    let c = app.create(json!({"name": "A"})).await;
+    let client = format!("/v1/clients/{}", c["id"].as_str().unwrap_or(""));
+    let contact = app
+        .post(&format!("{client}/contact-persons"), json!({"name": "Eva"}))
+        .await;
+    let contact = format!(
+        "{client}/contact-persons/{}",
+        contact.data()["id"].as_str().unwrap_or("")
+    );
+    let writes = [
+        (Method::POST, "/v1/clients".to_string()),
+        (Method::PUT, client.clone()),
+        (Method::PUT, "/v1/clients/external-id/crm-1".to_string()),
+        (Method::POST, format!("{client}/contact-persons")),
+        (Method::PUT, contact.clone()),
+    ];
+    for (method, path) in writes {
+        let r = app.call(method.clone(), &path, Some(json!([1, 2]))).await;
+        assert_eq!(
+            r.error(400, "VALIDATION_ERROR"),
+            vec![("body".into(), "invalid_type".into())],
+            "{method} {path}"
+        );
+        assert_eq!(
+            r.body["message"], "The request body must be a JSON object, not an array",
+            "{method} {path}"
+        );
+    }
+    for path in [client, contact] {
+        let r = app.patch(&path, json!([1, 2])).await;
+        assert_eq!(
+            r.error(400, "VALIDATION_ERROR"),
+            vec![("body".into(), "invalid_type".into())]
+        );
+        let message = r.body["message"].as_str().unwrap_or("");
+        assert!(
+            message.starts_with("A merge patch must be a JSON object"),
+            "PATCH {path}: {message}"
+        );
+    }
+    let r = app.post("/v1/api-keys", json!("admin")).await;
+    assert_eq!(r.error(400, "VALIDATION_ERROR").len(), 1);
+    assert_eq!(r.body["message"], "The request body must be a JSON object");
+}
+
 #[tokio::test]
 async fn health_and_readiness_need_no_credential() {
     let app = spawn_app!();
