@@ -151,10 +151,12 @@ pub fn router(state: AppState) -> Router {
     };
     // The idempotency layer runs after routing, inside the `/v1` gate that put the caller on the
     // request, and only on the routes it applies to.
-    let v1 = v1.route_layer(middleware::from_fn_with_state(
-        state.clone(),
-        idempotency::layer,
-    ));
+    let v1 = v1
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::layer,
+        ))
+        .route_layer(middleware::from_fn(extract::refuse_unstorable_path_params));
     let config = state.config.clone();
 
     let docs = SwaggerUi::new("/docs").url("/openapi.json", doc).config(

@@ -16,4 +16,5 @@ mod openapi;
 mod permissions;
 mod ratelimit;
 mod subresources;
+mod text;
 mod validation;
