@@ -106,6 +106,10 @@ struct ServeArgs {
     /// Comma-separated origins allowed to call the API from browsers (CORS off when unset).
     #[arg(long, env = "CLIENTELE_CORS_ORIGINS", value_parser = parse_cors, default_value = "")]
     cors_origins: CorsOrigins,
+    /// Highest rate limit a key created through POST /v1/api-keys may have (default: the
+    /// --rate-limit value); `clientele keys create` is not bound by it.
+    #[arg(long, env = "CLIENTELE_MAX_KEY_RATE_LIMIT", value_parser = parse_rate_limit)]
+    max_key_rate_limit: Option<RateLimit>,
     /// Longest a request may take, in seconds, before it is answered with 503.
     #[arg(long, env = "CLIENTELE_REQUEST_TIMEOUT", value_parser = clap::value_parser!(u64).range(1..=3600), default_value_t = 30)]
     request_timeout: u64,
@@ -442,6 +446,7 @@ fn server_config(args: &ServeArgs) -> Result<Config, Fail> {
         rate_limiter: Arc::new(rate_limiter),
         cors_origins: args.cors_origins.0.clone(),
         request_timeout: Duration::from_secs(args.request_timeout),
+        max_key_rate_limit: args.max_key_rate_limit,
         ..Config::default()
     })
 }

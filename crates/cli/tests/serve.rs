@@ -132,6 +132,7 @@ fn bad_values_exit_non_zero_with_one_line_before_binding() {
         &["--cors-origins", "*"],
         &["--cors-origins", "https://a.example/path"],
         &["--request-timeout", "0"],
+        &["--max-key-rate-limit", "0/min"],
     ];
     for args in cases {
         let mut cmd = Command::new(BIN);
