@@ -328,7 +328,7 @@ pub async fn layer(State(state): State<AuthState>, mut req: Request, next: Next)
     };
     let identity = caller.as_ref().ok().map(|c| Identity {
         tenant: c.tenant.name.to_string(),
-        actor: c.actor.clone(),
+        actor: crate::logging::actor_for_log(c),
     });
     let mut res = match state.config.rate_limiter.check(&bucket, limit).await {
         Err(_) => {

@@ -23,8 +23,12 @@ Every response carries `X-Request-Id`.\n\n\
 Each operation's required permission is the scope of its security requirement, the same for \
 both schemes; an empty scope list means any valid credential. A JWT carries `sub`, `tenant` \
 (the tenant's name), `exp` (required), optionally `nbf`, and `permissions` (array) or `scope` \
-(space-separated); it is verified with the one algorithm the server is configured for (HS256, \
-RS256 or ES256) with 30 s of clock leeway. When both headers are sent, both must be valid and \
+(space-separated); the two are never merged: `permissions`, when present (even empty), alone \
+grants, and `scope` is read only without it. `exp` and `nbf` are NumericDates (a number of \
+seconds since 1970, fractions allowed); another type is refused as malformed. A token whose \
+header has `crit` is refused (no extension is understood). It is verified with the one \
+algorithm the server is configured for (HS256, RS256 or ES256) with 30 s of clock leeway. \
+When both headers are sent, both must be valid and \
 of the same tenant; the request runs as the token's `sub`, on the key's rate limit, with only \
 the permissions both grant. The optional `tenant` header must name the credential's tenant.\n\n\
 **Rate limits.** Per credential (API key, or JWT subject within its tenant), GCRA: the budget \
@@ -121,8 +125,9 @@ impl Modify for Completion {
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
                     .description(Some(
-                        "A JWT with claims `sub`, `tenant`, `exp` and `permissions` or `scope`. \
-                         The scopes are the permissions, as for `api_key`.",
+                        "A JWT with claims `sub`, `tenant`, `exp` and `permissions` or `scope` \
+                         (`permissions` wins when both are present). The scopes are the \
+                         permissions, as for `api_key`.",
                     ))
                     .build(),
             ),

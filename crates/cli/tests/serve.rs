@@ -162,6 +162,56 @@ fn bad_values_exit_non_zero_with_one_line_before_binding() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("CLIENTELE_JWT_SECRET"));
 }
 
+#[tokio::test]
+async fn a_jwt_subject_is_masked_in_the_access_log() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}", dir.path().join("jwt.db").display());
+    let secret = "test-only-secret-of-at-least-32-bytes!!";
+    let server = Server::start(
+        &db,
+        &[
+            ("CLIENTELE_LOG_FORMAT", "json"),
+            ("CLIENTELE_JWT_SECRET", secret),
+        ],
+    );
+    let sub = "anna.subject.4711@example.com";
+    let exp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+        + 600;
+    let token = jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &json!({"sub": sub, "tenant": "default", "exp": exp, "permissions": ["clients:read"]}),
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .expect("sign");
+    let r = http()
+        .get(server.url("/v1/clients"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), 200);
+    let line = |s: &Server| {
+        s.logs()
+            .iter()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .find(|v| v["message"] == "request" && v["route"] == "/v1/clients")
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while line(&server).is_none() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let access = line(&server).expect("an access log line");
+    assert_eq!(access["actor"], "sub:***om", "{access}");
+    let logs = server.logs().join("\n");
+    assert!(
+        !logs.contains("anna.subject"),
+        "the subject is logged:\n{logs}"
+    );
+}
+
 const SENSITIVE: &[&str] = &[
     "zq.leak.7731@example.org",
     "TAXLEAK99887766",
