@@ -5,6 +5,7 @@ pub mod config;
 pub mod envelope;
 pub mod error;
 pub mod extract;
+pub mod headers;
 pub mod idempotency;
 pub mod jwt;
 pub mod keys;

@@ -28,7 +28,8 @@ grants, and `scope` is read only without it. `exp` and `nbf` are NumericDates (a
 seconds since 1970, fractions allowed); another type is refused as malformed. A token whose \
 header has `crit` is refused (no extension is understood). It is verified with the one \
 algorithm the server is configured for (HS256, RS256 or ES256) with 30 s of clock leeway. \
-When both headers are sent, both must be valid and \
+Each of `X-API-Key`, `Authorization` and `tenant` may be sent once (twice: 400 BAD_REQUEST \
+naming it). When both headers are sent, both must be valid and \
 of the same tenant; the request runs as the token's `sub`, on the key's rate limit, with only \
 the permissions both grant. The optional `tenant` header must name the credential's tenant.\n\n\
 **Rate limits.** Per credential (API key, or JWT subject within its tenant), GCRA: the budget \
