@@ -14,6 +14,8 @@ pub mod openapi;
 pub mod ratelimit;
 pub mod request_id;
 pub mod routes;
+pub mod server;
+pub mod wire;
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;

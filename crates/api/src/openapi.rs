@@ -38,7 +38,9 @@ is available as a burst and refills evenly. Every `/v1` response carries `RateLi
 `RateLimit-Policy` (`1200;w=60`); over it, 429 `RATE_LIMITED` with `Retry-After` (seconds). \
 Requests without a valid credential are counted per client address with the default budget.\n\n\
 **Limits.** Bodies ≤ 1 MiB (413), JSON nesting ≤ 32 levels (400), request headers ≤ 16 KiB \
-(431), 30 s per request (503). `/v1` responses are `Cache-Control: no-store`.",
+(431), 30 s per request (503), request headers complete within 10 s of their first byte (408, \
+then the connection closes), keep-alive connections idle for 60 s are closed. `/v1` responses \
+are `Cache-Control: no-store`.",
     ),
     tags(
         (name = "clients", description = "Clients: organisations and people a tenant serves"),
