@@ -1,6 +1,17 @@
-//! One HTTP/1 connection as the server loop sees it, below hyper: what the connection is doing,
-//! for the header-read and idle timeouts, and the 408 it answers when a request head does not
-//! arrive in time.
+//! One HTTP/1 connection as the server loop sees it, below hyper: what the connection is doing
+//! (for the header-read and idle timeouts), and the responses hyper writes on its own.
+//!
+//! hyper answers a request it cannot parse (a malformed request line or header, a NUL byte in a
+//! header, conflicting `Content-Length`s, too many or too large headers, a URI over 64 KiB) with a
+//! bare status line and `content-length: 0`, then closes the connection; no service runs, so the
+//! router's error envelope and `X-Request-Id` cannot be added there. [`Wire`] sits between hyper
+//! and the socket and recognises such a response by position and shape: it is written when no
+//! request of ours is in flight and everything before it has been flushed (so it starts a
+//! response), it is a 4xx/5xx status line, and it has no `x-request-id` (every response of the
+//! router has one). Those bytes are replaced by the same answer with the JSON error envelope and
+//! a fresh `X-Request-Id`. When hyper writes its response behind unflushed bytes of an earlier
+//! response (a pipelining client that does not read), the position is unknown and hyper's bare
+//! response goes out unchanged; see docs/security.md.
 
 use std::io;
 use std::pin::Pin;
@@ -179,6 +190,20 @@ impl Wire {
         Poll::Ready(Ok(()))
     }
 
+    /// Whether `head` (the bytes of one write at a response boundary) is a response hyper made
+    /// itself; then the status it carries.
+    fn hypers_own_error(&self, bufs: &[io::IoSlice<'_>]) -> Option<(StatusCode, Option<String>)> {
+        if !self.state.lock().at_boundary {
+            return None;
+        }
+        let mut non_empty = bufs.iter().filter(|b| !b.is_empty());
+        let first = non_empty.next()?;
+        if non_empty.next().is_some() {
+            return None;
+        }
+        own_error_response(first)
+    }
+
     fn wrote(&self, n: usize) {
         let mut s = self.state.lock();
         s.write_blocked_since = None;
@@ -204,6 +229,13 @@ impl Wire {
         if self.poll_pending(cx)?.is_pending() {
             self.blocked();
             return Poll::Pending;
+        }
+        let total: usize = bufs.iter().map(|b| b.len()).sum();
+        if let Some((status, date)) = self.hypers_own_error(bufs) {
+            self.pending = below_router_response(status, date.as_deref());
+            self.wrote(total);
+            // Written as far as hyper is concerned; ours goes out on the next flush.
+            return Poll::Ready(Ok(total));
         }
         let r = if bufs.len() == 1 {
             Pin::new(&mut self.stream).poll_write(cx, &bufs[0])
@@ -301,6 +333,52 @@ impl AsyncWrite for Wire {
     }
 }
 
+/// The status and `date` of a response head hyper wrote for a request it could not parse: an
+/// error status line, `content-length: 0`, and no `x-request-id`.
+pub fn own_error_response(bytes: &[u8]) -> Option<(StatusCode, Option<String>)> {
+    let end = bytes.windows(4).position(|w| w == b"\r\n\r\n")?;
+    if end + 4 != bytes.len() {
+        return None;
+    }
+    let head = std::str::from_utf8(&bytes[..end]).ok()?;
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next()?;
+    let code = status_line.strip_prefix("HTTP/1.1 ")?.get(..3)?;
+    let status = StatusCode::from_bytes(code.as_bytes()).ok()?;
+    if !(status.is_client_error() || status.is_server_error()) {
+        return None;
+    }
+    let mut date = None;
+    let mut empty_body = false;
+    for line in lines {
+        let (name, value) = line.split_once(':')?;
+        let value = value.trim();
+        match name.trim().to_ascii_lowercase().as_str() {
+            "x-request-id" => return None,
+            "content-length" => empty_body = value == "0",
+            "date" => date = Some(value.to_string()),
+            _ => {}
+        }
+    }
+    empty_body.then_some((status, date))
+}
+
+/// What a client is told for an error hyper detected below the router.
+fn below_router_error(status: StatusCode) -> ApiError {
+    let message = match status.as_u16() {
+        400 => {
+            "The request could not be parsed: a malformed request line or header (for example \
+             an invalid character, a NUL byte, or conflicting Content-Length headers)"
+        }
+        414 => "The request URI is too long (at most 65534 bytes)",
+        431 => "The request head is too large (at most 100 headers and about 400 KB)",
+        _ => status
+            .canonical_reason()
+            .unwrap_or("The request could not be handled"),
+    };
+    ApiError::new(status, ApiError::code_for(status), message)
+}
+
 /// A complete HTTP/1.1 response with the error envelope and a new request id; the connection
 /// closes after it.
 fn raw_error_response(error: ApiError, date: Option<&str>) -> Vec<u8> {
@@ -342,6 +420,10 @@ fn raw_error_response(error: ApiError, date: Option<&str>) -> Vec<u8> {
     out
 }
 
+fn below_router_response(status: StatusCode, date: Option<&str>) -> Vec<u8> {
+    raw_error_response(below_router_error(status), date)
+}
+
 /// 408 for a request whose headers did not all arrive within the header timeout.
 fn timeout_response() -> Vec<u8> {
     raw_error_response(
@@ -352,4 +434,57 @@ fn timeout_response() -> Vec<u8> {
         ),
         None,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hypers_own_error_heads_are_recognised_and_ours_are_not() {
+        let hyper_400 = b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\
+                          date: Thu, 01 Jan 2026 00:00:00 GMT\r\n\r\n";
+        assert_eq!(
+            own_error_response(hyper_400),
+            Some((
+                StatusCode::BAD_REQUEST,
+                Some("Thu, 01 Jan 2026 00:00:00 GMT".into())
+            ))
+        );
+        let hyper_431 = b"HTTP/1.1 431 Request Header Fields Too Large\r\n\
+                          connection: close\r\ncontent-length: 0\r\n\r\n";
+        assert_eq!(
+            own_error_response(hyper_431).map(|r| r.0),
+            Some(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)
+        );
+        for ours in [
+            &b"HTTP/1.1 400 Bad Request\r\nx-request-id: r\r\ncontent-length: 0\r\n\r\n"[..],
+            b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n",
+            b"HTTP/1.1 100 Continue\r\n\r\n",
+            b"HTTP/1.1 404 Not Found\r\ncontent-length: 2\r\n\r\n{}",
+            b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n",
+            b"0\r\n\r\n",
+        ] {
+            assert_eq!(
+                own_error_response(ours),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(ours)
+            );
+        }
+    }
+
+    #[test]
+    fn the_replacement_is_a_complete_response_with_the_envelope() {
+        let raw = below_router_response(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, Some("d"));
+        let text = String::from_utf8(raw).expect("utf-8");
+        let (head, body) = text.split_once("\r\n\r\n").expect("head and body");
+        assert!(head.starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"));
+        assert!(head.contains(&format!("content-length: {}\r\n", body.len())));
+        let v: serde_json::Value = serde_json::from_str(body).expect("json");
+        assert_eq!(v["error"], "PAYLOAD_TOO_LARGE");
+        assert_eq!(v["status"], 431);
+        let id = v["request_id"].as_str().expect("id");
+        assert!(head.contains(&format!("x-request-id: {id}\r\n")));
+    }
 }

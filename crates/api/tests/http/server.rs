@@ -1,5 +1,6 @@
 //! The server loop (issue 22): header-read and idle timeouts and the connection cap, so slow or
-//! idle clients cannot hold the server. Raw TCP on 127.0.0.1.
+//! idle clients cannot hold the server; and the error envelope with `X-Request-Id` on the answers
+//! hyper gives itself, below the router, to requests it cannot parse. Raw TCP on 127.0.0.1.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -108,6 +109,16 @@ impl Client {
             body,
         })
     }
+}
+
+/// Sends `bytes` on a new connection and reads one response, within 10 s.
+async fn exchange(addr: SocketAddr, bytes: &[u8]) -> Raw {
+    let mut c = Client::connect(addr).await;
+    c.send(bytes).await;
+    tokio::time::timeout(Duration::from_secs(10), c.read_response())
+        .await
+        .expect("answered within 10 s")
+        .expect("a response")
 }
 
 /// Whether the server closed the connection (end of input) within `within`, and what it sent
@@ -239,4 +250,91 @@ async fn connections_over_the_cap_wait_until_one_closes() {
         "{:?}",
         t.elapsed()
     );
+}
+
+#[tokio::test]
+async fn requests_hyper_cannot_parse_get_the_envelope_and_a_request_id() {
+    let app = spawn_app!();
+    let many_headers: String = (0..120).map(|i| format!("X-H{i}: v\r\n")).collect();
+    let long_uri = format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(70_000));
+    let cases: Vec<(Vec<u8>, u16, &str)> = vec![
+        (b"GARBAGE\r\n\r\n".to_vec(), 400, "BAD_REQUEST"),
+        (
+            b"GET /v1/clients HTTP/9.9\r\n\r\n".to_vec(),
+            400,
+            "BAD_REQUEST",
+        ),
+        (
+            b"G<T / HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
+            400,
+            "BAD_REQUEST",
+        ),
+        (
+            b"GET /v1/clients HTTP/1.1\r\nHost: x\r\nX-Bad: a\0b\r\n\r\n".to_vec(),
+            400,
+            "BAD_REQUEST",
+        ),
+        (
+            b"GET /v1/clients HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n".to_vec(),
+            400,
+            "BAD_REQUEST",
+        ),
+        (
+            b"POST /v1/clients HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\
+              Content-Length: 6\r\n\r\nhello!"
+                .to_vec(),
+            400,
+            "BAD_REQUEST",
+        ),
+        (long_uri.into_bytes(), 414, "PAYLOAD_TOO_LARGE"),
+        (
+            format!("GET /healthz HTTP/1.1\r\nHost: x\r\n{many_headers}\r\n").into_bytes(),
+            431,
+            "PAYLOAD_TOO_LARGE",
+        ),
+    ];
+    for (bytes, status, code) in cases {
+        let r = exchange(app.addr, &bytes).await;
+        r.assert_envelope(status, code);
+        assert_eq!(r.header("connection"), Some("close"), "{r:?}");
+        assert_eq!(r.header("x-content-type-options"), Some("nosniff"), "{r:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_bad_request_after_good_ones_on_a_keep_alive_connection_gets_the_envelope_too() {
+    let app = spawn_app!();
+    let mut c = Client::connect(app.addr).await;
+    for _ in 0..2 {
+        c.send(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await;
+        let r = c.read_response().await.expect("response");
+        assert_eq!(r.status, 200);
+    }
+    c.send(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Bad: \0\r\n\r\n")
+        .await;
+    let r = c.read_response().await.expect("response");
+    r.assert_envelope(400, "BAD_REQUEST");
+    // Pipelined: a good request and a bad one in one write.
+    let mut c = Client::connect(app.addr).await;
+    c.send(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGARBAGE\r\n\r\n")
+        .await;
+    let r = c.read_response().await.expect("first response");
+    assert_eq!(r.status, 200);
+    let r = c.read_response().await.expect("second response");
+    r.assert_envelope(400, "BAD_REQUEST");
+}
+
+#[tokio::test]
+async fn headers_over_the_routers_limit_are_431_with_the_closest_code() {
+    let app = spawn_app!();
+    let r = exchange(
+        app.addr,
+        format!(
+            "GET /v1/clients HTTP/1.1\r\nHost: x\r\nX-Filler: {}\r\n\r\n",
+            "a".repeat(17 * 1024)
+        )
+        .as_bytes(),
+    )
+    .await;
+    r.assert_envelope(431, "PAYLOAD_TOO_LARGE");
 }
