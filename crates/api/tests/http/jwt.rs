@@ -407,6 +407,24 @@ async fn a_crit_header_is_refused() {
 }
 
 #[tokio::test]
+async fn key_locating_header_parameters_never_choose_the_key() {
+    // jku, x5u, jwk and kid are ignored: the key is the configured one, nothing is fetched
+    // (OWASP API7, API10). A token signed with another key is refused whatever they say.
+    let Some(app) = hs_app().await else { return };
+    let header = json!({"alg": "HS256", "kid": "other", "jku": "http://127.0.0.1:9/jwks.json",
+                        "x5u": "http://127.0.0.1:9/cert.pem"});
+    let ok = raw_token::sign_hs256(&header, &claims("acme"));
+    let r = with_bearer(&app, "/v1/me", &ok).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let forged = raw_token::sign_hs256_with(
+        "another-secret-of-at-least-32-bytes!!!!",
+        &header,
+        &claims("acme"),
+    );
+    refused(&with_bearer(&app, "/v1/me", &forged).await, "signature");
+}
+
+#[tokio::test]
 async fn exp_is_a_numeric_date_fractions_allowed_and_malformed_ones_are_named() {
     let Some(app) = hs_app().await else { return };
     let mut c = claims("acme");
@@ -461,10 +479,14 @@ mod raw_token {
     use serde_json::Value;
 
     pub fn sign_hs256(header: &Value, claims: &Value) -> String {
+        sign_hs256_with(SECRET, header, claims)
+    }
+
+    pub fn sign_hs256_with(secret: &str, header: &Value, claims: &Value) -> String {
         let input = format!("{}.{}", b64(header), b64(claims));
         let sig = sign(
             input.as_bytes(),
-            &EncodingKey::from_secret(SECRET.as_bytes()),
+            &EncodingKey::from_secret(secret.as_bytes()),
             Algorithm::HS256,
         )
         .expect("sign");
