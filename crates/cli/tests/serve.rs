@@ -133,6 +133,9 @@ fn bad_values_exit_non_zero_with_one_line_before_binding() {
         &["--cors-origins", "https://a.example/path"],
         &["--request-timeout", "0"],
         &["--max-key-rate-limit", "0/min"],
+        &["--header-timeout", "0"],
+        &["--idle-timeout", "soon"],
+        &["--max-connections", "0"],
     ];
     for args in cases {
         let mut cmd = Command::new(BIN);
@@ -160,6 +163,45 @@ fn bad_values_exit_non_zero_with_one_line_before_binding() {
         .expect("run");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("CLIENTELE_JWT_SECRET"));
+}
+
+#[tokio::test]
+async fn the_binary_closes_a_slow_client_after_its_header_timeout() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}", dir.path().join("slow.db").display());
+    let server = Server::start(
+        &db,
+        &[
+            ("CLIENTELE_HEADER_TIMEOUT", "1"),
+            ("CLIENTELE_MAX_CONNECTIONS", "8"),
+        ],
+    );
+    let addr = server.base.trim_start_matches("http://").to_string();
+    let mut slow = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .expect("write");
+    let started = Instant::now();
+    // Others are served meanwhile.
+    let r = http()
+        .get(server.url("/healthz"))
+        .send()
+        .await
+        .expect("healthz");
+    assert_eq!(r.status(), 200);
+    let mut got = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), slow.read_to_end(&mut got)).await;
+    assert!(
+        read.is_ok(),
+        "the slow connection was not closed within 5 s"
+    );
+    let text = String::from_utf8_lossy(&got);
+    assert!(text.starts_with("HTTP/1.1 408 "), "{text}");
+    assert!(text.contains("\"REQUEST_TIMEOUT\""), "{text}");
+    assert!(started.elapsed() >= Duration::from_millis(900));
 }
 
 #[tokio::test]
