@@ -72,6 +72,15 @@ for _ in $(seq $((WAIT_SECONDS * 20))); do
 done
 [[ -n "$HEALTHY" ]] || fail "$BASE/healthz did not answer 200 within ${WAIT_SECONDS}s"
 
+# The page is served with its Content-Security-Policy and frame protection, so the rendering
+# checked below is the rendering under that policy.
+HEADERS=$(curl -fsS --max-time 5 -D - -o /dev/null "$BASE/docs/") || fail "GET /docs/ failed"
+grep -qi "^content-security-policy:.*script-src 'self'" <<<"$HEADERS" ||
+    fail "/docs/ has no Content-Security-Policy restricting scripts"
+grep -qi "^content-security-policy:.*frame-ancestors 'none'" <<<"$HEADERS" ||
+    fail "/docs/ does not forbid framing (frame-ancestors)"
+grep -qi "^x-frame-options: *DENY" <<<"$HEADERS" || fail "/docs/ has no X-Frame-Options: DENY"
+
 # The page and its initializer must name no other host: everything is served by clientele.
 for asset in /docs/ /docs/swagger-initializer.js; do
     curl -fsS --max-time 5 "$BASE$asset" >"$WORK/asset" || fail "GET $asset failed"

@@ -313,7 +313,10 @@ pub async fn layer(State(state): State<AuthState>, mut req: Request, next: Next)
         .and_then(|p| state.permissions.required(req.method(), p.as_str()));
     // Only the headers are borrowed across the await: a request body is not `Sync`.
     let headers = req.headers().clone();
-    let caller = authenticate(&state, &headers).await;
+    let caller = match crate::headers::refuse_repeated(&headers) {
+        Ok(()) => authenticate(&state, &headers).await,
+        Err(e) => Err(e),
+    };
     let default = state.config.default_rate_limit;
     let (bucket, limit) = match &caller {
         Ok(c) => (bucket(c), c.rate_limit.unwrap_or(default)),
@@ -328,7 +331,7 @@ pub async fn layer(State(state): State<AuthState>, mut req: Request, next: Next)
     };
     let identity = caller.as_ref().ok().map(|c| Identity {
         tenant: c.tenant.name.to_string(),
-        actor: c.actor.clone(),
+        actor: crate::logging::actor_for_log(c),
     });
     let mut res = match state.config.rate_limiter.check(&bucket, limit).await {
         Err(_) => {

@@ -66,6 +66,16 @@ pub struct Config {
     pub cors_origins: Vec<HeaderValue>,
     pub request_timeout: Duration,
     pub max_header_bytes: usize,
+    /// The highest rate limit a key created through `POST /v1/api-keys` may have; `None` = the
+    /// default rate limit. The CLI (the operator) is not bound by it.
+    pub max_key_rate_limit: Option<RateLimit>,
+}
+
+impl Config {
+    /// The operator's ceiling for keys created through the API.
+    pub fn key_rate_ceiling(&self) -> RateLimit {
+        self.max_key_rate_limit.unwrap_or(self.default_rate_limit)
+    }
 }
 
 impl Default for Config {
@@ -77,6 +87,7 @@ impl Default for Config {
             cors_origins: Vec::new(),
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
+            max_key_rate_limit: None,
         }
     }
 }
@@ -90,6 +101,7 @@ impl std::fmt::Debug for Config {
             .field("cors_origins", &self.cors_origins)
             .field("request_timeout", &self.request_timeout)
             .field("max_header_bytes", &self.max_header_bytes)
+            .field("max_key_rate_limit", &self.max_key_rate_limit)
             .finish()
     }
 }

@@ -57,7 +57,10 @@ impl ApiError {
             408 | 504 => "REQUEST_TIMEOUT",
             409 => "CONFLICT",
             412 => "PRECONDITION_FAILED",
-            413 => "PAYLOAD_TOO_LARGE",
+            // 414 and 431 have no code of their own in the contract's table: the closest is
+            // PAYLOAD_TOO_LARGE (the request is too large, in its URI or its headers rather
+            // than its body); `status` tells which.
+            413 | 414 | 431 => "PAYLOAD_TOO_LARGE",
             415 => "UNSUPPORTED_MEDIA_TYPE",
             429 => "RATE_LIMITED",
             503 => "SERVICE_UNAVAILABLE",

@@ -1,9 +1,11 @@
 //! Request parsing shared by all handlers: JSON bodies, query pairs, ETag preconditions.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use crate::error::ApiError;
@@ -91,15 +93,95 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
                 "The JSON body is nested deeper than {MAX_JSON_DEPTH} levels"
             )));
         }
-        serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| {
+        let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
             ApiError::bad_request(format!(
                 "Malformed JSON at line {} column {}: {}",
                 e.line(),
                 e.column(),
                 strip_position(&e.to_string())
             ))
-        })
+        })?;
+        refuse_unstorable_text(&value)?;
+        Ok(JsonBody(value))
     }
+}
+
+/// The one character no text may hold, anywhere: PostgreSQL's `text` and `jsonb` cannot store
+/// U+0000 (every other Unicode scalar value is fine; lone surrogates never get this far, the JSON
+/// parser refuses them), so neither backend accepts it and both answer alike.
+pub const UNSTORABLE: char = '\0';
+
+const UNSTORABLE_CODE: &str = "invalid_character";
+const UNSTORABLE_MESSAGE: &str = "must not contain the NUL character (U+0000)";
+
+/// Where a JSON document holds text that cannot be stored: the dotted path of the first string
+/// (or object key) containing U+0000, as the wire names it (`address.city`, `metadata.k`,
+/// `permissions.0`). For a key, the path of the object holding it (`metadata`; `body` at the
+/// top), since the key itself is the bad text.
+pub fn unstorable_text_at(value: &Value) -> Option<String> {
+    fn join(prefix: &str, segment: &str) -> String {
+        if prefix.is_empty() {
+            segment.to_string()
+        } else {
+            format!("{prefix}.{segment}")
+        }
+    }
+    fn walk(v: &Value, path: &str) -> Option<String> {
+        match v {
+            Value::String(s) if s.contains(UNSTORABLE) => Some(if path.is_empty() {
+                "body".to_string()
+            } else {
+                path.to_string()
+            }),
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, item)| walk(item, &join(path, &i.to_string()))),
+            Value::Object(map) => map.iter().find_map(|(k, item)| {
+                if k.contains(UNSTORABLE) {
+                    Some(if path.is_empty() {
+                        "body".into()
+                    } else {
+                        path.to_string()
+                    })
+                } else {
+                    walk(item, &join(path, k))
+                }
+            }),
+            _ => None,
+        }
+    }
+    walk(value, "")
+}
+
+/// 400 VALIDATION_ERROR naming the first field of `value` whose text cannot be stored.
+pub fn refuse_unstorable_text(value: &Value) -> Result<(), ApiError> {
+    match unstorable_text_at(value) {
+        Some(field) => Err(ApiError::invalid(
+            &field,
+            UNSTORABLE_CODE,
+            UNSTORABLE_MESSAGE,
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The same rule for path parameters (`/v1/clients/external-id/a%00b`), applied after routing
+/// to every `/v1` route, naming the parameter as the route template does (`external_id`).
+pub async fn refuse_unstorable_path_params(
+    params: Result<RawPathParams, axum::extract::rejection::RawPathParamsRejection>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if let Ok(params) = params {
+        for (name, value) in &params {
+            if value.contains(UNSTORABLE) {
+                return ApiError::invalid(name, UNSTORABLE_CODE, UNSTORABLE_MESSAGE)
+                    .into_response();
+            }
+        }
+    }
+    next.run(req).await
 }
 
 fn strip_position(msg: &str) -> &str {
@@ -121,10 +203,27 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let q = parts.uri.query().unwrap_or("");
-        serde_urlencoded_pairs(q)
-            .map(QueryPairs)
-            .ok_or_else(|| ApiError::bad_request("The query string is not valid URL encoding"))
+        QueryPairs::parse(parts.uri.query().unwrap_or(""))
+    }
+}
+
+impl QueryPairs {
+    /// The pairs of a query string; a parameter holding U+0000 (in its value or its name) is a
+    /// VALIDATION_ERROR naming it, as for bodies.
+    pub fn parse(q: &str) -> Result<Self, ApiError> {
+        let pairs = serde_urlencoded_pairs(q)
+            .ok_or_else(|| ApiError::bad_request("The query string is not valid URL encoding"))?;
+        for (k, v) in &pairs {
+            if k.contains(UNSTORABLE) || v.contains(UNSTORABLE) {
+                let name = k.replace(UNSTORABLE, "\u{fffd}");
+                return Err(ApiError::invalid(
+                    &name,
+                    UNSTORABLE_CODE,
+                    UNSTORABLE_MESSAGE,
+                ));
+            }
+        }
+        Ok(QueryPairs(pairs))
     }
 }
 
@@ -262,6 +361,37 @@ mod tests {
         assert!(json_depth_exceeds(deep.as_bytes(), MAX_JSON_DEPTH));
         let ok = "[".repeat(32) + &"]".repeat(32);
         assert!(!json_depth_exceeds(ok.as_bytes(), MAX_JSON_DEPTH));
+    }
+
+    #[test]
+    fn unstorable_text_is_found_by_its_wire_path() {
+        use serde_json::json;
+        let at = |v: Value| unstorable_text_at(&v);
+        assert_eq!(
+            at(json!({"name": "ok", "address": {"city": "Malm\u{f6}"}})),
+            None
+        );
+        assert_eq!(
+            at(json!({"address": {"city": "a\u{0}b"}})),
+            Some("address.city".into())
+        );
+        assert_eq!(
+            at(json!({"metadata": {"k": "\u{0}"}})),
+            Some("metadata.k".into())
+        );
+        assert_eq!(
+            at(json!({"metadata": {"k\u{0}": "v"}})),
+            Some("metadata".into())
+        );
+        assert_eq!(at(json!({"x\u{0}": 1})), Some("body".into()));
+        assert_eq!(
+            at(json!({"permissions": ["a", "b\u{0}"]})),
+            Some("permissions.1".into())
+        );
+        assert_eq!(at(json!("\u{0}")), Some("body".into()));
+        assert!(QueryPairs::parse("filter=name%20eq%20%27a%00b%27").is_err());
+        assert!(QueryPairs::parse("a%00=1").is_err());
+        assert!(QueryPairs::parse("search=ok").is_ok());
     }
 
     #[test]

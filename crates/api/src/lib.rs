@@ -5,6 +5,7 @@ pub mod config;
 pub mod envelope;
 pub mod error;
 pub mod extract;
+pub mod headers;
 pub mod idempotency;
 pub mod jwt;
 pub mod keys;
@@ -13,6 +14,8 @@ pub mod openapi;
 pub mod ratelimit;
 pub mod request_id;
 pub mod routes;
+pub mod server;
+pub mod wire;
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -151,10 +154,12 @@ pub fn router(state: AppState) -> Router {
     };
     // The idempotency layer runs after routing, inside the `/v1` gate that put the caller on the
     // request, and only on the routes it applies to.
-    let v1 = v1.route_layer(middleware::from_fn_with_state(
-        state.clone(),
-        idempotency::layer,
-    ));
+    let v1 = v1
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::layer,
+        ))
+        .route_layer(middleware::from_fn(extract::refuse_unstorable_path_params));
     let config = state.config.clone();
 
     let docs = SwaggerUi::new("/docs").url("/openapi.json", doc).config(
@@ -236,9 +241,10 @@ async fn limit_headers(max: usize, req: Request, next: Next) -> Response {
         .map(|(k, v)| k.as_str().len() + v.len())
         .sum();
     if size > max {
+        let status = StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE;
         return ApiError::new(
-            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            "BAD_REQUEST",
+            status,
+            ApiError::code_for(status),
             format!("The request headers exceed the limit of {max} bytes"),
         )
         .into_response();
@@ -246,15 +252,36 @@ async fn limit_headers(max: usize, req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
-/// `nosniff` everywhere; `/v1` answers are tenant data and must not be cached by intermediaries.
+/// The Content-Security-Policy of Swagger UI at `/docs`: everything from this server only (it
+/// renders offline), scripts only from files (no inline script, no `eval`), inline styles (the
+/// viewer sets them), `data:` images (its icons), and no framing by any page.
+pub const DOCS_CSP: &str =
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+     img-src 'self' data:; font-src 'self' data:; connect-src 'self'; manifest-src 'self'; \
+     base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// The Content-Security-Policy of every other response (JSON, never a page): nothing may load
+/// and nothing may frame it.
+pub const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
+
+/// `nosniff`, a Content-Security-Policy and `X-Frame-Options: DENY` everywhere (the `/docs` page
+/// with a policy that lets Swagger UI run); `/v1` answers are tenant data and must not be cached
+/// by intermediaries.
 async fn security_headers(req: Request, next: Next) -> Response {
-    let v1 = req.uri().path().starts_with("/v1");
+    let path = req.uri().path();
+    let v1 = path.starts_with("/v1");
+    let docs = path == "/docs" || path.starts_with("/docs/");
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     h.insert(
         "x-content-type-options",
         HeaderValue::from_static("nosniff"),
     );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(if docs { DOCS_CSP } else { API_CSP }),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     if v1 {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }

@@ -3,7 +3,9 @@
 
 use std::panic::PanicHookInfo;
 
-use clientele_core::mask::mask_text;
+use clientele_core::mask::{mask, mask_text};
+use clientele_core::tenant::CredentialKind;
+use clientele_core::Caller;
 
 use crate::request_id;
 
@@ -17,6 +19,16 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         "non-text panic payload".to_string()
     };
     mask_text(&raw)
+}
+
+/// How a caller appears in logs (the access log's `actor`): an API key by its id, which is not
+/// personal data; a JWT subject (often an e-mail address or a person's id) masked like other
+/// personal data, `sub:***` plus at most its last two characters.
+pub fn actor_for_log(caller: &Caller) -> String {
+    match caller.credential {
+        CredentialKind::ApiKey if caller.actor == caller.credential_id => caller.actor.clone(),
+        _ => format!("sub:{}", mask(&caller.actor)),
+    }
 }
 
 /// Replaces the process's panic hook: one masked `error` event per panic, with the request id
@@ -39,6 +51,32 @@ pub fn install_panic_hook() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn jwt_subjects_are_masked_and_key_ids_kept() {
+        use clientele_core::types::{TenantName, Timestamp};
+        use clientele_core::{Tenant, TenantId};
+        let tenant = Tenant {
+            id: TenantId(uuid::Uuid::nil()),
+            name: TenantName::parse("acme").expect("name"),
+            created_at: Timestamp::now(),
+        };
+        let mut c = Caller {
+            tenant,
+            actor: "anna.berg@example.com".into(),
+            credential: CredentialKind::Jwt,
+            credential_id: "anna.berg@example.com".into(),
+            permissions: vec![],
+            rate_limit: None,
+        };
+        assert_eq!(actor_for_log(&c), "sub:***om");
+        // Both credentials: the request runs as the token's subject, on the key.
+        c.credential = CredentialKind::ApiKey;
+        c.credential_id = "0190a1b2-0000-7000-8000-000000000001".into();
+        assert_eq!(actor_for_log(&c), "sub:***om");
+        c.actor = c.credential_id.clone();
+        assert_eq!(actor_for_log(&c), "0190a1b2-0000-7000-8000-000000000001");
+    }
 
     #[test]
     fn panic_messages_are_masked() {

@@ -23,8 +23,13 @@ Every response carries `X-Request-Id`.\n\n\
 Each operation's required permission is the scope of its security requirement, the same for \
 both schemes; an empty scope list means any valid credential. A JWT carries `sub`, `tenant` \
 (the tenant's name), `exp` (required), optionally `nbf`, and `permissions` (array) or `scope` \
-(space-separated); it is verified with the one algorithm the server is configured for (HS256, \
-RS256 or ES256) with 30 s of clock leeway. When both headers are sent, both must be valid and \
+(space-separated); the two are never merged: `permissions`, when present (even empty), alone \
+grants, and `scope` is read only without it. `exp` and `nbf` are NumericDates (a number of \
+seconds since 1970, fractions allowed); another type is refused as malformed. A token whose \
+header has `crit` is refused (no extension is understood). It is verified with the one \
+algorithm the server is configured for (HS256, RS256 or ES256) with 30 s of clock leeway. \
+Each of `X-API-Key`, `Authorization` and `tenant` may be sent once (twice: 400 BAD_REQUEST \
+naming it). When both headers are sent, both must be valid and \
 of the same tenant; the request runs as the token's `sub`, on the key's rate limit, with only \
 the permissions both grant. The optional `tenant` header must name the credential's tenant.\n\n\
 **Rate limits.** Per credential (API key, or JWT subject within its tenant), GCRA: the budget \
@@ -33,7 +38,9 @@ is available as a burst and refills evenly. Every `/v1` response carries `RateLi
 `RateLimit-Policy` (`1200;w=60`); over it, 429 `RATE_LIMITED` with `Retry-After` (seconds). \
 Requests without a valid credential are counted per client address with the default budget.\n\n\
 **Limits.** Bodies ≤ 1 MiB (413), JSON nesting ≤ 32 levels (400), request headers ≤ 16 KiB \
-(431), 30 s per request (503). `/v1` responses are `Cache-Control: no-store`.",
+(431), 30 s per request (503), request headers complete within 10 s of their first byte (408, \
+then the connection closes), keep-alive connections idle for 60 s are closed. `/v1` responses \
+are `Cache-Control: no-store`.",
     ),
     tags(
         (name = "clients", description = "Clients: organisations and people a tenant serves"),
@@ -121,8 +128,9 @@ impl Modify for Completion {
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
                     .description(Some(
-                        "A JWT with claims `sub`, `tenant`, `exp` and `permissions` or `scope`. \
-                         The scopes are the permissions, as for `api_key`.",
+                        "A JWT with claims `sub`, `tenant`, `exp` and `permissions` or `scope` \
+                         (`permissions` wins when both are present). The scopes are the \
+                         permissions, as for `api_key`.",
                     ))
                     .build(),
             ),

@@ -26,6 +26,11 @@ pub fn is_valid(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b))
 }
 
+/// A new request id: `req_` and a UUIDv7 (time-ordered), 36 characters.
+pub fn generate() -> String {
+    format!("req_{}", uuid::Uuid::now_v7().simple())
+}
+
 pub async fn layer(mut req: Request, next: Next) -> Response {
     let id = req
         .headers()
@@ -33,7 +38,7 @@ pub async fn layer(mut req: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .filter(|v| is_valid(v))
         .map(str::to_string)
-        .unwrap_or_else(|| format!("req_{}", uuid::Uuid::now_v7().simple()));
+        .unwrap_or_else(generate);
     if let Ok(v) = HeaderValue::from_str(&id) {
         req.headers_mut().insert(X_REQUEST_ID.clone(), v);
     }

@@ -15,6 +15,7 @@ use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use clientele_api::config::{parse_cors_origins, Config, Secret};
 use clientele_api::jwt::JwtVerifier;
 use clientele_api::ratelimit::{self, FailMode, RateLimiter};
+use clientele_api::server::ServerLimits;
 use clientele_api::{keys, AppState};
 use clientele_core::enums::Permission;
 use clientele_core::tenant::{parse_permissions, RateLimit};
@@ -108,9 +109,25 @@ struct ServeArgs {
     /// Comma-separated origins allowed to call the API from browsers (CORS off when unset).
     #[arg(long, env = "CLIENTELE_CORS_ORIGINS", value_parser = parse_cors, default_value = "")]
     cors_origins: CorsOrigins,
+    /// Highest rate limit a key created through POST /v1/api-keys may have (default: the
+    /// --rate-limit value); `clientele keys create` is not bound by it.
+    #[arg(long, env = "CLIENTELE_MAX_KEY_RATE_LIMIT", value_parser = parse_rate_limit)]
+    max_key_rate_limit: Option<RateLimit>,
     /// Longest a request may take, in seconds, before it is answered with 503.
     #[arg(long, env = "CLIENTELE_REQUEST_TIMEOUT", value_parser = clap::value_parser!(u64).range(1..=3600), default_value_t = 30)]
     request_timeout: u64,
+    /// Seconds a client has to send a request's headers, from their first byte (from the
+    /// accept for a new connection); then 408 and the connection is closed.
+    #[arg(long, env = "CLIENTELE_HEADER_TIMEOUT", value_parser = clap::value_parser!(u64).range(1..=3600), default_value_t = 10)]
+    header_timeout: u64,
+    /// Seconds a keep-alive connection may wait for its next request (or a client may leave a
+    /// response unread) before it is closed.
+    #[arg(long, env = "CLIENTELE_IDLE_TIMEOUT", value_parser = clap::value_parser!(u64).range(1..=86400), default_value_t = 60)]
+    idle_timeout: u64,
+    /// Most connections served at once; further ones wait until one closes. Keep it below the
+    /// process's open-file limit.
+    #[arg(long, env = "CLIENTELE_MAX_CONNECTIONS", value_parser = clap::value_parser!(u64).range(1..=1_000_000), default_value_t = 512)]
+    max_connections: u64,
 }
 
 #[derive(Clone)]
@@ -379,7 +396,12 @@ async fn run(cli: Cli) -> Result<(), Fail> {
         Command::Serve(args) => {
             // Every value is checked before the store is opened or the port bound.
             let config = server_config(&args)?;
-            serve(&url, args.bind, config).await?
+            let limits = ServerLimits {
+                header_timeout: Duration::from_secs(args.header_timeout),
+                idle_timeout: Duration::from_secs(args.idle_timeout),
+                max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+            };
+            serve(&url, args.bind, config, limits).await?
         }
         Command::SeedDemo {
             tenant: name,
@@ -578,11 +600,17 @@ fn server_config(args: &ServeArgs) -> Result<Config, Fail> {
         rate_limiter: Arc::new(rate_limiter),
         cors_origins: args.cors_origins.0.clone(),
         request_timeout: Duration::from_secs(args.request_timeout),
+        max_key_rate_limit: args.max_key_rate_limit,
         ..Config::default()
     })
 }
 
-async fn serve(url: &str, bind: SocketAddr, config: Config) -> Result<(), Fail> {
+async fn serve(
+    url: &str,
+    bind: SocketAddr,
+    config: Config,
+    limits: ServerLimits,
+) -> Result<(), Fail> {
     // Bind first: a taken port must fail before anything is created or printed.
     let listener = tokio::net::TcpListener::bind(bind).await.map_err(|e| {
         Fail(format!(
@@ -608,11 +636,9 @@ async fn serve(url: &str, bind: SocketAddr, config: Config) -> Result<(), Fail> 
         draining.store(true, Ordering::SeqCst);
         let _ = drained_tx.send(());
     };
-    let app = app.into_make_service_with_connect_info::<SocketAddr>();
-    let server = axum::serve(listener, app).with_graceful_shutdown(shutdown);
-    let server = async { server.await.map_err(|e| Fail(e.to_string())) };
+    let server = clientele_api::server::serve(listener, app, limits, shutdown);
     tokio::select! {
-        r = server => r?,
+        () = server => {},
         _ = async {
             let _ = drained_rx.await;
             tokio::time::sleep(DRAIN_TIMEOUT).await;

@@ -732,6 +732,25 @@ fn keys_create_prints_the_key_alone_on_the_last_line() {
 }
 
 #[test]
+fn keys_create_may_set_any_rate_limit_the_operator_is_not_bound_by_the_ceiling() {
+    let scratch = Scratch::new();
+    scratch.create_tenant("acme");
+    let run = scratch.ok(&[
+        "keys",
+        "create",
+        "--tenant",
+        "acme",
+        "--permissions",
+        "clients:read",
+        "--rate-limit",
+        "4294967295/s",
+    ]);
+    assert!(run.last_line().starts_with("ck_"));
+    let list = scratch.ok(&["keys", "list", "--tenant", "acme"]).stdout;
+    assert!(list.contains("4294967295/s"), "{list}");
+}
+
+#[test]
 fn keys_list_shows_id_prefix_and_status_but_never_the_plaintext() {
     let scratch = Scratch::new();
     scratch.create_tenant("acme");

@@ -133,6 +133,10 @@ fn bad_values_exit_non_zero_with_one_line_before_binding() {
         &["--cors-origins", "*"],
         &["--cors-origins", "https://a.example/path"],
         &["--request-timeout", "0"],
+        &["--max-key-rate-limit", "0/min"],
+        &["--header-timeout", "0"],
+        &["--idle-timeout", "soon"],
+        &["--max-connections", "0"],
     ];
     for args in cases {
         let mut cmd = Command::new(BIN);
@@ -169,6 +173,95 @@ fn bad_values_exit_non_zero_with_one_line_before_binding() {
         .expect("run");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("CLIENTELE_JWT_SECRET"));
+}
+
+#[tokio::test]
+async fn the_binary_closes_a_slow_client_after_its_header_timeout() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}", dir.path().join("slow.db").display());
+    let server = Server::start(
+        &db,
+        &[
+            ("CLIENTELE_HEADER_TIMEOUT", "1"),
+            ("CLIENTELE_MAX_CONNECTIONS", "8"),
+        ],
+    );
+    let addr = server.base.trim_start_matches("http://").to_string();
+    let mut slow = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .expect("write");
+    let started = Instant::now();
+    // Others are served meanwhile.
+    let r = http()
+        .get(server.url("/healthz"))
+        .send()
+        .await
+        .expect("healthz");
+    assert_eq!(r.status(), 200);
+    let mut got = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), slow.read_to_end(&mut got)).await;
+    assert!(
+        read.is_ok(),
+        "the slow connection was not closed within 5 s"
+    );
+    let text = String::from_utf8_lossy(&got);
+    assert!(text.starts_with("HTTP/1.1 408 "), "{text}");
+    assert!(text.contains("\"REQUEST_TIMEOUT\""), "{text}");
+    assert!(started.elapsed() >= Duration::from_millis(900));
+}
+
+#[tokio::test]
+async fn a_jwt_subject_is_masked_in_the_access_log() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}", dir.path().join("jwt.db").display());
+    let secret = "test-only-secret-of-at-least-32-bytes!!";
+    let server = Server::start(
+        &db,
+        &[
+            ("CLIENTELE_LOG_FORMAT", "json"),
+            ("CLIENTELE_JWT_SECRET", secret),
+        ],
+    );
+    let sub = "anna.subject.4711@example.com";
+    let exp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+        + 600;
+    let token = jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &json!({"sub": sub, "tenant": "default", "exp": exp, "permissions": ["clients:read"]}),
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .expect("sign");
+    let r = http()
+        .get(server.url("/v1/clients"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), 200);
+    let line = |s: &Server| {
+        s.logs()
+            .iter()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .find(|v| v["message"] == "request" && v["route"] == "/v1/clients")
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while line(&server).is_none() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let access = line(&server).expect("an access log line");
+    assert_eq!(access["actor"], "sub:***om", "{access}");
+    let logs = server.logs().join("\n");
+    assert!(
+        !logs.contains("anna.subject"),
+        "the subject is logged:\n{logs}"
+    );
 }
 
 const SENSITIVE: &[&str] = &[

@@ -75,6 +75,8 @@ pub struct NewApiKeyBody {
     /// One or more of `clients:read`, `clients:write`, `clients:delete`, `audit:read`, `admin`.
     permissions: Vec<Permission>,
     /// The key's own budget, e.g. `600/min` (units `s`, `min`, `h`); default: the server's.
+    /// It may not exceed the server's ceiling (`--max-key-rate-limit`, else the default rate
+    /// limit) in rate or in burst: above it → 400 naming `rate_limit`.
     #[schema(example = "600/min")]
     rate_limit: Option<String>,
 }
@@ -213,6 +215,9 @@ pub async fn create_api_key(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let new = parse_new_key(&body)?;
+    if let Some(limit) = new.rate_limit {
+        crate::keys::check_rate_ceiling(limit, state.config.key_rate_ceiling())?;
+    }
     let (key, plaintext) = issue_key(
         state.store.as_ref(),
         caller.tenant.id,

@@ -222,3 +222,52 @@ async fn me_describes_the_caller_for_any_valid_credential() {
         .await
         .error(401, "UNAUTHORIZED");
 }
+
+#[tokio::test]
+async fn a_key_created_through_the_api_cannot_exceed_the_operators_ceiling() {
+    use clientele_api::config::Config;
+    use clientele_core::tenant::RateLimit;
+    async fn create(app: &TestApp, rate: &str) -> crate::common::Reply {
+        let body = json!({"permissions": ["clients:read"], "rate_limit": rate});
+        app.post("/v1/api-keys", body).await
+    }
+    // Without a configured maximum the ceiling is the default rate limit (1200/min).
+    let app = spawn_app!();
+    for over in ["4294967295/s", "1201/min", "21/s", "2000/h"] {
+        let r = create(&app, over).await;
+        assert_eq!(
+            r.error(400, "VALIDATION_ERROR"),
+            vec![("rate_limit".to_string(), "above_ceiling".to_string())],
+            "{over}"
+        );
+        assert!(
+            r.body["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("1200/min"),
+            "{}",
+            r.body
+        );
+    }
+    for within in ["1200/min", "20/s", "600/h"] {
+        let r = create(&app, within).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{within}: {}", r.body);
+    }
+    // Only the created keys exist: the refused ones were not stored.
+    assert_eq!(
+        app.get("/v1/api-keys")
+            .await
+            .data()
+            .as_array()
+            .map(Vec::len),
+        Some(4)
+    );
+    // A configured maximum replaces it.
+    let app = spawn_app!(Config {
+        max_key_rate_limit: RateLimit::parse("100/min").ok(),
+        ..Config::default()
+    });
+    create(&app, "101/min").await.error(400, "VALIDATION_ERROR");
+    let r = create(&app, "100/min").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+}

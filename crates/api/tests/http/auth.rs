@@ -272,3 +272,59 @@ async fn revoking_with_another_tenant_leaves_the_key_alive() {
         .await;
     assert_eq!(r.status, StatusCode::OK, "the key must still work");
 }
+
+#[tokio::test]
+async fn repeated_credential_and_tenant_headers_are_400_naming_the_header() {
+    let app = spawn_app!();
+    let reader = app.key_with(&[Permission::ClientsRead]).await;
+    let cases = [
+        (
+            "x-api-key",
+            [app.key.as_str(), reader.as_str()],
+            "X-API-Key",
+        ),
+        (
+            "x-api-key",
+            [app.key.as_str(), app.key.as_str()],
+            "X-API-Key",
+        ),
+        ("tenant", ["acme", "other"], "tenant"),
+        ("tenant", ["acme", "acme"], "tenant"),
+    ];
+    for (name, values, shown) in cases {
+        let mut req = app.http.get(app.url("/v1/clients"));
+        if name != "x-api-key" {
+            req = req.header("x-api-key", &app.key);
+        }
+        for v in values {
+            req = req.header(name, v);
+        }
+        let r = app.send(req).await;
+        r.error(400, "BAD_REQUEST");
+        let message = r.body["message"].as_str().unwrap_or("");
+        assert!(message.contains(shown), "{name}: {message}");
+        // Counted like any refused request: the gate's rate-limit headers are there.
+        assert!(r.header("ratelimit-limit").is_some(), "{name}");
+    }
+    let r = app
+        .send(
+            app.http
+                .get(app.url("/v1/clients"))
+                .header("authorization", "Bearer a.b.c")
+                .header("authorization", "Bearer d.e.f"),
+        )
+        .await;
+    r.error(400, "BAD_REQUEST");
+    assert!(r.body["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("Authorization"));
+    // One of each is fine.
+    let r = app
+        .send(
+            app.request(Method::GET, "/v1/clients")
+                .header("tenant", "acme"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}

@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use clientele_api::config::Config;
+use clientele_api::server::{self, ServerLimits};
 use clientele_api::{keys, router, AppState};
 use clientele_core::enums::Permission;
 use clientele_core::types::TenantName;
@@ -77,16 +78,20 @@ macro_rules! spawn_app {
     };
 }
 
-/// Serves the real router for `state` on 127.0.0.1, port 0, as the binary does.
+/// Serves the real router for `state` on 127.0.0.1, port 0, as the binary does: with the
+/// server loop and its default limits.
 pub async fn serve(state: AppState) -> SocketAddr {
+    serve_with(state, ServerLimits::default()).await
+}
+
+/// Serves the real router with the server loop and these limits.
+pub async fn serve_with(state: AppState, limits: ServerLimits) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let app = router(state);
+    tokio::spawn(server::serve(listener, app, limits, std::future::pending()));
     addr
 }
 
@@ -151,8 +156,23 @@ impl TestApp {
         Some(Self::spawn_on(backing, &url, config).await)
     }
 
+    /// The app with these server limits (timeouts, connection cap).
+    pub async fn spawn_with_limits(config: Config, limits: ServerLimits) -> Option<Self> {
+        let (backing, url) = Backing::new()?;
+        Some(Self::spawn_on_with(backing, &url, config, limits).await)
+    }
+
     /// The app on the store at `url`, which `backing` keeps alive.
     pub async fn spawn_on(backing: Backing, url: &str, config: Config) -> Self {
+        Self::spawn_on_with(backing, url, config, ServerLimits::default()).await
+    }
+
+    async fn spawn_on_with(
+        backing: Backing,
+        url: &str,
+        config: Config,
+        limits: ServerLimits,
+    ) -> Self {
         let store = clientele_store::open(url).expect("open store");
         store.migrate().await.expect("migrate");
         let tenant = store
@@ -168,7 +188,7 @@ impl TestApp {
         )
         .await
         .expect("key");
-        let addr = serve(AppState::with_config(store.clone(), config)).await;
+        let addr = serve_with(AppState::with_config(store.clone(), config), limits).await;
         let db_path = match &backing {
             Backing::Sqlite(dir) => dir.path().join("test.db"),
             Backing::Postgres(_) => std::path::PathBuf::new(),

@@ -56,7 +56,8 @@ async fn oversized_headers_are_431() {
                 .header("x-filler", "a".repeat(17 * 1024)),
         )
         .await;
-    r.error(431, "BAD_REQUEST");
+    // 431 has no code of its own in the contract's table; the closest is PAYLOAD_TOO_LARGE.
+    r.error(431, "PAYLOAD_TOO_LARGE");
 }
 
 #[tokio::test]
@@ -218,5 +219,60 @@ async fn a_store_failure_is_500_without_internals() {
         ] {
             assert!(!text.contains(leak), "500 body leaks {leak:?}: {text}");
         }
+    }
+}
+
+#[tokio::test]
+async fn docs_and_the_openapi_document_have_a_csp_and_cannot_be_framed() {
+    let app = spawn_app!();
+    for (path, must) in [
+        (
+            "/docs/",
+            vec![
+                "script-src 'self'",
+                "frame-ancestors 'none'",
+                "default-src 'none'",
+            ],
+        ),
+        (
+            "/docs/swagger-initializer.js",
+            vec!["frame-ancestors 'none'"],
+        ),
+        (
+            "/openapi.json",
+            vec!["default-src 'none'", "frame-ancestors 'none'"],
+        ),
+        (
+            "/v1/clients",
+            vec!["default-src 'none'", "frame-ancestors 'none'"],
+        ),
+        ("/healthz", vec!["frame-ancestors 'none'"]),
+    ] {
+        let r = app
+            .http
+            .get(app.url(path))
+            .header("x-api-key", &app.key)
+            .send()
+            .await
+            .expect("req");
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        let h = |name: &str| {
+            r.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string()
+        };
+        assert_eq!(h("x-frame-options"), "DENY", "{path}");
+        let csp = h("content-security-policy");
+        for m in must {
+            assert!(csp.contains(m), "{path}: {csp}");
+        }
+        // Never a policy that lets injected script run.
+        assert!(!csp.contains("unsafe-eval"), "{path}: {csp}");
+        assert!(
+            !csp.contains("script-src 'self' 'unsafe-inline'"),
+            "{path}: {csp}"
+        );
     }
 }

@@ -364,3 +364,132 @@ async fn the_tenant_header_must_match_the_tokens_tenant() {
         .await;
     r.error(403, "FORBIDDEN");
 }
+
+#[tokio::test]
+async fn permissions_win_over_scope_and_are_never_merged() {
+    let Some(app) = hs_app().await else { return };
+    // Both claims: only `permissions` counts, `scope` adds nothing.
+    let both = json!({"sub": "svc", "tenant": "acme", "exp": now() + 60,
+                      "permissions": ["clients:read"], "scope": "clients:write admin"});
+    let me = with_bearer(&app, "/v1/me", &hs256(&both)).await;
+    assert_eq!(me.data()["permissions"], json!(["clients:read"]));
+    let r = app
+        .send(
+            app.http
+                .post(app.url("/v1/clients"))
+                .bearer_auth(hs256(&both))
+                .header("content-type", "application/json")
+                .body(json!({"name": "X"}).to_string()),
+        )
+        .await;
+    r.error(403, "FORBIDDEN");
+    // An empty `permissions` grants nothing, whatever `scope` says.
+    let empty = json!({"sub": "svc", "tenant": "acme", "exp": now() + 60,
+                       "permissions": [], "scope": "admin"});
+    let me = with_bearer(&app, "/v1/me", &hs256(&empty)).await;
+    assert_eq!(me.data()["permissions"], json!([]));
+}
+
+#[tokio::test]
+async fn a_crit_header_is_refused() {
+    let Some(app) = hs_app().await else { return };
+    let sign = |header: Value| {
+        use raw_token::sign_hs256;
+        sign_hs256(&header, &claims("acme"))
+    };
+    let ok = sign(json!({"alg": "HS256", "typ": "JWT"}));
+    let r = with_bearer(&app, "/v1/me", &ok).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    for crit in [json!(["exp"]), json!(["urn:example:ext"]), json!([])] {
+        let token = sign(json!({"alg": "HS256", "crit": crit, "urn:example:ext": true}));
+        refused(&with_bearer(&app, "/v1/me", &token).await, "crit");
+    }
+}
+
+#[tokio::test]
+async fn key_locating_header_parameters_never_choose_the_key() {
+    // jku, x5u, jwk and kid are ignored: the key is the configured one, nothing is fetched
+    // (OWASP API7, API10). A token signed with another key is refused whatever they say.
+    let Some(app) = hs_app().await else { return };
+    let header = json!({"alg": "HS256", "kid": "other", "jku": "http://127.0.0.1:9/jwks.json",
+                        "x5u": "http://127.0.0.1:9/cert.pem"});
+    let ok = raw_token::sign_hs256(&header, &claims("acme"));
+    let r = with_bearer(&app, "/v1/me", &ok).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let forged = raw_token::sign_hs256_with(
+        "another-secret-of-at-least-32-bytes!!!!",
+        &header,
+        &claims("acme"),
+    );
+    refused(&with_bearer(&app, "/v1/me", &forged).await, "signature");
+}
+
+#[tokio::test]
+async fn exp_is_a_numeric_date_fractions_allowed_and_malformed_ones_are_named() {
+    let Some(app) = hs_app().await else { return };
+    let mut c = claims("acme");
+    // RFC 7519 NumericDate: a fractional number of seconds is a time like any other.
+    c["exp"] = json!(now() as f64 + 600.5);
+    let r = with_bearer(&app, "/v1/me", &hs256(&c)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    c["exp"] = json!(1.7e9);
+    refused(&with_bearer(&app, "/v1/me", &hs256(&c)).await, "expired");
+    for bad in [
+        json!("tomorrow"),
+        json!((now() + 600).to_string()),
+        json!(true),
+        json!(-1),
+    ] {
+        c["exp"] = bad.clone();
+        refused(
+            &with_bearer(&app, "/v1/me", &hs256(&c)).await,
+            "malformed: exp",
+        );
+    }
+    c["exp"] = json!(now() + 600);
+    c["nbf"] = json!("yesterday");
+    refused(
+        &with_bearer(&app, "/v1/me", &hs256(&c)).await,
+        "malformed: nbf",
+    );
+}
+
+#[tokio::test]
+async fn a_subject_or_tenant_holding_nul_is_refused_as_malformed() {
+    let Some(app) = hs_app().await else { return };
+    let mut c = claims("acme");
+    c["sub"] = json!("user\u{0}42");
+    refused(
+        &with_bearer(&app, "/v1/me", &hs256(&c)).await,
+        "malformed: sub",
+    );
+    let mut c = claims("acme");
+    c["tenant"] = json!("ac\u{0}me");
+    refused(
+        &with_bearer(&app, "/v1/me", &hs256(&c)).await,
+        "malformed: tenant",
+    );
+}
+
+/// Signs tokens with arbitrary headers, which `jsonwebtoken::Header` cannot express (`crit`).
+mod raw_token {
+    use super::{b64, SECRET};
+    use jsonwebtoken::crypto::sign;
+    use jsonwebtoken::{Algorithm, EncodingKey};
+    use serde_json::Value;
+
+    pub fn sign_hs256(header: &Value, claims: &Value) -> String {
+        sign_hs256_with(SECRET, header, claims)
+    }
+
+    pub fn sign_hs256_with(secret: &str, header: &Value, claims: &Value) -> String {
+        let input = format!("{}.{}", b64(header), b64(claims));
+        let sig = sign(
+            input.as_bytes(),
+            &EncodingKey::from_secret(secret.as_bytes()),
+            Algorithm::HS256,
+        )
+        .expect("sign");
+        format!("{input}.{sig}")
+    }
+}

@@ -15,5 +15,7 @@ mod listing;
 mod openapi;
 mod permissions;
 mod ratelimit;
+mod server;
 mod subresources;
+mod text;
 mod validation;
