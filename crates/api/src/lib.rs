@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod console;
 pub mod envelope;
 pub mod error;
 pub mod extract;
@@ -168,6 +169,7 @@ pub fn router(state: AppState) -> Router {
         .merge(v1)
         .merge(public)
         .merge(docs)
+        .merge(console::routes())
         .fallback(not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -270,10 +272,10 @@ async fn not_found() -> ApiError {
 async fn normalize_errors(req: Request, next: Next) -> Response {
     let res = next.run(req).await;
     let status = res.status();
-    let is_json = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    let is_json = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+        // The console's HTML error pages are already meant for people.
+        v.as_bytes().starts_with(b"application/json") || v.as_bytes().starts_with(b"text/html")
+    });
     if status.as_u16() < 400 || is_json {
         return res;
     }
