@@ -7,6 +7,7 @@ mod auth;
 mod availability;
 mod clients;
 mod consistency;
+mod console;
 mod errors;
 mod hardening;
 mod isolation;
