@@ -320,13 +320,13 @@ pub fn clients_page(signed: &Signed, f: &ListFilters, r: &ListResult<'_>) -> Mar
         }
         form #filters.filters method="get" action="/console/clients" role="search"
             hx-get="/console/clients" hx-target="#results" hx-swap="outerHTML"
-            hx-push-url="true" hx-trigger="change, submit" {
+            hx-push-url="true" hx-trigger="change, submit" hx-sync="this:replace" {
             div.field.search.invalid[error_for(e, "search").is_some()] {
                 label for="search" { "Search" }
                 input #search type="search" name="search" value=(f.search)
                     placeholder="Name, e-mail, org. number, external id…" autocomplete="off"
                     hx-get="/console/clients" hx-include="#filters" hx-target="#results"
-                    hx-swap="outerHTML" hx-push-url="true"
+                    hx-swap="outerHTML" hx-push-url="true" hx-sync="closest form:replace"
                     hx-trigger="input changed delay:250ms, search";
                 @if let Some(m) = error_for(e, "search") { p.error { (m) } }
             }
@@ -392,7 +392,7 @@ pub fn results(f: &ListFilters, r: &ListResult<'_>) -> Markup {
                                         td.hide-s { (c.data.credit.creditworthiness.map(|w| w.as_str()).unwrap_or("")) }
                                         td.num { @if let Some(l) = &c.data.credit.limit {
                                             (l.to_string()) " " (c.data.credit.currency.as_ref().map(|c| c.as_str()).unwrap_or("")) } }
-                                        td { time datetime=(c.updated_at.to_rfc3339()) { (short_time(&c.updated_at.to_rfc3339())) } }
+                                        td.hide-s { time datetime=(c.updated_at.to_rfc3339()) { (short_time(&c.updated_at.to_rfc3339())) } }
                                     }
                                 }
                             }
@@ -431,7 +431,11 @@ fn sort_header(f: &ListFilters, field: &str, label: &str) -> Markup {
     };
     debug_assert!(SORTABLE.iter().any(|(k, _)| *k == field));
     html! {
-        th scope="col" aria-sort=[state] class=[(field == "credit.limit" || field == "number").then_some("num")] {
+        th scope="col" aria-sort=[state] class=[match field {
+            "credit.limit" | "number" => Some("num"),
+            "updated_at" => Some("hide-s"),
+            _ => None,
+        }] {
             a href=(url) hx-get=(url) hx-target="#results" hx-swap="outerHTML" hx-push-url="true" {
                 (label) (arrow)
             }
@@ -637,7 +641,7 @@ fn sub_table(title: &str, id: &str, items: &[SubResource], cols: &[&str]) -> Mar
             h2 { (title) " (" (items.len()) ")" }
             @if items.is_empty() { p.none { "None." } } @else {
                 div.table-wrap { table {
-                    thead { tr { @for c in cols { th scope="col" { (c.replace(['_', '.'], " ")) } } } }
+                    thead { tr { @for c in cols { th scope="col" { (column_label(c)) } } } }
                     tbody { @for s in items {
                         @let j = s.data.to_json();
                         tr { @for c in cols { td { (value_text(&lookup(&j, c))) } } }
@@ -645,6 +649,16 @@ fn sub_table(title: &str, id: &str, items: &[SubResource], cols: &[&str]) -> Mar
                 } }
             }
         }
+    }
+}
+
+/// `address.city` → `City`, `is_primary` → `Is primary`.
+fn column_label(path: &str) -> String {
+    let last = path.rsplit('.').next().unwrap_or(path).replace('_', " ");
+    let mut chars = last.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 
@@ -657,12 +671,12 @@ fn history_item(r: &AuditRecord) -> Markup {
                 " by " code { (short_actor(&r.actor)) }
             }
             @if !r.changes.is_empty() {
-                table.changes {
+                div.table-wrap { table.changes {
                     thead { tr { th scope="col" { "Field" } th scope="col" { "Old" } th scope="col" { "New" } } }
                     tbody { @for (field, [old, new]) in &r.changes {
                         tr { td { code { (field) } } td.old { (value_text(old)) } td.new { (value_text(new)) } }
                     } }
-                }
+                } }
             }
         }
     }
@@ -703,7 +717,7 @@ fn field_input(f: &Field, value: &str, error: Option<&FieldError>, now: Option<S
     };
     let invalid = error.map(|_| "true");
     html! {
-        div.field.invalid[error.is_some()].check[f.input == Input::Check] {
+        div.field.invalid[error.is_some()].check[f.input == Input::Check].wide[f.input == Input::TextArea] {
             @match f.input {
                 Input::Check => {
                     input id=(id) type="checkbox" name=(f.path) value="on" checked[value == "true"]
