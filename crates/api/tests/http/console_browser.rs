@@ -829,7 +829,13 @@ async fn a_person_keeps_client_records_in_chromium() {
     b.resize(1280, 900).await;
 
     // ---- nothing the page did broke its Content-Security-Policy ------------------------------
+    // The log works: a message the page itself logs shows up in it.
+    b.script("console.error('clientele-log-probe')").await;
     let log = b.console_log().await;
+    assert!(
+        log.iter().any(|m| m.contains("clientele-log-probe")),
+        "{log:?}"
+    );
     let violations: Vec<&String> = log
         .iter()
         .filter(|m| m.contains("Content Security Policy") || m.contains("Refused to"))

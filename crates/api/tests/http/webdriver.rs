@@ -362,13 +362,13 @@ impl Browser {
                 Some(json!({"type": "browser"})),
             )
             .await;
-        v.as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|m| m["message"].as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default()
+        let entries = v
+            .as_array()
+            .unwrap_or_else(|| panic!("chromedriver returned no browser log: {v}"));
+        entries
+            .iter()
+            .filter_map(|m| m["message"].as_str().map(str::to_string))
+            .collect()
     }
 
     pub async fn resize(&self, width: u32, height: u32) {
