@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, Form, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, HeaderValue, Method};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use base64::Engine as _;
 use clientele_core::Caller;
@@ -310,8 +310,11 @@ fn to_sign_in(parts: &Parts, notice: Option<&str>) -> Response {
     if notice.is_some() {
         res.headers_mut().insert(header::SET_COOKIE, clear_cookie());
     }
-    // An htmx request must navigate the whole page, not swap the sign-in form into a table.
+    // An htmx request must navigate the whole page, not swap the sign-in form into a table:
+    // XMLHttpRequest would follow a 303 itself, so htmx gets a 204 with `HX-Redirect` instead.
     if parts.headers.contains_key("hx-request") {
+        *res.status_mut() = StatusCode::NO_CONTENT;
+        res.headers_mut().remove(header::LOCATION);
         if let Ok(v) = HeaderValue::from_str(&target) {
             res.headers_mut().insert("hx-redirect", v);
         }

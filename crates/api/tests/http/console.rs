@@ -409,6 +409,17 @@ async fn signing_out_ends_the_session_and_clears_the_cookie() {
     let again = c.get("/console/clients").await;
     assert_eq!(again.status, StatusCode::SEE_OTHER);
     assert!(again.header("location").starts_with("/console/sign-in"));
+    // Search-as-you-type (htmx) is sent to sign-in as a whole page, not a swapped fragment.
+    let hx = c
+        .send(
+            c.http
+                .get(app.url("/console/clients?search=a"))
+                .header("hx-request", "true"),
+        )
+        .await;
+    assert_eq!(hx.status, StatusCode::NO_CONTENT);
+    assert!(hx.header("hx-redirect").starts_with("/console/sign-in"));
+    assert_eq!(hx.header("location"), "");
 }
 
 #[tokio::test]
