@@ -201,7 +201,7 @@ async fn by_bearer(state: &AuthState, value: &HeaderValue) -> Result<Caller, Api
 /// Resolves the request's credentials. Both may be sent: then both must be valid and of the
 /// same tenant, the request runs as the JWT's subject on the API key's budget, with only the
 /// permissions both grant.
-async fn authenticate(state: &AuthState, headers: &HeaderMap) -> Result<Caller, ApiError> {
+pub async fn authenticate(state: &AuthState, headers: &HeaderMap) -> Result<Caller, ApiError> {
     let key = match headers.get("x-api-key") {
         Some(v) => Some(by_api_key(state, v).await?),
         None => None,
@@ -245,7 +245,7 @@ const ALL_PERMISSIONS: [Permission; 5] = [
 ];
 
 /// The rate-limit bucket of a caller: the API key, or the JWT subject within its tenant.
-fn bucket(caller: &Caller) -> String {
+pub fn bucket(caller: &Caller) -> String {
     match caller.credential {
         CredentialKind::ApiKey => format!("key:{}", caller.credential_id),
         CredentialKind::Jwt => {

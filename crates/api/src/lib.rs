@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod console;
 pub mod envelope;
 pub mod error;
 pub mod extract;
@@ -173,6 +174,7 @@ pub fn router(state: AppState) -> Router {
         .merge(v1)
         .merge(public)
         .merge(docs)
+        .merge(console::routes())
         .fallback(not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -271,6 +273,7 @@ async fn security_headers(req: Request, next: Next) -> Response {
     let path = req.uri().path();
     let v1 = path.starts_with("/v1");
     let docs = path == "/docs" || path.starts_with("/docs/");
+    let console = path == "/console" || path.starts_with("/console/");
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     h.insert(
@@ -279,7 +282,13 @@ async fn security_headers(req: Request, next: Next) -> Response {
     );
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(if docs { DOCS_CSP } else { API_CSP }),
+        HeaderValue::from_static(if docs {
+            DOCS_CSP
+        } else if console {
+            console::CONTENT_SECURITY_POLICY
+        } else {
+            API_CSP
+        }),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     if v1 {
@@ -297,10 +306,10 @@ async fn not_found() -> ApiError {
 async fn normalize_errors(req: Request, next: Next) -> Response {
     let res = next.run(req).await;
     let status = res.status();
-    let is_json = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    let is_json = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+        // The console's HTML error pages are already meant for people.
+        v.as_bytes().starts_with(b"application/json") || v.as_bytes().starts_with(b"text/html")
+    });
     if status.as_u16() < 400 || is_json {
         return res;
     }

@@ -81,13 +81,13 @@ pub struct NewApiKeyBody {
     rate_limit: Option<String>,
 }
 
-struct NewKey {
-    name: Option<String>,
-    permissions: Vec<Permission>,
-    rate_limit: Option<RateLimit>,
+pub(crate) struct NewKey {
+    pub(crate) name: Option<String>,
+    pub(crate) permissions: Vec<Permission>,
+    pub(crate) rate_limit: Option<RateLimit>,
 }
 
-fn parse_new_key(body: &Value) -> Result<NewKey, ApiError> {
+pub(crate) fn parse_new_key(body: &Value) -> Result<NewKey, ApiError> {
     let Some(obj) = body.as_object() else {
         return Err(ApiError::invalid(
             "body",
