@@ -5,6 +5,7 @@ pub mod config;
 pub mod envelope;
 pub mod error;
 pub mod extract;
+pub mod health;
 pub mod idempotency;
 pub mod jwt;
 pub mod keys;
@@ -12,7 +13,7 @@ pub mod logging;
 pub mod openapi;
 pub mod ratelimit;
 pub mod request_id;
-pub mod routes;
+pub mod v1;
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -36,7 +37,7 @@ use crate::auth::{AuthState, Identity, PermissionTable};
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::extract::BODY_LIMIT;
-use crate::routes::{api_keys, audit, clients, health, me, subresources as sub};
+use crate::v1::{api_keys, audit, clients, me, subresources as sub};
 
 /// Everything a handler may need, cheap to clone.
 #[derive(Clone)]

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::envelope::{detail, resource, Envelope, ListEnvelope, ListMeta};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{check_body_id, if_match, JsonBody, QueryPairs, WriteContext};
-use crate::routes::clients::parse_paging;
+use crate::v1::clients::parse_paging;
 use crate::AppState;
 
 fn store_err(kind: SubKind) -> impl Fn(StoreError) -> ApiError {

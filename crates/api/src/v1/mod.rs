@@ -1,6 +1,7 @@
+//! The native API, `/v1` (API.md).
+
 pub mod api_keys;
 pub mod audit;
 pub mod clients;
-pub mod health;
 pub mod me;
 pub mod subresources;
