@@ -1,436 +1,43 @@
-//! `/v1/clients`: the client resource. Handlers are thin: parse into domain types, call the
-//! store, shape the response. Each declares its permission in its `security` requirement.
+//! `/v1/clients`: the client resource. Handlers parse the request, call the service and render
+//! the envelope. Each declares its permission in its `security` requirement.
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::{Extension, Json};
-use clientele_core::filter::{parse_filter, parse_param_value, CmpOp, Filter, TextOp};
-use clientele_core::query::{self, ArchivedFilter, ClientQuery, Scalar, SortKey};
-use clientele_core::search;
-use clientele_core::sub::SubKind;
-use clientele_core::{Caller, Client, ClientData, StoreError};
+use clientele_core::query;
+use clientele_core::service::{self, ClientDetail, Embedded, Read};
+use clientele_core::{Caller, Client, ClientData};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::envelope::{detail, not_modified, resource, Envelope, ListEnvelope, ListMeta};
+use crate::envelope::{detail, resource, unchanged, Envelope, ListEnvelope, ListMeta};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{check_body_id, if_match, JsonBody, QueryPairs, WriteContext};
+use crate::extract::{if_match, if_none_match, JsonBody, QueryPairs, WriteContext};
+use crate::v1::query::{parse_expand, parse_list_query, ListRequest};
 use crate::AppState;
-
-const WHAT: &str = "client";
 
 /// Ids that are not UUIDs cannot exist: 404, like any other unknown id.
 fn parse_id(id: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(id).map_err(|_| ApiError::not_found("No such client"))
 }
 
-fn location(c: &Client) -> Option<String> {
-    Some(format!("/v1/clients/{}", c.id))
+/// The URL of a client, for `Location`.
+pub fn location(id: Uuid) -> Option<String> {
+    Some(format!("/v1/clients/{id}"))
 }
 
-fn parse_data(body: &Value) -> Result<ClientData, ApiError> {
-    ClientData::from_json(body).map_err(ApiError::validation)
-}
-
-fn store_err(e: StoreError) -> ApiError {
-    ApiError::from_store(e, WHAT)
-}
-
-/// Parameters that match a field exactly; a comma-separated list means any of them.
-const EXACT_PARAMS: &[&str] = &[
-    "status",
-    "kind",
-    "partner_type",
-    "country",
-    "currency",
-    "creditworthiness",
-    "owner_id",
-    "salesperson_id",
-    "case_manager_id",
-    "account_code",
-    "external_id",
-    "source",
-];
-
-/// Time-bound parameters: (parameter, field, lower bound?).
-const TIME_PARAMS: &[(&str, &str, bool)] = &[
-    ("created_from", "created_at", true),
-    ("created_to", "created_at", false),
-    ("updated_from", "updated_at", true),
-    ("updated_to", "updated_at", false),
-];
-
-/// Parameters that do not change which rows a list holds or their order: a cursor stays valid
-/// when they change.
-const PAGE_PARAMS: &[&str] = &[
-    "limit", "offset", "page", "cursor", "fields", "expand", "count",
-];
-
-/// Longest `search` value, in characters (API.md).
-const MAX_SEARCH_CHARS: usize = 120;
-/// Most values in one comma-separated parameter.
-const MAX_LIST_VALUES: usize = 100;
-
-fn parse_u64(field: &str, v: &str, min: u64, max: u64) -> Result<u64, ApiError> {
-    let n: u64 = v.trim().parse().map_err(|_| {
-        ApiError::invalid(
-            field,
-            "invalid_type",
-            format!("must be an integer, got {v:?}"),
-        )
-    })?;
-    if n < min || n > max {
-        return Err(ApiError::invalid(
-            field,
-            "out_of_range",
-            format!("must be between {min} and {max}"),
-        ));
-    }
-    Ok(n)
-}
-
-fn parse_bool(field: &str, v: &str) -> Result<bool, ApiError> {
-    match v {
-        "true" => Ok(true),
-        "false" => Ok(false),
-        _ => Err(ApiError::invalid(
-            field,
-            "invalid_value",
-            "must be true or false",
-        )),
-    }
-}
-
-/// Paging of a sub-resource list: `limit`, `offset`, `page`, `count`; anything else is refused
-/// (the client query language does not apply to sub-resources).
-pub struct Paging {
-    pub limit: u32,
-    pub offset: u64,
-    pub count: bool,
-}
-
-pub fn parse_paging(pairs: &[(String, String)]) -> Result<Paging, ApiError> {
-    let mut p = Paging {
-        limit: 25,
-        offset: 0,
-        count: true,
-    };
-    let mut seen: Vec<&str> = Vec::new();
-    let mut page = None;
-    for (k, v) in pairs {
-        if seen.contains(&k.as_str()) {
-            return Err(ApiError::invalid(
-                k,
-                "duplicate",
-                "must be given at most once",
-            ));
-        }
-        seen.push(k);
-        match k.as_str() {
-            "limit" => p.limit = parse_u64(k, v, 1, 100)? as u32,
-            "offset" => p.offset = parse_u64(k, v, 0, i64::MAX as u64)?,
-            "page" => page = Some(parse_u64(k, v, 1, i64::MAX as u64)?),
-            "count" => p.count = parse_bool(k, v)?,
-            _ => {
-                return Err(ApiError::invalid(
-                    k,
-                    "unknown_parameter",
-                    "is not a known parameter of this list (limit, offset, page, count)",
-                ))
-            }
+/// Adds each embedded list under its `expand` key.
+fn embed_into(doc: &mut Value, embedded: Embedded) -> Result<(), ApiError> {
+    if let Some(obj) = doc.as_object_mut() {
+        for (kind, items) in embedded {
+            obj.insert(
+                kind.expand_key().to_string(),
+                serde_json::to_value(items).map_err(ApiError::internal)?,
+            );
         }
     }
-    if let Some(page) = page {
-        if seen.contains(&"offset") {
-            return Err(ApiError::invalid(
-                "page",
-                "conflict",
-                "cannot be combined with offset",
-            ));
-        }
-        p.offset = (page - 1).saturating_mul(u64::from(p.limit));
-    }
-    Ok(p)
-}
-
-/// Splits a comma list, with the 1-based character position of each item.
-fn comma_items(v: &str) -> Vec<(usize, &str)> {
-    let mut out = Vec::new();
-    let mut pos = 1;
-    for item in v.split(',') {
-        let lead = item.chars().take_while(|c| c.is_whitespace()).count();
-        out.push((pos + lead, item.trim()));
-        pos += item.chars().count() + 1;
-    }
-    out
-}
-
-fn list_param(param: &str, v: &str) -> Result<Vec<(usize, String)>, ApiError> {
-    let items = comma_items(v);
-    if items.len() > MAX_LIST_VALUES {
-        return Err(ApiError::invalid(
-            param,
-            "too_many_values",
-            format!("must list at most {MAX_LIST_VALUES} values"),
-        ));
-    }
-    items
-        .into_iter()
-        .map(|(pos, s)| {
-            if s.is_empty() {
-                Err(ApiError::invalid(
-                    param,
-                    "invalid_value",
-                    format!("has an empty item at position {pos}"),
-                ))
-            } else {
-                Ok((pos, s.to_string()))
-            }
-        })
-        .collect()
-}
-
-fn exact_filter(param: &str, v: &str) -> Result<Filter, ApiError> {
-    let path = match param {
-        "creditworthiness" => "credit.creditworthiness",
-        other => other,
-    };
-    let field = query::client_field(path)
-        .ok_or_else(|| ApiError::internal(format!("list parameter {param} has no field")))?;
-    let mut values = Vec::new();
-    for (pos, item) in list_param(param, v)? {
-        let value = parse_param_value(field, &item).map_err(|m| {
-            ApiError::invalid(param, "invalid_value", format!("{m} at position {pos}"))
-        })?;
-        values.push(value);
-    }
-    Ok(match values.len() {
-        1 => Filter::Cmp {
-            field,
-            op: CmpOp::Eq,
-            value: values.remove(0),
-        },
-        _ => Filter::In { field, values },
-    })
-}
-
-fn sort_keys(v: &str) -> Result<Vec<SortKey>, ApiError> {
-    let mut keys: Vec<SortKey> = Vec::new();
-    for (pos, item) in list_param("sort", v)? {
-        let (desc, name) = match item.strip_prefix('-') {
-            Some(rest) => (true, rest),
-            None => (false, item.strip_prefix('+').unwrap_or(&item)),
-        };
-        let field = query::client_field(name).ok_or_else(|| {
-            ApiError::invalid(
-                "sort",
-                "unknown_field",
-                format!("unknown or unsortable field '{name}' at position {pos}"),
-            )
-        })?;
-        if keys.iter().any(|k| std::ptr::eq(k.field, field)) {
-            return Err(ApiError::invalid(
-                "sort",
-                "invalid_value",
-                format!("names {} twice (at position {pos})", field.path),
-            ));
-        }
-        keys.push(SortKey { field, desc });
-    }
-    Ok(keys)
-}
-
-fn field_list(v: &str) -> Result<Vec<String>, ApiError> {
-    let mut out: Vec<String> = Vec::new();
-    for (pos, item) in list_param("fields", v)? {
-        let path = query::canonical_path(&item);
-        if !query::is_selectable(path) {
-            return Err(ApiError::invalid(
-                "fields",
-                "unknown_field",
-                format!("unknown field '{item}' at position {pos}"),
-            ));
-        }
-        if path != "id" && !out.iter().any(|p| p == path) {
-            out.push(path.to_string());
-        }
-    }
-    Ok(out)
-}
-
-fn expand_list(v: &str) -> Result<Vec<SubKind>, ApiError> {
-    let mut out = Vec::new();
-    for (pos, item) in list_param("expand", v)? {
-        let e = SubKind::from_expand_key(&item).ok_or_else(|| {
-            ApiError::invalid(
-                "expand",
-                "invalid_value",
-                format!(
-                    "unknown value '{item}' at position {pos}; expected one of {}",
-                    SubKind::ALL.map(|k| k.expand_key()).join(", ")
-                ),
-            )
-        })?;
-        if !out.contains(&e) {
-            out.push(e);
-        }
-    }
-    Ok(out)
-}
-
-/// A parsed list request: the query and the fingerprint its cursors carry.
-pub struct ListRequest {
-    pub query: ClientQuery,
-    pub fingerprint: u64,
-}
-
-/// Reads the list parameters of API.md ("Listing"); refuses unknown, repeated and invalid ones
-/// with a VALIDATION_ERROR naming the parameter (and the position, inside a value).
-pub fn parse_list_query(pairs: &[(String, String)]) -> Result<ListRequest, ApiError> {
-    let mut q = ClientQuery::default();
-    let mut seen: Vec<&str> = Vec::new();
-    let mut page = None;
-    let mut cursor = None;
-    for (k, v) in pairs {
-        if seen.contains(&k.as_str()) {
-            return Err(ApiError::invalid(
-                k,
-                "duplicate",
-                "must be given at most once",
-            ));
-        }
-        seen.push(k);
-        match k.as_str() {
-            "limit" => q.limit = parse_u64(k, v, 1, 100)? as u32,
-            "offset" => q.offset = parse_u64(k, v, 0, i64::MAX as u64)?,
-            "page" => page = Some(parse_u64(k, v, 1, i64::MAX as u64)?),
-            "count" => q.count = parse_bool(k, v)?,
-            "cursor" => cursor = Some(v.as_str()),
-            "archived" => {
-                q.archived = match v.as_str() {
-                    "false" => ArchivedFilter::Exclude,
-                    "true" => ArchivedFilter::Only,
-                    "all" => ArchivedFilter::All,
-                    _ => {
-                        return Err(ApiError::invalid(
-                            k,
-                            "invalid_value",
-                            "must be false, true or all",
-                        ))
-                    }
-                }
-            }
-            "search" => {
-                if v.chars().count() > MAX_SEARCH_CHARS {
-                    return Err(ApiError::invalid(
-                        k,
-                        "too_long",
-                        format!("must be at most {MAX_SEARCH_CHARS} characters"),
-                    ));
-                }
-                q.search = search::query_terms(v);
-            }
-            "filter" => {
-                let f = parse_filter(v).map_err(|e| ApiError::invalid(k, e.code, e.message))?;
-                q.filters.push(f);
-            }
-            "name" => {
-                if v.chars().count() > 200 {
-                    return Err(ApiError::invalid(
-                        k,
-                        "too_long",
-                        "must be at most 200 characters",
-                    ));
-                }
-                if let Some(field) = query::client_field("name") {
-                    q.filters.push(Filter::Text {
-                        field,
-                        op: TextOp::Contains,
-                        value: v.clone(),
-                    });
-                }
-            }
-            "id" => {
-                let field =
-                    query::client_field("id").ok_or_else(|| ApiError::internal("no id field"))?;
-                let mut values = Vec::new();
-                for (pos, item) in list_param(k, v)? {
-                    let id = Uuid::parse_str(&item).map_err(|_| {
-                        ApiError::invalid(
-                            k,
-                            "invalid_value",
-                            format!("'{item}' at position {pos} is not a client id (UUID)"),
-                        )
-                    })?;
-                    values.push(Scalar::Text(id.to_string()));
-                }
-                q.filters.push(Filter::In { field, values });
-            }
-            "sort" => q.sort = sort_keys(v)?,
-            "fields" => q.fields = Some(field_list(v)?),
-            "expand" => q.expand = expand_list(v)?,
-            p if EXACT_PARAMS.contains(&p) => q.filters.push(exact_filter(p, v)?),
-            p => match TIME_PARAMS.iter().find(|(name, _, _)| *name == p) {
-                Some((_, path, lower)) => {
-                    let field = query::client_field(path)
-                        .ok_or_else(|| ApiError::internal("no time field"))?;
-                    let value = parse_param_value(field, v).map_err(|_| {
-                        ApiError::invalid(
-                            k,
-                            "invalid_format",
-                            "must be an RFC 3339 timestamp or a date (YYYY-MM-DD)",
-                        )
-                    })?;
-                    let op = if *lower { CmpOp::Ge } else { CmpOp::Le };
-                    q.filters.push(Filter::Cmp { field, op, value });
-                }
-                None => {
-                    return Err(ApiError::invalid(
-                        k,
-                        "unknown_parameter",
-                        "is not a known parameter",
-                    ))
-                }
-            },
-        }
-    }
-    if let Some(page) = page {
-        for other in ["offset", "cursor"] {
-            if seen.contains(&other) {
-                return Err(ApiError::invalid(
-                    "page",
-                    "conflict",
-                    format!("cannot be combined with {other}"),
-                ));
-            }
-        }
-        q.offset = (page - 1).saturating_mul(u64::from(q.limit));
-    }
-    if cursor.is_some() && seen.contains(&"offset") {
-        return Err(ApiError::invalid(
-            "cursor",
-            "conflict",
-            "cannot be combined with offset",
-        ));
-    }
-    let mut identity: Vec<(&str, &str)> = pairs
-        .iter()
-        .filter(|(k, _)| !PAGE_PARAMS.contains(&k.as_str()))
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    identity.sort_unstable();
-    let fingerprint = query::fingerprint(&identity);
-    if let Some(token) = cursor {
-        q.after = Some(
-            query::decode_cursor(token, fingerprint, &q.order())
-                .map_err(|e| ApiError::invalid("cursor", "invalid_value", e.0))?,
-        );
-    }
-    Ok(ListRequest {
-        query: q,
-        fingerprint,
-    })
+    Ok(())
 }
 
 /// Keeps `id` and the named paths of a client document; a nested path keeps its parent object
@@ -524,39 +131,27 @@ pub async fn list_clients(
     QueryPairs(pairs): QueryPairs,
 ) -> Result<Json<ListEnvelope<Value>>, ApiError> {
     let ListRequest { query, fingerprint } = parse_list_query(&pairs)?;
-    let page = state
-        .store
-        .list_clients(caller.tenant.id, &query)
-        .await
-        .map_err(store_err)?;
-    let mut data = Vec::with_capacity(page.items.len());
-    for c in page.items {
-        let id = c.id;
-        let doc = serde_json::to_value(&c).map_err(ApiError::internal)?;
+    let page = service::list_clients(state.store.as_ref(), caller.tenant.id, &query).await?;
+    let meta = ListMeta {
+        total: page.total(),
+        limit: query.limit,
+        offset: query.offset,
+        next_cursor: page.next().map(|p| query::encode_cursor(fingerprint, p)),
+    };
+    let mut data = Vec::with_capacity(page.page.items.len());
+    for ClientDetail { client, embedded } in page.into_details() {
+        let doc = serde_json::to_value(&client).map_err(ApiError::internal)?;
         let mut doc = match &query.fields {
             Some(fields) => project(doc, fields),
             None => doc,
         };
-        embed(
-            &state,
-            caller.tenant.id,
-            id,
-            &mut doc,
-            &query.expand,
-            LIST_EXPAND_LIMIT,
-        )
-        .await?;
+        embed_into(&mut doc, embedded)?;
         data.push(doc);
     }
     Ok(Json(ListEnvelope {
         success: true,
         data,
-        meta: ListMeta {
-            total: page.total,
-            limit: query.limit,
-            offset: query.offset,
-            next_cursor: page.next.map(|p| query::encode_cursor(fingerprint, &p)),
-        },
+        meta,
     }))
 }
 
@@ -579,72 +174,9 @@ pub async fn create_client(
     WriteContext(ctx): WriteContext,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let data = parse_data(&body)?;
-    let c = state
-        .store
-        .create_client(&ctx, data)
-        .await
-        .map_err(store_err)?;
-    let loc = location(&c);
-    let version = c.version;
+    let c = service::create_client(state.store.as_ref(), &ctx, &body).await?;
+    let (loc, version) = (location(c.id), c.version);
     Ok(resource(StatusCode::CREATED, c, version, loc))
-}
-
-/// Items embedded per kind by `?expand=` on client detail (the newest ones).
-pub const EXPAND_LIMIT: u32 = 100;
-/// Items embedded per kind and client by `?expand=` on lists (bounded: a page has ≤ 100 clients).
-pub const LIST_EXPAND_LIMIT: u32 = 10;
-
-/// Reads `expand=contact_persons,locations,accounts`; anything else is a 400.
-pub fn parse_expand(pairs: &[(String, String)]) -> Result<Vec<SubKind>, ApiError> {
-    let mut kinds = Vec::new();
-    for (k, v) in pairs {
-        if k != "expand" {
-            return Err(ApiError::invalid(
-                k,
-                "unknown_parameter",
-                "is not a known parameter",
-            ));
-        }
-        for part in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let kind = SubKind::from_expand_key(part).ok_or_else(|| {
-                ApiError::invalid(
-                    "expand",
-                    "invalid_value",
-                    format!("unknown value {part:?}; use contact_persons, locations or accounts"),
-                )
-            })?;
-            if !kinds.contains(&kind) {
-                kinds.push(kind);
-            }
-        }
-    }
-    Ok(kinds)
-}
-
-/// Embeds the newest `limit` items of each requested kind under its `expand` key.
-async fn embed(
-    state: &AppState,
-    tenant: clientele_core::TenantId,
-    client_id: Uuid,
-    doc: &mut Value,
-    kinds: &[SubKind],
-    limit: u32,
-) -> Result<(), ApiError> {
-    for kind in kinds {
-        let page = state
-            .store
-            .list_subs(tenant, *kind, client_id, limit, 0, false)
-            .await
-            .map_err(store_err)?;
-        if let Some(obj) = doc.as_object_mut() {
-            obj.insert(
-                kind.expand_key().to_string(),
-                serde_json::to_value(page.items).map_err(ApiError::internal)?,
-            );
-        }
-    }
-    Ok(())
 }
 
 /// Get a client.
@@ -671,21 +203,24 @@ pub async fn get_client(
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
     let kinds = parse_expand(&pairs)?;
-    let c = state
-        .store
-        .get_client(caller.tenant.id, id)
-        .await
-        .map_err(store_err)?;
-    if kinds.is_empty() {
-        let v = c.version;
-        return Ok(detail(&headers, c, v));
+    let read = service::get_client(
+        state.store.as_ref(),
+        caller.tenant.id,
+        id,
+        &kinds,
+        if_none_match(&headers),
+    )
+    .await?;
+    let ClientDetail { client, embedded } = match read {
+        Read::NotModified { version } => return Ok(unchanged(version)),
+        Read::Current(d) => d,
+    };
+    let v = client.version;
+    if embedded.is_empty() {
+        return Ok(resource(StatusCode::OK, client, v, None));
     }
-    if let Some(r) = not_modified(&headers, c.version) {
-        return Ok(r);
-    }
-    let (v, id) = (c.version, c.id);
-    let mut doc = serde_json::to_value(&c).map_err(ApiError::internal)?;
-    embed(&state, caller.tenant.id, id, &mut doc, &kinds, EXPAND_LIMIT).await?;
+    let mut doc = serde_json::to_value(&client).map_err(ApiError::internal)?;
+    embed_into(&mut doc, embedded)?;
     Ok(resource(StatusCode::OK, doc, v, None))
 }
 
@@ -705,11 +240,9 @@ pub async fn get_client_by_external_id(
     Path(external_id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let c = state
-        .store
-        .get_client_by_external_id(caller.tenant.id, &external_id)
-        .await
-        .map_err(store_err)?;
+    let c =
+        service::get_client_by_external_id(state.store.as_ref(), caller.tenant.id, &external_id)
+            .await?;
     let v = c.version;
     Ok(detail(&headers, c, v))
 }
@@ -736,13 +269,8 @@ pub async fn replace_client(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
-    check_body_id(&body, id)?;
-    let data = parse_data(&body)?;
-    let c = state
-        .store
-        .replace_client(&ctx, id, data, if_match(&headers))
-        .await
-        .map_err(store_err)?;
+    let c =
+        service::replace_client(state.store.as_ref(), &ctx, id, &body, if_match(&headers)).await?;
     let v = c.version;
     Ok(resource(StatusCode::OK, c, v, None))
 }
@@ -773,19 +301,8 @@ pub async fn patch_client(
     JsonBody(patch): JsonBody,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
-    if !patch.is_object() {
-        return Err(ApiError::invalid(
-            "body",
-            "invalid_type",
-            "a merge patch must be a JSON object",
-        ));
-    }
-    check_body_id(&patch, id)?;
-    let c = state
-        .store
-        .patch_client(&ctx, id, patch, if_match(&headers))
-        .await
-        .map_err(store_err)?;
+    let c =
+        service::patch_client(state.store.as_ref(), &ctx, id, patch, if_match(&headers)).await?;
     let v = c.version;
     Ok(resource(StatusCode::OK, c, v, None))
 }
@@ -811,48 +328,19 @@ pub async fn upsert_client_by_external_id(
     WriteContext(ctx): WriteContext,
     Path(external_id): Path<String>,
     headers: HeaderMap,
-    JsonBody(mut body): JsonBody,
+    JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    if external_id.chars().count() > 128 {
-        return Err(ApiError::invalid(
-            "external_id",
-            "too_long",
-            "must be at most 128 characters",
-        ));
-    }
-    if let Some(obj) = body.as_object_mut() {
-        match obj.get("external_id") {
-            None | Some(Value::Null) => {
-                obj.insert("external_id".into(), Value::String(external_id.clone()));
-            }
-            Some(Value::String(s)) if *s == external_id => {}
-            Some(_) => {
-                return Err(ApiError::invalid(
-                    "external_id",
-                    "mismatch",
-                    "must be absent or equal to the external id in the path",
-                ))
-            }
-        }
-    }
-    let data = parse_data(&body)?;
-    if body.get("id").and_then(Value::as_str).is_some() {
-        let existing = state
-            .store
-            .get_client_by_external_id(ctx.tenant, &external_id)
-            .await;
-        if let Ok(c) = existing {
-            check_body_id(&body, c.id)?;
-        }
-    }
-    let (c, created) = state
-        .store
-        .upsert_client_by_external_id(&ctx, data, if_match(&headers))
-        .await
-        .map_err(store_err)?;
+    let (c, created) = service::upsert_client_by_external_id(
+        state.store.as_ref(),
+        &ctx,
+        &external_id,
+        body,
+        if_match(&headers),
+    )
+    .await?;
     let v = c.version;
     Ok(if created {
-        let loc = location(&c);
+        let loc = location(c.id);
         resource(StatusCode::CREATED, c, v, loc)
     } else {
         resource(StatusCode::OK, c, v, None)
@@ -876,10 +364,6 @@ pub async fn delete_client(
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     let id = parse_id(&id)?;
-    state
-        .store
-        .delete_client(&ctx, id, if_match(&headers))
-        .await
-        .map_err(store_err)?;
+    service::delete_client(state.store.as_ref(), &ctx, id, if_match(&headers)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

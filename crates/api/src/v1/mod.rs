@@ -4,4 +4,5 @@ pub mod api_keys;
 pub mod audit;
 pub mod clients;
 pub mod me;
+pub mod query;
 pub mod subresources;
