@@ -203,7 +203,7 @@ pub async fn get_client(
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
     let kinds = parse_expand(&pairs)?;
-    let read = service::get_client(
+    let read = service::get_client_detail(
         state.store.as_ref(),
         caller.tenant.id,
         id,

@@ -29,17 +29,21 @@ pub async fn create_client(
     store.create_client(ctx, data).await.map_err(client_err)
 }
 
+pub async fn get_client(store: &dyn Store, tenant: TenantId, id: Uuid) -> ServiceResult<Client> {
+    store.get_client(tenant, id).await.map_err(client_err)
+}
+
 /// A client with the newest [`EXPAND_LIMIT`] items of each kind in `expand`. With
 /// `if_none_match` naming its current version, nothing is embedded: the caller's copy is
 /// current.
-pub async fn get_client(
+pub async fn get_client_detail(
     store: &dyn Store,
     tenant: TenantId,
     id: Uuid,
     expand: &[SubKind],
     if_none_match: Option<Precondition>,
 ) -> ServiceResult<Read<ClientDetail>> {
-    let client = store.get_client(tenant, id).await.map_err(client_err)?;
+    let client = get_client(store, tenant, id).await?;
     if if_none_match.is_some_and(|p| p.matches(client.version)) {
         return Ok(Read::NotModified {
             version: client.version,

@@ -23,8 +23,8 @@ mod expand;
 mod subs;
 
 pub use clients::{
-    create_client, delete_client, get_client, get_client_by_external_id, list_clients,
-    patch_client, replace_client, upsert_client_by_external_id,
+    create_client, delete_client, get_client, get_client_by_external_id, get_client_detail,
+    list_clients, patch_client, replace_client, upsert_client_by_external_id,
 };
 pub use error::{ServiceError, ServiceResult};
 pub use expand::{ClientDetail, ClientPage, Embedded, EXPAND_LIMIT, LIST_EXPAND_LIMIT};
