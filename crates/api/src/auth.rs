@@ -3,143 +3,25 @@
 //! header, and enforce the permission the route declared in its OpenAPI `security` requirement
 //! (so the permission is written once, next to the route).
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 use clientele_core::enums::Permission;
 use clientele_core::tenant::{CredentialKind, RateLimit};
 use clientele_core::{Caller, Store};
 use sha2::{Digest, Sha256};
-use utoipa::openapi::OpenApi;
 
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::keys::hash_key;
+use crate::policy::{Budget, Credentials, Rules};
 use crate::ratelimit::Decision;
-use crate::surface::{Budget, Credentials, Rules};
 
-/// What a route requires of the caller.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Requirement {
-    /// Any valid credential (e.g. `GET /v1/me`): an empty scope list.
-    AnyCredential,
-    Permission(Permission),
-    /// The route declared no `security` requirement: refused, so permissions fail closed.
-    Undeclared,
-}
-
-/// What each `(method, path template)` requires, read from a generated document.
-#[derive(Debug, Default)]
-pub struct PermissionTable {
-    /// Path template → what each method served on it requires. Keyed by the path alone so a
-    /// request's lookup borrows its matched path instead of building a key.
-    routes: HashMap<String, Vec<(Method, Requirement)>>,
-    /// Set when the declarations could not be read: every request is refused.
-    refuse_all: bool,
-}
-
-/// The name of the security scheme routes declare their permission under.
-pub const API_KEY_SCHEME: &str = "api_key";
-/// The JWT scheme; the document lists it beside every `api_key` requirement with the same scope.
-pub const BEARER_SCHEME: &str = "bearer";
-
-impl PermissionTable {
-    /// Reads every operation's security requirement from the generated document.
-    pub fn from_openapi(doc: &OpenApi) -> Result<Self, String> {
-        let json = serde_json::to_value(doc).map_err(|e| e.to_string())?;
-        let mut table: HashMap<String, Vec<(Method, Requirement)>> = HashMap::new();
-        let paths = json["paths"].as_object().cloned().unwrap_or_default();
-        for (path, item) in paths {
-            let Some(ops) = item.as_object() else {
-                continue;
-            };
-            for (method, op) in ops {
-                let Ok(m) = Method::from_bytes(method.to_ascii_uppercase().as_bytes()) else {
-                    continue;
-                };
-                let Some(reqs) = op["security"].as_array() else {
-                    table
-                        .entry(path.clone())
-                        .or_default()
-                        .push((m, Requirement::Undeclared));
-                    continue;
-                };
-                let scopes_of = |scheme: &str| -> Vec<&str> {
-                    reqs.iter()
-                        .filter_map(|r| r[scheme].as_array())
-                        .flatten()
-                        .filter_map(|s| s.as_str())
-                        .collect()
-                };
-                if !reqs.iter().any(|r| r.get(API_KEY_SCHEME).is_some()) {
-                    // Declared under some other scheme only: not a permission we can read.
-                    table
-                        .entry(path.clone())
-                        .or_default()
-                        .push((m, Requirement::Undeclared));
-                    continue;
-                }
-                let scopes = scopes_of(API_KEY_SCHEME);
-                let bearer = scopes_of(BEARER_SCHEME);
-                if !bearer.is_empty() && bearer != scopes {
-                    return Err(format!(
-                        "{method} {path}: the bearer scopes differ from the api_key scopes"
-                    ));
-                }
-                let req = match scopes.as_slice() {
-                    [] => Requirement::AnyCredential,
-                    [one] => Requirement::Permission(
-                        Permission::parse(one)
-                            .map_err(|_| format!("{method} {path}: unknown permission {one}"))?,
-                    ),
-                    _ => return Err(format!("{method} {path}: declare exactly one permission")),
-                };
-                table.entry(path.clone()).or_default().push((m, req));
-            }
-        }
-        Ok(Self {
-            routes: table,
-            refuse_all: false,
-        })
-    }
-
-    /// A table that refuses every request (fail closed on a broken declaration).
-    pub fn refusing() -> Self {
-        Self {
-            routes: HashMap::new(),
-            refuse_all: true,
-        }
-    }
-
-    /// `None` when the method is not served on this path at all (routing answers 405).
-    pub fn required(&self, method: &Method, path: &str) -> Option<Requirement> {
-        if self.refuse_all {
-            return Some(Requirement::Undeclared);
-        }
-        // HEAD is served by the GET handler, so it needs what GET needs.
-        let method = if method == Method::HEAD {
-            &Method::GET
-        } else {
-            method
-        };
-        self.routes
-            .get(path)?
-            .iter()
-            .find(|(m, _)| m == method)
-            .map(|(_, r)| *r)
-    }
-
-    pub fn routes(&self) -> impl Iterator<Item = (&Method, &str, Requirement)> {
-        self.routes
-            .iter()
-            .flat_map(|(p, ms)| ms.iter().map(move |(m, r)| (m, p.as_str(), *r)))
-    }
-}
+pub use crate::policy::{PermissionTable, Requirement, API_KEY_SCHEME, BEARER_SCHEME};
 
 /// The state of a surface's gate: the store and configuration, and the surface's rules.
 #[derive(Clone)]
@@ -443,18 +325,4 @@ pub async fn gate(State(gate): State<Gate>, mut req: Request, next: Next) -> Res
         res.extensions_mut().insert(i);
     }
     res
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_refusing_table_requires_what_nobody_has() {
-        let t = PermissionTable::refusing();
-        assert_eq!(
-            t.required(&Method::GET, "/v1/clients"),
-            Some(Requirement::Undeclared)
-        );
-    }
 }

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
 use crate::extract::{too_large, BODY_LIMIT};
-use crate::surface::{Committed, Rules};
+use crate::policy::{Committed, Rules};
 
 /// The state of a surface's idempotency layer.
 #[derive(Clone)]

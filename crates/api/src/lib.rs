@@ -12,6 +12,7 @@ pub mod keys;
 pub mod layers;
 pub mod logging;
 pub mod openapi;
+pub mod policy;
 pub mod ratelimit;
 pub mod request_id;
 pub mod state;

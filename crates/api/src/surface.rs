@@ -1,7 +1,8 @@
-//! API surfaces. A surface is a set of routes under one path prefix with one [`Policy`]: which
-//! credentials it accepts, whose rate-limit budget a request spends, what `Cache-Control` its
-//! answers carry, how it renders an error and a write whose idempotent response was lost. `/v1`
-//! is one; each seed dialect will be another (DIALECTS.md), over the same core.
+//! API surfaces: registering one and mounting it. A surface is a set of routes under one path
+//! prefix with one [`Policy`] (`policy.rs`): which credentials it accepts, whose rate-limit
+//! budget a request spends, what `Cache-Control` its answers carry, how it renders an error and
+//! a write whose idempotent response was lost. `/v1` is one; each seed dialect will be another
+//! (DIALECTS.md), over the same core.
 //!
 //! The routes bring the rest. Each handler declares its permission once, as the scope of its
 //! OpenAPI `security` requirement (read back here at startup, so documentation and enforcement
@@ -13,117 +14,26 @@
 //! with its [`Rules`] as their state. The prefix is only handed to the router, which sends
 //! unknown paths below it to the same gate (a 404 with rate-limit headers, like any route).
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::http::{Method, StatusCode, Uri};
+use axum::http::Method;
 use axum::middleware;
-use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::Router;
-use clientele_core::tenant::RateLimit;
-use clientele_core::{Store, TenantId};
 use utoipa::openapi::path::PathItem;
 use utoipa::openapi::OpenApi;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
-use uuid::Uuid;
 
-use crate::auth::{self, Gate, PermissionTable, Requirement};
+use crate::auth::{self, Gate};
 use crate::error::ApiError;
 use crate::idempotency::{self, Idempotency};
 use crate::layers::guard;
-use crate::AppState;
-
-/// Which credentials a surface accepts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Credentials {
-    /// `X-API-Key` or `Authorization: Bearer <JWT>`, or both (then both must be valid and of one
-    /// tenant: the request runs as the token's subject with the permissions both grant). The
-    /// `tenant` header is optional and must name the credential's tenant. (`/v1`)
-    KeyOrJwt,
-    /// `Authorization: Bearer <JWT>` only; an API key is not a credential here (alone: 401).
-    JwtOnly,
-    /// `Authorization: Bearer <JWT>`, `X-API-Key` and `tenant` all required (a missing one is
-    /// 400 `BAD_REQUEST`); both credentials valid (else 401) and of the header's tenant (else
-    /// 403); the permissions both grant.
-    JwtKeyAndTenant,
-}
-
-/// Whose rate-limit budget a request spends (GCRA, `ratelimit.rs`). A request without a valid
-/// credential always spends its client address's share of the server default.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Budget {
-    /// The credential's own: an API key's `rate_limit`, else the server default; one bucket per
-    /// API key, or per JWT subject within its tenant. Shared by every surface that uses it.
-    PerCredential,
-    /// A budget of this surface alone, `limit` per credential (the API key when one is sent),
-    /// shared by its routes and spent by no other; `name` keeps its buckets apart.
-    Own {
-        name: &'static str,
-        limit: RateLimit,
-    },
-}
-
-/// A write that committed under an `Idempotency-Key` but whose response was never recorded (the
-/// server stopped in between): what is known to answer the retry with the entity as it is now.
-#[derive(Debug)]
-pub struct Committed<'a> {
-    pub tenant: TenantId,
-    /// The audit `entity_type` of what was written (`client`, `contact_person`, ...).
-    pub entity_type: &'a str,
-    pub entity_id: Uuid,
-    /// The status the first request was answered with (201 or 200).
-    pub status: StatusCode,
-    /// The retried request's URI (the original's: same key, same method, path and body).
-    pub uri: &'a Uri,
-}
-
-/// The response a [`Policy::render_committed`] builds.
-pub type Rendered<'a> = Pin<Box<dyn Future<Output = Result<Response, ApiError>> + Send + 'a>>;
-
-/// What a surface's layers need to know, fixed at registration.
-#[derive(Clone, Copy)]
-pub struct Policy {
-    pub credentials: Credentials,
-    pub budget: Budget,
-    /// Set on every answer of the surface; `None` leaves it to the handlers.
-    pub cache_control: Option<&'static str>,
-    /// Renders the errors of the layers (401, 403, 429, 409 for idempotency keys, 404 for an
-    /// unknown path). Handlers render their own. The body must be JSON: the outermost layer
-    /// gives any other error body the native envelope (`layers::normalize_errors`).
-    pub render_error: fn(ApiError) -> Response,
-    /// Re-renders a committed write whose response was lost (see [`Committed`]).
-    pub render_committed: for<'a> fn(&'a dyn Store, Committed<'a>) -> Rendered<'a>,
-}
-
-/// The native error envelope (API.md), as `ApiError` renders itself.
-pub fn native_error(e: ApiError) -> Response {
-    e.into_response()
-}
-
-/// What the layers of a surface read on each request: its policy and what each route declared.
-pub struct Rules {
-    pub policy: Policy,
-    permissions: PermissionTable,
-    /// `(method, route template)` of the routes that accept `Idempotency-Key`.
-    idempotent: Vec<(Method, String)>,
-}
-
-impl Rules {
-    /// What the route requires; `None` when the method is not served on it (routing answers).
-    pub fn requirement(&self, method: &Method, route: &str) -> Option<Requirement> {
-        self.permissions.required(method, route)
-    }
-
-    /// Whether the route accepts `Idempotency-Key`.
-    pub fn is_idempotent(&self, method: &Method, route: &str) -> bool {
-        self.idempotent
-            .iter()
-            .any(|(m, p)| m == method && p == route)
-    }
-}
+pub use crate::policy::{
+    native_error, Budget, Committed, Credentials, PermissionTable, Policy, Rendered, Requirement,
+    Rules,
+};
+use crate::state::AppState;
 
 /// A surface being registered: its prefix, policy and documented routes.
 pub struct Surface {
@@ -174,11 +84,7 @@ impl Surface {
             );
             PermissionTable::refusing()
         });
-        let rules = Rules {
-            policy: self.policy,
-            permissions,
-            idempotent: self.idempotent,
-        };
+        let rules = Rules::new(self.policy, permissions, self.idempotent);
         let mount = Mount {
             prefix: self.prefix,
             router,

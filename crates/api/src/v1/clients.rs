@@ -14,8 +14,8 @@ use uuid::Uuid;
 use crate::envelope::{detail, resource, unchanged, Envelope, ListEnvelope, ListMeta};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{if_match, if_none_match, JsonBody, QueryPairs, WriteContext};
+use crate::state::AppState;
 use crate::v1::query::{parse_expand, parse_list_query, ListRequest};
-use crate::AppState;
 
 /// Ids that are not UUIDs cannot exist: 404, like any other unknown id.
 fn parse_id(id: &str) -> Result<Uuid, ApiError> {

@@ -17,8 +17,8 @@ use uuid::Uuid;
 use crate::envelope::{detail, resource, Envelope, ListEnvelope, ListMeta};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{if_match, JsonBody, QueryPairs, WriteContext};
+use crate::state::AppState;
 use crate::v1::query::parse_paging;
-use crate::AppState;
 
 /// Ids that are not UUIDs cannot exist: 404, like any other unknown id.
 fn parse_ids(
