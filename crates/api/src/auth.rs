@@ -1,138 +1,34 @@
-//! Authentication and authorisation for `/v1`: resolve the credential to a [`Caller`], check the
-//! optional `tenant` header, and enforce the permission the route declared in its OpenAPI
-//! `security` requirement (so the permission is written once, next to the route).
-
-use std::collections::HashMap;
-use std::sync::Arc;
+//! Authentication and authorisation of a surface's requests (the gate): resolve the credentials
+//! its [`Credentials`] policy asks for to a [`Caller`], charge the [`Budget`], check the `tenant`
+//! header, and enforce the permission the route declared in its OpenAPI `security` requirement
+//! (so the permission is written once, next to the route).
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use clientele_core::enums::Permission;
 use clientele_core::tenant::{CredentialKind, RateLimit};
 use clientele_core::{Caller, Store};
 use sha2::{Digest, Sha256};
-use utoipa::openapi::OpenApi;
 
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::keys::hash_key;
+use crate::policy::{Budget, Credentials, Rules};
 use crate::ratelimit::Decision;
 
-/// What a route requires of the caller.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Requirement {
-    /// Any valid credential (e.g. `GET /v1/me`): an empty scope list.
-    AnyCredential,
-    Permission(Permission),
-    /// The route declared no `security` requirement: refused, so permissions fail closed.
-    Undeclared,
-}
+pub use crate::policy::{PermissionTable, Requirement, API_KEY_SCHEME, BEARER_SCHEME};
 
-/// What each `(method, path template)` of `/v1` requires, read from the generated document.
-#[derive(Debug, Default)]
-pub struct PermissionTable {
-    routes: HashMap<(Method, String), Requirement>,
-    /// Set when the declarations could not be read: every `/v1` request is refused.
-    refuse_all: bool,
-}
-
-/// The name of the security scheme routes declare their permission under.
-pub const API_KEY_SCHEME: &str = "api_key";
-/// The JWT scheme; the document lists it beside every `api_key` requirement with the same scope.
-pub const BEARER_SCHEME: &str = "bearer";
-
-impl PermissionTable {
-    /// Reads every operation's security requirement from the generated document.
-    pub fn from_openapi(doc: &OpenApi) -> Result<Self, String> {
-        let json = serde_json::to_value(doc).map_err(|e| e.to_string())?;
-        let mut table = HashMap::new();
-        let paths = json["paths"].as_object().cloned().unwrap_or_default();
-        for (path, item) in paths {
-            let Some(ops) = item.as_object() else {
-                continue;
-            };
-            for (method, op) in ops {
-                let Ok(m) = Method::from_bytes(method.to_ascii_uppercase().as_bytes()) else {
-                    continue;
-                };
-                let Some(reqs) = op["security"].as_array() else {
-                    table.insert((m, path.clone()), Requirement::Undeclared);
-                    continue;
-                };
-                let scopes_of = |scheme: &str| -> Vec<&str> {
-                    reqs.iter()
-                        .filter_map(|r| r[scheme].as_array())
-                        .flatten()
-                        .filter_map(|s| s.as_str())
-                        .collect()
-                };
-                if !reqs.iter().any(|r| r.get(API_KEY_SCHEME).is_some()) {
-                    // Declared under some other scheme only: not a permission we can read.
-                    table.insert((m, path.clone()), Requirement::Undeclared);
-                    continue;
-                }
-                let scopes = scopes_of(API_KEY_SCHEME);
-                let bearer = scopes_of(BEARER_SCHEME);
-                if !bearer.is_empty() && bearer != scopes {
-                    return Err(format!(
-                        "{method} {path}: the bearer scopes differ from the api_key scopes"
-                    ));
-                }
-                let req = match scopes.as_slice() {
-                    [] => Requirement::AnyCredential,
-                    [one] => Requirement::Permission(
-                        Permission::parse(one)
-                            .map_err(|_| format!("{method} {path}: unknown permission {one}"))?,
-                    ),
-                    _ => return Err(format!("{method} {path}: declare exactly one permission")),
-                };
-                table.insert((m, path.clone()), req);
-            }
-        }
-        Ok(Self {
-            routes: table,
-            refuse_all: false,
-        })
-    }
-
-    /// A table that refuses every request (fail closed on a broken declaration).
-    pub fn refusing() -> Self {
-        Self {
-            routes: HashMap::new(),
-            refuse_all: true,
-        }
-    }
-
-    /// `None` when the method is not served on this path at all (routing answers 405).
-    pub fn required(&self, method: &Method, path: &str) -> Option<Requirement> {
-        if self.refuse_all {
-            return Some(Requirement::Undeclared);
-        }
-        // HEAD is served by the GET handler, so it needs what GET needs.
-        let method = if method == Method::HEAD {
-            &Method::GET
-        } else {
-            method
-        };
-        self.routes
-            .get(&(method.clone(), path.to_string()))
-            .copied()
-    }
-
-    pub fn routes(&self) -> impl Iterator<Item = (&Method, &str, Requirement)> {
-        self.routes.iter().map(|((m, p), r)| (m, p.as_str(), *r))
-    }
-}
-
+/// The state of a surface's gate: the store and configuration, and the surface's rules.
 #[derive(Clone)]
-pub struct AuthState {
+pub struct Gate {
     pub store: Arc<dyn Store>,
-    pub permissions: Arc<PermissionTable>,
     pub config: Arc<Config>,
+    pub rules: Arc<Rules>,
 }
 
 /// Who a request ran as, attached to the response for the access log.
@@ -142,9 +38,9 @@ pub struct Identity {
     pub actor: String,
 }
 
-async fn by_api_key(state: &AuthState, value: &HeaderValue) -> Result<Caller, ApiError> {
+async fn by_api_key(gate: &Gate, value: &HeaderValue) -> Result<Caller, ApiError> {
     let key = value.to_str().unwrap_or("").trim();
-    let found = state.store.api_key_by_hash(hash_key(key)).await?;
+    let found = gate.store.api_key_by_hash(hash_key(key)).await?;
     let Some((key, tenant)) = found else {
         return Err(ApiError::unauthorized(
             "The API key is invalid or has been revoked",
@@ -160,7 +56,7 @@ async fn by_api_key(state: &AuthState, value: &HeaderValue) -> Result<Caller, Ap
     })
 }
 
-async fn by_bearer(state: &AuthState, value: &HeaderValue) -> Result<Caller, ApiError> {
+async fn by_bearer(gate: &Gate, value: &HeaderValue) -> Result<Caller, ApiError> {
     let value = value.to_str().unwrap_or("").trim();
     let token = match value.split_once(' ') {
         Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
@@ -170,7 +66,7 @@ async fn by_bearer(state: &AuthState, value: &HeaderValue) -> Result<Caller, Api
             ))
         }
     };
-    let Some(verifier) = &state.config.jwt else {
+    let Some(verifier) = &gate.config.jwt else {
         return Err(ApiError::unauthorized(
             "Bearer tokens are not accepted by this server: no JWT key is configured",
         ));
@@ -183,7 +79,7 @@ async fn by_bearer(state: &AuthState, value: &HeaderValue) -> Result<Caller, Api
             "Invalid bearer token: the sub claim is empty",
         ));
     }
-    let Some(tenant) = state.store.tenant_by_name(&claims.tenant).await? else {
+    let Some(tenant) = gate.store.tenant_by_name(&claims.tenant).await? else {
         return Err(ApiError::unauthorized(
             "Invalid bearer token: its tenant does not exist",
         ));
@@ -198,16 +94,48 @@ async fn by_bearer(state: &AuthState, value: &HeaderValue) -> Result<Caller, Api
     })
 }
 
-/// Resolves the request's credentials. Both may be sent: then both must be valid and of the
-/// same tenant, the request runs as the JWT's subject on the API key's budget, with only the
-/// permissions both grant.
-pub async fn authenticate(state: &AuthState, headers: &HeaderMap) -> Result<Caller, ApiError> {
+/// A request with both credentials of one tenant runs as the JWT's subject on the API key's
+/// budget, with only the permissions both grant.
+fn both(key: Caller, jwt: Caller) -> Caller {
+    let permissions = ALL_PERMISSIONS
+        .iter()
+        .copied()
+        .filter(|p| key.has(*p) && jwt.has(*p))
+        .collect();
+    Caller {
+        actor: jwt.actor,
+        permissions,
+        ..key
+    }
+}
+
+/// Resolves the credentials a surface accepts (also used by the console's sign-in, which accepts
+/// what `/v1` does).
+pub async fn authenticate(
+    gate: &Gate,
+    headers: &HeaderMap,
+    credentials: Credentials,
+) -> Result<Caller, ApiError> {
+    match credentials {
+        Credentials::KeyOrJwt => key_or_jwt(gate, headers).await,
+        Credentials::JwtOnly => match headers.get(header::AUTHORIZATION) {
+            Some(v) => by_bearer(gate, v).await,
+            None => Err(ApiError::unauthorized(
+                "Missing credential: send Authorization: Bearer <JWT>",
+            )),
+        },
+        Credentials::JwtKeyAndTenant => jwt_key_and_tenant(gate, headers).await,
+    }
+}
+
+/// Either credential, or both: then both must be valid and of the same tenant.
+async fn key_or_jwt(gate: &Gate, headers: &HeaderMap) -> Result<Caller, ApiError> {
     let key = match headers.get("x-api-key") {
-        Some(v) => Some(by_api_key(state, v).await?),
+        Some(v) => Some(by_api_key(gate, v).await?),
         None => None,
     };
     let jwt = match headers.get(header::AUTHORIZATION) {
-        Some(v) => Some(by_bearer(state, v).await?),
+        Some(v) => Some(by_bearer(gate, v).await?),
         None => None,
     };
     match (key, jwt) {
@@ -219,21 +147,44 @@ pub async fn authenticate(state: &AuthState, headers: &HeaderMap) -> Result<Call
                     "The API key and the bearer token belong to different tenants",
                 ));
             }
-            let permissions = ALL_PERMISSIONS
-                .iter()
-                .copied()
-                .filter(|p| k.has(*p) && j.has(*p))
-                .collect();
-            Ok(Caller {
-                actor: j.actor,
-                permissions,
-                ..k
-            })
+            Ok(both(k, j))
         }
         (None, None) => Err(ApiError::unauthorized(
             "Missing credential: send an X-API-Key header or Authorization: Bearer <JWT>",
         )),
     }
+}
+
+/// All three headers, both credentials valid and of the `tenant` header's tenant.
+async fn jwt_key_and_tenant(gate: &Gate, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    let (Some(key), Some(jwt), Some(tenant)) = (
+        headers.get("x-api-key"),
+        headers.get(header::AUTHORIZATION),
+        headers.get("tenant"),
+    ) else {
+        let missing: Vec<&str> = [
+            ("Authorization", header::AUTHORIZATION.as_str()),
+            ("X-API-Key", "x-api-key"),
+            ("tenant", "tenant"),
+        ]
+        .into_iter()
+        .filter(|(_, h)| !headers.contains_key(*h))
+        .map(|(name, _)| name)
+        .collect();
+        return Err(ApiError::bad_request(format!(
+            "Missing required header: {}",
+            missing.join(", ")
+        )));
+    };
+    let key = by_api_key(gate, key).await?;
+    let jwt = by_bearer(gate, jwt).await?;
+    let tenant = tenant.to_str().unwrap_or("");
+    if key.tenant.name.as_str() != tenant || jwt.tenant.name.as_str() != tenant {
+        return Err(ApiError::forbidden(
+            "The credentials do not belong to the tenant named in the tenant header",
+        ));
+    }
+    Ok(both(key, jwt))
 }
 
 const ALL_PERMISSIONS: [Permission; 5] = [
@@ -244,14 +195,27 @@ const ALL_PERMISSIONS: [Permission; 5] = [
     Permission::Admin,
 ];
 
-/// The rate-limit bucket of a caller: the API key, or the JWT subject within its tenant.
-pub fn bucket(caller: &Caller) -> String {
+/// The rate-limit bucket of a caller: the API key, or the JWT subject within its tenant;
+/// `prefix` names a surface's own budget (empty for the credential's).
+pub fn bucket(prefix: &str, caller: &Caller) -> String {
     match caller.credential {
-        CredentialKind::ApiKey => format!("key:{}", caller.credential_id),
+        CredentialKind::ApiKey => format!("{prefix}key:{}", caller.credential_id),
         CredentialKind::Jwt => {
             let sub = Sha256::digest(caller.actor.as_bytes());
-            format!("jwt:{}:{}", caller.tenant.id.0, hex::encode(&sub[..16]))
+            format!(
+                "{prefix}jwt:{}:{}",
+                caller.tenant.id.0,
+                hex::encode(&sub[..16])
+            )
         }
+    }
+}
+
+/// The bucket a caller's request is charged to, and its budget.
+fn charge(caller: &Caller, budget: Budget, default: RateLimit) -> (String, RateLimit) {
+    match budget {
+        Budget::PerCredential => (bucket("", caller), caller.rate_limit.unwrap_or(default)),
+        Budget::Own { name, limit } => (bucket(&format!("{name}:"), caller), limit),
     }
 }
 
@@ -280,10 +244,6 @@ fn authorize(
     }
 }
 
-fn is_v1(path: &str) -> bool {
-    path == "/v1" || path.starts_with("/v1/")
-}
-
 static RATELIMIT_LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit");
 static RATELIMIT_REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
 static RATELIMIT_RESET: HeaderName = HeaderName::from_static("ratelimit-reset");
@@ -299,27 +259,26 @@ fn set_rate_headers(res: &mut Response, policy: RateLimit, remaining: u32, reset
     }
 }
 
-/// The `/v1` gate, applied to the whole router so it also answers for unknown `/v1` paths and
-/// disallowed methods: authenticate, charge the rate limit (per credential; per client address
-/// when there is no valid one), then check the tenant header and the permission the matched
-/// route declared. Every `/v1` response gets the `RateLimit-*` headers.
-pub async fn layer(State(state): State<AuthState>, mut req: Request, next: Next) -> Response {
-    if !is_v1(req.uri().path()) {
-        return next.run(req).await;
-    }
+/// A surface's gate, on each of its routes (and its unknown paths and disallowed methods):
+/// authenticate as its policy says, charge the rate limit (the policy's budget; per client
+/// address when there is no valid credential), then check the tenant header and the permission
+/// the matched route declared. Every answer gets the `RateLimit-*` headers and the surface's
+/// `Cache-Control`; errors are rendered the surface's way.
+pub async fn gate(State(gate): State<Gate>, mut req: Request, next: Next) -> Response {
+    let policy = gate.rules.policy;
     let requirement = req
         .extensions()
         .get::<MatchedPath>()
-        .and_then(|p| state.permissions.required(req.method(), p.as_str()));
+        .and_then(|p| gate.rules.requirement(req.method(), p.as_str()));
     // Only the headers are borrowed across the await: a request body is not `Sync`.
     let headers = req.headers().clone();
     let caller = match crate::headers::refuse_repeated(&headers) {
-        Ok(()) => authenticate(&state, &headers).await,
+        Ok(()) => authenticate(&gate, &headers, policy.credentials).await,
         Err(e) => Err(e),
     };
-    let default = state.config.default_rate_limit;
+    let default = gate.config.default_rate_limit;
     let (bucket, limit) = match &caller {
-        Ok(c) => (bucket(c), c.rate_limit.unwrap_or(default)),
+        Ok(c) => charge(c, policy.budget, default),
         Err(_) => {
             let ip = req
                 .extensions()
@@ -333,22 +292,23 @@ pub async fn layer(State(state): State<AuthState>, mut req: Request, next: Next)
         tenant: c.tenant.name.to_string(),
         actor: crate::logging::actor_for_log(c),
     });
-    let mut res = match state.config.rate_limiter.check(&bucket, limit).await {
+    let mut res = match gate.config.rate_limiter.check(&bucket, limit).await {
         Err(_) => {
-            let mut res = ApiError::unavailable("The rate limiter is unavailable; retry shortly")
-                .with_header(header::RETRY_AFTER, HeaderValue::from(1))
-                .into_response();
+            let mut res = (policy.render_error)(
+                ApiError::unavailable("The rate limiter is unavailable; retry shortly")
+                    .with_header(header::RETRY_AFTER, HeaderValue::from(1)),
+            );
             set_rate_headers(&mut res, limit, 0, 1);
             res
         }
         Ok(d) => {
             let mut res = if !d.allowed {
-                ApiError::rate_limited(d.retry_after_secs).into_response()
+                (policy.render_error)(ApiError::rate_limited(d.retry_after_secs))
             } else {
                 match requirement {
                     None => next.run(req).await,
                     Some(r) => match authorize(caller, r, &headers) {
-                        Err(e) => e.into_response(),
+                        Err(e) => (policy.render_error)(e),
                         Ok(caller) => {
                             req.extensions_mut().insert(caller);
                             req.extensions_mut().insert::<Decision>(d);
@@ -361,22 +321,12 @@ pub async fn layer(State(state): State<AuthState>, mut req: Request, next: Next)
             res
         }
     };
+    if let Some(cc) = policy.cache_control {
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(cc));
+    }
     if let Some(i) = identity {
         res.extensions_mut().insert(i);
     }
     res
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_refusing_table_requires_what_nobody_has() {
-        let t = PermissionTable::refusing();
-        assert_eq!(
-            t.required(&Method::GET, "/v1/clients"),
-            Some(Requirement::Undeclared)
-        );
-    }
 }

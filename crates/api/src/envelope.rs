@@ -6,7 +6,7 @@ use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::extract::{etag, Precondition};
+use crate::extract::{etag, if_none_match};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Envelope<T> {
@@ -57,11 +57,15 @@ pub fn resource<T: Serialize>(
     res
 }
 
+/// `304 Not Modified`, with the `ETag` of the version the caller holds.
+pub fn unchanged(version: i64) -> Response {
+    (StatusCode::NOT_MODIFIED, [(header::ETAG, etag(version))]).into_response()
+}
+
 /// `304 Not Modified` (with the `ETag`) when `If-None-Match` names the current version.
 pub fn not_modified(headers: &HeaderMap, version: i64) -> Option<Response> {
-    let p = Precondition::from_header(headers, header::IF_NONE_MATCH)?;
-    p.matches(version)
-        .then(|| (StatusCode::NOT_MODIFIED, [(header::ETAG, etag(version))]).into_response())
+    let p = if_none_match(headers)?;
+    p.matches(version).then(|| unchanged(version))
 }
 
 /// A single resource read: 304 when `If-None-Match` is current, else 200 with its `ETag`.

@@ -3,6 +3,7 @@
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use clientele_core::service::ServiceError;
 use clientele_core::{FieldError, StoreError};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -155,25 +156,32 @@ impl ApiError {
     }
 
     /// Maps a store failure; `what` names the resource for 404 and 409 messages.
-    pub fn from_store(e: StoreError, what: &str) -> Self {
+    pub fn from_store(e: StoreError, what: &'static str) -> Self {
+        ServiceError::from_store(e, what).into()
+    }
+}
+
+/// The one mapping of a use case's failure to the API.md error envelope.
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
         match e {
-            StoreError::NotFound => Self::not_found(format!("No such {what}")),
-            StoreError::Conflict(key) => {
+            ServiceError::Invalid(details) => Self::validation(details),
+            ServiceError::NotFound(what) => Self::not_found(format!("No such {what}")),
+            ServiceError::Conflict { what, key } => {
                 Self::conflict(format!("Another {what} already has this {key}"))
             }
-            StoreError::VersionMismatch => Self::precondition_failed(),
-            StoreError::Invalid(details) => Self::validation(details),
-            StoreError::InvalidReference(field) => Self::invalid(
+            ServiceError::VersionMismatch => Self::precondition_failed(),
+            ServiceError::InvalidReference(field) => Self::invalid(
                 &field,
                 "not_found",
                 "must be the id of another existing client of this tenant",
             ),
-            StoreError::Unavailable(detail) => {
+            ServiceError::Unavailable(detail) => {
                 let error = clientele_core::mask::mask_text(&detail);
                 tracing::warn!(request_id = %request_id::current(), %error, "store unavailable");
                 Self::unavailable("The store is unavailable; retry shortly")
             }
-            StoreError::Other(detail) => Self::internal(detail),
+            ServiceError::Internal(detail) => Self::internal(detail),
         }
     }
 }

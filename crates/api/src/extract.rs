@@ -6,6 +6,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use clientele_core::service::Precondition;
 use serde_json::Value;
 
 use crate::error::ApiError;
@@ -260,69 +261,32 @@ pub fn etag(version: i64) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or(HeaderValue::from_static("\"0\""))
 }
 
-/// What an `If-Match` / `If-None-Match` header asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Precondition {
-    /// `*`: any current version.
-    Any,
-    /// One of our ETags.
-    Version(i64),
-    /// Something that can never match one of our ETags.
-    Never,
+/// The condition an `If-Match` or `If-None-Match` header states: `None` without the header, a
+/// version for one of our ETags (the first listed; `W/` ignored), `Any` for `*`, `Never` for
+/// anything else.
+pub fn precondition(headers: &HeaderMap, name: header::HeaderName) -> Option<Precondition> {
+    let raw = headers.get(name)?.to_str().ok().unwrap_or("");
+    let mut versions = raw.split(',').map(str::trim).filter(|s| !s.is_empty());
+    let first = versions.next().unwrap_or("");
+    if first == "*" {
+        return Some(Precondition::Any);
+    }
+    let v = first
+        .trim_start_matches("W/")
+        .trim_matches('"')
+        .parse::<i64>()
+        .ok();
+    Some(v.map_or(Precondition::Never, Precondition::Version))
 }
 
-impl Precondition {
-    pub fn from_header(headers: &HeaderMap, name: header::HeaderName) -> Option<Self> {
-        let raw = headers.get(name)?.to_str().ok().unwrap_or("");
-        let mut versions = raw.split(',').map(str::trim).filter(|s| !s.is_empty());
-        let first = versions.next().unwrap_or("");
-        if first == "*" {
-            return Some(Self::Any);
-        }
-        let v = first
-            .trim_start_matches("W/")
-            .trim_matches('"')
-            .parse::<i64>()
-            .ok();
-        Some(v.map_or(Self::Never, Self::Version))
-    }
-
-    pub fn matches(&self, version: i64) -> bool {
-        match self {
-            Self::Any => true,
-            Self::Version(v) => *v == version,
-            Self::Never => false,
-        }
-    }
-
-    /// The version a conditional write must find, for the store's atomic check.
-    pub fn expected_version(this: Option<Self>) -> Option<i64> {
-        match this? {
-            Self::Any => None,
-            Self::Version(v) => Some(v),
-            Self::Never => Some(-1),
-        }
-    }
+/// What a conditional write requires (`If-Match`).
+pub fn if_match(headers: &HeaderMap) -> Option<Precondition> {
+    precondition(headers, header::IF_MATCH)
 }
 
-/// The version an `If-Match` header requires, for the store's atomic check (`None`: no
-/// condition, or `*`).
-pub fn if_match(headers: &HeaderMap) -> Option<i64> {
-    Precondition::expected_version(Precondition::from_header(headers, header::IF_MATCH))
-}
-
-/// A body `id` is read-only and ignored, but one naming another resource is a mistake.
-pub fn check_body_id(body: &Value, id: uuid::Uuid) -> Result<(), ApiError> {
-    match body.get("id").filter(|v| !v.is_null()) {
-        Some(given) if given.as_str().and_then(|s| uuid::Uuid::parse_str(s).ok()) != Some(id) => {
-            Err(ApiError::invalid(
-                "id",
-                "mismatch",
-                "must be absent or equal to the id in the path",
-            ))
-        }
-        _ => Ok(()),
-    }
+/// What a conditional read requires (`If-None-Match`).
+pub fn if_none_match(headers: &HeaderMap) -> Option<Precondition> {
+    precondition(headers, header::IF_NONE_MATCH)
 }
 
 /// Who is writing, with the request's idempotency scope if it has one: what every store write

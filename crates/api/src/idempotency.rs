@@ -1,5 +1,8 @@
-//! `Idempotency-Key` on `POST` and `PUT .../external-id/...`: the first response is stored with
-//! the key (scoped to tenant and credential) and replayed for a retry with the same body.
+//! `Idempotency-Key` on the routes registered as idempotent (`Surface::idempotent`; on `/v1` the
+//! creates and `PUT .../external-id/...`): the first response is stored with the key (scoped to
+//! tenant and credential) and replayed for a retry with the same body.
+
+use std::sync::Arc;
 
 use axum::body::{to_bytes, Body};
 use axum::extract::{MatchedPath, Request, State};
@@ -7,15 +10,20 @@ use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use clientele_core::idempotency::{IdempotencyBegin, IdempotencyScope, StoredResponse};
-use clientele_core::sub::SubKind;
 use clientele_core::types::Timestamp;
-use clientele_core::{Caller, StoreError};
+use clientele_core::{Caller, Store, StoreError};
 use sha2::{Digest, Sha256};
 
-use crate::envelope::resource;
 use crate::error::ApiError;
 use crate::extract::{too_large, BODY_LIMIT};
-use crate::AppState;
+use crate::policy::{Committed, Rules};
+
+/// The state of a surface's idempotency layer.
+#[derive(Clone)]
+pub struct Idempotency {
+    pub store: Arc<dyn Store>,
+    pub rules: Arc<Rules>,
+}
 
 pub static IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 pub static REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
@@ -25,10 +33,6 @@ const REPLAYED_HEADERS: [&str; 3] = ["content-type", "location", "etag"];
 
 /// Largest response body kept for replay.
 const MAX_STORED_BODY: usize = 4 * 1024 * 1024;
-
-fn applies(method: &Method, route: &str) -> bool {
-    method == Method::POST || (method == Method::PUT && route.contains("/external-id/"))
-}
 
 fn valid_key(k: &str) -> bool {
     (1..=255).contains(&k.len()) && k.bytes().all(|b| (0x21..=0x7e).contains(&b))
@@ -59,63 +63,24 @@ fn replay(stored: StoredResponse) -> Response {
     res
 }
 
-/// The current state of an entity written by an earlier request with the same key.
-async fn render_current(
-    state: &AppState,
-    scope: &IdempotencyScope,
-    uri: &axum::http::Uri,
-    entity_type: &str,
-    id: uuid::Uuid,
-    status: StatusCode,
-) -> Result<Response, ApiError> {
-    let created = status == StatusCode::CREATED;
-    if entity_type == "client" {
-        let c = state
-            .store
-            .get_client(scope.tenant, id)
-            .await
-            .map_err(|e| ApiError::from_store(e, "client"))?;
-        let (v, loc) = (c.version, created.then(|| format!("/v1/clients/{}", c.id)));
-        return Ok(resource(status, c, v, loc));
-    }
-    let kind = SubKind::ALL
-        .into_iter()
-        .find(|k| k.entity_type() == entity_type)
-        .ok_or_else(|| ApiError::internal("unknown idempotent entity type"))?;
-    // `/v1/clients/{client_id}/<kind>`: the parent is in the request path.
-    let client_id = uri
-        .path()
-        .split('/')
-        .nth(3)
-        .and_then(|s| uuid::Uuid::parse_str(s).ok())
-        .ok_or_else(|| ApiError::internal("idempotent sub-resource without a client id"))?;
-    let s = state
-        .store
-        .get_sub(scope.tenant, kind, client_id, id)
-        .await
-        .map_err(|e| ApiError::from_store(e, kind.noun()))?;
-    let loc = created.then(|| format!("{}/{}", uri.path().trim_end_matches('/'), s.id));
-    let v = s.version;
-    Ok(resource(status, s, v, loc))
+/// Route layer inside the gate (it needs the caller); its errors are rendered the surface's way.
+pub async fn layer(State(state): State<Idempotency>, req: Request, next: Next) -> Response {
+    let render = state.rules.policy.render_error;
+    run(&state, req, next).await.unwrap_or_else(render)
 }
 
-/// Route layer inside auth (it needs the caller).
-pub async fn layer(
-    State(state): State<AppState>,
-    req: Request,
-    next: Next,
-) -> Result<Response, ApiError> {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_string())
-        .unwrap_or_default();
-    let Some(key) = req.headers().get(&IDEMPOTENCY_KEY).cloned() else {
+async fn run(state: &Idempotency, req: Request, next: Next) -> Result<Response, ApiError> {
+    let Some(key) = req.headers().get(&IDEMPOTENCY_KEY) else {
         return Ok(next.run(req).await);
     };
-    if !applies(req.method(), &route) {
+    let applies = req
+        .extensions()
+        .get::<MatchedPath>()
+        .is_some_and(|route| state.rules.is_idempotent(req.method(), route.as_str()));
+    if !applies {
         return Ok(next.run(req).await);
     }
+    let key = key.clone();
     let key = key.to_str().ok().filter(|k| valid_key(k)).ok_or_else(|| {
         ApiError::invalid(
             "Idempotency-Key",
@@ -162,9 +127,15 @@ pub async fn layer(
         } => {
             // The write happened but its response was lost with the server: answer with the
             // entity as it is now, under the original status.
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            let committed = Committed {
+                tenant: scope.tenant,
+                entity_type: &entity_type,
+                entity_id,
+                status: StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+                uri: &parts.uri,
+            };
             let mut res =
-                render_current(&state, &scope, &parts.uri, &entity_type, entity_id, status).await?;
+                (state.rules.policy.render_committed)(state.store.as_ref(), committed).await?;
             res.headers_mut()
                 .insert(REPLAYED.clone(), HeaderValue::from_static("true"));
             return Ok(res);
@@ -221,16 +192,5 @@ mod tests {
         assert!(!valid_key(""));
         assert!(!valid_key("has space"));
         assert!(!valid_key(&"k".repeat(256)));
-    }
-
-    #[test]
-    fn only_creates_and_upserts_are_idempotent() {
-        assert!(applies(&Method::POST, "/v1/clients"));
-        assert!(applies(
-            &Method::PUT,
-            "/v1/clients/external-id/{external_id}"
-        ));
-        assert!(!applies(&Method::PUT, "/v1/clients/{id}"));
-        assert!(!applies(&Method::PATCH, "/v1/clients/{id}"));
     }
 }

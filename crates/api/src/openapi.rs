@@ -9,7 +9,7 @@ use utoipa::openapi::security::{
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref};
 use utoipa::Modify;
 
-use crate::auth::{API_KEY_SCHEME, BEARER_SCHEME};
+use crate::policy::{API_KEY_SCHEME, BEARER_SCHEME};
 
 #[derive(utoipa::OpenApi)]
 #[openapi(

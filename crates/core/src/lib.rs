@@ -1,4 +1,5 @@
-//! Clientele's domain: types that hold only valid values, the list query, and the `Store` trait.
+//! Clientele's domain: types that hold only valid values, the list query, the `Store` trait,
+//! and the use cases every API surface calls (`service`).
 
 pub mod audit;
 pub mod client;
@@ -11,6 +12,7 @@ pub mod mask;
 pub mod parse;
 pub mod query;
 pub mod search;
+pub mod service;
 pub mod store;
 pub mod sub;
 pub mod tenant;

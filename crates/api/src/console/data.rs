@@ -13,8 +13,8 @@ use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::keys::issue_key;
-use crate::routes::api_keys::parse_new_key;
-use crate::routes::clients::{parse_list_query, ListRequest};
+use crate::v1::api_keys::parse_new_key;
+use crate::v1::query::{parse_list_query, ListRequest};
 
 /// Contact persons, locations and accounts shown on a client's page (the API's expand limit).
 pub const SUB_LIMIT: u32 = 100;

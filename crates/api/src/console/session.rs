@@ -18,9 +18,10 @@ use base64::Engine as _;
 use clientele_core::Caller;
 use sha2::{Digest, Sha256};
 
-use crate::auth::{self, AuthState, PermissionTable};
+use crate::auth::{self, Gate};
 use crate::config::Secret;
 use crate::error::ApiError;
+use crate::policy::{Credentials, PermissionTable, Rules};
 use crate::AppState;
 
 use super::views;
@@ -208,17 +209,22 @@ pub fn cookie(headers: &HeaderMap) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-fn auth_state(state: &AppState) -> AuthState {
-    AuthState {
+/// The gate state `/v1` authenticates with: the console accepts the same credentials.
+fn gate(state: &AppState) -> Gate {
+    Gate {
         store: state.store.clone(),
-        permissions: Arc::new(PermissionTable::default()),
         config: state.config.clone(),
+        rules: Arc::new(Rules::new(
+            crate::v1::POLICY,
+            PermissionTable::default(),
+            Vec::new(),
+        )),
     }
 }
 
 /// Resolves a credential exactly as the `/v1` gate does (same checks, same messages).
 pub async fn resolve(state: &AppState, credential: &Credential) -> Result<Caller, ApiError> {
-    auth::authenticate(&auth_state(state), &credential.headers()).await
+    auth::authenticate(&gate(state), &credential.headers(), Credentials::KeyOrJwt).await
 }
 
 /// The rate-limit bucket and budget for a request: the credential's, as on `/v1`.
@@ -346,7 +352,7 @@ impl FromRequestParts<AppState> for Signed {
             who.set(&caller);
         }
         let limit = caller.rate_limit.unwrap_or(state.config.default_rate_limit);
-        charge(state, &auth::bucket(&caller), limit).await?;
+        charge(state, &auth::bucket("", &caller), limit).await?;
         Ok(Signed {
             caller,
             csrf,

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use crate::envelope::{ok, Envelope};
 use crate::error::{ApiError, ErrorBody};
-use crate::AppState;
+use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {

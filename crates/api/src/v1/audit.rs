@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::QueryPairs;
-use crate::AppState;
+use crate::state::AppState;
 
 /// `meta` of audit lists.
 #[derive(Debug, Serialize, ToSchema)]

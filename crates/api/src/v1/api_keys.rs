@@ -17,7 +17,7 @@ use crate::envelope::{ok, Envelope};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::JsonBody;
 use crate::keys::issue_key;
-use crate::AppState;
+use crate::state::AppState;
 
 /// Longest key label accepted.
 const MAX_NAME_CHARS: usize = 100;

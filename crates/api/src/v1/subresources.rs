@@ -6,10 +6,9 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::{Extension, Json};
-use clientele_core::sub::{
-    AccountData, ContactPersonData, LocationData, SubData, SubKind, SubResource,
-};
-use clientele_core::{Caller, StoreError};
+use clientele_core::service;
+use clientele_core::sub::{AccountData, ContactPersonData, LocationData, SubKind, SubResource};
+use clientele_core::Caller;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -17,14 +16,11 @@ use uuid::Uuid;
 
 use crate::envelope::{detail, resource, Envelope, ListEnvelope, ListMeta};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{check_body_id, if_match, JsonBody, QueryPairs, WriteContext};
-use crate::routes::clients::parse_paging;
-use crate::AppState;
+use crate::extract::{if_match, JsonBody, QueryPairs, WriteContext};
+use crate::state::AppState;
+use crate::v1::query::parse_paging;
 
-fn store_err(kind: SubKind) -> impl Fn(StoreError) -> ApiError {
-    move |e| ApiError::from_store(e, kind.noun())
-}
-
+/// Ids that are not UUIDs cannot exist: 404, like any other unknown id.
 fn parse_ids(
     kind: SubKind,
     client_id: &str,
@@ -39,13 +35,23 @@ fn parse_ids(
     Ok((client, sub))
 }
 
-fn location(s: &SubResource) -> String {
-    let seg = match s.data.kind() {
+/// The path segment of a kind under its client.
+pub fn segment(kind: SubKind) -> &'static str {
+    match kind {
         SubKind::ContactPerson => "contact-persons",
         SubKind::Location => "locations",
         SubKind::Account => "accounts",
-    };
-    format!("/v1/clients/{}/{seg}/{}", s.client_id, s.id)
+    }
+}
+
+/// The URL of an item, for `Location`.
+pub fn location(s: &SubResource) -> String {
+    format!(
+        "/v1/clients/{}/{}/{}",
+        s.client_id,
+        segment(s.data.kind()),
+        s.id
+    )
 }
 
 async fn list(
@@ -57,18 +63,16 @@ async fn list(
 ) -> Result<Json<ListEnvelope<SubResource>>, ApiError> {
     let (client_id, _) = parse_ids(kind, &client_id, None)?;
     let q = parse_paging(&pairs)?;
-    let page = state
-        .store
-        .list_subs(
-            caller.tenant.id,
-            kind,
-            client_id,
-            q.limit,
-            q.offset,
-            q.count,
-        )
-        .await
-        .map_err(|e| ApiError::from_store(e, "client"))?;
+    let page = service::list_subs(
+        state.store.as_ref(),
+        caller.tenant.id,
+        kind,
+        client_id,
+        q.limit,
+        q.offset,
+        q.count,
+    )
+    .await?;
     Ok(Json(ListEnvelope {
         success: true,
         data: page.items,
@@ -89,15 +93,7 @@ async fn create(
     body: Value,
 ) -> Result<Response, ApiError> {
     let (client_id, _) = parse_ids(kind, &client_id, None)?;
-    let data = SubData::from_json(kind, &body).map_err(ApiError::validation)?;
-    let s = state
-        .store
-        .create_sub(&ctx, client_id, data)
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound => ApiError::not_found("No such client"),
-            other => store_err(kind)(other),
-        })?;
+    let s = service::create_sub(state.store.as_ref(), &ctx, kind, client_id, &body).await?;
     let loc = location(&s);
     Ok(resource(StatusCode::CREATED, s, 1, Some(loc)))
 }
@@ -111,11 +107,7 @@ async fn get(
 ) -> Result<Response, ApiError> {
     let (client_id, id) = parse_ids(kind, &client_id, Some(&id))?;
     let id = id.unwrap_or_default();
-    let s = state
-        .store
-        .get_sub(caller.tenant.id, kind, client_id, id)
-        .await
-        .map_err(store_err(kind))?;
+    let s = service::get_sub(state.store.as_ref(), caller.tenant.id, kind, client_id, id).await?;
     let v = s.version;
     Ok(detail(&headers, s, v))
 }
@@ -130,13 +122,16 @@ async fn replace(
 ) -> Result<Response, ApiError> {
     let (client_id, id) = parse_ids(kind, &client_id, Some(&id))?;
     let id = id.unwrap_or_default();
-    check_body_id(&body, id)?;
-    let data = SubData::from_json(kind, &body).map_err(ApiError::validation)?;
-    let s = state
-        .store
-        .replace_sub(&ctx, client_id, id, data, if_match(&headers))
-        .await
-        .map_err(store_err(kind))?;
+    let s = service::replace_sub(
+        state.store.as_ref(),
+        &ctx,
+        kind,
+        client_id,
+        id,
+        &body,
+        if_match(&headers),
+    )
+    .await?;
     let v = s.version;
     Ok(resource(StatusCode::OK, s, v, None))
 }
@@ -151,19 +146,16 @@ async fn patch(
 ) -> Result<Response, ApiError> {
     let (client_id, id) = parse_ids(kind, &client_id, Some(&id))?;
     let id = id.unwrap_or_default();
-    if !body.is_object() {
-        return Err(ApiError::invalid(
-            "body",
-            "invalid_type",
-            "a merge patch must be a JSON object",
-        ));
-    }
-    check_body_id(&body, id)?;
-    let s = state
-        .store
-        .patch_sub(&ctx, kind, client_id, id, body, if_match(&headers))
-        .await
-        .map_err(store_err(kind))?;
+    let s = service::patch_sub(
+        state.store.as_ref(),
+        &ctx,
+        kind,
+        client_id,
+        id,
+        body,
+        if_match(&headers),
+    )
+    .await?;
     let v = s.version;
     Ok(resource(StatusCode::OK, s, v, None))
 }
@@ -176,17 +168,15 @@ async fn delete(
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     let (client_id, id) = parse_ids(kind, &client_id, Some(&id))?;
-    state
-        .store
-        .delete_sub(
-            &ctx,
-            kind,
-            client_id,
-            id.unwrap_or_default(),
-            if_match(&headers),
-        )
-        .await
-        .map_err(store_err(kind))?;
+    service::delete_sub(
+        state.store.as_ref(),
+        &ctx,
+        kind,
+        client_id,
+        id.unwrap_or_default(),
+        if_match(&headers),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -209,11 +199,14 @@ pub async fn get_contact_person_by_external_id(
 ) -> Result<Response, ApiError> {
     let kind = SubKind::ContactPerson;
     let (client_id, _) = parse_ids(kind, &client_id, None)?;
-    let s = state
-        .store
-        .get_sub_by_external_id(caller.tenant.id, kind, client_id, &external_id)
-        .await
-        .map_err(store_err(kind))?;
+    let s = service::get_sub_by_external_id(
+        state.store.as_ref(),
+        caller.tenant.id,
+        kind,
+        client_id,
+        &external_id,
+    )
+    .await?;
     let v = s.version;
     Ok(detail(&headers, s, v))
 }

@@ -1,0 +1,193 @@
+//! Layers every request passes, whatever it is for: request id, access log, error
+//! normalisation, CORS, header-size limit, `nosniff`, and the in-handler guards (body limit,
+//! timeout, catch-panic). What depends on the route (credentials, rate limits, permissions,
+//! idempotency, `Cache-Control`) is the surface's (`surface.rs`).
+
+use std::time::{Duration, Instant};
+
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::timeout::TimeoutLayer;
+
+use crate::auth::Identity;
+use crate::error::ApiError;
+use crate::extract::BODY_LIMIT;
+use crate::request_id;
+
+/// The guards around every handler, innermost first: body limit, timeout (503), catch-panic.
+/// Applied to each part of the router separately so that a surface's gate can sit outside them.
+pub fn guard<S>(router: Router<S>, timeout: Duration) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    router
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            timeout,
+        ))
+        .layer(CatchPanicLayer::custom(|_| {
+            // The panic hook (`logging::install_panic_hook`) already logged it, masked.
+            ApiError::internal("handler panicked").into_response()
+        }))
+}
+
+/// Browsers may call the API only from the configured origins; credentials travel in headers
+/// (never cookies), so no `Access-Control-Allow-Credentials`.
+pub fn cors(origins: &[HeaderValue]) -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins.iter().cloned()))
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            HeaderName::from_static("x-api-key"),
+            HeaderName::from_static("tenant"),
+            HeaderName::from_static("idempotency-key"),
+            HeaderName::from_static("x-request-id"),
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::RETRY_AFTER,
+            HeaderName::from_static("x-request-id"),
+            HeaderName::from_static("ratelimit-limit"),
+            HeaderName::from_static("ratelimit-remaining"),
+            HeaderName::from_static("ratelimit-reset"),
+            HeaderName::from_static("ratelimit-policy"),
+            HeaderName::from_static("idempotent-replayed"),
+        ])
+        .max_age(std::time::Duration::from_secs(600))
+}
+
+/// Refuses requests whose headers (names and values together) exceed the configured size.
+pub async fn limit_headers(max: usize, req: Request, next: Next) -> Response {
+    let size: usize = req
+        .headers()
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len())
+        .sum();
+    if size > max {
+        let status = StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE;
+        return ApiError::new(
+            status,
+            ApiError::code_for(status),
+            format!("The request headers exceed the limit of {max} bytes"),
+        )
+        .into_response();
+    }
+    next.run(req).await
+}
+
+/// The Content-Security-Policy of Swagger UI at `/docs`: everything from this server only (it
+/// renders offline), scripts only from files (no inline script, no `eval`), inline styles (the
+/// viewer sets them), `data:` images (its icons), and no framing by any page.
+pub const DOCS_CSP: &str =
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+     img-src 'self' data:; font-src 'self' data:; connect-src 'self'; manifest-src 'self'; \
+     base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// The Content-Security-Policy of every other response (JSON, never a page): nothing may load
+/// and nothing may frame it.
+pub const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
+
+/// `nosniff`, a Content-Security-Policy and `X-Frame-Options: DENY` everywhere (the `/docs` page
+/// and the console with policies that let them run). (A surface sets its own `Cache-Control`:
+/// `/v1`'s tenant data must not be cached by intermediaries.)
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let csp = if path == "/docs" || path.starts_with("/docs/") {
+        DOCS_CSP
+    } else if path == "/console" || path.starts_with("/console/") {
+        crate::console::CONTENT_SECURITY_POLICY
+    } else {
+        API_CSP
+    };
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(csp),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    res
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::not_found("No such route")
+}
+
+/// Errors produced outside our handlers (405 from routing, 408 from the timeout) get the same
+/// JSON envelope as ours; headers such as `Allow` are kept.
+pub async fn normalize_errors(req: Request, next: Next) -> Response {
+    let res = next.run(req).await;
+    let status = res.status();
+    let is_json = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+        // The console's HTML error pages are already meant for people.
+        v.as_bytes().starts_with(b"application/json") || v.as_bytes().starts_with(b"text/html")
+    });
+    if status.as_u16() < 400 || is_json {
+        return res;
+    }
+    let (parts, _) = res.into_parts();
+    let message = match status {
+        StatusCode::METHOD_NOT_ALLOWED => "This method is not allowed on this route; see Allow",
+        StatusCode::SERVICE_UNAVAILABLE => "The request took too long and was abandoned",
+        _ => status.canonical_reason().unwrap_or("Error"),
+    };
+    let mut out = ApiError::new(status, ApiError::code_for(status), message).into_response();
+    *out.extensions_mut() = parts.extensions;
+    for (k, v) in parts.headers.iter() {
+        if k != header::CONTENT_TYPE && k != header::CONTENT_LENGTH {
+            out.headers_mut().insert(k.clone(), v.clone());
+        }
+    }
+    out
+}
+
+/// One line per request: method, route template (never the raw path, which may hold ids or
+/// external ids), status, latency, request id, tenant and actor (`-` when unauthenticated).
+pub async fn access_log(req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string());
+    let res = next.run(req).await;
+    let route = route.unwrap_or_else(|| "-".into());
+    let (tenant, actor) = res
+        .extensions()
+        .get::<Identity>()
+        .map(|i| (i.tenant.as_str(), i.actor.as_str()))
+        .unwrap_or(("-", "-"));
+    tracing::info!(
+        request_id = %request_id::current(),
+        %method,
+        route,
+        status = res.status().as_u16(),
+        // Whole microseconds: `0.023`, not `0.023294000000000002`.
+        latency_ms = started.elapsed().as_micros() as f64 / 1000.0,
+        tenant,
+        actor,
+        "request"
+    );
+    res
+}

@@ -1,0 +1,169 @@
+//! API surfaces: registering one and mounting it. A surface is a set of routes under one path
+//! prefix with one [`Policy`] (`policy.rs`): which credentials it accepts, whose rate-limit
+//! budget a request spends, what `Cache-Control` its answers carry, how it renders an error and
+//! a write whose idempotent response was lost. `/v1` is one; each seed dialect will be another
+//! (DIALECTS.md), over the same core.
+//!
+//! The routes bring the rest. Each handler declares its permission once, as the scope of its
+//! OpenAPI `security` requirement (read back here at startup, so documentation and enforcement
+//! cannot drift), and the registration says which routes accept `Idempotency-Key`
+//! ([`Surface::idempotent`]).
+//!
+//! The layers never look at a path: when a surface is mounted its gate ([`crate::auth::gate`]:
+//! credentials, rate limit, permission) and its idempotency layer are installed on its own routes
+//! with its [`Rules`] as their state. The prefix is only handed to the router, which sends
+//! unknown paths below it to the same gate (a 404 with rate-limit headers, like any route).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::Method;
+use axum::middleware;
+use axum::routing::any;
+use axum::Router;
+use utoipa::openapi::path::PathItem;
+use utoipa::openapi::OpenApi;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
+
+use crate::auth::{self, Gate};
+use crate::error::ApiError;
+use crate::idempotency::{self, Idempotency};
+use crate::layers::guard;
+pub use crate::policy::{
+    native_error, Budget, Committed, Credentials, PermissionTable, Policy, Rendered, Requirement,
+    Rules,
+};
+use crate::state::AppState;
+
+/// A surface being registered: its prefix, policy and documented routes.
+pub struct Surface {
+    prefix: &'static str,
+    policy: Policy,
+    routes: OpenApiRouter<AppState>,
+    idempotent: Vec<(Method, String)>,
+}
+
+impl Surface {
+    /// A surface serving its routes under `prefix` (e.g. `/v1`, no trailing slash).
+    pub fn new(prefix: &'static str, policy: Policy) -> Self {
+        Self {
+            prefix,
+            policy,
+            routes: OpenApiRouter::new(),
+            idempotent: Vec::new(),
+        }
+    }
+
+    /// Registers the handlers of one path (`utoipa_axum::routes!`), documented by their
+    /// `#[utoipa::path]`, each with the permission its `security` declares.
+    pub fn routes(mut self, handlers: UtoipaMethodRouter<AppState>) -> Self {
+        self.routes = self.routes.routes(handlers);
+        self
+    }
+
+    /// Like [`routes`](Self::routes), for handlers that accept `Idempotency-Key`: a retry with
+    /// the same key and body replays the first response instead of writing again.
+    pub fn idempotent(mut self, handlers: UtoipaMethodRouter<AppState>) -> Self {
+        for (path, item) in handlers.1.paths.iter() {
+            for method in methods(item) {
+                self.idempotent.push((method, path.clone()));
+            }
+        }
+        self.routes(handlers)
+    }
+
+    /// Splits the surface into what the router mounts and the document of its routes.
+    pub(crate) fn split(self) -> (Mount, OpenApi) {
+        let (router, doc) = self.routes.split_for_parts();
+        let permissions = PermissionTable::from_openapi(&doc).unwrap_or_else(|e| {
+            // A route declared an unknown permission: refuse everything rather than guess.
+            tracing::error!(
+                error = %e,
+                prefix = self.prefix,
+                "invalid permission declaration; the surface refuses all requests"
+            );
+            PermissionTable::refusing()
+        });
+        let rules = Rules::new(self.policy, permissions, self.idempotent);
+        let mount = Mount {
+            prefix: self.prefix,
+            router,
+            rules: Arc::new(rules),
+        };
+        (mount, doc)
+    }
+}
+
+/// A surface ready to be mounted on the application router.
+pub(crate) struct Mount {
+    prefix: &'static str,
+    router: Router<AppState>,
+    rules: Arc<Rules>,
+}
+
+impl Mount {
+    #[cfg(test)]
+    pub(crate) fn rules(&self) -> &Rules {
+        &self.rules
+    }
+
+    /// Adds the surface to `app`. Its routes get, from the handler outwards: the idempotency
+    /// layer (matched routes only), the guards (body limit, timeout, catch-panic) and the gate.
+    /// Unknown paths below the prefix get the guards and the gate around a 404 (as the router's
+    /// fallback, so the access log shows no route template for them).
+    pub(crate) fn onto(
+        self,
+        app: Router<AppState>,
+        state: &AppState,
+        timeout: Duration,
+    ) -> Router<AppState> {
+        let gate = middleware::from_fn_with_state(
+            Gate {
+                store: state.store.clone(),
+                config: state.config.clone(),
+                rules: self.rules.clone(),
+            },
+            auth::gate,
+        );
+        let render = self.rules.policy.render_error;
+        let not_found = move || async move { render(ApiError::not_found("No such route")) };
+        // `{prefix}/{*rest}` does not match `{prefix}/`, so that one is a route of its own.
+        let routes = self
+            .router
+            .route_layer(middleware::from_fn_with_state(
+                Idempotency {
+                    store: state.store.clone(),
+                    rules: self.rules.clone(),
+                },
+                idempotency::layer,
+            ))
+            .route_layer(middleware::from_fn(
+                crate::extract::refuse_unstorable_path_params,
+            ))
+            .route(&format!("{}/", self.prefix), any(not_found));
+        let unknown = Router::new().fallback(not_found);
+        app.merge(guard(routes, timeout).layer(gate.clone()))
+            .nest(self.prefix, guard(unknown, timeout).layer(gate))
+    }
+}
+
+/// The HTTP methods a documented path serves.
+fn methods(item: &PathItem) -> Vec<Method> {
+    [
+        (&item.get, Method::GET),
+        (&item.put, Method::PUT),
+        (&item.post, Method::POST),
+        (&item.delete, Method::DELETE),
+        (&item.options, Method::OPTIONS),
+        (&item.head, Method::HEAD),
+        (&item.patch, Method::PATCH),
+        (&item.trace, Method::TRACE),
+    ]
+    .into_iter()
+    .filter(|(op, _)| op.is_some())
+    .map(|(_, m)| m)
+    .collect()
+}
+
+#[cfg(test)]
+mod tests;
