@@ -1,13 +1,13 @@
 //! Everything the console reads and writes, in one place: each function checks the caller's
-//! permission exactly as the `/v1` route doing the same thing would, parses input with the core
-//! parsers the API uses, and calls the `Store`. When the service layer (`clientele_core::service`)
-//! lands, this is the one module to switch over to it.
+//! permission exactly as the `/v1` route doing the same thing would, and calls the same use case
+//! of `clientele_core::service` (which parses with the API's parsers and applies its rules).
 
 use clientele_core::enums::Permission;
-use clientele_core::query::{self, Page};
+use clientele_core::query;
+use clientele_core::service::{self, Precondition};
 use clientele_core::store::AuditPage;
-use clientele_core::sub::{SubData, SubKind, SubResource};
-use clientele_core::{ApiKey, Caller, Client, ClientData, Store, StoreError, WriteCtx};
+use clientele_core::sub::{SubKind, SubResource};
+use clientele_core::{ApiKey, Caller, Client, Store, WriteCtx};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -41,14 +41,6 @@ fn ctx(caller: &Caller) -> WriteCtx {
     }
 }
 
-fn client_err(e: StoreError) -> ApiError {
-    ApiError::from_store(e, "client")
-}
-
-fn contact_err(e: StoreError) -> ApiError {
-    ApiError::from_store(e, "contact person")
-}
-
 /// One page of clients for list parameters in the API's own syntax (`search`, `status`, `sort`,
 /// `cursor`, ...), parsed by the API's own parser; never counts (see [`count_clients`]).
 /// Returns the clients and the cursor of the next page.
@@ -63,12 +55,9 @@ pub async fn list_clients(
     pairs.push(("limit".into(), limit.to_string()));
     pairs.push(("count".into(), "false".into()));
     let ListRequest { query, fingerprint } = parse_list_query(&pairs)?;
-    let page: Page<Client> = store
-        .list_clients(caller.tenant.id, &query)
-        .await
-        .map_err(client_err)?;
-    let next = page.next.map(|p| query::encode_cursor(fingerprint, &p));
-    Ok((page.items, next))
+    let page = service::list_clients(store, caller.tenant.id, &query).await?;
+    let next = page.next().map(|p| query::encode_cursor(fingerprint, p));
+    Ok((page.page.items, next))
 }
 
 /// How many clients match the list parameters (asked for separately, so a slow count never holds
@@ -87,11 +76,8 @@ pub async fn count_clients(
     pairs.push(("limit".into(), "1".into()));
     let ListRequest { mut query, .. } = parse_list_query(&pairs)?;
     query.count = true;
-    let page = store
-        .list_clients(caller.tenant.id, &query)
-        .await
-        .map_err(client_err)?;
-    Ok(page.total)
+    let page = service::list_clients(store, caller.tenant.id, &query).await?;
+    Ok(page.total())
 }
 
 pub fn parse_client_id(id: &str) -> Result<Uuid, ApiError> {
@@ -100,10 +86,7 @@ pub fn parse_client_id(id: &str) -> Result<Uuid, ApiError> {
 
 pub async fn get_client(store: &dyn Store, caller: &Caller, id: Uuid) -> Result<Client, ApiError> {
     require(caller, Permission::ClientsRead)?;
-    store
-        .get_client(caller.tenant.id, id)
-        .await
-        .map_err(client_err)
+    Ok(service::get_client(store, caller.tenant.id, id).await?)
 }
 
 /// A client's items of one kind, newest first (at most [`SUB_LIMIT`]).
@@ -114,10 +97,16 @@ pub async fn subs(
     kind: SubKind,
 ) -> Result<Vec<SubResource>, ApiError> {
     require(caller, Permission::ClientsRead)?;
-    let page = store
-        .list_subs(caller.tenant.id, kind, client_id, SUB_LIMIT, 0, false)
-        .await
-        .map_err(client_err)?;
+    let page = service::list_subs(
+        store,
+        caller.tenant.id,
+        kind,
+        client_id,
+        SUB_LIMIT,
+        0,
+        false,
+    )
+    .await?;
     Ok(page.items)
 }
 
@@ -133,7 +122,7 @@ pub async fn history(
     store
         .client_history(caller.tenant.id, client_id, before, HISTORY_LIMIT)
         .await
-        .map_err(client_err)
+        .map_err(|e| ApiError::from_store(e, "client"))
 }
 
 /// Creates a client from a whole document, parsed by `ClientData::from_json` as `POST` does.
@@ -143,11 +132,7 @@ pub async fn create_client(
     doc: &Value,
 ) -> Result<Client, ApiError> {
     require(caller, Permission::ClientsWrite)?;
-    let data = ClientData::from_json(doc).map_err(ApiError::validation)?;
-    store
-        .create_client(&ctx(caller), data)
-        .await
-        .map_err(client_err)
+    Ok(service::create_client(store, &ctx(caller), doc).await?)
 }
 
 /// What an update did.
@@ -168,10 +153,7 @@ pub async fn update_client(
     expected_version: i64,
 ) -> Result<Updated, ApiError> {
     require(caller, Permission::ClientsWrite)?;
-    let current = store
-        .get_client(caller.tenant.id, id)
-        .await
-        .map_err(client_err)?;
+    let current = service::get_client(store, caller.tenant.id, id).await?;
     let data = current
         .data
         .apply_patch(patch)
@@ -182,11 +164,15 @@ pub async fn update_client(
     if data == current.data {
         return Ok(Updated::Unchanged(current));
     }
-    store
-        .replace_client(&ctx(caller), id, data, Some(expected_version))
-        .await
-        .map(Updated::Changed)
-        .map_err(client_err)
+    let written = service::patch_client(
+        store,
+        &ctx(caller),
+        id,
+        patch.clone(),
+        Some(Precondition::Version(expected_version)),
+    )
+    .await?;
+    Ok(Updated::Changed(written))
 }
 
 /// Archives or restores a client (a merge patch of `archived`, with `If-Match` semantics).
@@ -198,15 +184,14 @@ pub async fn set_archived(
     expected_version: i64,
 ) -> Result<Client, ApiError> {
     require(caller, Permission::ClientsWrite)?;
-    store
-        .patch_client(
-            &ctx(caller),
-            id,
-            serde_json::json!({ "archived": archived }),
-            Some(expected_version),
-        )
-        .await
-        .map_err(client_err)
+    Ok(service::patch_client(
+        store,
+        &ctx(caller),
+        id,
+        serde_json::json!({ "archived": archived }),
+        Some(Precondition::Version(expected_version)),
+    )
+    .await?)
 }
 
 pub fn parse_sub_id(id: &str) -> Result<Uuid, ApiError> {
@@ -220,10 +205,14 @@ pub async fn get_contact(
     id: Uuid,
 ) -> Result<SubResource, ApiError> {
     require(caller, Permission::ClientsRead)?;
-    store
-        .get_sub(caller.tenant.id, SubKind::ContactPerson, client_id, id)
-        .await
-        .map_err(contact_err)
+    Ok(service::get_sub(
+        store,
+        caller.tenant.id,
+        SubKind::ContactPerson,
+        client_id,
+        id,
+    )
+    .await?)
 }
 
 /// Creates a contact person from a whole document, parsed as `POST .../contact-persons` does.
@@ -234,14 +223,7 @@ pub async fn create_contact(
     doc: &Value,
 ) -> Result<SubResource, ApiError> {
     require(caller, Permission::ClientsWrite)?;
-    let data = SubData::from_json(SubKind::ContactPerson, doc).map_err(ApiError::validation)?;
-    store
-        .create_sub(&ctx(caller), client_id, data)
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound => ApiError::not_found("No such client"),
-            other => contact_err(other),
-        })
+    Ok(service::create_sub(store, &ctx(caller), SubKind::ContactPerson, client_id, doc).await?)
 }
 
 /// Updates a contact person from a merge patch, as read at `expected_version`.
@@ -265,10 +247,16 @@ pub async fn update_contact(
     if data == current.data {
         return Ok(current);
     }
-    store
-        .replace_sub(&ctx(caller), client_id, id, data, Some(expected_version))
-        .await
-        .map_err(contact_err)
+    Ok(service::patch_sub(
+        store,
+        &ctx(caller),
+        SubKind::ContactPerson,
+        client_id,
+        id,
+        patch.clone(),
+        Some(Precondition::Version(expected_version)),
+    )
+    .await?)
 }
 
 pub async fn delete_contact(
@@ -279,16 +267,15 @@ pub async fn delete_contact(
     expected_version: i64,
 ) -> Result<(), ApiError> {
     require(caller, Permission::ClientsDelete)?;
-    store
-        .delete_sub(
-            &ctx(caller),
-            SubKind::ContactPerson,
-            client_id,
-            id,
-            Some(expected_version),
-        )
-        .await
-        .map_err(contact_err)
+    Ok(service::delete_sub(
+        store,
+        &ctx(caller),
+        SubKind::ContactPerson,
+        client_id,
+        id,
+        Some(Precondition::Version(expected_version)),
+    )
+    .await?)
 }
 
 pub async fn list_keys(store: &dyn Store, caller: &Caller) -> Result<Vec<ApiKey>, ApiError> {
