@@ -189,6 +189,18 @@ fn strip_position(msg: &str) -> &str {
     msg.split(" at line ").next().unwrap_or(msg)
 }
 
+/// A path id that is not a UUID names nothing that could exist: 400 naming the path parameter
+/// (as documented on the route), rather than a 404 that reads like "it was deleted".
+pub fn path_uuid(param: &str, value: &str) -> Result<uuid::Uuid, ApiError> {
+    uuid::Uuid::parse_str(value).map_err(|_| {
+        ApiError::invalid(
+            param,
+            "invalid_format",
+            "must be an id (a UUID such as 0193a5b2-7c4d-7e8f-9a0b-1c2d3e4f5a6b)",
+        )
+    })
+}
+
 pub fn too_large() -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,

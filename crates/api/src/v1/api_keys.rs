@@ -11,7 +11,6 @@ use clientele_core::{ApiKey, Caller, FieldError};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use crate::envelope::{ok, Envelope};
 use crate::error::{ApiError, ErrorBody};
@@ -249,7 +248,7 @@ pub async fn revoke_api_key(
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let id = Uuid::parse_str(&id).map_err(|_| ApiError::not_found("No such API key"))?;
+    let id = crate::extract::path_uuid("id", &id)?;
     state
         .store
         .revoke_api_key(Some(caller.tenant.id), id)

@@ -7,7 +7,6 @@ use clientele_core::store::AuditPage;
 use clientele_core::Caller;
 use serde::Serialize;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::QueryPairs;
@@ -119,7 +118,7 @@ pub async fn client_history(
     Path(id): Path<String>,
     QueryPairs(pairs): QueryPairs,
 ) -> Result<Json<AuditEnvelope>, ApiError> {
-    let id = Uuid::parse_str(&id).map_err(|_| ApiError::not_found("No such client"))?;
+    let id = crate::extract::path_uuid("id", &id)?;
     let p = parse_paging(&pairs)?;
     let page = state
         .store

@@ -17,9 +17,9 @@ use crate::extract::{if_match, if_none_match, JsonBody, QueryPairs, WriteContext
 use crate::state::AppState;
 use crate::v1::query::{parse_expand, parse_list_query, ListRequest};
 
-/// Ids that are not UUIDs cannot exist: 404, like any other unknown id.
+/// The client id of the path; not a UUID → 400 naming `id`.
 fn parse_id(id: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(id).map_err(|_| ApiError::not_found("No such client"))
+    crate::extract::path_uuid("id", id)
 }
 
 /// The URL of a client, for `Location`.

@@ -16,22 +16,15 @@ use uuid::Uuid;
 
 use crate::envelope::{detail, resource, Envelope, ListEnvelope, ListMeta};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{if_match, JsonBody, QueryPairs, WriteContext};
+use crate::extract::{if_match, path_uuid, JsonBody, QueryPairs, WriteContext};
 use crate::state::AppState;
 use crate::v1::query::parse_paging;
 
-/// Ids that are not UUIDs cannot exist: 404, like any other unknown id.
-fn parse_ids(
-    kind: SubKind,
-    client_id: &str,
-    id: Option<&str>,
-) -> Result<(Uuid, Option<Uuid>), ApiError> {
-    let client = Uuid::parse_str(client_id).map_err(|_| ApiError::not_found("No such client"))?;
-    let sub = id
-        .map(|s| {
-            Uuid::parse_str(s).map_err(|_| ApiError::not_found(format!("No such {}", kind.noun())))
-        })
-        .transpose()?;
+/// The client id (`id`) and item id (`item_id`) of the path; one that is not a UUID → 400
+/// naming it.
+fn parse_ids(client_id: &str, id: Option<&str>) -> Result<(Uuid, Option<Uuid>), ApiError> {
+    let client = path_uuid("id", client_id)?;
+    let sub = id.map(|s| path_uuid("item_id", s)).transpose()?;
     Ok((client, sub))
 }
 
@@ -61,7 +54,7 @@ async fn list(
     client_id: String,
     pairs: Vec<(String, String)>,
 ) -> Result<Json<ListEnvelope<SubResource>>, ApiError> {
-    let (client_id, _) = parse_ids(kind, &client_id, None)?;
+    let (client_id, _) = parse_ids(&client_id, None)?;
     let q = parse_paging(&pairs)?;
     let page = service::list_subs(
         state.store.as_ref(),
@@ -92,7 +85,7 @@ async fn create(
     client_id: String,
     body: Value,
 ) -> Result<Response, ApiError> {
-    let (client_id, _) = parse_ids(kind, &client_id, None)?;
+    let (client_id, _) = parse_ids(&client_id, None)?;
     let s = service::create_sub(state.store.as_ref(), &ctx, kind, client_id, &body).await?;
     let loc = location(&s);
     Ok(resource(StatusCode::CREATED, s, 1, Some(loc)))
@@ -105,7 +98,7 @@ async fn get(
     (client_id, id): (String, String),
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (client_id, id) = parse_ids(kind, &client_id, Some(&id))?;
+    let (client_id, id) = parse_ids(&client_id, Some(&id))?;
     let id = id.unwrap_or_default();
     let s = service::get_sub(state.store.as_ref(), caller.tenant.id, kind, client_id, id).await?;
     let v = s.version;
@@ -120,7 +113,7 @@ async fn replace(
     headers: HeaderMap,
     body: Value,
 ) -> Result<Response, ApiError> {
-    let (client_id, id) = parse_ids(kind, &client_id, Some(&id))?;
+    let (client_id, id) = parse_ids(&client_id, Some(&id))?;
     let id = id.unwrap_or_default();
     let s = service::replace_sub(
         state.store.as_ref(),
@@ -144,7 +137,7 @@ async fn patch(
     headers: HeaderMap,
     body: Value,
 ) -> Result<Response, ApiError> {
-    let (client_id, id) = parse_ids(kind, &client_id, Some(&id))?;
+    let (client_id, id) = parse_ids(&client_id, Some(&id))?;
     let id = id.unwrap_or_default();
     let s = service::patch_sub(
         state.store.as_ref(),
@@ -167,7 +160,7 @@ async fn delete(
     (client_id, id): (String, String),
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
-    let (client_id, id) = parse_ids(kind, &client_id, Some(&id))?;
+    let (client_id, id) = parse_ids(&client_id, Some(&id))?;
     service::delete_sub(
         state.store.as_ref(),
         &ctx,
@@ -198,7 +191,7 @@ pub async fn get_contact_person_by_external_id(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let kind = SubKind::ContactPerson;
-    let (client_id, _) = parse_ids(kind, &client_id, None)?;
+    let (client_id, _) = parse_ids(&client_id, None)?;
     let s = service::get_sub_by_external_id(
         state.store.as_ref(),
         caller.tenant.id,

@@ -535,10 +535,51 @@ async fn etags_answer_if_none_match_and_guard_if_match() {
 }
 
 #[tokio::test]
-async fn ids_that_are_not_uuids_are_404() {
+async fn a_path_id_that_is_not_a_uuid_is_400_naming_it_on_every_route() {
     let app = spawn_app!();
-    app.get("/v1/clients/12345").await.error(404, "NOT_FOUND");
-    app.put("/v1/clients/12345", json!({"name": "A"}))
-        .await
-        .error(404, "NOT_FOUND");
+    let created = app.post("/v1/clients", json!({"name": "A"})).await;
+    let id = created.data()["id"].as_str().expect("id").to_string();
+    let body = json!({"name": "A"});
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("GET", "/v1/clients/12345".into(), "id"),
+        ("PUT", "/v1/clients/12345".into(), "id"),
+        ("PATCH", "/v1/clients/12345".into(), "id"),
+        ("DELETE", "/v1/clients/12345".into(), "id"),
+        ("GET", "/v1/clients/12345/history".into(), "id"),
+        ("GET", "/v1/clients/12345/contact-persons".into(), "id"),
+        ("POST", "/v1/clients/12345/locations".into(), "id"),
+        ("GET", "/v1/clients/12345/accounts/also-bad".into(), "id"),
+        (
+            "GET",
+            format!("/v1/clients/{id}/contact-persons/12345"),
+            "item_id",
+        ),
+        (
+            "PUT",
+            format!("/v1/clients/{id}/locations/12345"),
+            "item_id",
+        ),
+        (
+            "PATCH",
+            format!("/v1/clients/{id}/accounts/12345"),
+            "item_id",
+        ),
+        (
+            "DELETE",
+            format!("/v1/clients/{id}/contact-persons/12345"),
+            "item_id",
+        ),
+        ("DELETE", "/v1/api-keys/not-a-uuid".into(), "id"),
+    ];
+    for (method, path, field) in cases {
+        let r = match method {
+            "GET" => app.get(&path).await,
+            "PUT" => app.put(&path, body.clone()).await,
+            "PATCH" => app.patch(&path, body.clone()).await,
+            "POST" => app.post(&path, body.clone()).await,
+            _ => app.delete(&path).await,
+        };
+        let details = r.error(400, "VALIDATION_ERROR");
+        assert_eq!(details[0].0, field, "{method} {path}");
+    }
 }

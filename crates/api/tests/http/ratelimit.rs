@@ -52,7 +52,15 @@ async fn every_v1_response_carries_the_rate_limit_headers() {
         (with(Method::GET, "/v1/clients", None), 401),
         (with(Method::GET, "/v1/clients", Some("ck_nope")), 401),
         (with(Method::POST, "/v1/clients", Some(&reader)), 403),
-        (with(Method::GET, "/v1/clients/0", Some(&app.key)), 404),
+        (
+            with(
+                Method::GET,
+                "/v1/clients/0193a5b2-7c4d-7e8f-9a0b-1c2d3e4f5a6b",
+                Some(&app.key),
+            ),
+            404,
+        ),
+        (with(Method::GET, "/v1/clients/0", Some(&app.key)), 400),
         (with(Method::GET, "/v1/no-such-route", Some(&app.key)), 404),
         (with(Method::GET, "/v1/no-such-route", None), 404),
         (with(Method::DELETE, "/v1/clients", Some(&app.key)), 405),
