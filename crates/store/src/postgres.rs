@@ -43,7 +43,7 @@ use tokio_postgres::{NoTls, Row};
 use uuid::Uuid;
 
 use crate::columns::{decode_client, decode_sub, RowSource};
-use crate::postgres_search::{self as search, PgDialect};
+use crate::postgres_search::{self as search, PgFlavour};
 use crate::{
     rid,
     sql::{self, col},
@@ -1553,7 +1553,7 @@ impl Store for PgStore {
         tenant: TenantId,
         query: &ClientQuery,
     ) -> StoreResult<Page<Client>> {
-        let plan = sql::list_clients(tenant, query, &PgDialect { tenant });
+        let plan = sql::list_clients(tenant, query, &PgFlavour { tenant });
         let limit = query.limit as usize;
         self.read(|c| {
             let plan = plan.clone();

@@ -21,7 +21,7 @@ use sea_query::extension::postgres::PgExpr;
 use sea_query::{Cond, Expr, LikeExpr, Query, SimpleExpr};
 use uuid::Uuid;
 
-use crate::sql::{clients, col, Dialect};
+use crate::sql::{clients, col, Flavour};
 
 const TABLE: &str = "client_search_terms";
 
@@ -96,11 +96,11 @@ pub(crate) fn insert_terms_of<'a>(
 }
 
 /// PostgreSQL's list pieces for one tenant.
-pub struct PgDialect {
+pub struct PgFlavour {
     pub tenant: TenantId,
 }
 
-impl Dialect for PgDialect {
+impl Flavour for PgFlavour {
     fn search(&self, terms: &[String]) -> SimpleExpr {
         let mut cond = Cond::all();
         for term in terms {

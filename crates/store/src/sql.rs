@@ -151,8 +151,9 @@ pub fn delete_client(tenant: TenantId, id: Uuid) -> sea_query::DeleteStatement {
 
 // ---- lists: filters, search, sort, keyset ------------------------------------------------
 
-/// What differs between backends in a list query; everything else is shared.
-pub trait Dialect {
+/// A backend's SQL flavour: what differs between backends in a list query; everything else is
+/// shared. ("Dialect" names the seed APIs the service serves, not SQL.)
+pub trait Flavour {
     /// A condition on `clients` that holds when every search term prefix-matches a word of the
     /// client's search document.
     fn search(&self, terms: &[String]) -> SimpleExpr;
@@ -232,7 +233,7 @@ fn or_null(f: &Field, e: SimpleExpr, include_null: bool) -> SimpleExpr {
 /// Compiles a filter to a condition. Logic is two-valued: a comparison with a NULL field is
 /// false, `ne` and every negation are true for NULL (negations are pushed down to the leaves so
 /// that `not` is always the exact complement). Never panics.
-pub fn compile_filter(f: &Filter, negated: bool, d: &dyn Dialect) -> Cond {
+pub fn compile_filter(f: &Filter, negated: bool, d: &dyn Flavour) -> Cond {
     match f {
         Filter::And(parts) | Filter::Or(parts) => {
             let all = matches!(f, Filter::And(_)) != negated;
@@ -353,7 +354,7 @@ pub fn keyset_segments(keys: &[SortKey], pos: &[Option<Scalar>]) -> Vec<Cond> {
 }
 
 /// Everything a list's rows must satisfy except the keyset position.
-fn list_cond(tenant: TenantId, query: &ClientQuery, d: &dyn Dialect) -> Cond {
+fn list_cond(tenant: TenantId, query: &ClientQuery, d: &dyn Flavour) -> Cond {
     let mut cond =
         Cond::all().add(Expr::col((clients(), col("tenant_id"))).eq(tenant.0.to_string()));
     match query.archived {
@@ -456,7 +457,7 @@ pub struct ListPlan {
     pub order: Vec<SortKey>,
 }
 
-pub fn list_clients(tenant: TenantId, query: &ClientQuery, d: &dyn Dialect) -> ListPlan {
+pub fn list_clients(tenant: TenantId, query: &ClientQuery, d: &dyn Flavour) -> ListPlan {
     let order = query.order();
     let by_creation = matches!(order.as_slice(), [k] if std::ptr::eq(k.field, &CREATION_SEQ));
     let fts = if query.search.is_empty() {

@@ -26,7 +26,7 @@ use uuid::Uuid;
 use clientele_core::sub::{SubData, SubKind, SubResource};
 
 use crate::columns::{decode_client, decode_sub, RowSource};
-use crate::sqlite_search::{self as search, SqliteDialect};
+use crate::sqlite_search::{self as search, SqliteFlavour};
 use crate::{rid, sql};
 
 /// Writes queued at once are committed in one transaction, up to this many.
@@ -1319,8 +1319,8 @@ impl Store for SqliteStore {
         let limit = query.limit as usize;
         let counts = self.counts.clone();
         self.read(move |conn| {
-            let dialect = SqliteDialect::new(conn, tenant, query.archived, &query.search)?;
-            let plan = sql::list_clients(tenant, &query, &dialect);
+            let flavour = SqliteFlavour::new(conn, tenant, query.archived, &query.search)?;
+            let plan = sql::list_clients(tenant, &query, &flavour);
             let mut items = Vec::with_capacity(limit + 1);
             let mut last_keys = None;
             let mut next = None;

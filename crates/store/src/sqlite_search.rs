@@ -28,7 +28,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use sea_query::{Expr, LikeExpr, Query, SelectStatement, SimpleExpr};
 use uuid::Uuid;
 
-use crate::sql::{clients, col, Dialect, FtsSource};
+use crate::sql::{clients, col, Flavour, FtsSource};
 
 /// Most exact terms a long prefix is expanded to before falling back to FTS5's own prefix query.
 pub const MAX_EXPANSION: usize = 64;
@@ -251,12 +251,12 @@ pub fn match_query(
 
 /// SQLite's list pieces, prepared for one query (the FTS query needs the tenant's namespace
 /// and vocabulary, read on the same connection).
-pub struct SqliteDialect {
+pub struct SqliteFlavour {
     /// `Some(None)`: the search can match nothing.
     fts_query: Option<Option<String>>,
 }
 
-impl SqliteDialect {
+impl SqliteFlavour {
     pub fn new(
         conn: &Connection,
         tenant: TenantId,
@@ -276,7 +276,7 @@ fn never() -> SimpleExpr {
     Expr::val(1).eq(0)
 }
 
-impl Dialect for SqliteDialect {
+impl Flavour for SqliteFlavour {
     fn search(&self, _terms: &[String]) -> SimpleExpr {
         match &self.fts_query {
             Some(Some(q)) => {
