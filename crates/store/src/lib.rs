@@ -1,13 +1,13 @@
-//! Storage backends for Clientele. Statements are built once with sea-query (`sql`), rows are
+//! Storage backends for Clientele. Statements are built once with sea-query (`statements`), rows are
 //! mapped once (`columns`); each backend module only executes them.
 
 pub mod columns;
 pub mod postgres;
 pub mod postgres_search;
 pub mod rid;
-pub mod sql;
 pub mod sqlite;
 pub mod sqlite_search;
+pub mod statements;
 pub mod testing;
 
 use std::sync::Arc;

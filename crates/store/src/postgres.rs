@@ -44,10 +44,8 @@ use uuid::Uuid;
 
 use crate::columns::{decode_client, decode_sub, RowSource};
 use crate::postgres_search::{self as search, PgFlavour};
-use crate::{
-    rid,
-    sql::{self, col},
-};
+use crate::rid;
+use crate::statements::{self as sql, col};
 
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),

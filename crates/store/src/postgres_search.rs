@@ -21,7 +21,7 @@ use sea_query::extension::postgres::PgExpr;
 use sea_query::{Cond, Expr, LikeExpr, Query, SimpleExpr};
 use uuid::Uuid;
 
-use crate::sql::{clients, col, Flavour};
+use crate::statements::{clients, col, Flavour};
 
 const TABLE: &str = "client_search_terms";
 

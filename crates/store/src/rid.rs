@@ -2,7 +2,7 @@
 //! creation millisecond shifted left by 12 bits plus a per-millisecond sequence. Its order is
 //! exactly `(created_at, id)` order, because a new client's id is a UUIDv7 carrying the same
 //! millisecond and the sequence in its 12 `rand_a` bits ([`id_for`]). Each backend finds the
-//! largest taken sequence of a millisecond (`sql::max_rid`) inside its write transaction and
+//! largest taken sequence of a millisecond (`statements::max_rid`) inside its write transaction and
 //! asks [`next_after`] for the next one.
 
 use clientele_core::types::Timestamp;

@@ -26,8 +26,9 @@ use uuid::Uuid;
 use clientele_core::sub::{SubData, SubKind, SubResource};
 
 use crate::columns::{decode_client, decode_sub, RowSource};
+use crate::rid;
 use crate::sqlite_search::{self as search, SqliteFlavour};
-use crate::{rid, sql};
+use crate::statements as sql;
 
 /// Writes queued at once are committed in one transaction, up to this many.
 const MAX_BATCH: usize = 64;

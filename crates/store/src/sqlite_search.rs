@@ -28,7 +28,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use sea_query::{Expr, LikeExpr, Query, SelectStatement, SimpleExpr};
 use uuid::Uuid;
 
-use crate::sql::{clients, col, Flavour, FtsSource};
+use crate::statements::{clients, col, Flavour, FtsSource};
 
 /// Most exact terms a long prefix is expanded to before falling back to FTS5's own prefix query.
 pub const MAX_EXPANSION: usize = 64;
@@ -178,7 +178,7 @@ pub fn reindex_client(conn: &Connection, tenant: TenantId, id: Uuid) -> Result<(
     let Some((rid, archived)) = client_rid(conn, tenant, id)? else {
         return Ok(());
     };
-    let sql = crate::sql::select_client(tenant, id);
+    let sql = crate::statements::select_client(tenant, id);
     let client = crate::sqlite::query_one(conn, &sql)?;
     let doc = search_document(conn, tenant, id, &client.data)?;
     write_document(conn, tenant, rid, archived, &doc)

@@ -1,0 +1,33 @@
+//! Statements built once with sea-query, for every backend, one module per resource. Values are
+//! always bound.
+
+mod audit;
+mod clients;
+mod idempotency;
+mod keys;
+mod list;
+mod subresources;
+mod tenants;
+
+pub use audit::*;
+pub use clients::*;
+pub use idempotency::*;
+pub use keys::*;
+pub use list::*;
+pub use subresources::*;
+pub use tenants::*;
+
+use clientele_core::TenantId;
+use sea_query::{Alias, Expr, SimpleExpr};
+
+pub fn col(name: &'static str) -> Alias {
+    Alias::new(name)
+}
+
+pub fn clients() -> Alias {
+    Alias::new("clients")
+}
+
+fn tenant_cond(tenant: TenantId) -> SimpleExpr {
+    Expr::col(col("tenant_id")).eq(tenant.0.to_string())
+}
