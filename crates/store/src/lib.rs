@@ -8,6 +8,7 @@ pub mod rid;
 pub mod sqlite;
 pub mod sqlite_search;
 pub mod statements;
+#[cfg(feature = "testing")]
 pub mod testing;
 
 use std::sync::Arc;
