@@ -3,10 +3,8 @@
 
 pub mod columns;
 pub mod postgres;
-pub mod postgres_search;
 pub mod rid;
 pub mod sqlite;
-pub mod sqlite_search;
 pub mod statements;
 #[cfg(feature = "testing")]
 pub mod testing;

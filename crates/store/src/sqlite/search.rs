@@ -179,7 +179,7 @@ pub fn reindex_client(conn: &Connection, tenant: TenantId, id: Uuid) -> Result<(
         return Ok(());
     };
     let sql = crate::statements::select_client(tenant, id);
-    let client = crate::sqlite::query_one(conn, &sql)?;
+    let client = super::query_one(conn, &sql)?;
     let doc = search_document(conn, tenant, id, &client.data)?;
     write_document(conn, tenant, rid, archived, &doc)
 }

@@ -1,7 +1,6 @@
 //! SQLite backend: rusqlite, one writer thread that commits concurrent writes together (group
 //! commit), and a small pool of reader connections used off the async threads.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
@@ -27,52 +26,16 @@ use clientele_core::sub::{SubData, SubKind, SubResource};
 
 use crate::columns::{decode_client, decode_sub, RowSource};
 use crate::rid;
-use crate::sqlite_search::{self as search, SqliteFlavour};
 use crate::statements as sql;
+use search::SqliteFlavour;
+use writer::{writer_loop, Job, WriteJob};
 
-/// Writes queued at once are committed in one transaction, up to this many.
-const MAX_BATCH: usize = 64;
+mod migrate;
+pub mod search;
+mod writer;
+
 /// Idle reader connections kept open.
 const MAX_IDLE_READERS: usize = 8;
-
-const MIGRATIONS: &[(i64, &str)] = &[
-    (1, include_str!("../migrations/sqlite/0001_init.sql")),
-    (2, include_str!("../migrations/sqlite/0002_search.sql")),
-    (3, include_str!("../migrations/sqlite/0003_audit.sql")),
-    (
-        4,
-        include_str!("../migrations/sqlite/0004_subresources.sql"),
-    ),
-];
-
-/// Work a migration needs beyond its SQL, run right after it in the same transaction.
-fn after_migration(conn: &Connection, version: i64) -> StoreResult<()> {
-    if version == 2 {
-        // Fold the names and index the clients that existed before search did.
-        let mut st = conn
-            .prepare("SELECT tenant_id, id, rid FROM clients")
-            .map_err(map_err)?;
-        let rows: Vec<(String, String, i64)> = st
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .and_then(Iterator::collect)
-            .map_err(map_err)?;
-        for (tenant, id, rid) in rows {
-            let (Ok(tenant), Ok(id)) = (Uuid::parse_str(&tenant), Uuid::parse_str(&id)) else {
-                continue;
-            };
-            let tenant = TenantId(tenant);
-            let c = query_one_client(conn, &sql::select_client(tenant, id))?;
-            conn.execute(
-                "UPDATE clients SET name_fold = ?1 WHERE id = ?2",
-                rusqlite::params![clientele_core::search::fold(&c.data.name), id.to_string()],
-            )
-            .map_err(map_err)?;
-            let doc = search::search_document(conn, tenant, id, &c.data)?;
-            search::write_document(conn, tenant, rid, c.data.archived, &doc)?;
-        }
-    }
-    Ok(())
-}
 
 fn map_err(e: rusqlite::Error) -> StoreError {
     match &e {
@@ -107,90 +70,6 @@ fn unique_violation(e: &rusqlite::Error) -> Option<&'static str> {
             }
         }
         _ => None,
-    }
-}
-
-/// A write job: runs inside a savepoint of the shared transaction, answers after the commit.
-trait WriteJob: Send {
-    /// Runs the work; `false` means it failed and its savepoint must be rolled back.
-    fn run(&mut self, conn: &Connection) -> bool;
-    /// Delivers the result once the transaction's fate is known.
-    fn finish(self: Box<Self>, committed: Result<(), StoreError>);
-}
-
-struct Job<T, F> {
-    work: Option<F>,
-    result: Option<StoreResult<T>>,
-    reply: oneshot::Sender<StoreResult<T>>,
-}
-
-impl<T, F> WriteJob for Job<T, F>
-where
-    T: Send,
-    F: FnOnce(&Connection) -> StoreResult<T> + Send,
-{
-    fn run(&mut self, conn: &Connection) -> bool {
-        let Some(work) = self.work.take() else {
-            return false;
-        };
-        let r = catch_unwind(AssertUnwindSafe(|| work(conn)))
-            .unwrap_or_else(|_| Err(StoreError::Other("write panicked".into())));
-        let ok = r.is_ok();
-        self.result = Some(r);
-        ok
-    }
-
-    fn finish(self: Box<Self>, committed: Result<(), StoreError>) {
-        let out = match committed {
-            Ok(()) => self
-                .result
-                .unwrap_or_else(|| Err(StoreError::Other("write did not run".into()))),
-            Err(e) => Err(e),
-        };
-        let _ = self.reply.send(out);
-    }
-}
-
-fn writer_loop(conn: Connection, rx: mpsc::Receiver<Box<dyn WriteJob>>) {
-    while let Ok(first) = rx.recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
-        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-            let e = map_err(e);
-            for job in batch {
-                job.finish(Err(e.clone()));
-            }
-            continue;
-        }
-        for job in batch.iter_mut() {
-            let step = conn.execute_batch("SAVEPOINT job").and_then(|()| {
-                let release = if job.run(&conn) {
-                    "RELEASE job"
-                } else {
-                    "ROLLBACK TO job; RELEASE job"
-                };
-                conn.execute_batch(release)
-            });
-            if let Err(e) = step {
-                tracing::error!(error = %e, "savepoint handling failed");
-            }
-        }
-        let committed = conn.execute_batch("COMMIT").map_err(map_err);
-        if committed.is_err() {
-            let _ = conn.execute_batch("ROLLBACK");
-        }
-        for job in batch {
-            job.finish(committed.clone());
-        }
-    }
-    // Every sender is gone: fold the WAL into the database file before the connection closes.
-    if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)") {
-        tracing::warn!(error = %e, "final WAL checkpoint failed");
     }
 }
 
@@ -1041,41 +920,7 @@ fn remove_sub(
 #[async_trait]
 impl Store for SqliteStore {
     async fn migrate(&self) -> StoreResult<u32> {
-        self.write(|conn| {
-            conn.execute_batch(
-                "CREATE TABLE IF NOT EXISTS schema_migrations (
-                     version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
-            )
-            .map_err(map_err)?;
-            let mut applied = Vec::new();
-            for (version, script) in MIGRATIONS {
-                let done: Option<i64> = conn
-                    .query_row(
-                        "SELECT version FROM schema_migrations WHERE version = ?1",
-                        [version],
-                        |r| r.get(0),
-                    )
-                    .optional()
-                    .map_err(map_err)?;
-                if done.is_some() {
-                    continue;
-                }
-                conn.execute_batch(script).map_err(map_err)?;
-                conn.execute(
-                    "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
-                    rusqlite::params![version, Timestamp::now().to_rfc3339()],
-                )
-                .map_err(map_err)?;
-                applied.push(*version);
-            }
-            // Data work runs once the whole schema is in place (same transaction): a backfill
-            // may read tables that later migrations create (search documents read contacts).
-            for version in &applied {
-                after_migration(conn, *version)?;
-            }
-            Ok(applied.len() as u32)
-        })
-        .await
+        self.write(migrate::migrate).await
     }
 
     async fn ping(&self) -> StoreResult<()> {
