@@ -135,7 +135,7 @@ pub fn address_values(address: &Option<Address>) -> [Value; 13] {
     ]
 }
 
-pub fn decode_address(r: &mut impl RowSource) -> Result<Option<Address>, StoreError> {
+pub fn decode_address(r: &mut dyn RowSource) -> Result<Option<Address>, StoreError> {
     let has_address = req(r.boolean()?, "has_address")?;
     let address = Address {
         street: r.text()?,
@@ -236,6 +236,7 @@ pub trait RowSource {
     fn int(&mut self) -> Result<Option<i64>, StoreError>;
     fn float(&mut self) -> Result<Option<f64>, StoreError>;
     fn boolean(&mut self) -> Result<Option<bool>, StoreError>;
+    fn bytes(&mut self) -> Result<Option<Vec<u8>>, StoreError>;
 }
 
 fn corrupt(what: &str, e: Invalid) -> StoreError {
@@ -259,7 +260,7 @@ fn uuid(s: &str) -> Result<Uuid, Invalid> {
 }
 
 /// Decodes one row selected with [`select_columns`].
-pub fn decode_client(r: &mut impl RowSource) -> Result<Client, StoreError> {
+pub fn decode_client(r: &mut dyn RowSource) -> Result<Client, StoreError> {
     let id = uuid(&req(r.text()?, "id")?).map_err(|e| corrupt("id", e))?;
     let number = req(r.int()?, "number")?;
     let associated_accounts = req(r.int()?, "associated_accounts")?;
@@ -478,7 +479,7 @@ pub fn sub_select_columns(kind: SubKind) -> Vec<&'static str> {
 }
 
 /// Decodes one row selected with [`sub_select_columns`].
-pub fn decode_sub(kind: SubKind, r: &mut impl RowSource) -> Result<SubResource, StoreError> {
+pub fn decode_sub(kind: SubKind, r: &mut dyn RowSource) -> Result<SubResource, StoreError> {
     let id = uuid(&req(r.text()?, "id")?).map_err(|e| corrupt("id", e))?;
     let client_id = uuid(&req(r.text()?, "client_id")?).map_err(|e| corrupt("client_id", e))?;
     let version = req(r.int()?, "version")?;

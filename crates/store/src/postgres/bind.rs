@@ -195,11 +195,6 @@ impl PgRow<'_> {
     fn ty(&self) -> Option<Type> {
         self.row.columns().get(self.i).map(|c| c.type_().clone())
     }
-
-    pub(super) fn bytes(&mut self) -> StoreResult<Option<Vec<u8>>> {
-        let v: Option<&[u8]> = self.next()?;
-        Ok(v.map(<[u8]>::to_vec))
-    }
 }
 
 impl RowSource for PgRow<'_> {
@@ -221,5 +216,9 @@ impl RowSource for PgRow<'_> {
     }
     fn boolean(&mut self) -> StoreResult<Option<bool>> {
         self.next()
+    }
+    fn bytes(&mut self) -> StoreResult<Option<Vec<u8>>> {
+        let v: Option<&[u8]> = self.next()?;
+        Ok(v.map(<[u8]>::to_vec))
     }
 }

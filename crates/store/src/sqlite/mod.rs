@@ -256,6 +256,9 @@ impl RowSource for SqliteRow<'_, '_> {
     fn boolean(&mut self) -> StoreResult<Option<bool>> {
         self.get()
     }
+    fn bytes(&mut self) -> StoreResult<Option<Vec<u8>>> {
+        self.get()
+    }
 }
 
 /// Every row a statement selects, each decoded by `decode` in select order.

@@ -79,6 +79,22 @@ pub fn max_rid(tenant: Option<TenantId>, ms: i64) -> SelectStatement {
     q
 }
 
+/// The largest creation sequence taken in each millisecond `lo..hi`, as rows of (millisecond,
+/// sequence), scoped like [`max_rid`]: what a bulk load reads once instead of asking per row.
+pub fn max_rids(tenant: Option<TenantId>, lo: i64, hi: i64) -> SelectStatement {
+    let mut q = Query::select();
+    q.expr(Expr::cust("rid >> 12"))
+        .expr(Func::max(Expr::col(col("rid"))))
+        .from(clients())
+        .and_where(Expr::col(col("rid")).gte(crate::rid::range_of_ms(lo).0))
+        .and_where(Expr::col(col("rid")).lt(crate::rid::range_of_ms(hi).0))
+        .add_group_by([Expr::cust("1")]);
+    if let Some(t) = tenant {
+        q.and_where(tenant_cond(t));
+    }
+    q
+}
+
 pub fn update_client(
     tenant: TenantId,
     id: Uuid,

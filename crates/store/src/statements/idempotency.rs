@@ -3,7 +3,8 @@
 use clientele_core::idempotency::{IdempotencyScope, StoredResponse};
 use clientele_core::types::Timestamp;
 use sea_query::{
-    Cond, DeleteStatement, Expr, InsertStatement, Query, SelectStatement, UpdateStatement,
+    Cond, DeleteStatement, Expr, InsertStatement, OnConflict, Query, SelectStatement,
+    UpdateStatement,
 };
 use uuid::Uuid;
 
@@ -72,6 +73,22 @@ pub fn claim_idempotency(s: &IdempotencyScope, hash: [u8; 32], now: Timestamp) -
             "in_flight".into(),
             now.to_rfc3339().into(),
         ]);
+    q
+}
+
+/// [`claim_idempotency`], doing nothing when the key is already stored: of concurrent claimants
+/// exactly one inserts it.
+pub fn claim_idempotency_unless_taken(
+    s: &IdempotencyScope,
+    hash: [u8; 32],
+    now: Timestamp,
+) -> InsertStatement {
+    let mut q = claim_idempotency(s, hash, now);
+    q.on_conflict(
+        OnConflict::columns([col("tenant_id"), col("credential_id"), col("key")])
+            .do_nothing()
+            .to_owned(),
+    );
     q
 }
 

@@ -6,11 +6,11 @@ use clientele_core::query::{ArchivedFilter, ClientQuery, Field, Scalar, SortKey,
 use clientele_core::search::fold;
 use clientele_core::TenantId;
 use sea_query::{
-    Alias, Asterisk, Cond, Expr, Func, JoinType, NullOrdering, Order, Query, SelectStatement,
-    SimpleExpr, Value,
+    Alias, Asterisk, Cond, Expr, Func, JoinType, NullOrdering, Order, Query, QueryBuilder,
+    QueryStatementWriter, SelectStatement, SimpleExpr, Value, Values,
 };
 
-use super::{clients, col};
+use super::{clients, col, Statement};
 use crate::columns::select_columns;
 
 /// A backend's SQL flavour: what differs between backends in a list query; everything else is
@@ -317,6 +317,48 @@ pub struct ListPlan {
     pub pages: Vec<SelectStatement>,
     pub count: Option<SelectStatement>,
     pub order: Vec<SortKey>,
+}
+
+/// A statement of a [`ListPlan`] as a backend runs it: logged under its label, and a page with
+/// its LIMIT and OFFSET written as integer literals (see [`ListPlan::limit`]).
+pub struct ListStatement<'a> {
+    stmt: &'a SelectStatement,
+    label: &'static str,
+    window: Option<(u64, u64)>,
+}
+
+impl<'a> ListStatement<'a> {
+    /// One of the plan's page statements.
+    pub fn page(plan: &ListPlan, stmt: &'a SelectStatement) -> Self {
+        Self {
+            stmt,
+            label: "list page",
+            window: Some((plan.limit, plan.offset)),
+        }
+    }
+
+    /// The plan's count statement.
+    pub fn count(stmt: &'a SelectStatement) -> Self {
+        Self {
+            stmt,
+            label: "list count",
+            window: None,
+        }
+    }
+}
+
+impl Statement for ListStatement<'_> {
+    fn build<B: QueryBuilder>(&self, builder: B) -> (String, Values) {
+        let (sql, values) = QueryStatementWriter::build(self.stmt, builder);
+        match self.window {
+            Some((limit, offset)) => (format!("{sql} LIMIT {limit} OFFSET {offset}"), values),
+            None => (sql, values),
+        }
+    }
+
+    fn label(&self) -> Option<&'static str> {
+        Some(self.label)
+    }
 }
 
 pub fn list_clients(tenant: TenantId, query: &ClientQuery, d: &dyn Flavour) -> ListPlan {

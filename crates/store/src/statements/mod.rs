@@ -18,7 +18,23 @@ pub use subresources::*;
 pub use tenants::*;
 
 use clientele_core::TenantId;
-use sea_query::{Alias, Expr, SimpleExpr};
+use sea_query::{Alias, Expr, QueryBuilder, QueryStatementWriter, SimpleExpr, Values};
+
+/// A statement either backend can write in its SQL.
+pub trait Statement: Sync {
+    fn build<B: QueryBuilder>(&self, builder: B) -> (String, Values);
+    /// A name under which the statement's text (never its values) is logged at DEBUG, for the
+    /// few statements worth watching (list pages and counts).
+    fn label(&self) -> Option<&'static str> {
+        None
+    }
+}
+
+impl<S: QueryStatementWriter + Sync> Statement for S {
+    fn build<B: QueryBuilder>(&self, builder: B) -> (String, Values) {
+        QueryStatementWriter::build(self, builder)
+    }
+}
 
 pub fn col(name: &'static str) -> Alias {
     Alias::new(name)
