@@ -1,18 +1,67 @@
-//! Binding sea-query values to tokio-postgres parameters, running statements through the
-//! pool's statement cache, and reading rows.
+//! The tokio-postgres boundary: sea-query values bound as parameters, statements run through the
+//! connection's statement cache, rows read column by column, driver errors classified.
 
 use std::error::Error as StdError;
 
-use async_trait::async_trait;
 use bytes::BytesMut;
 use clientele_core::store::StoreResult;
 use clientele_core::StoreError;
-use sea_query::{PostgresQueryBuilder, QueryStatementWriter, Value};
+use deadpool_postgres::{GenericClient, StatementCache};
+use sea_query::{PostgresQueryBuilder, Value};
+use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 use tokio_postgres::Row;
 
-use super::{map_err, Tx};
 use crate::columns::RowSource;
+use crate::statements::Statement;
+
+// ---- errors -------------------------------------------------------------------------------------
+
+/// Marks a store error that left nothing behind and may be retried.
+pub(super) const TRANSIENT: &str = "transient: ";
+
+/// The error as callers see it: the retry marker is internal.
+pub(super) fn settled(e: StoreError) -> StoreError {
+    match e {
+        StoreError::Unavailable(m) => {
+            StoreError::Unavailable(m.trim_start_matches(TRANSIENT).to_string())
+        }
+        other => other,
+    }
+}
+
+pub(super) fn is_transient(e: &StoreError) -> bool {
+    matches!(e, StoreError::Unavailable(m) if m.starts_with(TRANSIENT))
+}
+
+/// Classifies a driver error. Messages never carry SQL or values.
+pub(super) fn map_err(e: tokio_postgres::Error) -> StoreError {
+    if let Some(db) = e.as_db_error() {
+        let code = db.code();
+        if *code == SqlState::T_R_SERIALIZATION_FAILURE || *code == SqlState::T_R_DEADLOCK_DETECTED
+        {
+            return StoreError::Unavailable(format!("{TRANSIENT}{}", db.message()));
+        }
+        if *code == SqlState::UNIQUE_VIOLATION {
+            let key = match db.constraint() {
+                Some(c) if c.contains("external_id") => "external_id",
+                Some(c) if c.starts_with("tenants_name") => "name",
+                _ => "key",
+            };
+            return StoreError::Conflict(key.into());
+        }
+        let class = &code.code()[..2];
+        // 08: connection exception, 53: insufficient resources, 57P0x: shutdown / cannot connect.
+        if class == "08" || class == "53" || code.code().starts_with("57P0") {
+            return StoreError::Unavailable(format!("{TRANSIENT}{}", db.message()));
+        }
+        return StoreError::Other(format!("{}: {}", code.code(), db.message()));
+    }
+    if e.is_closed() || e.source().is_some_and(|s| s.is::<std::io::Error>()) {
+        return StoreError::Unavailable(format!("{TRANSIENT}connection lost: {e}"));
+    }
+    StoreError::Other(e.to_string())
+}
 
 // ---- binding sea-query values ----------------------------------------------------------------
 
@@ -20,7 +69,7 @@ use crate::columns::RowSource;
 /// literal compared with a BIGINT column binds as INT8, `SELECT $1` (text) as text, and so on.
 /// The shared statements thus need no PostgreSQL-specific casts.
 #[derive(Debug)]
-pub(super) struct P(pub(super) Value);
+struct P(Value);
 
 impl ToSql for P {
     fn to_sql(
@@ -86,94 +135,64 @@ impl ToSql for P {
     to_sql_checked!();
 }
 
-pub(super) fn build(stmt: &impl QueryStatementWriter) -> (String, Vec<P>) {
+fn build<S: Statement>(stmt: &S) -> (String, Vec<P>) {
     let (sql, values) = stmt.build(PostgresQueryBuilder);
     (sql, values.into_iter().map(P).collect())
 }
 
-/// A pooled connection or a transaction: both prepare through the pool's statement cache.
-#[async_trait]
-pub(super) trait Db: Sync {
-    async fn rows(&self, sql: &str, params: &[P]) -> Result<Vec<Row>, tokio_postgres::Error>;
-    async fn run(&self, sql: &str, params: &[P]) -> Result<u64, tokio_postgres::Error>;
+/// A pooled connection or a transaction: both prepare through the connection's statement cache.
+pub(super) trait Conn: GenericClient {
+    fn statement_cache(&self) -> &StatementCache;
 }
 
-fn refs(params: &[P]) -> Vec<&(dyn ToSql + Sync)> {
-    params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
+impl Conn for deadpool_postgres::Client {
+    fn statement_cache(&self) -> &StatementCache {
+        &self.statement_cache
+    }
+}
+
+impl Conn for deadpool_postgres::Transaction<'_> {
+    fn statement_cache(&self) -> &StatementCache {
+        &self.statement_cache
+    }
 }
 
 /// Prepared statements kept per connection. Lists make a new statement text per shape of
 /// filter, so the cache is emptied when it reaches this size rather than growing forever.
 const MAX_CACHED_STATEMENTS: usize = 512;
 
-fn bound_cache(cache: &deadpool_postgres::StatementCache) {
+/// Builds and prepares a statement (through the cache), and binds its values.
+async fn prepare<C: Conn, S: Statement>(
+    c: &C,
+    stmt: &S,
+) -> StoreResult<(tokio_postgres::Statement, Vec<P>)> {
+    let (sql, params) = build(stmt);
+    if let Some(label) = stmt.label() {
+        // Statement text only: values are bound and never part of it.
+        tracing::debug!(%sql, "{label}");
+    }
+    let cache = c.statement_cache();
     if cache.size() >= MAX_CACHED_STATEMENTS {
         cache.clear();
     }
+    let prepared = c.prepare_cached(&sql).await.map_err(map_err)?;
+    Ok((prepared, params))
 }
 
-#[async_trait]
-impl Db for deadpool_postgres::Client {
-    async fn rows(&self, sql: &str, params: &[P]) -> Result<Vec<Row>, tokio_postgres::Error> {
-        bound_cache(&self.statement_cache);
-        let st = self.prepare_cached(sql).await?;
-        self.query(&st, &refs(params)).await
-    }
-    async fn run(&self, sql: &str, params: &[P]) -> Result<u64, tokio_postgres::Error> {
-        bound_cache(&self.statement_cache);
-        let st = self.prepare_cached(sql).await?;
-        self.execute(&st, &refs(params)).await
-    }
+fn refs(params: &[P]) -> Vec<&(dyn ToSql + Sync)> {
+    params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
 }
 
-#[async_trait]
-impl Db for Tx<'_> {
-    async fn rows(&self, sql: &str, params: &[P]) -> Result<Vec<Row>, tokio_postgres::Error> {
-        bound_cache(&self.statement_cache);
-        let st = self.prepare_cached(sql).await?;
-        self.query(&st, &refs(params)).await
-    }
-    async fn run(&self, sql: &str, params: &[P]) -> Result<u64, tokio_postgres::Error> {
-        bound_cache(&self.statement_cache);
-        let st = self.prepare_cached(sql).await?;
-        self.execute(&st, &refs(params)).await
-    }
+/// Every row a statement returns.
+pub(super) async fn query<C: Conn, S: Statement>(c: &C, stmt: &S) -> StoreResult<Vec<Row>> {
+    let (prepared, params) = prepare(c, stmt).await?;
+    c.query(&prepared, &refs(&params)).await.map_err(map_err)
 }
 
-pub(super) async fn fetch<D: Db + ?Sized>(
-    db: &D,
-    stmt: &impl QueryStatementWriter,
-) -> StoreResult<Vec<Row>> {
-    let (sql, params) = build(stmt);
-    db.rows(&sql, &params).await.map_err(map_err)
-}
-
-pub(super) async fn exec<D: Db + ?Sized>(
-    db: &D,
-    stmt: &impl QueryStatementWriter,
-) -> StoreResult<u64> {
-    let (sql, params) = build(stmt);
-    db.run(&sql, &params).await.map_err(map_err)
-}
-
-pub(super) async fn count<D: Db + ?Sized>(
-    db: &D,
-    stmt: &impl QueryStatementWriter,
-) -> StoreResult<i64> {
-    let rows = fetch(db, stmt).await?;
-    let row = rows
-        .first()
-        .ok_or_else(|| StoreError::Other("count returned no row".into()))?;
-    PgRow { row, i: 0 }
-        .int()?
-        .ok_or_else(|| StoreError::Other("count returned null".into()))
-}
-
-pub(super) async fn exists<D: Db + ?Sized>(
-    db: &D,
-    stmt: &impl QueryStatementWriter,
-) -> StoreResult<bool> {
-    Ok(!fetch(db, stmt).await?.is_empty())
+/// Runs a statement; how many rows it changed.
+pub(super) async fn execute<C: Conn, S: Statement>(c: &C, stmt: &S) -> StoreResult<u64> {
+    let (prepared, params) = prepare(c, stmt).await?;
+    c.execute(&prepared, &refs(&params)).await.map_err(map_err)
 }
 
 // ---- row decoding ---------------------------------------------------------------------------

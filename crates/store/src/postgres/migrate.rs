@@ -4,7 +4,7 @@
 use clientele_core::store::StoreResult;
 use clientele_core::types::Timestamp;
 
-use super::{map_err, PgStore};
+use super::bind::map_err;
 
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_init.sql")),
@@ -19,46 +19,44 @@ const MIGRATIONS: &[(i64, &str)] = &[
 /// Arbitrary constant: the advisory lock that serialises concurrent `migrate` runs.
 const MIGRATION_LOCK: i64 = 0x636c_6965_6e74_656c; // "clientel"
 
-impl PgStore {
-    pub(super) async fn migrate_inner(&self) -> StoreResult<u32> {
-        let mut conn = self.conn().await?;
-        let tx = conn.transaction().await.map_err(map_err)?;
-        // `CREATE TABLE IF NOT EXISTS` would log a NOTICE on every start.
-        tx.batch_execute("SET LOCAL client_min_messages = warning")
-            .await
-            .map_err(map_err)?;
-        // Several instances may start at once: one migrates, the others wait and find it done.
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
-            .await
-            .map_err(map_err)?;
-        tx.batch_execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (
-                 version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
-        )
+/// Applies pending migrations in one transaction; returns how many were applied.
+pub(super) async fn migrate(conn: &mut deadpool_postgres::Client) -> StoreResult<u32> {
+    let tx = conn.transaction().await.map_err(map_err)?;
+    // `CREATE TABLE IF NOT EXISTS` would log a NOTICE on every start.
+    tx.batch_execute("SET LOCAL client_min_messages = warning")
         .await
         .map_err(map_err)?;
-        let mut applied = 0;
-        for (version, script) in MIGRATIONS {
-            let done = tx
-                .query_opt(
-                    "SELECT version FROM schema_migrations WHERE version = $1",
-                    &[version],
-                )
-                .await
-                .map_err(map_err)?;
-            if done.is_some() {
-                continue;
-            }
-            tx.batch_execute(script).await.map_err(map_err)?;
-            tx.execute(
-                "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
-                &[version, &Timestamp::now().to_rfc3339()],
+    // Several instances may start at once: one migrates, the others wait and find it done.
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .await
+        .map_err(map_err)?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+             version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
+    )
+    .await
+    .map_err(map_err)?;
+    let mut applied = 0;
+    for (version, script) in MIGRATIONS {
+        let done = tx
+            .query_opt(
+                "SELECT version FROM schema_migrations WHERE version = $1",
+                &[version],
             )
             .await
             .map_err(map_err)?;
-            applied += 1;
+        if done.is_some() {
+            continue;
         }
-        tx.commit().await.map_err(map_err)?;
-        Ok(applied)
+        tx.batch_execute(script).await.map_err(map_err)?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+            &[version, &Timestamp::now().to_rfc3339()],
+        )
+        .await
+        .map_err(map_err)?;
+        applied += 1;
     }
+    tx.commit().await.map_err(map_err)?;
+    Ok(applied)
 }

@@ -1,4 +1,7 @@
-//! The connection pool, transactions with bounded retries, and error classification.
+//! The connection pool and how the rules run on it: every write in one transaction that first
+//! locks its tenant's row (see the module comment of `postgres`), retried with bounded backoff
+//! when it failed in a way that certainly left nothing behind; every read on a pooled
+//! connection, retried likewise.
 
 use std::error::Error as StdError;
 use std::str::FromStr;
@@ -6,13 +9,15 @@ use std::time::Duration;
 
 use clientele_core::store::StoreResult;
 use clientele_core::{StoreError, TenantId};
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Transaction};
 use sea_query::{Expr, LockType, Query};
-use tokio_postgres::error::SqlState;
 use tokio_postgres::NoTls;
 
-use super::bind::fetch;
-use super::{Fut, PgStore, Tx};
+use super::bind::{is_transient, map_err, query, settled, TRANSIENT};
+use super::conn::Pg;
+use super::migrate;
+use crate::db::{Read, Write};
+use crate::engine::Backend;
 use crate::statements::col;
 
 /// Pool size unless the URL says `pool_size=N`.
@@ -21,11 +26,8 @@ const DEFAULT_POOL_SIZE: usize = 16;
 const MAX_ATTEMPTS: u32 = 4;
 /// First backoff; doubled on each retry (25, 50, 100 ms).
 const BACKOFF: Duration = Duration::from_millis(25);
-/// Marks a store error that left nothing behind and may be retried.
-const TRANSIENT: &str = "transient: ";
-
 /// Splits our own `pool_size` parameter off the URL; the rest goes to the driver.
-pub(super) fn split_pool_size(url: &str) -> StoreResult<(String, usize)> {
+fn split_pool_size(url: &str) -> StoreResult<(String, usize)> {
     let Some((base, query)) = url.split_once('?') else {
         return Ok((url.to_string(), DEFAULT_POOL_SIZE));
     };
@@ -49,9 +51,14 @@ pub(super) fn split_pool_size(url: &str) -> StoreResult<(String, usize)> {
     Ok((url, size))
 }
 
-impl PgStore {
-    /// Prepares the pool; connections are made on first use. Call [`Store::migrate`] before use.
-    pub fn open(url: &str) -> StoreResult<Self> {
+/// The PostgreSQL backend: a pool of connections.
+pub struct PgBackend {
+    pool: Pool,
+}
+
+impl PgBackend {
+    /// Prepares the pool; connections are made on first use. Call `Store::migrate` before use.
+    pub(super) fn open(url: &str) -> StoreResult<Self> {
         let (url, size) = split_pool_size(url)?;
         let mut config = tokio_postgres::Config::from_str(&url)
             .map_err(|e| StoreError::Other(format!("invalid PostgreSQL URL: {e}")))?;
@@ -79,7 +86,7 @@ impl PgStore {
         Ok(Self { pool })
     }
 
-    pub(super) async fn conn(&self) -> StoreResult<deadpool_postgres::Client> {
+    async fn conn(&self) -> StoreResult<deadpool_postgres::Client> {
         self.pool.get().await.map_err(|e| {
             let mut msg = format!("{TRANSIENT}cannot connect to PostgreSQL: {e}");
             let mut source = e.source();
@@ -91,20 +98,15 @@ impl PgStore {
         })
     }
 
-    /// Runs `f` in one transaction, retried with bounded backoff when it fails in a way that
+    /// Runs `op` in one transaction, retried with bounded backoff when it fails in a way that
     /// certainly left nothing behind (serialization failure, deadlock, a connection lost before
     /// `COMMIT` was sent). A connection lost during `COMMIT` is not retried: its outcome is
     /// unknown, and the caller gets 503 (an `Idempotency-Key` makes the client's retry safe).
-    /// `lock` names the tenant whose row is locked first (see the module comment).
-    pub(super) async fn write<T, F>(&self, lock: Option<TenantId>, f: F) -> StoreResult<T>
-    where
-        T: Send,
-        F: for<'a> Fn(&'a Tx<'a>) -> Fut<'a, T> + Send + Sync,
-    {
+    async fn transaction<W: Write>(&self, op: &W) -> StoreResult<W::Output> {
         let mut delay = BACKOFF;
         let mut attempt = 1;
         loop {
-            match self.write_once(lock, &f).await {
+            match self.transaction_once(op).await {
                 Err(e) if is_transient(&e) && attempt < MAX_ATTEMPTS => {
                     tracing::debug!(error = %e, attempt, "retrying a transaction");
                     tokio::time::sleep(delay).await;
@@ -116,17 +118,13 @@ impl PgStore {
         }
     }
 
-    async fn write_once<T, F>(&self, lock: Option<TenantId>, f: &F) -> StoreResult<T>
-    where
-        T: Send,
-        F: for<'a> Fn(&'a Tx<'a>) -> Fut<'a, T> + Send + Sync,
-    {
+    async fn transaction_once<W: Write>(&self, op: &W) -> StoreResult<W::Output> {
         let mut conn = self.conn().await?;
         let tx = conn.transaction().await.map_err(map_err)?;
-        if let Some(tenant) = lock {
+        if let Some(tenant) = op.tenant() {
             lock_tenant(&tx, tenant).await?;
         }
-        let out = f(&tx).await?;
+        let out = op.run(&Pg(&tx)).await?;
         tx.commit().await.map_err(|e| {
             if e.code().is_some() {
                 map_err(e)
@@ -138,17 +136,13 @@ impl PgStore {
         Ok(out)
     }
 
-    /// Runs a read on a pooled connection, retried like a write (a read is always safe to retry).
-    pub(super) async fn read<T, F>(&self, f: F) -> StoreResult<T>
-    where
-        T: Send,
-        F: for<'a> Fn(&'a deadpool_postgres::Client) -> Fut<'a, T> + Send + Sync,
-    {
+    /// Runs `op` on a pooled connection, retried like a write (a read is always safe to retry).
+    async fn on_reader<R: Read>(&self, op: &R) -> StoreResult<R::Output> {
         let mut delay = BACKOFF;
         let mut attempt = 1;
         loop {
             let r = match self.conn().await {
-                Ok(conn) => f(&conn).await,
+                Ok(conn) => op.run(&Pg(&conn)).await,
                 Err(e) => Err(e),
             };
             match r {
@@ -163,56 +157,43 @@ impl PgStore {
     }
 }
 
-/// The error as callers see it: the retry marker is internal.
-pub(super) fn settled(e: StoreError) -> StoreError {
-    match e {
-        StoreError::Unavailable(m) => {
-            StoreError::Unavailable(m.trim_start_matches(TRANSIENT).to_string())
-        }
-        other => other,
+impl Backend for PgBackend {
+    async fn write<W: Write>(&self, op: W) -> StoreResult<W::Output> {
+        self.transaction(&op).await
+    }
+
+    async fn read<R: Read>(&self, op: R) -> StoreResult<R::Output> {
+        self.on_reader(&op).await
+    }
+
+    async fn migrate(&self) -> StoreResult<u32> {
+        let mut conn = self.conn().await.map_err(settled)?;
+        migrate::migrate(&mut conn).await.map_err(settled)
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        let conn = self.conn().await.map_err(settled)?;
+        conn.simple_query("SELECT 1")
+            .await
+            .map(|_| ())
+            .map_err(|e| settled(map_err(e)))
+    }
+
+    async fn close(&self) -> StoreResult<()> {
+        // Every acknowledged write is already committed; this only ends the connections.
+        self.pool.close();
+        Ok(())
     }
 }
 
-fn is_transient(e: &StoreError) -> bool {
-    matches!(e, StoreError::Unavailable(m) if m.starts_with(TRANSIENT))
-}
-
-/// Classifies a driver error. Messages never carry SQL or values.
-pub(super) fn map_err(e: tokio_postgres::Error) -> StoreError {
-    if let Some(db) = e.as_db_error() {
-        let code = db.code();
-        if *code == SqlState::T_R_SERIALIZATION_FAILURE || *code == SqlState::T_R_DEADLOCK_DETECTED
-        {
-            return StoreError::Unavailable(format!("{TRANSIENT}{}", db.message()));
-        }
-        if *code == SqlState::UNIQUE_VIOLATION {
-            let key = match db.constraint() {
-                Some(c) if c.contains("external_id") => "external_id",
-                Some(c) if c.starts_with("tenants_name") => "name",
-                _ => "key",
-            };
-            return StoreError::Conflict(key.into());
-        }
-        let class = &code.code()[..2];
-        // 08: connection exception, 53: insufficient resources, 57P0x: shutdown / cannot connect.
-        if class == "08" || class == "53" || code.code().starts_with("57P0") {
-            return StoreError::Unavailable(format!("{TRANSIENT}{}", db.message()));
-        }
-        return StoreError::Other(format!("{}: {}", code.code(), db.message()));
-    }
-    if e.is_closed() || e.source().is_some_and(|s| s.is::<std::io::Error>()) {
-        return StoreError::Unavailable(format!("{TRANSIENT}connection lost: {e}"));
-    }
-    StoreError::Other(e.to_string())
-}
-
-pub(super) async fn lock_tenant(tx: &Tx<'_>, tenant: TenantId) -> StoreResult<()> {
+/// Locks the tenant's row for the rest of the transaction.
+async fn lock_tenant(tx: &Transaction<'_>, tenant: TenantId) -> StoreResult<()> {
     let mut q = Query::select();
     q.expr(Expr::cust("1"))
         .from(col("tenants"))
         .and_where(Expr::col(col("id")).eq(tenant.0.to_string()))
         .lock(LockType::Update);
-    fetch(tx, &q).await.map(|_| ())
+    query(tx, &q).await.map(|_| ())
 }
 
 #[cfg(test)]
