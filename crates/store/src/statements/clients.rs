@@ -10,7 +10,7 @@ use sea_query::{
 use uuid::Uuid;
 
 use super::{clients, col, tenant_cond};
-use crate::columns::{data_values, select_columns, DATA_COLUMNS};
+use crate::columns::{data_columns, data_values, select_columns};
 
 pub struct NewRow<'a> {
     pub tenant: TenantId,
@@ -42,7 +42,7 @@ pub fn insert_clients(rows: &[NewRow<'_>]) -> InsertStatement {
     .into_iter()
     .map(col)
     .collect();
-    cols.extend(DATA_COLUMNS.iter().map(|c| col(c)));
+    cols.extend(data_columns().map(col));
     let mut q = Query::insert();
     q.into_table(clients()).columns(cols);
     for row in rows {
@@ -107,7 +107,7 @@ pub fn update_client(
         .value(col("version"), new_version)
         .value(col("updated_at"), at.to_rfc3339())
         .value(col("name_fold"), fold(&data.name));
-    for (c, v) in DATA_COLUMNS.iter().zip(data_values(data)) {
+    for (c, v) in data_columns().zip(data_values(data)) {
         q.value(col(c), v);
     }
     q.and_where(tenant_cond(tenant))

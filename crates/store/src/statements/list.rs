@@ -11,7 +11,7 @@ use sea_query::{
 };
 
 use super::{clients, col, Statement};
-use crate::columns::select_columns;
+use crate::columns::{column, select_columns};
 
 /// A backend's SQL flavour: what differs between backends in a list query; everything else is
 /// shared. ("Dialect" names the seed APIs the service serves, not SQL.)
@@ -45,7 +45,7 @@ pub struct FtsSource {
 }
 
 fn field_col(f: &Field) -> Expr {
-    Expr::col((clients(), col(f.column)))
+    Expr::col((clients(), col(&column(f))))
 }
 
 fn bind(v: &Scalar) -> Value {
@@ -235,14 +235,15 @@ fn list_cond(tenant: TenantId, query: &ClientQuery, d: &dyn Flavour) -> Cond {
     cond
 }
 
-/// Fields counted per combination in `client_facets` (kept by triggers).
-const FACET_COLUMNS: &[&str] = &[
+/// Fields counted per combination in `client_facets` (kept by triggers), whose columns are
+/// named like those of `clients`.
+const FACET_FIELDS: &[&str] = &[
     "status",
-    "address_country",
+    "address.country",
     "kind",
-    "credit_currency",
+    "credit.currency",
     "partner_type",
-    "credit_creditworthiness",
+    "credit.creditworthiness",
 ];
 
 /// The equality conditions of a facet-only filter, or `None` when a filter is anything else.
@@ -253,15 +254,15 @@ fn facet_conds(f: &Filter, out: &mut Vec<SimpleExpr>) -> bool {
             field,
             op: CmpOp::Eq,
             value: v @ Scalar::Text(_),
-        } if FACET_COLUMNS.contains(&field.column) => {
-            out.push(Expr::col(col(field.column)).eq(bind(v)));
+        } if FACET_FIELDS.contains(&field.path) => {
+            out.push(Expr::col(col(&column(field))).eq(bind(v)));
             true
         }
         Filter::In { field, values }
-            if FACET_COLUMNS.contains(&field.column)
+            if FACET_FIELDS.contains(&field.path)
                 && values.iter().all(|v| matches!(v, Scalar::Text(_))) =>
         {
-            out.push(Expr::col(col(field.column)).is_in(values.iter().map(bind)));
+            out.push(Expr::col(col(&column(field))).is_in(values.iter().map(bind)));
             true
         }
         _ => false,
@@ -418,7 +419,7 @@ pub fn list_clients(tenant: TenantId, query: &ClientQuery, d: &dyn Flavour) -> L
         _ => {
             for k in &order {
                 let dir = if k.desc { Order::Desc } else { Order::Asc };
-                let c = (clients(), col(k.field.column));
+                let c = (clients(), col(&column(k.field)));
                 if k.field.nullable && d.nulls_sort_high() {
                     let nulls = if k.desc {
                         NullOrdering::Last

@@ -36,7 +36,7 @@ impl<S: QueryStatementWriter + Sync> Statement for S {
     }
 }
 
-pub fn col(name: &'static str) -> Alias {
+pub fn col(name: &str) -> Alias {
     Alias::new(name)
 }
 
