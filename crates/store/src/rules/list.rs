@@ -43,29 +43,26 @@ impl Read for ListClients {
         let flavour = db.flavour(tenant, query).await?;
         let plan = sql::list_clients(tenant, query, &flavour);
         let limit = query.limit as usize;
-        let mut items = Vec::with_capacity(limit + 1);
+        let mut items = Vec::with_capacity(limit);
         let mut last_keys = None;
         let mut next = None;
-        'pages: for page in &plan.pages {
-            let mut seen = items.len();
-            let rows = db
-                .rows(&ListStatement::page(&plan, page), |r| {
-                    seen += 1;
-                    if seen > limit {
-                        // A row beyond the page: only its existence matters.
-                        return Ok(None);
+        for page in &plan.pages {
+            // Each row is decoded straight into the page, with no buffer of rows in between.
+            db.rows(&ListStatement::page(&plan, page), |r| {
+                if items.len() == limit {
+                    // A row beyond the page: the page's last row starts the next one.
+                    if next.is_none() {
+                        next = last_keys.take();
                     }
-                    Ok(Some((decode_client(r)?, decode_keys(r, &plan.order)?)))
-                })
-                .await?;
-            for row in rows {
-                let Some((client, keys)) = row else {
-                    // The page's last row starts the next one.
-                    next = last_keys.take();
-                    break 'pages;
-                };
-                items.push(client);
-                last_keys = Some(keys);
+                    return Ok(());
+                }
+                items.push(decode_client(r)?);
+                last_keys = Some(decode_keys(r, &plan.order)?);
+                Ok(())
+            })
+            .await?;
+            if next.is_some() {
+                break;
             }
         }
         let total = match &plan.count {
