@@ -5,7 +5,7 @@ use clientele_core::TenantId;
 use sea_query::{Expr, InsertStatement, Order, Query, SelectStatement};
 use uuid::Uuid;
 
-use super::{col, tenant_cond};
+use super::base::{col, tenant_cond};
 
 pub const AUDIT_COLUMNS: [&str; 10] = [
     "seq",

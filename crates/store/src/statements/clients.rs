@@ -9,7 +9,7 @@ use sea_query::{
 };
 use uuid::Uuid;
 
-use super::{clients, col, tenant_cond};
+use super::base::{clients, col, tenant_cond};
 use crate::columns::{data_columns, data_values, select_columns};
 
 pub struct NewRow<'a> {

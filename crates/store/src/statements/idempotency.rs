@@ -8,7 +8,7 @@ use sea_query::{
 };
 use uuid::Uuid;
 
-use super::col;
+use super::base::col;
 
 fn idem_scope(q: &mut SelectStatement, s: &IdempotencyScope) {
     q.and_where(Expr::col(col("tenant_id")).eq(s.tenant.0.to_string()))

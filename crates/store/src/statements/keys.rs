@@ -5,7 +5,8 @@ use clientele_core::TenantId;
 use sea_query::{Expr, InsertStatement, Order, Query, SelectStatement, UpdateStatement};
 use uuid::Uuid;
 
-use super::{col, tenant_cond, TENANT_COLUMNS};
+use super::base::{col, tenant_cond};
+use super::tenants::TENANT_COLUMNS;
 
 pub const KEY_COLUMNS: [&str; 8] = [
     "id",

@@ -10,7 +10,7 @@ use sea_query::{
     QueryStatementWriter, SelectStatement, SimpleExpr, Value, Values,
 };
 
-use super::{clients, col, Statement};
+use super::base::{clients, col, Statement};
 use crate::columns::{column, select_columns};
 
 /// A backend's SQL flavour: what differs between backends in a list query; everything else is

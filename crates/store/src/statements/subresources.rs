@@ -10,7 +10,7 @@ use sea_query::{
 };
 use uuid::Uuid;
 
-use super::{clients, col, tenant_cond};
+use super::base::{clients, col, tenant_cond};
 use crate::columns::{sub_data_columns, sub_data_values, sub_select_columns, sub_table};
 
 fn sub_scope(kind: SubKind, tenant: TenantId, client_id: Uuid) -> Cond {

@@ -4,7 +4,7 @@ use clientele_core::types::Timestamp;
 use sea_query::{Asterisk, Expr, Func, InsertStatement, Query, SelectStatement};
 use uuid::Uuid;
 
-use super::col;
+use super::base::col;
 
 pub const TENANT_COLUMNS: [&str; 3] = ["id", "name", "created_at"];
 
