@@ -1,5 +1,5 @@
 //! How a client maps to table columns. Shared by every backend: the columns are derived from
-//! the field list (`clientele_core::query::CLIENT_FIELDS`) by one rule ([`column`]), the values
+//! the field list (`clientele_core::query::CLIENT_FIELDS`) by one rule ([`column()`]), the values
 //! are produced here once, in that order, and decoded in the same order.
 
 use std::collections::BTreeMap;
@@ -82,7 +82,7 @@ fn money(v: &Option<Money>) -> [Value; 2] {
     [s(v), Value::BigInt(v.map(|m| m.scaled_e4()))]
 }
 
-/// The values of [`ADDRESS_COLUMNS`].
+/// The values of the address columns: `has_address`, then each address field.
 pub fn address_values(address: &Option<Address>) -> [Value; 13] {
     let a = address.clone().unwrap_or_default();
     [
