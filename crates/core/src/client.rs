@@ -2,6 +2,7 @@
 //! record around it.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -10,6 +11,7 @@ use uuid::Uuid;
 use crate::enums::{ClientKind, ClientStatus, Creditworthiness, PartnerType};
 use crate::error::{Errors, FieldError};
 use crate::parse::ObjectReader;
+use crate::query::{CLIENT_FIELDS, CLIENT_OBJECT_FIELDS};
 use crate::types::{
     serialize_decimal, CountryCode, CurrencyCode, Email, HttpUrl, Invalid, Money, Phone, Timestamp,
 };
@@ -277,41 +279,20 @@ pub const CLIENT_READ_ONLY: &[&str] = &[
     "updated_at",
 ];
 
-const CLIENT_WRITABLE: &[&str] = &[
-    "kind",
-    "name",
-    "legal_name",
-    "first_name",
-    "last_name",
-    "org_number",
-    "tax_id",
-    "external_id",
-    "account_code",
-    "status",
-    "archived",
-    "silenced",
-    "invoice_reminders",
-    "show_location_on_invoice",
-    "partner_type",
-    "email",
-    "billing_email",
-    "phone",
-    "mobile",
-    "home_phone",
-    "fax",
-    "website",
-    "image_url",
-    "notes",
-    "address",
-    "credit",
-    "owner_id",
-    "salesperson_id",
-    "case_manager_id",
-    "referred_by_id",
-    "source",
-    "structure_id",
-    "metadata",
-];
+/// Top-level keys a client document may set: the first segment of every field of the list
+/// ([`CLIENT_FIELDS`]) that is not read-only, and the fields taken as a whole object.
+static CLIENT_WRITABLE: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+    let mut keys: Vec<&'static str> = Vec::new();
+    let segments = CLIENT_FIELDS
+        .iter()
+        .map(|f| f.path.split('.').next().unwrap_or(f.path));
+    for key in segments.chain(CLIENT_OBJECT_FIELDS.iter().copied()) {
+        if !CLIENT_READ_ONLY.contains(&key) && !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    keys
+});
 
 fn trimmed(s: Option<String>) -> Option<String> {
     s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
@@ -371,7 +352,7 @@ impl ClientData {
             return Err(errors.0);
         };
         let mut r = ObjectReader::new(obj, "", &mut errors);
-        r.reject_unknown(CLIENT_WRITABLE, CLIENT_READ_ONLY);
+        r.reject_unknown(&CLIENT_WRITABLE, CLIENT_READ_ONLY);
 
         let kind = r
             .parsed("kind", ClientKind::parse)

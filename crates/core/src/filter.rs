@@ -645,7 +645,7 @@ mod tests {
         assert!(matches!(
             &parts[0],
             Filter::Cmp { field, op: CmpOp::Ge, value: Scalar::Int(100_000_000) }
-                if field.column == "credit_limit_e4"
+                if field.path == "credit.limit"
         ));
         assert!(matches!(&parts[1], Filter::Or(v) if v.len() == 2));
         assert!(matches!(&parts[2], Filter::Not(_)));

@@ -1,8 +1,9 @@
 //! The parsed form of a list request. The HTTP layer builds it; the store compiles it to SQL.
 //!
 //! The allow-list of fields a list can filter, sort and select lives here, in one place: each
-//! field's public path (`credit.limit`), the column that stores it (shared by every backend's
-//! schema) and its type, which decides how literals are read and compared.
+//! field's public path (`credit.limit`), its type, which decides how literals are read and
+//! compared, and whether it can be null. Where a field is stored is the store's business: it
+//! derives its columns from these paths.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -34,7 +35,7 @@ pub enum FieldType {
     /// A UUID, stored as lower-case hyphenated text.
     Uuid,
     Int,
-    /// Exact money, compared through its integer twin in units of 10⁻⁴ (the `_e4` column).
+    /// Exact money; compared and sorted as an integer in units of 10⁻⁴ (its literals too).
     Money,
     Float,
     /// Stored as 0/1.
@@ -78,148 +79,92 @@ impl FieldType {
 pub struct Field {
     /// The public dotted path, e.g. `credit.limit`.
     pub path: &'static str,
-    /// The column holding it (the same name in every backend's schema).
-    pub column: &'static str,
     pub ty: FieldType,
     pub nullable: bool,
 }
 
-const fn f(path: &'static str, column: &'static str, ty: FieldType, nullable: bool) -> Field {
-    Field {
-        path,
-        column,
-        ty,
-        nullable,
-    }
+const fn f(path: &'static str, ty: FieldType, nullable: bool) -> Field {
+    Field { path, ty, nullable }
 }
 
 use FieldType as T;
 
 /// Every scalar field of a client, in document order.
 pub static CLIENT_FIELDS: &[Field] = &[
-    f("id", "id", T::Uuid, false),
-    f("number", "number", T::Int, false),
-    f("kind", "kind", T::Enum(ClientKind::ALL), false),
-    f("name", "name", T::Text, false),
-    f("legal_name", "legal_name", T::Text, true),
-    f("first_name", "first_name", T::Text, true),
-    f("last_name", "last_name", T::Text, true),
-    f("org_number", "org_number", T::Text, true),
-    f("tax_id", "tax_id", T::Text, true),
-    f("external_id", "external_id", T::Text, true),
-    f("account_code", "account_code", T::Text, true),
-    f("status", "status", T::Enum(ClientStatus::ALL), false),
-    f("archived", "archived", T::Bool, false),
-    f("silenced", "silenced", T::Bool, false),
-    f("invoice_reminders", "invoice_reminders", T::Bool, false),
-    f(
-        "show_location_on_invoice",
-        "show_location_on_invoice",
-        T::Bool,
-        false,
-    ),
-    f(
-        "partner_type",
-        "partner_type",
-        T::Enum(PartnerType::ALL),
-        true,
-    ),
-    f("email", "email", T::Text, true),
-    f("billing_email", "billing_email", T::Text, true),
-    f("phone", "phone", T::Text, true),
-    f("mobile", "mobile", T::Text, true),
-    f("home_phone", "home_phone", T::Text, true),
-    f("fax", "fax", T::Text, true),
-    f("website", "website", T::Text, true),
-    f("image_url", "image_url", T::Text, true),
-    f("notes", "notes", T::Text, true),
-    f("address.street", "address_street", T::Text, true),
-    f(
-        "address.street_number",
-        "address_street_number",
-        T::Text,
-        true,
-    ),
-    f("address.apartment", "address_apartment", T::Text, true),
-    f("address.corner", "address_corner", T::Text, true),
-    f("address.line2", "address_line2", T::Text, true),
-    f("address.line3", "address_line3", T::Text, true),
-    f("address.city", "address_city", T::Text, true),
-    f("address.region", "address_region", T::Text, true),
-    f("address.postal_code", "address_postal_code", T::Text, true),
-    f("address.country", "address_country", T::Country, true),
-    f("address.latitude", "address_latitude", T::Float, true),
-    f("address.longitude", "address_longitude", T::Float, true),
-    f("credit.limit", "credit_limit_e4", T::Money, true),
-    f("credit.used", "credit_used_e4", T::Money, true),
-    f("credit.currency", "credit_currency", T::Currency, true),
-    f(
-        "credit.payment_terms_days",
-        "credit_payment_terms_days",
-        T::Int,
-        true,
-    ),
-    f("credit.rating", "credit_rating", T::Text, true),
+    f("id", T::Uuid, false),
+    f("number", T::Int, false),
+    f("kind", T::Enum(ClientKind::ALL), false),
+    f("name", T::Text, false),
+    f("legal_name", T::Text, true),
+    f("first_name", T::Text, true),
+    f("last_name", T::Text, true),
+    f("org_number", T::Text, true),
+    f("tax_id", T::Text, true),
+    f("external_id", T::Text, true),
+    f("account_code", T::Text, true),
+    f("status", T::Enum(ClientStatus::ALL), false),
+    f("archived", T::Bool, false),
+    f("silenced", T::Bool, false),
+    f("invoice_reminders", T::Bool, false),
+    f("show_location_on_invoice", T::Bool, false),
+    f("partner_type", T::Enum(PartnerType::ALL), true),
+    f("email", T::Text, true),
+    f("billing_email", T::Text, true),
+    f("phone", T::Text, true),
+    f("mobile", T::Text, true),
+    f("home_phone", T::Text, true),
+    f("fax", T::Text, true),
+    f("website", T::Text, true),
+    f("image_url", T::Text, true),
+    f("notes", T::Text, true),
+    f("address.street", T::Text, true),
+    f("address.street_number", T::Text, true),
+    f("address.apartment", T::Text, true),
+    f("address.corner", T::Text, true),
+    f("address.line2", T::Text, true),
+    f("address.line3", T::Text, true),
+    f("address.city", T::Text, true),
+    f("address.region", T::Text, true),
+    f("address.postal_code", T::Text, true),
+    f("address.country", T::Country, true),
+    f("address.latitude", T::Float, true),
+    f("address.longitude", T::Float, true),
+    f("credit.limit", T::Money, true),
+    f("credit.used", T::Money, true),
+    f("credit.currency", T::Currency, true),
+    f("credit.payment_terms_days", T::Int, true),
+    f("credit.rating", T::Text, true),
     f(
         "credit.creditworthiness",
-        "credit_creditworthiness",
         T::Enum(Creditworthiness::ALL),
         true,
     ),
-    f("credit.fico", "credit_fico", T::Int, true),
-    f(
-        "credit.total_income",
-        "credit_total_income_e4",
-        T::Money,
-        true,
-    ),
-    f(
-        "credit.total_debt_payments",
-        "credit_total_debt_payments_e4",
-        T::Money,
-        true,
-    ),
-    f(
-        "credit.first_time_buyer",
-        "credit_first_time_buyer",
-        T::Bool,
-        true,
-    ),
-    f(
-        "credit.frame_contract",
-        "credit_frame_contract",
-        T::Bool,
-        true,
-    ),
-    f(
-        "credit.self_insurance",
-        "credit_self_insurance",
-        T::Bool,
-        true,
-    ),
-    f("credit.pricing", "credit_pricing", T::Text, true),
-    f(
-        "credit.custom_price_id",
-        "credit_custom_price_id",
-        T::Text,
-        true,
-    ),
-    f("owner_id", "owner_id", T::Text, true),
-    f("salesperson_id", "salesperson_id", T::Text, true),
-    f("case_manager_id", "case_manager_id", T::Text, true),
-    f("referred_by_id", "referred_by_id", T::Uuid, true),
-    f("source", "source", T::Text, true),
-    f("structure_id", "structure_id", T::Text, true),
-    f("associated_accounts", "associated_accounts", T::Int, false),
-    f("version", "version", T::Int, false),
-    f("created_at", "created_at", T::Timestamp, false),
-    f("updated_at", "updated_at", T::Timestamp, false),
+    f("credit.fico", T::Int, true),
+    f("credit.total_income", T::Money, true),
+    f("credit.total_debt_payments", T::Money, true),
+    f("credit.first_time_buyer", T::Bool, true),
+    f("credit.frame_contract", T::Bool, true),
+    f("credit.self_insurance", T::Bool, true),
+    f("credit.pricing", T::Text, true),
+    f("credit.custom_price_id", T::Text, true),
+    f("owner_id", T::Text, true),
+    f("salesperson_id", T::Text, true),
+    f("case_manager_id", T::Text, true),
+    f("referred_by_id", T::Uuid, true),
+    f("source", T::Text, true),
+    f("structure_id", T::Text, true),
+    f("associated_accounts", T::Int, false),
+    f("version", T::Int, false),
+    f("created_at", T::Timestamp, false),
+    f("updated_at", T::Timestamp, false),
 ];
 
 /// The creation sequence: a unique integer per row whose order is exactly `(created_at, id)`
 /// order (the store assigns it so). Sorting by `created_at` with ties by `id` is sorting by it,
-/// which gives the default order and its cursors a single, unique, indexed integer key.
-pub static CREATION_SEQ: Field = f("created_at", "rid", T::Int, false);
+/// which gives the default order and its cursors a single, unique, indexed integer key. It is not
+/// a field of the document (the store keeps it apart), so only the store and [`ClientQuery::order`]
+/// name it.
+pub static CREATION_SEQ: Field = f("created_at", T::Int, false);
 
 /// Object-valued fields that `fields` may name as a whole.
 pub const CLIENT_OBJECT_FIELDS: &[&str] = &["address", "credit", "metadata"];
@@ -454,16 +399,16 @@ mod tests {
     #[test]
     fn short_names_resolve_to_their_full_paths() {
         assert_eq!(
-            client_field("country").map(|f| f.column),
-            Some("address_country")
+            client_field("country").map(|f| f.path),
+            Some("address.country")
         );
         assert_eq!(
-            client_field("currency").map(|f| f.column),
-            Some("credit_currency")
+            client_field("currency").map(|f| f.path),
+            Some("credit.currency")
         );
         assert_eq!(
-            client_field("credit.limit").map(|f| f.column),
-            Some("credit_limit_e4")
+            client_field("credit.limit").map(|f| f.ty),
+            Some(FieldType::Money)
         );
         assert!(client_field("address").is_none());
         assert!(is_selectable("address") && is_selectable("credit.available"));
@@ -473,7 +418,7 @@ mod tests {
     fn order_ends_with_a_unique_key() {
         let q = ClientQuery::default();
         assert_eq!(q.order().len(), 1);
-        assert_eq!(q.order()[0].field.column, "rid");
+        assert!(std::ptr::eq(q.order()[0].field, &CREATION_SEQ));
         let q = ClientQuery {
             sort: vec![key("credit.limit", true), key("name", false)],
             ..Default::default()
@@ -487,7 +432,7 @@ mod tests {
             sort: vec![key("created_at", false), key("name", false)],
             ..Default::default()
         };
-        assert_eq!(q.order()[0].field.column, "created_at");
+        assert_eq!(q.order()[0].field.ty, FieldType::Timestamp);
         let q = ClientQuery {
             sort: vec![key("number", false), key("name", false)],
             ..Default::default()

@@ -1,9 +1,12 @@
-//! How a client maps to table columns. Shared by every backend: the column list and the values
-//! are produced here once, in one order, and decoded in the same order.
+//! How a client maps to table columns. Shared by every backend: the columns are derived from
+//! the field list (`clientele_core::query::CLIENT_FIELDS`) by one rule ([`column()`]), the values
+//! are produced here once, in that order, and decoded in the same order.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
-use clientele_core::client::{Address, Client, ClientData, Credit};
+use clientele_core::client::{Address, Client, ClientData, Credit, CLIENT_READ_ONLY};
+use clientele_core::query::{Field, FieldType, CLIENT_FIELDS, CREATION_SEQ};
 use clientele_core::types::{
     CountryCode, CurrencyCode, Email, HttpUrl, Invalid, Money, Phone, Timestamp,
 };
@@ -11,84 +14,64 @@ use clientele_core::{ClientKind, ClientStatus, Creditworthiness, PartnerType, St
 use sea_query::Value;
 use uuid::Uuid;
 
-/// Server-assigned columns, read before the data columns.
-pub const META_COLUMNS: [&str; 6] = [
-    "id",
-    "number",
-    "associated_accounts",
-    "version",
-    "created_at",
-    "updated_at",
-];
+/// The column that stores a listed field, by the one rule from paths to columns: the path with
+/// `.` for `_` (`address.country` is `address_country`). Money is compared and sorted through its
+/// integer twin in units of 10⁻⁴ (`credit_limit_e4`, beside the exact text in `credit_limit`);
+/// the creation sequence is `rid`.
+pub fn column(f: &Field) -> String {
+    if std::ptr::eq(f, &CREATION_SEQ) {
+        return "rid".into();
+    }
+    let name = f.path.replace('.', "_");
+    match f.ty {
+        FieldType::Money => format!("{name}_e4"),
+        _ => name,
+    }
+}
 
-pub const DATA_COLUMNS: [&str; 62] = [
-    "kind",
-    "name",
-    "legal_name",
-    "first_name",
-    "last_name",
-    "org_number",
-    "tax_id",
-    "external_id",
-    "account_code",
-    "status",
-    "archived",
-    "silenced",
-    "invoice_reminders",
-    "show_location_on_invoice",
-    "partner_type",
-    "email",
-    "billing_email",
-    "phone",
-    "mobile",
-    "home_phone",
-    "fax",
-    "website",
-    "image_url",
-    "notes",
-    "has_address",
-    "address_street",
-    "address_street_number",
-    "address_apartment",
-    "address_corner",
-    "address_line2",
-    "address_line3",
-    "address_city",
-    "address_region",
-    "address_postal_code",
-    "address_country",
-    "address_latitude",
-    "address_longitude",
-    "credit_limit",
-    "credit_limit_e4",
-    "credit_used",
-    "credit_used_e4",
-    "credit_currency",
-    "credit_payment_terms_days",
-    "credit_rating",
-    "credit_creditworthiness",
-    "credit_fico",
-    "credit_total_income",
-    "credit_total_income_e4",
-    "credit_total_debt_payments",
-    "credit_total_debt_payments_e4",
-    "credit_first_time_buyer",
-    "credit_frame_contract",
-    "credit_self_insurance",
-    "credit_pricing",
-    "credit_custom_price_id",
-    "owner_id",
-    "salesperson_id",
-    "case_manager_id",
-    "referred_by_id",
-    "source",
-    "structure_id",
-    "metadata",
-];
+/// `has_address` then the column of every address field, as in every table that holds an
+/// address (clients, locations).
+static ADDRESS_COLUMNS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    let fields = CLIENT_FIELDS
+        .iter()
+        .filter(|f| f.path.starts_with("address."));
+    std::iter::once("has_address".to_string())
+        .chain(fields.map(column))
+        .collect()
+});
 
-/// Every column of `clients` that a read returns, in decode order.
+/// The columns of a client's writable data, in the order of the field list: each field's column
+/// (money as its exact text, then its twin), the address as [`ADDRESS_COLUMNS`], then
+/// `metadata` (JSON). [`data_values`] writes and [`decode_client`] reads them in this order.
+static DATA_COLUMNS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    let mut out: Vec<String> = Vec::new();
+    for f in CLIENT_FIELDS
+        .iter()
+        .filter(|f| !CLIENT_READ_ONLY.contains(&f.path))
+    {
+        if f.path.starts_with("address.") {
+            if !out.contains(&ADDRESS_COLUMNS[0]) {
+                out.extend(ADDRESS_COLUMNS.iter().cloned());
+            }
+        } else if f.ty == FieldType::Money {
+            out.extend([f.path.replace('.', "_"), column(f)]);
+        } else {
+            out.push(column(f));
+        }
+    }
+    out.push("metadata".into());
+    out
+});
+
+/// The columns of [`data_values`].
+pub fn data_columns() -> impl Iterator<Item = &'static str> {
+    DATA_COLUMNS.iter().map(String::as_str)
+}
+
+/// Every column of `clients` that a read returns, in decode order: the server-assigned fields
+/// (`CLIENT_READ_ONLY`), then [`data_columns`].
 pub fn select_columns() -> impl Iterator<Item = &'static str> {
-    META_COLUMNS.iter().chain(DATA_COLUMNS.iter()).copied()
+    CLIENT_READ_ONLY.iter().copied().chain(data_columns())
 }
 
 fn s<T: ToString>(v: &Option<T>) -> Value {
@@ -99,23 +82,7 @@ fn money(v: &Option<Money>) -> [Value; 2] {
     [s(v), Value::BigInt(v.map(|m| m.scaled_e4()))]
 }
 
-/// `has_address` then the twelve `address_*` columns, as in every table that holds an address.
-pub const ADDRESS_COLUMNS: [&str; 13] = [
-    "has_address",
-    "address_street",
-    "address_street_number",
-    "address_apartment",
-    "address_corner",
-    "address_line2",
-    "address_line3",
-    "address_city",
-    "address_region",
-    "address_postal_code",
-    "address_country",
-    "address_latitude",
-    "address_longitude",
-];
-
+/// The values of the address columns: `has_address`, then each address field.
 pub fn address_values(address: &Option<Address>) -> [Value; 13] {
     let a = address.clone().unwrap_or_default();
     [
@@ -135,7 +102,7 @@ pub fn address_values(address: &Option<Address>) -> [Value; 13] {
     ]
 }
 
-pub fn decode_address(r: &mut impl RowSource) -> Result<Option<Address>, StoreError> {
+pub fn decode_address(r: &mut dyn RowSource) -> Result<Option<Address>, StoreError> {
     let has_address = req(r.boolean()?, "has_address")?;
     let address = Address {
         street: r.text()?,
@@ -154,8 +121,8 @@ pub fn decode_address(r: &mut impl RowSource) -> Result<Option<Address>, StoreEr
     Ok(has_address.then_some(address))
 }
 
-/// The values of [`DATA_COLUMNS`], in the same order (the array length is checked by the compiler).
-pub fn data_values(d: &ClientData) -> [Value; 62] {
+/// The values of [`data_columns`], in the same order.
+pub fn data_values(d: &ClientData) -> Vec<Value> {
     let [has_address, street, street_number, apartment, corner, line2, line3, city, region, postal_code, country, latitude, longitude] =
         address_values(&d.address);
     let c = &d.credit;
@@ -164,7 +131,7 @@ pub fn data_values(d: &ClientData) -> [Value; 62] {
     let [income, income_e4] = money(&c.total_income);
     let [debt, debt_e4] = money(&c.total_debt_payments);
     let metadata = serde_json::to_string(&d.metadata).unwrap_or_else(|_| "{}".into());
-    [
+    vec![
         d.kind.as_str().into(),
         d.name.clone().into(),
         s(&d.legal_name),
@@ -236,6 +203,7 @@ pub trait RowSource {
     fn int(&mut self) -> Result<Option<i64>, StoreError>;
     fn float(&mut self) -> Result<Option<f64>, StoreError>;
     fn boolean(&mut self) -> Result<Option<bool>, StoreError>;
+    fn bytes(&mut self) -> Result<Option<Vec<u8>>, StoreError>;
 }
 
 fn corrupt(what: &str, e: Invalid) -> StoreError {
@@ -259,7 +227,7 @@ fn uuid(s: &str) -> Result<Uuid, Invalid> {
 }
 
 /// Decodes one row selected with [`select_columns`].
-pub fn decode_client(r: &mut impl RowSource) -> Result<Client, StoreError> {
+pub fn decode_client(r: &mut dyn RowSource) -> Result<Client, StoreError> {
     let id = uuid(&req(r.text()?, "id")?).map_err(|e| corrupt("id", e))?;
     let number = req(r.int()?, "number")?;
     let associated_accounts = req(r.int()?, "associated_accounts")?;
@@ -429,7 +397,7 @@ pub fn sub_data_columns(kind: SubKind) -> Vec<&'static str> {
                 "phone_secondary",
                 "fax",
             ];
-            c.extend(ADDRESS_COLUMNS);
+            c.extend(ADDRESS_COLUMNS.iter().map(String::as_str));
             c.push("notes");
             c
         }
@@ -478,7 +446,7 @@ pub fn sub_select_columns(kind: SubKind) -> Vec<&'static str> {
 }
 
 /// Decodes one row selected with [`sub_select_columns`].
-pub fn decode_sub(kind: SubKind, r: &mut impl RowSource) -> Result<SubResource, StoreError> {
+pub fn decode_sub(kind: SubKind, r: &mut dyn RowSource) -> Result<SubResource, StoreError> {
     let id = uuid(&req(r.text()?, "id")?).map_err(|e| corrupt("id", e))?;
     let client_id = uuid(&req(r.text()?, "client_id")?).map_err(|e| corrupt("client_id", e))?;
     let version = req(r.int()?, "version")?;
@@ -523,4 +491,126 @@ pub fn decode_sub(kind: SubKind, r: &mut impl RowSource) -> Result<SubResource, 
         updated_at,
         version,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use clientele_core::query::client_field;
+    use clientele_core::sub::{SubData, SubKind};
+    use clientele_core::types::TenantName;
+    use clientele_core::{Store, WriteCtx};
+    use serde_json::{json, Value as Json};
+
+    use super::*;
+
+    #[test]
+    fn columns_follow_the_paths_of_the_fields() {
+        let col = |path| client_field(path).map(column);
+        assert_eq!(col("country").as_deref(), Some("address_country"));
+        assert_eq!(col("currency").as_deref(), Some("credit_currency"));
+        assert_eq!(col("credit.limit").as_deref(), Some("credit_limit_e4"));
+        assert_eq!(col("created_at").as_deref(), Some("created_at"));
+        assert_eq!(column(&CREATION_SEQ), "rid");
+        let data: Vec<&str> = data_columns().collect();
+        let at = |c| data.iter().position(|d| *d == c);
+        assert_eq!(at("has_address").map(|i| i + 1), at("address_street"));
+        assert_eq!(at("credit_limit").map(|i| i + 1), at("credit_limit_e4"));
+        assert_eq!(data.last(), Some(&"metadata"));
+    }
+
+    /// A client document with every field set, each to a value no other field has, so that two
+    /// columns read in each other's place cannot go unnoticed.
+    fn every_field(n: u32, referred_by: Uuid) -> Json {
+        let even = n.is_multiple_of(2);
+        json!({
+            "kind": "organization", "name": format!("Name {n}"), "legal_name": format!("Legal {n}"),
+            "first_name": format!("First {n}"), "last_name": format!("Last {n}"),
+            "org_number": format!("556{n}-1"), "tax_id": format!("SE{n}01"),
+            "external_id": format!("ext-{n}"), "account_code": format!("acc-{n}"),
+            "status": "inactive", "archived": even, "silenced": !even,
+            "invoice_reminders": even, "show_location_on_invoice": !even,
+            "partner_type": "construction", "email": format!("e{n}@example.com"),
+            "billing_email": format!("b{n}@example.com"), "phone": format!("+46 1{n}"),
+            "mobile": format!("+46 2{n}"), "home_phone": format!("+46 3{n}"),
+            "fax": format!("+46 4{n}"), "website": format!("https://w{n}.example.com"),
+            "image_url": format!("https://i{n}.example.com/a.png"), "notes": format!("notes {n}"),
+            "address": {
+                "street": format!("street {n}"), "street_number": format!("{n}a"),
+                "apartment": format!("apt {n}"), "corner": format!("corner {n}"),
+                "line2": format!("line2 {n}"), "line3": format!("line3 {n}"),
+                "city": format!("city {n}"), "region": format!("region {n}"),
+                "postal_code": format!("1{n}"), "country": "SE",
+                "latitude": 59.25 + f64::from(n), "longitude": 18.5 + f64::from(n)
+            },
+            "credit": {
+                "limit": 1000 + n, "used": 100 + n, "currency": "SEK",
+                "payment_terms_days": 30 + n, "rating": format!("A{n}"),
+                "creditworthiness": "middle", "fico": 700 + n, "total_income": 5000 + n,
+                "total_debt_payments": 50 + n, "first_time_buyer": even,
+                "frame_contract": !even, "self_insurance": even,
+                "pricing": format!("pricing {n}"), "custom_price_id": format!("price-{n}")
+            },
+            "owner_id": format!("owner-{n}"), "salesperson_id": format!("sales-{n}"),
+            "case_manager_id": format!("case-{n}"), "referred_by_id": referred_by,
+            "source": format!("source {n}"), "structure_id": format!("unit-{n}"),
+            "metadata": {"k": format!("v{n}")}
+        })
+    }
+
+    #[tokio::test]
+    async fn a_client_with_every_field_set_is_written_and_read_back_whole() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = crate::sqlite::SqliteStore::open(&dir.path().join("c.db")).expect("open");
+        store.migrate().await.expect("migrate");
+        let name = TenantName::parse("acme").expect("name");
+        let tenant = store.create_tenant(&name).await.expect("tenant").id;
+        let ctx = WriteCtx {
+            tenant,
+            actor: "test".into(),
+            idempotency: None,
+        };
+        let data = |v: Json| ClientData::from_json(&v).expect("valid");
+        let other = store
+            .create_client(&ctx, data(json!({"name": "Referrer"})))
+            .await
+            .expect("referrer");
+        let first = data(every_field(1, other.id));
+        assert_eq!(data_values(&first).len(), data_columns().count());
+        let created = store
+            .create_client(&ctx, first.clone())
+            .await
+            .expect("create");
+        let read = store.get_client(tenant, created.id).await.expect("read");
+        assert_eq!(read.data, first);
+        let second = data(every_field(2, other.id));
+        let replaced = store
+            .replace_client(&ctx, created.id, second.clone(), None)
+            .await
+            .expect("replace");
+        assert_eq!(replaced.data, second);
+        let read = store.get_client(tenant, created.id).await.expect("read");
+        assert_eq!(read.data, second);
+
+        let site = SubData::from_json(
+            SubKind::Location,
+            &json!({"name": "Site", "address": every_field(3, other.id)["address"]}),
+        )
+        .expect("valid location");
+        let loc = store
+            .create_sub(&ctx, created.id, site.clone())
+            .await
+            .expect("location");
+        let read = store
+            .get_sub(tenant, SubKind::Location, created.id, loc.id)
+            .await
+            .expect("read location");
+        let SubData::Location(read) = read.data else {
+            panic!("not a location");
+        };
+        let SubData::Location(site) = site else {
+            panic!("not a location");
+        };
+        assert_eq!(read.address, site.address);
+        store.close().await.expect("close");
+    }
 }

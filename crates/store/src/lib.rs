@@ -1,13 +1,18 @@
-//! Storage backends for Clientele. Statements are built once with sea-query (`sql`), rows are
-//! mapped once (`columns`); each backend module only executes them.
+//! Storage for Clientele: one implementation of the core `Store` trait (`engine`) whose rules are
+//! written once (`rules`), over statements built once with sea-query (`statements`) and rows
+//! mapped once (`columns`). Two backends run them through the seam in `db`: SQLite (`sqlite`)
+//! and PostgreSQL (`postgres`); each keeps only what truly differs (connections, the SQLite
+//! writer thread, the PostgreSQL pool, tenant lock and retries, search, migrations).
 
 pub mod columns;
+pub mod db;
+pub mod engine;
 pub mod postgres;
-pub mod postgres_search;
 pub mod rid;
-pub mod sql;
+pub mod rules;
 pub mod sqlite;
-pub mod sqlite_search;
+pub mod statements;
+#[cfg(feature = "testing")]
 pub mod testing;
 
 use std::sync::Arc;

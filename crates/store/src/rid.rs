@@ -1,9 +1,10 @@
 //! The creation sequence `rid` (`clientele_core::query::CREATION_SEQ`): `ms << 12 | seq`, the
 //! creation millisecond shifted left by 12 bits plus a per-millisecond sequence. Its order is
 //! exactly `(created_at, id)` order, because a new client's id is a UUIDv7 carrying the same
-//! millisecond and the sequence in its 12 `rand_a` bits ([`id_for`]). Each backend finds the
-//! largest taken sequence of a millisecond (`sql::max_rid`) inside its write transaction and
-//! asks [`next_after`] for the next one.
+//! millisecond and the sequence in its 12 `rand_a` bits ([`id_for`]). A write finds the largest
+//! taken sequence of a millisecond inside its transaction (`rules::sequences`) and asks
+//! [`next_after`] for the next one. SQLite takes sequences unique among all clients (they are
+//! the rowids of its full-text index), PostgreSQL among the tenant's (see `Tx::rid_scope`).
 
 use clientele_core::types::Timestamp;
 use uuid::Uuid;

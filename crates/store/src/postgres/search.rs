@@ -15,27 +15,17 @@
 use std::collections::BTreeSet;
 
 use clientele_core::search::{words, SearchDocument};
-use clientele_core::sub::SubData;
-use clientele_core::{ClientData, TenantId};
+use clientele_core::TenantId;
 use sea_query::extension::postgres::PgExpr;
 use sea_query::{Cond, Expr, LikeExpr, Query, SimpleExpr};
 use uuid::Uuid;
 
-use crate::sql::{clients, col, Dialect};
+use crate::statements::{clients, col, Flavour};
 
 const TABLE: &str = "client_search_terms";
 
-/// The distinct search words of a client and its contact persons.
-pub fn client_terms<'a>(
-    data: &ClientData,
-    contacts: impl IntoIterator<Item = &'a SubData>,
-) -> BTreeSet<String> {
-    let mut doc = SearchDocument::for_client(data);
-    for c in contacts {
-        if let SubData::ContactPerson(c) = c {
-            doc.contact_person(&c.name, c.email.as_ref().map(|e| e.as_str()));
-        }
-    }
+/// The distinct words of a search document: the client's rows in the term table.
+pub(super) fn terms(doc: &SearchDocument) -> BTreeSet<String> {
     doc.as_str()
         .split(' ')
         .filter(|w| !w.is_empty())
@@ -57,7 +47,7 @@ fn prefix_upper_bound(prefix: &str) -> Option<String> {
     None
 }
 
-pub(crate) fn delete_terms(tenant: TenantId, client_id: Uuid) -> sea_query::DeleteStatement {
+pub(super) fn delete_terms(tenant: TenantId, client_id: Uuid) -> sea_query::DeleteStatement {
     let mut q = Query::delete();
     q.from_table(col(TABLE))
         .and_where(Expr::col(col("tenant_id")).eq(tenant.0.to_string()))
@@ -65,7 +55,7 @@ pub(crate) fn delete_terms(tenant: TenantId, client_id: Uuid) -> sea_query::Dele
     q
 }
 
-pub(crate) fn insert_terms(
+pub(super) fn insert_terms(
     tenant: TenantId,
     client_id: Uuid,
     terms: &BTreeSet<String>,
@@ -74,7 +64,7 @@ pub(crate) fn insert_terms(
 }
 
 /// One INSERT of the terms of many clients; `None` when there are none.
-pub(crate) fn insert_terms_of<'a>(
+pub(super) fn insert_terms_of<'a>(
     tenant: TenantId,
     clients: impl IntoIterator<Item = (Uuid, &'a BTreeSet<String>)>,
 ) -> Option<sea_query::InsertStatement> {
@@ -96,11 +86,11 @@ pub(crate) fn insert_terms_of<'a>(
 }
 
 /// PostgreSQL's list pieces for one tenant.
-pub struct PgDialect {
+pub struct PgFlavour {
     pub tenant: TenantId,
 }
 
-impl Dialect for PgDialect {
+impl Flavour for PgFlavour {
     fn search(&self, terms: &[String]) -> SimpleExpr {
         let mut cond = Cond::all();
         for term in terms {

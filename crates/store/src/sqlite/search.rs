@@ -4,8 +4,8 @@
 //! client's creation sequence `rid`, so reading it in rowid order is reading clients in
 //! `created_at` order. It is written by code in the same transaction as the client row (insert,
 //! update, delete): a search never sees a stale document and nothing needs a rebuild job. The
-//! document is built by [`search_document`], the one hook later resources (contact persons)
-//! extend with their own words.
+//! document itself (the client's words and its contact persons') is built by the shared rules
+//! (`rules::search`); this module only writes it, under the tenant's namespace.
 //!
 //! Every indexed word carries a namespace prefix naming its tenant and archived state
 //! (`0001l` + `andersson`: tenant 1, live). A tenant's words are thus index terms of their own:
@@ -23,12 +23,12 @@
 
 use clientele_core::query::ArchivedFilter;
 use clientele_core::search::{words, SearchDocument};
-use clientele_core::{ClientData, StoreError, TenantId};
+use clientele_core::{StoreError, TenantId};
 use rusqlite::{params, Connection, OptionalExtension};
 use sea_query::{Expr, LikeExpr, Query, SelectStatement, SimpleExpr};
 use uuid::Uuid;
 
-use crate::sql::{clients, col, Dialect, FtsSource};
+use crate::statements::{clients, col, Flavour, FtsSource};
 
 /// Most exact terms a long prefix is expanded to before falling back to FTS5's own prefix query.
 pub const MAX_EXPANSION: usize = 64;
@@ -89,33 +89,6 @@ fn flag(archived: bool) -> char {
     }
 }
 
-/// The search document of a client: its own fields, and (once they exist) its contact persons'
-/// names and e-mail addresses.
-pub fn search_document(
-    conn: &Connection,
-    tenant: TenantId,
-    id: Uuid,
-    data: &ClientData,
-) -> Result<SearchDocument, StoreError> {
-    let mut doc = SearchDocument::for_client(data);
-    // A client is also found by its contact persons' names and e-mail addresses.
-    let mut st = conn
-        .prepare_cached(
-            "SELECT name, email FROM contact_persons WHERE tenant_id = ?1 AND client_id = ?2",
-        )
-        .map_err(err)?;
-    let rows = st
-        .query_map(params![tenant.0.to_string(), id.to_string()], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
-        })
-        .map_err(err)?;
-    for row in rows {
-        let (name, email) = row.map_err(err)?;
-        doc.contact_person(&name, email.as_deref());
-    }
-    Ok(doc)
-}
-
 /// Replaces the indexed document of the row with creation sequence `rid`.
 pub fn write_document(
     conn: &Connection,
@@ -170,18 +143,6 @@ pub fn client_rid(
             .optional()
         })
         .map_err(err)
-}
-
-/// Re-indexes one client from its stored data: the hook to call when something outside the
-/// client row (a contact person) changes what its document holds.
-pub fn reindex_client(conn: &Connection, tenant: TenantId, id: Uuid) -> Result<(), StoreError> {
-    let Some((rid, archived)) = client_rid(conn, tenant, id)? else {
-        return Ok(());
-    };
-    let sql = crate::sql::select_client(tenant, id);
-    let client = crate::sqlite::query_one(conn, &sql)?;
-    let doc = search_document(conn, tenant, id, &client.data)?;
-    write_document(conn, tenant, rid, archived, &doc)
 }
 
 fn quote(term: &str) -> String {
@@ -251,12 +212,12 @@ pub fn match_query(
 
 /// SQLite's list pieces, prepared for one query (the FTS query needs the tenant's namespace
 /// and vocabulary, read on the same connection).
-pub struct SqliteDialect {
+pub struct SqliteFlavour {
     /// `Some(None)`: the search can match nothing.
     fts_query: Option<Option<String>>,
 }
 
-impl SqliteDialect {
+impl SqliteFlavour {
     pub fn new(
         conn: &Connection,
         tenant: TenantId,
@@ -276,7 +237,7 @@ fn never() -> SimpleExpr {
     Expr::val(1).eq(0)
 }
 
-impl Dialect for SqliteDialect {
+impl Flavour for SqliteFlavour {
     fn search(&self, _terms: &[String]) -> SimpleExpr {
         match &self.fts_query {
             Some(Some(q)) => {

@@ -1,0 +1,155 @@
+//! The seam between the rules (written once, in `rules/`) and a backend: run a statement, read
+//! rows through [`RowSource`], and inside a write transaction the few hooks whose work truly
+//! differs per backend (the search index, the scope of creation sequences).
+//!
+//! Every method returns a `Send` future so that rules generic over the backend are `Send` too
+//! (the `Store` trait's futures must be). SQLite's futures are ready when returned: it runs each
+//! statement when called, on the thread that owns the connection.
+
+use std::future::Future;
+
+use clientele_core::query::ClientQuery;
+use clientele_core::search::SearchDocument;
+use clientele_core::store::StoreResult;
+use clientele_core::{StoreError, TenantId};
+use sea_query::SelectStatement;
+use uuid::Uuid;
+
+use crate::columns::RowSource;
+use crate::statements::{Flavour, ListStatement, Statement};
+
+/// A connection as the rules see it: statements in, decoded rows out.
+pub trait Db: Sync {
+    /// How this backend writes the parts of a list query that differ (search above all).
+    type Flavour: Flavour + Send;
+
+    /// Runs a statement that returns no rows; returns how many rows it changed.
+    fn exec<S: Statement>(&self, stmt: &S) -> impl Future<Output = StoreResult<u64>> + Send;
+
+    /// Every row a statement returns, each decoded by `decode` in select order.
+    fn rows<S: Statement, T: Send>(
+        &self,
+        stmt: &S,
+        decode: impl FnMut(&mut dyn RowSource) -> StoreResult<T> + Send,
+    ) -> impl Future<Output = StoreResult<Vec<T>>> + Send;
+
+    /// The flavour for one list query of `tenant` (SQLite reads the tenant's search vocabulary).
+    fn flavour(
+        &self,
+        tenant: TenantId,
+        query: &ClientQuery,
+    ) -> impl Future<Output = StoreResult<Self::Flavour>> + Send;
+
+    /// Runs the count statement of a list of `tenant`'s clients. A backend may answer from a
+    /// cache that it knows to be exact (SQLite: per generation of the tenant's clients).
+    fn list_total(
+        &self,
+        _tenant: TenantId,
+        count: &SelectStatement,
+    ) -> impl Future<Output = StoreResult<u64>> + Send {
+        async move {
+            let stmt = ListStatement::count(count);
+            Ok(self.int(&stmt).await?.max(0) as u64)
+        }
+    }
+
+    /// The first row a statement returns, if any.
+    fn first<S: Statement, T: Send>(
+        &self,
+        stmt: &S,
+        decode: impl FnMut(&mut dyn RowSource) -> StoreResult<T> + Send,
+    ) -> impl Future<Output = StoreResult<Option<T>>> + Send {
+        async move { Ok(self.rows(stmt, decode).await?.into_iter().next()) }
+    }
+
+    /// The first row a statement returns, or `NotFound`.
+    fn one<S: Statement, T: Send>(
+        &self,
+        stmt: &S,
+        decode: impl FnMut(&mut dyn RowSource) -> StoreResult<T> + Send,
+    ) -> impl Future<Output = StoreResult<T>> + Send {
+        async move { self.first(stmt, decode).await?.ok_or(StoreError::NotFound) }
+    }
+
+    /// Whether a statement returns any row.
+    fn exists<S: Statement>(&self, stmt: &S) -> impl Future<Output = StoreResult<bool>> + Send {
+        async move { Ok(!self.rows(stmt, |_| Ok(())).await?.is_empty()) }
+    }
+
+    /// The integer in the first column of the first row, or `None` when it is NULL (an
+    /// aggregate such as `max` over no rows).
+    fn opt_int<S: Statement>(
+        &self,
+        stmt: &S,
+    ) -> impl Future<Output = StoreResult<Option<i64>>> + Send {
+        async move {
+            self.first(stmt, |r| r.int())
+                .await?
+                .ok_or_else(|| StoreError::Other("expected a row with a number".into()))
+        }
+    }
+
+    /// The integer a statement returns (a count, a `RETURNING` value).
+    fn int<S: Statement>(&self, stmt: &S) -> impl Future<Output = StoreResult<i64>> + Send {
+        async move {
+            self.opt_int(stmt)
+                .await?
+                .ok_or_else(|| StoreError::Other("expected a number, got NULL".into()))
+        }
+    }
+}
+
+/// One `Store` write: rules run inside a backend's write transaction. A backend may run it more
+/// than once (PostgreSQL retries a transaction that certainly left nothing behind), so `run`
+/// only reads its inputs.
+pub trait Write: Send + Sync + 'static {
+    type Output: Send + 'static;
+
+    /// The tenant whose data the write changes, if it changes one tenant's data (PostgreSQL
+    /// runs each tenant's writes one at a time).
+    fn tenant(&self) -> Option<TenantId>;
+
+    fn run<X: Tx>(&self, tx: &X) -> impl Future<Output = StoreResult<Self::Output>> + Send;
+}
+
+/// One `Store` read, on a connection of the backend's readers. It may be run more than once.
+pub trait Read: Send + Sync + 'static {
+    type Output: Send + 'static;
+
+    fn run<D: Db>(&self, db: &D) -> impl Future<Output = StoreResult<Self::Output>> + Send;
+}
+
+/// A new client's entry in the search index.
+pub struct NewDocument {
+    pub id: Uuid,
+    /// The creation sequence (SQLite's full-text rowid).
+    pub rid: i64,
+    pub archived: bool,
+    pub doc: SearchDocument,
+}
+
+/// A connection inside a write transaction: what the write rules need beyond statements.
+pub trait Tx: Db {
+    /// The clients a new creation sequence must be unique among: `Some(tenant)`, or `None` for
+    /// every tenant's (see `crate::rid`).
+    fn rid_scope(&self, tenant: TenantId) -> Option<TenantId>;
+
+    /// Adds new clients (which have no contact persons yet) to the search index.
+    fn index_new(
+        &self,
+        tenant: TenantId,
+        docs: &[NewDocument],
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Replaces the search document of an existing client.
+    fn reindex(
+        &self,
+        tenant: TenantId,
+        id: Uuid,
+        archived: bool,
+        doc: &SearchDocument,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Removes a client from the search index, before its row is deleted.
+    fn unindex(&self, tenant: TenantId, id: Uuid) -> impl Future<Output = StoreResult<()>> + Send;
+}

@@ -1,0 +1,388 @@
+//! The one implementation of `Store`: every method hands a rule of `crate::rules` to the backend,
+//! which runs it in a write transaction or on a reader connection.
+
+use std::future::Future;
+
+use async_trait::async_trait;
+use clientele_core::idempotency::{IdempotencyBegin, IdempotencyScope, StoredResponse};
+use clientele_core::query::{ClientQuery, Page};
+use clientele_core::store::{AuditPage, NewApiKey, StoreResult, Upserted};
+use clientele_core::sub::{SubData, SubKind, SubResource};
+use clientele_core::types::{TenantName, Timestamp};
+use clientele_core::{ApiKey, Client, ClientData, Store, StoreError, Tenant, TenantId, WriteCtx};
+use uuid::Uuid;
+
+use crate::db::{Read, Write};
+use crate::rules::{audit, clients, idempotency, list, subresources, tenants};
+
+/// What a backend provides: it runs writes and reads, and owns its schema and connections.
+pub trait Backend: Send + Sync + 'static {
+    /// Runs `op` in a write transaction and commits it; resolves once the commit is durable.
+    fn write<W: Write>(&self, op: W) -> impl Future<Output = StoreResult<W::Output>> + Send;
+    /// Runs `op` on a reader connection.
+    fn read<R: Read>(&self, op: R) -> impl Future<Output = StoreResult<R::Output>> + Send;
+    /// Applies pending migrations; returns how many were applied.
+    fn migrate(&self) -> impl Future<Output = StoreResult<u32>> + Send;
+    /// A cheap round trip to the database.
+    fn ping(&self) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Finishes pending writes and releases the database.
+    fn close(&self) -> impl Future<Output = StoreResult<()>> + Send;
+}
+
+/// A `Store` on backend `B` (`SqliteStore`, `PgStore`).
+pub struct Engine<B>(pub(crate) B);
+
+#[async_trait]
+impl<B: Backend> Store for Engine<B> {
+    async fn migrate(&self) -> StoreResult<u32> {
+        self.0.migrate().await
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        self.0.ping().await
+    }
+
+    async fn create_tenant(&self, name: &TenantName) -> StoreResult<Tenant> {
+        let tenant = Tenant {
+            id: TenantId(Uuid::now_v7()),
+            name: name.clone(),
+            created_at: Timestamp::now(),
+        };
+        self.0.write(tenants::CreateTenant(tenant)).await
+    }
+
+    async fn tenant_by_name(&self, name: &str) -> StoreResult<Option<Tenant>> {
+        self.0.read(tenants::TenantByName(name.to_string())).await
+    }
+
+    async fn tenant_count(&self) -> StoreResult<i64> {
+        self.0.read(tenants::TenantCount).await
+    }
+
+    async fn create_api_key(&self, tenant: TenantId, key: NewApiKey) -> StoreResult<ApiKey> {
+        let stored = ApiKey {
+            id: Uuid::now_v7(),
+            tenant_id: tenant,
+            name: key.name,
+            prefix: key.prefix,
+            permissions: key.permissions,
+            rate_limit: key.rate_limit,
+            created_at: Timestamp::now(),
+            revoked_at: None,
+        };
+        let hash = key.hash;
+        self.0.write(tenants::CreateKey { key: stored, hash }).await
+    }
+
+    async fn list_api_keys(&self, tenant: TenantId) -> StoreResult<Vec<ApiKey>> {
+        self.0.read(tenants::ListKeys(tenant)).await
+    }
+
+    async fn revoke_api_key(&self, tenant: Option<TenantId>, id: Uuid) -> StoreResult<ApiKey> {
+        self.0.write(tenants::RevokeKey { tenant, id }).await
+    }
+
+    async fn api_key_by_hash(&self, hash: [u8; 32]) -> StoreResult<Option<(ApiKey, Tenant)>> {
+        self.0.read(tenants::KeyByHash(hash)).await
+    }
+
+    async fn create_client(&self, ctx: &WriteCtx, data: ClientData) -> StoreResult<Client> {
+        let ctx = ctx.clone();
+        self.0.write(clients::Create { ctx, data }).await
+    }
+
+    async fn get_client(&self, tenant: TenantId, id: Uuid) -> StoreResult<Client> {
+        self.0.read(clients::Get { tenant, id }).await
+    }
+
+    async fn get_client_by_external_id(
+        &self,
+        tenant: TenantId,
+        external_id: &str,
+    ) -> StoreResult<Client> {
+        let external_id = external_id.to_string();
+        let op = clients::GetByExternalId {
+            tenant,
+            external_id,
+        };
+        self.0.read(op).await
+    }
+
+    async fn replace_client(
+        &self,
+        ctx: &WriteCtx,
+        id: Uuid,
+        data: ClientData,
+        expected_version: Option<i64>,
+    ) -> StoreResult<Client> {
+        let ctx = ctx.clone();
+        let op = clients::Replace {
+            ctx,
+            id,
+            data,
+            expected_version,
+        };
+        self.0.write(op).await
+    }
+
+    async fn patch_client(
+        &self,
+        ctx: &WriteCtx,
+        id: Uuid,
+        patch: serde_json::Value,
+        expected_version: Option<i64>,
+    ) -> StoreResult<Client> {
+        let ctx = ctx.clone();
+        let op = clients::Patch {
+            ctx,
+            id,
+            patch,
+            expected_version,
+        };
+        self.0.write(op).await
+    }
+
+    async fn upsert_client_by_external_id(
+        &self,
+        ctx: &WriteCtx,
+        data: ClientData,
+        expected_version: Option<i64>,
+    ) -> StoreResult<Upserted> {
+        let Some(external_id) = data.external_id.clone() else {
+            return Err(StoreError::Other("upsert without external_id".into()));
+        };
+        let ctx = ctx.clone();
+        let op = clients::Upsert {
+            ctx,
+            external_id,
+            data,
+            expected_version,
+        };
+        self.0.write(op).await
+    }
+
+    async fn delete_client(
+        &self,
+        ctx: &WriteCtx,
+        id: Uuid,
+        expected_version: Option<i64>,
+    ) -> StoreResult<()> {
+        let ctx = ctx.clone();
+        let op = clients::Delete {
+            ctx,
+            id,
+            expected_version,
+        };
+        self.0.write(op).await
+    }
+
+    async fn list_clients(
+        &self,
+        tenant: TenantId,
+        query: &ClientQuery,
+    ) -> StoreResult<Page<Client>> {
+        let query = query.clone();
+        self.0.read(list::ListClients { tenant, query }).await
+    }
+
+    async fn client_history(
+        &self,
+        tenant: TenantId,
+        client_id: Uuid,
+        before_seq: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<AuditPage> {
+        let op = audit::History {
+            tenant,
+            client_id,
+            before_seq,
+            limit,
+        };
+        self.0.read(op).await
+    }
+
+    async fn events(
+        &self,
+        tenant: TenantId,
+        after_seq: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<AuditPage> {
+        let op = audit::Events {
+            tenant,
+            after_seq,
+            limit,
+        };
+        self.0.read(op).await
+    }
+
+    async fn idempotency_begin(
+        &self,
+        scope: &IdempotencyScope,
+        request_hash: [u8; 32],
+        now: Timestamp,
+    ) -> StoreResult<IdempotencyBegin> {
+        let scope = scope.clone();
+        let op = idempotency::Begin {
+            scope,
+            hash: request_hash,
+            now,
+        };
+        self.0.write(op).await
+    }
+
+    async fn idempotency_finish(
+        &self,
+        scope: &IdempotencyScope,
+        response: StoredResponse,
+    ) -> StoreResult<()> {
+        let scope = scope.clone();
+        self.0.write(idempotency::Finish { scope, response }).await
+    }
+
+    async fn idempotency_abort(&self, scope: &IdempotencyScope) -> StoreResult<()> {
+        self.0.write(idempotency::Abort(scope.clone())).await
+    }
+
+    async fn close(&self) -> StoreResult<()> {
+        self.0.close().await
+    }
+
+    async fn create_sub(
+        &self,
+        ctx: &WriteCtx,
+        client_id: Uuid,
+        data: SubData,
+    ) -> StoreResult<SubResource> {
+        let ctx = ctx.clone();
+        let op = subresources::Create {
+            ctx,
+            client_id,
+            data,
+        };
+        self.0.write(op).await
+    }
+
+    async fn get_sub(
+        &self,
+        tenant: TenantId,
+        kind: SubKind,
+        client_id: Uuid,
+        id: Uuid,
+    ) -> StoreResult<SubResource> {
+        let op = subresources::Get {
+            tenant,
+            kind,
+            client_id,
+            id,
+        };
+        self.0.read(op).await
+    }
+
+    async fn get_sub_by_external_id(
+        &self,
+        tenant: TenantId,
+        kind: SubKind,
+        client_id: Uuid,
+        external_id: &str,
+    ) -> StoreResult<SubResource> {
+        let external_id = external_id.to_string();
+        let op = subresources::GetByExternalId {
+            tenant,
+            kind,
+            client_id,
+            external_id,
+        };
+        self.0.read(op).await
+    }
+
+    async fn replace_sub(
+        &self,
+        ctx: &WriteCtx,
+        client_id: Uuid,
+        id: Uuid,
+        data: SubData,
+        expected_version: Option<i64>,
+    ) -> StoreResult<SubResource> {
+        let ctx = ctx.clone();
+        let op = subresources::Replace {
+            ctx,
+            client_id,
+            id,
+            data,
+            expected_version,
+        };
+        self.0.write(op).await
+    }
+
+    async fn patch_sub(
+        &self,
+        ctx: &WriteCtx,
+        kind: SubKind,
+        client_id: Uuid,
+        id: Uuid,
+        patch: serde_json::Value,
+        expected_version: Option<i64>,
+    ) -> StoreResult<SubResource> {
+        let ctx = ctx.clone();
+        let op = subresources::Patch {
+            ctx,
+            kind,
+            client_id,
+            id,
+            patch,
+            expected_version,
+        };
+        self.0.write(op).await
+    }
+
+    async fn delete_sub(
+        &self,
+        ctx: &WriteCtx,
+        kind: SubKind,
+        client_id: Uuid,
+        id: Uuid,
+        expected_version: Option<i64>,
+    ) -> StoreResult<()> {
+        let ctx = ctx.clone();
+        let op = subresources::Delete {
+            ctx,
+            kind,
+            client_id,
+            id,
+            expected_version,
+        };
+        self.0.write(op).await
+    }
+
+    async fn list_subs(
+        &self,
+        tenant: TenantId,
+        kind: SubKind,
+        client_id: Uuid,
+        limit: u32,
+        offset: u64,
+        count: bool,
+    ) -> StoreResult<Page<SubResource>> {
+        let op = subresources::List {
+            tenant,
+            kind,
+            client_id,
+            limit,
+            offset,
+            count,
+        };
+        self.0.read(op).await
+    }
+
+    async fn insert_clients_bulk(
+        &self,
+        ctx: &WriteCtx,
+        rows: Vec<(ClientData, Timestamp)>,
+    ) -> StoreResult<u64> {
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let ctx = ctx.clone();
+        self.0.write(clients::InsertBulk { ctx, rows }).await
+    }
+}

@@ -1,0 +1,62 @@
+//! PostgreSQL migrations: numbered scripts applied in one transaction under an advisory lock, so
+//! that instances starting together migrate once.
+
+use clientele_core::store::StoreResult;
+use clientele_core::types::Timestamp;
+
+use super::bind::map_err;
+
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/postgres/0001_init.sql")),
+    (2, include_str!("../../migrations/postgres/0002_search.sql")),
+    (3, include_str!("../../migrations/postgres/0003_audit.sql")),
+    (
+        4,
+        include_str!("../../migrations/postgres/0004_subresources.sql"),
+    ),
+];
+
+/// Arbitrary constant: the advisory lock that serialises concurrent `migrate` runs.
+const MIGRATION_LOCK: i64 = 0x636c_6965_6e74_656c; // "clientel"
+
+/// Applies pending migrations in one transaction; returns how many were applied.
+pub(super) async fn migrate(conn: &mut deadpool_postgres::Client) -> StoreResult<u32> {
+    let tx = conn.transaction().await.map_err(map_err)?;
+    // `CREATE TABLE IF NOT EXISTS` would log a NOTICE on every start.
+    tx.batch_execute("SET LOCAL client_min_messages = warning")
+        .await
+        .map_err(map_err)?;
+    // Several instances may start at once: one migrates, the others wait and find it done.
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .await
+        .map_err(map_err)?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+             version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
+    )
+    .await
+    .map_err(map_err)?;
+    let mut applied = 0;
+    for (version, script) in MIGRATIONS {
+        let done = tx
+            .query_opt(
+                "SELECT version FROM schema_migrations WHERE version = $1",
+                &[version],
+            )
+            .await
+            .map_err(map_err)?;
+        if done.is_some() {
+            continue;
+        }
+        tx.batch_execute(script).await.map_err(map_err)?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+            &[version, &Timestamp::now().to_rfc3339()],
+        )
+        .await
+        .map_err(map_err)?;
+        applied += 1;
+    }
+    tx.commit().await.map_err(map_err)?;
+    Ok(applied)
+}

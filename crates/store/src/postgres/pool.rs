@@ -1,0 +1,231 @@
+//! The connection pool and how the rules run on it: every write in one transaction that first
+//! locks its tenant's row (see the module comment of `postgres`), retried with bounded backoff
+//! when it failed in a way that certainly left nothing behind; every read on a pooled
+//! connection, retried likewise.
+
+use std::error::Error as StdError;
+use std::str::FromStr;
+use std::time::Duration;
+
+use clientele_core::store::StoreResult;
+use clientele_core::{StoreError, TenantId};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Transaction};
+use sea_query::{Expr, LockType, Query};
+use tokio_postgres::NoTls;
+
+use super::bind::{is_transient, map_err, query, settled, TRANSIENT};
+use super::conn::Pg;
+use super::migrate;
+use crate::db::{Read, Write};
+use crate::engine::Backend;
+use crate::statements::col;
+
+/// Pool size unless the URL says `pool_size=N`.
+const DEFAULT_POOL_SIZE: usize = 16;
+/// Attempts of one transaction when it fails in a way that is safe to retry.
+const MAX_ATTEMPTS: u32 = 4;
+/// First backoff; doubled on each retry (25, 50, 100 ms).
+const BACKOFF: Duration = Duration::from_millis(25);
+/// Splits our own `pool_size` parameter off the URL; the rest goes to the driver.
+fn split_pool_size(url: &str) -> StoreResult<(String, usize)> {
+    let Some((base, query)) = url.split_once('?') else {
+        return Ok((url.to_string(), DEFAULT_POOL_SIZE));
+    };
+    let mut size = DEFAULT_POOL_SIZE;
+    let mut rest = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            Some(("pool_size", n)) => {
+                size = n.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                    StoreError::Other("pool_size must be a positive integer".into())
+                })?;
+            }
+            _ => rest.push(pair),
+        }
+    }
+    let url = if rest.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", rest.join("&"))
+    };
+    Ok((url, size))
+}
+
+/// The PostgreSQL backend: a pool of connections.
+pub struct PgBackend {
+    pool: Pool,
+}
+
+impl PgBackend {
+    /// Prepares the pool; connections are made on first use. Call `Store::migrate` before use.
+    pub(super) fn open(url: &str) -> StoreResult<Self> {
+        let (url, size) = split_pool_size(url)?;
+        let mut config = tokio_postgres::Config::from_str(&url)
+            .map_err(|e| StoreError::Other(format!("invalid PostgreSQL URL: {e}")))?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(3));
+        }
+        if config.get_application_name().is_none() {
+            config.application_name("clientele");
+        }
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(size)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(Duration::from_secs(10)))
+            .create_timeout(Some(Duration::from_secs(5)))
+            .recycle_timeout(Some(Duration::from_secs(5)))
+            .build()
+            .map_err(|e| StoreError::Other(format!("cannot build the connection pool: {e}")))?;
+        Ok(Self { pool })
+    }
+
+    async fn conn(&self) -> StoreResult<deadpool_postgres::Client> {
+        self.pool.get().await.map_err(|e| {
+            StoreError::Unavailable(format!(
+                "{TRANSIENT}cannot connect to PostgreSQL: {}",
+                pool_error_reason(&e)
+            ))
+        })
+    }
+
+    /// Runs `op` in one transaction, retried with bounded backoff when it fails in a way that
+    /// certainly left nothing behind (serialization failure, deadlock, a connection lost before
+    /// `COMMIT` was sent). A connection lost during `COMMIT` is not retried: its outcome is
+    /// unknown, and the caller gets 503 (an `Idempotency-Key` makes the client's retry safe).
+    async fn transaction<W: Write>(&self, op: &W) -> StoreResult<W::Output> {
+        let mut delay = BACKOFF;
+        let mut attempt = 1;
+        loop {
+            match self.transaction_once(op).await {
+                Err(e) if is_transient(&e) && attempt < MAX_ATTEMPTS => {
+                    tracing::debug!(error = %e, attempt, "retrying a transaction");
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                    attempt += 1;
+                }
+                other => return other.map_err(settled),
+            }
+        }
+    }
+
+    async fn transaction_once<W: Write>(&self, op: &W) -> StoreResult<W::Output> {
+        let mut conn = self.conn().await?;
+        let tx = conn.transaction().await.map_err(map_err)?;
+        if let Some(tenant) = op.tenant() {
+            lock_tenant(&tx, tenant).await?;
+        }
+        let out = op.run(&Pg(&tx)).await?;
+        tx.commit().await.map_err(|e| {
+            if e.code().is_some() {
+                map_err(e)
+            } else {
+                // The connection broke during COMMIT: the outcome is unknown, so never retry.
+                StoreError::Unavailable(format!("connection lost during commit: {e}"))
+            }
+        })?;
+        Ok(out)
+    }
+
+    /// Runs `op` on a pooled connection, retried like a write (a read is always safe to retry).
+    async fn on_reader<R: Read>(&self, op: &R) -> StoreResult<R::Output> {
+        let mut delay = BACKOFF;
+        let mut attempt = 1;
+        loop {
+            let r = match self.conn().await {
+                Ok(conn) => op.run(&Pg(&conn)).await,
+                Err(e) => Err(e),
+            };
+            match r {
+                Err(e) if is_transient(&e) && attempt < MAX_ATTEMPTS => {
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                    attempt += 1;
+                }
+                other => return other.map_err(settled),
+            }
+        }
+    }
+}
+
+impl Backend for PgBackend {
+    async fn write<W: Write>(&self, op: W) -> StoreResult<W::Output> {
+        self.transaction(&op).await
+    }
+
+    async fn read<R: Read>(&self, op: R) -> StoreResult<R::Output> {
+        self.on_reader(&op).await
+    }
+
+    async fn migrate(&self) -> StoreResult<u32> {
+        let mut conn = self.conn().await.map_err(settled)?;
+        migrate::migrate(&mut conn).await.map_err(settled)
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        let conn = self.conn().await.map_err(settled)?;
+        conn.simple_query("SELECT 1")
+            .await
+            .map(|_| ())
+            .map_err(|e| settled(map_err(e)))
+    }
+
+    async fn close(&self) -> StoreResult<()> {
+        // Every acknowledged write is already committed; this only ends the connections.
+        self.pool.close();
+        Ok(())
+    }
+}
+
+/// Locks the tenant's row for the rest of the transaction.
+async fn lock_tenant(tx: &Transaction<'_>, tenant: TenantId) -> StoreResult<()> {
+    let mut q = Query::select();
+    q.expr(Expr::cust("1"))
+        .from(col("tenants"))
+        .and_where(Expr::col(col("id")).eq(tenant.0.to_string()))
+        .lock(LockType::Update);
+    query(tx, &q).await.map(|_| ())
+}
+
+/// Why no connection could be had, once: deadpool's and the driver's wrappers ("Error occurred
+/// while creating a new object", "error connecting to server") each repeat their cause's text.
+fn pool_error_reason(e: &deadpool_postgres::PoolError) -> String {
+    use deadpool_postgres::PoolError;
+    let cause: &(dyn StdError + 'static) = match e {
+        // The driver's error names only its kind; the reason is its source, when it has one.
+        PoolError::Backend(driver) => driver.source().unwrap_or(driver),
+        other => other,
+    };
+    let mut msg = cause.to_string();
+    let mut source = cause.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !msg.ends_with(&text) {
+            msg.push_str(": ");
+            msg.push_str(&text);
+        }
+        source = s.source();
+    }
+    msg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pool_size_is_taken_off_the_url() {
+        let (url, n) =
+            split_pool_size("postgres://u@h/db?pool_size=4&sslmode=disable").expect("parses");
+        assert_eq!((url.as_str(), n), ("postgres://u@h/db?sslmode=disable", 4));
+        let (url, n) = split_pool_size("postgres://u@h/db").expect("parses");
+        assert_eq!((url.as_str(), n), ("postgres://u@h/db", DEFAULT_POOL_SIZE));
+        assert!(split_pool_size("postgres://u@h/db?pool_size=0").is_err());
+    }
+}

@@ -1,0 +1,357 @@
+//! Clients: create (one, or many at once), replace, patch, upsert by external id, delete with
+//! its sub-resources, read one.
+
+use clientele_core::audit::{diff, AuditAction};
+use clientele_core::search::SearchDocument;
+use clientele_core::store::{StoreResult, Upserted};
+use clientele_core::sub::SubKind;
+use clientele_core::types::Timestamp;
+use clientele_core::{Client, ClientData, StoreError, TenantId, WriteCtx};
+use uuid::Uuid;
+
+use super::audit::{self, Entity};
+use super::sequences::{take_numbers, RidWindow};
+use super::{check_version, idempotency, patched, search};
+use crate::columns::{decode_client, decode_sub};
+use crate::db::{Db, NewDocument, Read, Tx, Write};
+use crate::rid;
+use crate::statements as sql;
+
+/// Clients written per statement in a bulk load: their bound values stay under SQLite's limit
+/// of 32,766 per statement (about 70 per client) and so under PostgreSQL's 65,535.
+const INSERT_CHUNK: usize = 400;
+
+/// `referred_by_id` must name another client of the same tenant.
+async fn check_reference<X: Tx>(
+    tx: &X,
+    tenant: TenantId,
+    self_id: Uuid,
+    data: &ClientData,
+) -> StoreResult<()> {
+    let Some(r) = data.referred_by_id else {
+        return Ok(());
+    };
+    if r == self_id || !tx.exists(&sql::client_exists(tenant, r)).await? {
+        return Err(StoreError::InvalidReference("referred_by_id".into()));
+    }
+    Ok(())
+}
+
+/// Inserts new clients, each created at its given time, numbered in order from the tenant's
+/// next number: rows, search documents and audit records, `INSERT_CHUNK` rows per statement.
+async fn insert<X: Tx>(
+    tx: &X,
+    ctx: &WriteCtx,
+    rows: Vec<(ClientData, Timestamp)>,
+) -> StoreResult<Vec<Client>> {
+    let first = take_numbers(tx, ctx.tenant, rows.len() as i64).await?;
+    let mut seqs = RidWindow::read(tx, ctx.tenant, rows.iter().map(|(_, at)| *at)).await?;
+    let mut new = Vec::with_capacity(rows.len());
+    for (number, (data, at)) in (first..).zip(rows) {
+        let (rid, ms) = seqs.allocate(tx, rid::unix_ms(at)).await?;
+        let id = rid::id_for(rid);
+        check_reference(tx, ctx.tenant, id, &data).await?;
+        let at = rid::timestamp_of_ms(ms);
+        let client = Client {
+            id,
+            number,
+            data,
+            associated_accounts: 0,
+            version: 1,
+            created_at: at,
+            updated_at: at,
+        };
+        new.push((rid, client));
+    }
+    for chunk in new.chunks(INSERT_CHUNK) {
+        let rows: Vec<sql::NewRow<'_>> = chunk
+            .iter()
+            .map(|(rid, c)| sql::NewRow {
+                tenant: ctx.tenant,
+                id: c.id,
+                rid: *rid,
+                number: c.number,
+                at: c.created_at,
+                data: &c.data,
+            })
+            .collect();
+        tx.exec(&sql::insert_clients(&rows)).await?;
+        // A new client has no contact persons yet: its own fields are its whole document.
+        let docs: Vec<NewDocument> = chunk
+            .iter()
+            .map(|(rid, c)| NewDocument {
+                id: c.id,
+                rid: *rid,
+                archived: c.data.archived,
+                doc: SearchDocument::for_client(&c.data),
+            })
+            .collect();
+        tx.index_new(ctx.tenant, &docs).await?;
+        let audits: Vec<_> = chunk
+            .iter()
+            .map(|(_, c)| {
+                audit::new_record(
+                    ctx,
+                    Entity("client", c.id, c.id),
+                    AuditAction::Created,
+                    diff(None, Some(&c.data.to_json())),
+                )
+            })
+            .collect();
+        tx.exec(&sql::insert_audits(ctx.tenant, &audits)).await?;
+    }
+    Ok(new.into_iter().map(|(_, c)| c).collect())
+}
+
+/// Creates one client now.
+async fn create<X: Tx>(tx: &X, ctx: &WriteCtx, data: ClientData) -> StoreResult<Client> {
+    let client = insert(tx, ctx, vec![(data, Timestamp::now())])
+        .await?
+        .pop()
+        .ok_or_else(|| StoreError::Other("the insert returned no client".into()))?;
+    idempotency::commit(tx, ctx, "client", client.id, 201).await?;
+    Ok(client)
+}
+
+/// Replaces a client's data. A replacement that changes nothing keeps the version and writes
+/// no audit record.
+async fn update<X: Tx>(
+    tx: &X,
+    ctx: &WriteCtx,
+    current: Client,
+    data: ClientData,
+    expected_version: Option<i64>,
+) -> StoreResult<Client> {
+    check_version(expected_version, current.version)?;
+    let changes = diff(Some(&current.data.to_json()), Some(&data.to_json()));
+    if changes.is_empty() {
+        idempotency::commit(tx, ctx, "client", current.id, 200).await?;
+        return Ok(current);
+    }
+    check_reference(tx, ctx.tenant, current.id, &data).await?;
+    let at = Timestamp::now();
+    let version = current.version + 1;
+    tx.exec(&sql::update_client(
+        ctx.tenant, current.id, version, at, &data,
+    ))
+    .await?;
+    search::index(tx, ctx.tenant, current.id, &data).await?;
+    audit::record(
+        tx,
+        ctx,
+        Entity("client", current.id, current.id),
+        AuditAction::Updated,
+        changes,
+    )
+    .await?;
+    idempotency::commit(tx, ctx, "client", current.id, 200).await?;
+    Ok(Client {
+        data,
+        version,
+        updated_at: at,
+        ..current
+    })
+}
+
+async fn select<D: Db>(db: &D, tenant: TenantId, id: Uuid) -> StoreResult<Client> {
+    db.one(&sql::select_client(tenant, id), decode_client).await
+}
+
+/// `Store::get_client`.
+pub struct Get {
+    pub tenant: TenantId,
+    pub id: Uuid,
+}
+
+impl Read for Get {
+    type Output = Client;
+
+    async fn run<D: Db>(&self, db: &D) -> StoreResult<Client> {
+        select(db, self.tenant, self.id).await
+    }
+}
+
+/// `Store::get_client_by_external_id`.
+pub struct GetByExternalId {
+    pub tenant: TenantId,
+    pub external_id: String,
+}
+
+impl Read for GetByExternalId {
+    type Output = Client;
+
+    async fn run<D: Db>(&self, db: &D) -> StoreResult<Client> {
+        let stmt = sql::select_client_by_external_id(self.tenant, &self.external_id);
+        db.one(&stmt, decode_client).await
+    }
+}
+
+/// `Store::create_client`.
+pub struct Create {
+    pub ctx: WriteCtx,
+    pub data: ClientData,
+}
+
+impl Write for Create {
+    type Output = Client;
+
+    fn tenant(&self) -> Option<TenantId> {
+        Some(self.ctx.tenant)
+    }
+
+    async fn run<X: Tx>(&self, tx: &X) -> StoreResult<Client> {
+        create(tx, &self.ctx, self.data.clone()).await
+    }
+}
+
+/// `Store::insert_clients_bulk`: many clients in one transaction, numbered and sequenced as
+/// one-by-one creates would be, each created at its given time.
+pub struct InsertBulk {
+    pub ctx: WriteCtx,
+    pub rows: Vec<(ClientData, Timestamp)>,
+}
+
+impl Write for InsertBulk {
+    type Output = u64;
+
+    fn tenant(&self) -> Option<TenantId> {
+        Some(self.ctx.tenant)
+    }
+
+    async fn run<X: Tx>(&self, tx: &X) -> StoreResult<u64> {
+        let n = self.rows.len() as u64;
+        insert(tx, &self.ctx, self.rows.clone()).await?;
+        Ok(n)
+    }
+}
+
+/// `Store::replace_client`.
+pub struct Replace {
+    pub ctx: WriteCtx,
+    pub id: Uuid,
+    pub data: ClientData,
+    pub expected_version: Option<i64>,
+}
+
+impl Write for Replace {
+    type Output = Client;
+
+    fn tenant(&self) -> Option<TenantId> {
+        Some(self.ctx.tenant)
+    }
+
+    async fn run<X: Tx>(&self, tx: &X) -> StoreResult<Client> {
+        let current = select(tx, self.ctx.tenant, self.id).await?;
+        let data = self.data.clone();
+        update(tx, &self.ctx, current, data, self.expected_version).await
+    }
+}
+
+/// `Store::patch_client`: read, merge, validate and write in one transaction, so concurrent
+/// patches never lose each other's changes.
+pub struct Patch {
+    pub ctx: WriteCtx,
+    pub id: Uuid,
+    pub patch: serde_json::Value,
+    pub expected_version: Option<i64>,
+}
+
+impl Write for Patch {
+    type Output = Client;
+
+    fn tenant(&self) -> Option<TenantId> {
+        Some(self.ctx.tenant)
+    }
+
+    async fn run<X: Tx>(&self, tx: &X) -> StoreResult<Client> {
+        let current = select(tx, self.ctx.tenant, self.id).await?;
+        let data = patched(self.expected_version, current.version, || {
+            current.data.apply_patch(&self.patch)
+        })?;
+        update(tx, &self.ctx, current, data, None).await
+    }
+}
+
+/// `Store::upsert_client_by_external_id`: replaces the client with this external id, or
+/// creates it (unless a version was expected).
+pub struct Upsert {
+    pub ctx: WriteCtx,
+    pub external_id: String,
+    pub data: ClientData,
+    pub expected_version: Option<i64>,
+}
+
+impl Write for Upsert {
+    type Output = Upserted;
+
+    fn tenant(&self) -> Option<TenantId> {
+        Some(self.ctx.tenant)
+    }
+
+    async fn run<X: Tx>(&self, tx: &X) -> StoreResult<Upserted> {
+        let (ctx, data) = (&self.ctx, self.data.clone());
+        let stmt = sql::select_client_by_external_id(ctx.tenant, &self.external_id);
+        match tx.one(&stmt, decode_client).await {
+            Ok(current) => Ok((
+                update(tx, ctx, current, data, self.expected_version).await?,
+                false,
+            )),
+            Err(StoreError::NotFound) if self.expected_version.is_none() => {
+                Ok((create(tx, ctx, data).await?, true))
+            }
+            Err(StoreError::NotFound) => Err(StoreError::VersionMismatch),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// `Store::delete_client`: its sub-resources go first, in the same transaction, each with its
+/// own audit record.
+pub struct Delete {
+    pub ctx: WriteCtx,
+    pub id: Uuid,
+    pub expected_version: Option<i64>,
+}
+
+impl Write for Delete {
+    type Output = ();
+
+    fn tenant(&self) -> Option<TenantId> {
+        Some(self.ctx.tenant)
+    }
+
+    async fn run<X: Tx>(&self, tx: &X) -> StoreResult<()> {
+        let (ctx, id) = (&self.ctx, self.id);
+        let current = select(tx, ctx.tenant, id).await?;
+        check_version(self.expected_version, current.version)?;
+        for kind in SubKind::ALL {
+            let subs = tx
+                .rows(&sql::oldest_subs(kind, ctx.tenant, id), |r| {
+                    decode_sub(kind, r)
+                })
+                .await?;
+            for sub in subs {
+                tx.exec(&sql::delete_sub(kind, ctx.tenant, id, sub.id))
+                    .await?;
+                audit::record(
+                    tx,
+                    ctx,
+                    Entity(kind.entity_type(), sub.id, id),
+                    AuditAction::Deleted,
+                    diff(Some(&sub.data.to_json()), None),
+                )
+                .await?;
+            }
+        }
+        tx.unindex(ctx.tenant, id).await?;
+        tx.exec(&sql::delete_client(ctx.tenant, id)).await?;
+        audit::record(
+            tx,
+            ctx,
+            Entity("client", id, id),
+            AuditAction::Deleted,
+            diff(Some(&current.data.to_json()), None),
+        )
+        .await
+    }
+}

@@ -1,0 +1,338 @@
+//! The seam (`crate::db`) on a SQLite connection: statements run when they are called, on the
+//! thread that owns the connection (the writer thread, or a reader on the blocking pool), so
+//! every future is ready when it is returned and [`block_on`] polls a rule exactly once.
+
+use std::future::{ready, Future};
+use std::path::Path;
+use std::pin::pin;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use clientele_core::query::ClientQuery;
+use clientele_core::search::SearchDocument;
+use clientele_core::store::StoreResult;
+use clientele_core::{StoreError, TenantId};
+use rusqlite::{Connection, ErrorCode, OpenFlags, Row};
+use sea_query::{SelectStatement, SqliteQueryBuilder};
+use sea_query_rusqlite::{RusqliteValue, RusqliteValues};
+use uuid::Uuid;
+
+use super::counts::CountCache;
+use super::search::{self, SqliteFlavour};
+use crate::columns::RowSource;
+use crate::db::{Db, NewDocument, Tx};
+use crate::statements::{ListStatement, Statement};
+
+/// Runs a rule to completion on this thread. A SQLite rule never waits (see the module
+/// comment): a rule still pending after one poll awaited something else, which is a bug.
+pub(super) fn block_on<T>(rule: impl Future<Output = StoreResult<T>>) -> StoreResult<T> {
+    match pin!(rule).poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(r) => r,
+        Poll::Pending => Err(StoreError::Other(
+            "a SQLite rule waited for something other than SQLite".into(),
+        )),
+    }
+}
+
+/// The connection. The mutex only makes a connection (`Send`, not `Sync`) usable behind a shared
+/// reference, as the rules' futures need; one thread uses it at a time, so the lock is never
+/// contended, and a poisoned one is still a good connection.
+pub(super) fn lock(conn: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    conn.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A SQLite connection as the rules see it.
+pub(super) struct Conn<'a> {
+    conn: &'a Mutex<Connection>,
+    /// List totals remembered by the readers (the writer lists nothing).
+    counts: Option<&'a CountCache>,
+}
+
+impl<'a> Conn<'a> {
+    pub(super) fn writer(conn: &'a Mutex<Connection>) -> Self {
+        Self { conn, counts: None }
+    }
+
+    pub(super) fn reader(conn: &'a Mutex<Connection>, counts: &'a CountCache) -> Self {
+        Self {
+            conn,
+            counts: Some(counts),
+        }
+    }
+
+    fn exec_now<S: Statement>(&self, stmt: &S) -> StoreResult<u64> {
+        let (sql, values) = bind(stmt);
+        let conn = lock(self.conn);
+        let changed = conn
+            .prepare_cached(&sql)
+            .and_then(|mut st| st.execute(&*values.as_params()))
+            .map_err(map_err)?;
+        Ok(changed as u64)
+    }
+
+    fn rows_now<S: Statement, T>(
+        &self,
+        stmt: &S,
+        mut decode: impl FnMut(&mut dyn RowSource) -> StoreResult<T>,
+    ) -> StoreResult<Vec<T>> {
+        let (sql, values) = bind(stmt);
+        let conn = lock(self.conn);
+        if let Some(label) = stmt.label() {
+            // Statement text only: values are bound and never part of it.
+            tracing::debug!(%sql, "{label}");
+            log_plan(&conn, &sql, &values);
+        }
+        let mut st = conn.prepare_cached(&sql).map_err(map_err)?;
+        let mut rows = st.query(&*values.as_params()).map_err(map_err)?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(map_err)? {
+            out.push(decode(&mut SqliteRow { row, i: 0 })?);
+        }
+        Ok(out)
+    }
+
+    /// A list total, from the readers' cache while the tenant's clients have not changed.
+    fn list_total_now(&self, tenant: TenantId, count: &SelectStatement) -> StoreResult<u64> {
+        let stmt = ListStatement::count(count);
+        let total = |s: &Self| -> StoreResult<u64> {
+            let n = s.rows_now(&stmt, |r| r.int())?.into_iter().next().flatten();
+            let n = n.ok_or_else(|| StoreError::Other("a count returned no number".into()))?;
+            Ok(n.max(0) as u64)
+        };
+        let Some(counts) = self.counts else {
+            return total(self);
+        };
+        let (sql, values) = bind(&stmt);
+        let generation = CountCache::generation(&lock(self.conn), tenant).map_err(map_err)?;
+        let key = (tenant.0, format!("{sql}\u{0}{values:?}"));
+        if let Some(n) = counts.get(&key, generation) {
+            return Ok(n);
+        }
+        let n = total(self)?;
+        counts.put(key, generation, n);
+        Ok(n)
+    }
+
+    fn index_new_now(&self, tenant: TenantId, docs: &[NewDocument]) -> StoreResult<()> {
+        let conn = lock(self.conn);
+        for d in docs {
+            search::write_document(&conn, tenant, d.rid, d.archived, &d.doc)?;
+        }
+        Ok(())
+    }
+
+    fn reindex_now(
+        &self,
+        tenant: TenantId,
+        id: Uuid,
+        archived: bool,
+        doc: &SearchDocument,
+    ) -> StoreResult<()> {
+        let conn = lock(self.conn);
+        match search::client_rid(&conn, tenant, id)? {
+            Some((rid, _)) => search::write_document(&conn, tenant, rid, archived, doc),
+            None => Ok(()),
+        }
+    }
+
+    fn unindex_now(&self, tenant: TenantId, id: Uuid) -> StoreResult<()> {
+        let conn = lock(self.conn);
+        match search::client_rid(&conn, tenant, id)? {
+            Some((rid, _)) => search::remove_document(&conn, rid),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Db for Conn<'_> {
+    type Flavour = SqliteFlavour;
+
+    fn exec<S: Statement>(&self, stmt: &S) -> impl Future<Output = StoreResult<u64>> + Send {
+        ready(self.exec_now(stmt))
+    }
+
+    fn rows<S: Statement, T: Send>(
+        &self,
+        stmt: &S,
+        decode: impl FnMut(&mut dyn RowSource) -> StoreResult<T> + Send,
+    ) -> impl Future<Output = StoreResult<Vec<T>>> + Send {
+        ready(self.rows_now(stmt, decode))
+    }
+
+    fn flavour(
+        &self,
+        tenant: TenantId,
+        query: &ClientQuery,
+    ) -> impl Future<Output = StoreResult<SqliteFlavour>> + Send {
+        let conn = lock(self.conn);
+        ready(SqliteFlavour::new(
+            &conn,
+            tenant,
+            query.archived,
+            &query.search,
+        ))
+    }
+
+    fn list_total(
+        &self,
+        tenant: TenantId,
+        count: &SelectStatement,
+    ) -> impl Future<Output = StoreResult<u64>> + Send {
+        ready(self.list_total_now(tenant, count))
+    }
+}
+
+impl Tx for Conn<'_> {
+    /// Global: the creation sequence is also the rowid of the one full-text table.
+    fn rid_scope(&self, _tenant: TenantId) -> Option<TenantId> {
+        None
+    }
+
+    fn index_new(
+        &self,
+        tenant: TenantId,
+        docs: &[NewDocument],
+    ) -> impl Future<Output = StoreResult<()>> + Send {
+        ready(self.index_new_now(tenant, docs))
+    }
+
+    fn reindex(
+        &self,
+        tenant: TenantId,
+        id: Uuid,
+        archived: bool,
+        doc: &SearchDocument,
+    ) -> impl Future<Output = StoreResult<()>> + Send {
+        ready(self.reindex_now(tenant, id, archived, doc))
+    }
+
+    fn unindex(&self, tenant: TenantId, id: Uuid) -> impl Future<Output = StoreResult<()>> + Send {
+        ready(self.unindex_now(tenant, id))
+    }
+}
+
+fn bind<S: Statement>(stmt: &S) -> (String, RusqliteValues) {
+    let (sql, values) = stmt.build(SqliteQueryBuilder);
+    (
+        sql,
+        RusqliteValues(values.into_iter().map(RusqliteValue).collect()),
+    )
+}
+
+/// Classifies a driver error: a unique-constraint failure is a conflict on the column it is
+/// about; a busy or unreachable database is unavailable.
+pub(super) fn map_err(e: rusqlite::Error) -> StoreError {
+    if let Some(key) = unique_violation(&e) {
+        return StoreError::Conflict(key.into());
+    }
+    match &e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if matches!(
+                f.code,
+                ErrorCode::DatabaseBusy
+                    | ErrorCode::DatabaseLocked
+                    | ErrorCode::CannotOpen
+                    | ErrorCode::DiskFull
+                    | ErrorCode::SystemIoFailure
+            ) =>
+        {
+            StoreError::Unavailable(e.to_string())
+        }
+        _ => StoreError::Other(e.to_string()),
+    }
+}
+
+/// A unique-constraint failure, named by the column it is about.
+fn unique_violation(e: &rusqlite::Error) -> Option<&'static str> {
+    match e {
+        rusqlite::Error::SqliteFailure(f, Some(msg))
+            if f.code == ErrorCode::ConstraintViolation && msg.starts_with("UNIQUE") =>
+        {
+            if msg.contains("external_id") {
+                Some("external_id")
+            } else if msg.contains("tenants.name") {
+                Some("name")
+            } else {
+                Some("key")
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Opens a connection: the writer's (creating the file if missing) or a read-only reader.
+pub(super) fn open_connection(path: &Path, writer: bool) -> StoreResult<Connection> {
+    let flags = if writer {
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+    } | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(path, flags)
+        .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
+    conn.busy_timeout(Duration::from_secs(5)).map_err(map_err)?;
+    // WAL: readers never block the writer. synchronous=FULL: a commit is on disk before its
+    // request is answered, so an acknowledged write survives a crash or power loss.
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA cache_size = -32000;",
+    )
+    .map_err(map_err)?;
+    if !writer {
+        conn.execute_batch("PRAGMA query_only = ON;")
+            .map_err(map_err)?;
+    }
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+/// A row read column by column, in select order.
+struct SqliteRow<'a, 'b> {
+    row: &'a Row<'b>,
+    i: usize,
+}
+
+impl SqliteRow<'_, '_> {
+    fn get<T: rusqlite::types::FromSql>(&mut self) -> StoreResult<Option<T>> {
+        let v = self.row.get::<_, Option<T>>(self.i).map_err(map_err);
+        self.i += 1;
+        v
+    }
+}
+
+impl RowSource for SqliteRow<'_, '_> {
+    fn text(&mut self) -> StoreResult<Option<String>> {
+        self.get()
+    }
+    fn int(&mut self) -> StoreResult<Option<i64>> {
+        self.get()
+    }
+    fn float(&mut self) -> StoreResult<Option<f64>> {
+        self.get()
+    }
+    fn boolean(&mut self) -> StoreResult<Option<bool>> {
+        self.get()
+    }
+    fn bytes(&mut self) -> StoreResult<Option<Vec<u8>>> {
+        self.get()
+    }
+}
+
+/// At TRACE level, logs the query plan SQLite chose (how docs/indexes.md was measured).
+fn log_plan(conn: &Connection, sql: &str, values: &RusqliteValues) {
+    if !tracing::enabled!(tracing::Level::TRACE) {
+        return;
+    }
+    let plan = conn
+        .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+        .and_then(|mut st| {
+            st.query_map(&*values.as_params(), |r| r.get::<_, String>(3))?
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .map(|rows| rows.join(" | "))
+        .unwrap_or_else(|e| e.to_string());
+    tracing::trace!(%plan, "query plan");
+}

@@ -1,0 +1,102 @@
+//! SQLite migrations: numbered scripts (`crates/store/migrations/sqlite/`) applied through the
+//! writer and recorded in `schema_migrations`, then the data work some of them need, all in one
+//! transaction.
+
+use std::sync::Mutex;
+
+use clientele_core::search::fold;
+use clientele_core::store::StoreResult;
+use clientele_core::types::Timestamp;
+use clientele_core::TenantId;
+use rusqlite::{Connection, OptionalExtension};
+use uuid::Uuid;
+
+use super::conn::{block_on, lock, map_err, Conn};
+use super::search;
+use crate::columns::decode_client;
+use crate::db::Db;
+use crate::rules;
+use crate::statements as sql;
+
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/sqlite/0001_init.sql")),
+    (2, include_str!("../../migrations/sqlite/0002_search.sql")),
+    (3, include_str!("../../migrations/sqlite/0003_audit.sql")),
+    (
+        4,
+        include_str!("../../migrations/sqlite/0004_subresources.sql"),
+    ),
+];
+
+/// Work a migration needs beyond its SQL.
+fn after_migration(conn: &Mutex<Connection>, version: i64) -> StoreResult<()> {
+    if version == 2 {
+        // Fold the names and index the clients that existed before search did.
+        let rows: Vec<(String, String, i64)> = lock(conn)
+            .prepare("SELECT tenant_id, id, rid FROM clients")
+            .and_then(|mut st| {
+                st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                    .collect()
+            })
+            .map_err(map_err)?;
+        let db = Conn::writer(conn);
+        for (tenant, id, rid) in rows {
+            let (Ok(tenant), Ok(id)) = (Uuid::parse_str(&tenant), Uuid::parse_str(&id)) else {
+                continue;
+            };
+            let tenant = TenantId(tenant);
+            let c = block_on(db.one(&sql::select_client(tenant, id), decode_client))?;
+            lock(conn)
+                .execute(
+                    "UPDATE clients SET name_fold = ?1 WHERE id = ?2",
+                    rusqlite::params![fold(&c.data.name), id.to_string()],
+                )
+                .map_err(map_err)?;
+            let doc = block_on(rules::search::document(&db, tenant, id, &c.data))?;
+            search::write_document(&lock(conn), tenant, rid, c.data.archived, &doc)?;
+        }
+    }
+    Ok(())
+}
+
+/// Applies the scripts not applied yet; returns their versions.
+fn apply_scripts(conn: &Connection) -> StoreResult<Vec<i64>> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+             version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
+    )
+    .map_err(map_err)?;
+    let mut applied = Vec::new();
+    for (version, script) in MIGRATIONS {
+        let done: Option<i64> = conn
+            .query_row(
+                "SELECT version FROM schema_migrations WHERE version = ?1",
+                [version],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(map_err)?;
+        if done.is_some() {
+            continue;
+        }
+        conn.execute_batch(script).map_err(map_err)?;
+        conn.execute(
+            "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
+            rusqlite::params![version, Timestamp::now().to_rfc3339()],
+        )
+        .map_err(map_err)?;
+        applied.push(*version);
+    }
+    Ok(applied)
+}
+
+/// Applies pending migrations on the writer connection; returns how many were applied.
+pub(super) fn migrate(conn: &Mutex<Connection>) -> StoreResult<u32> {
+    let applied = apply_scripts(&lock(conn))?;
+    // Data work runs once the whole schema is in place (same transaction): a backfill may read
+    // tables that later migrations create (search documents read contacts).
+    for version in &applied {
+        after_migration(conn, *version)?;
+    }
+    Ok(applied.len() as u32)
+}

@@ -1,0 +1,83 @@
+//! SQLite backend: rusqlite, one writer thread that commits concurrent writes together (group
+//! commit, `writer`), and a small pool of reader connections used off the async threads
+//! (`readers`). The rules run on those threads over `conn::Conn`; what is SQLite's own is the
+//! connection handling, full-text search with FTS5 (`search`) and the migrations (`migrate`).
+
+mod conn;
+mod counts;
+mod migrate;
+mod readers;
+pub mod search;
+mod writer;
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clientele_core::store::StoreResult;
+
+use crate::db::{Read, Write};
+use crate::engine::{Backend, Engine};
+use conn::{block_on, lock, map_err, open_connection, Conn};
+use readers::Readers;
+use writer::Writer;
+
+/// The `Store` on SQLite.
+pub type SqliteStore = Engine<SqliteBackend>;
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database file. Call `Store::migrate` before use.
+    pub fn open(path: &Path) -> StoreResult<Self> {
+        let writer = Writer::start(open_connection(path, true)?)?;
+        let readers = Arc::new(Readers::new(path.to_path_buf()));
+        Ok(Engine(SqliteBackend { writer, readers }))
+    }
+}
+
+pub struct SqliteBackend {
+    writer: Writer,
+    readers: Arc<Readers>,
+}
+
+impl Backend for SqliteBackend {
+    fn write<W: Write>(&self, op: W) -> impl Future<Output = StoreResult<W::Output>> + Send {
+        self.writer
+            .run(move |conn| block_on(op.run(&Conn::writer(conn))))
+    }
+
+    fn read<R: Read>(&self, op: R) -> impl Future<Output = StoreResult<R::Output>> + Send {
+        self.readers
+            .run(move |conn, counts| block_on(op.run(&Conn::reader(conn, counts))))
+    }
+
+    fn migrate(&self) -> impl Future<Output = StoreResult<u32>> + Send {
+        self.writer.run(migrate::migrate)
+    }
+
+    fn ping(&self) -> impl Future<Output = StoreResult<()>> + Send {
+        self.readers.run(|conn, _| {
+            lock(conn)
+                .query_row("SELECT 1", [], |_| Ok(()))
+                .map_err(map_err)
+        })
+    }
+
+    async fn close(&self) -> StoreResult<()> {
+        // The writer finishes what is queued, checkpoints, and exits.
+        self.writer.stop().await?;
+        self.readers.clear();
+        Ok(())
+    }
+}
+
+/// Turns `sqlite://file.db`, `sqlite:file.db` or `sqlite:///abs/file.db` into a path.
+pub fn path_from_url(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = rest.split('?').next().unwrap_or(rest);
+    if rest.is_empty() {
+        return None;
+    }
+    Some(PathBuf::from(rest))
+}

@@ -1,0 +1,167 @@
+//! The writer: SQLite allows one writer at a time, so the store has exactly one write
+//! connection, owned by a dedicated thread (`sqlite-writer`). A write is a job sent to it over a
+//! channel with a oneshot reply; the thread commits the jobs waiting together (group commit),
+//! each in its own savepoint, and answers each once the commit is durable.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{mpsc, Mutex};
+use std::thread::JoinHandle;
+
+use clientele_core::store::StoreResult;
+use clientele_core::StoreError;
+use rusqlite::Connection;
+use tokio::sync::oneshot;
+
+use super::conn::{lock, map_err};
+
+/// Writes queued at once are committed in one transaction, up to this many.
+const MAX_BATCH: usize = 64;
+
+/// A write job: runs inside a savepoint of the shared transaction, answers after the commit.
+trait WriteJob: Send {
+    /// Runs the work; `false` means it failed and its savepoint must be rolled back.
+    fn run(&mut self, conn: &Mutex<Connection>) -> bool;
+    /// Delivers the result once the transaction's fate is known.
+    fn finish(self: Box<Self>, committed: Result<(), StoreError>);
+}
+
+struct Job<T, F> {
+    work: Option<F>,
+    result: Option<StoreResult<T>>,
+    reply: oneshot::Sender<StoreResult<T>>,
+}
+
+impl<T, F> WriteJob for Job<T, F>
+where
+    T: Send,
+    F: FnOnce(&Mutex<Connection>) -> StoreResult<T> + Send,
+{
+    fn run(&mut self, conn: &Mutex<Connection>) -> bool {
+        let Some(work) = self.work.take() else {
+            return false;
+        };
+        let r = catch_unwind(AssertUnwindSafe(|| work(conn)))
+            .unwrap_or_else(|_| Err(StoreError::Other("write panicked".into())));
+        let ok = r.is_ok();
+        self.result = Some(r);
+        ok
+    }
+
+    fn finish(self: Box<Self>, committed: Result<(), StoreError>) {
+        let out = match committed {
+            Ok(()) => self
+                .result
+                .unwrap_or_else(|| Err(StoreError::Other("write did not run".into()))),
+            Err(e) => Err(e),
+        };
+        let _ = self.reply.send(out);
+    }
+}
+
+/// The handle of the writer thread.
+pub(super) struct Writer {
+    /// `None` once closed.
+    sender: Mutex<Option<mpsc::Sender<Box<dyn WriteJob>>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Writer {
+    /// Starts the writer thread on `conn`.
+    pub(super) fn start(conn: Connection) -> StoreResult<Self> {
+        let (tx, rx) = mpsc::channel::<Box<dyn WriteJob>>();
+        let handle = std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || writer_loop(conn, rx))
+            .map_err(|e| StoreError::Other(format!("cannot start writer thread: {e}")))?;
+        Ok(Self {
+            sender: Mutex::new(Some(tx)),
+            thread: Mutex::new(Some(handle)),
+        })
+    }
+
+    /// Runs `f` in the shared write transaction; resolves once it is committed (or failed).
+    pub(super) async fn run<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Mutex<Connection>) -> StoreResult<T> + Send + 'static,
+    {
+        let (reply, rx) = oneshot::channel();
+        let job: Box<dyn WriteJob> = Box::new(Job {
+            work: Some(f),
+            result: None,
+            reply,
+        });
+        self.sender
+            .lock()
+            .map_err(|_| StoreError::Unavailable("writer lock poisoned".into()))?
+            .as_ref()
+            .ok_or_else(|| StoreError::Unavailable("the store is closed".into()))?
+            .send(job)
+            .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?;
+        rx.await
+            .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?
+    }
+
+    /// Lets the writer finish what is queued, checkpoint and exit; waits for it.
+    pub(super) async fn stop(&self) -> StoreResult<()> {
+        let sender = self.sender.lock().ok().and_then(|mut w| w.take());
+        drop(sender);
+        let handle = self.thread.lock().ok().and_then(|mut h| h.take());
+        if let Some(h) = handle {
+            tokio::task::spawn_blocking(move || h.join())
+                .await
+                .map_err(|_| StoreError::Other("writer join failed".into()))?
+                .map_err(|_| StoreError::Other("writer thread panicked".into()))?;
+        }
+        Ok(())
+    }
+}
+
+/// Takes the first job waiting plus up to `MAX_BATCH - 1` more already queued, opens one
+/// `BEGIN IMMEDIATE` transaction, and runs each job inside its own `SAVEPOINT`: a job that fails
+/// is rolled back to its savepoint alone, the others stay. After one `COMMIT` (one fsync for the
+/// whole batch) every job gets its own result; if the commit fails, every job gets the error.
+fn writer_loop(conn: Connection, rx: mpsc::Receiver<Box<dyn WriteJob>>) {
+    let conn = Mutex::new(conn);
+    let batch_sql = |sql: &str| lock(&conn).execute_batch(sql);
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = batch_sql("BEGIN IMMEDIATE") {
+            let e = map_err(e);
+            for job in batch {
+                job.finish(Err(e.clone()));
+            }
+            continue;
+        }
+        for job in batch.iter_mut() {
+            let step = batch_sql("SAVEPOINT job").and_then(|()| {
+                let release = if job.run(&conn) {
+                    "RELEASE job"
+                } else {
+                    "ROLLBACK TO job; RELEASE job"
+                };
+                batch_sql(release)
+            });
+            if let Err(e) = step {
+                tracing::error!(error = %e, "savepoint handling failed");
+            }
+        }
+        let committed = batch_sql("COMMIT").map_err(map_err);
+        if committed.is_err() {
+            let _ = batch_sql("ROLLBACK");
+        }
+        for job in batch {
+            job.finish(committed.clone());
+        }
+    }
+    // Every sender is gone: fold the WAL into the database file before the connection closes.
+    if let Err(e) = batch_sql("PRAGMA wal_checkpoint(TRUNCATE)") {
+        tracing::warn!(error = %e, "final WAL checkpoint failed");
+    }
+}

@@ -1,0 +1,164 @@
+//! The clients table: one client by id or external id, inserts (one or many), updates, deletes.
+
+use clientele_core::search::fold;
+use clientele_core::types::Timestamp;
+use clientele_core::{ClientData, TenantId};
+use sea_query::{
+    Alias, DeleteStatement, Expr, Func, InsertStatement, Query, SelectStatement, UpdateStatement,
+    Value,
+};
+use uuid::Uuid;
+
+use super::base::{clients, col, tenant_cond};
+use crate::columns::{data_columns, data_values, select_columns};
+
+pub struct NewRow<'a> {
+    pub tenant: TenantId,
+    pub id: Uuid,
+    /// The creation sequence (see `clientele_core::query::CREATION_SEQ`).
+    pub rid: i64,
+    pub number: i64,
+    pub at: Timestamp,
+    pub data: &'a ClientData,
+}
+
+pub fn insert_client(row: &NewRow<'_>) -> InsertStatement {
+    insert_clients(std::slice::from_ref(row))
+}
+
+/// One INSERT of many clients (bulk loads); `rows` must not be empty.
+pub fn insert_clients(rows: &[NewRow<'_>]) -> InsertStatement {
+    let mut cols: Vec<Alias> = [
+        "id",
+        "tenant_id",
+        "number",
+        "associated_accounts",
+        "version",
+        "created_at",
+        "updated_at",
+        "rid",
+        "name_fold",
+    ]
+    .into_iter()
+    .map(col)
+    .collect();
+    cols.extend(data_columns().map(col));
+    let mut q = Query::insert();
+    q.into_table(clients()).columns(cols);
+    for row in rows {
+        let ts = row.at.to_rfc3339();
+        let mut values: Vec<Value> = vec![
+            row.id.to_string().into(),
+            row.tenant.0.to_string().into(),
+            row.number.into(),
+            0i64.into(),
+            1i64.into(),
+            ts.clone().into(),
+            ts.into(),
+            row.rid.into(),
+            fold(&row.data.name).into(),
+        ];
+        values.extend(data_values(row.data));
+        q.values_panic(values.into_iter().map(Into::into));
+    }
+    q
+}
+
+/// The largest creation sequence taken in millisecond `ms` (see `crate::rid`): among the
+/// tenant's clients, or among all clients when the sequence must be unique globally.
+pub fn max_rid(tenant: Option<TenantId>, ms: i64) -> SelectStatement {
+    let (lo, hi) = crate::rid::range_of_ms(ms);
+    let mut q = Query::select();
+    q.expr(Func::max(Expr::col(col("rid"))))
+        .from(clients())
+        .and_where(Expr::col(col("rid")).gte(lo))
+        .and_where(Expr::col(col("rid")).lt(hi));
+    if let Some(t) = tenant {
+        q.and_where(tenant_cond(t));
+    }
+    q
+}
+
+/// The largest creation sequence taken in each millisecond `lo..hi`, as rows of (millisecond,
+/// sequence), scoped like [`max_rid`]: what a bulk load reads once instead of asking per row.
+pub fn max_rids(tenant: Option<TenantId>, lo: i64, hi: i64) -> SelectStatement {
+    let mut q = Query::select();
+    q.expr(Expr::cust("rid >> 12"))
+        .expr(Func::max(Expr::col(col("rid"))))
+        .from(clients())
+        .and_where(Expr::col(col("rid")).gte(crate::rid::range_of_ms(lo).0))
+        .and_where(Expr::col(col("rid")).lt(crate::rid::range_of_ms(hi).0))
+        .add_group_by([Expr::cust("1")]);
+    if let Some(t) = tenant {
+        q.and_where(tenant_cond(t));
+    }
+    q
+}
+
+pub fn update_client(
+    tenant: TenantId,
+    id: Uuid,
+    new_version: i64,
+    at: Timestamp,
+    data: &ClientData,
+) -> UpdateStatement {
+    let mut q = Query::update();
+    q.table(clients())
+        .value(col("version"), new_version)
+        .value(col("updated_at"), at.to_rfc3339())
+        .value(col("name_fold"), fold(&data.name));
+    for (c, v) in data_columns().zip(data_values(data)) {
+        q.value(col(c), v);
+    }
+    q.and_where(tenant_cond(tenant))
+        .and_where(Expr::col(col("id")).eq(id.to_string()));
+    q
+}
+
+fn select_all() -> SelectStatement {
+    let mut q = Query::select();
+    q.columns(select_columns().map(col)).from(clients());
+    q
+}
+
+pub fn select_client(tenant: TenantId, id: Uuid) -> SelectStatement {
+    let mut q = select_all();
+    q.and_where(tenant_cond(tenant))
+        .and_where(Expr::col(col("id")).eq(id.to_string()));
+    q
+}
+
+pub fn select_client_by_external_id(tenant: TenantId, external_id: &str) -> SelectStatement {
+    let mut q = select_all();
+    q.and_where(tenant_cond(tenant))
+        .and_where(Expr::col(col("external_id")).eq(external_id));
+    q
+}
+
+pub fn client_exists(tenant: TenantId, id: Uuid) -> SelectStatement {
+    let mut q = Query::select();
+    q.expr(Expr::val(1))
+        .from(clients())
+        .and_where(tenant_cond(tenant))
+        .and_where(Expr::col(col("id")).eq(id.to_string()));
+    q
+}
+
+pub fn delete_client(tenant: TenantId, id: Uuid) -> DeleteStatement {
+    let mut q = Query::delete();
+    q.from_table(clients())
+        .and_where(tenant_cond(tenant))
+        .and_where(Expr::col(col("id")).eq(id.to_string()));
+    q
+}
+
+/// Takes the tenant's next `n` client numbers, returning the last; run inside the write
+/// transaction.
+pub fn next_client_number(tenant: TenantId, n: i64) -> UpdateStatement {
+    let mut q = Query::update();
+    q.table(col("tenants"))
+        .value(col("client_seq"), Expr::col(col("client_seq")).add(n))
+        .and_where(Expr::col(col("id")).eq(tenant.0.to_string()))
+        .returning_col(col("client_seq"));
+    q
+}

@@ -1,0 +1,20 @@
+//! Statements built once with sea-query, for every backend, one module per resource. Values are
+//! always bound.
+
+mod audit;
+mod base;
+mod clients;
+mod idempotency;
+mod keys;
+mod list;
+mod subresources;
+mod tenants;
+
+pub use audit::*;
+pub use base::{clients, col, Statement};
+pub use clients::*;
+pub use idempotency::*;
+pub use keys::*;
+pub use list::*;
+pub use subresources::*;
+pub use tenants::*;
