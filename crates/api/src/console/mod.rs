@@ -5,34 +5,32 @@
 //! - `session`: sign-in, the session cookie, CSRF, per-request authentication;
 //! - `data`: every read and write, with the API's permission checks and parsers;
 //! - `forms`: form fields and how their text becomes API documents;
-//! - `views`: the HTML; `assets`: the static files.
+//! - `views`: the HTML; `assets`: the static files;
+//! - `clients`, `contacts`, `keys`: the pages' handlers.
 
 pub mod assets;
+mod clients;
+mod contacts;
 pub mod data;
 pub mod forms;
+mod keys;
 pub mod session;
 pub mod views;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Query, Request, State};
 use axum::http::{header, Extensions, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
-use clientele_core::enums::Permission;
-use clientele_core::sub::SubKind;
-use clientele_core::FieldError;
-use serde_json::{json, Value};
 
 use crate::error::ApiError;
 use crate::AppState;
 
-use forms::Values;
-use session::{Change, Credential, FormData, SessionsExt, Signed};
-use views::{FormPage, ListFilters, Nav};
+use session::{Change, Credential, FormData, SessionsExt};
 
 /// The policy of every console response: scripts and styles only from this server, no inline
 /// code, no framing, forms only to this server.
@@ -51,25 +49,40 @@ pub fn routes() -> Router<AppState> {
         .route("/console/", get(home))
         .route("/console/sign-in", get(sign_in_form).post(sign_in))
         .route("/console/sign-out", post(sign_out))
-        .route("/console/clients", get(list).post(create_client))
-        .route("/console/clients/count", get(count))
-        .route("/console/clients/new", get(new_client_form))
-        .route("/console/clients/{id}", get(detail).post(update_client))
-        .route("/console/clients/{id}/edit", get(edit_client_form))
-        .route("/console/clients/{id}/archive", post(archive))
-        .route("/console/clients/{id}/contacts", post(create_contact))
-        .route("/console/clients/{id}/contacts/new", get(new_contact_form))
-        .route("/console/clients/{id}/contacts/{cid}", post(update_contact))
+        .route(
+            "/console/clients",
+            get(clients::list).post(clients::create_client),
+        )
+        .route("/console/clients/count", get(clients::count))
+        .route("/console/clients/new", get(clients::new_client_form))
+        .route(
+            "/console/clients/{id}",
+            get(clients::detail).post(clients::update_client),
+        )
+        .route("/console/clients/{id}/edit", get(clients::edit_client_form))
+        .route("/console/clients/{id}/archive", post(clients::archive))
+        .route(
+            "/console/clients/{id}/contacts",
+            post(contacts::create_contact),
+        )
+        .route(
+            "/console/clients/{id}/contacts/new",
+            get(contacts::new_contact_form),
+        )
+        .route(
+            "/console/clients/{id}/contacts/{cid}",
+            post(contacts::update_contact),
+        )
         .route(
             "/console/clients/{id}/contacts/{cid}/edit",
-            get(edit_contact_form),
+            get(contacts::edit_contact_form),
         )
         .route(
             "/console/clients/{id}/contacts/{cid}/delete",
-            post(delete_contact),
+            post(contacts::delete_contact),
         )
-        .route("/console/keys", get(keys).post(create_key))
-        .route("/console/keys/{id}/revoke", post(revoke_key))
+        .route("/console/keys", get(keys::keys).post(keys::create_key))
+        .route("/console/keys/{id}/revoke", post(keys::revoke_key))
         .route("/console/assets/{version}/{name}", get(assets::serve))
         .layer(Extension(sessions))
         .layer(middleware::from_fn(guard))
@@ -134,7 +147,7 @@ fn same_origin(headers: &HeaderMap) -> bool {
     !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
 }
 
-fn is_htmx(headers: &HeaderMap) -> bool {
+pub(super) fn is_htmx(headers: &HeaderMap) -> bool {
     headers.contains_key("hx-request") && !headers.contains_key("hx-history-restore-request")
 }
 
@@ -214,635 +227,6 @@ async fn sign_out(Extension(sessions): Extension<SessionsExt>, change: Change) -
     res.headers_mut()
         .insert(header::SET_COOKIE, session::clear_cookie());
     res
-}
-
-// ---- the client list --------------------------------------------------------------------------
-
-fn filters(q: &[(String, String)]) -> ListFilters {
-    let get = |k: &str| {
-        q.iter()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.trim().to_string())
-            .unwrap_or_default()
-    };
-    let sort = get("sort");
-    ListFilters {
-        search: get("search"),
-        status: get("status"),
-        kind: get("kind"),
-        country: get("country"),
-        creditworthiness: get("creditworthiness"),
-        archived: get("archived"),
-        sort: if views::is_sortable(&sort) {
-            sort
-        } else {
-            String::new()
-        },
-        cursor: get("cursor"),
-    }
-}
-
-async fn list(
-    State(state): State<AppState>,
-    signed: Signed,
-    headers: HeaderMap,
-    Query(q): Query<Vec<(String, String)>>,
-) -> Response {
-    let f = filters(&q);
-    let result = data::list_clients(
-        state.store.as_ref(),
-        &signed.caller,
-        &f.api_params(true),
-        PAGE_SIZE,
-    )
-    .await;
-    if let Err(e) = &result {
-        if e.status == StatusCode::FORBIDDEN || e.status.is_server_error() {
-            return views::error_page(Some(&signed), e);
-        }
-    }
-    let (clients, next, error) = match &result {
-        Ok((c, n)) => (c.as_slice(), n.as_deref(), None),
-        Err(e) => (&[][..], None, Some(e)),
-    };
-    let r = views::ListResult {
-        clients,
-        next,
-        error,
-    };
-    let mut res = if is_htmx(&headers) {
-        // htmx swaps only 2xx answers: a refused filter is shown in the results, as 200.
-        views::html(StatusCode::OK, views::results(&f, &r))
-    } else {
-        let status = error.map_or(StatusCode::OK, |e| e.status);
-        views::html(status, views::clients_page(&signed, &f, &r))
-    };
-    res.headers_mut()
-        .insert(header::VARY, HeaderValue::from_static("hx-request"));
-    res
-}
-
-async fn count(
-    State(state): State<AppState>,
-    signed: Signed,
-    headers: HeaderMap,
-    Query(q): Query<Vec<(String, String)>>,
-) -> Response {
-    let f = filters(&q);
-    let total = data::count_clients(state.store.as_ref(), &signed.caller, &f.api_params(false))
-        .await
-        .ok()
-        .flatten();
-    let fragment = views::count_fragment(total);
-    if is_htmx(&headers) {
-        views::html(StatusCode::OK, fragment)
-    } else {
-        let body = maud::html! {
-            h1 { "Matching clients" }
-            p { (fragment) }
-            p { a href=(f.url("/console/clients", &f.sort, "")) { "Back to the list" } }
-        };
-        views::html(
-            StatusCode::OK,
-            views::page("Matching clients", Some(&signed), Nav::Clients, body),
-        )
-    }
-}
-
-// ---- one client ------------------------------------------------------------------------------
-
-async fn detail(
-    State(state): State<AppState>,
-    signed: Signed,
-    Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let store = state.store.as_ref();
-    let caller = &signed.caller;
-    let loaded = async {
-        let id = data::parse_client_id(&id)?;
-        let client = data::get_client(store, caller, id).await?;
-        let contacts = data::subs(store, caller, id, SubKind::ContactPerson).await?;
-        let locations = data::subs(store, caller, id, SubKind::Location).await?;
-        let accounts = data::subs(store, caller, id, SubKind::Account).await?;
-        let before = q.get("history_before").and_then(|s| s.parse::<i64>().ok());
-        let history = data::history(store, caller, id, before).await;
-        Ok::<_, ApiError>((client, contacts, locations, accounts, history))
-    }
-    .await;
-    match loaded {
-        Err(e) => views::error_page(Some(&signed), &e),
-        Ok((client, contacts, locations, accounts, history)) => {
-            let d = views::Detail {
-                client: &client,
-                contacts: &contacts,
-                locations: &locations,
-                accounts: &accounts,
-                history: history.as_ref(),
-                notice: q.get("notice").map(String::as_str),
-            };
-            views::html(StatusCode::OK, views::client_detail(&signed, &d))
-        }
-    }
-}
-
-/// Field errors to show next to inputs, and a message for everything else.
-fn form_errors(e: &ApiError) -> (Vec<FieldError>, Option<String>) {
-    if !e.details.is_empty() {
-        return (e.details.clone(), None);
-    }
-    if e.code == "CONFLICT" && e.message.contains("external_id") {
-        return (
-            vec![FieldError::new(
-                "external_id",
-                "conflict",
-                "is already used by another record of this tenant",
-            )],
-            None,
-        );
-    }
-    (Vec::new(), Some(e.message.clone()))
-}
-
-fn form_status(e: &ApiError) -> StatusCode {
-    if e.code == "VALIDATION_ERROR" {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        e.status
-    }
-}
-
-/// The version a form was read at; a change without it cannot be checked for conflicts.
-fn form_version(form: &FormData) -> Result<i64, ApiError> {
-    form.get("version")
-        .and_then(|v| v.trim().parse::<i64>().ok())
-        .ok_or_else(|| {
-            ApiError::bad_request("The form lacks the version it was read at; reload it")
-        })
-}
-
-fn refused_unless_form_error(signed: &Signed, e: &ApiError) -> Option<Response> {
-    let shown_in_form = matches!(
-        e.code,
-        "VALIDATION_ERROR" | "CONFLICT" | "PRECONDITION_FAILED"
-    );
-    (!shown_in_form).then(|| views::error_page(Some(signed), e))
-}
-
-async fn new_client_form(signed: Signed) -> Response {
-    if let Err(e) = data::require(&signed.caller, Permission::ClientsWrite) {
-        return views::error_page(Some(&signed), &e);
-    }
-    let p = FormPage {
-        title: "New client",
-        action: "/console/clients".into(),
-        cancel: "/console/clients".into(),
-        sections: forms::CLIENT_FORM,
-        values: Values::Empty,
-        errors: &[],
-        message: None,
-        version: None,
-        conflict: None,
-        submit: "Create client",
-    };
-    views::html(StatusCode::OK, views::form_page(&signed, Nav::New, &p))
-}
-
-async fn create_client(State(state): State<AppState>, change: Change) -> Response {
-    let Change { signed, form } = change;
-    let doc = forms::document(forms::CLIENT_FORM, &form);
-    match data::create_client(state.store.as_ref(), &signed.caller, &doc).await {
-        Ok(c) => views::see_other(&format!("/console/clients/{}?notice=created", c.id)),
-        Err(e) => {
-            if let Some(res) = refused_unless_form_error(&signed, &e) {
-                return res;
-            }
-            let (errors, message) = form_errors(&e);
-            let p = FormPage {
-                title: "New client",
-                action: "/console/clients".into(),
-                cancel: "/console/clients".into(),
-                sections: forms::CLIENT_FORM,
-                values: Values::Submitted(&form),
-                errors: &errors,
-                message: message.as_deref(),
-                version: None,
-                conflict: None,
-                submit: "Create client",
-            };
-            views::html(form_status(&e), views::form_page(&signed, Nav::New, &p))
-        }
-    }
-}
-
-async fn edit_client_form(
-    State(state): State<AppState>,
-    signed: Signed,
-    Path(id): Path<String>,
-) -> Response {
-    let loaded = async {
-        data::require(&signed.caller, Permission::ClientsWrite)?;
-        let id = data::parse_client_id(&id)?;
-        data::get_client(state.store.as_ref(), &signed.caller, id).await
-    }
-    .await;
-    let c = match loaded {
-        Ok(c) => c,
-        Err(e) => return views::error_page(Some(&signed), &e),
-    };
-    let doc = serde_json::to_value(&c).unwrap_or(Value::Null);
-    let title = format!("Edit {}", c.data.name);
-    let p = FormPage {
-        title: &title,
-        action: format!("/console/clients/{}", c.id),
-        cancel: format!("/console/clients/{}", c.id),
-        sections: forms::CLIENT_FORM,
-        values: Values::Stored(&doc),
-        errors: &[],
-        message: None,
-        version: Some(c.version),
-        conflict: None,
-        submit: "Save changes",
-    };
-    views::html(StatusCode::OK, views::form_page(&signed, Nav::Clients, &p))
-}
-
-async fn update_client(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    change: Change,
-) -> Response {
-    let Change { signed, form } = change;
-    let store = state.store.as_ref();
-    let id = match data::parse_client_id(&id) {
-        Ok(id) => id,
-        Err(e) => return views::error_page(Some(&signed), &e),
-    };
-    let version = match form_version(&form) {
-        Ok(v) => v,
-        Err(e) => return views::error_page(Some(&signed), &e),
-    };
-    let patch = forms::document(forms::CLIENT_FORM, &form);
-    let e = match data::update_client(store, &signed.caller, id, &patch, version).await {
-        Ok(data::Updated::Changed(c)) => {
-            return views::see_other(&format!("/console/clients/{}?notice=saved", c.id))
-        }
-        Ok(data::Updated::Unchanged(c)) => {
-            return views::see_other(&format!("/console/clients/{}?notice=unchanged", c.id))
-        }
-        Err(e) => e,
-    };
-    if let Some(res) = refused_unless_form_error(&signed, &e) {
-        return res;
-    }
-    // A conflict shows the form again with what is saved now next to what was typed.
-    let current = if e.code == "PRECONDITION_FAILED" {
-        match data::get_client(store, &signed.caller, id).await {
-            Ok(c) => Some(c),
-            Err(e) => return views::error_page(Some(&signed), &e),
-        }
-    } else {
-        None
-    };
-    let current_doc = current
-        .as_ref()
-        .map(|c| serde_json::to_value(c).unwrap_or(Value::Null));
-    let (errors, message) = if current.is_some() {
-        (Vec::new(), None)
-    } else {
-        form_errors(&e)
-    };
-    let title = "Edit client";
-    let p = FormPage {
-        title,
-        action: format!("/console/clients/{id}"),
-        cancel: format!("/console/clients/{id}"),
-        sections: forms::CLIENT_FORM,
-        values: Values::Submitted(&form),
-        errors: &errors,
-        message: message.as_deref(),
-        version: Some(version),
-        conflict: match (&current, &current_doc) {
-            (Some(c), Some(doc)) => Some(views::Conflict {
-                yours: version,
-                current: doc,
-                current_version: c.version,
-            }),
-            _ => None,
-        },
-        submit: "Save changes",
-    };
-    let status = if current.is_some() {
-        StatusCode::CONFLICT
-    } else {
-        form_status(&e)
-    };
-    views::html(status, views::form_page(&signed, Nav::Clients, &p))
-}
-
-async fn archive(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    change: Change,
-) -> Response {
-    let Change { signed, form } = change;
-    let version = match form_version(&form) {
-        Ok(v) => v,
-        Err(e) => return views::error_page(Some(&signed), &e),
-    };
-    let archived = form.get("archived") == Some("true");
-    let done = async {
-        let id = data::parse_client_id(&id)?;
-        data::set_archived(state.store.as_ref(), &signed.caller, id, archived, version).await
-    }
-    .await;
-    match done {
-        Ok(c) => {
-            let notice = if archived { "archived" } else { "restored" };
-            views::see_other(&format!("/console/clients/{}?notice={notice}", c.id))
-        }
-        Err(e) if e.code == "PRECONDITION_FAILED" => views::error_page(
-            Some(&signed),
-            &ApiError::new(
-                StatusCode::CONFLICT,
-                "CONFLICT",
-                "Someone else changed this client since you opened it; nothing was changed. \
-                 Open it again to see the current state.",
-            ),
-        ),
-        Err(e) => views::error_page(Some(&signed), &e),
-    }
-}
-
-// ---- contact persons -------------------------------------------------------------------------
-
-async fn new_contact_form(
-    State(state): State<AppState>,
-    signed: Signed,
-    Path(id): Path<String>,
-) -> Response {
-    let loaded = async {
-        data::require(&signed.caller, Permission::ClientsWrite)?;
-        let id = data::parse_client_id(&id)?;
-        data::get_client(state.store.as_ref(), &signed.caller, id).await
-    }
-    .await;
-    let c = match loaded {
-        Ok(c) => c,
-        Err(e) => return views::error_page(Some(&signed), &e),
-    };
-    let title = format!("New contact person for {}", c.data.name);
-    let p = FormPage {
-        title: &title,
-        action: format!("/console/clients/{}/contacts", c.id),
-        cancel: format!("/console/clients/{}", c.id),
-        sections: forms::CONTACT_FORM,
-        values: Values::Empty,
-        errors: &[],
-        message: None,
-        version: None,
-        conflict: None,
-        submit: "Add contact person",
-    };
-    views::html(StatusCode::OK, views::form_page(&signed, Nav::Clients, &p))
-}
-
-async fn create_contact(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    change: Change,
-) -> Response {
-    let Change { signed, form } = change;
-    let id = match data::parse_client_id(&id) {
-        Ok(id) => id,
-        Err(e) => return views::error_page(Some(&signed), &e),
-    };
-    let doc = forms::document(forms::CONTACT_FORM, &form);
-    match data::create_contact(state.store.as_ref(), &signed.caller, id, &doc).await {
-        Ok(_) => views::see_other(&format!(
-            "/console/clients/{id}?notice=contact-created#contacts"
-        )),
-        Err(e) => {
-            if let Some(res) = refused_unless_form_error(&signed, &e) {
-                return res;
-            }
-            let (errors, message) = form_errors(&e);
-            let p = FormPage {
-                title: "New contact person",
-                action: format!("/console/clients/{id}/contacts"),
-                cancel: format!("/console/clients/{id}"),
-                sections: forms::CONTACT_FORM,
-                values: Values::Submitted(&form),
-                errors: &errors,
-                message: message.as_deref(),
-                version: None,
-                conflict: None,
-                submit: "Add contact person",
-            };
-            views::html(form_status(&e), views::form_page(&signed, Nav::Clients, &p))
-        }
-    }
-}
-
-async fn edit_contact_form(
-    State(state): State<AppState>,
-    signed: Signed,
-    Path((id, cid)): Path<(String, String)>,
-) -> Response {
-    let loaded = async {
-        data::require(&signed.caller, Permission::ClientsWrite)?;
-        let id = data::parse_client_id(&id)?;
-        let cid = data::parse_sub_id(&cid)?;
-        data::get_contact(state.store.as_ref(), &signed.caller, id, cid).await
-    }
-    .await;
-    let s = match loaded {
-        Ok(s) => s,
-        Err(e) => return views::error_page(Some(&signed), &e),
-    };
-    let doc = s.data.to_json();
-    let p = FormPage {
-        title: "Edit contact person",
-        action: format!("/console/clients/{}/contacts/{}", s.client_id, s.id),
-        cancel: format!("/console/clients/{}#contacts", s.client_id),
-        sections: forms::CONTACT_FORM,
-        values: Values::Stored(&doc),
-        errors: &[],
-        message: None,
-        version: Some(s.version),
-        conflict: None,
-        submit: "Save contact person",
-    };
-    views::html(StatusCode::OK, views::form_page(&signed, Nav::Clients, &p))
-}
-
-async fn update_contact(
-    State(state): State<AppState>,
-    Path((id, cid)): Path<(String, String)>,
-    change: Change,
-) -> Response {
-    let Change { signed, form } = change;
-    let store = state.store.as_ref();
-    let ids = data::parse_client_id(&id).and_then(|id| Ok((id, data::parse_sub_id(&cid)?)));
-    let (id, cid) = match ids {
-        Ok(ids) => ids,
-        Err(e) => return views::error_page(Some(&signed), &e),
-    };
-    let version = match form_version(&form) {
-        Ok(v) => v,
-        Err(e) => return views::error_page(Some(&signed), &e),
-    };
-    let patch = forms::document(forms::CONTACT_FORM, &form);
-    let e = match data::update_contact(store, &signed.caller, id, cid, &patch, version).await {
-        Ok(_) => {
-            return views::see_other(&format!(
-                "/console/clients/{id}?notice=contact-saved#contacts"
-            ))
-        }
-        Err(e) => e,
-    };
-    if let Some(res) = refused_unless_form_error(&signed, &e) {
-        return res;
-    }
-    let current = if e.code == "PRECONDITION_FAILED" {
-        match data::get_contact(store, &signed.caller, id, cid).await {
-            Ok(s) => Some(s),
-            Err(e) => return views::error_page(Some(&signed), &e),
-        }
-    } else {
-        None
-    };
-    let current_doc = current.as_ref().map(|s| s.data.to_json());
-    let (errors, message) = if current.is_some() {
-        (Vec::new(), None)
-    } else {
-        form_errors(&e)
-    };
-    let p = FormPage {
-        title: "Edit contact person",
-        action: format!("/console/clients/{id}/contacts/{cid}"),
-        cancel: format!("/console/clients/{id}#contacts"),
-        sections: forms::CONTACT_FORM,
-        values: Values::Submitted(&form),
-        errors: &errors,
-        message: message.as_deref(),
-        version: Some(version),
-        conflict: match (&current, &current_doc) {
-            (Some(s), Some(doc)) => Some(views::Conflict {
-                yours: version,
-                current: doc,
-                current_version: s.version,
-            }),
-            _ => None,
-        },
-        submit: "Save contact person",
-    };
-    let status = if current.is_some() {
-        StatusCode::CONFLICT
-    } else {
-        form_status(&e)
-    };
-    views::html(status, views::form_page(&signed, Nav::Clients, &p))
-}
-
-async fn delete_contact(
-    State(state): State<AppState>,
-    Path((id, cid)): Path<(String, String)>,
-    change: Change,
-) -> Response {
-    let Change { signed, form } = change;
-    let version = match form_version(&form) {
-        Ok(v) => v,
-        Err(e) => return views::error_page(Some(&signed), &e),
-    };
-    let done = async {
-        let id = data::parse_client_id(&id)?;
-        let cid = data::parse_sub_id(&cid)?;
-        data::delete_contact(state.store.as_ref(), &signed.caller, id, cid, version).await?;
-        Ok::<_, ApiError>(id)
-    }
-    .await;
-    match done {
-        Ok(id) => views::see_other(&format!(
-            "/console/clients/{id}?notice=contact-deleted#contacts"
-        )),
-        Err(e) => views::error_page(Some(&signed), &e),
-    }
-}
-
-// ---- API keys --------------------------------------------------------------------------------
-
-async fn keys(
-    State(state): State<AppState>,
-    signed: Signed,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let keys = match data::list_keys(state.store.as_ref(), &signed.caller).await {
-        Ok(k) => k,
-        Err(e) => return views::error_page(Some(&signed), &e),
-    };
-    let notice = match q.get("notice").map(String::as_str) {
-        Some("revoked") => Some("Key revoked: requests with it fail from now on."),
-        _ => None,
-    };
-    let p = views::KeysPage {
-        keys: &keys,
-        created: None,
-        errors: &[],
-        form: None,
-        notice,
-    };
-    views::html(StatusCode::OK, views::keys_page(&signed, &p))
-}
-
-async fn create_key(State(state): State<AppState>, change: Change) -> Response {
-    let Change { signed, form } = change;
-    let store = state.store.as_ref();
-    let text = |k: &str| {
-        form.get(k)
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map_or(Value::Null, |s| Value::String(s.to_string()))
-    };
-    let body = json!({
-        "name": text("name"),
-        "permissions": form.all("permissions"),
-        "rate_limit": text("rate_limit"),
-    });
-    let created = data::create_key(store, &signed.caller, &body).await;
-    let (errors, created) = match created {
-        Ok(c) => (Vec::new(), Some(c)),
-        Err(e) if e.code == "VALIDATION_ERROR" => (e.details, None),
-        Err(e) => return views::error_page(Some(&signed), &e),
-    };
-    let keys = match data::list_keys(store, &signed.caller).await {
-        Ok(k) => k,
-        Err(e) => return views::error_page(Some(&signed), &e),
-    };
-    let status = if errors.is_empty() {
-        StatusCode::CREATED
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    let p = views::KeysPage {
-        keys: &keys,
-        created: created.as_ref().map(|(k, plain)| (k, plain.as_str())),
-        errors: &errors,
-        form: if errors.is_empty() { None } else { Some(&form) },
-        notice: None,
-    };
-    views::html(status, views::keys_page(&signed, &p))
-}
-
-async fn revoke_key(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    change: Change,
-) -> Response {
-    match data::revoke_key(state.store.as_ref(), &change.signed.caller, &id).await {
-        Ok(_) => views::see_other("/console/keys?notice=revoked"),
-        Err(e) => views::error_page(Some(&change.signed), &e),
-    }
 }
 
 #[cfg(test)]
