@@ -161,4 +161,21 @@ mod tests {
         assert!(parse_permissions("clients:read,root").is_err());
         assert!(parse_permissions(" , ").is_err());
     }
+
+    #[test]
+    fn the_seed_name_of_clients_read_is_the_same_permission_and_shown_by_ours() {
+        assert_eq!(
+            Permission::parse("APICLI_CLIENTS_READ"),
+            Ok(Permission::ClientsRead)
+        );
+        assert_eq!(
+            parse_permissions("APICLI_CLIENTS_READ,clients:read"),
+            Ok(vec![Permission::ClientsRead])
+        );
+        assert_eq!(Permission::ClientsRead.as_str(), "clients:read");
+        assert!(!Permission::ALL.contains(&"APICLI_CLIENTS_READ"));
+        // Only that exact name: no case folding, no other vendor names.
+        assert!(Permission::parse("apicli_clients_read").is_err());
+        assert!(Permission::parse("APICLI_CLIENTS_WRITE").is_err());
+    }
 }

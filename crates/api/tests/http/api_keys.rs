@@ -268,3 +268,46 @@ async fn a_key_created_through_the_api_cannot_exceed_the_operators_ceiling() {
     let r = create(&app, "100/min").await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
 }
+
+#[tokio::test]
+async fn the_seed_name_apicli_clients_read_is_stored_and_shown_as_clients_read() {
+    let app = spawn_app!();
+    let r = app
+        .post(
+            "/v1/api-keys",
+            json!({"permissions": ["APICLI_CLIENTS_READ", "clients:read", "audit:read"]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let created = r.data().clone();
+    assert_eq!(
+        created["permissions"],
+        json!(["clients:read", "audit:read"])
+    );
+    let key = created["key"].as_str().expect("plaintext").to_string();
+    let me = app
+        .send(app.http.get(app.url("/v1/me")).header("x-api-key", &key))
+        .await;
+    assert_eq!(
+        me.data()["permissions"],
+        json!(["clients:read", "audit:read"])
+    );
+    let listed = app.get("/v1/api-keys").await;
+    let stored = listed
+        .data()
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|k| k["id"] == created["id"])
+        .expect("listed")
+        .clone();
+    assert_eq!(stored["permissions"], json!(["clients:read", "audit:read"]));
+    let r = app
+        .send(
+            app.http
+                .get(app.url("/v1/clients"))
+                .header("x-api-key", &key),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}
