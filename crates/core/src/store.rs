@@ -12,7 +12,7 @@ use crate::idempotency::{IdempotencyBegin, IdempotencyScope, StoredResponse};
 use crate::query::{ClientQuery, Page};
 use crate::sub::{SubData, SubKind, SubResource};
 use crate::tenant::{ApiKey, RateLimit, Tenant, TenantId};
-use crate::types::{TenantName, Timestamp};
+use crate::types::{CurrencyCode, TenantName, Timestamp};
 
 /// Who made a change and in which tenant; carried into every write.
 #[derive(Debug, Clone)]
@@ -56,7 +56,17 @@ pub trait Store: Send + Sync + 'static {
     /// Cheap round trip to the database, for `/readyz`.
     async fn ping(&self) -> StoreResult<()>;
 
-    async fn create_tenant(&self, name: &TenantName) -> StoreResult<Tenant>;
+    /// Creates a tenant whose default currency is `EUR`.
+    async fn create_tenant(&self, name: &TenantName) -> StoreResult<Tenant> {
+        self.create_tenant_with_currency(name, &CurrencyCode::eur())
+            .await
+    }
+    /// Creates a tenant with this default currency.
+    async fn create_tenant_with_currency(
+        &self,
+        name: &TenantName,
+        default_currency: &CurrencyCode,
+    ) -> StoreResult<Tenant>;
     async fn tenant_by_name(&self, name: &str) -> StoreResult<Option<Tenant>>;
     async fn tenant_count(&self) -> StoreResult<i64>;
 

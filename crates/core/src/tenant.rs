@@ -4,7 +4,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::enums::Permission;
-use crate::types::{Invalid, TenantName, Timestamp};
+use crate::types::{CurrencyCode, Invalid, TenantName, Timestamp};
 
 /// The tenant's UUID. Every store call that touches tenant data takes one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -15,6 +15,9 @@ pub struct TenantId(pub Uuid);
 pub struct Tenant {
     pub id: TenantId,
     pub name: TenantName,
+    /// ISO 4217, `EUR` unless set: the currency a credit amount written without one takes when
+    /// its client has none stored (the dialects' currency rule, see `WriteCtx::fill_currency`).
+    pub default_currency: CurrencyCode,
     pub created_at: Timestamp,
 }
 

@@ -8,7 +8,7 @@ use clientele_core::idempotency::{IdempotencyBegin, IdempotencyScope, StoredResp
 use clientele_core::query::{ClientQuery, Page};
 use clientele_core::store::{AuditPage, NewApiKey, StoreResult, Upserted};
 use clientele_core::sub::{SubData, SubKind, SubResource};
-use clientele_core::types::{TenantName, Timestamp};
+use clientele_core::types::{CurrencyCode, TenantName, Timestamp};
 use clientele_core::{ApiKey, Client, ClientData, Store, StoreError, Tenant, TenantId, WriteCtx};
 use uuid::Uuid;
 
@@ -42,10 +42,15 @@ impl<B: Backend> Store for Engine<B> {
         self.0.ping().await
     }
 
-    async fn create_tenant(&self, name: &TenantName) -> StoreResult<Tenant> {
+    async fn create_tenant_with_currency(
+        &self,
+        name: &TenantName,
+        default_currency: &CurrencyCode,
+    ) -> StoreResult<Tenant> {
         let tenant = Tenant {
             id: TenantId(Uuid::now_v7()),
             name: name.clone(),
+            default_currency: default_currency.clone(),
             created_at: Timestamp::now(),
         };
         self.0.write(tenants::CreateTenant(tenant)).await
