@@ -432,6 +432,7 @@ async fn run(cli: Cli) -> Result<(), Fail> {
                 tenant: t.id,
                 actor: "seed-demo".into(),
                 idempotency: None,
+                fill_currency: None,
             };
             let started = std::time::Instant::now();
             let n = seed::seed_demo(store.as_ref(), &ctx, count, seed, !quiet)

@@ -22,6 +22,34 @@ pub struct WriteCtx {
     /// Set when the request carries an `Idempotency-Key`: the write marks the key committed in
     /// its own transaction, so a retry after a crash can never write twice.
     pub idempotency: Option<IdempotencyScope>,
+    /// The dialects' currency rule, for surfaces that write credit amounts without a currency:
+    /// with `Some(tenant default)`, a client document whose credit has an amount
+    /// ([`CREDIT_AMOUNTS`](crate::client::CREDIT_AMOUNTS)) but no currency keeps the client's
+    /// stored currency, or takes this one when it has none
+    /// ([`fill_credit_currency`](crate::client::fill_credit_currency)). Applied to the document
+    /// of a create before it is parsed (`service::create_client`,
+    /// `service::create_client_with_subs`) and, inside the store's transaction, to the merged
+    /// document of a client patch. `None` (`/v1`): an amount without a currency is refused.
+    pub fill_currency: Option<CurrencyCode>,
+}
+
+impl WriteCtx {
+    /// A context with no idempotency key and no currency rule.
+    pub fn new(tenant: TenantId, actor: impl Into<String>) -> Self {
+        Self {
+            tenant,
+            actor: actor.into(),
+            idempotency: None,
+            fill_currency: None,
+        }
+    }
+
+    /// This context with the currency rule on: amounts without a currency keep the client's
+    /// stored currency, or take `tenant`'s default currency.
+    pub fn filling_currency_of(mut self, tenant: &Tenant) -> Self {
+        self.fill_currency = Some(tenant.default_currency.clone());
+        self
+    }
 }
 
 /// A page of audit records and the position after its last one.

@@ -37,6 +37,7 @@ async fn tenant(store: &PgStore, name: &str) -> WriteCtx {
         tenant: t.id,
         actor: "test".into(),
         idempotency: None,
+        fill_currency: None,
     }
 }
 

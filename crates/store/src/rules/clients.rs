@@ -248,7 +248,8 @@ impl Write for Replace {
 }
 
 /// `Store::patch_client`: read, merge, validate and write in one transaction, so concurrent
-/// patches never lose each other's changes.
+/// patches never lose each other's changes. With `ctx.fill_currency`, the merged document gets
+/// the currency rule before it is validated: it sees the stored currency of this very version.
 pub struct Patch {
     pub ctx: WriteCtx,
     pub id: Uuid,
@@ -265,8 +266,9 @@ impl Write for Patch {
 
     async fn run<X: Tx>(&self, tx: &X) -> StoreResult<Client> {
         let current = select(tx, self.ctx.tenant, self.id).await?;
+        let fill = self.ctx.fill_currency.as_ref();
         let data = patched(self.expected_version, current.version, || {
-            current.data.apply_patch(&self.patch)
+            current.data.apply_patch_filling(&self.patch, fill)
         })?;
         update(tx, &self.ctx, current, data, None).await
     }
