@@ -1,6 +1,8 @@
 //! The storage boundary. Every call on tenant data names the tenant, so isolation is part of the
 //! signature rather than a `WHERE` clause someone may forget.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use uuid::Uuid;
 
@@ -107,6 +109,8 @@ pub trait Store: Send + Sync + 'static {
 
     async fn create_client(&self, ctx: &WriteCtx, data: ClientData) -> StoreResult<Client>;
     async fn get_client(&self, tenant: TenantId, id: Uuid) -> StoreResult<Client>;
+    /// The client with this per-tenant `number`.
+    async fn get_client_by_number(&self, tenant: TenantId, number: i64) -> StoreResult<Client>;
     async fn get_client_by_external_id(
         &self,
         tenant: TenantId,
@@ -247,6 +251,17 @@ pub trait Store: Send + Sync + 'static {
         offset: u64,
         count: bool,
     ) -> StoreResult<Page<SubResource>>;
+    /// The item holding the one-per-client flag (the main contact person, the primary
+    /// location) of each of these clients that has one, by client id, read in one statement
+    /// per 1000 clients (so a list page costs one query, not one per client). Clients of other
+    /// tenants, unknown ids and clients without a flagged item are absent from the map; a kind
+    /// without a flag (accounts) gives an empty map.
+    async fn flagged_subs(
+        &self,
+        tenant: TenantId,
+        kind: SubKind,
+        client_ids: &[Uuid],
+    ) -> StoreResult<HashMap<Uuid, SubResource>>;
     /// Inserts many clients in one transaction, each created at its given time (data loads and
     /// demo data). Returns how many were inserted.
     async fn insert_clients_bulk(

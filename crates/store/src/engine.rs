@@ -1,6 +1,7 @@
 //! The one implementation of `Store`: every method hands a rule of `crate::rules` to the backend,
 //! which runs it in a write transaction or on a reader connection.
 
+use std::collections::HashMap;
 use std::future::Future;
 
 use async_trait::async_trait;
@@ -98,6 +99,10 @@ impl<B: Backend> Store for Engine<B> {
 
     async fn get_client(&self, tenant: TenantId, id: Uuid) -> StoreResult<Client> {
         self.0.read(clients::Get { tenant, id }).await
+    }
+
+    async fn get_client_by_number(&self, tenant: TenantId, number: i64) -> StoreResult<Client> {
+        self.0.read(clients::GetByNumber { tenant, number }).await
     }
 
     async fn get_client_by_external_id(
@@ -375,6 +380,21 @@ impl<B: Backend> Store for Engine<B> {
             limit,
             offset,
             count,
+        };
+        self.0.read(op).await
+    }
+
+    async fn flagged_subs(
+        &self,
+        tenant: TenantId,
+        kind: SubKind,
+        client_ids: &[Uuid],
+    ) -> StoreResult<HashMap<Uuid, SubResource>> {
+        let client_ids = client_ids.to_vec();
+        let op = subresources::Flagged {
+            tenant,
+            kind,
+            client_ids,
         };
         self.0.read(op).await
     }

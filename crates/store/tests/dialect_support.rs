@@ -1,15 +1,20 @@
 //! What the seed dialects need from the core, through `clientele_core::service` and the store:
-//! tenants' default currencies and the currency rule. On SQLite,
+//! clients by number, the flagged sub-resource of a page of clients, pages of up to 1000
+//! clients, tenants' default currencies and the currency rule. On SQLite,
 //! or with `CLIENTELE_TEST_BACKEND=postgres` on a new PostgreSQL database (skipped with a line
 //! when there is no server).
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
+use clientele_core::query::{client_field, ClientQuery, SortKey, MAX_PAGE_SIZE};
 use clientele_core::service::{self, ServiceError};
-use clientele_core::types::{CurrencyCode, TenantName};
-use clientele_core::{Store, Tenant, WriteCtx};
-use clientele_store::testing;
+use clientele_core::sub::SubKind;
+use clientele_core::types::{CurrencyCode, TenantName, Timestamp};
+use clientele_core::{ClientData, Store, StoreError, Tenant, WriteCtx};
+use clientele_store::{rid, testing};
 use serde_json::{json, Value};
+use uuid::Uuid;
 
 /// A fresh store of the backend under test; `None` (after a skip line) without PostgreSQL.
 struct Fixture {
@@ -58,6 +63,13 @@ impl Fixture {
             .await
             .expect("create")
     }
+
+    async fn sub(&self, ctx: &WriteCtx, kind: SubKind, client: Uuid, doc: Value) -> Uuid {
+        service::create_sub(self.store.as_ref(), ctx, kind, client, &doc)
+            .await
+            .expect("create sub")
+            .id
+    }
 }
 
 fn ctx(t: &Tenant) -> WriteCtx {
@@ -84,6 +96,188 @@ async fn tenants_have_a_default_currency_eur_unless_set() {
     assert_eq!(sek.default_currency.as_str(), "SEK");
     let read = f.store.tenant_by_name("nordic").await.expect("read");
     assert_eq!(read, Some(sek));
+}
+
+#[tokio::test]
+async fn clients_are_found_by_their_number_in_their_own_tenant_only() {
+    let Some(f) = fixture().await else { return };
+    let (a, b) = (f.tenant("a", "EUR").await, f.tenant("b", "EUR").await);
+    let mut made = Vec::new();
+    for name in ["One", "Two", "Three"] {
+        made.push(f.client(&ctx(&a), json!({ "name": name })).await);
+    }
+    f.client(&ctx(&b), json!({"name": "Other"})).await;
+    let two = service::get_client_by_number(f.store.as_ref(), a.id, 2)
+        .await
+        .expect("found");
+    assert_eq!(two, made[1]);
+    assert_eq!(two.number, 2);
+    let theirs = service::get_client_by_number(f.store.as_ref(), b.id, 1)
+        .await
+        .expect("found");
+    assert_eq!(theirs.data.name, "Other");
+    for (tenant, number) in [(b.id, 2), (a.id, 4), (a.id, 0), (a.id, -1)] {
+        assert_eq!(
+            service::get_client_by_number(f.store.as_ref(), tenant, number).await,
+            Err(ServiceError::NotFound("client")),
+            "{number}"
+        );
+    }
+    // A deleted client's number is not found, and never reused.
+    service::delete_client(f.store.as_ref(), &ctx(&a), made[0].id, None)
+        .await
+        .expect("delete");
+    assert!(f.store.get_client_by_number(a.id, 1).await.is_err());
+    assert_eq!(f.client(&ctx(&a), json!({"name": "Four"})).await.number, 4);
+}
+
+#[tokio::test]
+async fn the_flagged_item_of_a_page_of_clients_is_read_at_once() {
+    let Some(f) = fixture().await else { return };
+    let (a, b) = (f.tenant("a", "EUR").await, f.tenant("b", "EUR").await);
+    let (c1, c2, c3) = (
+        f.client(&ctx(&a), json!({"name": "C1"})).await.id,
+        f.client(&ctx(&a), json!({"name": "C2"})).await.id,
+        f.client(&ctx(&a), json!({"name": "C3"})).await.id,
+    );
+    let theirs = f.client(&ctx(&b), json!({"name": "Theirs"})).await.id;
+    let cp = SubKind::ContactPerson;
+    f.sub(&ctx(&a), cp, c1, json!({"name": "First"})).await;
+    let main = f
+        .sub(&ctx(&a), cp, c1, json!({"name": "Main", "is_main": true}))
+        .await;
+    let c2_main = f.sub(&ctx(&a), cp, c2, json!({"name": "Only"})).await;
+    let hq = f
+        .sub(&ctx(&a), SubKind::Location, c3, json!({"name": "HQ"}))
+        .await;
+    f.sub(&ctx(&a), SubKind::Account, c3, json!({"name": "Acc"}))
+        .await;
+    f.sub(&ctx(&b), cp, theirs, json!({"name": "Theirs"})).await;
+
+    let mut page = vec![c1, c2, c3, theirs, Uuid::now_v7()];
+    let s = f.store.as_ref();
+    let mains = service::flagged_subs(s, a.id, cp, &page)
+        .await
+        .expect("read");
+    assert_eq!(mains.len(), 2, "{mains:?}");
+    assert_eq!(mains[&c1].id, main);
+    assert_eq!(mains[&c1].data.flag(), Some(true));
+    assert_eq!(mains[&c2].id, c2_main);
+    let primaries = service::flagged_subs(s, a.id, SubKind::Location, &page)
+        .await
+        .expect("read");
+    assert_eq!(primaries.keys().collect::<Vec<_>>(), vec![&c3]);
+    assert_eq!(primaries[&c3].id, hq);
+    let none = service::flagged_subs(s, a.id, SubKind::Account, &page).await;
+    assert_eq!(none.expect("read").len(), 0);
+    assert!(service::flagged_subs(s, a.id, cp, &[])
+        .await
+        .expect("read")
+        .is_empty());
+    // More ids than one statement takes.
+    page.extend((0..1500).map(|_| Uuid::now_v7()));
+    page.push(c2);
+    let mains = service::flagged_subs(s, a.id, cp, &page)
+        .await
+        .expect("read");
+    assert_eq!(mains.len(), 2);
+}
+
+/// Every client of a list, page by page through its keyset positions (at most 10 pages).
+async fn walk(f: &Fixture, t: &Tenant, q: &ClientQuery) -> Vec<Vec<i64>> {
+    let mut q = q.clone();
+    let mut pages = Vec::new();
+    for _ in 0..10 {
+        let page = f.store.list_clients(t.id, &q).await.expect("list");
+        pages.push(page.items.iter().map(|c| c.number).collect());
+        match page.next {
+            Some(next) => q.after = Some(next),
+            None => return pages,
+        }
+    }
+    panic!("more than 10 pages");
+}
+
+#[tokio::test]
+async fn pages_of_up_to_1000_clients_by_offset_and_by_keyset() {
+    let Some(f) = fixture().await else { return };
+    let t = f.tenant("big", "EUR").await;
+    let base = Timestamp::parse("2026-01-01T00:00:00Z").expect("ts");
+    let rows: Vec<(ClientData, Timestamp)> = (0..1205)
+        .map(|i| {
+            let doc = json!({"name": format!("Client {:04}", (i * 7919) % 1205)});
+            let at = rid::timestamp_of_ms(rid::unix_ms(base) + i / 3);
+            (ClientData::from_json(&doc).expect("valid"), at)
+        })
+        .collect();
+    let n = f.store.insert_clients_bulk(&ctx(&t), rows).await;
+    assert_eq!(n.expect("load"), 1205);
+
+    let q = ClientQuery {
+        limit: MAX_PAGE_SIZE,
+        ..Default::default()
+    };
+    let first = f.store.list_clients(t.id, &q).await.expect("list");
+    assert_eq!(first.items.len(), 1000);
+    assert_eq!(first.total, Some(1205));
+    assert!(first.next.is_some());
+    let rest = ClientQuery {
+        offset: 1000,
+        ..q.clone()
+    };
+    let rest = f.store.list_clients(t.id, &rest).await.expect("list");
+    assert_eq!(rest.items.len(), 205);
+    assert!(rest.next.is_none());
+    let by_offset: Vec<i64> = first
+        .items
+        .iter()
+        .chain(&rest.items)
+        .map(|c| c.number)
+        .collect();
+    assert_eq!(by_offset, (1..=1205).rev().collect::<Vec<_>>());
+
+    let name = client_field("name").expect("name");
+    for query in [
+        q.clone(),
+        ClientQuery {
+            limit: 999,
+            sort: vec![SortKey {
+                field: name,
+                desc: false,
+            }],
+            ..q.clone()
+        },
+        ClientQuery {
+            limit: 500,
+            sort: vec![SortKey {
+                field: client_field("created_at").expect("created_at"),
+                desc: false,
+            }],
+            ..q.clone()
+        },
+    ] {
+        let pages = walk(&f, &t, &query).await;
+        let sizes: Vec<usize> = pages.iter().map(Vec::len).collect();
+        let limit = query.limit as usize;
+        assert!(
+            sizes[..sizes.len() - 1].iter().all(|&s| s == limit),
+            "{sizes:?}"
+        );
+        let all: Vec<i64> = pages.concat();
+        assert_eq!(all.len(), 1205, "{sizes:?}");
+        assert_eq!(all.iter().collect::<HashSet<_>>().len(), 1205);
+    }
+
+    for limit in [0, MAX_PAGE_SIZE + 1] {
+        let q = ClientQuery {
+            limit,
+            ..Default::default()
+        };
+        match f.store.list_clients(t.id, &q).await {
+            Err(StoreError::Invalid(d)) => assert_eq!(d[0].field, "limit"),
+            other => panic!("{limit}: {:?}", other.map(|p| p.items.len())),
+        }
+    }
 }
 
 #[tokio::test]

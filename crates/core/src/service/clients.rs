@@ -37,6 +37,19 @@ pub async fn get_client(store: &dyn Store, tenant: TenantId, id: Uuid) -> Servic
     store.get_client(tenant, id).await.map_err(client_err)
 }
 
+/// The client with this per-tenant `number` (seed 002's ids); another tenant's number is
+/// `NotFound`, as an unknown one.
+pub async fn get_client_by_number(
+    store: &dyn Store,
+    tenant: TenantId,
+    number: i64,
+) -> ServiceResult<Client> {
+    store
+        .get_client_by_number(tenant, number)
+        .await
+        .map_err(client_err)
+}
+
 /// A client with the newest [`EXPAND_LIMIT`] items of each kind in `expand`. With
 /// `if_none_match` naming its current version, nothing is embedded: the caller's copy is
 /// current.

@@ -23,13 +23,14 @@ mod expand;
 mod subs;
 
 pub use clients::{
-    create_client, delete_client, get_client, get_client_by_external_id, get_client_detail,
-    list_clients, patch_client, replace_client, upsert_client_by_external_id,
+    create_client, delete_client, get_client, get_client_by_external_id, get_client_by_number,
+    get_client_detail, list_clients, patch_client, replace_client, upsert_client_by_external_id,
 };
 pub use error::{ServiceError, ServiceResult};
 pub use expand::{ClientDetail, ClientPage, Embedded, EXPAND_LIMIT, LIST_EXPAND_LIMIT};
 pub use subs::{
-    create_sub, delete_sub, get_sub, get_sub_by_external_id, list_subs, patch_sub, replace_sub,
+    create_sub, delete_sub, flagged_subs, get_sub, get_sub_by_external_id, list_subs, patch_sub,
+    replace_sub,
 };
 
 use std::borrow::Cow;

@@ -186,6 +186,21 @@ impl Read for GetByExternalId {
     }
 }
 
+/// `Store::get_client_by_number`.
+pub struct GetByNumber {
+    pub tenant: TenantId,
+    pub number: i64,
+}
+
+impl Read for GetByNumber {
+    type Output = Client;
+
+    async fn run<D: Db>(&self, db: &D) -> StoreResult<Client> {
+        let stmt = sql::select_client_by_number(self.tenant, self.number);
+        db.one(&stmt, decode_client).await
+    }
+}
+
 /// `Store::create_client`.
 pub struct Create {
     pub ctx: WriteCtx,
