@@ -54,6 +54,22 @@ impl WriteCtx {
     }
 }
 
+/// A client created together with its sub-resources
+/// ([`Store::create_client_with_subs`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientWithSubs {
+    pub client: Client,
+    /// The sub-resources as created (flags settled), in the order they were given.
+    pub subs: Vec<SubResource>,
+}
+
+impl ClientWithSubs {
+    /// The created sub-resources of one kind, in the order they were given.
+    pub fn of_kind(&self, kind: SubKind) -> impl Iterator<Item = &SubResource> {
+        self.subs.iter().filter(move |s| s.data.kind() == kind)
+    }
+}
+
 /// A page of audit records and the position after its last one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditPage {
@@ -108,6 +124,18 @@ pub trait Store: Send + Sync + 'static {
     async fn api_key_by_hash(&self, hash: [u8; 32]) -> StoreResult<Option<(ApiKey, Tenant)>>;
 
     async fn create_client(&self, ctx: &WriteCtx, data: ClientData) -> StoreResult<Client>;
+    /// Creates a client and its sub-resources in one transaction, with every rule of
+    /// `create_client` and `create_sub`: the next number, one main contact / primary location
+    /// per kind (the last item given with the flag raised holds it, else the first item),
+    /// `associated_accounts`, the search document with the contact persons, one audit record
+    /// per entity, and the idempotency key committed pointing at the client. Any failure
+    /// creates nothing.
+    async fn create_client_with_subs(
+        &self,
+        ctx: &WriteCtx,
+        data: ClientData,
+        subs: Vec<SubData>,
+    ) -> StoreResult<ClientWithSubs>;
     async fn get_client(&self, tenant: TenantId, id: Uuid) -> StoreResult<Client>;
     /// The client with this per-tenant `number`.
     async fn get_client_by_number(&self, tenant: TenantId, number: i64) -> StoreResult<Client>;

@@ -7,14 +7,14 @@ use std::future::Future;
 use async_trait::async_trait;
 use clientele_core::idempotency::{IdempotencyBegin, IdempotencyScope, StoredResponse};
 use clientele_core::query::{ClientQuery, Page};
-use clientele_core::store::{AuditPage, NewApiKey, StoreResult, Upserted};
+use clientele_core::store::{AuditPage, ClientWithSubs, NewApiKey, StoreResult, Upserted};
 use clientele_core::sub::{SubData, SubKind, SubResource};
 use clientele_core::types::{CurrencyCode, TenantName, Timestamp};
 use clientele_core::{ApiKey, Client, ClientData, Store, StoreError, Tenant, TenantId, WriteCtx};
 use uuid::Uuid;
 
 use crate::db::{Read, Write};
-use crate::rules::{audit, clients, idempotency, list, subresources, tenants};
+use crate::rules::{audit, clients, idempotency, list, subresources, tenants, with_subs};
 
 /// What a backend provides: it runs writes and reads, and owns its schema and connections.
 pub trait Backend: Send + Sync + 'static {
@@ -95,6 +95,18 @@ impl<B: Backend> Store for Engine<B> {
     async fn create_client(&self, ctx: &WriteCtx, data: ClientData) -> StoreResult<Client> {
         let ctx = ctx.clone();
         self.0.write(clients::Create { ctx, data }).await
+    }
+
+    async fn create_client_with_subs(
+        &self,
+        ctx: &WriteCtx,
+        data: ClientData,
+        subs: Vec<SubData>,
+    ) -> StoreResult<ClientWithSubs> {
+        let ctx = ctx.clone();
+        self.0
+            .write(with_subs::CreateWithSubs { ctx, data, subs })
+            .await
     }
 
     async fn get_client(&self, tenant: TenantId, id: Uuid) -> StoreResult<Client> {

@@ -1,15 +1,18 @@
 //! What the seed dialects need from the core, through `clientele_core::service` and the store:
-//! clients by number, the flagged sub-resource of a page of clients, pages of up to 1000
-//! clients, tenants' default currencies and the currency rule. On SQLite,
+//! clients by number, the flagged sub-resource of a page of clients, a client created with its
+//! sub-resources in one transaction, pages of up to 1000 clients, the currency rule. On SQLite,
 //! or with `CLIENTELE_TEST_BACKEND=postgres` on a new PostgreSQL database (skipped with a line
 //! when there is no server).
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use clientele_core::audit::AuditAction;
+use clientele_core::idempotency::{IdempotencyBegin, IdempotencyScope};
 use clientele_core::query::{client_field, ClientQuery, SortKey, MAX_PAGE_SIZE};
-use clientele_core::service::{self, ServiceError};
-use clientele_core::sub::SubKind;
+use clientele_core::search::query_terms;
+use clientele_core::service::{self, NewClientDocs, ServiceError};
+use clientele_core::sub::{SubData, SubKind};
 use clientele_core::types::{CurrencyCode, TenantName, Timestamp};
 use clientele_core::{ClientData, Store, StoreError, Tenant, WriteCtx};
 use clientele_store::{rid, testing};
@@ -339,6 +342,11 @@ async fn the_currency_rule_keeps_the_stored_currency_or_takes_the_tenants_defaul
         fields(e.expect_err("refused")),
         vec![("credit.currency".to_string(), "required".to_string())]
     );
+    let docs = NewClientDocs::client(doc);
+    let made = service::create_client_with_subs(s, &dialect, &docs)
+        .await
+        .expect("create");
+    assert_eq!(made.client.credit_currency(), Some("SEK"));
 }
 
 trait CreditCurrency {
@@ -349,4 +357,226 @@ impl CreditCurrency for clientele_core::Client {
     fn credit_currency(&self) -> Option<&str> {
         self.data.credit.currency.as_ref().map(|c| c.as_str())
     }
+}
+
+#[tokio::test]
+async fn a_client_is_created_with_its_items_in_one_transaction_with_every_rule() {
+    let Some(f) = fixture().await else { return };
+    let t = f.tenant("acme", "EUR").await;
+    let s = f.store.as_ref();
+    f.client(&ctx(&t), json!({"name": "Before"})).await;
+    let scope = IdempotencyScope {
+        tenant: t.id,
+        credential_id: "key-1".into(),
+        key: "create-with-subs".into(),
+    };
+    let begun = s.idempotency_begin(&scope, [7; 32], Timestamp::now()).await;
+    assert_eq!(begun.expect("begin"), IdempotencyBegin::Started);
+    let mut w = ctx(&t);
+    w.idempotency = Some(scope.clone());
+    let docs = NewClientDocs::from_document(json!({
+        "name": "Acme AB",
+        "contact_persons": [
+            {"name": "Anna Zetterlund", "email": "anna@acme.example"},
+            {"name": "Bo Qvist", "is_main": true, "external_id": "cp-2"},
+        ],
+        "locations": [{"name": "HQ", "address": {"city": "Lund", "country": "SE"}}],
+        "accounts": [{"name": "Main"}, {"name": "Spare", "status": "inactive"}],
+    }))
+    .expect("split");
+    let made = service::create_client_with_subs(s, &w, &docs)
+        .await
+        .expect("create");
+    let client = &made.client;
+    assert_eq!((client.number, client.version), (2, 1));
+    assert_eq!(client.associated_accounts, 2);
+    assert_eq!(s.get_client(t.id, client.id).await.expect("read"), *client);
+    let names = |kind| -> Vec<String> {
+        made.of_kind(kind)
+            .map(|x| x.data.to_json()["name"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    assert_eq!(
+        names(SubKind::ContactPerson),
+        ["Anna Zetterlund", "Bo Qvist"]
+    );
+    assert_eq!(names(SubKind::Account), ["Main", "Spare"]);
+    let flags: Vec<_> = made.subs.iter().map(|x| x.data.flag()).collect();
+    assert_eq!(
+        flags,
+        [Some(false), Some(true), Some(true), None, None],
+        "the raised flag holds, the first location takes it"
+    );
+    for kind in SubKind::ALL {
+        let listed = service::list_subs(s, t.id, kind, client.id, 100, 0, true)
+            .await
+            .expect("list");
+        let mut stored = listed.items.clone();
+        stored.reverse(); // newest first
+        let given: Vec<_> = made.of_kind(kind).cloned().collect();
+        assert_eq!(stored, given, "{kind:?}");
+    }
+    let main = service::flagged_subs(s, t.id, SubKind::ContactPerson, &[client.id]).await;
+    assert_eq!(main.expect("read")[&client.id].id, made.subs[1].id);
+
+    // One audit record per entity, all "created".
+    let history = s.client_history(t.id, client.id, None, 100).await;
+    let records = history.expect("history").records;
+    assert_eq!(records.len(), 6);
+    assert!(records.iter().all(|r| r.action == AuditAction::Created));
+    let mut entities: Vec<&str> = records.iter().map(|r| r.entity_type.as_str()).collect();
+    entities.sort_unstable();
+    assert_eq!(
+        entities,
+        [
+            "account",
+            "account",
+            "client",
+            "contact_person",
+            "contact_person",
+            "location"
+        ]
+    );
+    // The contact persons are in the client's search document.
+    let q = ClientQuery {
+        search: query_terms("zetterlund"),
+        ..Default::default()
+    };
+    let found = s.list_clients(t.id, &q).await.expect("search");
+    assert_eq!(
+        found.items.iter().map(|c| c.id).collect::<Vec<_>>(),
+        [client.id]
+    );
+    assert_eq!(found.total, Some(1));
+    // The idempotency key points at the client.
+    let again = s.idempotency_begin(&scope, [7; 32], Timestamp::now()).await;
+    assert_eq!(
+        again.expect("begin"),
+        IdempotencyBegin::Committed {
+            entity_type: "client".into(),
+            entity_id: client.id,
+            status: 201
+        }
+    );
+}
+
+#[tokio::test]
+async fn a_create_with_items_that_fails_creates_nothing() {
+    let Some(f) = fixture().await else { return };
+    let t = f.tenant("acme", "EUR").await;
+    let s = f.store.as_ref();
+    f.client(&ctx(&t), json!({"name": "Taken", "external_id": "ERP-1"}))
+        .await;
+    let docs = |client: Value| NewClientDocs {
+        client,
+        contact_persons: vec![json!({"name": "Eva"}), json!({"name": "Bo"})],
+        locations: vec![json!({"name": "HQ"})],
+        accounts: vec![json!({"name": "A"})],
+    };
+
+    // Every document's problems at once, each named by where it came from.
+    let mut bad = docs(json!({"credit": {"limit": 5}}));
+    bad.contact_persons[1] = json!({"name": "Bo", "email": "not-an-address"});
+    bad.contact_persons.push(json!("Carl"));
+    bad.locations[0] = json!({"name": "HQ", "address": {"region": "r".repeat(201)}});
+    bad.accounts[0] = json!({"status": "gone"});
+    let e = service::create_client_with_subs(s, &ctx(&t), &bad).await;
+    let mut got = fields(e.expect_err("refused"));
+    got.sort();
+    let want: Vec<(String, String)> = [
+        ("accounts.0.name", "required"),
+        ("accounts.0.status", "invalid_value"),
+        ("contact_persons.1.email", "invalid_format"),
+        ("contact_persons.2", "invalid_type"),
+        ("credit.currency", "required"),
+        ("locations.0.address.region", "too_long"),
+        ("name", "required"),
+    ]
+    .into_iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(got, want);
+
+    let mut twice = docs(json!({"name": "Twice"}));
+    twice.contact_persons = vec![
+        json!({"name": "A", "external_id": "x"}),
+        json!({"name": "B", "external_id": "x"}),
+    ];
+    let e = service::create_client_with_subs(s, &ctx(&t), &twice).await;
+    assert_eq!(
+        fields(e.expect_err("refused")),
+        vec![("contact_persons.1.external_id".into(), "duplicate".into())]
+    );
+
+    // Failures inside the transaction, after the client row was written: nothing stays.
+    let e = service::create_client_with_subs(
+        s,
+        &ctx(&t),
+        &docs(json!({"name": "Dup", "external_id": "ERP-1"})),
+    )
+    .await;
+    assert_eq!(
+        e.expect_err("conflict"),
+        ServiceError::Conflict {
+            what: "client",
+            key: "external_id".into()
+        }
+    );
+    let dangling = json!({"name": "Ref", "referred_by_id": Uuid::now_v7().to_string()});
+    let e = service::create_client_with_subs(s, &ctx(&t), &docs(dangling)).await;
+    assert_eq!(
+        e.expect_err("reference"),
+        ServiceError::InvalidReference("referred_by_id".into())
+    );
+    let all = s.list_clients(t.id, &ClientQuery::default()).await;
+    assert_eq!(all.expect("list").total, Some(1));
+    let feed = s.events(t.id, None, 100).await.expect("events");
+    assert_eq!(feed.records.len(), 1, "only the first client's record");
+    let q = ClientQuery {
+        search: query_terms("eva"),
+        ..Default::default()
+    };
+    assert_eq!(
+        s.list_clients(t.id, &q).await.expect("search").total,
+        Some(0)
+    );
+    // No number was spent.
+    let next = f.client(&ctx(&t), json!({"name": "Next"})).await;
+    assert_eq!(next.number, 2);
+}
+
+#[tokio::test]
+async fn the_store_settles_flags_of_items_given_in_any_order() {
+    let Some(f) = fixture().await else { return };
+    let t = f.tenant("acme", "EUR").await;
+    let parse = |kind, v: Value| SubData::from_json(kind, &v).expect("valid");
+    let data = ClientData::from_json(&json!({"name": "A"})).expect("valid");
+    let subs = vec![
+        parse(SubKind::Location, json!({"name": "L1", "is_primary": true})),
+        parse(SubKind::Location, json!({"name": "L2", "is_primary": true})),
+        parse(SubKind::Location, json!({"name": "L3"})),
+    ];
+    let made = f
+        .store
+        .create_client_with_subs(&ctx(&t), data, subs)
+        .await
+        .expect("create");
+    let flags: Vec<_> = made.subs.iter().map(|x| x.data.flag()).collect();
+    assert_eq!(flags, [Some(false), Some(true), Some(false)]);
+    assert_eq!(made.client.associated_accounts, 0);
+    // Deleting the primary hands the flag to the oldest remaining location, as always.
+    service::delete_sub(
+        f.store.as_ref(),
+        &ctx(&t),
+        SubKind::Location,
+        made.client.id,
+        made.subs[1].id,
+        None,
+    )
+    .await
+    .expect("delete");
+    let p = service::flagged_subs(f.store.as_ref(), t.id, SubKind::Location, &[made.client.id])
+        .await
+        .expect("read");
+    assert_eq!(p[&made.client.id].id, made.subs[0].id);
 }

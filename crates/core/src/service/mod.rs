@@ -21,6 +21,7 @@ mod clients;
 mod error;
 mod expand;
 mod subs;
+mod with_subs;
 
 pub use clients::{
     create_client, delete_client, get_client, get_client_by_external_id, get_client_by_number,
@@ -32,6 +33,7 @@ pub use subs::{
     create_sub, delete_sub, flagged_subs, get_sub, get_sub_by_external_id, list_subs, patch_sub,
     replace_sub,
 };
+pub use with_subs::{create_client_with_subs, NewClientDocs};
 
 use std::borrow::Cow;
 

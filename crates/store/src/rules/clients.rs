@@ -39,7 +39,7 @@ async fn check_reference<X: Tx>(
 
 /// Inserts new clients, each created at its given time, numbered in order from the tenant's
 /// next number: rows, search documents and audit records, `INSERT_CHUNK` rows per statement.
-async fn insert<X: Tx>(
+pub(super) async fn insert<X: Tx>(
     tx: &X,
     ctx: &WriteCtx,
     rows: Vec<(ClientData, Timestamp)>,

@@ -144,6 +144,17 @@ pub fn select_client_by_number(tenant: TenantId, number: i64) -> SelectStatement
     q
 }
 
+/// Sets the account count of a client created in this transaction with its accounts (its
+/// version stays 1: the accounts are part of its creation).
+pub fn set_associated_accounts(tenant: TenantId, id: Uuid, n: i64) -> UpdateStatement {
+    let mut q = Query::update();
+    q.table(clients())
+        .value(col("associated_accounts"), n)
+        .and_where(tenant_cond(tenant))
+        .and_where(Expr::col(col("id")).eq(id.to_string()));
+    q
+}
+
 pub fn client_exists(tenant: TenantId, id: Uuid) -> SelectStatement {
     let mut q = Query::select();
     q.expr(Expr::val(1))
