@@ -9,7 +9,7 @@ use utoipa::openapi::security::{
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref};
 use utoipa::Modify;
 
-use crate::policy::{API_KEY_SCHEME, BEARER_SCHEME};
+use crate::policy::{API_KEY_SCHEME, BEARER_SCHEME, TENANT_SCHEME};
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -134,6 +134,15 @@ impl Modify for Completion {
                     ))
                     .build(),
             ),
+        );
+        components.add_security_scheme(
+            TENANT_SCHEME,
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "tenant",
+                "The tenant's name. Required, beside both credentials, on the routes whose \
+                 requirement names it; elsewhere optional, and then it must name the \
+                 credential's tenant.",
+            ))),
         );
         for item in doc.paths.paths.values_mut() {
             for op in [
