@@ -51,6 +51,7 @@ are `Cache-Control: no-store`.",
         (name = "auth", description = "The caller and its credential"),
         (name = "api-keys", description = "The tenant's API keys (permission `admin`)"),
         (name = "operations", description = "Probes and documentation; no credential needed"),
+        (name = "dialect 000", description = "Seed 000, a credit-screening guide: read-only clients at `/api/1.0/clients`, with the native credentials and rate limit"),
     )
 )]
 pub struct ApiDoc;
