@@ -52,6 +52,7 @@ are `Cache-Control: no-store`.",
         (name = "api-keys", description = "The tenant's API keys (permission `admin`)"),
         (name = "operations", description = "Probes and documentation; no credential needed"),
         (name = "dialect 000", description = "Seed 000, a credit-screening guide: read-only clients at `/api/1.0/clients`, with the native credentials and rate limit"),
+        (name = "dialect 001", description = "Seed 001, tenant list and detail at `/apidev/v1/clients`: JWT, API key and `tenant` header together, both credentials granting `clients:read` (`APICLI_CLIENTS_READ`); 10 requests a minute per API key"),
     )
 )]
 pub struct ApiDoc;

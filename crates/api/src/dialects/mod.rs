@@ -29,6 +29,7 @@
 //!   parameter given at most once), refusals naming the parameter as the dialect names it.
 
 pub mod seed000;
+pub mod seed001;
 
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};

@@ -10,6 +10,7 @@ mod consistency;
 mod console;
 mod console_browser;
 mod dialect_000;
+mod dialect_001;
 mod errors;
 mod hardening;
 mod isolation;
