@@ -9,6 +9,8 @@ mod clients;
 mod consistency;
 mod console;
 mod console_browser;
+mod dialect_000;
+mod dialect_001;
 mod errors;
 mod hardening;
 mod isolation;
