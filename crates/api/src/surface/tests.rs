@@ -145,6 +145,12 @@ async fn fixture(surface: Surface) -> Fixture {
         jwt: Some(Arc::new(
             JwtVerifier::hs256(&Secret::new(SECRET.into())).expect("verifier"),
         )),
+        // 1200 a day: a spent request does not come back while a test runs (at the server's
+        // 1200 a minute one does every 50 ms, and a loaded machine makes counts drift).
+        default_rate_limit: RateLimit {
+            count: 1200,
+            per_seconds: 86_400,
+        },
         ..Config::default()
     };
     let state = AppState::with_config(store, config);
