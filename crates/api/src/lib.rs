@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod config;
 pub mod console;
+pub mod dialects;
 pub mod envelope;
 pub mod error;
 pub mod extract;
@@ -38,7 +39,7 @@ use crate::surface::{Mount, Surface};
 /// Every API surface, each with its routes and policy (`surface.rs`). A new surface is its
 /// module and one line here.
 fn surfaces() -> Vec<Surface> {
-    vec![v1::surface()]
+    vec![v1::surface(), dialects::seed004::surface()]
 }
 
 fn public_routes() -> OpenApiRouter<AppState> {

@@ -51,6 +51,7 @@ are `Cache-Control: no-store`.",
         (name = "auth", description = "The caller and its credential"),
         (name = "api-keys", description = "The tenant's API keys (permission `admin`)"),
         (name = "operations", description = "Probes and documentation; no credential needed"),
+        (name = "master data (004)", description = "Seed 004, master-data client management, at `/master-data/v1/client-management/clients` (docs/dialects.md): clients in camelCase with all their contact persons, enums in UPPER_CASE, single resources as the bare model, lists as `{\"data\", \"meta\": {page, limit, total, totalPages}}`. `creditLimit` and `usedLimit` carry no currency: a client keeps its stored currency, a new one takes the organisation's default. Errors are the native body, a superset of the seed's `{status, success, message, error}`, with fields named as here (`creditLimit`, `contactPersons.0.email`)"),
     )
 )]
 pub struct ApiDoc;
