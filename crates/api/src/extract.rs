@@ -320,6 +320,9 @@ impl<S: Send + Sync> FromRequestParts<S> for WriteContext {
                 .extensions
                 .get::<clientele_core::idempotency::IdempotencyScope>()
                 .cloned(),
+            // `/v1` refuses an amount without a currency; a dialect that writes amounts without
+            // one opts into the currency rule with `WriteCtx::filling_currency_of`.
+            fill_currency: None,
         }))
     }
 }

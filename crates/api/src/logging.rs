@@ -59,6 +59,7 @@ mod tests {
         let tenant = Tenant {
             id: TenantId(uuid::Uuid::nil()),
             name: TenantName::parse("acme").expect("name"),
+            default_currency: clientele_core::types::CurrencyCode::eur(),
             created_at: Timestamp::now(),
         };
         let mut c = Caller {

@@ -19,7 +19,7 @@ use clientele_api::server::ServerLimits;
 use clientele_api::{keys, AppState};
 use clientele_core::enums::Permission;
 use clientele_core::tenant::{parse_permissions, RateLimit};
-use clientele_core::types::TenantName;
+use clientele_core::types::{CurrencyCode, TenantName};
 use clientele_core::{Store, StoreError};
 
 const DEFAULT_DATABASE: &str = "sqlite://clientele.db";
@@ -146,6 +146,10 @@ enum TenantCommand {
     Create {
         #[arg(value_parser = parse_tenant_name)]
         name: TenantName,
+        /// The tenant's default currency (ISO 4217): what a credit amount written without a
+        /// currency takes when its client has none.
+        #[arg(long, env = "CLIENTELE_CURRENCY", value_parser = parse_currency, default_value = "EUR")]
+        currency: CurrencyCode,
     },
 }
 
@@ -182,6 +186,9 @@ struct PermissionList(Vec<Permission>);
 
 fn parse_tenant_name(s: &str) -> Result<TenantName, String> {
     TenantName::parse(s).map_err(|e| e.message)
+}
+fn parse_currency(s: &str) -> Result<CurrencyCode, String> {
+    CurrencyCode::parse(s).map_err(|e| e.message)
 }
 fn parse_permission_list(s: &str) -> Result<PermissionList, String> {
     parse_permissions(s)
@@ -383,14 +390,18 @@ async fn run(cli: Cli) -> Result<(), Fail> {
             println!("applied {n} migration(s)");
         }
         Command::Tenants {
-            command: TenantCommand::Create { name },
+            command: TenantCommand::Create { name, currency },
         } => {
             let store = open_store(&url).await?;
-            let t = store.create_tenant(&name).await.map_err(|e| match e {
+            let created = store.create_tenant_with_currency(&name, &currency).await;
+            let t = created.map_err(|e| match e {
                 StoreError::Conflict(_) => Fail(format!("tenant \"{name}\" already exists")),
                 other => other.into(),
             })?;
-            println!("created tenant {} ({})", t.name, t.id.0);
+            println!(
+                "created tenant {} ({}), default currency {}",
+                t.name, t.id.0, t.default_currency
+            );
         }
         Command::Keys { command } => keys_command(&url, command).await?,
         Command::Serve(args) => {
@@ -421,6 +432,7 @@ async fn run(cli: Cli) -> Result<(), Fail> {
                 tenant: t.id,
                 actor: "seed-demo".into(),
                 idempotency: None,
+                fill_currency: None,
             };
             let started = std::time::Instant::now();
             let n = seed::seed_demo(store.as_ref(), &ctx, count, seed, !quiet)

@@ -197,6 +197,32 @@ impl Credit {
     }
 }
 
+/// The credit amounts of a client document (under `credit`): what the dialects' currency rule
+/// looks at.
+pub const CREDIT_AMOUNTS: [&str; 4] = ["limit", "used", "total_income", "total_debt_payments"];
+
+/// The dialects' currency rule, on a native client document before it is parsed: when its
+/// `credit` has an amount ([`CREDIT_AMOUNTS`], not `null`) and no `currency` (absent or
+/// `null`), the currency becomes `currency`. Applied to the merged document of a patch, where a
+/// stored currency is already present, it keeps the client's currency and fills in `currency`
+/// only for a client that has none. Anything else (no `credit` object, no amount, a currency
+/// given, a document that is not an object) is left for the parser to judge. Returns whether
+/// it filled the currency in.
+pub fn fill_credit_currency(doc: &mut Value, currency: &CurrencyCode) -> bool {
+    let Some(Value::Object(credit)) = doc.get_mut("credit") else {
+        return false;
+    };
+    let has_amount = CREDIT_AMOUNTS
+        .iter()
+        .any(|k| credit.get(*k).is_some_and(|v| !v.is_null()));
+    let has_currency = credit.get("currency").is_some_and(|v| !v.is_null());
+    if !has_amount || has_currency {
+        return false;
+    }
+    credit.insert("currency".into(), Value::String(currency.to_string()));
+    true
+}
+
 /// Every writable field of a client, already validated.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -438,8 +464,21 @@ impl ClientData {
 impl ClientData {
     /// Applies an RFC 7396 merge patch to this data and validates the result as a whole.
     pub fn apply_patch(&self, patch: &Value) -> Result<ClientData, Vec<FieldError>> {
+        self.apply_patch_filling(patch, None)
+    }
+
+    /// [`apply_patch`](Self::apply_patch), with the dialects' currency rule
+    /// ([`fill_credit_currency`]) applied to the merged document when `fill_currency` is set.
+    pub fn apply_patch_filling(
+        &self,
+        patch: &Value,
+        fill_currency: Option<&CurrencyCode>,
+    ) -> Result<ClientData, Vec<FieldError>> {
         let mut doc = self.to_json();
         merge_patch(&mut doc, patch);
+        if let Some(c) = fill_currency {
+            fill_credit_currency(&mut doc, c);
+        }
         ClientData::from_json(&doc)
     }
 }
@@ -575,6 +614,65 @@ mod tests {
         assert_eq!(
             c.credit.currency.map(|c| c.into_inner()),
             Some("EUR".into())
+        );
+    }
+
+    fn cur(s: &str) -> CurrencyCode {
+        CurrencyCode::parse(s).expect("currency")
+    }
+
+    #[test]
+    fn an_amount_without_a_currency_takes_the_given_one() {
+        for amount in CREDIT_AMOUNTS {
+            let mut doc = json!({"name": "A", "credit": {amount: 10, "currency": null}});
+            assert!(fill_credit_currency(&mut doc, &cur("SEK")), "{amount}");
+            assert_eq!(doc["credit"]["currency"], "SEK");
+            assert!(ClientData::from_json(&doc).is_ok(), "{amount}");
+        }
+        let mut doc = json!({"name": "A", "credit": {"used": 1, "rating": "AA"}});
+        assert!(fill_credit_currency(&mut doc, &cur("NOK")));
+        assert_eq!(doc["credit"]["currency"], "NOK");
+    }
+
+    #[test]
+    fn a_given_currency_no_amount_or_no_credit_is_left_alone() {
+        for doc in [
+            json!({"name": "A", "credit": {"limit": 10, "currency": "USD"}}),
+            json!({"name": "A", "credit": {"limit": null, "rating": "AA"}}),
+            json!({"name": "A", "credit": {}}),
+            json!({"name": "A", "credit": null}),
+            json!({"name": "A", "credit": "x"}),
+            json!({"name": "A"}),
+            json!([1]),
+        ] {
+            let mut filled = doc.clone();
+            assert!(!fill_credit_currency(&mut filled, &cur("SEK")), "{doc}");
+            assert_eq!(filled, doc);
+        }
+    }
+
+    #[test]
+    fn a_patch_keeps_the_stored_currency_and_fills_in_only_a_missing_one() {
+        let stored =
+            ClientData::from_json(&json!({"name": "A", "credit": {"limit": 5, "currency": "USD"}}))
+                .expect("valid");
+        let patch = json!({"credit": {"limit": 20, "used": 3}});
+        let c = stored
+            .apply_patch_filling(&patch, Some(&cur("SEK")))
+            .expect("valid");
+        assert_eq!(c.credit.currency, Some(cur("USD")));
+        assert_eq!(c.credit.limit.map(|m| m.to_string()), Some("20.00".into()));
+        let bare = ClientData::from_json(&json!({"name": "A"})).expect("valid");
+        let c = bare
+            .apply_patch_filling(&patch, Some(&cur("SEK")))
+            .expect("valid");
+        assert_eq!(c.credit.currency, Some(cur("SEK")));
+        // Without the rule (`/v1`), the amount still needs its currency.
+        let e = fields(bare.apply_patch(&patch));
+        assert_eq!(e, vec![("credit.currency".into(), "required".into())]);
+        assert_eq!(
+            bare.apply_patch_filling(&patch, None),
+            bare.apply_patch(&patch)
         );
     }
 

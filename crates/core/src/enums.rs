@@ -5,7 +5,7 @@ use serde::Serialize;
 use crate::types::Invalid;
 
 macro_rules! string_enum {
-    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $text:literal $(| $alias:literal)*),+ $(,)? }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -20,9 +20,11 @@ macro_rules! string_enum {
                 match self { $(Self::$variant => $text),+ }
             }
 
+            /// The value named `s`: its own name, or one of its aliases (other names accepted
+            /// on input and never shown: the value is always written as its own name).
             pub fn parse(s: &str) -> Result<Self, Invalid> {
                 match s {
-                    $($text => Ok(Self::$variant),)+
+                    $($text $(| $alias)* => Ok(Self::$variant),)+
                     _ => Err(Invalid::new(
                         "invalid_value",
                         format!("must be one of: {}", Self::ALL.join(", ")),
@@ -61,9 +63,11 @@ string_enum!(
     }
 );
 string_enum!(
-    /// What a credential may do. `admin` implies all the others.
+    /// What a credential may do. `admin` implies all the others. `APICLI_CLIENTS_READ` (the
+    /// name seed 001's vendor gives it) is accepted wherever permissions are given, and is
+    /// always shown and stored as `clients:read`.
     Permission {
-        ClientsRead = "clients:read",
+        ClientsRead = "clients:read" | "APICLI_CLIENTS_READ",
         ClientsWrite = "clients:write",
         ClientsDelete = "clients:delete",
         AuditRead = "audit:read",

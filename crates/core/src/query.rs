@@ -235,9 +235,13 @@ pub struct SortKey {
 /// already seen; `None` stands for SQL NULL.
 pub type KeysetPosition = Vec<Option<Scalar>>;
 
+/// The largest page of clients the store reads: seed 003's `$top` (1000). Each surface keeps
+/// its own, smaller bound where it has one (`/v1` 1..=100, seed 002's `per_page` 1..=500).
+pub const MAX_PAGE_SIZE: u32 = 1000;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClientQuery {
-    /// 1..=100
+    /// 1..=[`MAX_PAGE_SIZE`]; the store refuses anything else.
     pub limit: u32,
     pub offset: u64,
     pub archived: ArchivedFilter,

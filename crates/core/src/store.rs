@@ -1,6 +1,8 @@
 //! The storage boundary. Every call on tenant data names the tenant, so isolation is part of the
 //! signature rather than a `WHERE` clause someone may forget.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use uuid::Uuid;
 
@@ -12,7 +14,7 @@ use crate::idempotency::{IdempotencyBegin, IdempotencyScope, StoredResponse};
 use crate::query::{ClientQuery, Page};
 use crate::sub::{SubData, SubKind, SubResource};
 use crate::tenant::{ApiKey, RateLimit, Tenant, TenantId};
-use crate::types::{TenantName, Timestamp};
+use crate::types::{CurrencyCode, TenantName, Timestamp};
 
 /// Who made a change and in which tenant; carried into every write.
 #[derive(Debug, Clone)]
@@ -22,6 +24,50 @@ pub struct WriteCtx {
     /// Set when the request carries an `Idempotency-Key`: the write marks the key committed in
     /// its own transaction, so a retry after a crash can never write twice.
     pub idempotency: Option<IdempotencyScope>,
+    /// The dialects' currency rule, for surfaces that write credit amounts without a currency:
+    /// with `Some(tenant default)`, a client document whose credit has an amount
+    /// ([`CREDIT_AMOUNTS`](crate::client::CREDIT_AMOUNTS)) but no currency keeps the client's
+    /// stored currency, or takes this one when it has none
+    /// ([`fill_credit_currency`](crate::client::fill_credit_currency)). Applied to the document
+    /// of a create before it is parsed (`service::create_client`,
+    /// `service::create_client_with_subs`) and, inside the store's transaction, to the merged
+    /// document of a client patch. `None` (`/v1`): an amount without a currency is refused.
+    pub fill_currency: Option<CurrencyCode>,
+}
+
+impl WriteCtx {
+    /// A context with no idempotency key and no currency rule.
+    pub fn new(tenant: TenantId, actor: impl Into<String>) -> Self {
+        Self {
+            tenant,
+            actor: actor.into(),
+            idempotency: None,
+            fill_currency: None,
+        }
+    }
+
+    /// This context with the currency rule on: amounts without a currency keep the client's
+    /// stored currency, or take `tenant`'s default currency.
+    pub fn filling_currency_of(mut self, tenant: &Tenant) -> Self {
+        self.fill_currency = Some(tenant.default_currency.clone());
+        self
+    }
+}
+
+/// A client created together with its sub-resources
+/// ([`Store::create_client_with_subs`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientWithSubs {
+    pub client: Client,
+    /// The sub-resources as created (flags settled), in the order they were given.
+    pub subs: Vec<SubResource>,
+}
+
+impl ClientWithSubs {
+    /// The created sub-resources of one kind, in the order they were given.
+    pub fn of_kind(&self, kind: SubKind) -> impl Iterator<Item = &SubResource> {
+        self.subs.iter().filter(move |s| s.data.kind() == kind)
+    }
 }
 
 /// A page of audit records and the position after its last one.
@@ -56,7 +102,17 @@ pub trait Store: Send + Sync + 'static {
     /// Cheap round trip to the database, for `/readyz`.
     async fn ping(&self) -> StoreResult<()>;
 
-    async fn create_tenant(&self, name: &TenantName) -> StoreResult<Tenant>;
+    /// Creates a tenant whose default currency is `EUR`.
+    async fn create_tenant(&self, name: &TenantName) -> StoreResult<Tenant> {
+        self.create_tenant_with_currency(name, &CurrencyCode::eur())
+            .await
+    }
+    /// Creates a tenant with this default currency.
+    async fn create_tenant_with_currency(
+        &self,
+        name: &TenantName,
+        default_currency: &CurrencyCode,
+    ) -> StoreResult<Tenant>;
     async fn tenant_by_name(&self, name: &str) -> StoreResult<Option<Tenant>>;
     async fn tenant_count(&self) -> StoreResult<i64>;
 
@@ -68,7 +124,21 @@ pub trait Store: Send + Sync + 'static {
     async fn api_key_by_hash(&self, hash: [u8; 32]) -> StoreResult<Option<(ApiKey, Tenant)>>;
 
     async fn create_client(&self, ctx: &WriteCtx, data: ClientData) -> StoreResult<Client>;
+    /// Creates a client and its sub-resources in one transaction, with every rule of
+    /// `create_client` and `create_sub`: the next number, one main contact / primary location
+    /// per kind (the last item given with the flag raised holds it, else the first item),
+    /// `associated_accounts`, the search document with the contact persons, one audit record
+    /// per entity, and the idempotency key committed pointing at the client. Any failure
+    /// creates nothing.
+    async fn create_client_with_subs(
+        &self,
+        ctx: &WriteCtx,
+        data: ClientData,
+        subs: Vec<SubData>,
+    ) -> StoreResult<ClientWithSubs>;
     async fn get_client(&self, tenant: TenantId, id: Uuid) -> StoreResult<Client>;
+    /// The client with this per-tenant `number`.
+    async fn get_client_by_number(&self, tenant: TenantId, number: i64) -> StoreResult<Client>;
     async fn get_client_by_external_id(
         &self,
         tenant: TenantId,
@@ -209,6 +279,17 @@ pub trait Store: Send + Sync + 'static {
         offset: u64,
         count: bool,
     ) -> StoreResult<Page<SubResource>>;
+    /// The item holding the one-per-client flag (the main contact person, the primary
+    /// location) of each of these clients that has one, by client id, read in one statement
+    /// per 1000 clients (so a list page costs one query, not one per client). Clients of other
+    /// tenants, unknown ids and clients without a flagged item are absent from the map; a kind
+    /// without a flag (accounts) gives an empty map.
+    async fn flagged_subs(
+        &self,
+        tenant: TenantId,
+        kind: SubKind,
+        client_ids: &[Uuid],
+    ) -> StoreResult<HashMap<Uuid, SubResource>>;
     /// Inserts many clients in one transaction, each created at its given time (data loads and
     /// demo data). Returns how many were inserted.
     async fn insert_clients_bulk(

@@ -4,7 +4,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::enums::Permission;
-use crate::types::{Invalid, TenantName, Timestamp};
+use crate::types::{CurrencyCode, Invalid, TenantName, Timestamp};
 
 /// The tenant's UUID. Every store call that touches tenant data takes one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -15,6 +15,9 @@ pub struct TenantId(pub Uuid);
 pub struct Tenant {
     pub id: TenantId,
     pub name: TenantName,
+    /// ISO 4217, `EUR` unless set: the currency a credit amount written without one takes when
+    /// its client has none stored (the dialects' currency rule, see `WriteCtx::fill_currency`).
+    pub default_currency: CurrencyCode,
     pub created_at: Timestamp,
 }
 
@@ -160,5 +163,22 @@ mod tests {
         );
         assert!(parse_permissions("clients:read,root").is_err());
         assert!(parse_permissions(" , ").is_err());
+    }
+
+    #[test]
+    fn the_seed_name_of_clients_read_is_the_same_permission_and_shown_by_ours() {
+        assert_eq!(
+            Permission::parse("APICLI_CLIENTS_READ"),
+            Ok(Permission::ClientsRead)
+        );
+        assert_eq!(
+            parse_permissions("APICLI_CLIENTS_READ,clients:read"),
+            Ok(vec![Permission::ClientsRead])
+        );
+        assert_eq!(Permission::ClientsRead.as_str(), "clients:read");
+        assert!(!Permission::ALL.contains(&"APICLI_CLIENTS_READ"));
+        // Only that exact name: no case folding, no other vendor names.
+        assert!(Permission::parse("apicli_clients_read").is_err());
+        assert!(Permission::parse("APICLI_CLIENTS_WRITE").is_err());
     }
 }

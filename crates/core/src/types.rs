@@ -179,6 +179,11 @@ string_newtype!(
 );
 
 impl CurrencyCode {
+    /// `EUR`: a tenant's default currency unless another is set.
+    pub fn eur() -> Self {
+        Self("EUR".into())
+    }
+
     pub fn parse(s: &str) -> Result<Self, Invalid> {
         let up = s.trim().to_ascii_uppercase();
         if CURRENCIES.binary_search(&up.as_str()).is_ok() {

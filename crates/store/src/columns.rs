@@ -568,6 +568,7 @@ mod tests {
             tenant,
             actor: "test".into(),
             idempotency: None,
+            fill_currency: None,
         };
         let data = |v: Json| ClientData::from_json(&v).expect("valid");
         let other = store

@@ -1,19 +1,20 @@
 //! The one implementation of `Store`: every method hands a rule of `crate::rules` to the backend,
 //! which runs it in a write transaction or on a reader connection.
 
+use std::collections::HashMap;
 use std::future::Future;
 
 use async_trait::async_trait;
 use clientele_core::idempotency::{IdempotencyBegin, IdempotencyScope, StoredResponse};
 use clientele_core::query::{ClientQuery, Page};
-use clientele_core::store::{AuditPage, NewApiKey, StoreResult, Upserted};
+use clientele_core::store::{AuditPage, ClientWithSubs, NewApiKey, StoreResult, Upserted};
 use clientele_core::sub::{SubData, SubKind, SubResource};
-use clientele_core::types::{TenantName, Timestamp};
+use clientele_core::types::{CurrencyCode, TenantName, Timestamp};
 use clientele_core::{ApiKey, Client, ClientData, Store, StoreError, Tenant, TenantId, WriteCtx};
 use uuid::Uuid;
 
 use crate::db::{Read, Write};
-use crate::rules::{audit, clients, idempotency, list, subresources, tenants};
+use crate::rules::{audit, clients, idempotency, list, subresources, tenants, with_subs};
 
 /// What a backend provides: it runs writes and reads, and owns its schema and connections.
 pub trait Backend: Send + Sync + 'static {
@@ -42,10 +43,15 @@ impl<B: Backend> Store for Engine<B> {
         self.0.ping().await
     }
 
-    async fn create_tenant(&self, name: &TenantName) -> StoreResult<Tenant> {
+    async fn create_tenant_with_currency(
+        &self,
+        name: &TenantName,
+        default_currency: &CurrencyCode,
+    ) -> StoreResult<Tenant> {
         let tenant = Tenant {
             id: TenantId(Uuid::now_v7()),
             name: name.clone(),
+            default_currency: default_currency.clone(),
             created_at: Timestamp::now(),
         };
         self.0.write(tenants::CreateTenant(tenant)).await
@@ -91,8 +97,24 @@ impl<B: Backend> Store for Engine<B> {
         self.0.write(clients::Create { ctx, data }).await
     }
 
+    async fn create_client_with_subs(
+        &self,
+        ctx: &WriteCtx,
+        data: ClientData,
+        subs: Vec<SubData>,
+    ) -> StoreResult<ClientWithSubs> {
+        let ctx = ctx.clone();
+        self.0
+            .write(with_subs::CreateWithSubs { ctx, data, subs })
+            .await
+    }
+
     async fn get_client(&self, tenant: TenantId, id: Uuid) -> StoreResult<Client> {
         self.0.read(clients::Get { tenant, id }).await
+    }
+
+    async fn get_client_by_number(&self, tenant: TenantId, number: i64) -> StoreResult<Client> {
+        self.0.read(clients::GetByNumber { tenant, number }).await
     }
 
     async fn get_client_by_external_id(
@@ -370,6 +392,21 @@ impl<B: Backend> Store for Engine<B> {
             limit,
             offset,
             count,
+        };
+        self.0.read(op).await
+    }
+
+    async fn flagged_subs(
+        &self,
+        tenant: TenantId,
+        kind: SubKind,
+        client_ids: &[Uuid],
+    ) -> StoreResult<HashMap<Uuid, SubResource>> {
+        let client_ids = client_ids.to_vec();
+        let op = subresources::Flagged {
+            tenant,
+            kind,
+            client_ids,
         };
         self.0.read(op).await
     }

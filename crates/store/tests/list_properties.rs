@@ -164,6 +164,7 @@ fn accepted_filters_and_sorts_always_run() {
             tenant: t.id,
             actor: "test".into(),
             idempotency: None,
+            fill_currency: None,
         };
         for doc in [
             serde_json::json!({"name": "A", "credit": {"limit": 5, "currency": "EUR"}}),
@@ -291,6 +292,7 @@ async fn load(
         tenant: t.id,
         actor: "test".into(),
         idempotency: None,
+        fill_currency: None,
     };
     for i in 0..40 {
         store

@@ -61,8 +61,15 @@ async fn clients_from_before_search_are_indexed_and_counted() {
     }
     let store = clientele_store::open(&format!("sqlite://{}", path.display())).expect("store");
     // Every migration after 0001 is applied, then the search backfill runs.
-    assert_eq!(store.migrate().await.expect("migrate"), 3);
+    assert_eq!(store.migrate().await.expect("migrate"), 4);
     let t = TenantId(tenant);
+    // A tenant from before default currencies has EUR.
+    let old = store
+        .tenant_by_name("old")
+        .await
+        .expect("read")
+        .expect("tenant");
+    assert_eq!(old.default_currency.as_str(), "EUR");
     let list = |q: ClientQuery| {
         let store = store.clone();
         async move { store.list_clients(t, &q).await.expect("list") }

@@ -37,6 +37,7 @@ async fn tenant(store: &PgStore, name: &str) -> WriteCtx {
         tenant: t.id,
         actor: "test".into(),
         idempotency: None,
+        fill_currency: None,
     }
 }
 
@@ -328,4 +329,64 @@ async fn bulk_loads_number_sequence_index_and_count_every_row() {
     assert_eq!(found.items[0].data.name, "Zyxwv Rare");
     let events = store.events(ctx.tenant, None, 1000).await.expect("events");
     assert!(events.has_more, "one audit record per row");
+}
+
+#[tokio::test]
+async fn tenants_from_before_default_currencies_get_eur() {
+    let server = postgres_url();
+    let db = match TestDatabase::create(&server) {
+        Ok(db) => db,
+        Err(e) => {
+            clientele_store::testing::skip(&format!("no PostgreSQL at {server} ({e})"));
+            return;
+        }
+    };
+    // A database at migration 4, with a tenant.
+    let (client, conn) = tokio_postgres::connect(db.url(), tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    let driver = tokio::spawn(conn);
+    let mut script = String::from(
+        "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL);",
+    );
+    for (v, sql) in [
+        (1, include_str!("../migrations/postgres/0001_init.sql")),
+        (2, include_str!("../migrations/postgres/0002_search.sql")),
+        (3, include_str!("../migrations/postgres/0003_audit.sql")),
+        (
+            4,
+            include_str!("../migrations/postgres/0004_subresources.sql"),
+        ),
+    ] {
+        script.push_str(sql);
+        script.push_str(&format!(
+            "\nINSERT INTO schema_migrations VALUES ({v}, '2026-01-01T00:00:00.000Z');\n"
+        ));
+    }
+    script.push_str(
+        "INSERT INTO tenants (id, name, created_at)
+         VALUES ('0190a000-0000-7000-8000-000000000001', 'old', '2026-01-01T00:00:00.000Z');",
+    );
+    client.batch_execute(&script).await.expect("old schema");
+    drop(client);
+    let _ = driver.await;
+
+    let store = PgStore::open(db.url()).expect("open");
+    assert_eq!(store.migrate().await.expect("migrate"), 1);
+    let old = store
+        .tenant_by_name("old")
+        .await
+        .expect("read")
+        .expect("tenant");
+    assert_eq!(old.default_currency.as_str(), "EUR");
+    let new = store
+        .create_tenant_with_currency(
+            &TenantName::parse("new").expect("name"),
+            &clientele_core::types::CurrencyCode::parse("DKK").expect("currency"),
+        )
+        .await
+        .expect("tenant");
+    let read = store.tenant_by_name("new").await.expect("read");
+    assert_eq!(read.map(|t| t.default_currency), Some(new.default_currency));
+    store.close().await.expect("close");
 }

@@ -38,6 +38,7 @@ fn ctx(caller: &Caller) -> WriteCtx {
         tenant: caller.tenant.id,
         actor: caller.actor.clone(),
         idempotency: None,
+        fill_currency: None,
     }
 }
 

@@ -17,6 +17,11 @@ pub struct MeTenant {
     /// The tenant's name (slug), as in JWT claims, the `tenant` header and the CLI.
     #[schema(example = "acme")]
     pub name: String,
+    /// ISO 4217: the currency a credit amount written without one takes (in the dialects that
+    /// write amounts without a currency) when its client has none stored. `EUR` unless set with
+    /// `clientele tenants create NAME --currency CODE`.
+    #[schema(example = "EUR")]
+    pub default_currency: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -71,6 +76,7 @@ pub async fn get_me(
         tenant: MeTenant {
             id: caller.tenant.id.0.to_string(),
             name: caller.tenant.name.to_string(),
+            default_currency: caller.tenant.default_currency.to_string(),
         },
         actor: caller.actor.clone(),
         credential: MeCredential {

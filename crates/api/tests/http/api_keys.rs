@@ -199,7 +199,7 @@ async fn me_describes_the_caller_for_any_valid_credential() {
     let me = r.data();
     assert_eq!(
         me["tenant"],
-        json!({"id": app.tenant.id.0.to_string(), "name": "acme"})
+        json!({"id": app.tenant.id.0.to_string(), "name": "acme", "default_currency": "EUR"})
     );
     assert_eq!(me["actor"], key.id.to_string());
     assert_eq!(
@@ -267,4 +267,78 @@ async fn a_key_created_through_the_api_cannot_exceed_the_operators_ceiling() {
     create(&app, "101/min").await.error(400, "VALIDATION_ERROR");
     let r = create(&app, "100/min").await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+}
+
+#[tokio::test]
+async fn the_seed_name_apicli_clients_read_is_stored_and_shown_as_clients_read() {
+    let app = spawn_app!();
+    let r = app
+        .post(
+            "/v1/api-keys",
+            json!({"permissions": ["APICLI_CLIENTS_READ", "clients:read", "audit:read"]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let created = r.data().clone();
+    assert_eq!(
+        created["permissions"],
+        json!(["clients:read", "audit:read"])
+    );
+    let key = created["key"].as_str().expect("plaintext").to_string();
+    let me = app
+        .send(app.http.get(app.url("/v1/me")).header("x-api-key", &key))
+        .await;
+    assert_eq!(
+        me.data()["permissions"],
+        json!(["clients:read", "audit:read"])
+    );
+    let listed = app.get("/v1/api-keys").await;
+    let stored = listed
+        .data()
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|k| k["id"] == created["id"])
+        .expect("listed")
+        .clone();
+    assert_eq!(stored["permissions"], json!(["clients:read", "audit:read"]));
+    let r = app
+        .send(
+            app.http
+                .get(app.url("/v1/clients"))
+                .header("x-api-key", &key),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}
+
+#[tokio::test]
+async fn me_shows_the_tenants_default_currency() {
+    use clientele_core::types::{CurrencyCode, TenantName};
+    let app = spawn_app!();
+    let t = app
+        .store
+        .create_tenant_with_currency(
+            &TenantName::parse("nordic").expect("name"),
+            &CurrencyCode::parse("sek").expect("currency"),
+        )
+        .await
+        .expect("tenant");
+    assert_eq!(t.default_currency.as_str(), "SEK");
+    let (_, key) = clientele_api::keys::issue_key(
+        app.store.as_ref(),
+        t.id,
+        vec![Permission::ClientsRead],
+        None,
+        None,
+    )
+    .await
+    .expect("key");
+    let me = app
+        .send(app.http.get(app.url("/v1/me")).header("x-api-key", &key))
+        .await;
+    assert_eq!(
+        me.data()["tenant"],
+        json!({"id": t.id.0.to_string(), "name": "nordic", "default_currency": "SEK"})
+    );
 }

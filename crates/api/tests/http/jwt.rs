@@ -493,3 +493,29 @@ mod raw_token {
         format!("{input}.{sig}")
     }
 }
+
+#[tokio::test]
+async fn the_seed_name_apicli_clients_read_grants_clients_read_in_either_claim() {
+    let Some(app) = hs_app().await else { return };
+    for c in [
+        json!({"sub": "svc", "tenant": "acme", "exp": now() + 60,
+               "permissions": ["APICLI_CLIENTS_READ"]}),
+        json!({"sub": "svc", "tenant": "acme", "exp": now() + 60,
+               "scope": "openid APICLI_CLIENTS_READ"}),
+    ] {
+        let me = with_bearer(&app, "/v1/me", &hs256(&c)).await;
+        assert_eq!(me.data()["permissions"], json!(["clients:read"]), "{c}");
+        let r = with_bearer(&app, "/v1/clients", &hs256(&c)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let r = app
+            .send(
+                app.http
+                    .post(app.url("/v1/clients"))
+                    .bearer_auth(hs256(&c))
+                    .header("content-type", "application/json")
+                    .body(json!({"name": "X"}).to_string()),
+            )
+            .await;
+        r.error(403, "FORBIDDEN");
+    }
+}

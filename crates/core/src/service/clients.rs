@@ -5,7 +5,10 @@ use uuid::Uuid;
 
 use super::error::client_err;
 use super::expand::{embed, ClientDetail, ClientPage, EXPAND_LIMIT, LIST_EXPAND_LIMIT};
-use super::{check_body_id, require_patch_object, Precondition, Read, ServiceError, ServiceResult};
+use super::{
+    check_body_id, fill_currency, require_patch_object, Precondition, Read, ServiceError,
+    ServiceResult,
+};
 use crate::client::{Client, ClientData};
 use crate::query::ClientQuery;
 use crate::store::{Store, Upserted, WriteCtx};
@@ -19,18 +22,32 @@ fn parse(doc: &Value) -> ServiceResult<ClientData> {
     ClientData::from_json(doc).map_err(ServiceError::Invalid)
 }
 
-/// Creates a client from a complete document (absent fields take their defaults).
+/// Creates a client from a complete document (absent fields take their defaults). With
+/// `ctx.fill_currency` set, the document gets the dialects' currency rule first.
 pub async fn create_client(
     store: &dyn Store,
     ctx: &WriteCtx,
     doc: &Value,
 ) -> ServiceResult<Client> {
-    let data = parse(doc)?;
+    let data = parse(&fill_currency(ctx, doc))?;
     store.create_client(ctx, data).await.map_err(client_err)
 }
 
 pub async fn get_client(store: &dyn Store, tenant: TenantId, id: Uuid) -> ServiceResult<Client> {
     store.get_client(tenant, id).await.map_err(client_err)
+}
+
+/// The client with this per-tenant `number` (seed 002's ids); another tenant's number is
+/// `NotFound`, as an unknown one.
+pub async fn get_client_by_number(
+    store: &dyn Store,
+    tenant: TenantId,
+    number: i64,
+) -> ServiceResult<Client> {
+    store
+        .get_client_by_number(tenant, number)
+        .await
+        .map_err(client_err)
 }
 
 /// A client with the newest [`EXPAND_LIMIT`] items of each kind in `expand`. With
@@ -64,7 +81,9 @@ pub async fn get_client_by_external_id(
         .map_err(client_err)
 }
 
-/// Replaces every writable field with the document's value or its default.
+/// Replaces every writable field with the document's value or its default. The currency rule
+/// (`ctx.fill_currency`) does not apply: a surface that keeps fields it does not show (and so
+/// the stored currency) writes them with [`patch_client`].
 pub async fn replace_client(
     store: &dyn Store,
     ctx: &WriteCtx,
@@ -81,6 +100,8 @@ pub async fn replace_client(
 }
 
 /// Applies a JSON merge patch (RFC 7396) in one store transaction: read, merge, validate, write.
+/// With `ctx.fill_currency` set, the store applies the currency rule to the merged document, so
+/// an amount without a currency keeps the stored currency (or takes the tenant's default).
 pub async fn patch_client(
     store: &dyn Store,
     ctx: &WriteCtx,

@@ -21,19 +21,26 @@ mod clients;
 mod error;
 mod expand;
 mod subs;
+mod with_subs;
 
 pub use clients::{
-    create_client, delete_client, get_client, get_client_by_external_id, get_client_detail,
-    list_clients, patch_client, replace_client, upsert_client_by_external_id,
+    create_client, delete_client, get_client, get_client_by_external_id, get_client_by_number,
+    get_client_detail, list_clients, patch_client, replace_client, upsert_client_by_external_id,
 };
 pub use error::{ServiceError, ServiceResult};
 pub use expand::{ClientDetail, ClientPage, Embedded, EXPAND_LIMIT, LIST_EXPAND_LIMIT};
 pub use subs::{
-    create_sub, delete_sub, get_sub, get_sub_by_external_id, list_subs, patch_sub, replace_sub,
+    create_sub, delete_sub, flagged_subs, get_sub, get_sub_by_external_id, list_subs, patch_sub,
+    replace_sub,
 };
+pub use with_subs::{create_client_with_subs, NewClientDocs};
+
+use std::borrow::Cow;
 
 use serde_json::Value;
 use uuid::Uuid;
+
+use crate::store::WriteCtx;
 
 /// A condition on a resource's version, as `If-Match` and `If-None-Match` state it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +81,19 @@ pub enum Read<T> {
     /// The caller's copy is current (its `If-None-Match` matched this version); nothing more was
     /// read.
     NotModified { version: i64 },
+}
+
+/// The client document a create parses: with the dialects' currency rule applied when the
+/// context asks for it (`WriteCtx::fill_currency`), else the document as given.
+fn fill_currency<'a>(ctx: &WriteCtx, doc: &'a Value) -> Cow<'a, Value> {
+    match &ctx.fill_currency {
+        Some(c) => {
+            let mut filled = doc.clone();
+            crate::client::fill_credit_currency(&mut filled, c);
+            Cow::Owned(filled)
+        }
+        None => Cow::Borrowed(doc),
+    }
 }
 
 /// A merge patch must be an object (RFC 7396 would let any other value replace the whole

@@ -1,6 +1,8 @@
 //! A client's contact persons, locations and accounts: one set of use cases for the three
 //! kinds. A missing client and a missing item are both `NotFound`, each with its own noun.
 
+use std::collections::HashMap;
+
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -149,4 +151,19 @@ pub async fn list_subs(
         .list_subs(tenant, kind, client_id, limit, offset, count)
         .await
         .map_err(client_err)
+}
+
+/// The main contact person or primary location (`kind`) of each of these clients that has
+/// one, by client id, in one store read per 1000 clients: what a list page shows for every
+/// client without a query per client. Accounts have no flag: an empty map.
+pub async fn flagged_subs(
+    store: &dyn Store,
+    tenant: TenantId,
+    kind: SubKind,
+    client_ids: &[Uuid],
+) -> ServiceResult<HashMap<Uuid, SubResource>> {
+    store
+        .flagged_subs(tenant, kind, client_ids)
+        .await
+        .map_err(item_err(kind))
 }

@@ -14,6 +14,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         4,
         include_str!("../../migrations/postgres/0004_subresources.sql"),
     ),
+    (
+        5,
+        include_str!("../../migrations/postgres/0005_tenant_currency.sql"),
+    ),
 ];
 
 /// Arbitrary constant: the advisory lock that serialises concurrent `migrate` runs.

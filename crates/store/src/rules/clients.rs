@@ -39,7 +39,7 @@ async fn check_reference<X: Tx>(
 
 /// Inserts new clients, each created at its given time, numbered in order from the tenant's
 /// next number: rows, search documents and audit records, `INSERT_CHUNK` rows per statement.
-async fn insert<X: Tx>(
+pub(super) async fn insert<X: Tx>(
     tx: &X,
     ctx: &WriteCtx,
     rows: Vec<(ClientData, Timestamp)>,
@@ -186,6 +186,21 @@ impl Read for GetByExternalId {
     }
 }
 
+/// `Store::get_client_by_number`.
+pub struct GetByNumber {
+    pub tenant: TenantId,
+    pub number: i64,
+}
+
+impl Read for GetByNumber {
+    type Output = Client;
+
+    async fn run<D: Db>(&self, db: &D) -> StoreResult<Client> {
+        let stmt = sql::select_client_by_number(self.tenant, self.number);
+        db.one(&stmt, decode_client).await
+    }
+}
+
 /// `Store::create_client`.
 pub struct Create {
     pub ctx: WriteCtx,
@@ -248,7 +263,8 @@ impl Write for Replace {
 }
 
 /// `Store::patch_client`: read, merge, validate and write in one transaction, so concurrent
-/// patches never lose each other's changes.
+/// patches never lose each other's changes. With `ctx.fill_currency`, the merged document gets
+/// the currency rule before it is validated: it sees the stored currency of this very version.
 pub struct Patch {
     pub ctx: WriteCtx,
     pub id: Uuid,
@@ -265,8 +281,9 @@ impl Write for Patch {
 
     async fn run<X: Tx>(&self, tx: &X) -> StoreResult<Client> {
         let current = select(tx, self.ctx.tenant, self.id).await?;
+        let fill = self.ctx.fill_currency.as_ref();
         let data = patched(self.expected_version, current.version, || {
-            current.data.apply_patch(&self.patch)
+            current.data.apply_patch_filling(&self.patch, fill)
         })?;
         update(tx, &self.ctx, current, data, None).await
     }

@@ -1,9 +1,12 @@
 //! Lists of clients: a plan compiled once for both backends (`statements::list_clients`), its
-//! pages read in turn until the page is full, the position after its last row, the total.
+//! pages read in turn until the page is full, the position after its last row, the total. Pages
+//! hold 1 to `MAX_PAGE_SIZE` (1000) clients, whatever a surface allows its callers.
 
-use clientele_core::query::{ClientQuery, FieldType, KeysetPosition, Page, Scalar, SortKey};
+use clientele_core::query::{
+    ClientQuery, FieldType, KeysetPosition, Page, Scalar, SortKey, MAX_PAGE_SIZE,
+};
 use clientele_core::store::StoreResult;
-use clientele_core::{Client, TenantId};
+use clientele_core::{Client, FieldError, StoreError, TenantId};
 
 use crate::columns::{decode_client, RowSource};
 use crate::db::{Db, Read};
@@ -40,6 +43,13 @@ impl Read for ListClients {
 
     async fn run<D: Db>(&self, db: &D) -> StoreResult<Page<Client>> {
         let (tenant, query) = (self.tenant, &self.query);
+        if !(1..=MAX_PAGE_SIZE).contains(&query.limit) {
+            return Err(StoreError::Invalid(vec![FieldError::new(
+                "limit",
+                "out_of_range",
+                format!("must be between 1 and {MAX_PAGE_SIZE}"),
+            )]));
+        }
         let flavour = db.flavour(tenant, query).await?;
         let plan = sql::list_clients(tenant, query, &flavour);
         let limit = query.limit as usize;

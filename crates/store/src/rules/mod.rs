@@ -15,6 +15,7 @@ pub mod search;
 pub mod sequences;
 pub mod subresources;
 pub mod tenants;
+pub mod with_subs;
 
 use clientele_core::store::StoreResult;
 use clientele_core::{FieldError, StoreError};

@@ -3,6 +3,8 @@
 //! raised flag lowers the others', a deleted holder hands it to the oldest sibling), accounts
 //! counted on the client, contact persons part of the client's search document.
 
+use std::collections::HashMap;
+
 use clientele_core::audit::{diff, AuditAction};
 use clientele_core::query::Page;
 use clientele_core::store::StoreResult;
@@ -236,6 +238,35 @@ impl Read for List {
             total,
             next: None,
         })
+    }
+}
+
+/// Clients per statement of [`Flagged`]: a page of the largest list (1000) in one.
+const FLAGGED_CHUNK: usize = 1000;
+
+/// `Store::flagged_subs`: the flagged item of each client, one statement per
+/// `FLAGGED_CHUNK` clients.
+pub struct Flagged {
+    pub tenant: TenantId,
+    pub kind: SubKind,
+    pub client_ids: Vec<Uuid>,
+}
+
+impl Read for Flagged {
+    type Output = HashMap<Uuid, SubResource>;
+
+    async fn run<D: Db>(&self, db: &D) -> StoreResult<HashMap<Uuid, SubResource>> {
+        let kind = self.kind;
+        let mut out = HashMap::with_capacity(self.client_ids.len());
+        for ids in self.client_ids.chunks(FLAGGED_CHUNK) {
+            let Some(stmt) = sql::flagged_of_clients(kind, self.tenant, ids) else {
+                break;
+            };
+            for sub in db.rows(&stmt, |r| decode_sub(kind, r)).await? {
+                out.insert(sub.client_id, sub);
+            }
+        }
+        Ok(out)
     }
 }
 

@@ -2,7 +2,7 @@
 
 use clientele_core::store::StoreResult;
 use clientele_core::tenant::{parse_permissions, RateLimit};
-use clientele_core::types::{TenantName, Timestamp};
+use clientele_core::types::{CurrencyCode, TenantName, Timestamp};
 use clientele_core::{ApiKey, StoreError, Tenant, TenantId};
 use uuid::Uuid;
 
@@ -15,11 +15,14 @@ fn decode_tenant(r: &mut dyn RowSource) -> StoreResult<Tenant> {
     let bad = |w: &str| StoreError::Other(format!("stored tenant {w} is invalid"));
     let id = Uuid::parse_str(&r.text()?.unwrap_or_default()).map_err(|_| bad("id"))?;
     let name = TenantName::parse(&r.text()?.unwrap_or_default()).map_err(|_| bad("name"))?;
+    let default_currency =
+        CurrencyCode::parse(&r.text()?.unwrap_or_default()).map_err(|_| bad("default_currency"))?;
     let created_at =
         Timestamp::parse(&r.text()?.unwrap_or_default()).map_err(|_| bad("created_at"))?;
     Ok(Tenant {
         id: TenantId(id),
         name,
+        default_currency,
         created_at,
     })
 }
@@ -69,8 +72,13 @@ impl Write for CreateTenant {
 
     async fn run<X: Tx>(&self, tx: &X) -> StoreResult<Tenant> {
         let t = &self.0;
-        tx.exec(&sql::insert_tenant(t.id.0, t.name.as_str(), t.created_at))
-            .await?;
+        let stmt = sql::insert_tenant(
+            t.id.0,
+            t.name.as_str(),
+            t.default_currency.as_str(),
+            t.created_at,
+        );
+        tx.exec(&stmt).await?;
         Ok(t.clone())
     }
 }

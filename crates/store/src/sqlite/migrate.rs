@@ -26,6 +26,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         4,
         include_str!("../../migrations/sqlite/0004_subresources.sql"),
     ),
+    (
+        5,
+        include_str!("../../migrations/sqlite/0005_tenant_currency.sql"),
+    ),
 ];
 
 /// Work a migration needs beyond its SQL.

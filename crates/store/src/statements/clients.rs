@@ -1,4 +1,5 @@
-//! The clients table: one client by id or external id, inserts (one or many), updates, deletes.
+//! The clients table: one client by id, external id or number, inserts (one or many), updates,
+//! deletes.
 
 use clientele_core::search::fold;
 use clientele_core::types::Timestamp;
@@ -132,6 +133,25 @@ pub fn select_client_by_external_id(tenant: TenantId, external_id: &str) -> Sele
     let mut q = select_all();
     q.and_where(tenant_cond(tenant))
         .and_where(Expr::col(col("external_id")).eq(external_id));
+    q
+}
+
+/// By the per-tenant number: one row of the unique index `clients_tenant_number`.
+pub fn select_client_by_number(tenant: TenantId, number: i64) -> SelectStatement {
+    let mut q = select_all();
+    q.and_where(tenant_cond(tenant))
+        .and_where(Expr::col(col("number")).eq(number));
+    q
+}
+
+/// Sets the account count of a client created in this transaction with its accounts (its
+/// version stays 1: the accounts are part of its creation).
+pub fn set_associated_accounts(tenant: TenantId, id: Uuid, n: i64) -> UpdateStatement {
+    let mut q = Query::update();
+    q.table(clients())
+        .value(col("associated_accounts"), n)
+        .and_where(tenant_cond(tenant))
+        .and_where(Expr::col(col("id")).eq(id.to_string()));
     q
 }
 

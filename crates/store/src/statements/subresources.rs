@@ -100,6 +100,28 @@ pub fn flagged_subs(
     Some(q)
 }
 
+/// The flagged item (main contact / primary location) of each of `client_ids`: one statement
+/// for a whole page of clients, served by the `(tenant_id, client_id, ...)` index of the kind's
+/// table. `None` for a kind without a flag or no ids.
+pub fn flagged_of_clients(
+    kind: SubKind,
+    tenant: TenantId,
+    client_ids: &[Uuid],
+) -> Option<SelectStatement> {
+    let flag = kind.flag()?;
+    if client_ids.is_empty() {
+        return None;
+    }
+    let t = sub_table(kind);
+    let mut q = select_subs(kind);
+    q.and_where(Expr::col((col(t), col("tenant_id"))).eq(tenant.0.to_string()))
+        .and_where(
+            Expr::col((col(t), col("client_id"))).is_in(client_ids.iter().map(|id| id.to_string())),
+        )
+        .and_where(Expr::col((col(t), col(flag))).eq(true));
+    Some(q)
+}
+
 pub fn insert_sub(
     tenant: TenantId,
     client_id: Uuid,

@@ -6,13 +6,23 @@ use uuid::Uuid;
 
 use super::base::col;
 
-pub const TENANT_COLUMNS: [&str; 3] = ["id", "name", "created_at"];
+pub const TENANT_COLUMNS: [&str; 4] = ["id", "name", "default_currency", "created_at"];
 
-pub fn insert_tenant(id: Uuid, name: &str, at: Timestamp) -> InsertStatement {
+pub fn insert_tenant(
+    id: Uuid,
+    name: &str,
+    default_currency: &str,
+    at: Timestamp,
+) -> InsertStatement {
     let mut q = Query::insert();
     q.into_table(col("tenants"))
         .columns(TENANT_COLUMNS.map(col))
-        .values_panic([id.to_string().into(), name.into(), at.to_rfc3339().into()]);
+        .values_panic([
+            id.to_string().into(),
+            name.into(),
+            default_currency.into(),
+            at.to_rfc3339().into(),
+        ]);
     q
 }
 

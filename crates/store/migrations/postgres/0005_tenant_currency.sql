@@ -1,0 +1,5 @@
+-- PostgreSQL twin of migrations/sqlite/0005_tenant_currency.sql.
+-- A tenant's default currency (ISO 4217): what a credit amount written without a currency takes
+-- when its client has none stored. Tenants that existed before get EUR.
+
+ALTER TABLE tenants ADD COLUMN default_currency TEXT COLLATE "C" NOT NULL DEFAULT 'EUR';
