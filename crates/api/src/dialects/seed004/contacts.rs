@@ -17,7 +17,7 @@ use super::input::MasterDataContactPersonInput;
 use super::query::parse_contact_list;
 use super::read::{conditional, contact_location, single};
 use super::wire::{MasterDataContactPerson, MasterDataContactPersonPage, MasterDataListMeta};
-use super::write::contact_write;
+use super::write::{contact_patch, contact_write};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{if_match, path_uuid, JsonBody, QueryPairs, WriteContext};
 use crate::state::AppState;
@@ -170,7 +170,9 @@ pub async fn get_contact_person_by_external_id(
 
 /// Update a contact person: only the fields given change, `null` clears one.
 ///
-/// `isMain: true` makes it the main contact (the previous main loses the flag).
+/// `isMain: true` makes it the main contact (the previous main loses the flag); `isMain:
+/// false` changes nothing, since a client always has exactly one main contact (make another
+/// one main instead).
 #[utoipa::path(patch, path = "/master-data/v1/client-management/clients/{clientId}/contact-persons/{id}", tag = "master data (004)",
     params(("clientId" = String, Path, description = "Client id (UUID)"),
         ("id" = String, Path, description = "Contact person id (UUID)"),
@@ -193,7 +195,7 @@ pub async fn patch_contact_person(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let (client_id, id) = ids(&client_id, &id)?;
-    let doc = contact_write(&body, "", Some(client_id)).map_err(ApiError::validation)?;
+    let doc = contact_patch(&body, client_id).map_err(ApiError::validation)?;
     let s = service::patch_sub(
         state.store.as_ref(),
         &ctx,

@@ -6,14 +6,16 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::{Extension, Json};
-use clientele_core::service;
+use clientele_core::service::{self, NewClientDocs};
 use clientele_core::{Caller, WriteCtx};
 use serde_json::Value;
 
 use super::error::client_error;
 use super::input::MasterDataClientInput;
 use super::query::parse_client_list;
-use super::read::{client_if_match, client_location, conditional, show, single, Shown};
+use super::read::{
+    client_etag, client_if_match, client_location, conditional, show, single, Shown,
+};
 use super::wire::{MasterDataClient, MasterDataClientPage, MasterDataListMeta};
 use super::write::{client_write, Mode};
 use crate::error::{ApiError, ErrorBody};
@@ -22,8 +24,8 @@ use crate::state::AppState;
 
 /// The write context of this dialect: the native one, with the dialects' currency rule
 /// (DIALECTS.md "Currency") for `creditLimit` and `usedLimit`, which carry no currency.
-pub(super) fn dialect_ctx(ctx: WriteCtx, _caller: &Caller) -> WriteCtx {
-    ctx
+pub(super) fn dialect_ctx(ctx: WriteCtx, caller: &Caller) -> WriteCtx {
+    ctx.filling_currency_of(&caller.tenant)
 }
 
 /// List the organisation's clients, each with all its contact persons.
@@ -104,10 +106,15 @@ pub async fn create_client(
     let ctx = dialect_ctx(ctx, &caller);
     let store = state.store.as_ref();
     let err = |e| client_error(e, w.street_from_combined);
-    let client = service::create_client(store, &ctx, &w.doc)
+    let docs = NewClientDocs {
+        contact_persons: w.contact_persons,
+        ..NewClientDocs::client(w.doc)
+    };
+    let created = service::create_client_with_subs(store, &ctx, &docs)
         .await
         .map_err(err)?;
-    let Shown { client, etag } = show(store, ctx.tenant, &client).await.map_err(err)?;
+    let etag = client_etag(created.client.version, &created.subs);
+    let client = MasterDataClient::new(&created.client, ctx.tenant.0, &created.subs);
     let loc = client_location(client.id);
     Ok(single(StatusCode::CREATED, &client, &etag, Some(loc)))
 }

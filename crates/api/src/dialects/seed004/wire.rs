@@ -192,6 +192,13 @@ pub struct MasterDataClient {
     pub contact_persons: Vec<MasterDataContactPerson>,
 }
 
+/// Items in the order the core lists them: newest first, ties by id, descending.
+fn newest_first(items: &[SubResource]) -> impl Iterator<Item = &SubResource> {
+    let mut sorted: Vec<&SubResource> = items.iter().collect();
+    sorted.sort_by_key(|s| std::cmp::Reverse((s.created_at, s.id)));
+    sorted.into_iter()
+}
+
 /// `street` and `street_number` as one string: joined by a space, or whichever is set.
 pub fn join_street_and_number(street: Option<&str>, number: Option<&str>) -> Option<String> {
     match (street, number) {
@@ -204,7 +211,8 @@ pub fn join_street_and_number(street: Option<&str>, number: Option<&str>) -> Opt
 
 impl MasterDataClient {
     /// The client as this dialect shows it, in `organization`, with these contact persons
-    /// (items of other kinds are skipped).
+    /// (items of other kinds are skipped), newest first as the core lists them (so a create's
+    /// answer lists them as every later read does).
     pub fn new(client: &Client, organization: Uuid, contacts: &[SubResource]) -> Self {
         let d = &client.data;
         let c = &d.credit;
@@ -247,8 +255,7 @@ impl MasterDataClient {
             structure_id: d.structure_id.clone(),
             created_at: client.created_at,
             updated_at: client.updated_at,
-            contact_persons: contacts
-                .iter()
+            contact_persons: newest_first(contacts)
                 .filter_map(MasterDataContactPerson::from_sub)
                 .collect(),
         }

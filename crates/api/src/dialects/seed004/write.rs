@@ -403,6 +403,20 @@ pub fn contact_write(
     }
 }
 
+/// A contact person `PATCH` body as a native merge patch. `isMain: false` (or `null`) changes
+/// nothing: a client has exactly one main contact at all times, so the flag moves only to
+/// another contact (`isMain: true` there) or on when the main is deleted. Sending the model
+/// back unchanged (`isMain: false` on a contact that is not main) stays valid.
+pub fn contact_patch(body: &Value, client_id: Uuid) -> Result<Value, Vec<FieldError>> {
+    let mut doc = contact_write(body, "", Some(client_id))?;
+    if let Some(obj) = doc.as_object_mut() {
+        if matches!(obj.get("is_main"), Some(Value::Bool(false) | Value::Null)) {
+            obj.remove("is_main");
+        }
+    }
+    Ok(doc)
+}
+
 /// A native contact person path as this dialect names it (`job_title` → `jobTitle`).
 pub fn contact_field_name(native: &str) -> String {
     CONTACT_FIELDS
@@ -666,6 +680,20 @@ mod tests {
         let e = contact_write(&json!({"clientId": Uuid::nil().to_string()}), "", Some(cid))
             .expect_err("refused");
         assert_eq!(fields(e), vec![("clientId".into(), "mismatch".into())]);
+    }
+
+    #[test]
+    fn a_patch_never_lowers_the_main_flag() {
+        let cid = Uuid::now_v7();
+        for off in [json!(false), json!(null)] {
+            let d = contact_patch(&json!({"name": "Eva", "isMain": off}), cid).expect("maps");
+            assert_eq!(d, json!({"name": "Eva"}));
+        }
+        let d = contact_patch(&json!({"isMain": true}), cid).expect("maps");
+        assert_eq!(d, json!({"is_main": true}));
+        // A wrong type is left for the core to name.
+        let d = contact_patch(&json!({"isMain": "yes"}), cid).expect("maps");
+        assert_eq!(d, json!({"is_main": "yes"}));
     }
 
     #[test]
