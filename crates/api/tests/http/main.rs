@@ -9,6 +9,7 @@ mod clients;
 mod consistency;
 mod console;
 mod console_browser;
+mod dialect_004;
 mod errors;
 mod hardening;
 mod isolation;
