@@ -1,5 +1,5 @@
 //! Seed 004, master-data client management, at `/master-data/v1/client-management/clients`
-//! (DIALECTS.md §004, docs/dialects.md): clients with their contact persons in camelCase, enums
+//! (docs/dialects.md, section 004): clients with their contact persons in camelCase, enums
 //! in UPPER_CASE, single resources as the bare model and lists as `{"data", "meta"}`.
 //!
 //! A mapping, no rule of its own: `wire.rs` (what it shows), `write.rs` (its bodies → native

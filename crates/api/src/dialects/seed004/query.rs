@@ -136,7 +136,7 @@ pub struct ListRequest {
 const CLIENT_PARAMS: &str =
     "page, limit, search, status, partnerType, creditworthiness, externalId, sortBy, sortOrder";
 
-/// Reads `GET /clients`' parameters. Archived clients are left out (DIALECTS.md); the order
+/// Reads `GET /clients`' parameters. Archived clients are left out (docs/dialects.md); the order
 /// is `sortBy` (default `createdAt`) in `sortOrder` (default `DESC`), ties broken by id.
 pub fn parse_client_list(pairs: &[(String, String)]) -> Result<ListRequest, ApiError> {
     let mut q = ClientQuery::default();

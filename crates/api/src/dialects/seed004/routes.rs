@@ -23,7 +23,7 @@ use crate::extract::{path_uuid, JsonBody, QueryPairs, WriteContext};
 use crate::state::AppState;
 
 /// The write context of this dialect: the native one, with the dialects' currency rule
-/// (DIALECTS.md "Currency") for `creditLimit` and `usedLimit`, which carry no currency.
+/// (docs/dialects.md, "Currency") for `creditLimit` and `usedLimit`, which carry no currency.
 pub(super) fn dialect_ctx(ctx: WriteCtx, caller: &Caller) -> WriteCtx {
     ctx.filling_currency_of(&caller.tenant)
 }

@@ -1,4 +1,4 @@
-//! Seed 004's request bodies as native documents (API.md), and the native field paths of a
+//! Seed 004's request bodies as native documents (docs/api.md), and the native field paths of a
 //! validation error as this dialect names them. Pure functions, free of axum: the core parses
 //! and validates the documents these build, so every rule stays the native one.
 
@@ -439,7 +439,7 @@ pub fn client_field_name(native: &str, street_from_combined: bool) -> String {
     match native {
         "address.street" if street_from_combined => return "streetAndNumber".into(),
         "address.street_number" => return "streetAndNumber".into(),
-        // The currency is implicit here (DIALECTS.md "Currency"): a problem with it is one of
+        // The currency is implicit here (docs/dialects.md, "Currency"): a problem with it is one of
         // the amount that needed it.
         "credit.currency" => return "creditLimit".into(),
         "contact_persons" => return "contactPersons".into(),

@@ -1,6 +1,6 @@
 //! Seed 004 and `/v1` are two views of one core: a client written through either reads the
 //! same through the other, a change shows at once, a delete removes it everywhere, numbers
-//! come from one sequence, and credit amounts without a currency follow DIALECTS.md
+//! come from one sequence, and credit amounts without a currency follow docs/dialects.md,
 //! "Currency".
 
 use serde_json::{json, Value};
