@@ -8,7 +8,6 @@ use axum::response::Response;
 use axum::{Extension, Json};
 use clientele_core::service::{self, NewClientDocs};
 use clientele_core::{Caller, WriteCtx};
-use serde_json::Value;
 
 use super::error::client_error;
 use super::input::MasterDataClientInput;
@@ -206,8 +205,7 @@ pub async fn patch_client(
     let ctx = dialect_ctx(ctx, &caller);
     let store = state.store.as_ref();
     let err = |e| client_error(e, w.street_from_combined);
-    let doc: Value = w.doc.clone();
-    let client = service::patch_client(store, &ctx, id, doc, client_if_match(&headers))
+    let client = service::patch_client(store, &ctx, id, w.doc, client_if_match(&headers))
         .await
         .map_err(err)?;
     let Shown { client, etag } = show(store, ctx.tenant, &client).await.map_err(err)?;

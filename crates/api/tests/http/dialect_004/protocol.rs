@@ -261,6 +261,38 @@ async fn a_create_that_committed_before_its_response_was_recorded_answers_in_thi
     assert_eq!(r.body, app.get(&at(&id)).await.body);
     assert_eq!(r.body["contactPersons"][0]["name"], "Eva");
     assert_eq!(app.get(BASE).await.body["meta"]["total"], 1);
+
+    // The same for a contact person: answered as this dialect shows it, with its Location.
+    let scope = IdempotencyScope {
+        key: "crashed-contact".into(),
+        ..ctx.idempotency.clone().expect("scope")
+    };
+    let body = json!({"name": "Kim"});
+    let path = contacts_of(&id);
+    let hash = request_hash(&Method::POST, &path, body.to_string().as_bytes());
+    app.store
+        .idempotency_begin(&scope, hash, Timestamp::now())
+        .await
+        .expect("begin");
+    ctx.idempotency = Some(scope);
+    let kim = service::create_sub(
+        app.store.as_ref(),
+        &ctx,
+        clientele_core::sub::SubKind::ContactPerson,
+        created.client.id,
+        &body,
+    )
+    .await
+    .expect("create");
+    let r = app
+        .send(post_with_key(&app, &path, "crashed-contact", &body))
+        .await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.body);
+    assert_eq!(r.header("idempotent-replayed"), Some("true"));
+    let kim_path = format!("{path}/{}", kim.id);
+    assert_eq!(r.header("location"), Some(kim_path.as_str()));
+    assert_eq!(r.body, app.get(&kim_path).await.body);
+    assert_eq!(r.body["isMain"], false);
 }
 
 #[tokio::test]
