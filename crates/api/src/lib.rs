@@ -39,7 +39,12 @@ use crate::surface::{Mount, Surface};
 /// Every API surface, each with its routes and policy (`surface.rs`). A new surface is its
 /// module and one line here.
 fn surfaces() -> Vec<Surface> {
-    vec![v1::surface(), dialects::seed004::surface()]
+    vec![
+        v1::surface(),
+        dialects::seed000::surface(),
+        dialects::seed001::surface(),
+        dialects::seed004::surface(),
+    ]
 }
 
 fn public_routes() -> OpenApiRouter<AppState> {

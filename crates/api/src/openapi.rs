@@ -9,7 +9,7 @@ use utoipa::openapi::security::{
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref};
 use utoipa::Modify;
 
-use crate::policy::{API_KEY_SCHEME, BEARER_SCHEME};
+use crate::policy::{API_KEY_SCHEME, BEARER_SCHEME, TENANT_SCHEME};
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -51,7 +51,9 @@ are `Cache-Control: no-store`.",
         (name = "auth", description = "The caller and its credential"),
         (name = "api-keys", description = "The tenant's API keys (permission `admin`)"),
         (name = "operations", description = "Probes and documentation; no credential needed"),
-        (name = "master data (004)", description = "Seed 004, master-data client management, at `/master-data/v1/client-management/clients` (docs/dialects.md): clients in camelCase with all their contact persons, enums in UPPER_CASE, single resources as the bare model, lists as `{\"data\", \"meta\": {page, limit, total, totalPages}}`. `creditLimit` and `usedLimit` carry no currency: a client keeps its stored currency, a new one takes the organisation's default. Errors are the native body, a superset of the seed's `{status, success, message, error}`, with fields named as here (`creditLimit`, `contactPersons.0.email`)"),
+        (name = "dialect 000", description = "Seed 000, a credit-screening guide: read-only clients at `/api/1.0/clients`, with the native credentials and rate limit"),
+        (name = "dialect 001", description = "Seed 001, tenant list and detail at `/apidev/v1/clients`: JWT, API key and `tenant` header together, both credentials granting `clients:read` (`APICLI_CLIENTS_READ`); 10 requests a minute per API key"),
+        (name = "dialect 004", description = "Seed 004, master-data client management, at `/master-data/v1/client-management/clients` (docs/dialects.md): clients in camelCase with all their contact persons, enums in UPPER_CASE, single resources as the bare model, lists as `{\"data\", \"meta\": {page, limit, total, totalPages}}`. `creditLimit` and `usedLimit` carry no currency: a client keeps its stored currency, a new one takes the organisation's default. Errors are the native body, a superset of the seed's `{status, success, message, error}`, with fields named as here (`creditLimit`, `contactPersons.0.email`)"),
     )
 )]
 pub struct ApiDoc;
@@ -135,6 +137,15 @@ impl Modify for Completion {
                     ))
                     .build(),
             ),
+        );
+        components.add_security_scheme(
+            TENANT_SCHEME,
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "tenant",
+                "The tenant's name. Required, beside both credentials, on the routes whose \
+                 requirement names it; elsewhere optional, and then it must name the \
+                 credential's tenant.",
+            ))),
         );
         for item in doc.paths.paths.values_mut() {
             for op in [

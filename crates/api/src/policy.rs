@@ -31,6 +31,43 @@ pub enum Credentials {
     JwtKeyAndTenant,
 }
 
+impl Credentials {
+    /// Whether every operation of a surface's document declares the credentials this policy
+    /// asks for, so the document tells callers the truth: with [`Self::JwtKeyAndTenant`] each
+    /// security requirement names `api_key`, `bearer` and `tenant` together (one requirement:
+    /// all of them at once); with [`Self::KeyOrJwt`] none names two credentials (each
+    /// requirement is an alternative; the `bearer` one is added to the document later).
+    /// [`Self::JwtOnly`] is not checked here.
+    pub fn check_declared(self, doc: &OpenApi) -> Result<(), String> {
+        let json = serde_json::to_value(doc).map_err(|e| e.to_string())?;
+        let paths = json["paths"].as_object().cloned().unwrap_or_default();
+        for (path, item) in &paths {
+            let Some(ops) = item.as_object() else {
+                continue;
+            };
+            for (method, op) in ops {
+                for req in op["security"].as_array().into_iter().flatten() {
+                    let has = |scheme: &str| req.get(scheme).is_some();
+                    let ok = match self {
+                        Self::JwtKeyAndTenant => {
+                            has(API_KEY_SCHEME) && has(BEARER_SCHEME) && has(TENANT_SCHEME)
+                        }
+                        Self::KeyOrJwt => !(has(API_KEY_SCHEME) && has(BEARER_SCHEME)),
+                        Self::JwtOnly => true,
+                    };
+                    if !ok {
+                        return Err(format!(
+                            "{method} {path}: the security requirement does not declare the \
+                             credentials of {self:?}"
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Whose rate-limit budget a request spends (GCRA, `ratelimit.rs`). A request without a valid
 /// credential always spends its client address's share of the server default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,6 +178,9 @@ pub struct PermissionTable {
 pub const API_KEY_SCHEME: &str = "api_key";
 /// The JWT scheme; the document lists it beside every `api_key` requirement with the same scope.
 pub const BEARER_SCHEME: &str = "bearer";
+/// The `tenant` header, as a scheme: named (with no scopes) in the requirement of a surface
+/// that needs it with both credentials ([`Credentials::JwtKeyAndTenant`]).
+pub const TENANT_SCHEME: &str = "tenant";
 
 impl PermissionTable {
     /// Reads every operation's security requirement from the generated document.

@@ -75,8 +75,11 @@ impl Surface {
     /// Splits the surface into what the router mounts and the document of its routes.
     pub(crate) fn split(self) -> (Mount, OpenApi) {
         let (router, doc) = self.routes.split_for_parts();
-        let permissions = PermissionTable::from_openapi(&doc).unwrap_or_else(|e| {
-            // A route declared an unknown permission: refuse everything rather than guess.
+        let declared = self.policy.credentials.check_declared(&doc);
+        let permissions = declared.and_then(|()| PermissionTable::from_openapi(&doc));
+        let permissions = permissions.unwrap_or_else(|e| {
+            // A route declared an unknown permission, or credentials its policy does not ask
+            // for: refuse everything rather than guess.
             tracing::error!(
                 error = %e,
                 prefix = self.prefix,

@@ -41,6 +41,15 @@ async fn pong(Extension(caller): Extension<Caller>) -> String {
     caller.actor
 }
 
+/// The caller's actor, declared as [`Credentials::JwtKeyAndTenant`] asks: one requirement
+/// naming both credentials and the tenant header.
+#[utoipa::path(get, path = "/t/ping", tag = "test",
+    responses((status = 200, description = "The caller's actor")),
+    security(("api_key" = ["clients:read"], "bearer" = ["clients:read"], "tenant" = [])))]
+async fn ping_together(Extension(caller): Extension<Caller>) -> String {
+    caller.actor
+}
+
 /// Declares no permission: refused, whoever calls.
 #[utoipa::path(get, path = "/t/bare", tag = "test",
     responses((status = 200, description = "Never")))]
@@ -66,7 +75,7 @@ fn test_surface(
     budget: Budget,
     render_error: fn(ApiError) -> Response,
 ) -> Surface {
-    Surface::new(
+    let surface = Surface::new(
         "/t",
         Policy {
             credentials,
@@ -76,9 +85,28 @@ fn test_surface(
             render_committed: no_replay,
         },
     )
+    .routes(routes!(bare));
+    // Each route declares the credentials of the policy (else the surface refuses all).
+    if credentials == Credentials::JwtKeyAndTenant {
+        surface.routes(routes!(ping_together))
+    } else {
+        surface.routes(routes!(ping)).routes(routes!(pong))
+    }
+}
+
+/// A surface whose route declares other credentials than its policy enforces.
+fn misdeclared() -> Surface {
+    Surface::new(
+        "/t",
+        Policy {
+            credentials: Credentials::JwtKeyAndTenant,
+            budget: Budget::PerCredential,
+            cache_control: None,
+            render_error: native_error,
+            render_committed: no_replay,
+        },
+    )
     .routes(routes!(ping))
-    .routes(routes!(pong))
-    .routes(routes!(bare))
 }
 
 struct Fixture {
@@ -341,6 +369,28 @@ async fn the_layers_errors_are_rendered_the_surfaces_way() {
         (StatusCode::NOT_FOUND, "NOT_FOUND")
     );
     assert!(r.header("ratelimit-limit").is_none());
+}
+
+#[test]
+fn credentials_declared_otherwise_than_the_policy_enforces_refuse_every_request() {
+    // `ping` offers the API key alone; the policy needs JWT, key and tenant together.
+    let (mount, _) = misdeclared().split();
+    assert_eq!(
+        mount.rules().requirement(&Method::GET, "/t/ping"),
+        Some(Requirement::Undeclared)
+    );
+    // Declared together, the same permission is read back and enforced.
+    let (mount, doc) = test_surface(
+        Credentials::JwtKeyAndTenant,
+        Budget::PerCredential,
+        native_error,
+    )
+    .split();
+    assert_eq!(
+        mount.rules().requirement(&Method::GET, "/t/ping"),
+        Some(Requirement::Permission(Permission::ClientsRead))
+    );
+    assert!(Credentials::KeyOrJwt.check_declared(&doc).is_err());
 }
 
 #[tokio::test]

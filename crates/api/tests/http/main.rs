@@ -9,6 +9,8 @@ mod clients;
 mod consistency;
 mod console;
 mod console_browser;
+mod dialect_000;
+mod dialect_001;
 mod dialect_004;
 mod errors;
 mod hardening;

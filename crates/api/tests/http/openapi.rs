@@ -57,6 +57,21 @@ fn openapi_document_lists_every_route_and_the_error_shape() {
     );
 }
 
+#[test]
+fn every_operation_id_is_unique() {
+    let doc = serde_json::to_value(clientele_api::openapi()).expect("json");
+    let mut seen = std::collections::HashSet::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("operations") {
+            let id = op["operationId"].as_str().unwrap_or("");
+            assert!(
+                seen.insert(id.to_string()),
+                "{method} {path}: operationId {id} is taken"
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn openapi_json_and_docs_are_served_without_a_credential() {
     let app = spawn_app!();
