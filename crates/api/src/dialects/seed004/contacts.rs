@@ -13,10 +13,11 @@ use clientele_core::Caller;
 use uuid::Uuid;
 
 use super::error::contact_error;
-use super::input::MasterDataContactPersonInput;
+use super::input::Seed004ContactPersonInput;
 use super::query::parse_contact_list;
 use super::read::{conditional, contact_location, single};
-use super::wire::{MasterDataContactPerson, MasterDataContactPersonPage, MasterDataListMeta};
+use super::routes::TAG;
+use super::wire::{Seed004ContactPerson, Seed004ContactPersonPage, Seed004ListMeta};
 use super::write::{contact_patch, contact_write};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{if_match, path_uuid, JsonBody, QueryPairs, WriteContext};
@@ -31,19 +32,19 @@ fn ids(client_id: &str, id: &str) -> Result<(Uuid, Uuid), ApiError> {
 }
 
 /// The contact person as shown here, with its (native) ETag.
-fn shown(s: &SubResource) -> Result<(MasterDataContactPerson, String), ApiError> {
-    let c = MasterDataContactPerson::from_sub(s)
+fn shown(s: &SubResource) -> Result<(Seed004ContactPerson, String), ApiError> {
+    let c = Seed004ContactPerson::from_sub(s)
         .ok_or_else(|| ApiError::internal("a contact-person route read another kind"))?;
     Ok((c, format!("\"{}\"", s.version)))
 }
 
 /// List a client's contact persons, newest first.
-#[utoipa::path(get, path = "/master-data/v1/client-management/clients/{clientId}/contact-persons", tag = "master data (004)",
+#[utoipa::path(get, path = "/master-data/v1/client-management/clients/{clientId}/contact-persons", tag = TAG, operation_id = "seed004_list_contact_persons",
     params(("clientId" = String, Path, description = "Client id (UUID)"),
         ("page" = Option<u64>, Query, description = "≥ 1, default 1", minimum = 1),
         ("limit" = Option<u32>, Query, description = "1-100, default 25", minimum = 1, maximum = 100)),
     responses(
-        (status = 200, description = "A page of contact persons", body = MasterDataContactPersonPage),
+        (status = 200, description = "A page of contact persons", body = Seed004ContactPersonPage),
         (status = 400, description = "A bad or unknown parameter, or a client id that is not a UUID", body = ErrorBody),
         (status = 404, description = "No such client", body = ErrorBody),
     ),
@@ -53,7 +54,7 @@ pub async fn list_contact_persons(
     Extension(caller): Extension<Caller>,
     Path(client_id): Path<String>,
     QueryPairs(pairs): QueryPairs,
-) -> Result<Json<MasterDataContactPersonPage>, ApiError> {
+) -> Result<Json<Seed004ContactPersonPage>, ApiError> {
     let client_id = path_uuid("clientId", &client_id)?;
     let paging = parse_contact_list(&pairs)?;
     let page = service::list_subs(
@@ -67,13 +68,13 @@ pub async fn list_contact_persons(
     )
     .await
     .map_err(contact_error)?;
-    Ok(Json(MasterDataContactPersonPage {
+    Ok(Json(Seed004ContactPersonPage {
         data: page
             .items
             .iter()
-            .filter_map(MasterDataContactPerson::from_sub)
+            .filter_map(Seed004ContactPerson::from_sub)
             .collect(),
-        meta: MasterDataListMeta::new(paging.page, paging.limit, page.total.unwrap_or(0)),
+        meta: Seed004ListMeta::new(paging.page, paging.limit, page.total.unwrap_or(0)),
     }))
 }
 
@@ -81,13 +82,13 @@ pub async fn list_contact_persons(
 ///
 /// `isMain: true` makes it the main contact (the previous main loses the flag); the client's
 /// first contact becomes main either way. `clientId` in the body must be absent or the path's.
-#[utoipa::path(post, path = "/master-data/v1/client-management/clients/{clientId}/contact-persons", tag = "master data (004)",
+#[utoipa::path(post, path = "/master-data/v1/client-management/clients/{clientId}/contact-persons", tag = TAG, operation_id = "seed004_create_contact_person",
     params(("clientId" = String, Path, description = "Client id (UUID)"),
         ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for a retry with the same body")),
-    request_body(content = MasterDataContactPersonInput, content_type = "application/json",
+    request_body(content = Seed004ContactPersonInput, content_type = "application/json",
         description = "The contact's fields; `name` is required"),
     responses(
-        (status = 201, description = "Created", body = MasterDataContactPerson,
+        (status = 201, description = "Created", body = Seed004ContactPerson,
             headers(("Location" = String), ("ETag" = String))),
         (status = 400, description = "Invalid body; `details` names the fields", body = ErrorBody),
         (status = 404, description = "No such client", body = ErrorBody),
@@ -112,12 +113,12 @@ pub async fn create_contact_person(
 }
 
 /// Get a contact person.
-#[utoipa::path(get, path = "/master-data/v1/client-management/clients/{clientId}/contact-persons/{id}", tag = "master data (004)",
+#[utoipa::path(get, path = "/master-data/v1/client-management/clients/{clientId}/contact-persons/{id}", tag = TAG, operation_id = "seed004_get_contact_person",
     params(("clientId" = String, Path, description = "Client id (UUID)"),
         ("id" = String, Path, description = "Contact person id (UUID)"),
         ("If-None-Match" = Option<String>, Header, description = "An ETag; 304 when it is current")),
     responses(
-        (status = 200, description = "The contact person", body = MasterDataContactPerson, headers(("ETag" = String))),
+        (status = 200, description = "The contact person", body = Seed004ContactPerson, headers(("ETag" = String))),
         (status = 304, description = "Not modified"),
         (status = 400, description = "An id is not a UUID", body = ErrorBody),
         (status = 404, description = "No such contact person of this client", body = ErrorBody),
@@ -138,12 +139,12 @@ pub async fn get_contact_person(
 }
 
 /// Get a contact person by its external id (unique within the client).
-#[utoipa::path(get, path = "/master-data/v1/client-management/clients/{clientId}/contact-persons/external-id/{externalId}", tag = "master data (004)",
+#[utoipa::path(get, path = "/master-data/v1/client-management/clients/{clientId}/contact-persons/external-id/{externalId}", tag = TAG, operation_id = "seed004_get_contact_person_by_external_id",
     params(("clientId" = String, Path, description = "Client id (UUID)"),
         ("externalId" = String, Path, description = "The caller's own id of the contact person"),
         ("If-None-Match" = Option<String>, Header, description = "An ETag; 304 when it is current")),
     responses(
-        (status = 200, description = "The contact person", body = MasterDataContactPerson, headers(("ETag" = String))),
+        (status = 200, description = "The contact person", body = Seed004ContactPerson, headers(("ETag" = String))),
         (status = 304, description = "Not modified"),
         (status = 404, description = "No such client, or no contact of it has this external id", body = ErrorBody),
     ),
@@ -173,14 +174,14 @@ pub async fn get_contact_person_by_external_id(
 /// `isMain: true` makes it the main contact (the previous main loses the flag); `isMain:
 /// false` changes nothing, since a client always has exactly one main contact (make another
 /// one main instead).
-#[utoipa::path(patch, path = "/master-data/v1/client-management/clients/{clientId}/contact-persons/{id}", tag = "master data (004)",
+#[utoipa::path(patch, path = "/master-data/v1/client-management/clients/{clientId}/contact-persons/{id}", tag = TAG, operation_id = "seed004_patch_contact_person",
     params(("clientId" = String, Path, description = "Client id (UUID)"),
         ("id" = String, Path, description = "Contact person id (UUID)"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since")),
-    request_body(content = MasterDataContactPersonInput, content_type = "application/json",
+    request_body(content = Seed004ContactPersonInput, content_type = "application/json",
         description = "Any subset of the contact's writable fields"),
     responses(
-        (status = 200, description = "Updated", body = MasterDataContactPerson, headers(("ETag" = String))),
+        (status = 200, description = "Updated", body = Seed004ContactPerson, headers(("ETag" = String))),
         (status = 400, description = "Invalid body; `details` names the fields", body = ErrorBody),
         (status = 404, description = "No such contact person of this client", body = ErrorBody),
         (status = 409, description = "externalId taken within the client", body = ErrorBody),
@@ -213,7 +214,7 @@ pub async fn patch_contact_person(
 
 /// Delete a contact person. Deleting the main contact hands the flag to the oldest remaining
 /// contact of the client.
-#[utoipa::path(delete, path = "/master-data/v1/client-management/clients/{clientId}/contact-persons/{id}", tag = "master data (004)",
+#[utoipa::path(delete, path = "/master-data/v1/client-management/clients/{clientId}/contact-persons/{id}", tag = TAG, operation_id = "seed004_delete_contact_person",
     params(("clientId" = String, Path, description = "Client id (UUID)"),
         ("id" = String, Path, description = "Contact person id (UUID)"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since")),

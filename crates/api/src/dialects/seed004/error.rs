@@ -1,36 +1,23 @@
 //! Failures as this dialect answers them: the native error body, a superset of the seed's error
 //! DTO (`status`, `success`, `message`, `error`), with every field in `details` (and in the
-//! message) named as this dialect names it (`creditLimit`, `contactPersons.0.email`).
+//! message) named as this dialect names it (`creditLimit`, `contactPersons.0.email`), through
+//! the dialects' shared [`service_error`].
 
 use clientele_core::service::ServiceError;
 
-use super::write::{client_field_name, contact_field_name, renamed};
+use super::write::{client_field_name, contact_field_name};
+use crate::dialects::service_error;
 use crate::error::ApiError;
 
 /// A failure of a client use case. `street_from_combined`: the body wrote the street through
 /// `streetAndNumber`, so that is the field to name.
 pub fn client_error(e: ServiceError, street_from_combined: bool) -> ApiError {
-    renamed_error(e, |f| client_field_name(f, street_from_combined))
+    service_error(e, |f| client_field_name(f, street_from_combined))
 }
 
 /// A failure of a contact-person use case.
 pub fn contact_error(e: ServiceError) -> ApiError {
-    renamed_error(e, contact_field_name)
-}
-
-fn renamed_error(e: ServiceError, name: impl Fn(&str) -> String) -> ApiError {
-    match e {
-        ServiceError::Invalid(details) => ApiError::validation(renamed(details, name)),
-        ServiceError::Conflict { what, key } => ServiceError::Conflict {
-            what,
-            key: name(&key),
-        }
-        .into(),
-        ServiceError::InvalidReference(field) => {
-            ServiceError::InvalidReference(name(&field)).into()
-        }
-        other => other.into(),
-    }
+    service_error(e, contact_field_name)
 }
 
 #[cfg(test)]

@@ -5,11 +5,11 @@
 
 use utoipa::ToSchema;
 
-use super::wire::{MasterDataCreditworthiness, MasterDataPartnerType, MasterDataStatus};
+use super::wire::{Seed004Creditworthiness, Seed004PartnerType, Seed004Status};
 
 /// Coordinates: both are required (`"point": null` clears them).
 #[derive(ToSchema)]
-pub struct MasterDataPointInput {
+pub struct Seed004PointInput {
     /// Longitude, −180..180.
     pub lng: f64,
     /// Latitude, −90..90.
@@ -22,7 +22,7 @@ pub struct MasterDataPointInput {
 /// refused by name.
 #[derive(ToSchema)]
 #[schema(rename_all = "camelCase")]
-pub struct MasterDataClientInput {
+pub struct Seed004ClientInput {
     /// Required on `POST`; 1-200 characters.
     pub name: Option<String>,
     /// ≤ 128, unique in the organisation.
@@ -49,7 +49,7 @@ pub struct MasterDataClientInput {
     pub website: Option<String>,
     /// ≤ 32: digits, spaces and `+ - ( ) .`.
     pub fax: Option<String>,
-    pub point: Option<MasterDataPointInput>,
+    pub point: Option<Seed004PointInput>,
     /// The street; when given with `streetAndNumber`, the latter only supplies the number.
     pub street: Option<String>,
     /// Street and house number: split before the last word holding a digit (`Straße des 17.
@@ -62,25 +62,25 @@ pub struct MasterDataClientInput {
     pub country: Option<String>,
     #[schema(format = Email)]
     pub email: Option<String>,
-    pub partner_type: Option<MasterDataPartnerType>,
+    pub partner_type: Option<Seed004PartnerType>,
     /// ≤ 200.
     pub long_name: Option<String>,
     pub postal_code: Option<String>,
-    pub creditworthiness: Option<MasterDataCreditworthiness>,
+    pub creditworthiness: Option<Seed004Creditworthiness>,
     /// Default `ACTIVE`.
-    pub status: Option<MasterDataStatus>,
+    pub status: Option<Seed004Status>,
     /// ≤ 64.
     pub structure_id: Option<String>,
     /// `POST` only: contact persons created with the client, in the same transaction (errors
     /// name them `contactPersons.0.email`). `PATCH` refuses it: use the contact-person routes.
-    pub contact_persons: Option<Vec<MasterDataContactPersonInput>>,
+    pub contact_persons: Option<Vec<Seed004ContactPersonInput>>,
 }
 
 /// A contact person to create (`POST`), or the fields to change (`PATCH`). `id`, `clientId`
 /// (must be absent or the path's) and `updatedAt` are read-only.
 #[derive(ToSchema)]
 #[schema(rename_all = "camelCase")]
-pub struct MasterDataContactPersonInput {
+pub struct Seed004ContactPersonInput {
     /// Required on `POST`; 1-200 characters.
     pub name: Option<String>,
     pub job_title: Option<String>,

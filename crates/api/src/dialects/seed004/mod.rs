@@ -22,10 +22,11 @@ use clientele_core::sub::SubKind;
 use clientele_core::Store;
 use utoipa_axum::routes;
 
+use crate::dialects::{allow_only_documented, allow_only_documented_with};
 use crate::error::ApiError;
 use crate::surface::{native_error, Budget, Committed, Credentials, Policy, Rendered, Surface};
 use read::{client_location, contact_location, show, single};
-use wire::MasterDataContactPerson;
+use wire::Seed004ContactPerson;
 
 /// The seed's base URL; every route is below `{PREFIX}/clients`.
 pub const PREFIX: &str = "/master-data/v1/client-management";
@@ -40,25 +41,36 @@ pub const POLICY: Policy = Policy {
     render_committed,
 };
 
-/// The seed's routes; both creates accept `Idempotency-Key`.
+/// The seed's routes; both creates accept `Idempotency-Key`. Methods the seed does not
+/// document are 405 with `Allow` listing exactly the documented ones.
 pub fn surface() -> Surface {
     Surface::new(PREFIX, POLICY)
-        .routes(routes!(routes::list_clients))
+        .routes(allow_only_documented_with(
+            routes!(routes::list_clients),
+            &["POST"],
+        ))
         .idempotent(routes!(routes::create_client))
-        .routes(routes!(
+        .routes(allow_only_documented(routes!(
             routes::get_client,
             routes::patch_client,
             routes::delete_client
+        )))
+        .routes(allow_only_documented(routes!(
+            routes::get_client_by_external_id
+        )))
+        .routes(allow_only_documented_with(
+            routes!(contacts::list_contact_persons),
+            &["POST"],
         ))
-        .routes(routes!(routes::get_client_by_external_id))
-        .routes(routes!(contacts::list_contact_persons))
         .idempotent(routes!(contacts::create_contact_person))
-        .routes(routes!(
+        .routes(allow_only_documented(routes!(
             contacts::get_contact_person,
             contacts::patch_contact_person,
             contacts::delete_contact_person
-        ))
-        .routes(routes!(contacts::get_contact_person_by_external_id))
+        )))
+        .routes(allow_only_documented(routes!(
+            contacts::get_contact_person_by_external_id
+        )))
 }
 
 /// A retried create whose first response was lost: the entity as it is now, as this dialect
@@ -91,7 +103,7 @@ fn render_committed<'a>(store: &'a dyn Store, c: Committed<'a>) -> Rendered<'a> 
             c.entity_id,
         )
         .await?;
-        let body = MasterDataContactPerson::from_sub(&s)
+        let body = Seed004ContactPerson::from_sub(&s)
             .ok_or_else(|| ApiError::internal("a contact-person key wrote another kind"))?;
         let loc = created.then(|| contact_location(client_id, s.id));
         Ok(single(c.status, &body, &format!("\"{}\"", s.version), loc))

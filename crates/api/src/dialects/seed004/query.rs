@@ -7,7 +7,8 @@ use clientele_core::filter::{CmpOp, Filter};
 use clientele_core::query::{self, ClientQuery, Scalar, SortKey};
 use clientele_core::search;
 
-use super::wire::{MasterDataCreditworthiness, MasterDataPartnerType, MasterDataStatus};
+use super::wire::{Seed004Creditworthiness, Seed004PartnerType, Seed004Status};
+use crate::dialects::{int_param, once};
 use crate::error::ApiError;
 
 /// Default and largest page size.
@@ -51,42 +52,12 @@ impl Paging {
     /// Reads `page` or `limit`; `false` when `key` is neither.
     fn read(&mut self, key: &str, v: &str) -> Result<bool, ApiError> {
         match key {
-            "page" => self.page = integer(key, v, 1, i64::MAX as u64)?,
-            "limit" => self.limit = integer(key, v, 1, u64::from(MAX_LIMIT))? as u32,
+            "page" => self.page = int_param(key, v, 1, i64::MAX as u64)?,
+            "limit" => self.limit = int_param(key, v, 1, u64::from(MAX_LIMIT))? as u32,
             _ => return Ok(false),
         }
         Ok(true)
     }
-}
-
-fn integer(param: &str, v: &str, min: u64, max: u64) -> Result<u64, ApiError> {
-    let n: u64 = v.trim().parse().map_err(|_| {
-        ApiError::invalid(
-            param,
-            "invalid_type",
-            format!("must be an integer, got {v:?}"),
-        )
-    })?;
-    if n < min || n > max {
-        return Err(ApiError::invalid(
-            param,
-            "out_of_range",
-            format!("must be between {min} and {max}"),
-        ));
-    }
-    Ok(n)
-}
-
-fn refuse_repeats<'a>(seen: &mut Vec<&'a str>, key: &'a str) -> Result<(), ApiError> {
-    if seen.contains(&key) {
-        return Err(ApiError::invalid(
-            key,
-            "duplicate",
-            "must be given at most once",
-        ));
-    }
-    seen.push(key);
-    Ok(())
 }
 
 fn unknown(key: &str, known: &str) -> ApiError {
@@ -144,7 +115,7 @@ pub fn parse_client_list(pairs: &[(String, String)]) -> Result<ListRequest, ApiE
     let mut seen = Vec::new();
     let (mut sort_by, mut desc) = ("created_at", true);
     for (k, v) in pairs {
-        refuse_repeats(&mut seen, k)?;
+        once(&mut seen, k)?;
         if paging.read(k, v)? {
             continue;
         }
@@ -161,22 +132,22 @@ pub fn parse_client_list(pairs: &[(String, String)]) -> Result<ListRequest, ApiE
             }
             "status" => q
                 .filters
-                .push(enum_filter(k, v, "status", MasterDataStatus::ALL, |s| {
-                    MasterDataStatus::parse(s).map(|e| e.to_core().as_str())
+                .push(enum_filter(k, v, "status", Seed004Status::ALL, |s| {
+                    Seed004Status::parse(s).map(|e| e.to_core().as_str())
                 })?),
             "partnerType" => q.filters.push(enum_filter(
                 k,
                 v,
                 "partner_type",
-                MasterDataPartnerType::ALL,
-                |s| MasterDataPartnerType::parse(s).map(|e| e.to_core().as_str()),
+                Seed004PartnerType::ALL,
+                |s| Seed004PartnerType::parse(s).map(|e| e.to_core().as_str()),
             )?),
             "creditworthiness" => q.filters.push(enum_filter(
                 k,
                 v,
                 "credit.creditworthiness",
-                MasterDataCreditworthiness::ALL,
-                |s| MasterDataCreditworthiness::parse(s).map(|e| e.to_core().as_str()),
+                Seed004Creditworthiness::ALL,
+                |s| Seed004Creditworthiness::parse(s).map(|e| e.to_core().as_str()),
             )?),
             "externalId" => {
                 if v.chars().count() > MAX_EXTERNAL_ID_CHARS {
@@ -224,7 +195,7 @@ pub fn parse_contact_list(pairs: &[(String, String)]) -> Result<Paging, ApiError
     let mut paging = Paging::default();
     let mut seen = Vec::new();
     for (k, v) in pairs {
-        refuse_repeats(&mut seen, k)?;
+        once(&mut seen, k)?;
         if !paging.read(k, v)? {
             return Err(unknown(k, "page, limit"));
         }

@@ -10,8 +10,9 @@ use clientele_core::{query, Client, Store, TenantId};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::wire::MasterDataClient;
+use super::wire::Seed004Client;
 use super::PREFIX;
+use crate::dialects::none_match;
 
 /// Contact persons read per store call when a client is shown.
 const CONTACT_PAGE: u32 = 100;
@@ -69,7 +70,7 @@ pub fn client_etag(version: i64, contacts: &[SubResource]) -> String {
 
 /// A client shown here, with its ETag.
 pub struct Shown {
-    pub client: MasterDataClient,
+    pub client: Seed004Client,
     pub etag: String,
 }
 
@@ -79,7 +80,7 @@ pub async fn show(store: &dyn Store, tenant: TenantId, client: &Client) -> Servi
     let contacts = all_contacts(store, tenant, client.id).await?;
     Ok(Shown {
         etag: client_etag(client.version, &contacts),
-        client: MasterDataClient::new(client, tenant.0, &contacts),
+        client: Seed004Client::new(client, tenant.0, &contacts),
     })
 }
 
@@ -105,19 +106,6 @@ pub fn client_if_match(headers: &HeaderMap) -> Option<Precondition> {
     let tag = first.trim_start_matches("W/").trim_matches('"');
     let version = tag.split('-').next().and_then(|v| v.parse::<i64>().ok());
     Some(version.map_or(Precondition::Never, Precondition::Version))
-}
-
-/// Whether `If-None-Match` lists this ETag (weak comparison) or is `*`.
-pub fn none_match(headers: &HeaderMap, etag: &str) -> bool {
-    let Some(raw) = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return false;
-    };
-    raw.split(',')
-        .map(str::trim)
-        .any(|t| t == "*" || t.trim_start_matches("W/") == etag)
 }
 
 /// A single resource: the bare model with its `ETag` (and `Location` when given).
@@ -194,15 +182,5 @@ mod tests {
         assert_eq!(m("*"), Some(Precondition::Any));
         assert_eq!(m("\"abc\""), Some(Precondition::Never));
         assert_eq!(client_if_match(&HeaderMap::new()), None);
-    }
-
-    #[test]
-    fn if_none_match_compares_whole_etags() {
-        let h = headers(header::IF_NONE_MATCH, "\"3\", W/\"4-ab\"");
-        assert!(none_match(&h, "\"4-ab\""));
-        assert!(none_match(&h, "\"3\""));
-        assert!(!none_match(&h, "\"4\""));
-        assert!(none_match(&headers(header::IF_NONE_MATCH, "*"), "\"9\""));
-        assert!(!none_match(&HeaderMap::new(), "\"9\""));
     }
 }

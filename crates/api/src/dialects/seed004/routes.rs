@@ -10,16 +10,19 @@ use clientele_core::service::{self, NewClientDocs};
 use clientele_core::{Caller, WriteCtx};
 
 use super::error::client_error;
-use super::input::MasterDataClientInput;
+use super::input::Seed004ClientInput;
 use super::query::parse_client_list;
 use super::read::{
     client_etag, client_if_match, client_location, conditional, show, single, Shown,
 };
-use super::wire::{MasterDataClient, MasterDataClientPage, MasterDataListMeta};
+use super::wire::{Seed004Client, Seed004ClientPage, Seed004ListMeta};
 use super::write::{client_write, Mode};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{path_uuid, JsonBody, QueryPairs, WriteContext};
 use crate::state::AppState;
+
+/// The tag of seed 004's routes in the OpenAPI document.
+pub const TAG: &str = "dialect 004";
 
 /// The write context of this dialect: the native one, with the dialects' currency rule
 /// (docs/dialects.md, "Currency") for `creditLimit` and `usedLimit`, which carry no currency.
@@ -33,7 +36,7 @@ pub(super) fn dialect_ctx(ctx: WriteCtx, caller: &Caller) -> WriteCtx {
 /// long name, email, external id or a contact person's name or email (case- and
 /// accent-insensitive). The enum filters take the UPPER_CASE values; all filters apply
 /// together. Without `sortBy` the newest clients come first; ties are broken by id.
-#[utoipa::path(get, path = "/master-data/v1/client-management/clients", tag = "master data (004)",
+#[utoipa::path(get, path = "/master-data/v1/client-management/clients", tag = TAG, operation_id = "seed004_list_clients",
     params(
         ("page" = Option<u64>, Query, description = "≥ 1, default 1", minimum = 1),
         ("limit" = Option<u32>, Query, description = "1-100, default 25", minimum = 1, maximum = 100),
@@ -46,7 +49,7 @@ pub(super) fn dialect_ctx(ctx: WriteCtx, caller: &Caller) -> WriteCtx {
         ("sortOrder" = Option<String>, Query, description = "`ASC` or `DESC` (default)"),
     ),
     responses(
-        (status = 200, description = "A page of clients", body = MasterDataClientPage),
+        (status = 200, description = "A page of clients", body = Seed004ClientPage),
         (status = 400, description = "A bad or unknown parameter, named in `details`", body = ErrorBody),
     ),
     security(("api_key" = ["clients:read"])))]
@@ -54,7 +57,7 @@ pub async fn list_clients(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     QueryPairs(pairs): QueryPairs,
-) -> Result<Json<MasterDataClientPage>, ApiError> {
+) -> Result<Json<Seed004ClientPage>, ApiError> {
     let req = parse_client_list(&pairs)?;
     let store = state.store.as_ref();
     let tenant = caller.tenant.id;
@@ -69,9 +72,9 @@ pub async fn list_clients(
             .map_err(|e| client_error(e, false))?;
         data.push(shown.client);
     }
-    Ok(Json(MasterDataClientPage {
+    Ok(Json(Seed004ClientPage {
         data,
-        meta: MasterDataListMeta::new(req.paging.page, req.paging.limit, total),
+        meta: Seed004ListMeta::new(req.paging.page, req.paging.limit, total),
     }))
 }
 
@@ -82,12 +85,12 @@ pub async fn list_clients(
 /// and `usedLimit` are in the organisation's default currency. Read-only fields (`id`,
 /// `number`, `createdAt`, `updatedAt`) are ignored; `organization` must be absent or the
 /// caller's. Unknown fields are refused by name.
-#[utoipa::path(post, path = "/master-data/v1/client-management/clients", tag = "master data (004)",
+#[utoipa::path(post, path = "/master-data/v1/client-management/clients", tag = TAG, operation_id = "seed004_create_client",
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for a retry with the same body")),
-    request_body(content = MasterDataClientInput, content_type = "application/json",
+    request_body(content = Seed004ClientInput, content_type = "application/json",
         description = "The client's fields; `name` is required"),
     responses(
-        (status = 201, description = "Created", body = MasterDataClient,
+        (status = 201, description = "Created", body = Seed004Client,
             headers(("Location" = String, description = "URL of the new client"), ("ETag" = String))),
         (status = 400, description = "Invalid body; `details` names the fields", body = ErrorBody),
         (status = 409, description = "externalId already taken, or idempotency key conflict", body = ErrorBody),
@@ -113,17 +116,17 @@ pub async fn create_client(
         .await
         .map_err(err)?;
     let etag = client_etag(created.client.version, &created.subs);
-    let client = MasterDataClient::new(&created.client, ctx.tenant.0, &created.subs);
+    let client = Seed004Client::new(&created.client, ctx.tenant.0, &created.subs);
     let loc = client_location(client.id);
     Ok(single(StatusCode::CREATED, &client, &etag, Some(loc)))
 }
 
 /// Get a client, with all its contact persons.
-#[utoipa::path(get, path = "/master-data/v1/client-management/clients/{id}", tag = "master data (004)",
+#[utoipa::path(get, path = "/master-data/v1/client-management/clients/{id}", tag = TAG, operation_id = "seed004_get_client",
     params(("id" = String, Path, description = "Client id (UUID)"),
         ("If-None-Match" = Option<String>, Header, description = "An ETag; 304 when it is current")),
     responses(
-        (status = 200, description = "The client", body = MasterDataClient, headers(("ETag" = String))),
+        (status = 200, description = "The client", body = Seed004Client, headers(("ETag" = String))),
         (status = 304, description = "Not modified"),
         (status = 400, description = "The id is not a UUID", body = ErrorBody),
         (status = 404, description = "No such client in this organisation", body = ErrorBody),
@@ -147,11 +150,11 @@ pub async fn get_client(
 }
 
 /// Get a client by its external id.
-#[utoipa::path(get, path = "/master-data/v1/client-management/clients/external-id/{externalId}", tag = "master data (004)",
+#[utoipa::path(get, path = "/master-data/v1/client-management/clients/external-id/{externalId}", tag = TAG, operation_id = "seed004_get_client_by_external_id",
     params(("externalId" = String, Path, description = "The caller's own id of the client"),
         ("If-None-Match" = Option<String>, Header, description = "An ETag; 304 when it is current")),
     responses(
-        (status = 200, description = "The client", body = MasterDataClient, headers(("ETag" = String))),
+        (status = 200, description = "The client", body = Seed004Client, headers(("ETag" = String))),
         (status = 304, description = "Not modified"),
         (status = 404, description = "No client has this external id in this organisation", body = ErrorBody),
     ),
@@ -178,13 +181,13 @@ pub async fn get_client_by_external_id(
 /// digit) unless `street` is given too; `point: null` clears the coordinates. Contact persons
 /// are changed through their own routes (`contactPersons` here is refused). `creditLimit` and
 /// `usedLimit` keep the client's currency.
-#[utoipa::path(patch, path = "/master-data/v1/client-management/clients/{id}", tag = "master data (004)",
+#[utoipa::path(patch, path = "/master-data/v1/client-management/clients/{id}", tag = TAG, operation_id = "seed004_patch_client",
     params(("id" = String, Path, description = "Client id (UUID)"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if the client changed since")),
-    request_body(content = MasterDataClientInput, content_type = "application/json",
+    request_body(content = Seed004ClientInput, content_type = "application/json",
         description = "Any subset of the client's writable fields (`contactPersons` excepted)"),
     responses(
-        (status = 200, description = "Updated", body = MasterDataClient, headers(("ETag" = String))),
+        (status = 200, description = "Updated", body = Seed004Client, headers(("ETag" = String))),
         (status = 400, description = "Invalid body; `details` names the fields", body = ErrorBody),
         (status = 404, description = "No such client", body = ErrorBody),
         (status = 409, description = "externalId already taken", body = ErrorBody),
@@ -213,7 +216,7 @@ pub async fn patch_client(
 }
 
 /// Delete a client, with its contact persons.
-#[utoipa::path(delete, path = "/master-data/v1/client-management/clients/{id}", tag = "master data (004)",
+#[utoipa::path(delete, path = "/master-data/v1/client-management/clients/{id}", tag = TAG, operation_id = "seed004_delete_client",
     params(("id" = String, Path, description = "Client id (UUID)"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if the client changed since")),
     responses(

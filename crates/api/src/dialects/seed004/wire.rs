@@ -10,13 +10,17 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 /// An enum of this dialect: the core's values in UPPER_CASE (`CITY_COMMUNITY`), one variant
-/// per core variant (the match in `from_core` fails to compile if the core gains one).
+/// per core variant (the match in `from_core` fails to compile if the core gains one). `$text`
+/// must be the variant's name in SCREAMING_SNAKE_CASE (a unit test checks it).
 macro_rules! upper_enum {
     ($(#[$m:meta])* $name:ident : $core:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$m])*
+        // `rename_all` rather than a `rename` per variant: utoipa does not see a `rename` whose
+        // value comes from a macro fragment, and would document `CityCommunity`.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+        #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
         pub enum $name {
-            $(#[serde(rename = $text)] $variant),+
+            $($variant),+
         }
 
         impl $name {
@@ -48,7 +52,7 @@ macro_rules! upper_enum {
 
 upper_enum!(
     /// Partner type classification.
-    MasterDataPartnerType: PartnerType {
+    Seed004PartnerType: PartnerType {
         CityCommunity = "CITY_COMMUNITY",
         Construction = "CONSTRUCTION",
         Industry = "INDUSTRY",
@@ -58,7 +62,7 @@ upper_enum!(
 );
 upper_enum!(
     /// Credit rating assessment.
-    MasterDataCreditworthiness: Creditworthiness {
+    Seed004Creditworthiness: Creditworthiness {
         Good = "GOOD",
         Middle = "MIDDLE",
         Substandard = "SUBSTANDARD",
@@ -67,7 +71,7 @@ upper_enum!(
 );
 upper_enum!(
     /// Client status.
-    MasterDataStatus: ClientStatus {
+    Seed004Status: ClientStatus {
         Active = "ACTIVE",
         Inactive = "INACTIVE",
     }
@@ -75,7 +79,7 @@ upper_enum!(
 
 /// Geographical coordinates.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, ToSchema)]
-pub struct MasterDataPoint {
+pub struct Seed004Point {
     /// Longitude, −180..180.
     pub lng: Option<f64>,
     /// Latitude, −90..90.
@@ -85,7 +89,7 @@ pub struct MasterDataPoint {
 /// A contact person of a client (seed 004).
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct MasterDataContactPerson {
+pub struct Seed004ContactPerson {
     /// UUID, assigned by the server.
     pub id: Uuid,
     /// The full name, 1-200 characters.
@@ -109,7 +113,7 @@ pub struct MasterDataContactPerson {
     pub updated_at: Timestamp,
 }
 
-impl MasterDataContactPerson {
+impl Seed004ContactPerson {
     /// `None` when the item is not a contact person.
     pub fn from_sub(s: &SubResource) -> Option<Self> {
         let SubData::ContactPerson(c) = &s.data else {
@@ -134,7 +138,7 @@ impl MasterDataContactPerson {
 /// A client (seed 004), with all its contact persons.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct MasterDataClient {
+pub struct Seed004Client {
     /// UUID, assigned by the server.
     pub id: Uuid,
     /// Per-organisation sequence number (1, 2, 3, ...), assigned by the server, never reused.
@@ -162,7 +166,7 @@ pub struct MasterDataClient {
     #[schema(value_type = Option<String>)]
     pub fax: Option<Phone>,
     /// The coordinates, or null when the client has none.
-    pub point: Option<MasterDataPoint>,
+    pub point: Option<Seed004Point>,
     pub street: Option<String>,
     /// `street` and the house number, joined by a space.
     pub street_and_number: Option<String>,
@@ -174,12 +178,12 @@ pub struct MasterDataClient {
     pub country: Option<CountryCode>,
     #[schema(value_type = Option<String>, format = Email)]
     pub email: Option<Email>,
-    pub partner_type: Option<MasterDataPartnerType>,
+    pub partner_type: Option<Seed004PartnerType>,
     /// Long descriptive name, ≤ 200.
     pub long_name: Option<String>,
     pub postal_code: Option<String>,
-    pub creditworthiness: Option<MasterDataCreditworthiness>,
-    pub status: MasterDataStatus,
+    pub creditworthiness: Option<Seed004Creditworthiness>,
+    pub status: Seed004Status,
     /// The organisation (tenant) the client belongs to: its id as `GET /v1/me` shows it.
     pub organization: Uuid,
     /// The organisational unit the client belongs to, ≤ 64.
@@ -189,7 +193,7 @@ pub struct MasterDataClient {
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: Timestamp,
     /// All the client's contact persons.
-    pub contact_persons: Vec<MasterDataContactPerson>,
+    pub contact_persons: Vec<Seed004ContactPerson>,
 }
 
 /// Items in the order the core lists them: newest first, ties by id, descending.
@@ -209,7 +213,7 @@ pub fn join_street_and_number(street: Option<&str>, number: Option<&str>) -> Opt
     }
 }
 
-impl MasterDataClient {
+impl Seed004Client {
     /// The client as this dialect shows it, in `organization`, with these contact persons
     /// (items of other kinds are skipped), newest first as the core lists them (so a create's
     /// answer lists them as every later read does).
@@ -237,26 +241,24 @@ impl MasterDataClient {
             pricing: c.pricing.clone(),
             website: d.website.clone(),
             fax: d.fax.clone(),
-            point: (lat.is_some() || lng.is_some()).then_some(MasterDataPoint { lng, lat }),
+            point: (lat.is_some() || lng.is_some()).then_some(Seed004Point { lng, lat }),
             street_and_number: join_street_and_number(street.as_deref(), number.as_deref()),
             street,
             city: text(|a| &a.city),
             phone: d.phone.clone(),
             country: a.and_then(|a| a.country.clone()),
             email: d.email.clone(),
-            partner_type: d.partner_type.map(MasterDataPartnerType::from_core),
+            partner_type: d.partner_type.map(Seed004PartnerType::from_core),
             long_name: d.legal_name.clone(),
             postal_code: text(|a| &a.postal_code),
-            creditworthiness: c
-                .creditworthiness
-                .map(MasterDataCreditworthiness::from_core),
-            status: MasterDataStatus::from_core(d.status),
+            creditworthiness: c.creditworthiness.map(Seed004Creditworthiness::from_core),
+            status: Seed004Status::from_core(d.status),
             organization,
             structure_id: d.structure_id.clone(),
             created_at: client.created_at,
             updated_at: client.updated_at,
             contact_persons: newest_first(contacts)
-                .filter_map(MasterDataContactPerson::from_sub)
+                .filter_map(Seed004ContactPerson::from_sub)
                 .collect(),
         }
     }
@@ -265,7 +267,7 @@ impl MasterDataClient {
 /// `meta` of a list page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct MasterDataListMeta {
+pub struct Seed004ListMeta {
     /// The page shown, from 1.
     pub page: u64,
     /// Items per page.
@@ -276,7 +278,7 @@ pub struct MasterDataListMeta {
     pub total_pages: u64,
 }
 
-impl MasterDataListMeta {
+impl Seed004ListMeta {
     pub fn new(page: u64, limit: u32, total: u64) -> Self {
         Self {
             page,
@@ -289,16 +291,16 @@ impl MasterDataListMeta {
 
 /// A page of clients.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct MasterDataClientPage {
-    pub data: Vec<MasterDataClient>,
-    pub meta: MasterDataListMeta,
+pub struct Seed004ClientPage {
+    pub data: Vec<Seed004Client>,
+    pub meta: Seed004ListMeta,
 }
 
 /// A page of a client's contact persons.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct MasterDataContactPersonPage {
-    pub data: Vec<MasterDataContactPerson>,
-    pub meta: MasterDataListMeta,
+pub struct Seed004ContactPersonPage {
+    pub data: Vec<Seed004ContactPerson>,
+    pub meta: Seed004ListMeta,
 }
 
 #[cfg(test)]
@@ -337,23 +339,29 @@ mod tests {
 
     #[test]
     fn enums_are_upper_case_both_ways() {
-        for s in MasterDataPartnerType::ALL {
-            let e = MasterDataPartnerType::parse(s).expect("parses");
+        for s in Seed004PartnerType::ALL {
+            let e = Seed004PartnerType::parse(s).expect("parses");
             assert_eq!(json!(e), json!(s));
-            assert_eq!(
-                MasterDataPartnerType::from_core(e.to_core()),
-                e,
-                "round trip"
-            );
+            assert_eq!(Seed004PartnerType::from_core(e.to_core()), e, "round trip");
             assert_eq!(e.to_core().as_str().to_uppercase(), *s);
         }
         assert_eq!(
-            MasterDataCreditworthiness::from_core(Creditworthiness::Substandard),
-            MasterDataCreditworthiness::Substandard
+            Seed004Creditworthiness::from_core(Creditworthiness::Substandard),
+            Seed004Creditworthiness::Substandard
         );
-        assert_eq!(json!(MasterDataStatus::Inactive), json!("INACTIVE"));
-        assert_eq!(MasterDataStatus::parse("active"), None);
-        assert_eq!(MasterDataCreditworthiness::ALL.len(), 4);
+        for s in Seed004Creditworthiness::ALL {
+            let e = Seed004Creditworthiness::parse(s).expect("parses");
+            assert_eq!(json!(e), json!(s));
+            assert_eq!(e.to_core().as_str().to_uppercase(), *s);
+        }
+        for s in Seed004Status::ALL {
+            let e = Seed004Status::parse(s).expect("parses");
+            assert_eq!(json!(e), json!(s));
+            assert_eq!(e.to_core().as_str().to_uppercase(), *s);
+        }
+        assert_eq!(json!(Seed004Status::Inactive), json!("INACTIVE"));
+        assert_eq!(Seed004Status::parse("active"), None);
+        assert_eq!(Seed004Creditworthiness::ALL.len(), 4);
     }
 
     #[test]
@@ -374,7 +382,7 @@ mod tests {
             c.id,
             json!({"name": "Eva", "job_title": "CFO", "is_main": true}),
         );
-        let v = serde_json::to_value(MasterDataClient::new(&c, org, &[cp])).expect("json");
+        let v = serde_json::to_value(Seed004Client::new(&c, org, &[cp])).expect("json");
         let keys: Vec<&str> = v
             .as_object()
             .expect("object")
@@ -470,7 +478,7 @@ mod tests {
     #[test]
     fn a_bare_client_reads_with_nulls_and_no_point() {
         let c = client(json!({"name": "A"}));
-        let v = serde_json::to_value(MasterDataClient::new(&c, Uuid::nil(), &[])).expect("json");
+        let v = serde_json::to_value(Seed004Client::new(&c, Uuid::nil(), &[])).expect("json");
         for k in [
             "point",
             "street",
@@ -500,16 +508,16 @@ mod tests {
         assert_eq!(join_street_and_number(None, None), None);
         // Only one coordinate set (through /v1): the point shows it, the other null.
         let c = client(json!({"name": "A", "address": {"latitude": 1.5}}));
-        let v = serde_json::to_value(MasterDataClient::new(&c, Uuid::nil(), &[])).expect("json");
+        let v = serde_json::to_value(Seed004Client::new(&c, Uuid::nil(), &[])).expect("json");
         assert_eq!(v["point"], json!({"lng": null, "lat": 1.5}));
     }
 
     #[test]
     fn list_meta_counts_pages() {
-        assert_eq!(MasterDataListMeta::new(1, 25, 0).total_pages, 0);
-        assert_eq!(MasterDataListMeta::new(1, 25, 25).total_pages, 1);
-        assert_eq!(MasterDataListMeta::new(2, 25, 26).total_pages, 2);
-        let v = serde_json::to_value(MasterDataListMeta::new(3, 10, 95)).expect("json");
+        assert_eq!(Seed004ListMeta::new(1, 25, 0).total_pages, 0);
+        assert_eq!(Seed004ListMeta::new(1, 25, 25).total_pages, 1);
+        assert_eq!(Seed004ListMeta::new(2, 25, 26).total_pages, 2);
+        let v = serde_json::to_value(Seed004ListMeta::new(3, 10, 95)).expect("json");
         assert_eq!(
             v,
             json!({"page": 3, "limit": 10, "total": 95, "totalPages": 10})

@@ -7,7 +7,7 @@ use clientele_core::FieldError;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::wire::{MasterDataCreditworthiness, MasterDataPartnerType, MasterDataStatus};
+use super::wire::{Seed004Creditworthiness, Seed004PartnerType, Seed004Status};
 
 /// Client fields that map one to one: (this dialect's name, native path).
 pub const CLIENT_FIELDS: &[(&str, &str)] = &[
@@ -311,20 +311,20 @@ pub fn client_write(
                     format!("must be a string, not {}", type_name(other)),
                 )),
             },
-            "partnerType" => match enum_value(key, v, MasterDataPartnerType::ALL, |s| {
-                MasterDataPartnerType::parse(s).map(|e| e.to_core().as_str())
+            "partnerType" => match enum_value(key, v, Seed004PartnerType::ALL, |s| {
+                Seed004PartnerType::parse(s).map(|e| e.to_core().as_str())
             }) {
                 Ok(x) => set(&mut doc, "partner_type", x),
                 Err(e) => errors.push(e),
             },
-            "creditworthiness" => match enum_value(key, v, MasterDataCreditworthiness::ALL, |s| {
-                MasterDataCreditworthiness::parse(s).map(|e| e.to_core().as_str())
+            "creditworthiness" => match enum_value(key, v, Seed004Creditworthiness::ALL, |s| {
+                Seed004Creditworthiness::parse(s).map(|e| e.to_core().as_str())
             }) {
                 Ok(x) => set(&mut doc, "credit.creditworthiness", x),
                 Err(e) => errors.push(e),
             },
-            "status" => match enum_value(key, v, MasterDataStatus::ALL, |s| {
-                MasterDataStatus::parse(s).map(|e| e.to_core().as_str())
+            "status" => match enum_value(key, v, Seed004Status::ALL, |s| {
+                Seed004Status::parse(s).map(|e| e.to_core().as_str())
             }) {
                 Ok(x) => set(&mut doc, "status", x),
                 Err(e) => errors.push(e),
@@ -453,17 +453,6 @@ pub fn client_field_name(native: &str, street_from_combined: bool) -> String {
         .find(|(_, p)| *p == native)
         .map_or(native, |(name, _)| name)
         .to_string()
-}
-
-/// Renames the fields of native validation errors with `name`.
-pub fn renamed(details: Vec<FieldError>, name: impl Fn(&str) -> String) -> Vec<FieldError> {
-    details
-        .into_iter()
-        .map(|mut e| {
-            e.field = name(&e.field);
-            e
-        })
-        .collect()
 }
 
 #[cfg(test)]
