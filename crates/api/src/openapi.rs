@@ -53,6 +53,7 @@ are `Cache-Control: no-store`.",
         (name = "operations", description = "Probes and documentation; no credential needed"),
         (name = "dialect 000", description = "Seed 000, a credit-screening guide: read-only clients at `/api/1.0/clients`, with the native credentials and rate limit"),
         (name = "dialect 001", description = "Seed 001, tenant list and detail at `/apidev/v1/clients`: JWT, API key and `tenant` header together, both credentials granting `clients:read` (`APICLI_CLIENTS_READ`); 10 requests a minute per API key"),
+        (name = "dialect 004", description = "Seed 004, master-data client management, at `/master-data/v1/client-management/clients` (docs/dialects.md): clients in camelCase with all their contact persons, enums in UPPER_CASE, single resources as the bare model, lists as `{\"data\", \"meta\": {page, limit, total, totalPages}}`. `creditLimit` and `usedLimit` carry no currency: a client keeps its stored currency, a new one takes the organisation's default. Errors are the native body, a superset of the seed's `{status, success, message, error}`, with fields named as here (`creditLimit`, `contactPersons.0.email`)"),
     )
 )]
 pub struct ApiDoc;

@@ -14,7 +14,7 @@
 //! What more than one dialect needs is here, so each reuses it instead of writing its own:
 //!
 //! - [`service_error`]: a use case's failure as the native error envelope, with `details.field`
-//!   renamed to the dialect's name for it;
+//!   (and a conflict's key) renamed to the dialect's name for it;
 //! - [`cached_json`], [`content_etag`], [`none_match`]: a JSON body with `Cache-Control` and an
 //!   ETag that is a hash of the body itself, and `304` for a matching `If-None-Match`; for
 //!   bodies that combine several stored things (a list page, a client with its main contact),
@@ -22,14 +22,16 @@
 //! - [`uncached_error`]: the native error envelope with `Cache-Control: no-store`, as the
 //!   `render_error` of a dialect whose successful answers are cacheable (an error must not be);
 //! - [`respond`]: a handler's result as a response, errors through [`uncached_error`];
-//! - [`allow_only_documented`]: other methods on a path → 405 `METHOD_NOT_ALLOWED` with an
-//!   `Allow` listing exactly the documented ones (axum would also list `HEAD`);
+//! - [`allow_only_documented`] (and [`allow_only_documented_with`], for a path registered in
+//!   two groups): other methods on a path → 405 `METHOD_NOT_ALLOWED` with an `Allow` listing
+//!   exactly the documented ones (axum would also list `HEAD`);
 //! - [`nothing_committed`]: the `render_committed` of a read-only dialect;
 //! - [`int_param`], [`once`]: list parameters read the native way (an integer within bounds, a
 //!   parameter given at most once), refusals naming the parameter as the dialect names it.
 
 pub mod seed000;
 pub mod seed001;
+pub mod seed004;
 
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -44,7 +46,8 @@ use crate::policy::{Committed, Rendered};
 use crate::state::AppState;
 
 /// A use case's failure as the native error envelope, each `details.field` (and the field of
-/// an invalid reference) renamed by `rename` from its native dotted path to the dialect's name.
+/// an invalid reference, the key of a conflict) renamed by `rename` from its native dotted path
+/// to the dialect's name.
 pub fn service_error(e: ServiceError, rename: impl Fn(&str) -> String) -> ApiError {
     let e = match e {
         ServiceError::Invalid(details) => ServiceError::Invalid(
@@ -57,6 +60,10 @@ pub fn service_error(e: ServiceError, rename: impl Fn(&str) -> String) -> ApiErr
                 .collect(),
         ),
         ServiceError::InvalidReference(field) => ServiceError::InvalidReference(rename(&field)),
+        ServiceError::Conflict { what, key } => ServiceError::Conflict {
+            what,
+            key: rename(&key),
+        },
         other => other,
     };
     e.into()
@@ -134,6 +141,17 @@ pub fn cached_json<T: Serialize>(
 pub fn allow_only_documented(
     handlers: UtoipaMethodRouter<AppState>,
 ) -> UtoipaMethodRouter<AppState> {
+    allow_only_documented_with(handlers, &[])
+}
+
+/// [`allow_only_documented`] for a path whose handlers are registered in more than one group
+/// (an idempotent create beside its list, `Surface::idempotent` beside `Surface::routes`): `also`
+/// names the methods the other groups document on the same path, so `Allow` lists them too.
+/// Only one group of a path may be wrapped (axum keeps one fallback per path).
+pub fn allow_only_documented_with(
+    handlers: UtoipaMethodRouter<AppState>,
+    also: &[&'static str],
+) -> UtoipaMethodRouter<AppState> {
     let (schemas, paths, router) = handlers;
     let mut methods: Vec<&'static str> = Vec::new();
     for item in paths.paths.values() {
@@ -147,6 +165,11 @@ pub fn allow_only_documented(
             if op.is_some() && !methods.contains(&name) {
                 methods.push(name);
             }
+        }
+    }
+    for name in also {
+        if !methods.contains(name) {
+            methods.push(name);
         }
     }
     let allow = HeaderValue::from_str(&methods.join(", "))
@@ -235,6 +258,14 @@ mod tests {
             |_| "referredById".into(),
         );
         assert_eq!(e.details[0].field, "referredById");
+        let e = service_error(
+            ServiceError::Conflict {
+                what: "client",
+                key: "external_id".into(),
+            },
+            |_| "externalId".into(),
+        );
+        assert_eq!(e.message, "Another client already has this externalId");
         let e = service_error(ServiceError::NotFound("client"), |_| unreachable!());
         assert_eq!((e.status, e.code), (StatusCode::NOT_FOUND, "NOT_FOUND"));
     }
