@@ -284,6 +284,42 @@ async fn twenty_concurrent_make_me_main_requests_leave_exactly_one_main() {
 }
 
 #[tokio::test]
+async fn a_holder_that_lowers_its_flag_hands_it_to_the_oldest_sibling() {
+    let app = spawn_app!();
+    let cid = client(&app).await;
+    for (kind, flag) in [("contact-persons", "is_main"), ("locations", "is_primary")] {
+        let path = |v: &Value| format!("/v1/clients/{cid}/{kind}/{}", sid(v));
+        let a = add(&app, &cid, kind, json!({"name": "A"})).await;
+        assert_eq!(a[flag], true, "{kind}: the first takes the flag");
+        // An only item may lower it (at most one holder; nothing to hand it to) ...
+        let only = app.patch(&path(&a), json!({ flag: false })).await;
+        assert_eq!(only.data()[flag], false, "{kind}");
+        // ... and the next item takes it, since no item holds it.
+        let b = add(&app, &cid, kind, json!({"name": "B"})).await;
+        assert_eq!(b[flag], true, "{kind}: taken when nobody holds it");
+        let c = add(&app, &cid, kind, json!({"name": "C"})).await;
+        assert_eq!(c[flag], false, "{kind}");
+        // The holder lowering its flag hands it to the oldest other item (A), as a delete does.
+        let lowered = app.patch(&path(&b), json!({ flag: false })).await;
+        assert_eq!(lowered.data()[flag], false, "{kind}");
+        let list = app.get(&format!("/v1/clients/{cid}/{kind}")).await;
+        let flagged: Vec<String> = list
+            .data()
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter(|i| i[flag] == true)
+            .map(sid)
+            .collect();
+        assert_eq!(
+            flagged,
+            vec![sid(&a)],
+            "{kind}: exactly one, the oldest other"
+        );
+    }
+}
+
+#[tokio::test]
 async fn primary_locations_follow_the_same_rule() {
     let app = spawn_app!();
     let cid = client(&app).await;

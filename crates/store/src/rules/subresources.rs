@@ -1,6 +1,7 @@
 //! A client's sub-resources (contact persons, locations, accounts), one set of rules for all
-//! three: at most one main contact / primary location per client (the first takes the flag, a
-//! raised flag lowers the others', a deleted holder hands it to the oldest sibling), accounts
+//! three: at most one main contact / primary location per client (a new item takes the flag when
+//! no item holds it, a raised flag lowers the others', a holder that lowers its flag or is
+//! deleted hands it to the oldest sibling), accounts
 //! counted on the client, contact persons part of the client's search document.
 
 use std::collections::HashMap;
@@ -134,6 +135,16 @@ async fn update<X: Tx>(
 ) -> StoreResult<SubResource> {
     check_version(expected_version, current.version)?;
     let kind = data.kind();
+    // The holder lowering its flag hands it to the oldest sibling, as a deleted holder does, so
+    // a client with several contacts keeps a main one.
+    let heir = if current.data.flag() == Some(true) && data.flag() == Some(false) {
+        oldest(tx, kind, ctx.tenant, current.client_id)
+            .await?
+            .into_iter()
+            .find(|s| s.id != current.id)
+    } else {
+        None
+    };
     let changes = diff(Some(&current.data.to_json()), Some(&data.to_json()));
     if changes.is_empty() {
         return Ok(current);
@@ -158,6 +169,12 @@ async fn update<X: Tx>(
         changes,
     )
     .await?;
+    if let Some(next) = heir {
+        // After the holder's own row: the store allows one flagged item per client at a time.
+        let mut raised = next.data.clone();
+        raised.set_flag(true);
+        save_sibling(tx, ctx, next, raised).await?;
+    }
     if kind == SubKind::ContactPerson {
         search::reindex(tx, ctx.tenant, current.client_id).await?;
     }
@@ -288,16 +305,16 @@ impl Write for Create {
         let (ctx, client_id, mut data) = (&self.ctx, self.client_id, self.data.clone());
         let kind = data.kind();
         require_client(tx, ctx.tenant, client_id).await?;
-        if data.flag() == Some(false)
-            && tx
-                .int(&sql::count_subs(kind, ctx.tenant, client_id))
-                .await?
-                == 0
-        {
-            // The first contact person / location of a client takes the flag.
-            data.set_flag(true);
-        }
         let id = Uuid::now_v7();
+        if data.flag() == Some(false) {
+            // A contact person / location takes the flag when no item of its client holds it
+            // (the first one, or after the holder lowered it with no sibling to hand it to).
+            if let Some(held) = sql::flagged_subs(kind, ctx.tenant, client_id, id) {
+                if !tx.exists(&held).await? {
+                    data.set_flag(true);
+                }
+            }
+        }
         lower_other_flags(tx, ctx, client_id, &data, id).await?;
         let at = Timestamp::now();
         tx.exec(&sql::insert_sub(ctx.tenant, client_id, id, at, &data))
