@@ -26,6 +26,8 @@ pub trait Backend: Send + Sync + 'static {
     fn migrate(&self) -> impl Future<Output = StoreResult<u32>> + Send;
     /// A cheap round trip to the database.
     fn ping(&self) -> impl Future<Output = StoreResult<()>> + Send;
+    /// This server instance's id, recorded with its idempotency claims (see `Tx::instance_gone`).
+    fn instance(&self) -> impl Future<Output = StoreResult<String>> + Send;
     /// Finishes pending writes and releases the database.
     fn close(&self) -> impl Future<Output = StoreResult<()>> + Send;
 }
@@ -248,6 +250,7 @@ impl<B: Backend> Store for Engine<B> {
             scope,
             hash: request_hash,
             now,
+            instance: self.0.instance().await?,
         };
         self.0.write(op).await
     }

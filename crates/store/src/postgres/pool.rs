@@ -15,6 +15,7 @@ use tokio_postgres::NoTls;
 
 use super::bind::{is_transient, map_err, query, settled, TRANSIENT};
 use super::conn::Pg;
+use super::instance::Instance;
 use super::migrate;
 use crate::db::{Read, Write};
 use crate::engine::Backend;
@@ -51,9 +52,10 @@ fn split_pool_size(url: &str) -> StoreResult<(String, usize)> {
     Ok((url, size))
 }
 
-/// The PostgreSQL backend: a pool of connections.
+/// The PostgreSQL backend: a pool of connections, and the instance's lock (`instance`).
 pub struct PgBackend {
     pool: Pool,
+    instance: Instance,
 }
 
 impl PgBackend {
@@ -68,6 +70,7 @@ impl PgBackend {
         if config.get_application_name().is_none() {
             config.application_name("clientele");
         }
+        let instance = Instance::new(config.clone());
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -83,7 +86,7 @@ impl PgBackend {
             .recycle_timeout(Some(Duration::from_secs(5)))
             .build()
             .map_err(|e| StoreError::Other(format!("cannot build the connection pool: {e}")))?;
-        Ok(Self { pool })
+        Ok(Self { pool, instance })
     }
 
     async fn conn(&self) -> StoreResult<deadpool_postgres::Client> {
@@ -176,9 +179,14 @@ impl Backend for PgBackend {
             .map_err(|e| settled(map_err(e)))
     }
 
+    async fn instance(&self) -> StoreResult<String> {
+        self.instance.id().await.map_err(settled)
+    }
+
     async fn close(&self) -> StoreResult<()> {
         // Every acknowledged write is already committed; this only ends the connections.
         self.pool.close();
+        self.instance.release().await;
         Ok(())
     }
 }
