@@ -90,7 +90,10 @@ impl PgBackend {
     }
 
     async fn conn(&self) -> StoreResult<deadpool_postgres::Client> {
-        self.pool.get().await.map_err(|e| {
+        let started = std::time::Instant::now();
+        let got = self.pool.get().await;
+        crate::metrics::pg_pool(self.pool.status(), started.elapsed(), got.is_err());
+        got.map_err(|e| {
             StoreError::Unavailable(format!(
                 "{TRANSIENT}cannot connect to PostgreSQL: {}",
                 pool_error_reason(&e)
