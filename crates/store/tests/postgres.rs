@@ -372,7 +372,8 @@ async fn tenants_from_before_default_currencies_get_eur() {
     let _ = driver.await;
 
     let store = PgStore::open(db.url()).expect("open");
-    assert_eq!(store.migrate().await.expect("migrate"), 1);
+    // 0005 (default currencies) and 0010 (idempotency claims' instances).
+    assert_eq!(store.migrate().await.expect("migrate"), 2);
     let old = store
         .tenant_by_name("old")
         .await
