@@ -7,10 +7,10 @@
 //! build info, and the process metrics read from `/proc` at each scrape (Linux). Each metric is
 //! described in docs/operations.md.
 //!
-//! The request path stays cheap: the labels of a request's series are `'static` strings (route
-//! templates are interned once, methods and statuses are fixed strings), and the handles of each
-//! (route, method, status) series are looked up under a read lock once they exist, so a request
-//! allocates nothing here and takes no exclusive lock.
+//! The request path stays cheap: the handles of each (route template, method, status) series are
+//! registered once (the template interned, the labels made then) and afterwards looked up with
+//! the borrowed template under a read lock, so a request allocates nothing here and takes no
+//! exclusive lock.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{LazyLock, OnceLock, RwLock};
@@ -150,21 +150,16 @@ struct Series {
     latency: Histogram,
 }
 
-type SeriesKey = (&'static str, &'static str, u16);
-
 static ROUTES: LazyLock<RwLock<HashSet<&'static str>>> = LazyLock::new(Default::default);
-static SERIES: LazyLock<RwLock<HashMap<SeriesKey, Series>>> = LazyLock::new(Default::default);
+/// Keyed by (route template, method, status). Requests that matched no route are `unmatched`.
+#[allow(clippy::type_complexity)]
+static SERIES: LazyLock<RwLock<HashMap<(&'static str, &'static str, u16), Series>>> =
+    LazyLock::new(Default::default);
 static IN_FLIGHT: LazyLock<metrics::Gauge> = LazyLock::new(|| gauge!(HTTP_IN_FLIGHT));
 
 /// A route template as a `'static` string: the router's templates are a fixed set, so each is
-/// leaked once. Requests that matched no route are `unmatched`.
-fn route_label(route: Option<&MatchedPath>) -> &'static str {
-    let Some(route) = route.map(MatchedPath::as_str) else {
-        return "unmatched";
-    };
-    if let Some(r) = ROUTES.read().unwrap_or_else(|e| e.into_inner()).get(route) {
-        return r;
-    }
+/// leaked once, when its first series is registered.
+fn intern(route: &str) -> &'static str {
     let mut routes = ROUTES.write().unwrap_or_else(|e| e.into_inner());
     if let Some(r) = routes.get(route) {
         return r;
@@ -187,18 +182,24 @@ fn method_label(m: &Method) -> &'static str {
     }
 }
 
-/// Runs `f` on the series' handles, registering them on first use.
-fn with_series(key: SeriesKey, f: impl FnOnce(&Series)) {
-    if let Some(s) = SERIES.read().unwrap_or_else(|e| e.into_inner()).get(&key) {
-        return f(s);
+/// Runs `f` on the handles of the (route, method, status) series: under a read lock once the
+/// series exists (the common case), registering it first otherwise.
+fn with_series(route: &str, method: &'static str, status: u16, f: impl FnOnce(&Series)) {
+    {
+        let all = SERIES.read().unwrap_or_else(|e| e.into_inner());
+        // Looked up with the borrowed template (the map's keys are `'static`).
+        let map: &HashMap<(&str, &'static str, u16), Series> = &all;
+        if let Some(s) = map.get(&(route, method, status)) {
+            return f(s);
+        }
     }
-    let (route, method, status) = key;
+    let route = intern(route);
     let series = Series {
         requests: counter!(HTTP_REQUESTS, "route" => route, "method" => method, "status" => status.to_string()),
         latency: metrics::histogram!(HTTP_REQUEST_SECONDS, "route" => route, "method" => method),
     };
     let mut all = SERIES.write().unwrap_or_else(|e| e.into_inner());
-    f(all.entry(key).or_insert(series));
+    f(all.entry((route, method, status)).or_insert(series));
 }
 
 /// Counts `-1` in flight when dropped: a request whose client went away still leaves.
@@ -214,12 +215,14 @@ impl Drop for InFlight {
 /// template, never its raw path (which may hold ids or external ids).
 pub async fn track(req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let route = route_label(req.extensions().get::<MatchedPath>());
+    // A clone of the template is a reference count, not a copy.
+    let route = req.extensions().get::<MatchedPath>().cloned();
     let method = method_label(req.method());
     IN_FLIGHT.increment(1.0);
     let _leaving = InFlight;
     let res = next.run(req).await;
-    with_series((route, method, res.status().as_u16()), |s| {
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    with_series(route, method, res.status().as_u16(), |s| {
         s.requests.increment(1);
         s.latency.record(started.elapsed().as_secs_f64());
     });
@@ -366,9 +369,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn route_labels_are_interned_templates() {
-        let a = route_label(None);
-        assert_eq!(a, "unmatched");
+    fn labels_are_static_strings() {
+        let a = intern("/v1/things/{id}");
+        assert!(std::ptr::eq(a, intern("/v1/things/{id}")), "interned once");
         assert_eq!(
             method_label(&Method::from_bytes(b"BREW").expect("method")),
             "other"
