@@ -61,6 +61,28 @@ fn id_param(param: &str, v: &str) -> Result<u64, ApiError> {
         .ok_or_else(|| ApiError::invalid(param, "invalid_type", "must be an integer"))
 }
 
+/// A timestamp parameter, in UTC as the seed says: RFC 3339 (`2026-11-29T10:15:00Z`, any
+/// offset), a date (its midnight), or a date and time without an offset, which is UTC
+/// (`2026-11-29T10:15:00`, also with a space for the `T`). A `+` of an offset that arrived
+/// unescaped (decoded as a space) is read as the `+` it was.
+pub fn utc_timestamp(v: &str) -> Option<Timestamp> {
+    let v = v.trim();
+    if let Ok(t) = Timestamp::parse(v) {
+        return Some(t);
+    }
+    let (date, time) = (v.get(..10)?, v.get(11..)?);
+    if !matches!(v.as_bytes()[10], b'T' | b't' | b' ') || time.is_empty() {
+        return None;
+    }
+    let mut time = time.replace(' ', "+");
+    let has_offset =
+        time.ends_with(['Z', 'z']) || time.get(1..).is_some_and(|t| t.contains(['+', '-']));
+    if !has_offset {
+        time.push('Z');
+    }
+    Timestamp::parse(&format!("{date}T{time}")).ok()
+}
+
 /// A time bound, inclusive: "on or after" a timestamp or a date (its midnight UTC), "on or
 /// before" a timestamp or a date (the whole of that day, UTC).
 fn time_bound(param: &str, v: &str, path: &str, lower: bool) -> Result<Filter, ApiError> {
@@ -68,11 +90,11 @@ fn time_bound(param: &str, v: &str, path: &str, lower: bool) -> Result<Filter, A
         ApiError::invalid(
             param,
             "invalid_format",
-            "must be an RFC 3339 timestamp or a date (YYYY-MM-DD), in UTC",
+            "must be a timestamp (RFC 3339; without an offset it is UTC) or a date (YYYY-MM-DD)",
         )
     };
     let field = field(path)?;
-    let at = Timestamp::parse(v.trim()).map_err(|_| bad())?;
+    let at = utc_timestamp(v).ok_or_else(bad)?;
     let whole_day = !lower && v.trim().len() == 10;
     let (op, at) = match (lower, whole_day) {
         (true, _) => (CmpOp::Ge, at),
@@ -223,6 +245,34 @@ mod tests {
                 "updated_at Lt Text(\"2026-11-30T00:00:00.000Z\")",
             ]
         );
+    }
+
+    #[test]
+    fn timestamps_are_utc_unless_they_say_otherwise() {
+        let at = |s: &str| utc_timestamp(s).map(|t| t.to_rfc3339());
+        let ten = Some("2026-11-29T10:15:00.000Z".to_string());
+        for s in [
+            "2026-11-29T10:15:00Z",
+            "2026-11-29T10:15:00",
+            "2026-11-29 10:15:00",
+            "2026-11-29t10:15:00",
+            "2026-11-29T11:15:00+01:00",
+            "2026-11-29T11:15:00 01:00",
+            "2026-11-29T09:15:00-01:00",
+            " 2026-11-29T10:15:00.000Z ",
+        ] {
+            assert_eq!(at(s), ten, "{s}");
+        }
+        assert_eq!(at("2026-11-29"), Some("2026-11-29T00:00:00.000Z".into()));
+        for bad in [
+            "yesterday",
+            "2026-11-29T",
+            "2026-11-29X10:15:00",
+            "2026-11-29T25:00:00",
+            "1764411300",
+        ] {
+            assert_eq!(at(bad), None, "{bad}");
+        }
     }
 
     #[test]
