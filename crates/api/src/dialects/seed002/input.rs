@@ -26,7 +26,7 @@ pub struct Seed002LocationInput {
     #[schema(example = "CO", min_length = 2, max_length = 2)]
     pub state: String,
     /// The postal code: a string, or a whole number (`80202` is stored as `"80202"`).
-    #[schema(value_type = Option<String>, example = 80202)]
+    #[schema(value_type = Option<String>, example = "80202")]
     pub zip: Option<String>,
     /// Required: ISO 3166-1 alpha-2 (any case; stored upper-cased).
     #[schema(example = "US")]
