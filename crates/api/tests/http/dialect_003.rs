@@ -413,6 +413,7 @@ async fn put_replaces_the_model_and_keeps_what_it_does_not_show() {
         assert_eq!(c[cleared], Value::Null, "{cleared}");
     }
     let d = s.app.get(&format!("/v1/clients/{id}")).await.data().clone();
+    assert_eq!(d["name"], "Jane Roe", "a derived name follows the names");
     assert_eq!(d["legal_name"], "Jane A. Doe");
     assert_eq!(d["address"]["city"], "Austin");
     assert_eq!(d["credit"]["limit"].as_f64(), Some(5000.0));
@@ -463,6 +464,23 @@ async fn patch_changes_only_the_given_fields() {
     assert_eq!(c["totalDebtPayments"].as_f64(), Some(900.0));
     assert_eq!(c["firstName"], "Jane");
     assert_eq!(c["fico"], 720);
+    // A name set through /v1 is the client's own: changing the first name here keeps it.
+    s.app
+        .patch(&format!("/v1/clients/{id}"), json!({"name": "J. Doe"}))
+        .await;
+    let r = s
+        .send(
+            Method::PATCH,
+            &format!("/clients/{id}"),
+            Some(json!({"firstName": "Janet"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let d = s.app.get(&format!("/v1/clients/{id}")).await.data().clone();
+    assert_eq!(
+        (d["name"].as_str(), d["first_name"].as_str()),
+        (Some("J. Doe"), Some("Janet"))
+    );
     // Invalid values are named as here.
     let r = s
         .send(

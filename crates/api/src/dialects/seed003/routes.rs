@@ -8,7 +8,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use clientele_core::service::{self, ClientDetail, Read, ServiceError};
-use clientele_core::{Caller, Client, WriteCtx};
+use clientele_core::{Caller, Client, ClientKind, WriteCtx};
 use serde_json::Value;
 
 use super::input::Seed003ClientInput;
@@ -252,12 +252,44 @@ async fn write(
     mode: Mode,
 ) -> Result<Response, ApiError> {
     let id = path_uuid("id", &id)?;
-    let doc = client_write(&body, mode).map_err(ApiError::validation)?;
+    let mut doc = client_write(&body, mode).map_err(ApiError::validation)?;
     let ctx = dialect_ctx(ctx, &caller);
-    let client = service::patch_client(state.store.as_ref(), &ctx, id, doc, if_match(&headers))
+    let store = state.store.as_ref();
+    if renames_person(&body) {
+        // A person whose name is still the one derived from its first and last name keeps it
+        // derived: `name: null` in the merge patch lets the core derive it again.
+        let current = service::get_client(store, ctx.tenant, id)
+            .await
+            .map_err(client_error)?;
+        if has_derived_name(&current) {
+            if let Some(obj) = doc.as_object_mut() {
+                obj.insert("name".into(), Value::Null);
+            }
+        }
+    }
+    let client = service::patch_client(store, &ctx, id, doc, if_match(&headers))
         .await
         .map_err(client_error)?;
     Ok(audit(&client, false))
+}
+
+/// Whether a body writes a first or last name.
+fn renames_person(body: &Value) -> bool {
+    ["firstName", "lastName"]
+        .iter()
+        .any(|k| body.get(*k).is_some_and(Value::is_string))
+}
+
+/// Whether a client is a person whose name is its first and last name joined, as the core
+/// derives it when a person is created without a name (as here).
+fn has_derived_name(c: &Client) -> bool {
+    let d = &c.data;
+    let joined = [d.first_name.as_deref(), d.last_name.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    d.kind == ClientKind::Person && d.name == joined
 }
 
 /// Deletes a client by id, with its contact persons, locations and accounts.
