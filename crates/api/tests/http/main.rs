@@ -12,6 +12,7 @@ mod console_browser;
 mod dialect_000;
 mod dialect_001;
 mod dialect_002;
+mod dialect_003;
 mod dialect_004;
 mod errors;
 mod hardening;
