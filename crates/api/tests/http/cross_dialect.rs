@@ -124,6 +124,18 @@ fn view_of(pairs: &[(&str, &Value)]) -> View {
     out
 }
 
+/// The flat view of the pairs whose value the dialect's document holds (a list item holds
+/// fewer fields than the detail).
+fn shown(pairs: &[(&str, Option<Value>)]) -> View {
+    let mut out = View::new();
+    for (k, v) in pairs {
+        if let Some(v) = v {
+            flatten(k, v, &mut out);
+        }
+    }
+    out
+}
+
 /// 000's `contact_*`, from the client's contact persons and its own e-mail and phone: the main
 /// contact person's name, e-mail and phone, or without one a null name and the client's own.
 fn main_contact(contacts: &Value, email: &Value, phone: &Value) -> Value {
@@ -195,8 +207,8 @@ impl Cross {
                     .await
             }
             Reader::S004 => {
-                let native = dialect_004::read_as_native(app, id).await?;
-                return Some(view_004(&native));
+                let c = dialect_004::read_as_native(app, id).await?;
+                return Some(view_004(&c));
             }
         };
         if r.status.as_u16() == 404 {
@@ -207,8 +219,8 @@ impl Cross {
             Reader::V1 => view_v1(&r),
             Reader::S000 => view_000(&r.body["data"]),
             Reader::S001 => view_001(&r.body["data"]),
-            Reader::S002 => view_002(&r),
-            Reader::S003 => view_003(&r),
+            Reader::S002 => view_002(&r.body["client"], Some(version_of(&r))),
+            Reader::S003 => view_003(&r.body, Some(version_of(&r))),
             Reader::S004 => unreachable!("read above"),
         })
     }
@@ -493,9 +505,9 @@ impl Cross {
         assert_eq!(r.status.as_u16(), 204, "{writer:?}: {}", r.body);
     }
 
-    /// What `reader`'s list shows of the tenant: the keys of its clients (UUIDs, 002's numbers)
-    /// and its total (003's list has none: the length of the array).
-    async fn list(&self, reader: Reader) -> (BTreeSet<String>, i64) {
+    /// What `reader`'s list shows of the tenant: its clients by key (UUIDs, 002's numbers), each
+    /// as the view of its list item, and its total (003's list has none: the array's length).
+    async fn list(&self, reader: Reader) -> (BTreeMap<String, View>, i64) {
         let app = &self.app;
         let (r, items, total) = match reader {
             Reader::V1 => {
@@ -529,11 +541,22 @@ impl Cross {
             &r.body[items]
         };
         let items = items.as_array().expect("a list");
-        let keys: BTreeSet<String> = items
+        let keys: BTreeMap<String, View> = items
             .iter()
-            .map(|c| match &c["id"] {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
+            .map(|c| {
+                let key = match &c["id"] {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                let view = match reader {
+                    Reader::V1 => view_of(&[("", c)]),
+                    Reader::S000 => view_000(c),
+                    Reader::S001 => view_001(c),
+                    Reader::S002 => view_002(c, None),
+                    Reader::S003 => view_003(c, None),
+                    Reader::S004 => view_004(&dialect_004::as_native(c)),
+                };
+                (key, view)
             })
             .collect();
         assert_eq!(keys.len(), items.len(), "{reader:?} lists a client twice");
@@ -558,20 +581,30 @@ fn key(reader: Reader, c: &Client) -> String {
     }
 }
 
+/// The keys both views show, and where they disagree (named `a` and `b` in the messages).
+fn compare(a: &View, b: &View, names: (&str, &str), problems: &mut Vec<String>) -> usize {
+    let mut shared = 0;
+    for (k, va) in a {
+        if let Some(vb) = b.get(k) {
+            shared += 1;
+            if va != vb {
+                problems.push(format!(
+                    "{k}: {} shows {va}, {} shows {vb}",
+                    names.0, names.1
+                ));
+            }
+        }
+    }
+    shared
+}
+
 /// Every key two views both show agrees between them.
 fn assert_agree(views: &[(Reader, View)]) {
     let mut problems = Vec::new();
     for (i, (ra, a)) in views.iter().enumerate() {
         for (rb, b) in &views[i + 1..] {
-            let mut shared = 0;
-            for (k, va) in a {
-                if let Some(vb) = b.get(k) {
-                    shared += 1;
-                    if va != vb {
-                        problems.push(format!("{k}: {ra:?} shows {va}, {rb:?} shows {vb}"));
-                    }
-                }
-            }
+            let names = (format!("{ra:?}"), format!("{rb:?}"));
+            let shared = compare(a, b, (&names.0, &names.1), &mut problems);
             if *ra == Reader::V1 {
                 assert!(shared >= 6, "{rb:?} shares only {shared} fields with /v1");
             }
@@ -663,69 +696,74 @@ fn view_v1(r: &Reply) -> View {
     out
 }
 
-/// 000's FULL profile.
+/// 000's FULL profile (the detail) or ESSENTIAL fields (a list item).
 fn view_000(d: &Value) -> View {
-    view_of(&[
-        ("id", &d["id"]),
-        ("name", &d["company_name"]),
-        ("org_number", &d["org_number"]),
-        ("address.country", &d["country"]),
-        ("credit.limit", &d["credit_limit"]),
-        ("credit.currency", &d["currency"]),
-        ("credit.rating", &d["rating"]),
-        ("credit.used", &d["credit_used"]),
-        ("credit.creditworthiness", &d["creditworthiness"]),
-        ("contact.name", &d["contact_name"]),
-        ("contact.email", &d["contact_email"]),
-        ("contact.phone", &d["contact_phone"]),
-        ("created_at", &d["created_at"]),
-        ("updated_at", &d["updated_at"]),
+    let f = |p: &str| d.get(p).cloned();
+    shown(&[
+        ("id", f("id")),
+        ("name", f("company_name")),
+        ("org_number", f("org_number")),
+        ("address.country", f("country")),
+        ("credit.limit", f("credit_limit")),
+        ("credit.currency", f("currency")),
+        ("credit.rating", f("rating")),
+        ("credit.used", f("credit_used")),
+        ("credit.creditworthiness", f("creditworthiness")),
+        ("contact.name", f("contact_name")),
+        ("contact.email", f("contact_email")),
+        ("contact.phone", f("contact_phone")),
+        ("created_at", f("created_at")),
+        ("updated_at", f("updated_at")),
     ])
 }
 
-/// 001's DETAIL.
+/// 001's DETAIL or list ITEM.
 fn view_001(d: &Value) -> View {
-    let a = &d["address"];
-    let accounts: Vec<Value> = d["accounts"]
-        .as_array()
-        .expect("accounts")
-        .iter()
-        .map(|x| {
+    let f = |p: &str| d.pointer(p).cloned();
+    let accounts = d.get("accounts").map(|list| {
+        let items = list.as_array().expect("accounts").iter().map(|x| {
             json!({"id": x["id"], "name": x["name"], "external_code": x["external_code"],
                    "status": status_of_letter(&x["status"])})
-        })
-        .collect();
-    view_of(&[
-        ("id", &d["id"]),
-        ("name", &d["name"]),
-        ("legal_name", &d["business_name"]),
-        ("email", &d["email"]),
-        ("phone", &d["phone"]),
-        ("mobile", &d["mobile"]),
-        ("image_url", &d["image_url"]),
-        ("notes", &d["notes"]),
-        ("status", &status_of_letter(&d["status"])),
-        ("org_number", &d["document"]),
-        ("tax_id", &d["tax_id"]),
-        ("external_id", &d["external_code"]),
-        ("associated_accounts", &d["associated_accounts"]),
-        ("address.street", &a["street"]),
-        ("address.street_number", &a["door_number"]),
-        ("address.apartment", &a["apartment"]),
-        ("address.corner", &a["corner"]),
-        ("address.postal_code", &a["zip_code"]),
-        ("address.latitude", &coordinate(&a["latitude"])),
-        ("address.longitude", &coordinate(&a["longitude"])),
-        ("address.country", &d["country_id"]),
-        ("address.region", &d["department_id"]),
-        ("accounts", &Value::Array(accounts)),
+        });
+        Value::Array(items.collect())
+    });
+    shown(&[
+        ("id", f("/id")),
+        ("name", f("/name")),
+        ("legal_name", f("/business_name")),
+        ("email", f("/email")),
+        ("phone", f("/phone")),
+        ("mobile", f("/mobile")),
+        ("image_url", f("/image_url")),
+        ("notes", f("/notes")),
+        ("status", f("/status").map(|v| status_of_letter(&v))),
+        ("org_number", f("/document")),
+        ("tax_id", f("/tax_id")),
+        ("external_id", f("/external_code")),
+        ("associated_accounts", f("/associated_accounts")),
+        ("address.street", f("/address/street")),
+        ("address.street_number", f("/address/door_number")),
+        ("address.apartment", f("/address/apartment")),
+        ("address.corner", f("/address/corner")),
+        ("address.postal_code", f("/address/zip_code")),
+        (
+            "address.latitude",
+            f("/address/latitude").map(|v| coordinate(&v)),
+        ),
+        (
+            "address.longitude",
+            f("/address/longitude").map(|v| coordinate(&v)),
+        ),
+        ("address.country", f("/country_id")),
+        ("address.region", f("/department_id")),
+        ("accounts", accounts),
     ])
 }
 
-/// 002's CLIENT, by number; `salesperson`/`case_manager` only when an integer (null also
-/// stands for an id that is not one, docs/dialects.md).
-fn view_002(r: &Reply) -> View {
-    let c = &r.body["client"];
+/// 002's CLIENT, by number, with the version its `ETag` names (none in a list);
+/// `salesperson`/`case_manager` only when an integer (null also stands for an id that is not
+/// one, docs/dialects.md).
+fn view_002(c: &Value, version: Option<Value>) -> View {
     let mut out = view_of(&[
         ("number", &c["id"]),
         ("name", &c["name"]),
@@ -737,12 +775,14 @@ fn view_002(r: &Reply) -> View {
         ("show_location_on_invoice", &c["show_location_on_invoice"]),
         ("created_at", &c["created_at"]),
         ("updated_at", &c["updated_at"]),
-        ("version", &version_of(r)),
         (
             "primary_location#present",
             &json!(!c["primary_location"].is_null()),
         ),
     ]);
+    if let Some(v) = version {
+        out.insert("version".into(), v);
+    }
     for (field, native) in [
         ("salesperson", "salesperson_id"),
         ("case_manager", "case_manager_id"),
@@ -773,10 +813,9 @@ fn view_002(r: &Reply) -> View {
     out
 }
 
-/// 003's CLIENT; `firstName`/`lastName` only when set (a client that is not a person reads
-/// with both null, docs/dialects.md).
-fn view_003(r: &Reply) -> View {
-    let c = &r.body;
+/// 003's CLIENT, with the version its `ETag` names (none in a list); `firstName`/`lastName`
+/// only when set (a client that is not a person reads with both null, docs/dialects.md).
+fn view_003(c: &Value, version: Option<Value>) -> View {
     let mut out = view_of(&[
         ("id", &c["id"]),
         ("external_id", &c["externalId"]),
@@ -797,8 +836,10 @@ fn view_003(r: &Reply) -> View {
         ("metadata.login_token", &c["loginToken"]),
         ("created_at", &c["createdOn"]),
         ("updated_at", &c["updatedOn"]),
-        ("version", &version_of(r)),
     ]);
+    if let Some(v) = version {
+        out.insert("version".into(), v);
+    }
     for (field, native) in [("firstName", "first_name"), ("lastName", "last_name")] {
         if !c[field].is_null() {
             out.insert(native.into(), c[field].clone());
@@ -822,12 +863,33 @@ fn view_004(native: &Value) -> View {
 }
 
 #[tokio::test]
-async fn a_client_written_through_any_writer_reads_the_same_through_every_view() {
+async fn a_client_written_through_any_writer_reads_the_same_through_every_view_and_list() {
     let s = spawn_cross!();
+    let mut written = Vec::new();
     for (n, writer) in WRITERS.into_iter().enumerate() {
         let (c, wrote) = s.create(writer, n).await;
         let views = s.read_everywhere(&c).await;
         assert_shows(&views, &wrote, &format!("written through {writer:?}"));
+        written.push((c, views));
+    }
+    // Every list item agrees with every view of the detail.
+    for reader in READERS {
+        let (listed, _) = s.list(reader).await;
+        for (c, views) in &written {
+            let item = &listed[&key(reader, c)];
+            let mut problems = Vec::new();
+            for (r, detail) in views {
+                let names = (format!("{reader:?} list"), format!("{r:?}"));
+                let shared = compare(item, detail, (&names.0, &names.1), &mut problems);
+                if *r == reader {
+                    assert!(
+                        shared >= 5,
+                        "{reader:?}: only {shared} fields in its list item"
+                    );
+                }
+            }
+            assert!(problems.is_empty(), "{}", problems.join("\n"));
+        }
     }
 }
 
@@ -896,8 +958,8 @@ async fn a_delete_through_any_dialect_removes_the_client_everywhere() {
             for reader in READERS {
                 assert_eq!(s.read(reader, &c).await, None, "{what}: {reader:?}");
                 let (listed, total) = s.list(reader).await;
-                assert!(!listed.contains(&key(reader, &c)), "{what}: {reader:?}");
-                assert!(listed.contains(&key(reader, &kept)), "{reader:?}");
+                assert!(!listed.contains_key(&key(reader, &c)), "{what}: {reader:?}");
+                assert!(listed.contains_key(&key(reader, &kept)), "{reader:?}");
                 assert_eq!(total, 1, "{what}: {reader:?}");
             }
         }
@@ -938,6 +1000,7 @@ async fn assert_lists_agree(s: &Cross, live: &[&Client], archived: &[&Client]) {
         if reader == Reader::S003 {
             want.extend(key_set(reader, archived));
         }
+        let listed: BTreeSet<String> = listed.into_keys().collect();
         assert_eq!(listed, want, "{reader:?}");
         assert_eq!(total, want.len() as i64, "{reader:?}");
     }
