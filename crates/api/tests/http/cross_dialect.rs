@@ -394,6 +394,20 @@ impl Cross {
         }
     }
 
+    /// The client's audit records through `/v1`, newest first, as `"<entity> <action>"`.
+    async fn history(&self, c: &Client) -> Vec<String> {
+        let r = self.app.get(&format!("/v1/clients/{}/history", c.id)).await;
+        let records = r.data().as_array().expect("records");
+        assert!(records.len() < 25, "the history must fit one page");
+        records
+            .iter()
+            .map(|e| {
+                let (t, a) = (e["entity_type"].as_str(), e["action"].as_str());
+                format!("{} {}", t.unwrap_or(""), a.unwrap_or(""))
+            })
+            .collect()
+    }
+
     /// The client with this UUID, its number read through `/v1`.
     async fn client(&self, id: &str) -> Client {
         let r = self.app.get(&format!("/v1/clients/{id}")).await;
@@ -894,12 +908,13 @@ async fn a_client_written_through_any_writer_reads_the_same_through_every_view_a
 }
 
 /// Creates a client through every writer, changes each through `writer`, and checks that every
-/// view shows the change at once.
+/// view shows the change at once, as one new version and one audit record.
 async fn a_change_shows_at_once_everywhere(writer: Writer) {
     let s = spawn_cross!();
     for (n, creator) in WRITERS.into_iter().enumerate() {
         let (c, _) = s.create(creator, n).await;
         let before = s.read_everywhere(&c).await;
+        let history_before = s.history(&c).await;
         let changed = s.change(writer, &c, n).await;
         let after = s.read_everywhere(&c).await;
         let what = format!("created through {creator:?}, changed through {writer:?}");
@@ -920,6 +935,9 @@ async fn a_change_shows_at_once_everywhere(writer: Writer) {
             before[0].1["version"].as_f64().map(|v| v + 1.0),
             "{what}: one change is one version"
         );
+        let history = s.history(&c).await;
+        assert_eq!(history[1..], history_before[..], "{what}");
+        assert_eq!(history[0], "client updated", "{what}");
     }
 }
 
