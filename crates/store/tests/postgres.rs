@@ -372,8 +372,8 @@ async fn tenants_from_before_default_currencies_get_eur() {
     let _ = driver.await;
 
     let store = PgStore::open(db.url()).expect("open");
-    // 0005 (default currencies) and 0010 (idempotency claims' instances).
-    assert_eq!(store.migrate().await.expect("migrate"), 2);
+    // 0005 (default currencies), 0010 (idempotency claims' instances), 0018 (an index).
+    assert_eq!(store.migrate().await.expect("migrate"), 3);
     let old = store
         .tenant_by_name("old")
         .await
