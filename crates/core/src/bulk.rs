@@ -298,6 +298,9 @@ pub struct CsvRows<R> {
     reader: csv::Reader<R>,
     columns: Vec<Column>,
     record: csv::StringRecord,
+    /// The line the next record starts on: one line per record plus the line breaks inside its
+    /// quoted fields (the reader's own count is off by them, and by a CRLF's half).
+    next_line: u64,
 }
 
 impl<R: Read> CsvRows<R> {
@@ -332,10 +335,16 @@ impl<R: Read> CsvRows<R> {
         };
         Ok(Self {
             reader,
+            next_line: 2 + breaks(&header),
             columns,
             record: csv::StringRecord::new(),
         })
     }
+}
+
+/// Line breaks inside a record's (quoted) fields.
+fn breaks(record: &csv::StringRecord) -> u64 {
+    record.iter().map(|f| f.matches('\n').count() as u64).sum()
 }
 
 fn csv_message(kind: &csv::ErrorKind) -> String {
@@ -350,14 +359,11 @@ impl<R: Read> Iterator for CsvRows<R> {
     type Item = io::Result<RawRow>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let line_before = self.reader.position().line();
         match self.reader.read_record(&mut self.record) {
             Ok(false) => None,
             Ok(true) => {
-                let line = self
-                    .record
-                    .position()
-                    .map_or(line_before, csv::Position::line);
+                let line = self.next_line;
+                self.next_line += 1 + breaks(&self.record);
                 if self.record.len() != self.columns.len() {
                     return Some(Ok(RawRow {
                         line,
@@ -384,7 +390,8 @@ impl<R: Read> Iterator for CsvRows<R> {
                 }))
             }
             Err(e) => {
-                let line = e.position().map_or(line_before, csv::Position::line);
+                let line = self.next_line;
+                self.next_line += 1;
                 match e.into_kind() {
                     csv::ErrorKind::Io(io) => Some(Err(io)),
                     other => Some(Ok(RawRow {

@@ -5,6 +5,7 @@ mod common;
 mod api_keys;
 mod auth;
 mod availability;
+mod bulk;
 mod clients;
 mod consistency;
 mod console;
