@@ -167,8 +167,7 @@ impl Mount {
         if let Some(streaming) = self.streaming {
             app = app.merge(guard_streaming(streaming).layer(gate.clone()));
         }
-        app
-            .nest(self.prefix, guard(unknown, timeout).layer(gate))
+        app.nest(self.prefix, guard(unknown, timeout).layer(gate))
     }
 }
 

@@ -98,7 +98,9 @@ pub async fn import(
     })
     .await;
     bar.finish_and_clear();
-    errors.flush().map_err(|e| format!("cannot write the errors: {e}"))?;
+    errors
+        .flush()
+        .map_err(|e| format!("cannot write the errors: {e}"))?;
     if let Some(e) = write_failed {
         return Err(format!("cannot write the errors: {e}"));
     }
@@ -111,9 +113,10 @@ pub async fn import(
             ),
             any_failed: c.failed > 0,
         },
-        Err(ImportFailure::Header(h)) => {
-            ImportEnd::Stopped(format!("the CSV header cannot be read: {}", header_message(&h)))
-        }
+        Err(ImportFailure::Header(h)) => ImportEnd::Stopped(format!(
+            "the CSV header cannot be read: {}",
+            header_message(&h)
+        )),
         Err(ImportFailure::Io(e)) => ImportEnd::Stopped(format!("cannot read {file}: {e}")),
         Err(ImportFailure::Service(e)) => ImportEnd::Stopped(format!("the import stopped: {e}")),
     })

@@ -458,7 +458,10 @@ pub async fn seed_demo(
             .await
             .map_err(|e| e.to_string())?;
         if let Some(e) = report.errors.first() {
-            return Err(format!("a demo client was refused: {} {}", e.field, e.message));
+            return Err(format!(
+                "a demo client was refused: {} {}",
+                e.field, e.message
+            ));
         }
         done += n;
         bar.set_position(done);

@@ -170,15 +170,25 @@ fn an_export_reimported_from_a_file_or_stdin_in_either_format_reproduces_the_cli
     let file = s.file("in.ndjson", &ndjson(&rows()));
     let run = s.ok(&["import", &file, "--tenant", "src"]);
     assert_eq!(summary(&run), [3, 0, 0, 0]);
-    let original = s.ok(&["export", "--tenant", "src", "--format", "ndjson"]).stdout;
+    let original = s
+        .ok(&["export", "--tenant", "src", "--format", "ndjson"])
+        .stdout;
     let originals: Vec<Value> = original.lines().map(portable).collect();
     assert_eq!(originals.len(), 3, "archived clients are exported too");
     let nd = s.file("dump.ndjson", &original);
-    assert_eq!(summary(&s.ok(&["import", &nd, "--tenant", "nd"])), [3, 0, 0, 0]);
-    let csv = s.ok(&["export", "--tenant", "src", "--format", "csv"]).stdout;
+    assert_eq!(
+        summary(&s.ok(&["import", &nd, "--tenant", "nd"])),
+        [3, 0, 0, 0]
+    );
+    let csv = s
+        .ok(&["export", "--tenant", "src", "--format", "csv"])
+        .stdout;
     assert!(csv.contains("\"Åland Frakt, \"\"Ab\"\"\""), "{csv}");
     let csv_file = s.file("dump.csv", &csv);
-    assert_eq!(summary(&s.ok(&["import", &csv_file, "--tenant", "csv"])), [3, 0, 0, 0]);
+    assert_eq!(
+        summary(&s.ok(&["import", &csv_file, "--tenant", "csv"])),
+        [3, 0, 0, 0]
+    );
     let piped = s.run_with(
         &["import", "-", "--tenant", "pipe", "--format", "csv"],
         &csv,
@@ -186,7 +196,9 @@ fn an_export_reimported_from_a_file_or_stdin_in_either_format_reproduces_the_cli
     assert_eq!(piped.code, Some(0), "{}", piped.stderr);
     assert_eq!(summary(&piped), [3, 0, 0, 0]);
     for t in ["nd", "csv", "pipe"] {
-        let copy = s.ok(&["export", "--tenant", t, "--format", "ndjson"]).stdout;
+        let copy = s
+            .ok(&["export", "--tenant", t, "--format", "ndjson"])
+            .stdout;
         let copies: Vec<Value> = copy.lines().map(portable).collect();
         assert_eq!(copies, originals, "{t}");
         let first: Value = serde_json::from_str(copy.lines().next().unwrap_or("")).expect("json");
@@ -197,7 +209,13 @@ fn an_export_reimported_from_a_file_or_stdin_in_either_format_reproduces_the_cli
     let none = s.ok(&["export", "--tenant", "empty", "--format", "ndjson"]);
     assert_eq!(none.stdout, "");
     let filtered = s.ok(&[
-        "export", "--tenant", "src", "--format", "ndjson", "--filter", "archived eq true",
+        "export",
+        "--tenant",
+        "src",
+        "--format",
+        "ndjson",
+        "--filter",
+        "archived eq true",
     ]);
     assert_eq!(filtered.stdout.lines().count(), 1);
 }
@@ -224,12 +242,19 @@ fn bad_rows_and_a_truncated_last_line_go_to_errfile_and_exit_1() {
         .collect();
     let got: Vec<(u64, &str)> = errors
         .iter()
-        .map(|e| (e["line"].as_u64().unwrap_or(0), e["field"].as_str().unwrap_or("")))
+        .map(|e| {
+            (
+                e["line"].as_u64().unwrap_or(0),
+                e["field"].as_str().unwrap_or(""),
+            )
+        })
         .collect();
     assert_eq!(got, vec![(2, "email"), (4, "body")]);
     assert_eq!(errors[0]["code"], "invalid_format");
     assert!(errors[1]["message"].as_str().is_some_and(|m| !m.is_empty()));
-    let out = s.ok(&["export", "--tenant", "t", "--format", "ndjson"]).stdout;
+    let out = s
+        .ok(&["export", "--tenant", "t", "--format", "ndjson"])
+        .stdout;
     let names: Vec<String> = out
         .lines()
         .map(|l| portable(l)["name"].as_str().unwrap_or("").to_string())
@@ -245,7 +270,10 @@ fn an_interrupted_import_resumes_with_upsert() {
         .map(|i| json!({"name": format!("C{i}"), "external_id": format!("e{i}")}))
         .collect();
     let half = s.file("half.ndjson", &ndjson(&all[..8]));
-    assert_eq!(summary(&s.ok(&["import", &half, "--tenant", "t"])), [8, 0, 0, 0]);
+    assert_eq!(
+        summary(&s.ok(&["import", &half, "--tenant", "t"])),
+        [8, 0, 0, 0]
+    );
     let full = s.file("full.ndjson", &ndjson(&all));
     // Again in create mode: the first 8 are taken.
     let again = s.run(&["import", &full, "--tenant", "t", "--errors", "/dev/null"]);
@@ -276,7 +304,15 @@ fn a_wrong_header_stops_the_import_and_usage_errors_exit_2() {
     assert_eq!(run.code, Some(2), "{}", run.stderr);
     let run = s.run(&["import", &file, "--tenant", "nobody"]);
     assert_eq!(run.code, Some(1), "{}", run.stderr);
-    let run = s.run(&["export", "--tenant", "t", "--format", "csv", "--filter", "nope eq 1"]);
+    let run = s.run(&[
+        "export",
+        "--tenant",
+        "t",
+        "--format",
+        "csv",
+        "--filter",
+        "nope eq 1",
+    ]);
     assert_eq!(run.code, Some(1), "{}", run.stderr);
     assert!(run.stderr.contains("filter"), "{}", run.stderr);
 }

@@ -420,7 +420,8 @@ pub fn csv_columns() -> Vec<&'static str> {
 }
 
 fn at_path<'a>(doc: &'a Value, path: &str) -> &'a Value {
-    path.split('.').fold(doc, |v, k| v.get(k).unwrap_or(&Value::Null))
+    path.split('.')
+        .fold(doc, |v, k| v.get(k).unwrap_or(&Value::Null))
 }
 
 fn cell_text(v: &Value) -> String {
@@ -460,7 +461,9 @@ impl CsvWriter {
 
     /// The header row.
     pub fn header(&mut self) -> io::Result<()> {
-        self.writer.write_record(&self.columns).map_err(io::Error::other)
+        self.writer
+            .write_record(&self.columns)
+            .map_err(io::Error::other)
     }
 
     /// One client, as `GET /v1/clients/{id}` shows its `data`.
@@ -503,15 +506,22 @@ mod tests {
         assert_eq!(rows[0].line, 1);
         assert_eq!(rows[0].doc, Ok(json!({"name": "A"})));
         assert_eq!(rows[1].line, 3);
-        assert_eq!(rows[1].doc.as_ref().expect_err("array")[0].code, "invalid_type");
+        assert_eq!(
+            rows[1].doc.as_ref().expect_err("array")[0].code,
+            "invalid_type"
+        );
         assert_eq!(rows[2].line, 4);
         assert_eq!(rows[3].line, 5);
-        assert_eq!(rows[3].doc.as_ref().expect_err("cut")[0].code, "invalid_json");
+        assert_eq!(
+            rows[3].doc.as_ref().expect_err("cut")[0].code,
+            "invalid_json"
+        );
     }
 
     #[test]
     fn csv_rows_become_nested_documents_with_typed_cells() {
-        let text = "\u{feff}name,address.city,credit.limit,credit.currency,archived,metadata.k,id\r\n\
+        let text =
+            "\u{feff}name,address.city,credit.limit,credit.currency,archived,metadata.k,id\r\n\
                     \"Åsa, \"\"Ltd\"\"\",Malmö,1500.50,SEK,true,v,ignored\r\n\
                     \"multi\nline\",,,,,,\r\n\
                     short,row\r\n";
@@ -555,8 +565,10 @@ mod tests {
         let rows = read_all(Format::Csv, std::str::from_utf8(&bytes).expect("utf8"));
         assert_eq!(
             rows[0].doc,
-            Ok(json!({"name": "Ærø \"A\", B", "archived": false, "address": {"city": "Oslo"},
-                      "credit": {"limit": 10.5, "currency": "NOK"}, "metadata": {"a": "b"}}))
+            Ok(
+                json!({"name": "Ærø \"A\", B", "archived": false, "address": {"city": "Oslo"},
+                      "credit": {"limit": 10.5, "currency": "NOK"}, "metadata": {"a": "b"}})
+            )
         );
     }
 }

@@ -48,7 +48,11 @@ fn parse_mode(pairs: &[(String, String)]) -> Result<ImportMode, ApiError> {
     for (k, v) in pairs {
         match k.as_str() {
             "mode" if mode.is_some() => {
-                return Err(ApiError::invalid(k, "duplicate", "must be given at most once"))
+                return Err(ApiError::invalid(
+                    k,
+                    "duplicate",
+                    "must be given at most once",
+                ))
             }
             "mode" => {
                 mode = Some(match v.as_str() {
@@ -233,7 +237,11 @@ pub async fn export_clients(
     for (k, v) in pairs {
         match k.as_str() {
             "format" if format.is_some() => {
-                return Err(ApiError::invalid(&k, "duplicate", "must be given at most once"))
+                return Err(ApiError::invalid(
+                    &k,
+                    "duplicate",
+                    "must be given at most once",
+                ))
             }
             "format" => {
                 format = Some(Format::parse(&v).ok_or_else(|| {

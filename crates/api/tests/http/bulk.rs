@@ -169,8 +169,13 @@ async fn bad_rows_are_reported_by_line_and_never_stop_the_good_ones() {
     // The good rows are first-class clients: numbered in order, their items created, found by
     // their contact person's name, each with one audit record by the caller.
     let list = app.get("/v1/clients?sort=number").await;
-    let names: Vec<&str> = list.data().as_array().expect("list").iter()
-        .map(|c| c["name"].as_str().unwrap_or("")).collect();
+    let names: Vec<&str> = list
+        .data()
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|c| c["name"].as_str().unwrap_or(""))
+        .collect();
     assert_eq!(names, vec!["Good 1", "Good 2"]);
     let good2 = &list.data()[1];
     assert_eq!(good2["number"], 2);
@@ -182,13 +187,22 @@ async fn bad_rows_are_reported_by_line_and_never_stop_the_good_ones() {
     assert_eq!(cps.data()[0]["is_main"], true);
     let me = app.get("/v1/me").await;
     let history = app.get(&format!("/v1/clients/{id}/history")).await;
-    let client_records: Vec<&Value> = history.data().as_array().expect("history").iter()
-        .filter(|r| r["entity_type"] == "client").collect();
+    let client_records: Vec<&Value> = history
+        .data()
+        .as_array()
+        .expect("history")
+        .iter()
+        .filter(|r| r["entity_type"] == "client")
+        .collect();
     assert_eq!(client_records.len(), 1);
     assert_eq!(client_records[0]["action"], "created");
     assert_eq!(client_records[0]["actor"], me.data()["actor"]);
     let events = app.get("/v1/events?limit=100").await;
-    assert!(events.data().as_array().expect("feed").iter()
+    assert!(events
+        .data()
+        .as_array()
+        .expect("feed")
+        .iter()
         .any(|e| e["entity_id"] == id && e["action"] == "created"));
 }
 
@@ -206,7 +220,10 @@ async fn csv_quoting_bom_crlf_and_non_ascii_are_read_as_written() {
     let errs = errors(&r);
     assert_eq!(errs[0].0, 5, "{}", r.body);
     assert_eq!(errs[0].1, "body");
-    assert_eq!((errs[1].0, errs[1].1.as_str(), errs[1].2.as_str()), (6, "name", "required"));
+    assert_eq!(
+        (errs[1].0, errs[1].1.as_str(), errs[1].2.as_str()),
+        (6, "name", "required")
+    );
     let list = app.get("/v1/clients?sort=number").await;
     let first = &list.data()[0];
     assert_eq!(first["name"], "Smörgås, \"Bord\" & Co");
@@ -228,7 +245,13 @@ async fn a_wrong_header_or_content_type_is_refused_and_writes_nothing() {
     assert_eq!(details[0].0, "header", "{}", r.body);
     let r = import(&app, "", "text/csv", String::new()).await;
     assert_eq!(r.error(400, "VALIDATION_ERROR")[0].0, "header");
-    let r = import(&app, "", "application/json", ndjson(&[json!({"name": "A"})])).await;
+    let r = import(
+        &app,
+        "",
+        "application/json",
+        ndjson(&[json!({"name": "A"})]),
+    )
+    .await;
     r.error(415, "UNSUPPORTED_MEDIA_TYPE");
     let r = import(&app, "?mode=merge", "application/x-ndjson", String::new()).await;
     assert_eq!(r.error(400, "VALIDATION_ERROR")[0].0, "mode");
@@ -261,7 +284,10 @@ async fn an_interrupted_import_resumes_with_upsert_writing_only_what_changed() {
     let data = list.data().as_array().expect("list");
     assert_eq!(data.len(), 30);
     assert_eq!(list.body["meta"]["total"], 30);
-    let numbers: Vec<i64> = data.iter().map(|c| c["number"].as_i64().unwrap_or(0)).collect();
+    let numbers: Vec<i64> = data
+        .iter()
+        .map(|c| c["number"].as_i64().unwrap_or(0))
+        .collect();
     assert_eq!(numbers, (1..=30).collect::<Vec<_>>());
     for c in data {
         let changed = c["external_id"] == "x-4";
@@ -272,7 +298,10 @@ async fn an_interrupted_import_resumes_with_upsert_writing_only_what_changed() {
         assert_eq!(n, if changed { 2 } else { 1 }, "{c}");
     }
     // Rows repeating an external id within one upsert: the later one updates the earlier.
-    let twice = [json!({"name": "Twin", "external_id": "t"}), json!({"name": "Twin 2", "external_id": "t"})];
+    let twice = [
+        json!({"name": "Twin", "external_id": "t"}),
+        json!({"name": "Twin 2", "external_id": "t"}),
+    ];
     let r = import(&app, "?mode=upsert", "application/x-ndjson", ndjson(&twice)).await;
     assert_eq!(counts(&r), [1, 1, 0, 0], "{}", r.body);
 }
@@ -313,7 +342,10 @@ async fn export_applies_the_list_filters_in_creation_order() {
             .await;
     }
     let names = |text: String| -> Vec<String> {
-        lines(&text).iter().map(|c| c["name"].as_str().unwrap_or("").to_string()).collect()
+        lines(&text)
+            .iter()
+            .map(|c| c["name"].as_str().unwrap_or("").to_string())
+            .collect()
     };
     assert_eq!(names(export(&app, "").await), ["Alpha", "Beta", "Delta"]);
     assert_eq!(names(export(&app, "?country=SE").await), ["Alpha", "Delta"]);
@@ -329,13 +361,18 @@ async fn export_applies_the_list_filters_in_creation_order() {
 #[tokio::test]
 async fn export_streams_more_than_one_page() {
     let app = spawn_app!();
-    let rows: Vec<Value> = (0..2500).map(|i| json!({"name": format!("N{i}")})).collect();
+    let rows: Vec<Value> = (0..2500)
+        .map(|i| json!({"name": format!("N{i}")}))
+        .collect();
     let r = import(&app, "", "application/x-ndjson", ndjson(&rows)).await;
     assert_eq!(counts(&r), [2500, 0, 0, 0]);
     let text = export(&app, "").await;
     let got = lines(&text);
     assert_eq!(got.len(), 2500);
-    let numbers: Vec<i64> = got.iter().map(|c| c["number"].as_i64().unwrap_or(0)).collect();
+    let numbers: Vec<i64> = got
+        .iter()
+        .map(|c| c["number"].as_i64().unwrap_or(0))
+        .collect();
     assert_eq!(numbers, (1..=2500).collect::<Vec<_>>());
     let csv = export(&app, "?format=csv").await;
     assert_eq!(csv.lines().count(), 2501);

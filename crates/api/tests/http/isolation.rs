@@ -323,13 +323,15 @@ async fn check(app: &TestApp, me: &Side, other: &Side, method: &str, template: &
                     rows.filter_map(|l| l.split(',').next().map(str::to_string))
                         .collect()
                 } else {
-                    let docs = text.lines().map(|l| serde_json::from_str::<Value>(l));
+                    let docs = text.lines().map(serde_json::from_str::<Value>);
                     docs.map(|d| d.expect("json")["id"].as_str().unwrap_or("").to_string())
                         .collect()
                 };
                 assert!(!listed.is_empty(), "{what}: {text}");
                 assert!(
-                    listed.iter().all(|id| me.client_ids.iter().any(|c| c == id)),
+                    listed
+                        .iter()
+                        .all(|id| me.client_ids.iter().any(|c| c == id)),
                     "{what}: {listed:?}"
                 );
             }
@@ -350,7 +352,12 @@ async fn check(app: &TestApp, me: &Side, other: &Side, method: &str, template: &
                 )
                 .await;
             let d = r.data();
-            assert_eq!((d["created"].clone(), d["failed"].clone()), (json!(1), json!(1)), "{what}: {}", r.body);
+            assert_eq!(
+                (d["created"].clone(), d["failed"].clone()),
+                (json!(1), json!(1)),
+                "{what}: {}",
+                r.body
+            );
             assert_eq!(d["errors"][0]["field"], "external_id", "{what}");
         }
         Check::ById => {

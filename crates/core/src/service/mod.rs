@@ -29,11 +29,11 @@ pub use clients::{
     get_client_detail, list_clients, patch_client, replace_client, upsert_client_by_external_id,
 };
 pub use error::{ServiceError, ServiceResult};
+pub use expand::{ClientDetail, ClientPage, Embedded, EXPAND_LIMIT, LIST_EXPAND_LIMIT};
 pub use import::{
     import_batch, parse_row, BatchReport, ClientExport, ImportCounts, ParsedRow, RowError,
     IMPORT_BATCH,
 };
-pub use expand::{ClientDetail, ClientPage, Embedded, EXPAND_LIMIT, LIST_EXPAND_LIMIT};
 pub use subs::{
     create_sub, delete_sub, flagged_subs, get_sub, get_sub_by_external_id, list_subs, patch_sub,
     replace_sub,

@@ -139,9 +139,8 @@ pub fn select_client_by_external_id(tenant: TenantId, external_id: &str) -> Sele
 /// The clients with any of these external ids (a bulk import's batch).
 pub fn select_clients_by_external_ids(tenant: TenantId, external_ids: &[&str]) -> SelectStatement {
     let mut q = select_all();
-    q.and_where(tenant_cond(tenant)).and_where(
-        Expr::col(col("external_id")).is_in(external_ids.iter().map(|s| s.to_string())),
-    );
+    q.and_where(tenant_cond(tenant))
+        .and_where(Expr::col(col("external_id")).is_in(external_ids.iter().map(|s| s.to_string())));
     q
 }
 
