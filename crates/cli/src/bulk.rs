@@ -97,7 +97,11 @@ pub async fn import(
         bar.set_position(read.load(Ordering::Relaxed));
     })
     .await;
-    bar.finish_and_clear();
+    bar.finish();
+    if !bar.is_hidden() {
+        // As seed-demo: the summary (stdout) starts on a line of its own.
+        eprintln!();
+    }
     errors
         .flush()
         .map_err(|e| format!("cannot write the errors: {e}"))?;

@@ -316,3 +316,47 @@ fn a_wrong_header_stops_the_import_and_usage_errors_exit_2() {
     assert_eq!(run.code, Some(1), "{}", run.stderr);
     assert!(run.stderr.contains("filter"), "{}", run.stderr);
 }
+
+/// On a terminal (a pseudo-terminal from util-linux `script`) the progress bar shows rows and
+/// rows per second and ends its line before the summary.
+#[test]
+fn import_on_a_terminal_draws_a_progress_bar_before_the_summary() {
+    let have_script = Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have_script {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "no `script` (util-linux) to give import a terminal"
+        );
+        eprintln!("skipped: no `script` (util-linux) to give import a terminal");
+        return;
+    }
+    let s = Scratch::new();
+    s.tenant("t");
+    let rows: Vec<Value> = (0..500).map(|i| json!({"name": format!("R{i}")})).collect();
+    let file = s.file("rows.ndjson", &ndjson(&rows));
+    let command = format!(
+        "'{}' --database '{}' import '{file}' --tenant t",
+        env!("CARGO_BIN_EXE_clientele"),
+        s.url()
+    );
+    let out = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(s.dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .expect("script");
+    let text = String::from_utf8_lossy(&out.stdout).replace('\r', "");
+    assert!(out.status.success(), "{text}");
+    let summary = text
+        .find("created 500, updated 0, unchanged 0, failed 0 in ")
+        .unwrap_or_else(|| panic!("no summary in {text:?}"));
+    let bar = text
+        .find("500 rows (")
+        .unwrap_or_else(|| panic!("no progress bar in {text:?}"));
+    assert!(bar < summary, "{text:?}");
+    assert!(text[bar..summary].contains("rows/s)"), "{text:?}");
+    assert_eq!(text[..summary].chars().last(), Some('\n'), "{text:?}");
+}
