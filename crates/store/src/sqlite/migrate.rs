@@ -30,6 +30,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         5,
         include_str!("../../migrations/sqlite/0005_tenant_currency.sql"),
     ),
+    (
+        18,
+        include_str!("../../migrations/sqlite/0018_clients_updated_all.sql"),
+    ),
 ];
 
 /// Work a migration needs beyond its SQL.
