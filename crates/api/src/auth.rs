@@ -303,6 +303,11 @@ pub async fn gate(State(gate): State<Gate>, mut req: Request, next: Next) -> Res
         }
         Ok(d) => {
             let mut res = if !d.allowed {
+                crate::metrics::rate_limited(if caller.is_ok() {
+                    "credential"
+                } else {
+                    "address"
+                });
                 (policy.render_error)(ApiError::rate_limited(d.retry_after_secs))
             } else {
                 match requirement {

@@ -152,4 +152,8 @@ pub trait Tx: Db {
 
     /// Removes a client from the search index, before its row is deleted.
     fn unindex(&self, tenant: TenantId, id: Uuid) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Whether the server instance `instance` (another than this one, see `Backend::instance`)
+    /// is gone, so that its in-flight idempotency claims can be taken over.
+    fn instance_gone(&self, instance: &str) -> impl Future<Output = StoreResult<bool>> + Send;
 }

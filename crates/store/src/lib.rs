@@ -7,6 +7,7 @@
 pub mod columns;
 pub mod db;
 pub mod engine;
+pub mod metrics;
 pub mod postgres;
 pub mod rid;
 pub mod rules;

@@ -372,7 +372,8 @@ async fn tenants_from_before_default_currencies_get_eur() {
     let _ = driver.await;
 
     let store = PgStore::open(db.url()).expect("open");
-    assert_eq!(store.migrate().await.expect("migrate"), 2);
+    // 0005 (default currencies), 0010 (idempotency claims' instances), 0018 (an index).
+    assert_eq!(store.migrate().await.expect("migrate"), 3);
     let old = store
         .tenant_by_name("old")
         .await
@@ -389,4 +390,40 @@ async fn tenants_from_before_default_currencies_get_eur() {
     let read = store.tenant_by_name("new").await.expect("read");
     assert_eq!(read.map(|t| t.default_currency), Some(new.default_currency));
     store.close().await.expect("close");
+}
+
+/// An in-flight idempotency claim belongs to the instance that made it: another instance sees it
+/// in flight while that instance runs, and takes it over at once when it is gone (its session,
+/// and with it its advisory lock, ended), without waiting for the claim to age out.
+#[tokio::test]
+async fn a_claim_is_released_when_its_instance_is_gone() {
+    use clientele_core::idempotency::{IdempotencyBegin, IdempotencyScope};
+    use clientele_core::types::Timestamp;
+    let Some((db, first)) = fresh().await else {
+        return;
+    };
+    let ctx = tenant(&first, "acme").await;
+    let scope = IdempotencyScope {
+        tenant: ctx.tenant,
+        credential_id: "key-1".into(),
+        key: "order-1".into(),
+    };
+    let hash = [7u8; 32];
+    let begin = |store: Arc<PgStore>| {
+        let scope = scope.clone();
+        async move {
+            store
+                .idempotency_begin(&scope, hash, Timestamp::now())
+                .await
+                .expect("begin")
+        }
+    };
+    assert_eq!(begin(first.clone()).await, IdempotencyBegin::Started);
+    let second = Arc::new(PgStore::open(db.url()).expect("open"));
+    assert_eq!(begin(second.clone()).await, IdempotencyBegin::InFlight);
+    assert_eq!(begin(first.clone()).await, IdempotencyBegin::InFlight);
+    first.close().await.expect("close");
+    assert_eq!(begin(second.clone()).await, IdempotencyBegin::Started);
+    // Now the second instance's: in flight for it.
+    assert_eq!(begin(second.clone()).await, IdempotencyBegin::InFlight);
 }

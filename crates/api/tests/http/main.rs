@@ -22,6 +22,7 @@ mod hardening;
 mod isolation;
 mod jwt;
 mod listing;
+mod metrics;
 mod openapi;
 mod permissions;
 mod ratelimit;

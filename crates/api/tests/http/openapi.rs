@@ -34,6 +34,7 @@ fn openapi_document_lists_every_route_and_the_error_shape() {
         ("/v1/clients/external-id/{external_id}", vec!["get", "put"]),
         ("/healthz", vec!["get"]),
         ("/readyz", vec!["get"]),
+        ("/metrics", vec!["get"]),
     ] {
         for m in methods {
             assert!(paths[path][m].is_object(), "{m} {path} missing");

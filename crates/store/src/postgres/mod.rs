@@ -16,6 +16,7 @@
 
 mod bind;
 mod conn;
+mod instance;
 mod migrate;
 mod pool;
 pub mod search;

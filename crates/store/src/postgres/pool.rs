@@ -15,6 +15,7 @@ use tokio_postgres::NoTls;
 
 use super::bind::{is_transient, map_err, query, settled, TRANSIENT};
 use super::conn::Pg;
+use super::instance::Instance;
 use super::migrate;
 use crate::db::{Read, Write};
 use crate::engine::Backend;
@@ -51,9 +52,10 @@ fn split_pool_size(url: &str) -> StoreResult<(String, usize)> {
     Ok((url, size))
 }
 
-/// The PostgreSQL backend: a pool of connections.
+/// The PostgreSQL backend: a pool of connections, and the instance's lock (`instance`).
 pub struct PgBackend {
     pool: Pool,
+    instance: Instance,
 }
 
 impl PgBackend {
@@ -68,6 +70,7 @@ impl PgBackend {
         if config.get_application_name().is_none() {
             config.application_name("clientele");
         }
+        let instance = Instance::new(config.clone());
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -83,11 +86,14 @@ impl PgBackend {
             .recycle_timeout(Some(Duration::from_secs(5)))
             .build()
             .map_err(|e| StoreError::Other(format!("cannot build the connection pool: {e}")))?;
-        Ok(Self { pool })
+        Ok(Self { pool, instance })
     }
 
     async fn conn(&self) -> StoreResult<deadpool_postgres::Client> {
-        self.pool.get().await.map_err(|e| {
+        let started = std::time::Instant::now();
+        let got = self.pool.get().await;
+        crate::metrics::pg_pool(self.pool.status(), started.elapsed(), got.is_err());
+        got.map_err(|e| {
             StoreError::Unavailable(format!(
                 "{TRANSIENT}cannot connect to PostgreSQL: {}",
                 pool_error_reason(&e)
@@ -176,9 +182,14 @@ impl Backend for PgBackend {
             .map_err(|e| settled(map_err(e)))
     }
 
+    async fn instance(&self) -> StoreResult<String> {
+        self.instance.id().await.map_err(settled)
+    }
+
     async fn close(&self) -> StoreResult<()> {
         // Every acknowledged write is already committed; this only ends the connections.
         self.pool.close();
+        self.instance.release().await;
         Ok(())
     }
 }

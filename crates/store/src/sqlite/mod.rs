@@ -30,13 +30,20 @@ impl SqliteStore {
     pub fn open(path: &Path) -> StoreResult<Self> {
         let writer = Writer::start(open_connection(path, true)?)?;
         let readers = Arc::new(Readers::new(path.to_path_buf()));
-        Ok(Engine(SqliteBackend { writer, readers }))
+        Ok(Engine(SqliteBackend {
+            writer,
+            readers,
+            instance: uuid::Uuid::now_v7().to_string(),
+        }))
     }
 }
 
 pub struct SqliteBackend {
     writer: Writer,
     readers: Arc<Readers>,
+    /// This process's id on its idempotency claims: claims of any other (earlier) process are
+    /// taken over at once (`Tx::instance_gone`).
+    instance: String,
 }
 
 impl Backend for SqliteBackend {
@@ -60,6 +67,10 @@ impl Backend for SqliteBackend {
                 .query_row("SELECT 1", [], |_| Ok(()))
                 .map_err(map_err)
         })
+    }
+
+    fn instance(&self) -> impl Future<Output = StoreResult<String>> + Send {
+        std::future::ready(Ok(self.instance.clone()))
     }
 
     async fn close(&self) -> StoreResult<()> {

@@ -6,6 +6,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{mpsc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Instant;
 
 use clientele_core::store::StoreResult;
 use clientele_core::StoreError;
@@ -13,6 +14,7 @@ use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 use super::conn::{lock, map_err};
+use crate::metrics;
 
 /// Writes queued at once are committed in one transaction, up to this many.
 const MAX_BATCH: usize = 64;
@@ -98,6 +100,7 @@ impl Writer {
             .ok_or_else(|| StoreError::Unavailable("the store is closed".into()))?
             .send(job)
             .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?;
+        metrics::sqlite_queued(1.0);
         rx.await
             .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?
     }
@@ -132,6 +135,7 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Box<dyn WriteJob>>) {
                 Err(_) => break,
             }
         }
+        metrics::sqlite_queued(-(batch.len() as f64));
         if let Err(e) = batch_sql("BEGIN IMMEDIATE") {
             let e = map_err(e);
             for job in batch {
@@ -152,7 +156,9 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Box<dyn WriteJob>>) {
                 tracing::error!(error = %e, "savepoint handling failed");
             }
         }
+        let commit_started = Instant::now();
         let committed = batch_sql("COMMIT").map_err(map_err);
+        metrics::sqlite_batch(batch.len(), commit_started.elapsed());
         if committed.is_err() {
             let _ = batch_sql("ROLLBACK");
         }
