@@ -22,13 +22,15 @@
 //! 0.1 ms for a page of a word in 11% of 1M documents, docs/indexes.md).
 
 use clientele_core::query::ArchivedFilter;
-use clientele_core::search::{words, SearchDocument};
+use std::collections::HashSet;
+
+use clientele_core::search::{fold, words, SearchDocument};
 use clientele_core::{StoreError, TenantId};
 use rusqlite::{params, Connection, OptionalExtension};
 use sea_query::{Expr, LikeExpr, Query, SelectStatement, SimpleExpr};
 use uuid::Uuid;
 
-use crate::statements::{clients, col, Flavour, FtsSource};
+use crate::statements::{clients, col, FacetEq, Flavour, FtsSource};
 
 /// Most exact terms a long prefix is expanded to before falling back to FTS5's own prefix query.
 pub const MAX_EXPANSION: usize = 64;
@@ -39,6 +41,11 @@ const MAX_NAMESPACES: i64 = 36 * 36 * 36 * 36;
 
 fn err(e: rusqlite::Error) -> StoreError {
     StoreError::Other(e.to_string())
+}
+
+/// The namespace of the tenant whose code is `code`.
+pub fn namespace_of(code: i64) -> String {
+    base36(code)
 }
 
 fn base36(mut n: i64) -> String {
@@ -89,7 +96,43 @@ fn flag(archived: bool) -> char {
     }
 }
 
-/// Replaces the indexed document of the row with creation sequence `rid`.
+/// The fields whose values are also tokens of the document (a tag per field), so that the
+/// index alone counts a search combined with equality on them: the field's path and the letter
+/// that names it in the tag.
+const TAGGED: &[(&str, char)] = &[("status", 's'), ("address.country", 'c'), ("kind", 'k')];
+
+/// The token that marks a document whose `field` (a [`TAGGED`] letter) is `value`: the
+/// namespace, `t` (no word's namespace ends in it: theirs end in `l` or `r`), the field's
+/// letter and the value's letters and digits, folded.
+fn tag(ns: &str, letter: char, value: &str) -> String {
+    let value: String = fold(value)
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .collect();
+    format!("{ns}t{letter}{value}")
+}
+
+/// The tags of the client with creation sequence `rid`, from its row.
+fn tags(conn: &Connection, ns: &str, rid: i64) -> Result<Vec<String>, StoreError> {
+    let values: Option<[Option<String>; 3]> = conn
+        .prepare_cached("SELECT status, address_country, kind FROM clients WHERE rid = ?1")
+        .and_then(|mut st| {
+            st.query_row(params![rid], |r| Ok([r.get(0)?, r.get(1)?, r.get(2)?]))
+                .optional()
+        })
+        .map_err(err)?;
+    Ok(values
+        .into_iter()
+        .flatten()
+        .zip(TAGGED)
+        .filter_map(|(v, (_, letter))| v.map(|v| tag(ns, *letter, &v)))
+        .collect())
+}
+
+/// Replaces the indexed document of the row with creation sequence `rid`: its words under the
+/// tenant's namespace, and the tags of its [`TAGGED`] fields. The words are also kept in
+/// `search_documents`, so that a later change knows which words it removes: a word that no
+/// document holds any more leaves the vocabulary (`search_terms`) in the same transaction.
 pub fn write_document(
     conn: &Connection,
     tenant: TenantId,
@@ -97,7 +140,7 @@ pub fn write_document(
     archived: bool,
     doc: &SearchDocument,
 ) -> Result<(), StoreError> {
-    remove_document(conn, rid)?;
+    let old = remove_indexed(conn, rid)?;
     let Some(ns) = namespace(conn, tenant, true)? else {
         return Ok(());
     };
@@ -110,23 +153,61 @@ pub fn write_document(
         text.push_str(&prefix);
         text.push_str(w);
     }
+    let mut indexed = text.clone();
+    for t in tags(conn, &ns, rid)? {
+        indexed.push(' ');
+        indexed.push_str(&t);
+    }
     conn.prepare_cached("INSERT INTO clients_fts (rowid, doc) VALUES (?1, ?2)")
+        .and_then(|mut st| st.execute(params![rid, indexed]))
+        .map_err(err)?;
+    conn.prepare_cached("INSERT INTO search_documents (rid, words) VALUES (?1, ?2)")
         .and_then(|mut st| st.execute(params![rid, text]))
         .map_err(err)?;
+    let old = old.unwrap_or_default();
+    let old: HashSet<&str> = old.split(' ').filter(|w| !w.is_empty()).collect();
+    let new: HashSet<&str> = text.split(' ').filter(|w| !w.is_empty()).collect();
     let mut add = conn
         .prepare_cached("INSERT OR IGNORE INTO search_terms (term) VALUES (?1)")
         .map_err(err)?;
-    for term in text.split(' ') {
+    for term in new.difference(&old) {
         add.execute(params![term]).map_err(err)?;
+    }
+    prune(conn, old.difference(&new).copied())
+}
+
+/// Removes the row's document from the index; returns its words as last written.
+fn remove_indexed(conn: &Connection, rid: i64) -> Result<Option<String>, StoreError> {
+    let old: Option<String> = conn
+        .prepare_cached("DELETE FROM search_documents WHERE rid = ?1 RETURNING words")
+        .and_then(|mut st| st.query_row(params![rid], |r| r.get(0)).optional())
+        .map_err(err)?;
+    conn.prepare_cached("DELETE FROM clients_fts WHERE rowid = ?1")
+        .and_then(|mut st| st.execute(params![rid]))
+        .map_err(err)?;
+    Ok(old)
+}
+
+/// Drops from the vocabulary each of `terms` that no indexed document holds any more (an
+/// exact-term query that stops at the first match).
+fn prune<'a>(conn: &Connection, terms: impl Iterator<Item = &'a str>) -> Result<(), StoreError> {
+    let mut used = conn
+        .prepare_cached("SELECT 1 FROM clients_fts WHERE clients_fts MATCH ?1 LIMIT 1")
+        .map_err(err)?;
+    let mut drop = conn
+        .prepare_cached("DELETE FROM search_terms WHERE term = ?1")
+        .map_err(err)?;
+    for term in terms {
+        if !used.exists(params![quote(term)]).map_err(err)? {
+            drop.execute(params![term]).map_err(err)?;
+        }
     }
     Ok(())
 }
 
 pub fn remove_document(conn: &Connection, rid: i64) -> Result<(), StoreError> {
-    conn.prepare_cached("DELETE FROM clients_fts WHERE rowid = ?1")
-        .and_then(|mut st| st.execute(params![rid]))
-        .map_err(err)?;
-    Ok(())
+    let old = remove_indexed(conn, rid)?.unwrap_or_default();
+    prune(conn, old.split(' ').filter(|w| !w.is_empty()))
 }
 
 /// The creation sequence and archived state of a client, if it exists in the tenant.
@@ -149,10 +230,9 @@ fn quote(term: &str) -> String {
     format!("\"{}\"", term.replace('"', "\"\""))
 }
 
-/// Index terms starting with `prefix`, up to `limit`, from `search_terms`: every term ever
-/// indexed (a superset of the live vocabulary; a stale term only adds an OR branch that matches
-/// nothing). FTS5's own vocabulary table counts every posting of a term to list it (19 ms for
-/// a term in every document), this one is a B-tree range.
+/// Index terms starting with `prefix`, up to `limit`, from `search_terms`: the words of the
+/// indexed documents. FTS5's own vocabulary table counts every posting of a term to list it
+/// (19 ms for a term in every document), this one is a B-tree range.
 fn terms_with_prefix(
     conn: &Connection,
     prefix: &str,
@@ -215,6 +295,8 @@ pub fn match_query(
 pub struct SqliteFlavour {
     /// `Some(None)`: the search can match nothing.
     fts_query: Option<Option<String>>,
+    /// The tenant's namespace, if it has one.
+    ns: Option<String>,
 }
 
 impl SqliteFlavour {
@@ -224,12 +306,15 @@ impl SqliteFlavour {
         archived: ArchivedFilter,
         terms: &[String],
     ) -> Result<Self, StoreError> {
-        let fts_query = if terms.is_empty() {
-            None
+        let (fts_query, ns) = if terms.is_empty() {
+            (None, None)
         } else {
-            Some(match_query(conn, tenant, archived, terms)?)
+            (
+                Some(match_query(conn, tenant, archived, terms)?),
+                namespace(conn, tenant, false)?,
+            )
         };
-        Ok(Self { fts_query })
+        Ok(Self { fts_query, ns })
     }
 }
 
@@ -261,16 +346,34 @@ impl Flavour for SqliteFlavour {
         })
     }
 
-    fn search_count(&self) -> Option<SelectStatement> {
-        let Some(Some(q)) = &self.fts_query else {
+    fn search_count(&self, facets: &[FacetEq]) -> Option<SelectStatement> {
+        let (Some(Some(q)), Some(ns)) = (&self.fts_query, &self.ns) else {
             return None;
         };
-        // Namespaces carry the tenant and archived state: the index alone answers the count.
+        // Namespaces carry the tenant and archived state, tags the tagged fields' values: the
+        // index alone answers the count.
+        let mut q = q.clone();
+        for f in facets {
+            let (_, letter) = TAGGED.iter().find(|(path, _)| *path == f.field.path)?;
+            let any: Vec<String> = f
+                .values
+                .iter()
+                .map(|v| quote(&tag(ns, *letter, v)))
+                .collect();
+            if any.is_empty() {
+                return None;
+            }
+            q = format!("{q} AND ({})", any.join(" OR "));
+        }
         let mut c = Query::select();
         c.expr(Expr::cust("count(*)"))
             .from(col("clients_fts"))
-            .and_where(Expr::cust_with_values("clients_fts MATCH ?", [q.clone()]));
+            .and_where(Expr::cust_with_values("clients_fts MATCH ?", [q]));
         Some(c)
+    }
+
+    fn range_counters(&self) -> bool {
+        true
     }
 
     fn ci_like(&self, expr: SimpleExpr, pattern: String) -> SimpleExpr {
