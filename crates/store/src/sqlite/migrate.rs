@@ -31,6 +31,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/sqlite/0005_tenant_currency.sql"),
     ),
     (
+        18,
+        include_str!("../../migrations/sqlite/0018_clients_updated_all.sql"),
+    ),
+    (
         23,
         include_str!("../../migrations/sqlite/0023_range_counts.sql"),
     ),
