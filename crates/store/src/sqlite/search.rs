@@ -130,9 +130,10 @@ fn tags(conn: &Connection, ns: &str, rid: i64) -> Result<Vec<String>, StoreError
 }
 
 /// Replaces the indexed document of the row with creation sequence `rid`: its words under the
-/// tenant's namespace, and the tags of its [`TAGGED`] fields. The words are also kept in
-/// `search_documents`, so that a later change knows which words it removes: a word that no
-/// document holds any more leaves the vocabulary (`search_terms`) in the same transaction.
+/// tenant's namespace, and the tags of its [`TAGGED`] fields. The text is also kept in
+/// `search_documents`, so that a later change knows which words it removes (a word that no
+/// document holds any more leaves the vocabulary, `search_terms`, in the same transaction) and
+/// whether the document changed at all.
 pub fn write_document(
     conn: &Connection,
     tenant: TenantId,
@@ -140,7 +141,6 @@ pub fn write_document(
     archived: bool,
     doc: &SearchDocument,
 ) -> Result<(), StoreError> {
-    let old = remove_indexed(conn, rid)?;
     let Some(ns) = namespace(conn, tenant, true)? else {
         return Ok(());
     };
@@ -153,20 +153,30 @@ pub fn write_document(
         text.push_str(&prefix);
         text.push_str(w);
     }
-    let mut indexed = text.clone();
     for t in tags(conn, &ns, rid)? {
-        indexed.push(' ');
-        indexed.push_str(&t);
+        text.push(' ');
+        text.push_str(&t);
     }
-    conn.prepare_cached("INSERT INTO clients_fts (rowid, doc) VALUES (?1, ?2)")
-        .and_then(|mut st| st.execute(params![rid, indexed]))
+    let old: Option<String> = conn
+        .prepare_cached("SELECT words FROM search_documents WHERE rid = ?1")
+        .and_then(|mut st| st.query_row(params![rid], |r| r.get(0)).optional())
         .map_err(err)?;
-    conn.prepare_cached("INSERT INTO search_documents (rid, words) VALUES (?1, ?2)")
+    if old.as_deref() == Some(text.as_str()) {
+        // A change to fields the document does not hold (phone, credit, ...): nothing to do.
+        return Ok(());
+    }
+    conn.prepare_cached("DELETE FROM clients_fts WHERE rowid = ?1")
+        .and_then(|mut st| st.execute(params![rid]))
+        .map_err(err)?;
+    conn.prepare_cached("INSERT INTO clients_fts (rowid, doc) VALUES (?1, ?2)")
+        .and_then(|mut st| st.execute(params![rid, text]))
+        .map_err(err)?;
+    conn.prepare_cached("INSERT OR REPLACE INTO search_documents (rid, words) VALUES (?1, ?2)")
         .and_then(|mut st| st.execute(params![rid, text]))
         .map_err(err)?;
     let old = old.unwrap_or_default();
-    let old: HashSet<&str> = old.split(' ').filter(|w| !w.is_empty()).collect();
-    let new: HashSet<&str> = text.split(' ').filter(|w| !w.is_empty()).collect();
+    let old: HashSet<&str> = words_of(&old).collect();
+    let new: HashSet<&str> = words_of(&text).collect();
     let mut add = conn
         .prepare_cached("INSERT OR IGNORE INTO search_terms (term) VALUES (?1)")
         .map_err(err)?;
@@ -174,6 +184,13 @@ pub fn write_document(
         add.execute(params![term]).map_err(err)?;
     }
     prune(conn, old.difference(&new).copied())
+}
+
+/// The words of an indexed text, its tags left out (they are not vocabulary): a namespace is 4
+/// characters, then `l`/`r` for a word, `t` for a tag.
+fn words_of(text: &str) -> impl Iterator<Item = &str> {
+    text.split(' ')
+        .filter(|w| !w.is_empty() && w.as_bytes().get(4) != Some(&b't'))
 }
 
 /// Removes the row's document from the index; returns its words as last written.
@@ -207,7 +224,7 @@ fn prune<'a>(conn: &Connection, terms: impl Iterator<Item = &'a str>) -> Result<
 
 pub fn remove_document(conn: &Connection, rid: i64) -> Result<(), StoreError> {
     let old = remove_indexed(conn, rid)?.unwrap_or_default();
-    prune(conn, old.split(' ').filter(|w| !w.is_empty()))
+    prune(conn, words_of(&old))
 }
 
 /// The creation sequence and archived state of a client, if it exists in the tenant.
