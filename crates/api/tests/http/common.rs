@@ -27,6 +27,8 @@ pub struct TestApp {
     pub key: String,
     /// The SQLite file behind `store` (empty on PostgreSQL).
     pub db_path: std::path::PathBuf,
+    /// The URL `store` was opened with.
+    pub url: String,
     _backing: Backing,
 }
 
@@ -204,6 +206,7 @@ impl TestApp {
             tenant,
             key,
             db_path,
+            url: url.to_string(),
             _backing: backing,
         }
     }

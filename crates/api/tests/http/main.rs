@@ -29,5 +29,6 @@ mod ratelimit;
 mod server;
 mod subresources;
 mod text;
+mod totals;
 mod validation;
 mod webdriver;

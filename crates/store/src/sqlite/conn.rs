@@ -166,12 +166,7 @@ impl Db for Conn<'_> {
         query: &ClientQuery,
     ) -> impl Future<Output = StoreResult<SqliteFlavour>> + Send {
         let conn = lock(self.conn);
-        ready(SqliteFlavour::new(
-            &conn,
-            tenant,
-            query.archived,
-            &query.search,
-        ))
+        ready(SqliteFlavour::new(&conn, tenant, query))
     }
 
     fn list_total(
