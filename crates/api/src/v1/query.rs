@@ -165,11 +165,7 @@ fn list_param(param: &str, v: &str) -> Result<Vec<(usize, String)>, ApiError> {
 }
 
 fn exact_filter(param: &str, v: &str) -> Result<Filter, ApiError> {
-    let path = match param {
-        "creditworthiness" => "credit.creditworthiness",
-        other => other,
-    };
-    let field = query::client_field(path)
+    let field = query::client_field(param)
         .ok_or_else(|| ApiError::internal(format!("list parameter {param} has no field")))?;
     let mut values = Vec::new();
     for (pos, item) in list_param(param, v)? {

@@ -30,35 +30,49 @@ const MIGRATIONS: &[(i64, &str)] = &[
         5,
         include_str!("../../migrations/sqlite/0005_tenant_currency.sql"),
     ),
+    (
+        8,
+        include_str!("../../migrations/sqlite/0008_search_whole_words.sql"),
+    ),
 ];
 
 /// Work a migration needs beyond its SQL.
 fn after_migration(conn: &Mutex<Connection>, version: i64) -> StoreResult<()> {
-    if version == 2 {
+    match version {
         // Fold the names and index the clients that existed before search did.
-        let rows: Vec<(String, String, i64)> = lock(conn)
-            .prepare("SELECT tenant_id, id, rid FROM clients")
-            .and_then(|mut st| {
-                st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-                    .collect()
-            })
-            .map_err(map_err)?;
-        let db = Conn::writer(conn);
-        for (tenant, id, rid) in rows {
-            let (Ok(tenant), Ok(id)) = (Uuid::parse_str(&tenant), Uuid::parse_str(&id)) else {
-                continue;
-            };
-            let tenant = TenantId(tenant);
-            let c = block_on(db.one(&sql::select_client(tenant, id), decode_client))?;
+        2 => index_all(conn, true),
+        // Search words are now kept whole (`clientele_core::search`): rebuild every document.
+        8 => index_all(conn, false),
+        _ => Ok(()),
+    }
+}
+
+/// Writes the search document of every client (and its folded name when `fold_names`).
+fn index_all(conn: &Mutex<Connection>, fold_names: bool) -> StoreResult<()> {
+    let rows: Vec<(String, String, i64)> = lock(conn)
+        .prepare("SELECT tenant_id, id, rid FROM clients")
+        .and_then(|mut st| {
+            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect()
+        })
+        .map_err(map_err)?;
+    let db = Conn::writer(conn);
+    for (tenant, id, rid) in rows {
+        let (Ok(tenant), Ok(id)) = (Uuid::parse_str(&tenant), Uuid::parse_str(&id)) else {
+            continue;
+        };
+        let tenant = TenantId(tenant);
+        let c = block_on(db.one(&sql::select_client(tenant, id), decode_client))?;
+        if fold_names {
             lock(conn)
                 .execute(
                     "UPDATE clients SET name_fold = ?1 WHERE id = ?2",
                     rusqlite::params![fold(&c.data.name), id.to_string()],
                 )
                 .map_err(map_err)?;
-            let doc = block_on(rules::search::document(&db, tenant, id, &c.data))?;
-            search::write_document(&lock(conn), tenant, rid, c.data.archived, &doc)?;
         }
+        let doc = block_on(rules::search::document(&db, tenant, id, &c.data))?;
+        search::write_document(&lock(conn), tenant, rid, c.data.archived, &doc)?;
     }
     Ok(())
 }
