@@ -60,8 +60,10 @@ trap cleanup EXIT
 # limit is raised so that the run measures the contract, not the limiter (429 is still declared).
 : >"$WORK/serve.out"
 : >"$WORK/serve.err"
-env -u CLIENTELE_BIND -u CLIENTELE_DATABASE_URL -u DATABASE_URL -u CLIENTELE_JWT_SECRET \
-    -u CLIENTELE_JWT_PUBLIC_KEY -u CLIENTELE_REDIS_URL \
+# A JWT secret too: seed 001's routes need a token beside the key (both of tenant `default`).
+JWT_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+env -u CLIENTELE_BIND -u CLIENTELE_DATABASE_URL -u DATABASE_URL -u CLIENTELE_JWT_PUBLIC_KEY \
+    -u CLIENTELE_REDIS_URL CLIENTELE_JWT_SECRET="$JWT_SECRET" \
     CLIENTELE_RATE_LIMIT=1000000/min CLIENTELE_LOG_FORMAT=json \
     "$BIN" --database "sqlite://$WORK/schemathesis.db" serve --bind 127.0.0.1:0 \
     >"$WORK/serve.out" 2>"$WORK/serve.err" &
@@ -79,6 +81,17 @@ done
 KEY=$(sed -n '/admin API key/{n;p;}' "$WORK/serve.out")
 [[ -n "$KEY" ]] || fail "clientele serve printed no admin key"
 BASE="http://127.0.0.1:$PORT"
+# An HS256 token for tenant `default` with `admin`, valid for the run (standard library only).
+TOKEN=$(JWT_SECRET="$JWT_SECRET" python3 -c '
+import base64, hashlib, hmac, json, os, time
+b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+head = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+claims = {"sub": "schemathesis", "tenant": "default", "exp": int(time.time()) + 3600,
+          "permissions": ["admin"]}
+body = b64(json.dumps(claims).encode())
+sig = hmac.new(os.environ["JWT_SECRET"].encode(), f"{head}.{body}".encode(), hashlib.sha256)
+print(f"{head}.{body}.{b64(sig.digest())}")
+')
 
 mkdir -p "$REPORTS"
 echo "schemathesis: $BASE/openapi.json, seed $SEED, at most ${MAX_TIME}s" >&2
@@ -86,11 +99,13 @@ echo "schemathesis: $BASE/openapi.json, seed $SEED, at most ${MAX_TIME}s" >&2
 timeout $((MAX_TIME + 120)) "$VENV/bin/schemathesis" run "$BASE/openapi.json" \
     --url "$BASE" \
     --header "X-API-Key: $KEY" \
+    --header "Authorization: Bearer $TOKEN" \
+    --header "tenant: default" \
+    --generation-with-security-parameters false \
     --phases examples,coverage,fuzzing,stateful \
     --checks all \
     --mode all \
     --seed "$SEED" \
-    --generation-deterministic \
     --max-time "$MAX_TIME" \
     --workers 2 \
     --request-timeout 10 \

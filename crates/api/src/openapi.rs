@@ -1,12 +1,15 @@
 //! The OpenAPI document: generated from the route registrations, completed here with the
 //! security scheme and the error responses every authenticated route can give.
 
-use utoipa::openapi::path::Operation;
+use utoipa::openapi::extensions::Extensions;
+use utoipa::openapi::link::LinkBuilder;
+use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
 };
-use utoipa::openapi::{ContentBuilder, OpenApi, Ref};
+use utoipa::openapi::schema::{AdditionalProperties, Schema};
+use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr};
 use utoipa::Modify;
 
 use crate::policy::{API_KEY_SCHEME, BEARER_SCHEME, TENANT_SCHEME};
@@ -92,6 +95,225 @@ fn add_common_errors(op: &mut Operation) {
     }
 }
 
+/// The errors an operation can give because of what it takes: 400 for a bad parameter, header
+/// or body field (`details` names it), 404 for an id that is not in the tenant, 413 and 415 for
+/// a body over the limit or not JSON. Added only where an operation does not declare them itself.
+fn add_input_errors(op: &mut Operation) {
+    let params = op.parameters.as_deref().unwrap_or(&[]);
+    let has_path = params
+        .iter()
+        .any(|p| matches!(p.parameter_in, ParameterIn::Path));
+    let has_body = op.request_body.is_some();
+    let mut errors = Vec::new();
+    if !params.is_empty() || has_body {
+        errors.push((
+            "400",
+            "A parameter, header or body field breaks a rule (VALIDATION_ERROR, `details` names \
+             it), or the body is not readable JSON (BAD_REQUEST)",
+        ));
+    }
+    if has_path {
+        errors.push(("404", "No such resource in the caller's tenant"));
+    }
+    if has_body {
+        errors.push(("413", "Body over the limit"));
+        errors.push(("415", "Body is not JSON"));
+    }
+    for (status, description) in errors {
+        op.responses
+            .responses
+            .entry(status.to_string())
+            .or_insert_with(|| error_response(description).into());
+    }
+}
+
+/// The names of a path's parameters, in order (`/v1/clients/{id}/accounts/{item_id}`).
+fn path_params(path: &str) -> Vec<&str> {
+    path.split('{')
+        .skip(1)
+        .filter_map(|s| s.split('}').next())
+        .collect()
+}
+
+/// OpenAPI links from every create (a `POST` answering 201) to the operations that take the new
+/// resource's id: those at the create's path plus `/{param}`, and below it, whose other path
+/// parameters are the create's own. The id is read from the response (`data.id`, or `id` for a
+/// dialect that answers the bare resource); the create's own parameters are passed on.
+fn add_links(doc: &mut OpenApi) {
+    let mut targets: Vec<(String, String)> = Vec::new();
+    for (path, item) in &doc.paths.paths {
+        for op in [&item.get, &item.put, &item.post, &item.delete, &item.patch]
+            .into_iter()
+            .flatten()
+        {
+            if let Some(id) = &op.operation_id {
+                targets.push((path.clone(), id.clone()));
+            }
+        }
+    }
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let Some(post) = &mut item.post else {
+            continue;
+        };
+        let Some(RefOr::T(created)) = post.responses.responses.get_mut("201") else {
+            continue;
+        };
+        let enveloped = serde_json::to_string(&created.content)
+            .map(|c| c.contains("Envelope"))
+            .unwrap_or(false);
+        let id = if enveloped {
+            "$response.body#/data/id"
+        } else {
+            "$response.body#/id"
+        };
+        let own = path_params(path);
+        for (target, op_id) in &targets {
+            let Some(new) = target
+                .strip_prefix(path.as_str())
+                .and_then(|rest| rest.strip_prefix("/{"))
+                .and_then(|rest| rest.split('}').next())
+            else {
+                continue;
+            };
+            if path_params(target)
+                .iter()
+                .any(|p| *p != new && !own.contains(p))
+            {
+                continue;
+            }
+            // utoipa 5 writes `operation_id` in snake case; the field is `operationId`.
+            let operation_id = Extensions::from_iter([("operationId", op_id.clone())]);
+            let mut link = LinkBuilder::new()
+                .extensions(Some(operation_id))
+                .description(format!("`{new}` is the id of the resource just created"))
+                .parameter(new, id);
+            for p in &own {
+                link = link.parameter(*p, format!("$request.path.{p}"));
+            }
+            created.links.insert(op_id.clone(), link.build().into());
+        }
+    }
+}
+
+/// The request schemas of the native resources, beside the resource schemas the responses use:
+/// `{Data}Input` for a create or replace and `{Data}Patch` for a merge patch. Both refuse unknown
+/// fields (as the service does: 400 naming the field) and require only what the service
+/// requires: a client's `name` unless it is a person, then `first_name` and `last_name` (not
+/// blank); a sub-resource's `name`. A patch requires nothing and, for a person, the names with it.
+/// `Address` and `Credit` refuse unknown fields everywhere; `Credit` requires `currency` when
+/// `limit` or `used` is a number.
+fn add_input_schemas(doc: &mut OpenApi) {
+    let Some(components) = doc.components.as_mut() else {
+        return;
+    };
+    let closed = |o: &mut utoipa::openapi::Object| {
+        o.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+    };
+    let non_blank = serde_json::json!({"type": "string", "pattern": "\\S"});
+    let person = serde_json::json!({
+        "if": {"properties": {"kind": {"const": "person"}}, "required": ["kind"]},
+        "then": {"required": ["first_name", "last_name"],
+                 "properties": {"first_name": non_blank, "last_name": non_blank}},
+    });
+    let client_rule = {
+        let mut r = person.clone();
+        r["else"] = serde_json::json!({"required": ["name"]});
+        r
+    };
+    for name in ["Address", "Credit"] {
+        if let Some(RefOr::T(Schema::Object(o))) = components.schemas.get_mut(name) {
+            closed(o);
+            if name == "Credit" {
+                let number = serde_json::json!({"type": "number"});
+                o.extensions = Some(Extensions::from_iter([
+                    (
+                        "if",
+                        serde_json::json!({"anyOf": [
+                            {"required": ["limit"], "properties": {"limit": number}},
+                            {"required": ["used"], "properties": {"used": number}},
+                        ]}),
+                    ),
+                    (
+                        "then",
+                        serde_json::json!({"required": ["currency"],
+                            "properties": {"currency": {"type": "string"}}}),
+                    ),
+                ]));
+            }
+        }
+    }
+    for name in [
+        "ClientData",
+        "ContactPersonData",
+        "LocationData",
+        "AccountData",
+    ] {
+        let Some(RefOr::T(Schema::Object(data))) = components.schemas.get(name).cloned() else {
+            continue;
+        };
+        let mut input = data.clone();
+        closed(&mut input);
+        let mut patch = input.clone();
+        patch.required.clear();
+        if name == "ClientData" {
+            input.required.clear();
+            input.extensions = Some(rule_extensions(&client_rule));
+            patch.extensions = Some(rule_extensions(&person));
+        } else {
+            input.required = vec!["name".to_string()];
+        }
+        let base = name.trim_end_matches("Data");
+        components
+            .schemas
+            .insert(format!("{base}Input"), Schema::Object(input).into());
+        components
+            .schemas
+            .insert(format!("{base}Patch"), Schema::Object(patch).into());
+    }
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let base = if path.starts_with("/v1/clients/{id}/contact-persons") {
+            "ContactPerson"
+        } else if path.starts_with("/v1/clients/{id}/locations") {
+            "Location"
+        } else if path.starts_with("/v1/clients/{id}/accounts") {
+            "Account"
+        } else if path.starts_with("/v1/clients") {
+            "Client"
+        } else {
+            continue;
+        };
+        for op in [&mut item.put, &mut item.post, &mut item.patch]
+            .into_iter()
+            .flatten()
+        {
+            let Some(body) = op.request_body.as_mut() else {
+                continue;
+            };
+            for (media, content) in body.content.iter_mut() {
+                let target = if media.contains("merge-patch") {
+                    format!("{base}Patch")
+                } else if media == "application/json" {
+                    format!("{base}Input")
+                } else {
+                    continue;
+                };
+                content.schema = Some(Ref::from_schema_name(target).into());
+            }
+        }
+    }
+}
+
+/// `if` / `then` / `else` of a JSON Schema rule, as schema keywords (utoipa has no fields for
+/// them; extensions are written as they are).
+fn rule_extensions(rule: &serde_json::Value) -> Extensions {
+    Extensions::from_iter(
+        rule.as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), v.clone())),
+    )
+}
+
 /// Each `api_key` requirement gets a `bearer` alternative with the same scopes, so a route
 /// declares its permission once and the document still lists both credentials.
 fn add_bearer_alternatives(reqs: &mut Vec<SecurityRequirement>) {
@@ -162,7 +384,10 @@ impl Modify for Completion {
                     add_bearer_alternatives(reqs);
                     add_common_errors(op);
                 }
+                add_input_errors(op);
             }
         }
+        add_links(doc);
+        add_input_schemas(doc);
     }
 }

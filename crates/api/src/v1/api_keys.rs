@@ -237,7 +237,7 @@ pub async fn create_api_key(
 /// Revoking a revoked key changes nothing and answers 204 again. Another tenant's key id is
 /// 404, like any unknown id.
 #[utoipa::path(delete, path = "/v1/api-keys/{id}", tag = "api-keys",
-    params(("id" = String, Path, description = "The key's id")),
+    params(("id" = uuid::Uuid, Path, description = "The key's id")),
     responses(
         (status = 204, description = "Revoked"),
         (status = 404, description = "No such key in this tenant", body = ErrorBody),
