@@ -8,7 +8,9 @@ use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
 };
-use utoipa::openapi::schema::{AdditionalProperties, Schema};
+use utoipa::openapi::schema::{
+    AdditionalProperties, KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type,
+};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr};
 use utoipa::Modify;
 
@@ -220,7 +222,7 @@ fn add_input_schemas(doc: &mut OpenApi) {
         r["else"] = serde_json::json!({"required": ["name"]});
         r
     };
-    for name in ["Address", "Credit"] {
+    for name in ["Address", "Credit", "NewApiKeyBody"] {
         if let Some(RefOr::T(Schema::Object(o))) = components.schemas.get_mut(name) {
             closed(o);
             if name == "Credit" {
@@ -314,6 +316,95 @@ fn rule_extensions(rule: &serde_json::Value) -> Extensions {
     )
 }
 
+/// `(a|b)` of a closed set, for a pattern.
+fn alternatives(values: &[&str]) -> String {
+    format!("({})", values.join("|"))
+}
+
+/// A comma list of items matching `item`: 1 to 100 of them, as the list parameters take.
+fn comma_list(item: &str) -> String {
+    format!("^{item}(,{item}){{0,99}}$")
+}
+
+fn string_param() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(Type::String)
+}
+
+/// The rules of the native list parameters (`crate::v1::query`), declared on every `/v1`
+/// operation that takes them: ranges, closed sets, comma lists of 1-100 non-empty items, lengths.
+fn v1_param_schema(name: &str) -> Option<ObjectBuilder> {
+    use clientele_core::codes::{COUNTRIES, CURRENCIES};
+    use clientele_core::{ClientKind, ClientStatus, Creditworthiness, PartnerType};
+    let text_item = r"[^,]*[^,\s][^,]*";
+    let uuid = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
+    let list = |item: String| Some(string_param().pattern(Some(comma_list(&item))));
+    match name {
+        "limit" => Some(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(1))
+                .maximum(Some(100)),
+        ),
+        "offset" => Some(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(0))
+                .maximum(Some(i64::MAX)),
+        ),
+        "page" => Some(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(1))
+                .maximum(Some(i64::MAX)),
+        ),
+        "status" => list(alternatives(ClientStatus::ALL)),
+        "kind" => list(alternatives(ClientKind::ALL)),
+        "partner_type" => list(alternatives(PartnerType::ALL)),
+        "creditworthiness" => list(alternatives(Creditworthiness::ALL)),
+        "country" => list(alternatives(COUNTRIES)),
+        "currency" => list(alternatives(CURRENCIES)),
+        "owner_id" | "salesperson_id" | "case_manager_id" | "account_code" | "external_id"
+        | "source" => list(text_item.to_string()),
+        "id" => list(uuid.to_string()),
+        "expand" => list(alternatives(&["contact_persons", "locations", "accounts"])),
+        "archived" => Some(string_param().enum_values(Some(["false", "true", "all"]))),
+        "search" => Some(string_param().max_length(Some(120))),
+        "name" => Some(string_param().max_length(Some(200))),
+        "created_from" | "created_to" | "updated_from" | "updated_to" => {
+            Some(string_param().format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))))
+        }
+        "Idempotency-Key" => Some(string_param().pattern(Some("^[!-~]{1,255}$"))),
+        _ => None,
+    }
+}
+
+fn constrain_v1_params(doc: &mut OpenApi) {
+    for (path, item) in doc.paths.paths.iter_mut() {
+        if !path.starts_with("/v1/") {
+            continue;
+        }
+        for op in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            for p in op.parameters.iter_mut().flatten() {
+                if matches!(p.parameter_in, ParameterIn::Path) {
+                    continue;
+                }
+                if let Some(schema) = v1_param_schema(&p.name) {
+                    p.schema = Some(schema.build().into());
+                }
+            }
+        }
+    }
+}
+
 /// Each `api_key` requirement gets a `bearer` alternative with the same scopes, so a route
 /// declares its permission once and the document still lists both credentials.
 fn add_bearer_alternatives(reqs: &mut Vec<SecurityRequirement>) {
@@ -389,5 +480,6 @@ impl Modify for Completion {
         }
         add_links(doc);
         add_input_schemas(doc);
+        constrain_v1_params(doc);
     }
 }
