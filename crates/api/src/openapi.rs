@@ -366,7 +366,13 @@ fn v1_param_schema(name: &str) -> Option<ObjectBuilder> {
         "owner_id" | "salesperson_id" | "case_manager_id" | "account_code" | "external_id"
         | "source" => list(text_item.to_string()),
         "id" => list(uuid.to_string()),
-        "expand" => list(alternatives(&["contact_persons", "locations", "accounts"])),
+        // Empty means none.
+        "expand" => Some(string_param().pattern(Some(format!(
+            "^({})?$",
+            comma_list(&alternatives(&["contact_persons", "locations", "accounts"]))
+                .trim_start_matches('^')
+                .trim_end_matches('$')
+        )))),
         "archived" => Some(string_param().enum_values(Some(["false", "true", "all"]))),
         "search" => Some(string_param().max_length(Some(120))),
         "name" => Some(string_param().max_length(Some(200))),

@@ -82,7 +82,7 @@ pub fn email() -> Object {
     nullable(Type::String)
         .max_length(Some(254))
         .pattern(Some(
-            r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}$",
+            r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,64}@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,4}[A-Za-z]{2,63}$",
         ))
         .description(Some("An e-mail address, ≤ 254 characters (local part ≤ 64)"))
         .build()
