@@ -248,7 +248,10 @@ pub struct ClientData {
     pub kind: ClientKind,
     /// 1-200 characters, trimmed. Required for organizations; for persons defaults to
     /// `first_name last_name`.
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200, pattern = r"\S"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 200, pattern = r"\S")
+    )]
     pub name: String,
     /// Business name / long name, ≤ 200.
     #[cfg_attr(feature = "openapi", schema(max_length = 200))]

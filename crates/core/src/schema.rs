@@ -62,7 +62,9 @@ pub fn phone() -> Object {
     nullable(Type::String)
         .max_length(Some(32))
         .pattern(Some(r"^[0-9 +().-]*[0-9][0-9 +().-]*$"))
-        .description(Some("≤ 32 characters: digits, spaces and + - ( ) ., at least one digit"))
+        .description(Some(
+            "≤ 32 characters: digits, spaces and + - ( ) ., at least one digit",
+        ))
         .build()
 }
 

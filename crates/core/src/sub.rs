@@ -68,7 +68,10 @@ impl SubKind {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ContactPersonData {
     /// 1-200 characters, trimmed. Required.
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200, pattern = r"\S"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 200, pattern = r"\S")
+    )]
     pub name: String,
     /// ≤ 200.
     #[cfg_attr(feature = "openapi", schema(max_length = 200))]
@@ -97,7 +100,10 @@ pub struct ContactPersonData {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LocationData {
     /// 1-200 characters, trimmed. Required.
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200, pattern = r"\S"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 200, pattern = r"\S")
+    )]
     pub name: String,
     /// At most one primary location per client: setting it clears the others; the first
     /// location of a client becomes primary.
@@ -121,7 +127,10 @@ pub struct LocationData {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccountData {
     /// 1-200 characters, trimmed. Required.
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200, pattern = r"\S"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 200, pattern = r"\S")
+    )]
     pub name: String,
     /// ≤ 64.
     #[cfg_attr(feature = "openapi", schema(max_length = 64))]

@@ -78,7 +78,10 @@ pub struct NewApiKeyBody {
     /// The key's own budget, e.g. `600/min` (units `s`, `min`, `h`); default: the server's.
     /// It may not exceed the server's ceiling (`--max-key-rate-limit`, else the default rate
     /// limit) in rate or in burst: above it → 400 naming `rate_limit`.
-    #[schema(example = "600/min", pattern = r"^\s*0*[1-9][0-9]{0,8}\s*/\s*(s|sec|second|m|min|minute|h|hour)\s*$")]
+    #[schema(
+        example = "600/min",
+        pattern = r"^\s*0*[1-9][0-9]{0,8}\s*/\s*(s|sec|second|m|min|minute|h|hour)\s*$"
+    )]
     rate_limit: Option<String>,
 }
 

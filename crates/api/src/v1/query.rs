@@ -122,7 +122,9 @@ pub fn parse_paging(pairs: &[(String, String)]) -> Result<Paging, ApiError> {
                 "cannot be combined with offset",
             ));
         }
-        p.offset = (page - 1).saturating_mul(u64::from(p.limit));
+        p.offset = (page - 1)
+            .saturating_mul(u64::from(p.limit))
+            .min(i64::MAX as u64);
     }
     Ok(p)
 }
@@ -374,7 +376,9 @@ pub fn parse_list_query(pairs: &[(String, String)]) -> Result<ListRequest, ApiEr
                 ));
             }
         }
-        q.offset = (page - 1).saturating_mul(u64::from(q.limit));
+        q.offset = (page - 1)
+            .saturating_mul(u64::from(q.limit))
+            .min(i64::MAX as u64);
     }
     if cursor.is_some() && seen.contains(&"offset") {
         return Err(ApiError::invalid(
