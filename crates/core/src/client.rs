@@ -510,6 +510,10 @@ impl ClientData {
         fill_currency: Option<&CurrencyCode>,
     ) -> Result<ClientData, Vec<FieldError>> {
         let mut doc = self.to_json();
+        let unknown = unknown_removals(&doc, patch, CLIENT_READ_ONLY, &["metadata"]);
+        if !unknown.is_empty() {
+            return Err(unknown);
+        }
         merge_patch(&mut doc, patch);
         if let Some(c) = fill_currency {
             fill_credit_currency(&mut doc, c);
@@ -536,6 +540,53 @@ pub struct Client {
     pub created_at: Timestamp,
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub updated_at: Timestamp,
+}
+
+/// The fields a merge patch removes (`null`) that the document does not have: unknown fields,
+/// refused like any other unknown field although merging would drop them silently. `read_only`
+/// names top-level fields that are accepted and ignored; objects named in `free` (`metadata`)
+/// take any key.
+pub fn unknown_removals(
+    doc: &Value,
+    patch: &Value,
+    read_only: &[&str],
+    free: &[&str],
+) -> Vec<FieldError> {
+    fn walk(
+        doc: &Value,
+        patch: &Value,
+        prefix: &str,
+        read_only: &[&str],
+        free: &[&str],
+        out: &mut Vec<FieldError>,
+    ) {
+        let (Value::Object(d), Value::Object(p)) = (doc, patch) else {
+            return;
+        };
+        for (k, v) in p {
+            let path = if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            };
+            match d.get(k) {
+                None if v.is_null() && !(prefix.is_empty() && read_only.contains(&k.as_str())) => {
+                    out.push(FieldError::new(
+                        &path,
+                        "unknown_field",
+                        "is not a known field",
+                    ));
+                }
+                Some(inner) if !free.contains(&path.as_str()) => {
+                    walk(inner, v, &path, read_only, free, out);
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(doc, patch, "", read_only, free, &mut out);
+    out
 }
 
 /// RFC 7396 JSON merge patch: `null` removes, objects merge key by key, anything else replaces.
@@ -709,6 +760,26 @@ mod tests {
             bare.apply_patch_filling(&patch, None),
             bare.apply_patch(&patch)
         );
+    }
+
+    #[test]
+    fn a_patch_that_removes_an_unknown_field_is_refused() {
+        let c =
+            ClientData::from_json(&json!({"name": "A", "metadata": {"x": "y"}})).expect("valid");
+        let fields = |patch: Value| {
+            c.apply_patch(&patch)
+                .err()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|e| e.field)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(fields(json!({"": null})), vec![""]);
+        assert_eq!(
+            fields(json!({"credit": {"colour": null}})),
+            vec!["credit.colour"]
+        );
+        assert!(fields(json!({"metadata": {"gone": null}, "id": null, "email": null})).is_empty());
     }
 
     #[test]

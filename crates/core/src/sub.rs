@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::client::{merge_patch, Address};
+use crate::client::{merge_patch, unknown_removals, Address};
 use crate::enums::ClientStatus;
 use crate::error::{Errors, FieldError};
 use crate::parse::{a_type_name, ObjectReader};
@@ -260,6 +260,10 @@ impl SubData {
     /// Applies an RFC 7396 merge patch and validates the result as a whole.
     pub fn apply_patch(&self, patch: &Value) -> Result<Self, Vec<FieldError>> {
         let mut doc = self.to_json();
+        let unknown = unknown_removals(&doc, patch, SUB_READ_ONLY, &[]);
+        if !unknown.is_empty() {
+            return Err(unknown);
+        }
         merge_patch(&mut doc, patch);
         Self::from_json(self.kind(), &doc)
     }
