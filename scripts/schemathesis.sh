@@ -6,7 +6,7 @@
 # (pinned) into a virtual environment under target/ when it is not there yet.
 #
 # Usage: scripts/schemathesis.sh [path/to/clientele]   (default: target/debug/clientele)
-# Environment: SCHEMATHESIS_MAX_TIME (seconds, default 240), SCHEMATHESIS_SEED (default 19),
+# Environment: SCHEMATHESIS_MAX_TIME (seconds, default 180), SCHEMATHESIS_SEED (default 19),
 # SCHEMATHESIS_ARGS (extra arguments, e.g. "--include-path-regex ^/v1/clients$").
 # Reports: target/schemathesis/ (JUnit XML, and the server's log).
 set -euo pipefail
@@ -16,7 +16,7 @@ BIN=${1:-target/debug/clientele}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV="$ROOT/target/schemathesis-venv"
 REPORTS="$ROOT/target/schemathesis"
-MAX_TIME=${SCHEMATHESIS_MAX_TIME:-240}
+MAX_TIME=${SCHEMATHESIS_MAX_TIME:-180}
 SEED=${SCHEMATHESIS_SEED:-19}
 WAIT_SECONDS=20
 
