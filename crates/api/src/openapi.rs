@@ -227,20 +227,14 @@ fn add_input_schemas(doc: &mut OpenApi) {
             closed(o);
             if name == "Credit" {
                 let number = serde_json::json!({"type": "number"});
-                o.extensions = Some(Extensions::from_iter([
-                    (
-                        "if",
-                        serde_json::json!({"anyOf": [
-                            {"required": ["limit"], "properties": {"limit": number}},
-                            {"required": ["used"], "properties": {"used": number}},
-                        ]}),
-                    ),
-                    (
-                        "then",
-                        serde_json::json!({"required": ["currency"],
-                            "properties": {"currency": {"type": "string"}}}),
-                    ),
-                ]));
+                o.extensions = Some(rule_extensions(&serde_json::json!({
+                    "if": {"anyOf": [
+                        {"required": ["limit"], "properties": {"limit": number}},
+                        {"required": ["used"], "properties": {"used": number}},
+                    ]},
+                    "then": {"required": ["currency"],
+                             "properties": {"currency": {"type": "string"}}},
+                })));
             }
         }
     }
@@ -305,15 +299,11 @@ fn add_input_schemas(doc: &mut OpenApi) {
     }
 }
 
-/// `if` / `then` / `else` of a JSON Schema rule, as schema keywords (utoipa has no fields for
-/// them; extensions are written as they are).
+/// A JSON Schema rule (`if` / `then` / `else`) as the schema's `allOf`: utoipa's `Object` has no
+/// field for these keywords, and its extensions are written as they are. One key keeps the
+/// document's order stable (extensions are a hash map).
 fn rule_extensions(rule: &serde_json::Value) -> Extensions {
-    Extensions::from_iter(
-        rule.as_object()
-            .into_iter()
-            .flatten()
-            .map(|(k, v)| (k.clone(), v.clone())),
-    )
+    Extensions::from_iter([("allOf", serde_json::json!([rule]))])
 }
 
 /// `(a|b)` of a closed set, for a pattern.
