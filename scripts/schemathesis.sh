@@ -96,6 +96,9 @@ print(f"{head}.{body}.{b64(sig.digest())}")
 ')
 
 mkdir -p "$REPORTS"
+# Schemathesis keeps a cache (`.schemathesis/`, replayed crashes) in its working directory: the
+# scratch directory, so every run starts from the same state.
+cd "$WORK"
 echo "schemathesis: $BASE/openapi.json, seed $SEED, at most ${MAX_TIME}s" >&2
 # shellcheck disable=SC2086 # SCHEMATHESIS_ARGS is a list of arguments on purpose.
 timeout $((MAX_TIME + 120)) "$VENV/bin/schemathesis" \
