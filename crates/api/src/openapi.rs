@@ -138,6 +138,44 @@ fn path_params(path: &str) -> Vec<&str> {
         .collect()
 }
 
+/// Where the new resource's `id` sits in a created response of schema `schema` (a JSON
+/// pointer): the schema's own `id`, or the `id` of the object under one of its properties
+/// (`/data/id` in the native envelope, `/client/id` in a dialect's wrapper).
+fn id_pointer(
+    schemas: &serde_json::Value,
+    schema: &serde_json::Value,
+    depth: u8,
+) -> Option<String> {
+    let resolved = match schema["$ref"].as_str() {
+        Some(r) => &schemas[r.rsplit('/').next()?],
+        None => schema,
+    };
+    let mut properties = serde_json::Map::new();
+    for part in std::iter::once(resolved).chain(resolved["allOf"].as_array().into_iter().flatten())
+    {
+        let part = match part["$ref"].as_str() {
+            Some(r) => &schemas[r.rsplit('/').next()?],
+            None => part,
+        };
+        if let Some(p) = part["properties"].as_object() {
+            properties.extend(p.clone());
+        }
+    }
+    if properties.contains_key("id") {
+        return Some("/id".into());
+    }
+    if depth > 0 {
+        return None;
+    }
+    let inner = |key: &str| {
+        properties
+            .get(key)
+            .and_then(|s| id_pointer(schemas, s, depth + 1))
+            .map(|p| format!("/{key}{p}"))
+    };
+    inner("data").or_else(|| properties.keys().find_map(|k| inner(k)))
+}
+
 /// OpenAPI links from every create (a `POST` answering 201) to the operations that take the new
 /// resource's id: those at the create's path plus `/{param}`, and below it, whose other path
 /// parameters are the create's own. The id is read from the response (`data.id`, or `id` for a
@@ -154,6 +192,11 @@ fn add_links(doc: &mut OpenApi) {
             }
         }
     }
+    let schemas = doc
+        .components
+        .as_ref()
+        .and_then(|c| serde_json::to_value(&c.schemas).ok())
+        .unwrap_or_default();
     for (path, item) in doc.paths.paths.iter_mut() {
         let Some(post) = &mut item.post else {
             continue;
@@ -161,14 +204,13 @@ fn add_links(doc: &mut OpenApi) {
         let Some(RefOr::T(created)) = post.responses.responses.get_mut("201") else {
             continue;
         };
-        let enveloped = serde_json::to_string(&created.content)
-            .map(|c| c.contains("Envelope"))
-            .unwrap_or(false);
-        let id = if enveloped {
-            "$response.body#/data/id"
-        } else {
-            "$response.body#/id"
+        let Some(pointer) = serde_json::to_value(&created.content)
+            .ok()
+            .and_then(|c| id_pointer(&schemas, &c["application/json"]["schema"], 0))
+        else {
+            continue;
         };
+        let id = format!("$response.body#{pointer}");
         let own = path_params(path);
         for (target, op_id) in &targets {
             let Some(new) = target
@@ -189,7 +231,7 @@ fn add_links(doc: &mut OpenApi) {
             let mut link = LinkBuilder::new()
                 .extensions(Some(operation_id))
                 .description(format!("`{new}` is the id of the resource just created"))
-                .parameter(new, id);
+                .parameter(new, id.as_str());
             for p in &own {
                 link = link.parameter(*p, format!("$request.path.{p}"));
             }
