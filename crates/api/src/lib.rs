@@ -44,6 +44,7 @@ fn surfaces() -> Vec<Surface> {
         dialects::seed000::surface(),
         dialects::seed001::surface(),
         dialects::seed002::surface(),
+        dialects::seed003::surface(),
         dialects::seed004::surface(),
     ]
 }

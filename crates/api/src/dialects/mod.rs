@@ -24,7 +24,8 @@
 //! - [`respond`]: a handler's result as a response, errors through [`uncached_error`];
 //! - [`allow_only_documented`] (and [`allow_only_documented_with`], for a path registered in
 //!   two groups): other methods on a path → 405 `METHOD_NOT_ALLOWED` with an `Allow` listing
-//!   exactly the documented ones (axum would also list `HEAD`);
+//!   exactly the documented ones (axum would also list `HEAD`); [`method_not_allowed`] is
+//!   that answer;
 //! - [`nothing_committed`]: the `render_committed` of a read-only dialect;
 //! - [`int_param`], [`once`]: list parameters read the native way (an integer within bounds, a
 //!   parameter given at most once), refusals naming the parameter as the dialect names it.
@@ -32,6 +33,7 @@
 pub mod seed000;
 pub mod seed001;
 pub mod seed002;
+pub mod seed003;
 pub mod seed004;
 
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -179,16 +181,7 @@ pub fn allow_only_documented_with(
         .unwrap_or_else(|_| HeaderValue::from_static("GET"));
     let router = router.fallback(move || {
         let allow = allow.clone();
-        async move {
-            uncached_error(
-                ApiError::new(
-                    StatusCode::METHOD_NOT_ALLOWED,
-                    "METHOD_NOT_ALLOWED",
-                    "This method is not allowed on this route; see Allow",
-                )
-                .with_header(header::ALLOW, allow),
-            )
-        }
+        async move { method_not_allowed(allow) }
     });
     (schemas, paths, router)
 }
@@ -254,6 +247,19 @@ pub fn conditional<T: Serialize>(headers: &HeaderMap, body: &T, etag: &str) -> R
         return res;
     }
     single(StatusCode::OK, body, etag, None)
+}
+
+/// 405 `METHOD_NOT_ALLOWED` with `Allow`: what [`allow_only_documented`] answers, and what a
+/// seed's own documented "not supported" operation answers (003's `DELETE /clients`).
+pub fn method_not_allowed(allow: HeaderValue) -> Response {
+    uncached_error(
+        ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            "This method is not allowed on this route; see Allow",
+        )
+        .with_header(header::ALLOW, allow),
+    )
 }
 
 /// The `render_committed` of a dialect without writes: no idempotent write of its can have

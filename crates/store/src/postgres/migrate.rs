@@ -26,6 +26,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         8,
         include_str!("../../migrations/postgres/0008_search_whole_words.sql"),
     ),
+    (
+        18,
+        include_str!("../../migrations/postgres/0018_clients_updated_all.sql"),
+    ),
 ];
 
 /// Arbitrary constant: the advisory lock that serialises concurrent `migrate` runs.
