@@ -414,6 +414,9 @@ fn v1_param_schema(name: &str) -> Option<ObjectBuilder> {
             Some(string_param().format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))))
         }
         "Idempotency-Key" => Some(string_param().pattern(Some("^[!-~]{1,255}$"))),
+        // Bulk import and export.
+        "format" => Some(string_param().enum_values(Some(["ndjson", "csv"]))),
+        "mode" => Some(string_param().enum_values(Some(["create", "upsert"]))),
         _ => None,
     }
 }
