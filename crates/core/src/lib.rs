@@ -12,6 +12,8 @@ pub mod idempotency;
 pub mod mask;
 pub mod parse;
 pub mod query;
+#[cfg(feature = "openapi")]
+pub mod schema;
 pub mod search;
 pub mod service;
 pub mod store;

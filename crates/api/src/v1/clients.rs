@@ -184,7 +184,7 @@ pub async fn create_client(
 /// `expand=contact_persons,locations,accounts` embeds those lists (newest first, at most 100
 /// of each) under the same keys.
 #[utoipa::path(get, path = "/v1/clients/{id}", tag = "clients",
-    params(("id" = String, Path, description = "Client id"),
+    params(("id" = uuid::Uuid, Path, description = "Client id"),
         ("expand" = Option<String>, Query, description = "Comma list of contact_persons, locations, accounts"),
         ("If-None-Match" = Option<String>, Header, description = "An ETag; 304 when it is current")),
     responses(
@@ -249,7 +249,7 @@ pub async fn get_client_by_external_id(
 
 /// Replace a client: every writable field takes the body's value or its default.
 #[utoipa::path(put, path = "/v1/clients/{id}", tag = "clients",
-    params(("id" = String, Path, description = "Client id"),
+    params(("id" = uuid::Uuid, Path, description = "Client id"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it is no longer current")),
     request_body(content = ClientData, content_type = "application/json"),
     responses(
@@ -280,7 +280,7 @@ pub async fn replace_client(
 /// Absent fields stay unchanged, `null` clears a field, nested objects (`address`, `credit`,
 /// `metadata`) merge key by key. Accepts `application/merge-patch+json` or `application/json`.
 #[utoipa::path(patch, path = "/v1/clients/{id}", tag = "clients",
-    params(("id" = String, Path, description = "Client id"),
+    params(("id" = uuid::Uuid, Path, description = "Client id"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it is no longer current")),
     request_body(content = Object, content_type = "application/merge-patch+json",
         description = "Any subset of the writable client fields"),
@@ -349,7 +349,7 @@ pub async fn upsert_client_by_external_id(
 
 /// Delete a client, with its contact persons, locations and accounts.
 #[utoipa::path(delete, path = "/v1/clients/{id}", tag = "clients",
-    params(("id" = String, Path, description = "Client id"),
+    params(("id" = uuid::Uuid, Path, description = "Client id"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it is no longer current")),
     responses(
         (status = 204, description = "Deleted"),

@@ -31,6 +31,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/sqlite/0005_tenant_currency.sql"),
     ),
     (
+        8,
+        include_str!("../../migrations/sqlite/0008_search_whole_words.sql"),
+    ),
+    (
         10,
         include_str!("../../migrations/sqlite/0010_idempotency_instance.sql"),
     ),
@@ -50,14 +54,22 @@ const MIGRATIONS: &[(i64, &str)] = &[
 
 /// Work the applied migrations need beyond their SQL.
 fn after_migrations(conn: &Mutex<Connection>, applied: &[i64]) -> StoreResult<()> {
-    // 2: fold the names and index the clients that existed before search did; 24: index every
-    // client again, with the tags of its document and its words in `search_documents`.
+    // 2: fold the names and index the clients that existed before search did; 8: search words
+    // are kept whole (`clientele_core::search`), so every document is written again; 24: index
+    // every client again, with the tags of its document and its words in `search_documents`.
     let (fold_names, index) = (
         applied.contains(&2),
-        applied.contains(&2) || applied.contains(&24),
+        applied.contains(&2) || applied.contains(&8) || applied.contains(&24),
     );
     if !index {
         return Ok(());
+    }
+    if applied.contains(&8) {
+        // The index and vocabulary were emptied by 0008; the kept documents (of the old words)
+        // go too, so every word of the new documents is written to the vocabulary.
+        lock(conn)
+            .execute_batch("DELETE FROM search_documents; DELETE FROM search_terms;")
+            .map_err(map_err)?;
     }
     let rows: Vec<(String, String, i64)> = lock(conn)
         .prepare("SELECT tenant_id, id, rid FROM clients ORDER BY rid")

@@ -11,8 +11,8 @@
 //! (`0001l` + `andersson`: tenant 1, live). A tenant's words are thus index terms of their own:
 //! a search reads only that tenant's postings, counts without touching the clients table, and
 //! can never see another tenant's documents. The namespace is 4 base-36 characters of a per-tenant
-//! number plus `l` (live) or `r` (archived); user words can never produce it, because search
-//! words never mix letters and digits.
+//! number plus `l` (live) or `r` (archived); it has a fixed length and every indexed word and
+//! every search word carries it, so no word can reach another tenant's terms.
 //!
 //! Words are folded (case, accents) by `clientele_core::search`, on both sides, and the tokenizer
 //! only splits. Prefix matching: words of 1-3 characters use the FTS prefix indexes (namespace +
