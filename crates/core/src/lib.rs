@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod client;
 pub mod codes;
+pub mod credential_check;
 pub mod enums;
 pub mod error;
 pub mod filter;

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::future::Future;
 
 use async_trait::async_trait;
+use clientele_core::credential_check;
 use clientele_core::idempotency::{IdempotencyBegin, IdempotencyScope, StoredResponse};
 use clientele_core::query::{ClientQuery, Page};
 use clientele_core::store::{AuditPage, ClientWithSubs, NewApiKey, StoreResult, Upserted};
@@ -13,6 +14,7 @@ use clientele_core::types::{CurrencyCode, TenantName, Timestamp};
 use clientele_core::{ApiKey, Client, ClientData, Store, StoreError, Tenant, TenantId, WriteCtx};
 use uuid::Uuid;
 
+use crate::credentials::CredentialCache;
 use crate::db::{Read, Write};
 use crate::rules::{audit, clients, idempotency, list, subresources, tenants, with_subs};
 
@@ -28,19 +30,38 @@ pub trait Backend: Send + Sync + 'static {
     fn ping(&self) -> impl Future<Output = StoreResult<()>> + Send;
     /// Finishes pending writes and releases the database.
     fn close(&self) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Whether a cached API key may be confirmed by the request's first read rather than by a
+    /// read of its own (see `clientele_core::credential_check`): true where that read is a
+    /// round trip the first read can share.
+    fn defers_credential_check(&self) -> bool {
+        false
+    }
 }
 
 /// A `Store` on backend `B` (`SqliteStore`, `PgStore`).
-pub struct Engine<B>(pub(crate) B);
+pub struct Engine<B> {
+    pub(crate) backend: B,
+    /// API keys and tenants already resolved, valid per credentials' generation.
+    credentials: CredentialCache,
+}
+
+impl<B: Backend> Engine<B> {
+    pub(crate) fn new(backend: B) -> Self {
+        Self {
+            backend,
+            credentials: CredentialCache::default(),
+        }
+    }
+}
 
 #[async_trait]
 impl<B: Backend> Store for Engine<B> {
     async fn migrate(&self) -> StoreResult<u32> {
-        self.0.migrate().await
+        self.backend.migrate().await
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        self.0.ping().await
+        self.backend.ping().await
     }
 
     async fn create_tenant_with_currency(
@@ -54,15 +75,27 @@ impl<B: Backend> Store for Engine<B> {
             default_currency: default_currency.clone(),
             created_at: Timestamp::now(),
         };
-        self.0.write(tenants::CreateTenant(tenant)).await
+        self.backend.write(tenants::CreateTenant(tenant)).await
     }
 
     async fn tenant_by_name(&self, name: &str) -> StoreResult<Option<Tenant>> {
-        self.0.read(tenants::TenantByName(name.to_string())).await
+        let generation = self.backend.read(tenants::AuthGeneration).await?;
+        if let Some(t) = self.credentials.tenant(name, generation) {
+            return Ok(Some(t));
+        }
+        let found = self
+            .backend
+            .read(tenants::TenantByName(name.to_string()))
+            .await?;
+        if let Some(t) = &found {
+            self.credentials
+                .put_tenant(name.to_string(), generation, t.clone());
+        }
+        Ok(found)
     }
 
     async fn tenant_count(&self) -> StoreResult<i64> {
-        self.0.read(tenants::TenantCount).await
+        self.backend.read(tenants::TenantCount).await
     }
 
     async fn create_api_key(&self, tenant: TenantId, key: NewApiKey) -> StoreResult<ApiKey> {
@@ -77,24 +110,44 @@ impl<B: Backend> Store for Engine<B> {
             revoked_at: None,
         };
         let hash = key.hash;
-        self.0.write(tenants::CreateKey { key: stored, hash }).await
+        self.backend
+            .write(tenants::CreateKey { key: stored, hash })
+            .await
     }
 
     async fn list_api_keys(&self, tenant: TenantId) -> StoreResult<Vec<ApiKey>> {
-        self.0.read(tenants::ListKeys(tenant)).await
+        self.backend.read(tenants::ListKeys(tenant)).await
     }
 
     async fn revoke_api_key(&self, tenant: Option<TenantId>, id: Uuid) -> StoreResult<ApiKey> {
-        self.0.write(tenants::RevokeKey { tenant, id }).await
+        self.backend.write(tenants::RevokeKey { tenant, id }).await
     }
 
     async fn api_key_by_hash(&self, hash: [u8; 32]) -> StoreResult<Option<(ApiKey, Tenant)>> {
-        self.0.read(tenants::KeyByHash(hash)).await
+        if self.backend.defers_credential_check() {
+            if let Some((generation, found)) = self.credentials.latest_key(&hash) {
+                if credential_check::defer(generation) {
+                    return Ok(Some(found));
+                }
+            }
+        }
+        // The generation is read first: a change committed after it bumps it, so an entry can
+        // only be older than the generation it is filed under, never newer.
+        let generation = self.backend.read(tenants::AuthGeneration).await?;
+        if let Some(found) = self.credentials.key(&hash, generation) {
+            return Ok(Some(found));
+        }
+        let found = self.backend.read(tenants::KeyByHash(hash)).await?;
+        match &found {
+            Some(f) => self.credentials.put_key(hash, generation, f.clone()),
+            None => self.credentials.forget_key(&hash),
+        }
+        Ok(found)
     }
 
     async fn create_client(&self, ctx: &WriteCtx, data: ClientData) -> StoreResult<Client> {
         let ctx = ctx.clone();
-        self.0.write(clients::Create { ctx, data }).await
+        self.backend.write(clients::Create { ctx, data }).await
     }
 
     async fn create_client_with_subs(
@@ -104,17 +157,19 @@ impl<B: Backend> Store for Engine<B> {
         subs: Vec<SubData>,
     ) -> StoreResult<ClientWithSubs> {
         let ctx = ctx.clone();
-        self.0
+        self.backend
             .write(with_subs::CreateWithSubs { ctx, data, subs })
             .await
     }
 
     async fn get_client(&self, tenant: TenantId, id: Uuid) -> StoreResult<Client> {
-        self.0.read(clients::Get { tenant, id }).await
+        self.backend.read(clients::Get { tenant, id }).await
     }
 
     async fn get_client_by_number(&self, tenant: TenantId, number: i64) -> StoreResult<Client> {
-        self.0.read(clients::GetByNumber { tenant, number }).await
+        self.backend
+            .read(clients::GetByNumber { tenant, number })
+            .await
     }
 
     async fn get_client_by_external_id(
@@ -127,7 +182,7 @@ impl<B: Backend> Store for Engine<B> {
             tenant,
             external_id,
         };
-        self.0.read(op).await
+        self.backend.read(op).await
     }
 
     async fn replace_client(
@@ -144,7 +199,7 @@ impl<B: Backend> Store for Engine<B> {
             data,
             expected_version,
         };
-        self.0.write(op).await
+        self.backend.write(op).await
     }
 
     async fn patch_client(
@@ -161,7 +216,7 @@ impl<B: Backend> Store for Engine<B> {
             patch,
             expected_version,
         };
-        self.0.write(op).await
+        self.backend.write(op).await
     }
 
     async fn upsert_client_by_external_id(
@@ -180,7 +235,7 @@ impl<B: Backend> Store for Engine<B> {
             data,
             expected_version,
         };
-        self.0.write(op).await
+        self.backend.write(op).await
     }
 
     async fn delete_client(
@@ -195,7 +250,7 @@ impl<B: Backend> Store for Engine<B> {
             id,
             expected_version,
         };
-        self.0.write(op).await
+        self.backend.write(op).await
     }
 
     async fn list_clients(
@@ -204,7 +259,7 @@ impl<B: Backend> Store for Engine<B> {
         query: &ClientQuery,
     ) -> StoreResult<Page<Client>> {
         let query = query.clone();
-        self.0.read(list::ListClients { tenant, query }).await
+        self.backend.read(list::ListClients { tenant, query }).await
     }
 
     async fn client_history(
@@ -220,7 +275,7 @@ impl<B: Backend> Store for Engine<B> {
             before_seq,
             limit,
         };
-        self.0.read(op).await
+        self.backend.read(op).await
     }
 
     async fn events(
@@ -234,7 +289,7 @@ impl<B: Backend> Store for Engine<B> {
             after_seq,
             limit,
         };
-        self.0.read(op).await
+        self.backend.read(op).await
     }
 
     async fn idempotency_begin(
@@ -249,7 +304,7 @@ impl<B: Backend> Store for Engine<B> {
             hash: request_hash,
             now,
         };
-        self.0.write(op).await
+        self.backend.write(op).await
     }
 
     async fn idempotency_finish(
@@ -258,15 +313,17 @@ impl<B: Backend> Store for Engine<B> {
         response: StoredResponse,
     ) -> StoreResult<()> {
         let scope = scope.clone();
-        self.0.write(idempotency::Finish { scope, response }).await
+        self.backend
+            .write(idempotency::Finish { scope, response })
+            .await
     }
 
     async fn idempotency_abort(&self, scope: &IdempotencyScope) -> StoreResult<()> {
-        self.0.write(idempotency::Abort(scope.clone())).await
+        self.backend.write(idempotency::Abort(scope.clone())).await
     }
 
     async fn close(&self) -> StoreResult<()> {
-        self.0.close().await
+        self.backend.close().await
     }
 
     async fn create_sub(
@@ -281,7 +338,7 @@ impl<B: Backend> Store for Engine<B> {
             client_id,
             data,
         };
-        self.0.write(op).await
+        self.backend.write(op).await
     }
 
     async fn get_sub(
@@ -297,7 +354,7 @@ impl<B: Backend> Store for Engine<B> {
             client_id,
             id,
         };
-        self.0.read(op).await
+        self.backend.read(op).await
     }
 
     async fn get_sub_by_external_id(
@@ -314,7 +371,7 @@ impl<B: Backend> Store for Engine<B> {
             client_id,
             external_id,
         };
-        self.0.read(op).await
+        self.backend.read(op).await
     }
 
     async fn replace_sub(
@@ -333,7 +390,7 @@ impl<B: Backend> Store for Engine<B> {
             data,
             expected_version,
         };
-        self.0.write(op).await
+        self.backend.write(op).await
     }
 
     async fn patch_sub(
@@ -354,7 +411,7 @@ impl<B: Backend> Store for Engine<B> {
             patch,
             expected_version,
         };
-        self.0.write(op).await
+        self.backend.write(op).await
     }
 
     async fn delete_sub(
@@ -373,7 +430,7 @@ impl<B: Backend> Store for Engine<B> {
             id,
             expected_version,
         };
-        self.0.write(op).await
+        self.backend.write(op).await
     }
 
     async fn list_subs(
@@ -393,7 +450,7 @@ impl<B: Backend> Store for Engine<B> {
             offset,
             count,
         };
-        self.0.read(op).await
+        self.backend.read(op).await
     }
 
     async fn flagged_subs(
@@ -408,7 +465,7 @@ impl<B: Backend> Store for Engine<B> {
             kind,
             client_ids,
         };
-        self.0.read(op).await
+        self.backend.read(op).await
     }
 
     async fn insert_clients_bulk(
@@ -420,6 +477,6 @@ impl<B: Backend> Store for Engine<B> {
             return Ok(0);
         }
         let ctx = ctx.clone();
-        self.0.write(clients::InsertBulk { ctx, rows }).await
+        self.backend.write(clients::InsertBulk { ctx, rows }).await
     }
 }

@@ -18,6 +18,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         5,
         include_str!("../../migrations/postgres/0005_tenant_currency.sql"),
     ),
+    (
+        11,
+        include_str!("../../migrations/postgres/0011_auth_generation.sql"),
+    ),
 ];
 
 /// Arbitrary constant: the advisory lock that serialises concurrent `migrate` runs.

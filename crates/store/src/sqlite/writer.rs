@@ -124,6 +124,13 @@ impl Writer {
 fn writer_loop(conn: Connection, rx: mpsc::Receiver<Box<dyn WriteJob>>) {
     let conn = Mutex::new(conn);
     let batch_sql = |sql: &str| lock(&conn).execute_batch(sql);
+    // The statements run for every job, prepared once.
+    let step_sql = |sql: &str| {
+        lock(&conn)
+            .prepare_cached(sql)
+            .and_then(|mut st| st.execute([]))
+            .map(|_| ())
+    };
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -140,13 +147,12 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Box<dyn WriteJob>>) {
             continue;
         }
         for job in batch.iter_mut() {
-            let step = batch_sql("SAVEPOINT job").and_then(|()| {
-                let release = if job.run(&conn) {
-                    "RELEASE job"
+            let step = step_sql("SAVEPOINT job").and_then(|()| {
+                if job.run(&conn) {
+                    step_sql("RELEASE job")
                 } else {
-                    "ROLLBACK TO job; RELEASE job"
-                };
-                batch_sql(release)
+                    step_sql("ROLLBACK TO job").and_then(|()| step_sql("RELEASE job"))
+                }
             });
             if let Err(e) = step {
                 tracing::error!(error = %e, "savepoint handling failed");

@@ -109,3 +109,13 @@ pub fn api_key_by_hash(hash: [u8; 32]) -> SelectStatement {
         .and_where(Expr::col((col("api_keys"), col("revoked_at"))).is_null());
     q
 }
+
+/// The credentials' generation: bumped by triggers whenever a key, or a tenant as keys resolve
+/// it, changes (migration 11).
+pub fn auth_generation() -> SelectStatement {
+    let mut q = Query::select();
+    q.column(col("gen"))
+        .from(col("auth_generation"))
+        .and_where(Expr::col(col("id")).eq(1));
+    q
+}
