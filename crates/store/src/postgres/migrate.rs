@@ -22,6 +22,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         11,
         include_str!("../../migrations/postgres/0011_auth_generation.sql"),
     ),
+    (
+        18,
+        include_str!("../../migrations/postgres/0018_clients_updated_all.sql"),
+    ),
 ];
 
 /// Arbitrary constant: the advisory lock that serialises concurrent `migrate` runs.
