@@ -13,9 +13,13 @@ use clientele_core::{ApiKey, Tenant};
 /// Most entries of each kind; the cache is emptied when it is full.
 const MAX_ENTRIES: usize = 10_000;
 
+/// A live key and its tenant, as `Store::api_key_by_hash` returns them.
+type Resolved = (ApiKey, Tenant);
+
 #[derive(Default)]
 pub(crate) struct CredentialCache {
-    keys: Mutex<HashMap<[u8; 32], (i64, (ApiKey, Tenant))>>,
+    /// By key hash: the generation read under, and the key.
+    keys: Mutex<HashMap<[u8; 32], (i64, Resolved)>>,
     tenants: Mutex<HashMap<String, (i64, Tenant)>>,
 }
 

@@ -76,7 +76,7 @@ fn project(doc: Value, fields: &[String]) -> Value {
 #[derive(Serialize)]
 #[serde(untagged)]
 pub enum Listed {
-    Client(Client),
+    Client(Box<Client>),
     Doc(Value),
 }
 
@@ -150,7 +150,7 @@ pub async fn list_clients(
     let mut data = Vec::with_capacity(page.page.items.len());
     for ClientDetail { client, embedded } in page.into_details() {
         if query.fields.is_none() && embedded.is_empty() {
-            data.push(Listed::Client(client));
+            data.push(Listed::Client(Box::new(client)));
             continue;
         }
         let doc = serde_json::to_value(&client).map_err(ApiError::internal)?;
