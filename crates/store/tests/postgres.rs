@@ -372,7 +372,7 @@ async fn tenants_from_before_default_currencies_get_eur() {
     let _ = driver.await;
 
     let store = PgStore::open(db.url()).expect("open");
-    assert_eq!(store.migrate().await.expect("migrate"), 2);
+    assert_eq!(store.migrate().await.expect("migrate"), 3);
     let old = store
         .tenant_by_name("old")
         .await
