@@ -8,7 +8,8 @@
 #   BENCH_BACKEND=postgres bench/http.sh            # the same on PostgreSQL
 #
 # Environment: BENCH_BACKEND (sqlite or postgres, default sqlite), BENCH_COUNT (clients, default
-# 100000), BENCH_SECONDS (per wrk run, default 8), BENCH_SWEEP (connection counts of the point
+# 100000), BENCH_BIN (a clientele binary to measure instead of building target/release/clientele),
+# BENCH_SECONDS (per wrk run, default 8), BENCH_SWEEP (connection counts of the point
 # read sweep, default "1 8 32 64 128 256"), BENCH_DIR (default target/bench), BENCH_PORT
 # (default: a free port), CLIENTELE_TEST_POSTGRES_URL (the server for BENCH_BACKEND=postgres,
 # default postgres://postgres@127.0.0.1:5432/test). wrk is installed (Debian package) when
@@ -23,10 +24,10 @@ sweep="${BENCH_SWEEP:-1 8 32 64 128 256}"
 dir="${BENCH_DIR:-target/bench}"
 port="${BENCH_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
 backend="${BENCH_BACKEND:-sqlite}"
-bin=target/release/clientele
+bin="${BENCH_BIN:-target/release/clientele}"
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-cargo build --release -q -p clientele
+[ -n "${BENCH_BIN:-}" ] || cargo build --release -q -p clientele
 mkdir -p "$dir"
 dir="$(cd "$dir" && pwd)"
 export CLIENTELE_LOG_FORMAT=json RUST_LOG=warn
