@@ -6,6 +6,7 @@ mod api_keys;
 mod auth;
 mod availability;
 mod bearer;
+mod bulk;
 mod clients;
 mod consistency;
 mod console;
