@@ -481,7 +481,7 @@ impl<B: Backend> Store for Engine<B> {
             return Ok(Vec::new());
         }
         let ctx = ctx.clone();
-        self.0.write(import::Import { ctx, mode, rows }).await
+        self.backend.write(import::Import { ctx, mode, rows }).await
     }
 
     async fn insert_clients_bulk(
