@@ -5,6 +5,7 @@ pub mod audit;
 pub mod bulk;
 pub mod client;
 pub mod codes;
+pub mod credential_check;
 pub mod enums;
 pub mod error;
 pub mod filter;

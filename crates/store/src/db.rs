@@ -116,6 +116,12 @@ pub trait Write: Send + Sync + 'static {
 pub trait Read: Send + Sync + 'static {
     type Output: Send + 'static;
 
+    /// True for a read of a few rows by key (microseconds on SQLite): SQLite runs it on the
+    /// calling thread rather than handing it to the blocking pool.
+    fn is_point(&self) -> bool {
+        false
+    }
+
     fn run<D: Db>(&self, db: &D) -> impl Future<Output = StoreResult<Self::Output>> + Send;
 }
 

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::future::Future;
 
 use async_trait::async_trait;
+use clientele_core::credential_check;
 use clientele_core::idempotency::{IdempotencyBegin, IdempotencyScope, StoredResponse};
 use clientele_core::query::{ClientQuery, Page};
 use clientele_core::store::{
@@ -16,6 +17,7 @@ use clientele_core::types::{CurrencyCode, TenantName, Timestamp};
 use clientele_core::{ApiKey, Client, ClientData, Store, StoreError, Tenant, TenantId, WriteCtx};
 use uuid::Uuid;
 
+use crate::credentials::CredentialCache;
 use crate::db::{Read, Write};
 use crate::metrics;
 use crate::rules::{audit, clients, idempotency, import, list, subresources, tenants, with_subs};
@@ -34,31 +36,50 @@ pub trait Backend: Send + Sync + 'static {
     fn instance(&self) -> impl Future<Output = StoreResult<String>> + Send;
     /// Finishes pending writes and releases the database.
     fn close(&self) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Whether a cached API key may be confirmed by the request's first read rather than by a
+    /// read of its own (see `clientele_core::credential_check`): true where that read is a
+    /// round trip the first read can share.
+    fn defers_credential_check(&self) -> bool {
+        false
+    }
 }
 
 /// A `Store` on backend `B` (`SqliteStore`, `PgStore`).
-pub struct Engine<B>(pub(crate) B);
+pub struct Engine<B> {
+    pub(crate) backend: B,
+    /// API keys and tenants already resolved, valid per credentials' generation.
+    credentials: CredentialCache,
+}
+
+impl<B: Backend> Engine<B> {
+    pub(crate) fn new(backend: B) -> Self {
+        Self {
+            backend,
+            credentials: CredentialCache::default(),
+        }
+    }
+}
 
 impl<B: Backend> Engine<B> {
     /// A write on the backend, counted and timed (`crate::metrics`).
     async fn write<W: Write>(&self, op: W) -> StoreResult<W::Output> {
-        metrics::observed::<W, _>("write", self.0.write(op)).await
+        metrics::observed::<W, _>("write", self.backend.write(op)).await
     }
 
     /// A read on the backend, counted and timed.
     async fn read<R: Read>(&self, op: R) -> StoreResult<R::Output> {
-        metrics::observed::<R, _>("read", self.0.read(op)).await
+        metrics::observed::<R, _>("read", self.backend.read(op)).await
     }
 }
 
 #[async_trait]
 impl<B: Backend> Store for Engine<B> {
     async fn migrate(&self) -> StoreResult<u32> {
-        self.0.migrate().await
+        self.backend.migrate().await
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        self.0.ping().await
+        self.backend.ping().await
     }
 
     fn describe_metrics(&self) {
@@ -80,7 +101,19 @@ impl<B: Backend> Store for Engine<B> {
     }
 
     async fn tenant_by_name(&self, name: &str) -> StoreResult<Option<Tenant>> {
-        self.read(tenants::TenantByName(name.to_string())).await
+        let generation = self.read(tenants::AuthGeneration).await?;
+        if let Some(t) = self.credentials.tenant(name, generation) {
+            return Ok(Some(t));
+        }
+        let found = self
+            .backend
+            .read(tenants::TenantByName(name.to_string()))
+            .await?;
+        if let Some(t) = &found {
+            self.credentials
+                .put_tenant(name.to_string(), generation, t.clone());
+        }
+        Ok(found)
     }
 
     async fn tenant_count(&self) -> StoreResult<i64> {
@@ -111,7 +144,25 @@ impl<B: Backend> Store for Engine<B> {
     }
 
     async fn api_key_by_hash(&self, hash: [u8; 32]) -> StoreResult<Option<(ApiKey, Tenant)>> {
-        self.read(tenants::KeyByHash(hash)).await
+        if self.backend.defers_credential_check() {
+            if let Some((generation, found)) = self.credentials.latest_key(&hash) {
+                if credential_check::defer(generation) {
+                    return Ok(Some(found));
+                }
+            }
+        }
+        // The generation is read first: a change committed after it bumps it, so an entry can
+        // only be older than the generation it is filed under, never newer.
+        let generation = self.read(tenants::AuthGeneration).await?;
+        if let Some(found) = self.credentials.key(&hash, generation) {
+            return Ok(Some(found));
+        }
+        let found = self.read(tenants::KeyByHash(hash)).await?;
+        match &found {
+            Some(f) => self.credentials.put_key(hash, generation, f.clone()),
+            None => self.credentials.forget_key(&hash),
+        }
+        Ok(found)
     }
 
     async fn create_client(&self, ctx: &WriteCtx, data: ClientData) -> StoreResult<Client> {
@@ -126,8 +177,7 @@ impl<B: Backend> Store for Engine<B> {
         subs: Vec<SubData>,
     ) -> StoreResult<ClientWithSubs> {
         let ctx = ctx.clone();
-        self.0
-            .write(with_subs::CreateWithSubs { ctx, data, subs })
+        self.write(with_subs::CreateWithSubs { ctx, data, subs })
             .await
     }
 
@@ -270,7 +320,7 @@ impl<B: Backend> Store for Engine<B> {
             scope,
             hash: request_hash,
             now,
-            instance: self.0.instance().await?,
+            instance: self.backend.instance().await?,
         };
         self.write(op).await
     }
@@ -289,7 +339,7 @@ impl<B: Backend> Store for Engine<B> {
     }
 
     async fn close(&self) -> StoreResult<()> {
-        self.0.close().await
+        self.backend.close().await
     }
 
     async fn create_sub(

@@ -5,6 +5,7 @@
 //! writer thread, the PostgreSQL pool, tenant lock and retries, search, migrations).
 
 pub mod columns;
+mod credentials;
 pub mod db;
 pub mod engine;
 pub mod metrics;

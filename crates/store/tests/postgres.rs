@@ -373,8 +373,8 @@ async fn tenants_from_before_default_currencies_get_eur() {
 
     let store = PgStore::open(db.url()).expect("open");
     // 0005 (default currencies), 0008 (whole search words), 0010 (idempotency claims'
-    // instances), 0018 (an index).
-    assert_eq!(store.migrate().await.expect("migrate"), 4);
+    // instances), 0011 (credentials' generation), 0018 (an index).
+    assert_eq!(store.migrate().await.expect("migrate"), 5);
     let old = store
         .tenant_by_name("old")
         .await

@@ -8,6 +8,7 @@ use axum::{Extension, Json};
 use clientele_core::query;
 use clientele_core::service::{self, ClientDetail, Embedded, Read};
 use clientele_core::{Caller, Client, ClientData};
+use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -71,6 +72,14 @@ fn project(doc: Value, fields: &[String]) -> Value {
     Value::Object(out)
 }
 
+/// A listed client: serialized as it is, or as a document when `fields` or `expand` shape it.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum Listed {
+    Client(Box<Client>),
+    Doc(Value),
+}
+
 /// List the tenant's clients.
 ///
 /// Filters (`status` ... `source`, `name`, `id`, the time bounds, `archived`, `search` and the
@@ -129,7 +138,7 @@ pub async fn list_clients(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     QueryPairs(pairs): QueryPairs,
-) -> Result<Json<ListEnvelope<Value>>, ApiError> {
+) -> Result<Json<ListEnvelope<Listed>>, ApiError> {
     let ListRequest { query, fingerprint } = parse_list_query(&pairs)?;
     let page = service::list_clients(state.store.as_ref(), caller.tenant.id, &query).await?;
     let meta = ListMeta {
@@ -140,13 +149,17 @@ pub async fn list_clients(
     };
     let mut data = Vec::with_capacity(page.page.items.len());
     for ClientDetail { client, embedded } in page.into_details() {
+        if query.fields.is_none() && embedded.is_empty() {
+            data.push(Listed::Client(Box::new(client)));
+            continue;
+        }
         let doc = serde_json::to_value(&client).map_err(ApiError::internal)?;
         let mut doc = match &query.fields {
             Some(fields) => project(doc, fields),
             None => doc,
         };
         embed_into(&mut doc, embedded)?;
-        data.push(doc);
+        data.push(Listed::Doc(doc));
     }
     Ok(Json(ListEnvelope {
         success: true,

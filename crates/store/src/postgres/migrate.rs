@@ -31,6 +31,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/postgres/0010_idempotency_instance.sql"),
     ),
     (
+        11,
+        include_str!("../../migrations/postgres/0011_auth_generation.sql"),
+    ),
+    (
         18,
         include_str!("../../migrations/postgres/0018_clients_updated_all.sql"),
     ),

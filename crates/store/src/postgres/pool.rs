@@ -8,7 +8,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use clientele_core::store::StoreResult;
-use clientele_core::{StoreError, TenantId};
+use clientele_core::{credential_check, StoreError, TenantId};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Transaction};
 use sea_query::{Expr, LockType, Query};
 use tokio_postgres::NoTls;
@@ -19,7 +19,7 @@ use super::instance::Instance;
 use super::migrate;
 use crate::db::{Read, Write};
 use crate::engine::Backend;
-use crate::statements::col;
+use crate::statements::{self as sql, col};
 
 /// Pool size unless the URL says `pool_size=N`.
 const DEFAULT_POOL_SIZE: usize = 16;
@@ -145,6 +145,19 @@ impl PgBackend {
         let mut attempt = 1;
         loop {
             let r = match self.conn().await {
+                Ok(conn) if credential_check::wanted() => {
+                    // Confirms the request's cached API key in this read's round trip: both
+                    // statements are sent together on the one connection (pipelined).
+                    let (check, db) = (sql::auth_generation(), Pg(&conn));
+                    let (generation, r) = tokio::join!(query(&conn, &check), op.run(&db));
+                    let generation = generation
+                        .ok()
+                        .and_then(|rows| rows.first()?.try_get(0).ok());
+                    if let Some(g) = generation {
+                        credential_check::observe(g);
+                    }
+                    r
+                }
                 Ok(conn) => op.run(&Pg(&conn)).await,
                 Err(e) => Err(e),
             };
@@ -191,6 +204,10 @@ impl Backend for PgBackend {
         self.pool.close();
         self.instance.release().await;
         Ok(())
+    }
+
+    fn defers_credential_check(&self) -> bool {
+        true
     }
 }
 
