@@ -6,7 +6,7 @@
 //! (the `Store` trait's futures must be). SQLite's futures are ready when returned: it runs each
 //! statement when called, on the thread that owns the connection.
 
-use std::future::Future;
+use std::future::{ready, Future};
 
 use clientele_core::query::ClientQuery;
 use clientele_core::search::SearchDocument;
@@ -51,6 +51,12 @@ pub trait Db: Sync {
             let stmt = ListStatement::count(count);
             Ok(self.int(&stmt).await?.max(0) as u64)
         }
+    }
+
+    /// Gives the tenant's committed audit records their feed positions, where a backend does
+    /// that after commit (PostgreSQL: `Tx::feed_positions`); run before the feed is read.
+    fn settle_feed(&self, _tenant: TenantId) -> impl Future<Output = StoreResult<()>> + Send {
+        ready(Ok(()))
     }
 
     /// The first row a statement returns, if any.
@@ -133,6 +139,17 @@ pub trait Tx: Db {
     /// The clients a new creation sequence must be unique among: `Some(tenant)`, or `None` for
     /// every tenant's (see `crate::rid`).
     fn rid_scope(&self, tenant: TenantId) -> Option<TenantId>;
+
+    /// The feed positions of `n` new audit records of the tenant: the first of `n` consecutive
+    /// ones when the backend commits one tenant's writes in the order it runs them (SQLite, one
+    /// writer), or `None` when writes commit in parallel and positions are given after commit
+    /// (PostgreSQL, `Db::settle_feed`), so that no record commits behind a position a reader
+    /// has already passed.
+    fn feed_positions(
+        &self,
+        tenant: TenantId,
+        n: usize,
+    ) -> impl Future<Output = StoreResult<Option<i64>>> + Send;
 
     /// Adds new clients (which have no contact persons yet) to the search index.
     fn index_new(

@@ -238,8 +238,8 @@ async fn the_change_feed_never_skips_a_record_that_commits_late() {
                 for r in &page.records {
                     assert!(seen.insert(r.id), "record handed out twice");
                 }
-                if page.last_seq.is_some() {
-                    cursor = page.last_seq;
+                if page.last_pos.is_some() {
+                    cursor = page.last_pos;
                 } else {
                     tokio::task::yield_now().await;
                 }

@@ -468,6 +468,85 @@ async fn the_event_feed_is_oldest_first_and_resumable() {
     assert_eq!(newer[0]["action"], "deleted");
 }
 
+/// One tenant's feed positions count its own records only: another tenant's writes between them
+/// move neither its cursors nor the positions of its records (security probe, issue 22 #4).
+#[tokio::test]
+async fn another_tenants_writes_do_not_move_a_tenants_feed_positions() {
+    let app = spawn_app!();
+    let as_tenant = |key: &str, method: Method, path: &str, body: Option<Value>| {
+        let mut req = app
+            .http
+            .request(method, app.url(path))
+            .header("x-api-key", key);
+        if let Some(b) = body {
+            req = req
+                .header("content-type", "application/json")
+                .body(b.to_string());
+        }
+        req
+    };
+    let (_, busy) = app.other_tenant("busy").await;
+    let (_, quiet) = app.other_tenant("quiet").await;
+    let last_cursor = |r: &crate::common::Reply| {
+        r.body["meta"]["last_cursor"]
+            .as_str()
+            .expect("a last cursor")
+            .to_string()
+    };
+    // The app's tenant writes, then another tenant writes a lot, then the app's tenant again.
+    app.create(json!({"name": "Mine 1"})).await;
+    let first = last_cursor(&app.get("/v1/events").await);
+    for i in 0..5 {
+        let r = app
+            .send(as_tenant(
+                &busy,
+                Method::POST,
+                "/v1/clients",
+                Some(json!({"name": format!("Busy {i}")})),
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    assert_eq!(
+        last_cursor(&app.get("/v1/events").await),
+        first,
+        "another tenant's writes do not move the end of this tenant's feed"
+    );
+    app.create(json!({"name": "Mine 2"})).await;
+    let r = app.get(&format!("/v1/events?cursor={first}")).await;
+    let newer = r.data().as_array().cloned().unwrap_or_default();
+    assert_eq!(newer.len(), 1);
+    assert_eq!(newer[0]["changes"]["name"][1], "Mine 2");
+    let mine = last_cursor(&r);
+    // A tenant with the same two writes of its own and nobody writing in between reaches the
+    // same positions: they reveal nothing of anyone else's writes.
+    for i in 1..=2 {
+        let r = app
+            .send(as_tenant(
+                &quiet,
+                Method::POST,
+                "/v1/clients",
+                Some(json!({"name": format!("Quiet {i}")})),
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    let r = app
+        .send(as_tenant(&quiet, Method::GET, "/v1/events?limit=1", None))
+        .await;
+    assert_eq!(r.body["meta"]["last_cursor"], first.as_str());
+    let r = app
+        .send(as_tenant(&quiet, Method::GET, "/v1/events", None))
+        .await;
+    assert_eq!(last_cursor(&r), mine);
+    // History cursors are feed positions too.
+    let c = app.create(json!({"name": "Mine 3"})).await;
+    let h = app.get(&format!("/v1/clients/{}/history", id_of(&c))).await;
+    assert_eq!(h.data().as_array().map(Vec::len), Some(1));
+    let r = app.get(&format!("/v1/events?cursor={mine}")).await;
+    assert_eq!(h.body["meta"]["last_cursor"], r.body["meta"]["last_cursor"]);
+}
+
 #[tokio::test]
 async fn bad_feed_parameters_are_validation_errors() {
     let app = spawn_app!();

@@ -10,6 +10,7 @@ use deadpool_postgres::Transaction;
 use uuid::Uuid;
 
 use super::bind::{execute, query, Conn, PgRow};
+use super::feed::{self, MAX_PUBLISH_BATCHES, PUBLISH_BATCH};
 use super::search::{self, PgFlavour};
 use crate::columns::RowSource;
 use crate::db::{Db, NewDocument, Tx};
@@ -44,6 +45,18 @@ impl<C: Conn> Db for Pg<'_, C> {
     ) -> impl Future<Output = StoreResult<PgFlavour>> + Send {
         ready(Ok(PgFlavour { tenant }))
     }
+
+    /// Numbers the tenant's committed records that have no position yet (migration 0006), one
+    /// bounded batch per transaction. Runs in autocommit: each call is its own transaction.
+    async fn settle_feed(&self, tenant: TenantId) -> StoreResult<()> {
+        for _ in 0..MAX_PUBLISH_BATCHES {
+            let n = self.int(&feed::publish(tenant, PUBLISH_BATCH)).await?;
+            if n < PUBLISH_BATCH {
+                break;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The search index is the term table (see `search`), rewritten in the write's transaction.
@@ -51,6 +64,16 @@ impl Tx for Pg<'_, Transaction<'_>> {
     /// Per tenant: under the tenant lock, a tenant's clients take sequences one at a time.
     fn rid_scope(&self, tenant: TenantId) -> Option<TenantId> {
         Some(tenant)
+    }
+
+    /// None: one tenant's writes may commit in another order than they run, so records get
+    /// their positions once committed (`Db::settle_feed`).
+    fn feed_positions(
+        &self,
+        _tenant: TenantId,
+        _n: usize,
+    ) -> impl Future<Output = StoreResult<Option<i64>>> + Send {
+        ready(Ok(None))
     }
 
     async fn index_new(&self, tenant: TenantId, docs: &[NewDocument]) -> StoreResult<()> {

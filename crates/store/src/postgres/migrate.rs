@@ -18,6 +18,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         5,
         include_str!("../../migrations/postgres/0005_tenant_currency.sql"),
     ),
+    (
+        6,
+        include_str!("../../migrations/postgres/0006_feed_positions.sql"),
+    ),
 ];
 
 /// Arbitrary constant: the advisory lock that serialises concurrent `migrate` runs.

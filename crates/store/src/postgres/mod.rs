@@ -16,6 +16,7 @@
 
 mod bind;
 mod conn;
+mod feed;
 mod migrate;
 mod pool;
 pub mod search;

@@ -98,7 +98,7 @@ pub(super) async fn insert<X: Tx>(
                 )
             })
             .collect();
-        tx.exec(&sql::insert_audits(ctx.tenant, &audits)).await?;
+        audit::write(tx, ctx.tenant, &audits).await?;
     }
     Ok(new.into_iter().map(|(_, c)| c).collect())
 }

@@ -189,6 +189,18 @@ impl Tx for Conn<'_> {
         None
     }
 
+    /// The next ones of the tenant: the one writer commits them in the order it gives them.
+    fn feed_positions(
+        &self,
+        tenant: TenantId,
+        _n: usize,
+    ) -> impl Future<Output = StoreResult<Option<i64>>> + Send {
+        ready(
+            self.rows_now(&crate::statements::last_feed_position(tenant), |r| r.int())
+                .map(|rows| Some(rows.into_iter().next().flatten().unwrap_or(0) + 1)),
+        )
+    }
+
     fn index_new(
         &self,
         tenant: TenantId,

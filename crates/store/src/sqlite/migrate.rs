@@ -30,6 +30,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         5,
         include_str!("../../migrations/sqlite/0005_tenant_currency.sql"),
     ),
+    (
+        6,
+        include_str!("../../migrations/sqlite/0006_feed_positions.sql"),
+    ),
 ];
 
 /// Work a migration needs beyond its SQL.
