@@ -22,6 +22,14 @@ const MIGRATIONS: &[(i64, &str)] = &[
         6,
         include_str!("../../migrations/postgres/0006_feed_positions.sql"),
     ),
+    (
+        12,
+        include_str!("../../migrations/postgres/0012_parallel_writes.sql"),
+    ),
+    (
+        13,
+        include_str!("../../migrations/postgres/0013_search_tsvector.sql"),
+    ),
 ];
 
 /// Arbitrary constant: the advisory lock that serialises concurrent `migrate` runs.

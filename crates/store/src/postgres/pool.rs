@@ -1,24 +1,23 @@
-//! The connection pool and how the rules run on it: every write in one transaction that first
-//! locks its tenant's row (see the module comment of `postgres`), retried with bounded backoff
-//! when it failed in a way that certainly left nothing behind; every read on a pooled
-//! connection, retried likewise.
+//! The connection pool and how the rules run on it: every write in one READ COMMITTED
+//! transaction (see the module comment of `postgres` for what makes that enough), retried with
+//! bounded backoff when it failed in a way that certainly left nothing behind; every read on a
+//! pooled connection, retried likewise.
 
 use std::error::Error as StdError;
 use std::str::FromStr;
 use std::time::Duration;
 
 use clientele_core::store::StoreResult;
-use clientele_core::{StoreError, TenantId};
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Transaction};
-use sea_query::{Expr, LockType, Query};
+use clientele_core::StoreError;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::NoTls;
 
-use super::bind::{is_transient, map_err, query, settled, TRANSIENT};
+use super::bind::{is_transient, map_err, settled, TRANSIENT};
 use super::conn::Pg;
+use super::counts::CountCache;
 use super::migrate;
 use crate::db::{Read, Write};
 use crate::engine::Backend;
-use crate::statements::col;
 
 /// Pool size unless the URL says `pool_size=N`.
 const DEFAULT_POOL_SIZE: usize = 16;
@@ -51,9 +50,10 @@ fn split_pool_size(url: &str) -> StoreResult<(String, usize)> {
     Ok((url, size))
 }
 
-/// The PostgreSQL backend: a pool of connections.
+/// The PostgreSQL backend: a pool of connections, and the list totals it remembers.
 pub struct PgBackend {
     pool: Pool,
+    counts: CountCache,
 }
 
 impl PgBackend {
@@ -83,7 +83,10 @@ impl PgBackend {
             .recycle_timeout(Some(Duration::from_secs(5)))
             .build()
             .map_err(|e| StoreError::Other(format!("cannot build the connection pool: {e}")))?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            counts: CountCache::default(),
+        })
     }
 
     async fn conn(&self) -> StoreResult<deadpool_postgres::Client> {
@@ -118,10 +121,7 @@ impl PgBackend {
     async fn transaction_once<W: Write>(&self, op: &W) -> StoreResult<W::Output> {
         let mut conn = self.conn().await?;
         let tx = conn.transaction().await.map_err(map_err)?;
-        if let Some(tenant) = op.tenant() {
-            lock_tenant(&tx, tenant).await?;
-        }
-        let out = op.run(&Pg(&tx)).await?;
+        let out = op.run(&Pg(&tx, &self.counts)).await?;
         tx.commit().await.map_err(|e| {
             if e.code().is_some() {
                 map_err(e)
@@ -139,7 +139,7 @@ impl PgBackend {
         let mut attempt = 1;
         loop {
             let r = match self.conn().await {
-                Ok(conn) => op.run(&Pg(&conn)).await,
+                Ok(conn) => op.run(&Pg(&conn, &self.counts)).await,
                 Err(e) => Err(e),
             };
             match r {
@@ -181,16 +181,6 @@ impl Backend for PgBackend {
         self.pool.close();
         Ok(())
     }
-}
-
-/// Locks the tenant's row for the rest of the transaction.
-async fn lock_tenant(tx: &Transaction<'_>, tenant: TenantId) -> StoreResult<()> {
-    let mut q = Query::select();
-    q.expr(Expr::cust("1"))
-        .from(col("tenants"))
-        .and_where(Expr::col(col("id")).eq(tenant.0.to_string()))
-        .lock(LockType::Update);
-    query(tx, &q).await.map(|_| ())
 }
 
 /// Why no connection could be had, once: deadpool's and the driver's wrappers ("Error occurred
