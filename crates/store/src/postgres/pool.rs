@@ -68,6 +68,12 @@ impl PgBackend {
         if config.get_application_name().is_none() {
             config.application_name("clientele");
         }
+        if config.get_options().is_none() {
+            // Every statement is planned for its values: a generic plan of a list cannot see
+            // how rare a search's words are (the `tsquery` is a parameter), and walks an order
+            // index probing every client for a word that one client has (seconds at 1M).
+            config.options("-c plan_cache_mode=force_custom_plan");
+        }
         let manager = Manager::from_config(
             config,
             NoTls,

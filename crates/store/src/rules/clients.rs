@@ -47,9 +47,19 @@ pub(super) async fn insert<X: Tx>(
     if let [(data, _)] = rows.as_slice() {
         if let Some(key) = &data.external_id {
             // The lock an upsert of this external id takes (see `Upsert`); not in bulk loads,
-            // whose thousands of locks would fill PostgreSQL's lock table.
+            // whose thousands of locks would fill PostgreSQL's lock table. Under it a taken
+            // key is seen before a number is spent on the create.
             tx.lock_key(ctx.tenant, key).await?;
+            let taken = sql::select_client_by_external_id(ctx.tenant, key);
+            if tx.exists(&taken).await? {
+                return Err(StoreError::Conflict("external_id".into()));
+            }
         }
+    }
+    // A new client's id cannot be named yet, so only other clients are referred to; checked
+    // before numbers are taken (a failed create spends none).
+    for (data, _) in &rows {
+        check_reference(tx, ctx.tenant, Uuid::nil(), data).await?;
     }
     let numbers = take_numbers(tx, ctx.tenant, rows.len()).await?;
     let mut seqs = RidWindow::read(tx, ctx.tenant, rows.iter().map(|(_, at)| *at)).await?;
@@ -57,7 +67,6 @@ pub(super) async fn insert<X: Tx>(
     for (number, (data, at)) in numbers.into_iter().zip(rows) {
         let (rid, ms) = seqs.allocate(tx, rid::unix_ms(at), number).await?;
         let id = rid::id_for(rid);
-        check_reference(tx, ctx.tenant, id, &data).await?;
         let at = rid::timestamp_of_ms(ms);
         let client = Client {
             id,
