@@ -43,6 +43,8 @@ fn surfaces() -> Vec<Surface> {
         v1::surface(),
         dialects::seed000::surface(),
         dialects::seed001::surface(),
+        dialects::seed002::surface(),
+        dialects::seed003::surface(),
         dialects::seed004::surface(),
     ]
 }

@@ -36,8 +36,8 @@ impl Credentials {
     /// asks for, so the document tells callers the truth: with [`Self::JwtKeyAndTenant`] each
     /// security requirement names `api_key`, `bearer` and `tenant` together (one requirement:
     /// all of them at once); with [`Self::KeyOrJwt`] none names two credentials (each
-    /// requirement is an alternative; the `bearer` one is added to the document later).
-    /// [`Self::JwtOnly`] is not checked here.
+    /// requirement is an alternative; the `bearer` one is added to the document later); with
+    /// [`Self::JwtOnly`] each names `bearer` and not `api_key` (a key is no credential there).
     pub fn check_declared(self, doc: &OpenApi) -> Result<(), String> {
         let json = serde_json::to_value(doc).map_err(|e| e.to_string())?;
         let paths = json["paths"].as_object().cloned().unwrap_or_default();
@@ -53,7 +53,7 @@ impl Credentials {
                             has(API_KEY_SCHEME) && has(BEARER_SCHEME) && has(TENANT_SCHEME)
                         }
                         Self::KeyOrJwt => !(has(API_KEY_SCHEME) && has(BEARER_SCHEME)),
-                        Self::JwtOnly => true,
+                        Self::JwtOnly => has(BEARER_SCHEME) && !has(API_KEY_SCHEME),
                     };
                     if !ok {
                         return Err(format!(
@@ -210,7 +210,9 @@ impl PermissionTable {
                         .filter_map(|s| s.as_str())
                         .collect()
                 };
-                if !reqs.iter().any(|r| r.get(API_KEY_SCHEME).is_some()) {
+                let has_key = reqs.iter().any(|r| r.get(API_KEY_SCHEME).is_some());
+                let has_bearer = reqs.iter().any(|r| r.get(BEARER_SCHEME).is_some());
+                if !has_key && !has_bearer {
                     // Declared under some other scheme only: not a permission we can read.
                     table
                         .entry(path.clone())
@@ -218,9 +220,14 @@ impl PermissionTable {
                         .push((m, Requirement::Undeclared));
                     continue;
                 }
-                let scopes = scopes_of(API_KEY_SCHEME);
+                // A surface of bearer tokens only declares its permission under `bearer`.
+                let scopes = scopes_of(if has_key {
+                    API_KEY_SCHEME
+                } else {
+                    BEARER_SCHEME
+                });
                 let bearer = scopes_of(BEARER_SCHEME);
-                if !bearer.is_empty() && bearer != scopes {
+                if has_key && !bearer.is_empty() && bearer != scopes {
                     return Err(format!(
                         "{method} {path}: the bearer scopes differ from the api_key scopes"
                     ));

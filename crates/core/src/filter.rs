@@ -101,6 +101,45 @@ impl FilterError {
     }
 }
 
+/// The names an expression writes its fields with: the native dotted paths ([`NativeNames`]),
+/// or a dialect's own (seed 003's camelCase). Only the names differ: the fields, their types
+/// and so the tree and the SQL the store compiles from it are the same.
+pub trait Vocabulary {
+    /// The field a name denotes; `None` for an unknown name.
+    fn field(&self, name: &str) -> Option<&'static Field>;
+    /// How messages name a field.
+    fn name_of(&self, field: &Field) -> String;
+    /// Why a known name cannot be used in an expression (a field that is shown but not
+    /// stored as a column); `None` for a name that is simply unknown.
+    fn unfilterable(&self, _name: &str) -> Option<String> {
+        None
+    }
+}
+
+/// The native names: the dotted paths of [`crate::query::CLIENT_FIELDS`], with the short
+/// `country` and `currency`.
+pub struct NativeNames;
+
+impl Vocabulary for NativeNames {
+    fn field(&self, name: &str) -> Option<&'static Field> {
+        client_field(name)
+    }
+
+    fn name_of(&self, field: &Field) -> String {
+        field.path.to_string()
+    }
+}
+
+/// Whether `s` is a GUID written out (`8-4-4-4-12` hex digits), as OData writes them bare.
+fn is_guid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
 #[derive(Debug, Clone, PartialEq)]
 enum Tok {
     Ident(String),
@@ -169,6 +208,16 @@ fn lex(input: &str) -> Result<Vec<(Tok, usize)>, FilterError> {
                 i = j + 1;
                 continue;
             }
+            _ if i + 36 <= chars.len()
+                && is_guid(&chars[i..i + 36].iter().collect::<String>())
+                && !chars
+                    .get(i + 36)
+                    .is_some_and(|d| d.is_ascii_alphanumeric() || *d == '_') =>
+            {
+                out.push((Tok::Bare(chars[i..i + 36].iter().collect()), pos));
+                i += 36;
+                continue;
+            }
             c if c.is_ascii_digit()
                 || ((c == '-' || c == '+')
                     && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit())) =>
@@ -210,8 +259,14 @@ fn lex(input: &str) -> Result<Vec<(Tok, usize)>, FilterError> {
     Ok(out)
 }
 
-/// Parses a `filter` expression.
+/// Parses a `filter` expression written with the native field names.
 pub fn parse_filter(input: &str) -> Result<Filter, FilterError> {
+    parse_filter_with(input, &NativeNames)
+}
+
+/// Parses an expression whose fields are named by `names` (the grammar and limits are the
+/// same for every vocabulary).
+pub fn parse_filter_with(input: &str, names: &dyn Vocabulary) -> Result<Filter, FilterError> {
     let n = input.chars().count();
     if n > MAX_FILTER_CHARS {
         return Err(FilterError::new(
@@ -223,6 +278,7 @@ pub fn parse_filter(input: &str) -> Result<Filter, FilterError> {
     let toks = lex(input)?;
     let mut p = Parser {
         toks,
+        names,
         i: 0,
         depth: 0,
         terms: 0,
@@ -238,8 +294,9 @@ pub fn parse_filter(input: &str) -> Result<Filter, FilterError> {
     }
 }
 
-struct Parser {
+struct Parser<'a> {
     toks: Vec<(Tok, usize)>,
+    names: &'a dyn Vocabulary,
     i: usize,
     depth: usize,
     terms: usize,
@@ -249,7 +306,7 @@ fn keyword(t: &Tok, kw: &str) -> bool {
     matches!(t, Tok::Ident(s) if s.eq_ignore_ascii_case(kw))
 }
 
-impl Parser {
+impl Parser<'_> {
     fn peek(&self) -> (Tok, usize) {
         self.toks
             .get(self.i)
@@ -348,6 +405,13 @@ impl Parser {
                 };
                 match func {
                     Some(op) if self.peek().0 == Tok::LParen => self.text_func(op),
+                    None if self.peek().0 == Tok::LParen => Err(FilterError::new(
+                        "syntax_error",
+                        pos,
+                        format!(
+                            "unsupported function '{name}' (contains, startswith and endswith are)"
+                        ),
+                    )),
                     _ => self.comparison(&name, pos),
                 }
             }
@@ -372,7 +436,10 @@ impl Parser {
     }
 
     fn field(&self, name: &str, pos: usize) -> Result<&'static Field, FilterError> {
-        client_field(name).ok_or_else(|| {
+        if let Some(why) = self.names.unfilterable(name) {
+            return Err(FilterError::new("unknown_field", pos, why));
+        }
+        self.names.field(name).ok_or_else(|| {
             FilterError::new("unknown_field", pos, format!("unknown field '{name}'"))
         })
     }
@@ -393,7 +460,7 @@ impl Parser {
             return Err(FilterError::new(
                 "invalid_value",
                 pos,
-                format!("{} is not a text field", field.path),
+                format!("{} is not a text field", self.names.name_of(field)),
             ));
         }
         self.expect(Tok::Comma, "','")?;
@@ -461,7 +528,7 @@ impl Parser {
                     opos,
                     format!(
                         "expected an operator (eq ne gt ge lt le in) after {}, found {}",
-                        field.path,
+                        self.names.name_of(field),
                         t.describe()
                     ),
                 ))
@@ -493,10 +560,13 @@ impl Parser {
             return Err(FilterError::new(
                 "invalid_value",
                 opos,
-                format!("{} can only be compared with eq or ne", field.path),
+                format!(
+                    "{} can only be compared with eq or ne",
+                    self.names.name_of(field)
+                ),
             ));
         }
-        let value = literal(field, &t, vpos)?;
+        let value = literal(field, &self.names.name_of(field), &t, vpos)?;
         Ok(Filter::Cmp { field, op, value })
     }
 
@@ -519,7 +589,7 @@ impl Parser {
                     "null is not allowed in an 'in' list; use 'eq null'",
                 ));
             }
-            values.push(literal(field, &t, pos)?);
+            values.push(literal(field, &self.names.name_of(field), &t, pos)?);
             let (t, pos) = self.next();
             match t {
                 Tok::Comma => continue,
@@ -538,7 +608,7 @@ impl Parser {
 }
 
 /// Turns a literal token into the stored form of `field`'s type.
-fn literal(field: &Field, t: &Tok, pos: usize) -> Result<Scalar, FilterError> {
+fn literal(field: &Field, name: &str, t: &Tok, pos: usize) -> Result<Scalar, FilterError> {
     let raw = match t {
         Tok::Str(s) => Raw::Quoted(s),
         Tok::Bare(s) => Raw::Bare(s),
@@ -552,7 +622,7 @@ fn literal(field: &Field, t: &Tok, pos: usize) -> Result<Scalar, FilterError> {
             ))
         }
     };
-    convert(field, raw).map_err(|m| FilterError::new("invalid_value", pos, m))
+    convert(field, name, raw).map_err(|m| FilterError::new("invalid_value", pos, m))
 }
 
 enum Raw<'a> {
@@ -561,14 +631,20 @@ enum Raw<'a> {
     Bool(bool),
 }
 
-fn wrong(field: &Field) -> String {
-    format!("{} expects {}", field.path, field.ty.describe())
+/// `wrong(name, field)`: the message for a literal that does not fit the field.
+fn wrong(name: &str, field: &Field) -> String {
+    format!("{name} expects {}", field.ty.describe())
 }
 
-fn convert(field: &Field, raw: Raw<'_>) -> Result<Scalar, String> {
+fn convert(field: &Field, name: &str, raw: Raw<'_>) -> Result<Scalar, String> {
     use FieldType as T;
+    let wrong = |field: &Field| wrong(name, field);
     match (field.ty, raw) {
         (T::Text, Raw::Quoted(s)) => Ok(Scalar::Text(s.to_string())),
+        // A bare GUID (OData writes them so) is its canonical text.
+        (T::Text | T::Uuid, Raw::Bare(s)) if is_guid(s) => Uuid::parse_str(s)
+            .map(|u| Scalar::Text(u.to_string()))
+            .map_err(|_| wrong(field)),
         (T::Enum(values), Raw::Quoted(s)) if values.contains(&s) => Ok(Scalar::Text(s.to_string())),
         (T::Country, Raw::Quoted(s)) => CountryCode::parse(s)
             .map(|c| Scalar::Text(c.into_inner()))
@@ -616,11 +692,11 @@ pub fn parse_param_value(field: &Field, s: &str) -> Result<Scalar, String> {
         T::Bool => match s {
             "true" => Raw::Bool(true),
             "false" => Raw::Bool(false),
-            _ => return Err(wrong(field)),
+            _ => return Err(wrong(field.path, field)),
         },
         _ => Raw::Quoted(s),
     };
-    convert(field, raw)
+    convert(field, field.path, raw)
 }
 
 #[cfg(test)]
@@ -786,5 +862,100 @@ mod properties {
         fn token_soup_never_panics(s in soup()) {
             let _ = parse_filter(&s);
         }
+    }
+}
+
+#[cfg(test)]
+mod vocabularies {
+    use super::*;
+
+    /// A vocabulary of two camelCase names, one of them unfilterable.
+    struct Camel;
+
+    impl Vocabulary for Camel {
+        fn field(&self, name: &str) -> Option<&'static Field> {
+            match name {
+                "lastName" => client_field("last_name"),
+                "ownerId" => client_field("owner_id"),
+                "referredById" => client_field("referred_by_id"),
+                "fico" => client_field("credit.fico"),
+                _ => None,
+            }
+        }
+
+        fn name_of(&self, field: &Field) -> String {
+            match field.path {
+                "last_name" => "lastName".into(),
+                "credit.fico" => "fico".into(),
+                other => other.into(),
+            }
+        }
+
+        fn unfilterable(&self, name: &str) -> Option<String> {
+            (name == "loginToken").then(|| format!("'{name}' cannot be filtered on"))
+        }
+    }
+
+    #[test]
+    fn a_vocabulary_names_fields_and_errors_its_own_way() {
+        let f = parse_filter_with("lastName eq 'Lee' and fico ge 700", &Camel).expect("ok");
+        let Filter::And(parts) = f else {
+            panic!("{f:?}")
+        };
+        assert!(matches!(&parts[0], Filter::Cmp { field, .. } if field.path == "last_name"));
+        assert!(matches!(
+            &parts[1],
+            Filter::Cmp {
+                value: Scalar::Int(700),
+                ..
+            }
+        ));
+        let e = parse_filter_with("fico ge 'x'", &Camel).expect_err("type");
+        assert!(
+            e.message.starts_with("fico expects an integer"),
+            "{}",
+            e.message
+        );
+        let e = parse_filter_with("last_name eq 'x'", &Camel).expect_err("native name");
+        assert_eq!((e.code, e.position), ("unknown_field", 1));
+        let e = parse_filter_with("loginToken eq 'x'", &Camel).expect_err("unfilterable");
+        assert!(e.message.contains("cannot be filtered"), "{}", e.message);
+    }
+
+    #[test]
+    fn bare_guids_are_literals_of_uuid_and_text_fields() {
+        let id = "A1B2C3D4-0000-4000-8000-00000000000F";
+        for src in [
+            format!("ownerId eq {id}"),
+            format!("ownerId eq '{}'", id.to_lowercase()),
+        ] {
+            let f = parse_filter_with(&src, &Camel).expect(&src);
+            assert!(
+                matches!(f, Filter::Cmp { value: Scalar::Text(ref s), .. } if s == &id.to_lowercase()),
+                "{src}: {f:?}"
+            );
+        }
+        let f = parse_filter_with(&format!("referredById eq {id}"), &Camel).expect("uuid");
+        assert!(
+            matches!(f, Filter::Cmp { value: Scalar::Text(ref s), .. } if s == &id.to_lowercase())
+        );
+        assert!(parse_filter(&format!(
+            "id in ({id}, 01234567-89ab-cdef-0123-456789abcdef)"
+        ))
+        .is_ok());
+        // Not a GUID: a lexing error as before.
+        let e = parse_filter("owner_id eq a1b2c3d4-00").expect_err("no guid");
+        assert_eq!(e.code, "syntax_error");
+    }
+
+    #[test]
+    fn unknown_functions_are_named() {
+        let e = parse_filter("tolower(name) eq 'x'").expect_err("function");
+        assert_eq!((e.code, e.position), ("syntax_error", 1));
+        assert!(
+            e.message.contains("unsupported function 'tolower'"),
+            "{}",
+            e.message
+        );
     }
 }

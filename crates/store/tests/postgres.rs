@@ -341,7 +341,7 @@ async fn tenants_from_before_default_currencies_get_eur() {
             return;
         }
     };
-    // A database at migration 4, with a tenant; migrations 5, 6, 12 and 13 follow.
+    // A database at migration 4, with a tenant; migrations 5, 6, 12, 13 and 18 follow.
     let (client, conn) = tokio_postgres::connect(db.url(), tokio_postgres::NoTls)
         .await
         .expect("connect");
@@ -372,7 +372,7 @@ async fn tenants_from_before_default_currencies_get_eur() {
     let _ = driver.await;
 
     let store = PgStore::open(db.url()).expect("open");
-    assert_eq!(store.migrate().await.expect("migrate"), 4);
+    assert_eq!(store.migrate().await.expect("migrate"), 5);
     let old = store
         .tenant_by_name("old")
         .await

@@ -24,19 +24,24 @@
 //! - [`respond`]: a handler's result as a response, errors through [`uncached_error`];
 //! - [`allow_only_documented`] (and [`allow_only_documented_with`], for a path registered in
 //!   two groups): other methods on a path → 405 `METHOD_NOT_ALLOWED` with an `Allow` listing
-//!   exactly the documented ones (axum would also list `HEAD`);
+//!   exactly the documented ones (axum would also list `HEAD`); [`method_not_allowed`] is
+//!   that answer;
 //! - [`nothing_committed`]: the `render_committed` of a read-only dialect;
 //! - [`int_param`], [`once`]: list parameters read the native way (an integer within bounds, a
 //!   parameter given at most once), refusals naming the parameter as the dialect names it.
 
 pub mod seed000;
 pub mod seed001;
+pub mod seed002;
+pub mod seed003;
 pub mod seed004;
 
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use clientele_core::service::ServiceError;
-use clientele_core::Store;
+use axum::Json;
+use clientele_core::service::{Precondition, ServiceError};
+use clientele_core::sub::SubResource;
+use clientele_core::{query, Store};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa_axum::router::UtoipaMethodRouter;
@@ -176,18 +181,85 @@ pub fn allow_only_documented_with(
         .unwrap_or_else(|_| HeaderValue::from_static("GET"));
     let router = router.fallback(move || {
         let allow = allow.clone();
-        async move {
-            uncached_error(
-                ApiError::new(
-                    StatusCode::METHOD_NOT_ALLOWED,
-                    "METHOD_NOT_ALLOWED",
-                    "This method is not allowed on this route; see Allow",
-                )
-                .with_header(header::ALLOW, allow),
-            )
-        }
+        async move { method_not_allowed(allow) }
     });
     (schemas, paths, router)
+}
+
+/// The ETag of a client shown with some of its sub-resources (004: all its contact persons;
+/// 002: its primary location): its version (the native ETag) when it has none, else the version
+/// and a fingerprint of their ids and versions (`"4-1c9e0f3a5b7d2e44"`), so a change to one of
+/// them changes it too.
+pub fn client_etag(version: i64, subs: &[SubResource]) -> String {
+    if subs.is_empty() {
+        return format!("\"{version}\"");
+    }
+    let mut parts: Vec<(String, String)> = subs
+        .iter()
+        .map(|c| (c.id.to_string(), c.version.to_string()))
+        .collect();
+    parts.sort_unstable();
+    let refs: Vec<(&str, &str)> = parts
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    format!("\"{version}-{:016x}\"", query::fingerprint(&refs))
+}
+
+/// `If-Match` on a client write: `*`, or the client's version, read from the start of one of
+/// our ETags (`"4"` or `"4-…"`: the fingerprint of sub-resources is not compared, the store checks the
+/// version atomically). Anything else matches nothing.
+pub fn client_if_match(headers: &HeaderMap) -> Option<Precondition> {
+    let raw = headers.get(header::IF_MATCH)?.to_str().ok().unwrap_or("");
+    let first = raw.split(',').map(str::trim).next().unwrap_or("");
+    if first == "*" {
+        return Some(Precondition::Any);
+    }
+    let tag = first.trim_start_matches("W/").trim_matches('"');
+    let version = tag.split('-').next().and_then(|v| v.parse::<i64>().ok());
+    Some(version.map_or(Precondition::Never, Precondition::Version))
+}
+
+/// A single resource: the bare model with its `ETag` (and `Location` when given).
+pub fn single<T: Serialize>(
+    status: StatusCode,
+    body: &T,
+    etag: &str,
+    location: Option<String>,
+) -> Response {
+    let mut res = (status, Json(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(etag) {
+        res.headers_mut().insert(header::ETAG, v);
+    }
+    if let Some(v) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    res
+}
+
+/// A read: 304 with the ETag when `If-None-Match` lists it, else 200 with the body.
+pub fn conditional<T: Serialize>(headers: &HeaderMap, body: &T, etag: &str) -> Response {
+    if none_match(headers, etag) {
+        let mut res = StatusCode::NOT_MODIFIED.into_response();
+        if let Ok(v) = HeaderValue::from_str(etag) {
+            res.headers_mut().insert(header::ETAG, v);
+        }
+        return res;
+    }
+    single(StatusCode::OK, body, etag, None)
+}
+
+/// 405 `METHOD_NOT_ALLOWED` with `Allow`: what [`allow_only_documented`] answers, and what a
+/// seed's own documented "not supported" operation answers (003's `DELETE /clients`).
+pub fn method_not_allowed(allow: HeaderValue) -> Response {
+    uncached_error(
+        ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            "This method is not allowed on this route; see Allow",
+        )
+        .with_header(header::ALLOW, allow),
+    )
 }
 
 /// The `render_committed` of a dialect without writes: no idempotent write of its can have
@@ -236,7 +308,11 @@ pub fn once<'a>(seen: &mut Vec<&'a str>, param: &'a str) -> Result<(), ApiError>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clientele_core::sub::{SubData, SubKind};
+    use clientele_core::types::Timestamp;
     use clientele_core::FieldError;
+    use serde_json::json;
+    use uuid::Uuid;
 
     #[test]
     fn service_errors_name_fields_the_dialects_way() {
@@ -326,5 +402,45 @@ mod tests {
         let r = uncached_error(ApiError::not_found("No such client"));
         assert_eq!(r.status(), StatusCode::NOT_FOUND);
         assert_eq!(r.headers()[header::CACHE_CONTROL], "no-store");
+    }
+
+    fn contact(id: Uuid, version: i64) -> SubResource {
+        SubResource {
+            id,
+            client_id: Uuid::nil(),
+            data: SubData::from_json(SubKind::ContactPerson, &json!({"name": "A"})).expect("valid"),
+            created_at: Timestamp::now(),
+            updated_at: Timestamp::now(),
+            version,
+        }
+    }
+
+    fn headers(name: header::HeaderName, v: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(name, HeaderValue::from_str(v).expect("value"));
+        h
+    }
+
+    #[test]
+    fn the_etag_follows_the_client_and_its_contacts() {
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        assert_eq!(client_etag(4, &[]), "\"4\"");
+        let one = client_etag(4, &[contact(a, 1), contact(b, 1)]);
+        assert!(one.starts_with("\"4-"), "{one}");
+        assert_eq!(one, client_etag(4, &[contact(b, 1), contact(a, 1)]));
+        assert_ne!(one, client_etag(4, &[contact(a, 1), contact(b, 2)]));
+        assert_ne!(one, client_etag(4, &[contact(a, 1)]));
+        assert_ne!(one, client_etag(5, &[contact(a, 1), contact(b, 1)]));
+    }
+
+    #[test]
+    fn if_match_reads_the_version_of_either_form() {
+        let m = |v: &str| client_if_match(&headers(header::IF_MATCH, v));
+        assert_eq!(m("\"4\""), Some(Precondition::Version(4)));
+        assert_eq!(m("\"4-1c9e0f3a5b7d2e44\""), Some(Precondition::Version(4)));
+        assert_eq!(m("W/\"7\""), Some(Precondition::Version(7)));
+        assert_eq!(m("*"), Some(Precondition::Any));
+        assert_eq!(m("\"abc\""), Some(Precondition::Never));
+        assert_eq!(client_if_match(&HeaderMap::new()), None);
     }
 }

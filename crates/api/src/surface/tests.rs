@@ -50,6 +50,14 @@ async fn ping_together(Extension(caller): Extension<Caller>) -> String {
     caller.actor
 }
 
+/// The caller's actor, declared as [`Credentials::JwtOnly`] asks: under `bearer` alone.
+#[utoipa::path(get, path = "/t/ping", tag = "test",
+    responses((status = 200, description = "The caller's actor")),
+    security(("bearer" = ["clients:read"])))]
+async fn ping_bearer(Extension(caller): Extension<Caller>) -> String {
+    caller.actor
+}
+
 /// Declares no permission: refused, whoever calls.
 #[utoipa::path(get, path = "/t/bare", tag = "test",
     responses((status = 200, description = "Never")))]
@@ -89,6 +97,8 @@ fn test_surface(
     // Each route declares the credentials of the policy (else the surface refuses all).
     if credentials == Credentials::JwtKeyAndTenant {
         surface.routes(routes!(ping_together))
+    } else if credentials == Credentials::JwtOnly {
+        surface.routes(routes!(ping_bearer))
     } else {
         surface.routes(routes!(ping)).routes(routes!(pong))
     }
@@ -397,6 +407,18 @@ fn credentials_declared_otherwise_than_the_policy_enforces_refuse_every_request(
         Some(Requirement::Permission(Permission::ClientsRead))
     );
     assert!(Credentials::KeyOrJwt.check_declared(&doc).is_err());
+    // Bearer tokens only: the permission is declared under `bearer` alone, and an `api_key`
+    // requirement (which would tell callers a key works) is a misdeclaration.
+    let (mount, doc) =
+        test_surface(Credentials::JwtOnly, Budget::PerCredential, native_error).split();
+    assert_eq!(
+        mount.rules().requirement(&Method::GET, "/t/ping"),
+        Some(Requirement::Permission(Permission::ClientsRead))
+    );
+    assert!(Credentials::JwtOnly.check_declared(&doc).is_ok());
+    let (_, key_doc) =
+        test_surface(Credentials::KeyOrJwt, Budget::PerCredential, native_error).split();
+    assert!(Credentials::JwtOnly.check_declared(&key_doc).is_err());
 }
 
 #[tokio::test]

@@ -11,6 +11,8 @@ mod console;
 mod console_browser;
 mod dialect_000;
 mod dialect_001;
+mod dialect_002;
+mod dialect_003;
 mod dialect_004;
 mod errors;
 mod hardening;

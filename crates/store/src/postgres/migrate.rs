@@ -30,6 +30,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         13,
         include_str!("../../migrations/postgres/0013_search_tsvector.sql"),
     ),
+    (
+        18,
+        include_str!("../../migrations/postgres/0018_clients_updated_all.sql"),
+    ),
 ];
 
 /// Arbitrary constant: the advisory lock that serialises concurrent `migrate` runs.

@@ -34,6 +34,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         6,
         include_str!("../../migrations/sqlite/0006_feed_positions.sql"),
     ),
+    (
+        18,
+        include_str!("../../migrations/sqlite/0018_clients_updated_all.sql"),
+    ),
 ];
 
 /// Work a migration needs beyond its SQL.
