@@ -27,7 +27,7 @@ if command -v pgbench >/dev/null && psql "$server" -qtAc "SELECT 1" >/dev/null 2
     psql "$raw_url" -qc "CREATE TABLE raw_clients (id TEXT COLLATE \"C\" PRIMARY KEY,
         tenant_id TEXT COLLATE \"C\" NOT NULL, name TEXT COLLATE \"C\" NOT NULL)" >/dev/null
     echo "INSERT INTO raw_clients VALUES (gen_random_uuid()::text, 'bench', 'Raw ' || random());" >"$script"
-    tps="$(pgbench -n -q -c "$conc" -j 2 -T "${BENCH_SECONDS:-5}" -f "$script" "$raw_url" 2>/dev/null |
+    tps="$(pgbench -n -c "$conc" -j 2 -T "${BENCH_SECONDS:-5}" -f "$script" "$raw_url" 2>/dev/null |
         sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -n 1)"
     printf '| postgres | raw INSERT, one row per transaction (pgbench -c %s) | %.0f | | |\n' "$conc" "$tps"
 fi
