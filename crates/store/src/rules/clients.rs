@@ -31,7 +31,8 @@ async fn check_reference<X: Tx>(
     let Some(r) = data.referred_by_id else {
         return Ok(());
     };
-    if r == self_id || !tx.exists(&sql::client_exists(tenant, r)).await? {
+    // Kept until commit: a parallel delete of the referred client waits (PostgreSQL).
+    if r == self_id || !tx.exists(&sql::client_exists_kept(tenant, r)).await? {
         return Err(StoreError::InvalidReference("referred_by_id".into()));
     }
     Ok(())

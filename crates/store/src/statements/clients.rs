@@ -146,6 +146,14 @@ pub fn lock_client(tenant: TenantId, id: Uuid) -> SelectStatement {
     q
 }
 
+/// Whether a client exists, its row held against deletion until the transaction ends (`FOR KEY
+/// SHARE` on PostgreSQL): what a write that refers to it checks.
+pub fn client_exists_kept(tenant: TenantId, id: Uuid) -> SelectStatement {
+    let mut q = client_exists(tenant, id);
+    q.lock(LockType::KeyShare);
+    q
+}
+
 pub fn select_client_by_external_id(tenant: TenantId, external_id: &str) -> SelectStatement {
     let mut q = select_all();
     q.and_where(tenant_cond(tenant))
