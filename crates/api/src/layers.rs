@@ -37,6 +37,18 @@ where
         }))
 }
 
+/// The guards around a streaming route (`Surface::streaming`): catch-panic alone. Its handler
+/// reads the body as a stream under its own size limit, and a bulk import or export takes as
+/// long as its rows do (the server's header and idle timeouts still apply).
+pub fn guard_streaming<S>(router: Router<S>) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    router.layer(CatchPanicLayer::custom(|_| {
+        ApiError::internal("handler panicked").into_response()
+    }))
+}
+
 /// Browsers may call the API only from the configured origins; credentials travel in headers
 /// (never cookies), so no `Access-Control-Allow-Credentials`.
 pub fn cors(origins: &[HeaderValue]) -> CorsLayer {

@@ -1,6 +1,7 @@
 //! The HTTP API: one `router` function used by the binary and the tests alike.
 
 pub mod auth;
+pub mod bulk;
 pub mod config;
 pub mod console;
 pub mod dialects;

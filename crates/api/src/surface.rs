@@ -28,7 +28,7 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use crate::auth::{self, Gate};
 use crate::error::ApiError;
 use crate::idempotency::{self, Idempotency};
-use crate::layers::guard;
+use crate::layers::{guard, guard_streaming};
 pub use crate::policy::{
     native_error, Budget, Committed, Credentials, PermissionTable, Policy, Rendered, Requirement,
     Rules,
@@ -40,6 +40,10 @@ pub struct Surface {
     prefix: &'static str,
     policy: Policy,
     routes: OpenApiRouter<AppState>,
+    /// Routes that stream their body (bulk import and export): no request timeout, no 1 MiB
+    /// body limit (the handler keeps its own).
+    streaming: OpenApiRouter<AppState>,
+    has_streaming: bool,
     idempotent: Vec<(Method, String)>,
 }
 
@@ -50,6 +54,8 @@ impl Surface {
             prefix,
             policy,
             routes: OpenApiRouter::new(),
+            streaming: OpenApiRouter::new(),
+            has_streaming: false,
             idempotent: Vec::new(),
         }
     }
@@ -72,9 +78,19 @@ impl Surface {
         self.routes(handlers)
     }
 
+    /// Like [`routes`](Self::routes), for handlers that stream a long body in or out: they get
+    /// neither the request timeout nor the default body limit (the handler enforces its own).
+    pub fn streaming(mut self, handlers: UtoipaMethodRouter<AppState>) -> Self {
+        self.streaming = self.streaming.routes(handlers);
+        self.has_streaming = true;
+        self
+    }
+
     /// Splits the surface into what the router mounts and the document of its routes.
     pub(crate) fn split(self) -> (Mount, OpenApi) {
-        let (router, doc) = self.routes.split_for_parts();
+        let (router, mut doc) = self.routes.split_for_parts();
+        let (streaming, streaming_doc) = self.streaming.split_for_parts();
+        doc.merge(streaming_doc);
         let declared = self.policy.credentials.check_declared(&doc);
         let permissions = declared.and_then(|()| PermissionTable::from_openapi(&doc));
         let permissions = permissions.unwrap_or_else(|e| {
@@ -91,6 +107,7 @@ impl Surface {
         let mount = Mount {
             prefix: self.prefix,
             router,
+            streaming: self.has_streaming.then_some(streaming),
             rules: Arc::new(rules),
         };
         (mount, doc)
@@ -101,6 +118,7 @@ impl Surface {
 pub(crate) struct Mount {
     prefix: &'static str,
     router: Router<AppState>,
+    streaming: Option<Router<AppState>>,
     rules: Arc<Rules>,
 }
 
@@ -145,8 +163,11 @@ impl Mount {
             ))
             .route(&format!("{}/", self.prefix), any(not_found));
         let unknown = Router::new().fallback(not_found);
-        app.merge(guard(routes, timeout).layer(gate.clone()))
-            .nest(self.prefix, guard(unknown, timeout).layer(gate))
+        let mut app = app.merge(guard(routes, timeout).layer(gate.clone()));
+        if let Some(streaming) = self.streaming {
+            app = app.merge(guard_streaming(streaming).layer(gate.clone()));
+        }
+        app.nest(self.prefix, guard(unknown, timeout).layer(gate))
     }
 }
 

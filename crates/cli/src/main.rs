@@ -1,5 +1,6 @@
 //! `clientele`: reads configuration, builds the state, serves the router. Nothing else.
 
+mod bulk;
 mod seed;
 
 use std::io::IsTerminal;
@@ -17,7 +18,9 @@ use clientele_api::jwt::JwtVerifier;
 use clientele_api::ratelimit::{self, FailMode, RateLimiter};
 use clientele_api::server::ServerLimits;
 use clientele_api::{keys, AppState};
+use clientele_core::bulk::Format;
 use clientele_core::enums::Permission;
+use clientele_core::store::ImportMode;
 use clientele_core::tenant::{parse_permissions, RateLimit};
 use clientele_core::types::{CurrencyCode, TenantName};
 use clientele_core::{Store, StoreError};
@@ -66,6 +69,39 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Import clients from NDJSON (one POST /v1/clients body per line) or CSV (a header row of
+    /// dotted field names); prints one summary line. Exit status 0 when no row failed, 1 when
+    /// some did (or the import stopped), 2 on a usage error.
+    Import {
+        /// The file to read; `-` reads standard input.
+        file: String,
+        /// Tenant to import into.
+        #[arg(long)]
+        tenant: String,
+        /// ndjson or csv; by default the file's extension (.csv, .ndjson, .jsonl), else ndjson.
+        #[arg(long, value_parser = ["ndjson", "csv"])]
+        format: Option<String>,
+        /// create: every row creates a client (a taken external_id fails the row); upsert: a row
+        /// whose external_id names a client replaces its fields.
+        #[arg(long, value_parser = ["create", "upsert"], default_value = "create")]
+        mode: String,
+        /// Write each error of a failed row here as one JSON object per line (line, field,
+        /// code, message); by default to standard error.
+        #[arg(long = "errors", value_name = "ERRFILE")]
+        errors: Option<PathBuf>,
+    },
+    /// Export the tenant's clients (archived ones too) to standard output, in creation order.
+    Export {
+        /// Tenant to export.
+        #[arg(long)]
+        tenant: String,
+        /// ndjson (one client per line, as GET /v1/clients/{id} shows it) or csv.
+        #[arg(long, value_parser = ["ndjson", "csv"])]
+        format: String,
+        /// A filter expression, as the list's `filter` parameter.
+        #[arg(long)]
+        filter: Option<String>,
+    },
     /// Insert realistic demo clients (for trying the API and for benchmarks).
     SeedDemo {
         /// Tenant to fill; created if missing.
@@ -254,7 +290,7 @@ fn main() -> ExitCode {
         }
     };
     match runtime.block_on(run(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(Fail(msg)) => {
             eprintln!("error: {msg}");
             ExitCode::FAILURE
@@ -376,9 +412,63 @@ async fn tenant(store: &dyn Store, name: &str) -> Result<clientele_core::Tenant,
     })
 }
 
-async fn run(cli: Cli) -> Result<(), Fail> {
+async fn run(cli: Cli) -> Result<ExitCode, Fail> {
     let url = database_url(cli.database);
     match cli.command {
+        Command::Import {
+            file,
+            tenant: name,
+            format,
+            mode,
+            errors,
+        } => {
+            let format = format
+                .as_deref()
+                .and_then(Format::parse)
+                .or_else(|| Format::from_file_name(&file))
+                .unwrap_or(Format::Ndjson);
+            let mode = if mode == "upsert" {
+                ImportMode::Upsert
+            } else {
+                ImportMode::Create
+            };
+            let sink: Box<dyn std::io::Write + Send> = match &errors {
+                Some(path) => Box::new(std::io::BufWriter::new(
+                    std::fs::File::create(path)
+                        .map_err(|e| Fail(format!("cannot create {}: {e}", path.display())))?,
+                )),
+                None => Box::new(std::io::stderr()),
+            };
+            let store = open_store(&url).await?;
+            let t = tenant(store.as_ref(), &name).await?;
+            match bulk::import(store, &t, &file, format, mode, sink)
+                .await
+                .map_err(Fail)?
+            {
+                bulk::ImportEnd::Done {
+                    summary,
+                    any_failed,
+                } => {
+                    println!("{summary}");
+                    if any_failed {
+                        return Ok(ExitCode::FAILURE);
+                    }
+                }
+                bulk::ImportEnd::Stopped(message) => return Err(Fail(message)),
+            }
+        }
+        Command::Export {
+            tenant: name,
+            format,
+            filter,
+        } => {
+            let format = Format::parse(&format).unwrap_or(Format::Ndjson);
+            let store = open_store(&url).await?;
+            let t = tenant(store.as_ref(), &name).await?;
+            bulk::export(store.as_ref(), &t, format, filter)
+                .await
+                .map_err(Fail)?;
+        }
         Command::Openapi => {
             let doc = clientele_api::openapi();
             let text = serde_json::to_string_pretty(&doc).map_err(|e| Fail(e.to_string()))?;
@@ -445,7 +535,7 @@ async fn run(cli: Cli) -> Result<(), Fail> {
             );
         }
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn keys_command(url: &str, command: KeyCommand) -> Result<(), Fail> {

@@ -8,6 +8,8 @@
 
 use std::time::Duration;
 
+use clientele_core::service;
+use clientele_core::store::{ImportMode, ImportRow};
 use clientele_core::types::Timestamp;
 use clientele_core::{ClientData, Store, WriteCtx};
 use indicatif::{ProgressBar, ProgressState, ProgressStyle};
@@ -444,12 +446,23 @@ pub async fn seed_demo(
             let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
                 .map(Timestamp::from_datetime)
                 .map_err(|e| e.to_string())?;
-            rows.push((data, at));
+            rows.push(Ok(ImportRow {
+                line: i + 1,
+                data,
+                subs: Vec::new(),
+                created_at: Some(at),
+            }));
         }
-        store
-            .insert_clients_bulk(ctx, rows)
+        // The bulk import's path: numbers, search index and audit records as any create.
+        let report = service::import_batch(store, ctx, ImportMode::Create, rows)
             .await
             .map_err(|e| e.to_string())?;
+        if let Some(e) = report.errors.first() {
+            return Err(format!(
+                "a demo client was refused: {} {}",
+                e.field, e.message
+            ));
+        }
         done += n;
         bar.set_position(done);
     }

@@ -2,6 +2,7 @@
 //! and the use cases every API surface calls (`service`).
 
 pub mod audit;
+pub mod bulk;
 pub mod client;
 pub mod codes;
 pub mod enums;

@@ -91,6 +91,40 @@ pub struct NewApiKey {
     pub rate_limit: Option<RateLimit>,
 }
 
+/// How a bulk import treats a row whose `external_id` names an existing client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportMode {
+    /// Every row creates a client; an `external_id` already taken fails the row.
+    Create,
+    /// A row whose `external_id` names a client replaces its fields (a row that changes nothing
+    /// writes nothing); any other row creates a client.
+    Upsert,
+}
+
+/// One valid row of a bulk import ([`Store::import_clients`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportRow {
+    /// Where the row came from (its line), for the caller's report.
+    pub line: u64,
+    pub data: ClientData,
+    /// Its contact persons, locations and accounts, created with a new client.
+    pub subs: Vec<SubData>,
+    /// When the new client was created; `None` is now (demo data sets its own).
+    pub created_at: Option<Timestamp>,
+}
+
+/// What a bulk import did with one row.
+#[derive(Debug, Clone)]
+pub enum ImportOutcome {
+    Created,
+    Updated,
+    /// Upsert of a row equal to the stored client: nothing written.
+    Unchanged,
+    /// The row breaks a rule only the store can check (`Conflict("external_id")`,
+    /// `InvalidReference("referred_by_id")`); nothing of it was written.
+    Failed(StoreError),
+}
+
 /// Result of an upsert: the client and whether it was created.
 pub type Upserted = (Client, bool);
 
@@ -291,6 +325,15 @@ pub trait Store: Send + Sync + 'static {
         kind: SubKind,
         client_ids: &[Uuid],
     ) -> StoreResult<HashMap<Uuid, SubResource>>;
+    /// Writes a batch of import rows in one transaction, with every rule of the one-by-one
+    /// writes (numbers, search index, one audit record per entity); a row that fails a store
+    /// rule is reported in its outcome and leaves the others alone. Outcomes are in row order.
+    async fn import_clients(
+        &self,
+        ctx: &WriteCtx,
+        mode: ImportMode,
+        rows: Vec<ImportRow>,
+    ) -> StoreResult<Vec<ImportOutcome>>;
     /// Inserts many clients in one transaction, each created at its given time (data loads and
     /// demo data). Returns how many were inserted.
     async fn insert_clients_bulk(

@@ -7,14 +7,17 @@ use std::future::Future;
 use async_trait::async_trait;
 use clientele_core::idempotency::{IdempotencyBegin, IdempotencyScope, StoredResponse};
 use clientele_core::query::{ClientQuery, Page};
-use clientele_core::store::{AuditPage, ClientWithSubs, NewApiKey, StoreResult, Upserted};
+use clientele_core::store::{
+    AuditPage, ClientWithSubs, ImportMode, ImportOutcome, ImportRow, NewApiKey, StoreResult,
+    Upserted,
+};
 use clientele_core::sub::{SubData, SubKind, SubResource};
 use clientele_core::types::{CurrencyCode, TenantName, Timestamp};
 use clientele_core::{ApiKey, Client, ClientData, Store, StoreError, Tenant, TenantId, WriteCtx};
 use uuid::Uuid;
 
 use crate::db::{Read, Write};
-use crate::rules::{audit, clients, idempotency, list, subresources, tenants, with_subs};
+use crate::rules::{audit, clients, idempotency, import, list, subresources, tenants, with_subs};
 
 /// What a backend provides: it runs writes and reads, and owns its schema and connections.
 pub trait Backend: Send + Sync + 'static {
@@ -409,6 +412,19 @@ impl<B: Backend> Store for Engine<B> {
             client_ids,
         };
         self.0.read(op).await
+    }
+
+    async fn import_clients(
+        &self,
+        ctx: &WriteCtx,
+        mode: ImportMode,
+        rows: Vec<ImportRow>,
+    ) -> StoreResult<Vec<ImportOutcome>> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ctx = ctx.clone();
+        self.0.write(import::Import { ctx, mode, rows }).await
     }
 
     async fn insert_clients_bulk(

@@ -2,6 +2,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod bulk;
 pub mod clients;
 pub mod me;
 pub mod query;
@@ -34,6 +35,8 @@ pub const POLICY: Policy = Policy {
 pub fn surface() -> Surface {
     Surface::new("/v1", POLICY)
         .routes(routes!(clients::list_clients))
+        .streaming(routes!(bulk::import_clients))
+        .streaming(routes!(bulk::export_clients))
         .idempotent(routes!(clients::create_client))
         .routes(routes!(
             clients::get_client,

@@ -5,34 +5,16 @@
 
 use std::sync::Arc;
 
-use clientele_api::config::{Config, Secret};
-use clientele_api::jwt::JwtVerifier;
+use clientele_api::config::Config;
 use clientele_core::enums::Permission;
-use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
+use crate::bearer::{config, now};
 use crate::common::{Reply, TestApp};
 
-const SECRET: &str = "seed-001-test-secret-of-at-least-32-bytes";
 const LIST_CACHE: &str = "private, max-age=60";
 const DETAIL_CACHE: &str = "private, max-age=30";
-
-fn config() -> Config {
-    Config {
-        jwt: Some(Arc::new(
-            JwtVerifier::hs256(&Secret::new(SECRET.into())).expect("verifier"),
-        )),
-        ..Config::default()
-    }
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs() as i64
-}
 
 /// A JWT of `tenant` granting `permissions`, valid for ten minutes.
 fn token(tenant: &str, permissions: &[&str]) -> String {
@@ -40,25 +22,18 @@ fn token(tenant: &str, permissions: &[&str]) -> String {
 }
 
 fn token_until(tenant: &str, permissions: &[&str], exp: i64) -> String {
-    let claims = json!({"sub": "integrator-7", "tenant": tenant, "exp": exp,
-                        "permissions": permissions});
-    encode(
-        &Header::new(Algorithm::HS256),
-        &claims,
-        &EncodingKey::from_secret(SECRET.as_bytes()),
-    )
-    .expect("sign")
+    crate::bearer::token_until("integrator-7", tenant, permissions, exp)
 }
 
 /// The three headers of a call.
-struct Headers {
+pub struct Headers {
     token: String,
     key: String,
     tenant: String,
 }
 
 impl Headers {
-    fn on(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    pub fn on(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         req.bearer_auth(&self.token)
             .header("x-api-key", &self.key)
             .header("tenant", &self.tenant)
@@ -67,7 +42,7 @@ impl Headers {
 
 /// A fresh `clients:read` key of the app's tenant (each has its own budget of 10 a minute), a
 /// JWT granting `clients:read`, and the tenant's name.
-async fn reader(app: &TestApp) -> Headers {
+pub async fn reader(app: &TestApp) -> Headers {
     Headers {
         token: token("acme", &["clients:read"]),
         key: app.key_with(&[Permission::ClientsRead]).await,
@@ -76,7 +51,7 @@ async fn reader(app: &TestApp) -> Headers {
 }
 
 /// GET `path` with the three headers of a fresh reader.
-async fn get(app: &TestApp, path: &str) -> Reply {
+pub async fn get(app: &TestApp, path: &str) -> Reply {
     let h = reader(app).await;
     app.send(h.on(app.http.get(app.url(path)))).await
 }

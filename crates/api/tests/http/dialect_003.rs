@@ -4,45 +4,19 @@
 //! same clients through `/v1`, and properties: no `$filter`, `$orderby` or `$select` of up to
 //! 1 KiB makes the server fail.
 
-use std::sync::Arc;
-
-use clientele_api::config::{Config, Secret};
-use clientele_api::jwt::JwtVerifier;
-use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
+use crate::bearer::config;
 use crate::common::{Reply, TestApp};
 
-const SECRET: &str = "seed-003-test-secret-of-at-least-32-bytes";
 const OWNER: &str = "3fa85f64-5717-4562-b3fc-2c963f66afa6";
 
-fn config() -> Config {
-    Config {
-        jwt: Some(Arc::new(
-            JwtVerifier::hs256(&Secret::new(SECRET.into())).expect("verifier"),
-        )),
-        ..Config::default()
-    }
-}
-
 /// A JWT of `tenant` granting `permissions`, valid for ten minutes.
-fn token(tenant: &str, permissions: &[&str]) -> String {
-    let exp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs()
-        + 600;
-    let claims = json!({"sub": "loan-officer-1", "tenant": tenant, "exp": exp,
-                        "permissions": permissions});
-    encode(
-        &Header::new(Algorithm::HS256),
-        &claims,
-        &EncodingKey::from_secret(SECRET.as_bytes()),
-    )
-    .expect("sign")
+pub fn token(tenant: &str, permissions: &[&str]) -> String {
+    crate::bearer::token("loan-officer-1", tenant, permissions)
 }
 
 /// The app with a JWT key, and an `admin` token of its tenant.
@@ -119,7 +93,7 @@ macro_rules! spawn_seed {
 }
 
 /// The seed's client model with every field filled in.
-fn sample() -> Value {
+pub fn sample() -> Value {
     json!({
         "externalId": "LOS-1001",
         "source": "website",

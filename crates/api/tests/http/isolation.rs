@@ -20,6 +20,8 @@ enum Check {
     Caller,
     /// A list: only the caller's rows, and totals that count only them.
     List,
+    /// The export: only the caller's clients, also when searching.
+    Export,
     /// One resource by id: another tenant's id is 404 and changes nothing.
     ById,
     /// One client by external id: another tenant's external id is not found (GET) or makes the
@@ -40,6 +42,8 @@ enum Check {
     SubCreate,
     /// A create: no collision with another tenant's keys, numbers from the caller's sequence.
     Create,
+    /// A bulk import: the other tenant's external ids are free, the caller's own are taken.
+    Import,
 }
 
 /// Every `/v1` route and how it is checked.
@@ -111,6 +115,8 @@ const ROUTES: &[(&str, &str, Check)] = &[
     ),
     ("GET", "/v1/me", Check::Caller),
     ("GET", "/v1/clients", Check::List),
+    ("GET", "/v1/clients/export", Check::Export),
+    ("POST", "/v1/clients/import", Check::Import),
     ("POST", "/v1/clients", Check::Create),
     ("GET", "/v1/clients/{id}", Check::ById),
     ("PUT", "/v1/clients/{id}", Check::ById),
@@ -300,6 +306,59 @@ async fn check(app: &TestApp, me: &Side, other: &Side, method: &str, template: &
             } else {
                 r.error(400, "VALIDATION_ERROR");
             }
+        }
+        Check::Export => {
+            for query in ["?archived=all", "?archived=all&search=Shared&format=csv"] {
+                let r = app
+                    .http
+                    .get(app.url(&format!("{template}{query}")))
+                    .header("x-api-key", &me.key)
+                    .send()
+                    .await
+                    .expect("export");
+                assert_eq!(r.status(), StatusCode::OK, "{what}");
+                let text = r.text().await.expect("body");
+                let listed: Vec<String> = if query.contains("csv") {
+                    let rows = text.lines().skip(1);
+                    rows.filter_map(|l| l.split(',').next().map(str::to_string))
+                        .collect()
+                } else {
+                    let docs = text.lines().map(serde_json::from_str::<Value>);
+                    docs.map(|d| d.expect("json")["id"].as_str().unwrap_or("").to_string())
+                        .collect()
+                };
+                assert!(!listed.is_empty(), "{what}: {text}");
+                assert!(
+                    listed
+                        .iter()
+                        .all(|id| me.client_ids.iter().any(|c| c == id)),
+                    "{what}: {listed:?}"
+                );
+            }
+        }
+        Check::Import => {
+            let body = format!(
+                "{}\n{}\n",
+                json!({"name": "Copy", "external_id": other.only_external_id}),
+                json!({"name": "Mine", "external_id": me.only_external_id})
+            );
+            let r = app
+                .send(
+                    app.http
+                        .post(app.url(template))
+                        .header("x-api-key", &me.key)
+                        .header("content-type", "application/x-ndjson")
+                        .body(body),
+                )
+                .await;
+            let d = r.data();
+            assert_eq!(
+                (d["created"].clone(), d["failed"].clone()),
+                (json!(1), json!(1)),
+                "{what}: {}",
+                r.body
+            );
+            assert_eq!(d["errors"][0]["field"], "external_id", "{what}");
         }
         Check::ById => {
             for id in other.ids(resource(template)) {

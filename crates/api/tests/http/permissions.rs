@@ -103,7 +103,11 @@ async fn every_route_refuses_a_credential_lacking_its_permission() {
     let routes = v1_routes();
     assert!(!routes.is_empty());
     for (method, template, requirement) in routes {
-        let path = concrete(&template, &id);
+        let mut path = concrete(&template, &id);
+        if template == "/v1/clients/export" {
+            // An empty export: its body (NDJSON) is then empty rather than several documents.
+            path.push_str("?search=zzzznomatch");
+        }
         let send = |key: Option<String>| {
             let mut req = app
                 .http

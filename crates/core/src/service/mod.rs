@@ -20,6 +20,7 @@
 mod clients;
 mod error;
 mod expand;
+mod import;
 mod subs;
 mod with_subs;
 
@@ -29,6 +30,10 @@ pub use clients::{
 };
 pub use error::{ServiceError, ServiceResult};
 pub use expand::{ClientDetail, ClientPage, Embedded, EXPAND_LIMIT, LIST_EXPAND_LIMIT};
+pub use import::{
+    import_batch, parse_row, BatchReport, ClientExport, ImportCounts, ParsedRow, RowError,
+    IMPORT_BATCH,
+};
 pub use subs::{
     create_sub, delete_sub, flagged_subs, get_sub, get_sub_by_external_id, list_subs, patch_sub,
     replace_sub,

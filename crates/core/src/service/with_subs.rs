@@ -127,6 +127,19 @@ pub async fn create_client_with_subs(
     ctx: &WriteCtx,
     docs: &NewClientDocs,
 ) -> ServiceResult<ClientWithSubs> {
+    let (client, subs) = parse_docs(ctx, docs)?;
+    store
+        .create_client_with_subs(ctx, client, subs)
+        .await
+        .map_err(client_err)
+}
+
+/// Parses a new client's documents as [`create_client_with_subs`] does, reporting every
+/// problem of every document at once (a bulk-import row is parsed by this too).
+pub(crate) fn parse_docs(
+    ctx: &WriteCtx,
+    docs: &NewClientDocs,
+) -> ServiceResult<(ClientData, Vec<SubData>)> {
     let mut errors = Vec::new();
     let client_doc = fill_currency(ctx, &docs.client);
     let client = match ClientData::from_json(&client_doc) {
@@ -151,13 +164,10 @@ pub async fn create_client_with_subs(
         duplicate_external_ids(&parsed, &mut errors);
         subs.extend(parsed.into_iter().map(|(_, d)| d));
     }
-    let Some(client) = client.filter(|_| errors.is_empty()) else {
-        return Err(ServiceError::Invalid(errors));
-    };
-    store
-        .create_client_with_subs(ctx, client, subs)
-        .await
-        .map_err(client_err)
+    match client.filter(|_| errors.is_empty()) {
+        Some(client) => Ok((client, subs)),
+        None => Err(ServiceError::Invalid(errors)),
+    }
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ use crate::statements as sql;
 const INSERT_CHUNK: usize = 400;
 
 /// `referred_by_id` must name another client of the same tenant.
-async fn check_reference<X: Tx>(
+pub(super) async fn check_reference<X: Tx>(
     tx: &X,
     tenant: TenantId,
     self_id: Uuid,
@@ -132,7 +132,7 @@ async fn create<X: Tx>(tx: &X, ctx: &WriteCtx, data: ClientData) -> StoreResult<
 
 /// Replaces a client's data. A replacement that changes nothing keeps the version and writes
 /// no audit record.
-async fn update<X: Tx>(
+pub(super) async fn update<X: Tx>(
     tx: &X,
     ctx: &WriteCtx,
     current: Client,

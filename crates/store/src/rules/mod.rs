@@ -10,6 +10,7 @@
 pub mod audit;
 pub mod clients;
 pub mod idempotency;
+pub mod import;
 pub mod list;
 pub mod search;
 pub mod sequences;

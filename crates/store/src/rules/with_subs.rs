@@ -6,7 +6,7 @@ use clientele_core::audit::{diff, AuditAction};
 use clientele_core::store::{ClientWithSubs, StoreResult};
 use clientele_core::sub::{SubData, SubKind, SubResource};
 use clientele_core::types::Timestamp;
-use clientele_core::{ClientData, StoreError, TenantId, WriteCtx};
+use clientele_core::{Client, ClientData, StoreError, TenantId, WriteCtx};
 use uuid::Uuid;
 
 use super::audit::{self, Entity};
@@ -35,6 +35,61 @@ pub fn settle_flags(subs: &mut [SubData]) {
     }
 }
 
+/// Creates the sub-resources of a client created in this transaction, in the order given
+/// (their ids ascend), with their flags settled, one audit record each, the client's
+/// `associated_accounts`, and its search document with its contact persons.
+pub(super) async fn add_subs<X: Tx>(
+    tx: &X,
+    ctx: &WriteCtx,
+    client: &mut Client,
+    mut subs: Vec<SubData>,
+) -> StoreResult<Vec<SubResource>> {
+    let at = client.created_at;
+    settle_flags(&mut subs);
+    let mut created = Vec::with_capacity(subs.len());
+    for data in subs {
+        let kind = data.kind();
+        let id = Uuid::now_v7();
+        tx.exec(&sql::insert_sub(ctx.tenant, client.id, id, at, &data))
+            .await?;
+        audit::record(
+            tx,
+            ctx,
+            Entity(kind.entity_type(), id, client.id),
+            AuditAction::Created,
+            diff(None, Some(&data.to_json())),
+        )
+        .await?;
+        created.push(SubResource {
+            id,
+            client_id: client.id,
+            data,
+            created_at: at,
+            updated_at: at,
+            version: 1,
+        });
+    }
+    let accounts = created
+        .iter()
+        .filter(|s| s.data.kind() == SubKind::Account)
+        .count() as i64;
+    if accounts > 0 {
+        tx.exec(&sql::set_associated_accounts(
+            ctx.tenant, client.id, accounts,
+        ))
+        .await?;
+        client.associated_accounts = accounts;
+    }
+    if created
+        .iter()
+        .any(|s| s.data.kind() == SubKind::ContactPerson)
+    {
+        // The new client was indexed with its own fields; its contact persons join them.
+        search::index(tx, ctx.tenant, client.id, &client.data).await?;
+    }
+    Ok(created)
+}
+
 /// `Store::create_client_with_subs`.
 pub struct CreateWithSubs {
     pub ctx: WriteCtx,
@@ -55,51 +110,7 @@ impl Write for CreateWithSubs {
             .await?
             .pop()
             .ok_or_else(|| StoreError::Other("the insert returned no client".into()))?;
-        // The items are created with their client, in the order given (their ids ascend).
-        let at = client.created_at;
-        let mut subs = self.subs.clone();
-        settle_flags(&mut subs);
-        let mut created = Vec::with_capacity(subs.len());
-        for data in subs {
-            let kind = data.kind();
-            let id = Uuid::now_v7();
-            tx.exec(&sql::insert_sub(ctx.tenant, client.id, id, at, &data))
-                .await?;
-            audit::record(
-                tx,
-                ctx,
-                Entity(kind.entity_type(), id, client.id),
-                AuditAction::Created,
-                diff(None, Some(&data.to_json())),
-            )
-            .await?;
-            created.push(SubResource {
-                id,
-                client_id: client.id,
-                data,
-                created_at: at,
-                updated_at: at,
-                version: 1,
-            });
-        }
-        let accounts = created
-            .iter()
-            .filter(|s| s.data.kind() == SubKind::Account)
-            .count() as i64;
-        if accounts > 0 {
-            tx.exec(&sql::set_associated_accounts(
-                ctx.tenant, client.id, accounts,
-            ))
-            .await?;
-            client.associated_accounts = accounts;
-        }
-        if created
-            .iter()
-            .any(|s| s.data.kind() == SubKind::ContactPerson)
-        {
-            // The new client was indexed with its own fields; its contact persons join them.
-            search::index(tx, ctx.tenant, client.id, &client.data).await?;
-        }
+        let created = add_subs(tx, ctx, &mut client, self.subs.clone()).await?;
         idempotency::commit(tx, ctx, "client", client.id, 201).await?;
         Ok(ClientWithSubs {
             client,

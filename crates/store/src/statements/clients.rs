@@ -161,6 +161,14 @@ pub fn select_client_by_external_id(tenant: TenantId, external_id: &str) -> Sele
     q
 }
 
+/// The clients with any of these external ids (a bulk import's batch).
+pub fn select_clients_by_external_ids(tenant: TenantId, external_ids: &[&str]) -> SelectStatement {
+    let mut q = select_all();
+    q.and_where(tenant_cond(tenant))
+        .and_where(Expr::col(col("external_id")).is_in(external_ids.iter().map(|s| s.to_string())));
+    q
+}
+
 /// By the per-tenant number: one row of the unique index `clients_tenant_number`.
 pub fn select_client_by_number(tenant: TenantId, number: i64) -> SelectStatement {
     let mut q = select_all();
