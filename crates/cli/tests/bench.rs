@@ -79,7 +79,9 @@ async fn bench() {
                 return;
             }
         };
-        let url = db.url().to_string();
+        // As many pooled connections as the bench has concurrent requests (default 16).
+        let pool = env_u64("BENCH_POOL_SIZE", env_u64("BENCH_CONCURRENCY", 16));
+        let url = format!("{}?pool_size={pool}", db.url());
         (Backing::Postgres(db), url, "postgres")
     } else {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -205,8 +207,7 @@ async fn bench() {
         }
     })
     .await;
-    // Writes spread over several tenants (on PostgreSQL, writes of one tenant are serialised by
-    // its tenant-row lock; different tenants are not).
+    // Writes spread over several tenants.
     let tenants = env_u64("BENCH_TENANTS", 8);
     let mut keys = Vec::new();
     for t in 0..tenants {

@@ -74,8 +74,9 @@ impl ClientWithSubs {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditPage {
     pub records: Vec<AuditRecord>,
-    /// Position of the last record returned (for resuming a feed); `None` when empty.
-    pub last_seq: Option<i64>,
+    /// Feed position (within its tenant) of the last record returned, for resuming; `None`
+    /// when empty.
+    pub last_pos: Option<i64>,
     /// Whether more records follow in this direction.
     pub has_more: bool,
 }
@@ -219,20 +220,20 @@ pub trait Store: Send + Sync + 'static {
 
     // ---- audit and change feed -------------------------------------------------------------
 
-    /// A client's audit records (and its sub-resources'), newest first, before `before_seq`.
+    /// A client's audit records (and its sub-resources'), newest first, before `before_pos`.
     /// `NotFound` when the client never existed in this tenant.
     async fn client_history(
         &self,
         tenant: TenantId,
         client_id: Uuid,
-        before_seq: Option<i64>,
+        before_pos: Option<i64>,
         limit: u32,
     ) -> StoreResult<AuditPage>;
-    /// Every audit record of the tenant, oldest first, after `after_seq`.
+    /// Every audit record of the tenant, oldest first, after `after_pos`.
     async fn events(
         &self,
         tenant: TenantId,
-        after_seq: Option<i64>,
+        after_pos: Option<i64>,
         limit: u32,
     ) -> StoreResult<AuditPage>;
 

@@ -6,7 +6,7 @@
 //! (the `Store` trait's futures must be). SQLite's futures are ready when returned: it runs each
 //! statement when called, on the thread that owns the connection.
 
-use std::future::Future;
+use std::future::{ready, Future};
 
 use clientele_core::query::ClientQuery;
 use clientele_core::search::SearchDocument;
@@ -16,6 +16,7 @@ use sea_query::SelectStatement;
 use uuid::Uuid;
 
 use crate::columns::RowSource;
+use crate::rules::sequences::RidScope;
 use crate::statements::{Flavour, ListStatement, Statement};
 
 /// A connection as the rules see it: statements in, decoded rows out.
@@ -51,6 +52,12 @@ pub trait Db: Sync {
             let stmt = ListStatement::count(count);
             Ok(self.int(&stmt).await?.max(0) as u64)
         }
+    }
+
+    /// Gives the tenant's committed audit records their feed positions, where a backend does
+    /// that after commit (PostgreSQL: `Tx::feed_positions`); run before the feed is read.
+    fn settle_feed(&self, _tenant: TenantId) -> impl Future<Output = StoreResult<()>> + Send {
+        ready(Ok(()))
     }
 
     /// The first row a statement returns, if any.
@@ -105,8 +112,7 @@ pub trait Db: Sync {
 pub trait Write: Send + Sync + 'static {
     type Output: Send + 'static;
 
-    /// The tenant whose data the write changes, if it changes one tenant's data (PostgreSQL
-    /// runs each tenant's writes one at a time).
+    /// The tenant whose data the write changes, if it changes one tenant's data.
     fn tenant(&self) -> Option<TenantId>;
 
     fn run<X: Tx>(&self, tx: &X) -> impl Future<Output = StoreResult<Self::Output>> + Send;
@@ -136,9 +142,51 @@ pub struct NewDocument {
 
 /// A connection inside a write transaction: what the write rules need beyond statements.
 pub trait Tx: Db {
-    /// The clients a new creation sequence must be unique among: `Some(tenant)`, or `None` for
-    /// every tenant's (see `crate::rid`).
-    fn rid_scope(&self, tenant: TenantId) -> Option<TenantId>;
+    /// The clients a new creation sequence must be unique among, and how it is found (see
+    /// `crate::rid`, `rules::sequences`).
+    fn rid_scope(&self, tenant: TenantId) -> RidScope;
+
+    /// `n` new client numbers of the tenant, ascending: by default from the tenant's counter
+    /// row (which holds that row until commit: fine with one writer).
+    fn client_numbers(
+        &self,
+        tenant: TenantId,
+        n: usize,
+    ) -> impl Future<Output = StoreResult<Vec<i64>>> + Send {
+        async move {
+            let n = n as i64;
+            let last = self
+                .int(&crate::statements::next_client_number(tenant, n))
+                .await?;
+            Ok((last - n + 1..=last).collect())
+        }
+    }
+
+    /// What a new tenant needs beyond its row (PostgreSQL: its number sequence).
+    fn tenant_created(&self, _tenant: TenantId) -> impl Future<Output = StoreResult<()>> + Send {
+        ready(Ok(()))
+    }
+
+    /// Holds a lock on one key of the tenant until the transaction ends, where writes of one
+    /// tenant run in parallel (PostgreSQL); with one writer there is nothing to do.
+    fn lock_key(
+        &self,
+        _tenant: TenantId,
+        _key: &str,
+    ) -> impl Future<Output = StoreResult<()>> + Send {
+        ready(Ok(()))
+    }
+
+    /// The feed positions of `n` new audit records of the tenant: the first of `n` consecutive
+    /// ones when the backend commits one tenant's writes in the order it runs them (SQLite, one
+    /// writer), or `None` when writes commit in parallel and positions are given after commit
+    /// (PostgreSQL, `Db::settle_feed`), so that no record commits behind a position a reader
+    /// has already passed.
+    fn feed_positions(
+        &self,
+        tenant: TenantId,
+        n: usize,
+    ) -> impl Future<Output = StoreResult<Option<i64>>> + Send;
 
     /// Adds new clients (which have no contact persons yet) to the search index.
     fn index_new(

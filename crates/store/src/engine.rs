@@ -283,13 +283,13 @@ impl<B: Backend> Store for Engine<B> {
         &self,
         tenant: TenantId,
         client_id: Uuid,
-        before_seq: Option<i64>,
+        before_pos: Option<i64>,
         limit: u32,
     ) -> StoreResult<AuditPage> {
         let op = audit::History {
             tenant,
             client_id,
-            before_seq,
+            before_pos,
             limit,
         };
         self.read(op).await
@@ -298,12 +298,12 @@ impl<B: Backend> Store for Engine<B> {
     async fn events(
         &self,
         tenant: TenantId,
-        after_seq: Option<i64>,
+        after_pos: Option<i64>,
         limit: u32,
     ) -> StoreResult<AuditPage> {
         let op = audit::Events {
             tenant,
-            after_seq,
+            after_pos,
             limit,
         };
         self.read(op).await

@@ -2,7 +2,7 @@
 //! written once (`rules`), over statements built once with sea-query (`statements`) and rows
 //! mapped once (`columns`). Two backends run them through the seam in `db`: SQLite (`sqlite`)
 //! and PostgreSQL (`postgres`); each keeps only what truly differs (connections, the SQLite
-//! writer thread, the PostgreSQL pool, tenant lock and retries, search, migrations).
+//! writer thread, the PostgreSQL pool, locks and retries, search, migrations).
 
 pub mod columns;
 mod credentials;

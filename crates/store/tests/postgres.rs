@@ -238,8 +238,8 @@ async fn the_change_feed_never_skips_a_record_that_commits_late() {
                 for r in &page.records {
                     assert!(seen.insert(r.id), "record handed out twice");
                 }
-                if page.last_seq.is_some() {
-                    cursor = page.last_seq;
+                if page.last_pos.is_some() {
+                    cursor = page.last_pos;
                 } else {
                     tokio::task::yield_now().await;
                 }
@@ -341,7 +341,7 @@ async fn tenants_from_before_default_currencies_get_eur() {
             return;
         }
     };
-    // A database at migration 4, with a tenant.
+    // A database at migration 4, with a tenant; migrations 5, 6, 12, 13 and 18 follow.
     let (client, conn) = tokio_postgres::connect(db.url(), tokio_postgres::NoTls)
         .await
         .expect("connect");
@@ -372,9 +372,10 @@ async fn tenants_from_before_default_currencies_get_eur() {
     let _ = driver.await;
 
     let store = PgStore::open(db.url()).expect("open");
-    // 0005 (default currencies), 0008 (whole search words), 0010 (idempotency claims'
-    // instances), 0011 (credentials' generation), 0018 (an index).
-    assert_eq!(store.migrate().await.expect("migrate"), 5);
+    // 0005 (default currencies), 0006 (feed positions), 0008 (whole search words), 0010
+    // (idempotency claims' instances), 0011 (credentials' generation), 0012 (parallel writes),
+    // 0013 (tsvector search), 0018 (an index).
+    assert_eq!(store.migrate().await.expect("migrate"), 8);
     let old = store
         .tenant_by_name("old")
         .await

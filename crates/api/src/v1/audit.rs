@@ -30,13 +30,15 @@ pub struct AuditEnvelope {
     pub meta: AuditMeta,
 }
 
-/// Cursors are opaque to callers; inside they are a feed position.
-fn encode_cursor(seq: i64) -> String {
-    format!("a{seq:x}")
+/// Cursors are opaque to callers; inside they are a position in the tenant's own feed, which
+/// counts that tenant's records alone. (Cursors of the first releases held a position shared by
+/// every tenant, with the prefix `a`: they are refused rather than misread.)
+fn encode_cursor(pos: i64) -> String {
+    format!("p{pos:x}")
 }
 
 fn decode_cursor(s: &str) -> Result<i64, ApiError> {
-    s.strip_prefix('a')
+    s.strip_prefix('p')
         .and_then(|h| i64::from_str_radix(h, 16).ok())
         .filter(|n| *n >= 0)
         .ok_or_else(|| {
@@ -83,14 +85,14 @@ fn parse_paging(pairs: &[(String, String)]) -> Result<Paging, ApiError> {
 }
 
 fn envelope(page: AuditPage, limit: u32, given: Option<i64>) -> Json<AuditEnvelope> {
-    let last = page.last_seq.or(given);
+    let last = page.last_pos.or(given);
     Json(AuditEnvelope {
         success: true,
         meta: AuditMeta {
             limit,
             next_cursor: page
                 .has_more
-                .then(|| page.last_seq.map(encode_cursor))
+                .then(|| page.last_pos.map(encode_cursor))
                 .flatten(),
             last_cursor: last.map(encode_cursor),
         },

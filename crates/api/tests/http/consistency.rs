@@ -522,6 +522,188 @@ async fn the_event_feed_is_oldest_first_and_resumable() {
     assert_eq!(newer[0]["action"], "deleted");
 }
 
+/// One tenant's feed positions count its own records only: another tenant's writes between them
+/// move neither its cursors nor the positions of its records (security probe, issue 22 #4).
+#[tokio::test]
+async fn another_tenants_writes_do_not_move_a_tenants_feed_positions() {
+    let app = spawn_app!();
+    let as_tenant = |key: &str, method: Method, path: &str, body: Option<Value>| {
+        let mut req = app
+            .http
+            .request(method, app.url(path))
+            .header("x-api-key", key);
+        if let Some(b) = body {
+            req = req
+                .header("content-type", "application/json")
+                .body(b.to_string());
+        }
+        req
+    };
+    let (_, busy) = app.other_tenant("busy").await;
+    let (_, quiet) = app.other_tenant("quiet").await;
+    let last_cursor = |r: &crate::common::Reply| {
+        r.body["meta"]["last_cursor"]
+            .as_str()
+            .expect("a last cursor")
+            .to_string()
+    };
+    // The app's tenant writes, then another tenant writes a lot, then the app's tenant again.
+    app.create(json!({"name": "Mine 1"})).await;
+    let first = last_cursor(&app.get("/v1/events").await);
+    for i in 0..5 {
+        let r = app
+            .send(as_tenant(
+                &busy,
+                Method::POST,
+                "/v1/clients",
+                Some(json!({"name": format!("Busy {i}")})),
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    assert_eq!(
+        last_cursor(&app.get("/v1/events").await),
+        first,
+        "another tenant's writes do not move the end of this tenant's feed"
+    );
+    app.create(json!({"name": "Mine 2"})).await;
+    let r = app.get(&format!("/v1/events?cursor={first}")).await;
+    let newer = r.data().as_array().cloned().unwrap_or_default();
+    assert_eq!(newer.len(), 1);
+    assert_eq!(newer[0]["changes"]["name"][1], "Mine 2");
+    let mine = last_cursor(&r);
+    // A tenant with the same two writes of its own and nobody writing in between reaches the
+    // same positions: they reveal nothing of anyone else's writes.
+    for i in 1..=2 {
+        let r = app
+            .send(as_tenant(
+                &quiet,
+                Method::POST,
+                "/v1/clients",
+                Some(json!({"name": format!("Quiet {i}")})),
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    let r = app
+        .send(as_tenant(&quiet, Method::GET, "/v1/events?limit=1", None))
+        .await;
+    assert_eq!(r.body["meta"]["last_cursor"], first.as_str());
+    let r = app
+        .send(as_tenant(&quiet, Method::GET, "/v1/events", None))
+        .await;
+    assert_eq!(last_cursor(&r), mine);
+    // History cursors are feed positions too.
+    let c = app.create(json!({"name": "Mine 3"})).await;
+    let h = app.get(&format!("/v1/clients/{}/history", id_of(&c))).await;
+    assert_eq!(h.data().as_array().map(Vec::len), Some(1));
+    let r = app.get(&format!("/v1/events?cursor={mine}")).await;
+    assert_eq!(h.body["meta"]["last_cursor"], r.body["meta"]["last_cursor"]);
+}
+
+/// Many writers of one tenant (creates, and patches of one shared client) while a reader walks
+/// the feed with its cursors: what the reader collected during and after the writes is exactly
+/// the whole feed read afterwards, in the same order (nothing was skipped or put behind a
+/// cursor), and the shared client's changes appear in the order they committed (each one's old
+/// name is the previous one's new name).
+#[tokio::test]
+async fn a_feed_walked_during_concurrent_writes_skips_nothing_and_keeps_commit_order() {
+    const WRITERS: usize = 8;
+    const EACH: usize = 12;
+    let app = spawn_app!();
+    let shared = app.create(json!({"name": "v0"})).await;
+    let shared_id = id_of(&shared);
+    let mut writers = Vec::new();
+    for w in 0..WRITERS {
+        let reqs: Vec<_> = (0..EACH)
+            .map(|i| {
+                let body = json!({"name": format!("w{w}-{i}")}).to_string();
+                let req = if i % 2 == 0 {
+                    app.request(Method::POST, "/v1/clients")
+                } else {
+                    app.request(Method::PATCH, &format!("/v1/clients/{shared_id}"))
+                };
+                req.header("content-type", "application/json").body(body)
+            })
+            .collect();
+        writers.push(tokio::spawn(async move {
+            for req in reqs {
+                let status = req.send().await.map(|r| r.status());
+                assert!(matches!(status, Ok(s) if s.is_success()), "{status:?}");
+            }
+        }));
+    }
+    let expected = 1 + WRITERS * EACH;
+    let app = &app;
+    let walk_page = |cursor: Option<String>| {
+        let path = match &cursor {
+            Some(c) => format!("/v1/events?limit=7&cursor={c}"),
+            None => "/v1/events?limit=7".to_string(),
+        };
+        async move {
+            let r = app.get(&path).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            let ids: Vec<Value> = r.data().as_array().cloned().unwrap_or_default();
+            let last = r.body["meta"]["last_cursor"].as_str().map(str::to_string);
+            (ids, last.or(cursor))
+        }
+    };
+    // The reader walks while the writers write, then on until it has seen every record.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let (mut walked, mut cursor) = (Vec::new(), None);
+    for _ in 0..10_000 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the walk took too long"
+        );
+        let (page, next) = walk_page(cursor.clone()).await;
+        walked.extend(page);
+        cursor = next;
+        if walked.len() >= expected && writers.iter().all(|w| w.is_finished()) {
+            break;
+        }
+        if walked.len() >= expected {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
+    for w in writers {
+        w.await.expect("writer");
+    }
+    // Nothing new appears behind the reader's last cursor.
+    let (after, _) = walk_page(cursor).await;
+    assert!(
+        after.is_empty(),
+        "records appeared behind a cursor: {after:?}"
+    );
+    // The whole feed, read at rest.
+    let (mut full, mut cursor) = (Vec::new(), None);
+    for _ in 0..1_000 {
+        let (page, next) = walk_page(cursor).await;
+        if page.is_empty() {
+            break;
+        }
+        full.extend(page);
+        cursor = next;
+    }
+    let ids = |v: &[Value]| v.iter().map(|r| r["id"].clone()).collect::<Vec<_>>();
+    assert_eq!(full.len(), expected);
+    assert_eq!(
+        ids(&walked),
+        ids(&full),
+        "the walk during the writes skipped or reordered"
+    );
+    let mut name = json!("v0");
+    let mut patches = 0;
+    for r in full.iter().filter(|r| r["entity_id"] == shared_id.as_str()) {
+        if r["action"] == "updated" {
+            assert_eq!(r["changes"]["name"][0], name, "out of commit order: {r}");
+            name = r["changes"]["name"][1].clone();
+            patches += 1;
+        }
+    }
+    assert_eq!(patches, WRITERS * EACH / 2);
+}
+
 #[tokio::test]
 async fn bad_feed_parameters_are_validation_errors() {
     let app = spawn_app!();

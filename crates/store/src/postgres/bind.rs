@@ -43,6 +43,11 @@ pub(super) fn map_err(e: tokio_postgres::Error) -> StoreError {
             return StoreError::Unavailable(format!("{TRANSIENT}{}", db.message()));
         }
         if *code == SqlState::UNIQUE_VIOLATION {
+            if db.constraint() == Some("clients_tenant_rid") {
+                // Two parallel creates met on a creation sequence (`rules::sequences`): the
+                // retry takes another millisecond.
+                return StoreError::Unavailable(format!("{TRANSIENT}{}", db.message()));
+            }
             let key = match db.constraint() {
                 Some(c) if c.contains("external_id") => "external_id",
                 Some(c) if c.starts_with("tenants_name") => "name",

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::bind::map_err;
 use super::conn::Pg;
+use super::counts::CountCache;
 use crate::rules;
 
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -23,6 +24,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/postgres/0005_tenant_currency.sql"),
     ),
     (
+        6,
+        include_str!("../../migrations/postgres/0006_feed_positions.sql"),
+    ),
+    (
         8,
         include_str!("../../migrations/postgres/0008_search_whole_words.sql"),
     ),
@@ -33,6 +38,14 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         11,
         include_str!("../../migrations/postgres/0011_auth_generation.sql"),
+    ),
+    (
+        12,
+        include_str!("../../migrations/postgres/0012_parallel_writes.sql"),
+    ),
+    (
+        13,
+        include_str!("../../migrations/postgres/0013_search_tsvector.sql"),
     ),
     (
         18,
@@ -61,6 +74,7 @@ pub(super) async fn migrate(conn: &mut deadpool_postgres::Client) -> StoreResult
     .await
     .map_err(map_err)?;
     let mut applied = 0;
+    let mut reindex = false;
     for (version, script) in MIGRATIONS {
         let done = tx
             .query_opt(
@@ -80,9 +94,11 @@ pub(super) async fn migrate(conn: &mut deadpool_postgres::Client) -> StoreResult
         .await
         .map_err(map_err)?;
         applied += 1;
-        if *version == 8 {
-            reindex_all(&tx).await?;
-        }
+        reindex |= *version == 8;
+    }
+    // After every script, so the documents are written to the search table of the latest one.
+    if reindex {
+        reindex_all(&tx).await?;
     }
     tx.commit().await.map_err(map_err)?;
     Ok(applied)
@@ -95,12 +111,13 @@ async fn reindex_all(tx: &deadpool_postgres::Transaction<'_>) -> StoreResult<()>
         .query("SELECT tenant_id, id FROM clients", &[])
         .await
         .map_err(map_err)?;
+    let counts = CountCache::default();
     for row in rows {
         let (tenant, id): (String, String) = (row.get(0), row.get(1));
         let (Ok(tenant), Ok(id)) = (Uuid::parse_str(&tenant), Uuid::parse_str(&id)) else {
             continue;
         };
-        rules::search::reindex(&Pg(tx), TenantId(tenant), id).await?;
+        rules::search::reindex(&Pg(tx, &counts), TenantId(tenant), id).await?;
     }
     Ok(())
 }

@@ -1,25 +1,25 @@
-//! The connection pool and how the rules run on it: every write in one transaction that first
-//! locks its tenant's row (see the module comment of `postgres`), retried with bounded backoff
-//! when it failed in a way that certainly left nothing behind; every read on a pooled
-//! connection, retried likewise.
+//! The connection pool and how the rules run on it: every write in one READ COMMITTED
+//! transaction (see the module comment of `postgres` for what makes that enough), retried with
+//! bounded backoff when it failed in a way that certainly left nothing behind; every read on a
+//! pooled connection, retried likewise.
 
 use std::error::Error as StdError;
 use std::str::FromStr;
 use std::time::Duration;
 
 use clientele_core::store::StoreResult;
-use clientele_core::{credential_check, StoreError, TenantId};
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Transaction};
-use sea_query::{Expr, LockType, Query};
+use clientele_core::{credential_check, StoreError};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::NoTls;
 
 use super::bind::{is_transient, map_err, query, settled, TRANSIENT};
 use super::conn::Pg;
+use super::counts::CountCache;
 use super::instance::Instance;
 use super::migrate;
 use crate::db::{Read, Write};
 use crate::engine::Backend;
-use crate::statements::{self as sql, col};
+use crate::statements as sql;
 
 /// Pool size unless the URL says `pool_size=N`.
 const DEFAULT_POOL_SIZE: usize = 16;
@@ -52,10 +52,12 @@ fn split_pool_size(url: &str) -> StoreResult<(String, usize)> {
     Ok((url, size))
 }
 
-/// The PostgreSQL backend: a pool of connections, and the instance's lock (`instance`).
+/// The PostgreSQL backend: a pool of connections, the instance's lock (`instance`), and the
+/// list totals it remembers.
 pub struct PgBackend {
     pool: Pool,
     instance: Instance,
+    counts: CountCache,
 }
 
 impl PgBackend {
@@ -71,6 +73,12 @@ impl PgBackend {
             config.application_name("clientele");
         }
         let instance = Instance::new(config.clone());
+        if config.get_options().is_none() {
+            // Every statement is planned for its values: a generic plan of a list cannot see
+            // how rare a search's words are (the `tsquery` is a parameter), and walks an order
+            // index probing every client for a word that one client has (seconds at 1M).
+            config.options("-c plan_cache_mode=force_custom_plan");
+        }
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -86,7 +94,11 @@ impl PgBackend {
             .recycle_timeout(Some(Duration::from_secs(5)))
             .build()
             .map_err(|e| StoreError::Other(format!("cannot build the connection pool: {e}")))?;
-        Ok(Self { pool, instance })
+        Ok(Self {
+            pool,
+            instance,
+            counts: CountCache::default(),
+        })
     }
 
     async fn conn(&self) -> StoreResult<deadpool_postgres::Client> {
@@ -124,10 +136,7 @@ impl PgBackend {
     async fn transaction_once<W: Write>(&self, op: &W) -> StoreResult<W::Output> {
         let mut conn = self.conn().await?;
         let tx = conn.transaction().await.map_err(map_err)?;
-        if let Some(tenant) = op.tenant() {
-            lock_tenant(&tx, tenant).await?;
-        }
-        let out = op.run(&Pg(&tx)).await?;
+        let out = op.run(&Pg(&tx, &self.counts)).await?;
         tx.commit().await.map_err(|e| {
             if e.code().is_some() {
                 map_err(e)
@@ -148,7 +157,7 @@ impl PgBackend {
                 Ok(conn) if credential_check::wanted() => {
                     // Confirms the request's cached API key in this read's round trip: both
                     // statements are sent together on the one connection (pipelined).
-                    let (check, db) = (sql::auth_generation(), Pg(&conn));
+                    let (check, db) = (sql::auth_generation(), Pg(&conn, &self.counts));
                     let (generation, r) = tokio::join!(query(&conn, &check), op.run(&db));
                     let generation = generation
                         .ok()
@@ -158,7 +167,7 @@ impl PgBackend {
                     }
                     r
                 }
-                Ok(conn) => op.run(&Pg(&conn)).await,
+                Ok(conn) => op.run(&Pg(&conn, &self.counts)).await,
                 Err(e) => Err(e),
             };
             match r {
@@ -209,16 +218,6 @@ impl Backend for PgBackend {
     fn defers_credential_check(&self) -> bool {
         true
     }
-}
-
-/// Locks the tenant's row for the rest of the transaction.
-async fn lock_tenant(tx: &Transaction<'_>, tenant: TenantId) -> StoreResult<()> {
-    let mut q = Query::select();
-    q.expr(Expr::cust("1"))
-        .from(col("tenants"))
-        .and_where(Expr::col(col("id")).eq(tenant.0.to_string()))
-        .lock(LockType::Update);
-    query(tx, &q).await.map(|_| ())
 }
 
 /// Why no connection could be had, once: deadpool's and the driver's wrappers ("Error occurred

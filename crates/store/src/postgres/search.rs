@@ -1,30 +1,31 @@
-//! The PostgreSQL-specific parts of lists: search through a term table, case-insensitive LIKE,
-//! and SQLite's NULL order.
+//! The PostgreSQL-specific parts of lists: search through PostgreSQL's inverted index,
+//! case-insensitive LIKE, and SQLite's NULL order.
 //!
-//! Every client has one row per distinct search word in `client_search_terms` (migration
-//! postgres/0002), rewritten in the same transaction as every change to the client or its
-//! contact persons. The words are those of SQLite's full-text document
-//! (`clientele_core::search::SearchDocument`), so both backends find the same clients: every
-//! word of a `search` must prefix-match a word of the client, case and accents folded.
+//! Every client has one row in `client_search` (migration postgres/0013): its search words as a
+//! `tsvector`, under a GIN index, rewritten in the same transaction as every change to the
+//! client or its contact persons. The words are those of SQLite's full-text document
+//! (`clientele_core::search::SearchDocument`), folded by our code, and become lexemes as they
+//! are (`array_to_tsvector`: no PostgreSQL parser or dictionary touches them), so both backends
+//! find the same clients: every word of a `search` must prefix-match a word of the client, case
+//! and accents folded.
 //!
-//! A search word becomes `clients.id IN (SELECT client_id FROM client_search_terms WHERE
-//! tenant_id = $1 AND term >= 'w' AND term < 'x')`: a prefix as a key range, so even a generic
-//! plan of the prepared statement is a range scan of the primary key (`LIKE $1` is opaque at
-//! plan time).
+//! A search becomes `clients.id IN (SELECT client_id FROM client_search WHERE tenant_id = $1
+//! AND words @@ $2::tsquery)` with `$2` = `'w1':* & 'w2':*`: one index scan in which GIN
+//! intersects the words' posting lists.
 
 use std::collections::BTreeSet;
 
 use clientele_core::search::{words, SearchDocument};
 use clientele_core::TenantId;
 use sea_query::extension::postgres::PgExpr;
-use sea_query::{Cond, Expr, LikeExpr, Query, SimpleExpr};
+use sea_query::{Expr, LikeExpr, Query, SimpleExpr};
 use uuid::Uuid;
 
 use crate::statements::{clients, col, Flavour};
 
-const TABLE: &str = "client_search_terms";
+const TABLE: &str = "client_search";
 
-/// The distinct words of a search document: the client's rows in the term table.
+/// The distinct words of a search document: the lexemes of the client's row.
 pub(super) fn terms(doc: &SearchDocument) -> BTreeSet<String> {
     doc.as_str()
         .split(' ')
@@ -33,21 +34,56 @@ pub(super) fn terms(doc: &SearchDocument) -> BTreeSet<String> {
         .collect()
 }
 
-/// The least string greater than every string that starts with `prefix`, in code point (= UTF-8
-/// byte, `COLLATE "C"`) order: the prefix with its last character incremented.
-fn prefix_upper_bound(prefix: &str) -> Option<String> {
-    let mut chars: Vec<char> = prefix.chars().collect();
-    while let Some(last) = chars.pop() {
-        let next = (u32::from(last) + 1..=0x10_FFFF).find_map(char::from_u32);
-        if let Some(next) = next {
-            chars.push(next);
-            return Some(chars.into_iter().collect());
+/// The words as a `text[]` literal for `array_to_tsvector` (bound as one text value).
+fn array_literal(terms: &BTreeSet<String>) -> String {
+    let mut out = String::from("{");
+    for (i, t) in terms.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
         }
+        out.push('"');
+        for c in t.chars() {
+            if c == '"' || c == '\\' {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+        out.push('"');
     }
-    None
+    out.push('}');
+    out
 }
 
-pub(super) fn delete_terms(tenant: TenantId, client_id: Uuid) -> sea_query::DeleteStatement {
+/// `array_to_tsvector` of the words.
+fn vector(terms: &BTreeSet<String>) -> SimpleExpr {
+    Expr::cust_with_values(
+        "array_to_tsvector(CAST(CAST($1 AS TEXT) AS TEXT[]))",
+        [array_literal(terms)],
+    )
+}
+
+/// A prefix query of every word: `'w1':* & 'w2':*`, each lexeme quoted as `tsquery` input
+/// wants (quote and backslash escaped), so no character of a word is read as an operator.
+pub(super) fn prefix_query(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| {
+            let mut q = String::from("'");
+            for c in w.chars() {
+                match c {
+                    '\'' => q.push_str("''"),
+                    '\\' => q.push_str("\\\\"),
+                    c => q.push(c),
+                }
+            }
+            q.push_str("':*");
+            q
+        })
+        .collect::<Vec<_>>()
+        .join(" & ")
+}
+
+pub(super) fn delete_words(tenant: TenantId, client_id: Uuid) -> sea_query::DeleteStatement {
     let mut q = Query::delete();
     q.from_table(col(TABLE))
         .and_where(Expr::col(col("tenant_id")).eq(tenant.0.to_string()))
@@ -55,32 +91,36 @@ pub(super) fn delete_terms(tenant: TenantId, client_id: Uuid) -> sea_query::Dele
     q
 }
 
-pub(super) fn insert_terms(
+/// Replaces an indexed client's words; changes no row when it has none yet.
+pub(super) fn update_words(
     tenant: TenantId,
     client_id: Uuid,
     terms: &BTreeSet<String>,
-) -> Option<sea_query::InsertStatement> {
-    insert_terms_of(tenant, [(client_id, terms)])
+) -> sea_query::UpdateStatement {
+    let mut q = Query::update();
+    q.table(col(TABLE))
+        .value(col("words"), vector(terms))
+        .and_where(Expr::col(col("tenant_id")).eq(tenant.0.to_string()))
+        .and_where(Expr::col(col("client_id")).eq(client_id.to_string()));
+    q
 }
 
-/// One INSERT of the terms of many clients; `None` when there are none.
-pub(super) fn insert_terms_of<'a>(
+/// One INSERT of the words of many clients; `None` when there are no clients.
+pub(super) fn insert_words_of<'a>(
     tenant: TenantId,
     clients: impl IntoIterator<Item = (Uuid, &'a BTreeSet<String>)>,
 ) -> Option<sea_query::InsertStatement> {
     let mut q = Query::insert();
     q.into_table(col(TABLE))
-        .columns([col("tenant_id"), col("term"), col("client_id")]);
+        .columns([col("tenant_id"), col("client_id"), col("words")]);
     let mut any = false;
     for (client_id, terms) in clients {
-        for t in terms {
-            any = true;
-            q.values_panic([
-                tenant.0.to_string().into(),
-                t.clone().into(),
-                client_id.to_string().into(),
-            ]);
-        }
+        any = true;
+        q.values_panic([
+            tenant.0.to_string().into(),
+            client_id.to_string().into(),
+            vector(terms),
+        ]);
     }
     any.then_some(q)
 }
@@ -92,23 +132,23 @@ pub struct PgFlavour {
 
 impl Flavour for PgFlavour {
     fn search(&self, terms: &[String]) -> SimpleExpr {
-        let mut cond = Cond::all();
-        for term in terms {
-            // Folded exactly like the stored words.
-            let Some(w) = words(term).into_iter().next() else {
-                continue;
-            };
-            let mut sub = Query::select();
-            sub.column(col("client_id"))
-                .from(col(TABLE))
-                .and_where(Expr::col(col("tenant_id")).eq(self.tenant.0.to_string()))
-                .and_where(Expr::col(col("term")).gte(w.clone()));
-            if let Some(upper) = prefix_upper_bound(&w) {
-                sub.and_where(Expr::col(col("term")).lt(upper));
-            }
-            cond = cond.add(Expr::col((clients(), col("id"))).in_subquery(sub));
+        // Each term folded exactly like the stored words; its first word prefix-matches.
+        let words: Vec<String> = terms
+            .iter()
+            .filter_map(|t| words(t).into_iter().next())
+            .collect();
+        if words.is_empty() {
+            return Expr::cust("TRUE");
         }
-        cond.into()
+        let mut sub = Query::select();
+        sub.column(col("client_id"))
+            .from(col(TABLE))
+            .and_where(Expr::col(col("tenant_id")).eq(self.tenant.0.to_string()))
+            .and_where(Expr::cust_with_values(
+                "words @@ CAST(CAST($1 AS TEXT) AS TSQUERY)",
+                [prefix_query(&words)],
+            ));
+        Expr::col((clients(), col("id"))).in_subquery(sub)
     }
 
     fn ci_like(&self, expr: SimpleExpr, pattern: String) -> SimpleExpr {
@@ -128,11 +168,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_prefix_range_ends_just_after_every_completion() {
-        assert_eq!(prefix_upper_bound("abc").as_deref(), Some("abd"));
-        assert_eq!(prefix_upper_bound("az").as_deref(), Some("a{"));
-        assert_eq!(prefix_upper_bound("a\u{10FFFF}").as_deref(), Some("b"));
-        assert_eq!(prefix_upper_bound("\u{D7FF}").as_deref(), Some("\u{E000}"));
-        assert_eq!(prefix_upper_bound(""), None);
+    fn query_words_are_quoted_lexemes_with_a_prefix_mark() {
+        let w = |s: &[&str]| s.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(prefix_query(&w(&["ab", "c"])), "'ab':* & 'c':*");
+        assert_eq!(prefix_query(&w(&["o'b", "a\\b"])), "'o''b':* & 'a\\\\b':*");
+        assert_eq!(prefix_query(&w(&["a&b|!"])), "'a&b|!':*");
+    }
+
+    #[test]
+    fn words_become_an_array_literal() {
+        let t: BTreeSet<String> = ["a\"b", "c\\", "d e,f"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(array_literal(&t), r#"{"a\"b","c\\","d e,f"}"#);
+        assert_eq!(array_literal(&BTreeSet::new()), "{}");
     }
 }

@@ -43,20 +43,26 @@ pub async fn record<X: Tx>(
     changes: Changes,
 ) -> StoreResult<()> {
     let record = new_record(ctx, entity, action, changes);
-    tx.exec(&sql::insert_audit(&sql::AuditRow {
-        tenant: ctx.tenant,
-        record: &record,
-    }))
-    .await?;
+    write(tx, ctx.tenant, std::slice::from_ref(&record)).await
+}
+
+/// Writes audit records of one tenant, in this order, at the next positions of its feed (or at
+/// none yet, where the backend gives positions after commit: `Tx::feed_positions`).
+pub async fn write<X: Tx>(tx: &X, tenant: TenantId, records: &[AuditRecord]) -> StoreResult<()> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    let first = tx.feed_positions(tenant, records.len()).await?;
+    tx.exec(&sql::insert_audits(tenant, records, first)).await?;
     Ok(())
 }
 
-/// Decodes a row selected with [`sql::AUDIT_COLUMNS`]: its position and the record.
+/// Decodes a row selected with [`sql::AUDIT_COLUMNS`]: its feed position and the record.
 fn decode_audit(r: &mut dyn RowSource) -> StoreResult<(i64, AuditRecord)> {
     let bad = |w: &str| StoreError::Other(format!("stored audit {w} is invalid"));
     let uuid =
         |s: Option<String>, w: &str| Uuid::parse_str(&s.unwrap_or_default()).map_err(|_| bad(w));
-    let seq = r.int()?.ok_or_else(|| bad("seq"))?;
+    let seq = r.int()?.ok_or_else(|| bad("pos"))?;
     let id = uuid(r.text()?, "id")?;
     let entity_type = r.text()?.ok_or_else(|| bad("entity_type"))?;
     let entity_id = uuid(r.text()?, "entity_id")?;
@@ -87,7 +93,7 @@ async fn page<D: Db>(db: &D, stmt: &SelectStatement, limit: u32) -> StoreResult<
     let has_more = out.len() > limit as usize;
     out.truncate(limit as usize);
     Ok(AuditPage {
-        last_seq: out.last().map(|(s, _)| *s),
+        last_pos: out.last().map(|(s, _)| *s),
         records: out.into_iter().map(|(_, r)| r).collect(),
         has_more,
     })
@@ -97,7 +103,7 @@ async fn page<D: Db>(db: &D, stmt: &SelectStatement, limit: u32) -> StoreResult<
 pub struct History {
     pub tenant: TenantId,
     pub client_id: Uuid,
-    pub before_seq: Option<i64>,
+    pub before_pos: Option<i64>,
     pub limit: u32,
 }
 
@@ -106,7 +112,8 @@ impl Read for History {
 
     async fn run<D: Db>(&self, db: &D) -> StoreResult<AuditPage> {
         let (tenant, client_id) = (self.tenant, self.client_id);
-        let stmt = sql::client_history(tenant, client_id, self.before_seq, self.limit);
+        db.settle_feed(tenant).await?;
+        let stmt = sql::client_history(tenant, client_id, self.before_pos, self.limit);
         let page = page(db, &stmt, self.limit).await?;
         // Distinguish "no (more) records" from "no such client, ever".
         if page.records.is_empty()
@@ -124,7 +131,7 @@ impl Read for History {
 /// `Store::events`.
 pub struct Events {
     pub tenant: TenantId,
-    pub after_seq: Option<i64>,
+    pub after_pos: Option<i64>,
     pub limit: u32,
 }
 
@@ -132,7 +139,8 @@ impl Read for Events {
     type Output = AuditPage;
 
     async fn run<D: Db>(&self, db: &D) -> StoreResult<AuditPage> {
-        let stmt = sql::events(self.tenant, self.after_seq, self.limit);
+        db.settle_feed(self.tenant).await?;
+        let stmt = sql::events(self.tenant, self.after_pos, self.limit);
         page(db, &stmt, self.limit).await
     }
 }

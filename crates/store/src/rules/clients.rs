@@ -31,7 +31,8 @@ pub(super) async fn check_reference<X: Tx>(
     let Some(r) = data.referred_by_id else {
         return Ok(());
     };
-    if r == self_id || !tx.exists(&sql::client_exists(tenant, r)).await? {
+    // Kept until commit: a parallel delete of the referred client waits (PostgreSQL).
+    if r == self_id || !tx.exists(&sql::client_exists_kept(tenant, r)).await? {
         return Err(StoreError::InvalidReference("referred_by_id".into()));
     }
     Ok(())
@@ -44,13 +45,29 @@ pub(super) async fn insert<X: Tx>(
     ctx: &WriteCtx,
     rows: Vec<(ClientData, Timestamp)>,
 ) -> StoreResult<Vec<Client>> {
-    let first = take_numbers(tx, ctx.tenant, rows.len() as i64).await?;
+    if let [(data, _)] = rows.as_slice() {
+        if let Some(key) = &data.external_id {
+            // The lock an upsert of this external id takes (see `Upsert`); not in bulk loads,
+            // whose thousands of locks would fill PostgreSQL's lock table. Under it a taken
+            // key is seen before a number is spent on the create.
+            tx.lock_key(ctx.tenant, key).await?;
+            let taken = sql::select_client_by_external_id(ctx.tenant, key);
+            if tx.exists(&taken).await? {
+                return Err(StoreError::Conflict("external_id".into()));
+            }
+        }
+    }
+    // A new client's id cannot be named yet, so only other clients are referred to; checked
+    // before numbers are taken (a failed create spends none).
+    for (data, _) in &rows {
+        check_reference(tx, ctx.tenant, Uuid::nil(), data).await?;
+    }
+    let numbers = take_numbers(tx, ctx.tenant, rows.len()).await?;
     let mut seqs = RidWindow::read(tx, ctx.tenant, rows.iter().map(|(_, at)| *at)).await?;
     let mut new = Vec::with_capacity(rows.len());
-    for (number, (data, at)) in (first..).zip(rows) {
-        let (rid, ms) = seqs.allocate(tx, rid::unix_ms(at)).await?;
+    for (number, (data, at)) in numbers.into_iter().zip(rows) {
+        let (rid, ms) = seqs.allocate(tx, rid::unix_ms(at), number).await?;
         let id = rid::id_for(rid);
-        check_reference(tx, ctx.tenant, id, &data).await?;
         let at = rid::timestamp_of_ms(ms);
         let client = Client {
             id,
@@ -98,7 +115,7 @@ pub(super) async fn insert<X: Tx>(
                 )
             })
             .collect();
-        tx.exec(&sql::insert_audits(ctx.tenant, &audits)).await?;
+        audit::write(tx, ctx.tenant, &audits).await?;
     }
     Ok(new.into_iter().map(|(_, c)| c).collect())
 }
@@ -155,6 +172,12 @@ pub(super) async fn update<X: Tx>(
 
 async fn select<D: Db>(db: &D, tenant: TenantId, id: Uuid) -> StoreResult<Client> {
     db.one(&sql::select_client(tenant, id), decode_client).await
+}
+
+/// The client a write changes, locked until it commits (`sql::select_client_for_update`).
+async fn select_for_update<X: Tx>(tx: &X, tenant: TenantId, id: Uuid) -> StoreResult<Client> {
+    tx.one(&sql::select_client_for_update(tenant, id), decode_client)
+        .await
 }
 
 /// `Store::get_client`.
@@ -268,7 +291,7 @@ impl Write for Replace {
     }
 
     async fn run<X: Tx>(&self, tx: &X) -> StoreResult<Client> {
-        let current = select(tx, self.ctx.tenant, self.id).await?;
+        let current = select_for_update(tx, self.ctx.tenant, self.id).await?;
         let data = self.data.clone();
         update(tx, &self.ctx, current, data, self.expected_version).await
     }
@@ -292,7 +315,7 @@ impl Write for Patch {
     }
 
     async fn run<X: Tx>(&self, tx: &X) -> StoreResult<Client> {
-        let current = select(tx, self.ctx.tenant, self.id).await?;
+        let current = select_for_update(tx, self.ctx.tenant, self.id).await?;
         let fill = self.ctx.fill_currency.as_ref();
         let data = patched(self.expected_version, current.version, || {
             current.data.apply_patch_filling(&self.patch, fill)
@@ -319,8 +342,20 @@ impl Write for Upsert {
 
     async fn run<X: Tx>(&self, tx: &X) -> StoreResult<Upserted> {
         let (ctx, data) = (&self.ctx, self.data.clone());
-        let stmt = sql::select_client_by_external_id(ctx.tenant, &self.external_id);
-        match tx.one(&stmt, decode_client).await {
+        // Upserts of one external id run one at a time, so the second finds the first's client.
+        tx.lock_key(ctx.tenant, &self.external_id).await?;
+        let found = tx
+            .first(
+                &sql::select_client_by_external_id(ctx.tenant, &self.external_id),
+                decode_client,
+            )
+            .await?;
+        // Locked (and read again) by id: the row as the last write of it committed it.
+        let current = match found {
+            Some(c) => select_for_update(tx, ctx.tenant, c.id).await,
+            None => Err(StoreError::NotFound),
+        };
+        match current {
             Ok(current) => Ok((
                 update(tx, ctx, current, data, self.expected_version).await?,
                 false,
@@ -351,7 +386,7 @@ impl Write for Delete {
 
     async fn run<X: Tx>(&self, tx: &X) -> StoreResult<()> {
         let (ctx, id) = (&self.ctx, self.id);
-        let current = select(tx, ctx.tenant, id).await?;
+        let current = select_for_update(tx, ctx.tenant, id).await?;
         check_version(self.expected_version, current.version)?;
         for kind in SubKind::ALL {
             let subs = tx

@@ -105,7 +105,10 @@ async fn by_external_id<X: Tx>(
     ids.dedup();
     let mut out = HashMap::new();
     for chunk in ids.chunks(LOOKUP_CHUNK) {
-        let stmt = sql::select_clients_by_external_ids(tenant, chunk);
+        let mut stmt = sql::select_clients_by_external_ids(tenant, chunk);
+        // Locked until commit, like the row of any client a write replaces (PostgreSQL runs one
+        // tenant's writes in parallel): a patch meanwhile waits instead of being overwritten.
+        stmt.lock(sea_query::LockType::Update);
         for c in tx.rows(&stmt, decode_client).await? {
             if let Some(e) = c.data.external_id.clone() {
                 out.insert(e, c);

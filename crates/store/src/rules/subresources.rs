@@ -29,6 +29,17 @@ async fn require_client<D: Db>(db: &D, tenant: TenantId, client_id: Uuid) -> Sto
     }
 }
 
+/// Locks the client whose sub-resource a write changes, until it commits: writes of one client's
+/// sub-resources (the main / primary hand-off, the account count) run one at a time. `NotFound`
+/// unless the client exists in the tenant.
+async fn lock_client<X: Tx>(tx: &X, tenant: TenantId, client_id: Uuid) -> StoreResult<()> {
+    if tx.exists(&sql::lock_client(tenant, client_id)).await? {
+        Ok(())
+    } else {
+        Err(StoreError::NotFound)
+    }
+}
+
 async fn select<D: Db>(
     db: &D,
     kind: SubKind,
@@ -312,7 +323,7 @@ impl Write for Create {
     async fn run<X: Tx>(&self, tx: &X) -> StoreResult<SubResource> {
         let (ctx, client_id, mut data) = (&self.ctx, self.client_id, self.data.clone());
         let kind = data.kind();
-        require_client(tx, ctx.tenant, client_id).await?;
+        lock_client(tx, ctx.tenant, client_id).await?;
         let id = Uuid::now_v7();
         if data.flag() == Some(false) {
             // A contact person / location takes the flag when no item of its client holds it
@@ -366,6 +377,7 @@ impl Write for Replace {
 
     async fn run<X: Tx>(&self, tx: &X) -> StoreResult<SubResource> {
         let kind = self.data.kind();
+        lock_client(tx, self.ctx.tenant, self.client_id).await?;
         let current = select(tx, kind, self.ctx.tenant, self.client_id, self.id).await?;
         let data = self.data.clone();
         update(tx, &self.ctx, current, data, self.expected_version).await
@@ -390,6 +402,7 @@ impl Write for Patch {
     }
 
     async fn run<X: Tx>(&self, tx: &X) -> StoreResult<SubResource> {
+        lock_client(tx, self.ctx.tenant, self.client_id).await?;
         let current = select(tx, self.kind, self.ctx.tenant, self.client_id, self.id).await?;
         let data = patched(self.expected_version, current.version, || {
             current.data.apply_patch(&self.patch)
@@ -422,6 +435,7 @@ impl Write for Delete {
             id,
             ..
         } = *self;
+        lock_client(tx, ctx.tenant, client_id).await?;
         let current = select(tx, kind, ctx.tenant, client_id, id).await?;
         check_version(self.expected_version, current.version)?;
         tx.exec(&sql::delete_sub(kind, ctx.tenant, client_id, id))

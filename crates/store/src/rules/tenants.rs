@@ -79,6 +79,7 @@ impl Write for CreateTenant {
             t.created_at,
         );
         tx.exec(&stmt).await?;
+        tx.tenant_created(t.id).await?;
         Ok(t.clone())
     }
 }

@@ -22,6 +22,7 @@ use super::counts::CountCache;
 use super::search::{self, SqliteFlavour};
 use crate::columns::RowSource;
 use crate::db::{Db, NewDocument, Tx};
+use crate::rules::sequences::RidScope;
 use crate::statements::{ListStatement, Statement};
 
 /// Runs a rule to completion on this thread. A SQLite rule never waits (see the module
@@ -180,8 +181,20 @@ impl Db for Conn<'_> {
 
 impl Tx for Conn<'_> {
     /// Global: the creation sequence is also the rowid of the one full-text table.
-    fn rid_scope(&self, _tenant: TenantId) -> Option<TenantId> {
-        None
+    fn rid_scope(&self, _tenant: TenantId) -> RidScope {
+        RidScope::AllClients
+    }
+
+    /// The next ones of the tenant: the one writer commits them in the order it gives them.
+    fn feed_positions(
+        &self,
+        tenant: TenantId,
+        _n: usize,
+    ) -> impl Future<Output = StoreResult<Option<i64>>> + Send {
+        ready(
+            self.rows_now(&crate::statements::last_feed_position(tenant), |r| r.int())
+                .map(|rows| Some(rows.into_iter().next().flatten().unwrap_or(0) + 1)),
+        )
     }
 
     fn index_new(

@@ -31,6 +31,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/sqlite/0005_tenant_currency.sql"),
     ),
     (
+        6,
+        include_str!("../../migrations/sqlite/0006_feed_positions.sql"),
+    ),
+    (
         8,
         include_str!("../../migrations/sqlite/0008_search_whole_words.sql"),
     ),

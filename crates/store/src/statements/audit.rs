@@ -2,13 +2,15 @@
 
 use clientele_core::audit::AuditRecord;
 use clientele_core::TenantId;
-use sea_query::{Expr, InsertStatement, Order, Query, SelectStatement};
+use sea_query::{Expr, Func, InsertStatement, Order, Query, SelectStatement};
 use uuid::Uuid;
 
 use super::base::{col, tenant_cond};
 
+/// `pos` is the record's position in its tenant's feed (migration 0006); a backend may leave
+/// it NULL at write and give it once the record has committed (see `Tx::feed_positions`).
 pub const AUDIT_COLUMNS: [&str; 10] = [
-    "seq",
+    "pos",
     "id",
     "entity_type",
     "entity_id",
@@ -20,23 +22,21 @@ pub const AUDIT_COLUMNS: [&str; 10] = [
     "tenant_id",
 ];
 
-pub struct AuditRow<'a> {
-    pub tenant: TenantId,
-    pub record: &'a AuditRecord,
-}
-
-pub fn insert_audit(row: &AuditRow<'_>) -> InsertStatement {
-    insert_audits(row.tenant, std::slice::from_ref(row.record))
-}
-
-/// One INSERT of many audit records of a tenant; `records` must not be empty.
-pub fn insert_audits(tenant: TenantId, records: &[AuditRecord]) -> InsertStatement {
+/// One INSERT of many audit records of a tenant; `records` must not be empty. They take the
+/// positions `first_pos`, `first_pos + 1`, ... or, with `None`, none yet.
+pub fn insert_audits(
+    tenant: TenantId,
+    records: &[AuditRecord],
+    first_pos: Option<i64>,
+) -> InsertStatement {
     let mut q = Query::insert();
     q.into_table(col("audit_records"))
-        .columns(AUDIT_COLUMNS[1..].iter().map(|c| col(c)));
-    for r in records {
+        .columns(AUDIT_COLUMNS.map(col));
+    for (i, r) in records.iter().enumerate() {
         let changes = serde_json::to_string(&r.changes).unwrap_or_else(|_| "{}".into());
+        let pos = first_pos.map(|p| p + i as i64);
         q.values_panic([
+            pos.into(),
             r.id.to_string().into(),
             r.entity_type.clone().into(),
             r.entity_id.to_string().into(),
@@ -59,19 +59,30 @@ fn select_audit(tenant: TenantId) -> SelectStatement {
     q
 }
 
-/// Newest first, strictly before `before_seq`; one extra row tells whether more follow.
+/// The tenant's highest feed position, NULL before its first record.
+pub fn last_feed_position(tenant: TenantId) -> SelectStatement {
+    let mut q = Query::select();
+    q.expr(Func::max(Expr::col(col("pos"))))
+        .from(col("audit_records"))
+        .and_where(tenant_cond(tenant));
+    q
+}
+
+/// Newest first, strictly before position `before`; one extra row tells whether more follow.
+/// Records not yet given a position are left out (they are newer than any that has one).
 pub fn client_history(
     tenant: TenantId,
     client_id: Uuid,
-    before_seq: Option<i64>,
+    before: Option<i64>,
     limit: u32,
 ) -> SelectStatement {
     let mut q = select_audit(tenant);
-    q.and_where(Expr::col(col("client_id")).eq(client_id.to_string()));
-    if let Some(s) = before_seq {
-        q.and_where(Expr::col(col("seq")).lt(s));
+    q.and_where(Expr::col(col("client_id")).eq(client_id.to_string()))
+        .and_where(Expr::col(col("pos")).is_not_null());
+    if let Some(p) = before {
+        q.and_where(Expr::col(col("pos")).lt(p));
     }
-    q.order_by(col("seq"), Order::Desc)
+    q.order_by(col("pos"), Order::Desc)
         .limit(u64::from(limit) + 1);
     q
 }
@@ -86,13 +97,15 @@ pub fn client_has_history(tenant: TenantId, client_id: Uuid) -> SelectStatement 
     q
 }
 
-/// Oldest first, strictly after `after_seq`; one extra row tells whether more follow.
-pub fn events(tenant: TenantId, after_seq: Option<i64>, limit: u32) -> SelectStatement {
+/// Oldest first, strictly after position `after`; one extra row tells whether more follow.
+/// Records not yet given a position are left out: they will be given higher ones.
+pub fn events(tenant: TenantId, after: Option<i64>, limit: u32) -> SelectStatement {
     let mut q = select_audit(tenant);
-    if let Some(s) = after_seq {
-        q.and_where(Expr::col(col("seq")).gt(s));
+    q.and_where(Expr::col(col("pos")).is_not_null());
+    if let Some(p) = after {
+        q.and_where(Expr::col(col("pos")).gt(p));
     }
-    q.order_by(col("seq"), Order::Asc)
+    q.order_by(col("pos"), Order::Asc)
         .limit(u64::from(limit) + 1);
     q
 }

@@ -5,8 +5,8 @@ use clientele_core::search::fold;
 use clientele_core::types::Timestamp;
 use clientele_core::{ClientData, TenantId};
 use sea_query::{
-    Alias, DeleteStatement, Expr, Func, InsertStatement, Query, SelectStatement, UpdateStatement,
-    Value,
+    Alias, DeleteStatement, Expr, Func, InsertStatement, LockType, Query, SelectStatement,
+    UpdateStatement, Value,
 };
 use uuid::Uuid;
 
@@ -137,6 +137,31 @@ fn select_client_shape(tenant: TenantId, id: Uuid) -> SelectStatement {
     let mut q = select_all();
     q.and_where(tenant_cond(tenant))
         .and_where(Expr::col(col("id")).eq(id.to_string()));
+    q
+}
+
+/// The client a write is about to change, its row locked until the transaction ends (`FOR
+/// UPDATE` on PostgreSQL, where one tenant's writes run in parallel; SQLite has one writer and
+/// writes no lock clause): writes of the same client, and of its sub-resources, run one at a
+/// time and each reads the row as the previous one committed it.
+pub fn select_client_for_update(tenant: TenantId, id: Uuid) -> SelectStatement {
+    let mut q = select_client_shape(tenant, id);
+    q.lock(LockType::Update);
+    q
+}
+
+/// Locks a client's row (see [`select_client_for_update`]); no row when there is no such client.
+pub fn lock_client(tenant: TenantId, id: Uuid) -> SelectStatement {
+    let mut q = client_exists(tenant, id);
+    q.lock(LockType::Update);
+    q
+}
+
+/// Whether a client exists, its row held against deletion until the transaction ends (`FOR KEY
+/// SHARE` on PostgreSQL): what a write that refers to it checks.
+pub fn client_exists_kept(tenant: TenantId, id: Uuid) -> SelectStatement {
+    let mut q = client_exists(tenant, id);
+    q.lock(LockType::KeyShare);
     q
 }
 

@@ -149,7 +149,7 @@ pub fn client_detail(signed: &Signed, d: &Detail<'_>) -> Markup {
                 Ok(h) => {
                     p.hint { "Newest first. Sensitive values are masked, as in the audit trail." }
                     ol.history { @for r in &h.records { (history_item(r)) } }
-                    @if h.has_more { @if let Some(seq) = h.last_seq {
+                    @if h.has_more { @if let Some(seq) = h.last_pos {
                         a href={(base) "?history_before=" (seq) "#history"} { "Older changes →" }
                     } }
                 }
