@@ -450,18 +450,16 @@ async fn migration_8_reindexes_existing_clients_with_whole_words() {
         .await
         .expect("connect");
     let driver = tokio::spawn(conn);
+    // The client's words as the old split wrote them (migration 13 keeps them in one tsvector).
     let old_words = ["firma", "37", "ac", "4", "erp", "00424242"];
-    let mut script = format!(
-        "DELETE FROM client_search_terms WHERE client_id = '{}';
+    let script = format!(
+        "UPDATE client_search SET words = array_to_tsvector(ARRAY['{}']::text[])
+         WHERE tenant_id = '{}' AND client_id = '{}';
          DELETE FROM schema_migrations WHERE version = 8;",
+        old_words.join("','"),
+        ctx.tenant.0,
         c.id
     );
-    for w in old_words {
-        script.push_str(&format!(
-            "INSERT INTO client_search_terms (tenant_id, term, client_id) VALUES ('{}', '{w}', '{}');",
-            ctx.tenant.0, c.id
-        ));
-    }
     client.batch_execute(&script).await.expect("old terms");
     drop(client);
     let _ = driver.await;
