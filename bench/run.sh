@@ -5,6 +5,7 @@
 #   bench/run.sh                    # 1,000,000 clients (seeding takes a few minutes, once)
 #   BENCH_BACKEND=postgres bench/run.sh               # the same on PostgreSQL
 #   BENCH_COUNT=2000 BENCH_REQUESTS=20 bench/run.sh   # smoke run, seconds
+#   BENCH_COLD=1 bench/run.sh       # every total counted afresh (the server's count cache off)
 #
 # Environment: BENCH_BACKEND (sqlite or postgres, default sqlite), BENCH_COUNT (clients, default
 # 1000000), BENCH_REQUESTS (per case and count mode, default 300), BENCH_DIR (default
@@ -60,6 +61,10 @@ esac
 key="$("$bin" --database "$url" keys create --tenant bench --permissions clients:read \
     --rate-limit 1000000/min --name bench | tail -n 1)"
 
+if [ "${BENCH_COLD:-0}" = 1 ]; then
+    # No total is remembered: every count=true request pays for its total.
+    export CLIENTELE_COUNT_CACHE=0
+fi
 "$bin" --database "$url" serve --bind "127.0.0.1:$port" >"$dir/serve.log" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true' EXIT
@@ -71,5 +76,5 @@ for _ in $(seq 1 100); do
     sleep 0.1
 done
 
-echo "# $(date -u +%FT%TZ) $(nproc) cores, $(uname -sr), $backend, db $(size)"
+echo "# $(date -u +%FT%TZ) $(nproc) cores, $(uname -sr), $backend, db $(size), count cache ${CLIENTELE_COUNT_CACHE:-on}"
 python3 bench/latency.py "http://127.0.0.1:$port" "$key" "$requests" bench/cases.tsv

@@ -7,9 +7,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::Response;
+use clientele_core::credential_check::{self, Outcome};
 use clientele_core::enums::Permission;
 use clientele_core::tenant::{CredentialKind, RateLimit};
 use clientele_core::{Caller, Store};
@@ -264,7 +265,49 @@ fn set_rate_headers(res: &mut Response, policy: RateLimit, remaining: u32, reset
 /// address when there is no valid credential), then check the tenant header and the permission
 /// the matched route declared. Every answer gets the `RateLimit-*` headers and the surface's
 /// `Cache-Control`; errors are rendered the surface's way.
-pub async fn gate(State(gate): State<Gate>, mut req: Request, next: Next) -> Response {
+///
+/// A read-only request (GET, HEAD) may run on a cached API key confirmed by the request's own
+/// first read (`clientele_core::credential_check`, PostgreSQL); when that read did not confirm
+/// it, the credentials are resolved again from the database and the answer is given only if
+/// they still admit the request (keys are created and revoked, never edited, so a key that is
+/// still live grants what it granted).
+pub async fn gate(State(gate): State<Gate>, req: Request, next: Next) -> Response {
+    if !matches!(*req.method(), Method::GET | Method::HEAD) {
+        return admit(&gate, req, next).await;
+    }
+    let headers = req.headers().clone();
+    let requirement = req
+        .extensions()
+        .get::<MatchedPath>()
+        .and_then(|p| gate.rules.requirement(req.method(), p.as_str()));
+    let (res, outcome) = credential_check::scope(admit(&gate, req, next)).await;
+    if outcome != Outcome::Unconfirmed {
+        return res;
+    }
+    let policy = gate.rules.policy;
+    let fresh = authenticate(&gate, &headers, policy.credentials).await;
+    match (fresh, requirement) {
+        (Err(e), _) => refuse(&gate, e),
+        (Ok(c), Some(r)) => match authorize(Ok(c), r, &headers) {
+            Ok(_) => res,
+            Err(e) => refuse(&gate, e),
+        },
+        (Ok(_), None) => res,
+    }
+}
+
+/// The answer to a request whose cached credential turned out revoked after it ran.
+fn refuse(gate: &Gate, e: ApiError) -> Response {
+    let policy = gate.rules.policy;
+    let mut res = (policy.render_error)(e);
+    if let Some(cc) = policy.cache_control {
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(cc));
+    }
+    res
+}
+
+async fn admit(gate: &Gate, mut req: Request, next: Next) -> Response {
     let policy = gate.rules.policy;
     let requirement = req
         .extensions()
@@ -273,7 +316,7 @@ pub async fn gate(State(gate): State<Gate>, mut req: Request, next: Next) -> Res
     // Only the headers are borrowed across the await: a request body is not `Sync`.
     let headers = req.headers().clone();
     let caller = match crate::headers::refuse_repeated(&headers) {
-        Ok(()) => authenticate(&gate, &headers, policy.credentials).await,
+        Ok(()) => authenticate(gate, &headers, policy.credentials).await,
         Err(e) => Err(e),
     };
     let default = gate.config.default_rate_limit;
@@ -303,6 +346,11 @@ pub async fn gate(State(gate): State<Gate>, mut req: Request, next: Next) -> Res
         }
         Ok(d) => {
             let mut res = if !d.allowed {
+                crate::metrics::rate_limited(if caller.is_ok() {
+                    "credential"
+                } else {
+                    "address"
+                });
                 (policy.render_error)(ApiError::rate_limited(d.retry_after_secs))
             } else {
                 match requirement {

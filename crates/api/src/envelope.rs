@@ -49,12 +49,30 @@ pub fn resource<T: Serialize>(
     version: i64,
     location: Option<String>,
 ) -> Response {
-    let mut res = (status, ok(data)).into_response();
+    let mut res = sized_json(status, &ok(data).0);
     res.headers_mut().insert(header::ETAG, etag(version));
     if let Some(loc) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
         res.headers_mut().insert(header::LOCATION, loc);
     }
     res
+}
+
+/// A JSON response written into a buffer sized for a client document at once (axum's `Json`
+/// starts at 128 bytes and grows it several times).
+fn sized_json<T: Serialize>(status: StatusCode, body: &T) -> Response {
+    let mut buf = Vec::with_capacity(2048);
+    match serde_json::to_writer(&mut buf, body) {
+        Ok(()) => (
+            status,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            buf,
+        )
+            .into_response(),
+        Err(e) => crate::error::ApiError::internal(e).into_response(),
+    }
 }
 
 /// `304 Not Modified`, with the `ETag` of the version the caller holds.

@@ -119,7 +119,10 @@ async fn run(state: &Idempotency, req: Request, next: Next) -> Result<Response, 
                 "This Idempotency-Key was used for a different request",
             ))
         }
-        IdempotencyBegin::Replay(stored) => return Ok(replay(stored)),
+        IdempotencyBegin::Replay(stored) => {
+            crate::metrics::replayed("response");
+            return Ok(replay(stored));
+        }
         IdempotencyBegin::Committed {
             entity_type,
             entity_id,
@@ -136,6 +139,7 @@ async fn run(state: &Idempotency, req: Request, next: Next) -> Result<Response, 
             };
             let mut res =
                 (state.rules.policy.render_committed)(state.store.as_ref(), committed).await?;
+            crate::metrics::replayed("committed");
             res.headers_mut()
                 .insert(REPLAYED.clone(), HeaderValue::from_static("true"));
             return Ok(res);

@@ -15,6 +15,7 @@ pub mod jwt;
 pub mod keys;
 pub mod layers;
 pub mod logging;
+pub mod metrics;
 pub mod openapi;
 pub mod policy;
 pub mod ratelimit;
@@ -54,6 +55,7 @@ fn public_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
+        .routes(routes!(metrics::scrape))
 }
 
 /// All routes and the completed document describing them, from one registration.
@@ -78,7 +80,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 /// Builds the whole application. The binary and the tests both serve exactly this.
 ///
-/// Layers, outermost first: request id, access log, error normalisation, CORS (only when
+/// Layers, outermost first: request id, metrics, access log, error normalisation, CORS (only when
 /// configured), header-size limit, `nosniff`; then, on a surface's routes, its gate
 /// (authentication, rate limit, permission, `Cache-Control`); then catch-panic, timeout, body
 /// limit; on a surface's idempotent routes, the idempotency layer.
@@ -88,6 +90,9 @@ pub fn router(state: AppState) -> Router {
 
 /// The application with these surfaces (tests mount test-only ones).
 pub(crate) fn router_with(state: AppState, surfaces: Vec<Surface>) -> Router {
+    if metrics::install().is_some() {
+        state.store.describe_metrics();
+    }
     let (mounts, public, doc) = assemble(surfaces);
     let config = state.config.clone();
     let docs = SwaggerUi::new("/docs").url("/openapi.json", doc).config(
@@ -120,5 +125,6 @@ pub(crate) fn router_with(state: AppState, surfaces: Vec<Surface>) -> Router {
     }
     app.layer(middleware::from_fn(layers::normalize_errors))
         .layer(middleware::from_fn(layers::access_log))
+        .layer(middleware::from_fn(metrics::track))
         .layer(middleware::from_fn(request_id::layer))
 }

@@ -1,12 +1,17 @@
 //! The OpenAPI document: generated from the route registrations, completed here with the
 //! security scheme and the error responses every authenticated route can give.
 
-use utoipa::openapi::path::Operation;
+use utoipa::openapi::extensions::Extensions;
+use utoipa::openapi::link::LinkBuilder;
+use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::schema::{
+    AdditionalProperties, KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type,
+};
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
 };
-use utoipa::openapi::{ContentBuilder, OpenApi, Ref};
+use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr};
 use utoipa::Modify;
 
 use crate::policy::{API_KEY_SCHEME, BEARER_SCHEME, TENANT_SCHEME};
@@ -94,6 +99,355 @@ fn add_common_errors(op: &mut Operation) {
     }
 }
 
+/// The errors an operation can give because of what it takes: 400 for a bad parameter, header
+/// or body field (`details` names it), 404 for an id that is not in the tenant, 413 and 415 for
+/// a body over the limit or not JSON. Added only where an operation does not declare them itself.
+fn add_input_errors(op: &mut Operation) {
+    let params = op.parameters.as_deref().unwrap_or(&[]);
+    let has_path = params
+        .iter()
+        .any(|p| matches!(p.parameter_in, ParameterIn::Path));
+    let has_body = op.request_body.is_some();
+    let mut errors = Vec::new();
+    if !params.is_empty() || has_body {
+        errors.push((
+            "400",
+            "A parameter, header or body field breaks a rule (VALIDATION_ERROR, `details` names \
+             it), or the body is not readable JSON (BAD_REQUEST)",
+        ));
+    }
+    if has_path {
+        errors.push(("404", "No such resource in the caller's tenant"));
+    }
+    if has_body {
+        errors.push(("413", "Body over the limit"));
+        errors.push(("415", "Body is not JSON"));
+    }
+    for (status, description) in errors {
+        op.responses
+            .responses
+            .entry(status.to_string())
+            .or_insert_with(|| error_response(description).into());
+    }
+}
+
+/// The names of a path's parameters, in order (`/v1/clients/{id}/accounts/{item_id}`).
+fn path_params(path: &str) -> Vec<&str> {
+    path.split('{')
+        .skip(1)
+        .filter_map(|s| s.split('}').next())
+        .collect()
+}
+
+/// Where the new resource's `id` sits in a created response of schema `schema` (a JSON
+/// pointer): the schema's own `id`, or the `id` of the object under one of its properties
+/// (`/data/id` in the native envelope, `/client/id` in a dialect's wrapper).
+fn id_pointer(
+    schemas: &serde_json::Value,
+    schema: &serde_json::Value,
+    depth: u8,
+) -> Option<String> {
+    let resolved = match schema["$ref"].as_str() {
+        Some(r) => &schemas[r.rsplit('/').next()?],
+        None => schema,
+    };
+    let mut properties = serde_json::Map::new();
+    for part in std::iter::once(resolved).chain(resolved["allOf"].as_array().into_iter().flatten())
+    {
+        let part = match part["$ref"].as_str() {
+            Some(r) => &schemas[r.rsplit('/').next()?],
+            None => part,
+        };
+        if let Some(p) = part["properties"].as_object() {
+            properties.extend(p.clone());
+        }
+    }
+    if properties.contains_key("id") {
+        return Some("/id".into());
+    }
+    if depth > 0 {
+        return None;
+    }
+    let inner = |key: &str| {
+        properties
+            .get(key)
+            .and_then(|s| id_pointer(schemas, s, depth + 1))
+            .map(|p| format!("/{key}{p}"))
+    };
+    inner("data").or_else(|| properties.keys().find_map(|k| inner(k)))
+}
+
+/// OpenAPI links from every create (a `POST` answering 201) to the operations that take the new
+/// resource's id: those at the create's path plus `/{param}`, and below it, whose other path
+/// parameters are the create's own. The id is read from the response (`data.id`, or `id` for a
+/// dialect that answers the bare resource); the create's own parameters are passed on.
+fn add_links(doc: &mut OpenApi) {
+    let mut targets: Vec<(String, String)> = Vec::new();
+    for (path, item) in &doc.paths.paths {
+        for op in [&item.get, &item.put, &item.post, &item.delete, &item.patch]
+            .into_iter()
+            .flatten()
+        {
+            if let Some(id) = &op.operation_id {
+                targets.push((path.clone(), id.clone()));
+            }
+        }
+    }
+    let schemas = doc
+        .components
+        .as_ref()
+        .and_then(|c| serde_json::to_value(&c.schemas).ok())
+        .unwrap_or_default();
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let Some(post) = &mut item.post else {
+            continue;
+        };
+        let Some(RefOr::T(created)) = post.responses.responses.get_mut("201") else {
+            continue;
+        };
+        let Some(pointer) = serde_json::to_value(&created.content)
+            .ok()
+            .and_then(|c| id_pointer(&schemas, &c["application/json"]["schema"], 0))
+        else {
+            continue;
+        };
+        let id = format!("$response.body#{pointer}");
+        let own = path_params(path);
+        for (target, op_id) in &targets {
+            let Some(new) = target
+                .strip_prefix(path.as_str())
+                .and_then(|rest| rest.strip_prefix("/{"))
+                .and_then(|rest| rest.split('}').next())
+            else {
+                continue;
+            };
+            if path_params(target)
+                .iter()
+                .any(|p| *p != new && !own.contains(p))
+            {
+                continue;
+            }
+            // utoipa 5 writes `operation_id` in snake case; the field is `operationId`.
+            let operation_id = Extensions::from_iter([("operationId", op_id.clone())]);
+            let mut link = LinkBuilder::new()
+                .extensions(Some(operation_id))
+                .description(format!("`{new}` is the id of the resource just created"))
+                .parameter(new, id.as_str());
+            for p in &own {
+                link = link.parameter(*p, format!("$request.path.{p}"));
+            }
+            created.links.insert(op_id.clone(), link.build().into());
+        }
+    }
+}
+
+/// The request schemas of the native resources, beside the resource schemas the responses use:
+/// `{Data}Input` for a create or replace and `{Data}Patch` for a merge patch. Both refuse unknown
+/// fields (as the service does: 400 naming the field) and require only what the service
+/// requires: a client's `name` unless it is a person, then `first_name` and `last_name` (not
+/// blank); a sub-resource's `name`. A patch requires nothing and, for a person, the names with it.
+/// `Address` and `Credit` refuse unknown fields everywhere; `Credit` requires `currency` when
+/// `limit` or `used` is a number.
+fn add_input_schemas(doc: &mut OpenApi) {
+    let Some(components) = doc.components.as_mut() else {
+        return;
+    };
+    let closed = |o: &mut utoipa::openapi::Object| {
+        o.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+    };
+    let non_blank = serde_json::json!({"type": "string", "pattern": "\\S"});
+    let person = serde_json::json!({
+        "if": {"properties": {"kind": {"const": "person"}}, "required": ["kind"]},
+        "then": {"required": ["first_name", "last_name"],
+                 "properties": {"first_name": non_blank, "last_name": non_blank}},
+    });
+    let client_rule = {
+        let mut r = person.clone();
+        r["else"] = serde_json::json!({"required": ["name"]});
+        r
+    };
+    for name in ["Address", "Credit", "NewApiKeyBody"] {
+        if let Some(RefOr::T(Schema::Object(o))) = components.schemas.get_mut(name) {
+            closed(o);
+            if name == "Credit" {
+                let number = serde_json::json!({"type": "number"});
+                o.extensions = Some(rule_extensions(&serde_json::json!({
+                    "if": {"anyOf": [
+                        {"required": ["limit"], "properties": {"limit": number}},
+                        {"required": ["used"], "properties": {"used": number}},
+                    ]},
+                    "then": {"required": ["currency"],
+                             "properties": {"currency": {"type": "string"}}},
+                })));
+            }
+        }
+    }
+    for name in [
+        "ClientData",
+        "ContactPersonData",
+        "LocationData",
+        "AccountData",
+    ] {
+        let Some(RefOr::T(Schema::Object(data))) = components.schemas.get(name).cloned() else {
+            continue;
+        };
+        let mut input = data.clone();
+        closed(&mut input);
+        let mut patch = input.clone();
+        patch.required.clear();
+        if name == "ClientData" {
+            input.required.clear();
+            input.extensions = Some(rule_extensions(&client_rule));
+            patch.extensions = Some(rule_extensions(&person));
+        } else {
+            input.required = vec!["name".to_string()];
+        }
+        let base = name.trim_end_matches("Data");
+        components
+            .schemas
+            .insert(format!("{base}Input"), Schema::Object(input).into());
+        components
+            .schemas
+            .insert(format!("{base}Patch"), Schema::Object(patch).into());
+    }
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let base = if path.starts_with("/v1/clients/{id}/contact-persons") {
+            "ContactPerson"
+        } else if path.starts_with("/v1/clients/{id}/locations") {
+            "Location"
+        } else if path.starts_with("/v1/clients/{id}/accounts") {
+            "Account"
+        } else if path.starts_with("/v1/clients") {
+            "Client"
+        } else {
+            continue;
+        };
+        for op in [&mut item.put, &mut item.post, &mut item.patch]
+            .into_iter()
+            .flatten()
+        {
+            let Some(body) = op.request_body.as_mut() else {
+                continue;
+            };
+            for (media, content) in body.content.iter_mut() {
+                let target = if media.contains("merge-patch") {
+                    format!("{base}Patch")
+                } else if media == "application/json" {
+                    format!("{base}Input")
+                } else {
+                    continue;
+                };
+                content.schema = Some(Ref::from_schema_name(target).into());
+            }
+        }
+    }
+}
+
+/// A JSON Schema rule (`if` / `then` / `else`) as the schema's `allOf`: utoipa's `Object` has no
+/// field for these keywords, and its extensions are written as they are. One key keeps the
+/// document's order stable (extensions are a hash map).
+fn rule_extensions(rule: &serde_json::Value) -> Extensions {
+    Extensions::from_iter([("allOf", serde_json::json!([rule]))])
+}
+
+/// `(a|b)` of a closed set, for a pattern.
+fn alternatives(values: &[&str]) -> String {
+    format!("({})", values.join("|"))
+}
+
+/// A comma list of items matching `item`: 1 to 100 of them, as the list parameters take.
+fn comma_list(item: &str) -> String {
+    format!("^{item}(,{item}){{0,99}}$")
+}
+
+fn string_param() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(Type::String)
+}
+
+/// The rules of the native list parameters (`crate::v1::query`), declared on every `/v1`
+/// operation that takes them: ranges, closed sets, comma lists of 1-100 non-empty items, lengths.
+fn v1_param_schema(name: &str) -> Option<ObjectBuilder> {
+    use clientele_core::codes::{COUNTRIES, CURRENCIES};
+    use clientele_core::{ClientKind, ClientStatus, Creditworthiness, PartnerType};
+    let text_item = r"[^,]*[^,\s][^,]*";
+    let uuid = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
+    let list = |item: String| Some(string_param().pattern(Some(comma_list(&item))));
+    match name {
+        "limit" => Some(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(1))
+                .maximum(Some(100)),
+        ),
+        "offset" => Some(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(0))
+                .maximum(Some(i64::MAX)),
+        ),
+        "page" => Some(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(1))
+                .maximum(Some(i64::MAX)),
+        ),
+        "status" => list(alternatives(ClientStatus::ALL)),
+        "kind" => list(alternatives(ClientKind::ALL)),
+        "partner_type" => list(alternatives(PartnerType::ALL)),
+        "creditworthiness" => list(alternatives(Creditworthiness::ALL)),
+        "country" => list(alternatives(COUNTRIES)),
+        "currency" => list(alternatives(CURRENCIES)),
+        "owner_id" | "salesperson_id" | "case_manager_id" | "account_code" | "external_id"
+        | "source" => list(text_item.to_string()),
+        "id" => list(uuid.to_string()),
+        // Empty means none.
+        "expand" => Some(string_param().pattern(Some(format!(
+            "^({})?$",
+            comma_list(&alternatives(&["contact_persons", "locations", "accounts"]))
+                .trim_start_matches('^')
+                .trim_end_matches('$')
+        )))),
+        "archived" => Some(string_param().enum_values(Some(["false", "true", "all"]))),
+        "search" => Some(string_param().max_length(Some(120))),
+        "name" => Some(string_param().max_length(Some(200))),
+        "created_from" | "created_to" | "updated_from" | "updated_to" => {
+            Some(string_param().format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))))
+        }
+        "Idempotency-Key" => Some(string_param().pattern(Some("^[!-~]{1,255}$"))),
+        // Bulk import and export.
+        "format" => Some(string_param().enum_values(Some(["ndjson", "csv"]))),
+        "mode" => Some(string_param().enum_values(Some(["create", "upsert"]))),
+        _ => None,
+    }
+}
+
+fn constrain_v1_params(doc: &mut OpenApi) {
+    for (path, item) in doc.paths.paths.iter_mut() {
+        if !path.starts_with("/v1/") {
+            continue;
+        }
+        for op in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            for p in op.parameters.iter_mut().flatten() {
+                if matches!(p.parameter_in, ParameterIn::Path) {
+                    continue;
+                }
+                if let Some(schema) = v1_param_schema(&p.name) {
+                    p.schema = Some(schema.build().into());
+                }
+            }
+        }
+    }
+}
+
 /// Each `api_key` requirement gets a `bearer` alternative with the same scopes, so a route
 /// declares its permission once and the document still lists both credentials.
 fn add_bearer_alternatives(reqs: &mut Vec<SecurityRequirement>) {
@@ -164,7 +518,11 @@ impl Modify for Completion {
                     add_bearer_alternatives(reqs);
                     add_common_errors(op);
                 }
+                add_input_errors(op);
             }
         }
+        add_links(doc);
+        add_input_schemas(doc);
+        constrain_v1_params(doc);
     }
 }

@@ -99,15 +99,23 @@ fn http() -> reqwest::Client {
         .expect("client")
 }
 
-/// Eight writers create clients as fast as they can, until the server goes away or a bound is
-/// reached; returns the ids that were acknowledged with 201, and any 5xx statuses seen.
-async fn write_until_gone(base: &str, key: &str, stop_after: Duration) -> (Vec<String>, Vec<u16>) {
-    let acked = Arc::new(Mutex::new(Vec::new()));
-    let errors = Arc::new(Mutex::new(Vec::new()));
+/// What the writers saw: the ids acknowledged with 201, any 5xx statuses, and the requests that
+/// got no answer (the server went away): their `Idempotency-Key` and body.
+#[derive(Default)]
+struct Writes {
+    acked: Vec<String>,
+    errors: Vec<u16>,
+    unanswered: Vec<(String, Value)>,
+}
+
+/// Eight writers create clients as fast as they can, each request with its own
+/// `Idempotency-Key`, until the server goes away or a bound is reached.
+async fn write_until_gone(base: &str, key: &str, stop_after: Duration) -> Writes {
+    let seen = Arc::new(Mutex::new(Writes::default()));
     let deadline = Instant::now() + stop_after;
     let mut tasks = Vec::new();
     for w in 0..8 {
-        let (acked, errors) = (acked.clone(), errors.clone());
+        let seen = seen.clone();
         let (base, key) = (base.to_string(), key.to_string());
         tasks.push(tokio::spawn(async move {
             let client = http();
@@ -115,24 +123,33 @@ async fn write_until_gone(base: &str, key: &str, stop_after: Duration) -> (Vec<S
                 if Instant::now() > deadline {
                     break;
                 }
+                let idem = format!("writer-{w}-{n}");
+                let body =
+                    json!({"name": format!("writer {w} #{n}"), "email": format!("w{w}n{n}@example.com")});
                 let res = client
                     .post(format!("{base}/v1/clients"))
                     .header("x-api-key", &key)
-                    .json(&json!({"name": format!("writer {w} #{n}"), "email": format!("w{w}n{n}@example.com")}))
+                    .header("idempotency-key", &idem)
+                    .json(&body)
                     .send()
                     .await;
-                let Ok(res) = res else { break };
+                let Ok(res) = res else {
+                    if let Ok(mut s) = seen.lock() {
+                        s.unanswered.push((idem, body));
+                    }
+                    break;
+                };
                 let status = res.status();
                 if status.is_server_error() {
-                    if let Ok(mut e) = errors.lock() {
-                        e.push(status.as_u16());
+                    if let Ok(mut s) = seen.lock() {
+                        s.errors.push(status.as_u16());
                     }
                     continue;
                 }
                 let Ok(body) = res.json::<Value>().await else { break };
                 if status.as_u16() == 201 {
-                    if let (Some(id), Ok(mut a)) = (body["data"]["id"].as_str(), acked.lock()) {
-                        a.push(id.to_string());
+                    if let (Some(id), Ok(mut s)) = (body["data"]["id"].as_str(), seen.lock()) {
+                        s.acked.push(id.to_string());
                     }
                 }
             }
@@ -141,9 +158,8 @@ async fn write_until_gone(base: &str, key: &str, stop_after: Duration) -> (Vec<S
     for t in tasks {
         let _ = t.await;
     }
-    let a = acked.lock().map(|v| v.clone()).unwrap_or_default();
-    let e = errors.lock().map(|v| v.clone()).unwrap_or_default();
-    (a, e)
+    let mut seen = seen.lock().expect("writes");
+    std::mem::take(&mut *seen)
 }
 
 /// Every acknowledged client is readable, and the change feed has exactly one `created` record
@@ -206,6 +222,36 @@ async fn check_all_present(base: &str, key: &str, acked: &[String]) {
     );
 }
 
+/// Leaves an in-flight claim of `idem` for `body`, as a server that died between claiming the key
+/// and committing its write leaves it: claimed through a store instance that is then closed.
+/// `me` is the credential's `GET /v1/me`.
+async fn leave_claim_behind(db: &str, me: &Value, idem: &str, body: &Value) {
+    use clientele_core::idempotency::{IdempotencyBegin, IdempotencyScope};
+    use clientele_core::types::Timestamp;
+    let tenant = me["data"]["tenant"]["id"]
+        .as_str()
+        .and_then(|t| uuid::Uuid::parse_str(t).ok())
+        .expect("tenant id");
+    let scope = IdempotencyScope {
+        tenant: clientele_core::TenantId(tenant),
+        credential_id: me["data"]["credential"]["id"]
+            .as_str()
+            .expect("credential id")
+            .to_string(),
+        key: idem.to_string(),
+    };
+    let bytes = serde_json::to_vec(body).expect("body");
+    let hash =
+        clientele_api::idempotency::request_hash(&axum::http::Method::POST, "/v1/clients", &bytes);
+    let store = clientele_store::open(db).expect("open the store");
+    let begun = store
+        .idempotency_begin(&scope, hash, Timestamp::now())
+        .await
+        .expect("claim");
+    assert_eq!(begun, IdempotencyBegin::Started);
+    store.close().await.expect("close");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn acknowledged_writes_survive_kill_9() {
     let Some((_backing, db)) = database("crash.db") else {
@@ -214,6 +260,15 @@ async fn acknowledged_writes_survive_kill_9() {
     let mut server = start(&db);
     let key = server.key.clone().expect("bootstrap key");
     let base = server.base.clone();
+    let me: Value = http()
+        .get(format!("{base}/v1/me"))
+        .header("x-api-key", &key)
+        .send()
+        .await
+        .expect("me")
+        .json()
+        .await
+        .expect("json");
     let writers = {
         let (base, key) = (base.clone(), key.clone());
         tokio::spawn(async move { write_until_gone(&base, &key, Duration::from_secs(30)).await })
@@ -222,19 +277,50 @@ async fn acknowledged_writes_survive_kill_9() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     server.child.kill().expect("kill -9");
     let _ = server.child.wait();
-    let (acked, _) = writers.await.expect("writers");
+    let Writes {
+        mut acked,
+        mut unanswered,
+        ..
+    } = writers.await.expect("writers");
     assert!(
         acked.len() >= 8,
         "too few writes acknowledged before the kill: {}",
         acked.len()
     );
-    eprintln!("kill -9 after {} acknowledged creates", acked.len());
+    eprintln!(
+        "kill -9 after {} acknowledged creates, {} unanswered",
+        acked.len(),
+        unanswered.len()
+    );
+
+    // A claim whose instance is gone, left on purpose (the kill leaves some by chance).
+    let left = json!({"name": "left behind", "email": "left@example.com"});
+    leave_claim_behind(&db, &me, "left-behind", &left).await;
 
     let again = start(&db);
     assert!(
         again.key.is_none(),
         "a restarted store must not bootstrap again"
     );
+    // Retried with their keys at once after the restart: each is processed (created, or
+    // answered from its committed write), never refused as still in flight.
+    unanswered.push(("left-behind".into(), left));
+    let client = http();
+    for (idem, body) in &unanswered {
+        let res = client
+            .post(format!("{}/v1/clients", again.base))
+            .header("x-api-key", &key)
+            .header("idempotency-key", idem)
+            .json(body)
+            .send()
+            .await
+            .expect("retry");
+        let status = res.status().as_u16();
+        let out: Value = res.json().await.expect("json");
+        assert_eq!(status, 201, "retry of {idem} after the restart: {out}");
+        assert_eq!(out["data"]["name"], body["name"]);
+        acked.push(out["data"]["id"].as_str().expect("id").to_string());
+    }
     check_all_present(&again.base, &key, &acked).await;
 }
 
@@ -269,7 +355,11 @@ async fn sigterm_drains_in_flight_requests_and_exits_cleanly() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "exit status {status}");
-    let (acked, server_errors) = writers.await.expect("writers");
+    let Writes {
+        acked,
+        errors: server_errors,
+        ..
+    } = writers.await.expect("writers");
     assert!(
         server_errors.is_empty(),
         "5xx during drain: {server_errors:?}"

@@ -20,21 +20,32 @@ use crate::types::{
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Address {
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub street: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub street_number: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub apartment: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub corner: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub line2: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub line3: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub city: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub region: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub postal_code: Option<String>,
     /// ISO 3166-1 alpha-2, upper-cased.
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "SE"))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::country))]
     pub country: Option<CountryCode>,
     /// −90..90
+    #[cfg_attr(feature = "openapi", schema(minimum = -90, maximum = 90))]
     pub latitude: Option<f64>,
     /// −180..180
+    #[cfg_attr(feature = "openapi", schema(minimum = -180, maximum = 180))]
     pub longitude: Option<f64>,
 }
 
@@ -98,35 +109,40 @@ impl Address {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Credit {
     /// Credit limit, ≥ 0, exact decimal.
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>, example = 50000.00))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::money))]
     pub limit: Option<Money>,
     /// Credit used, ≥ 0, exact decimal.
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::money))]
     pub used: Option<Money>,
     /// Read-only: `limit − used`; null when `limit` is null.
     #[serde(serialize_with = "serialize_opt_decimal")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>, read_only))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::money_read_only))]
     pub available: Option<rust_decimal::Decimal>,
     /// ISO 4217; required when `limit` or `used` is set.
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "EUR"))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::currency))]
     pub currency: Option<CurrencyCode>,
     /// 0..3650
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 3650))]
     pub payment_terms_days: Option<i32>,
     /// ≤ 16 characters, e.g. `AA`.
+    #[cfg_attr(feature = "openapi", schema(max_length = 16))]
     pub rating: Option<String>,
     pub creditworthiness: Option<Creditworthiness>,
     /// 300..850
+    #[cfg_attr(feature = "openapi", schema(minimum = 300, maximum = 850))]
     pub fico: Option<i32>,
     /// ≥ 0, exact decimal.
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::money))]
     pub total_income: Option<Money>,
     /// ≥ 0, exact decimal.
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::money))]
     pub total_debt_payments: Option<Money>,
     pub first_time_buyer: Option<bool>,
     pub frame_contract: Option<bool>,
     pub self_insurance: Option<bool>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub pricing: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 64))]
     pub custom_price_id: Option<String>,
 }
 
@@ -228,23 +244,35 @@ pub fn fill_credit_currency(doc: &mut Value, currency: &CurrencyCode) -> bool {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClientData {
     /// `organization` (default) or `person`.
+    #[cfg_attr(feature = "openapi", schema(default = "organization"))]
     pub kind: ClientKind,
     /// 1-200 characters, trimmed. Required for organizations; for persons defaults to
     /// `first_name last_name`.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 200, pattern = r"\S")
+    )]
     pub name: String,
     /// Business name / long name, ≤ 200.
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub legal_name: Option<String>,
     /// ≤ 100; required when `kind` is `person`.
+    #[cfg_attr(feature = "openapi", schema(max_length = 100))]
     pub first_name: Option<String>,
     /// ≤ 100; required when `kind` is `person`.
+    #[cfg_attr(feature = "openapi", schema(max_length = 100))]
     pub last_name: Option<String>,
     /// Company registration / document number, ≤ 64. Sensitive.
+    #[cfg_attr(feature = "openapi", schema(max_length = 64))]
     pub org_number: Option<String>,
     /// ≤ 64. Sensitive.
+    #[cfg_attr(feature = "openapi", schema(max_length = 64))]
     pub tax_id: Option<String>,
     /// ≤ 128, unique per tenant when set.
+    #[cfg_attr(feature = "openapi", schema(max_length = 128))]
     pub external_id: Option<String>,
     /// Internal reference, ≤ 64, not unique.
+    #[cfg_attr(feature = "openapi", schema(max_length = 64))]
     pub account_code: Option<String>,
     /// Default `active`.
     pub status: ClientStatus,
@@ -258,40 +286,47 @@ pub struct ClientData {
     pub show_location_on_invoice: bool,
     pub partner_type: Option<PartnerType>,
     /// ≤ 254, a valid address. Sensitive.
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Email))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::email))]
     pub email: Option<Email>,
     /// ≤ 254, a valid address.
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Email))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::email))]
     pub billing_email: Option<Email>,
     /// ≤ 32: digits, spaces and `+ - ( ) .`. Sensitive.
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::phone))]
     pub phone: Option<Phone>,
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::phone))]
     pub mobile: Option<Phone>,
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::phone))]
     pub home_phone: Option<Phone>,
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::phone))]
     pub fax: Option<Phone>,
     /// Absolute http(s) URL, ≤ 2048.
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = "uri"))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::http_url))]
     pub website: Option<HttpUrl>,
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = "uri"))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::http_url))]
     pub image_url: Option<HttpUrl>,
     /// ≤ 10000.
+    #[cfg_attr(feature = "openapi", schema(max_length = 10000))]
     pub notes: Option<String>,
     pub address: Option<Address>,
     pub credit: Credit,
     /// Id of a person in the caller's own systems, ≤ 64.
+    #[cfg_attr(feature = "openapi", schema(max_length = 64))]
     pub owner_id: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 64))]
     pub salesperson_id: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 64))]
     pub case_manager_id: Option<String>,
     /// Id of another client of the same tenant; must exist.
     pub referred_by_id: Option<Uuid>,
     /// Where the client came from, ≤ 64.
+    #[cfg_attr(feature = "openapi", schema(max_length = 64))]
     pub source: Option<String>,
     /// The organisational unit of the tenant the client belongs to, ≤ 64.
+    #[cfg_attr(feature = "openapi", schema(max_length = 64))]
     pub structure_id: Option<String>,
     /// ≤ 50 keys, key ≤ 40 characters, string values ≤ 500 characters.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::metadata))]
     pub metadata: BTreeMap<String, String>,
 }
 
@@ -475,6 +510,10 @@ impl ClientData {
         fill_currency: Option<&CurrencyCode>,
     ) -> Result<ClientData, Vec<FieldError>> {
         let mut doc = self.to_json();
+        let unknown = unknown_removals(&doc, patch, CLIENT_READ_ONLY, &["metadata"]);
+        if !unknown.is_empty() {
+            return Err(unknown);
+        }
         merge_patch(&mut doc, patch);
         if let Some(c) = fill_currency {
             fill_credit_currency(&mut doc, c);
@@ -501,6 +540,53 @@ pub struct Client {
     pub created_at: Timestamp,
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub updated_at: Timestamp,
+}
+
+/// The fields a merge patch removes (`null`) that the document does not have: unknown fields,
+/// refused like any other unknown field although merging would drop them silently. `read_only`
+/// names top-level fields that are accepted and ignored; objects named in `free` (`metadata`)
+/// take any key.
+pub fn unknown_removals(
+    doc: &Value,
+    patch: &Value,
+    read_only: &[&str],
+    free: &[&str],
+) -> Vec<FieldError> {
+    fn walk(
+        doc: &Value,
+        patch: &Value,
+        prefix: &str,
+        read_only: &[&str],
+        free: &[&str],
+        out: &mut Vec<FieldError>,
+    ) {
+        let (Value::Object(d), Value::Object(p)) = (doc, patch) else {
+            return;
+        };
+        for (k, v) in p {
+            let path = if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            };
+            match d.get(k) {
+                None if v.is_null() && !(prefix.is_empty() && read_only.contains(&k.as_str())) => {
+                    out.push(FieldError::new(
+                        &path,
+                        "unknown_field",
+                        "is not a known field",
+                    ));
+                }
+                Some(inner) if !free.contains(&path.as_str()) => {
+                    walk(inner, v, &path, read_only, free, out);
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(doc, patch, "", read_only, free, &mut out);
+    out
 }
 
 /// RFC 7396 JSON merge patch: `null` removes, objects merge key by key, anything else replaces.
@@ -674,6 +760,26 @@ mod tests {
             bare.apply_patch_filling(&patch, None),
             bare.apply_patch(&patch)
         );
+    }
+
+    #[test]
+    fn a_patch_that_removes_an_unknown_field_is_refused() {
+        let c =
+            ClientData::from_json(&json!({"name": "A", "metadata": {"x": "y"}})).expect("valid");
+        let fields = |patch: Value| {
+            c.apply_patch(&patch)
+                .err()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|e| e.field)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(fields(json!({"": null})), vec![""]);
+        assert_eq!(
+            fields(json!({"credit": {"colour": null}})),
+            vec!["credit.colour"]
+        );
+        assert!(fields(json!({"metadata": {"gone": null}, "id": null, "email": null})).is_empty());
     }
 
     #[test]

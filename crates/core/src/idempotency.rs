@@ -6,7 +6,9 @@ use crate::tenant::TenantId;
 
 /// How long a key is remembered.
 pub const RETENTION_SECONDS: i64 = 24 * 3600;
-/// A request still marked in flight after this long is taken to have died with its server.
+/// A claim whose server instance is gone is taken over at once by a retry; one of a running
+/// instance still marked in flight after this long (longer than any request may run) is taken to
+/// have been abandoned.
 pub const IN_FLIGHT_TIMEOUT_SECONDS: i64 = 120;
 
 /// A key is scoped to the tenant and the credential that sent it.

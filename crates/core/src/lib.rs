@@ -5,6 +5,7 @@ pub mod audit;
 pub mod bulk;
 pub mod client;
 pub mod codes;
+pub mod credential_check;
 pub mod enums;
 pub mod error;
 pub mod filter;
@@ -12,6 +13,8 @@ pub mod idempotency;
 pub mod mask;
 pub mod parse;
 pub mod query;
+#[cfg(feature = "openapi")]
+pub mod schema;
 pub mod search;
 pub mod service;
 pub mod store;

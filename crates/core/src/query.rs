@@ -171,11 +171,13 @@ pub const CLIENT_OBJECT_FIELDS: &[&str] = &["address", "credit", "metadata"];
 /// Read-only computed fields that `fields` may name (not filterable or sortable).
 pub const CLIENT_COMPUTED_FIELDS: &[&str] = &["credit.available"];
 
-/// Resolves the short names `country` and `currency` (API.md) to their full paths.
+/// Resolves the list parameters' short names `country`, `currency` and `creditworthiness`
+/// (API.md, "Listing") to their full paths, for `filter`, `sort` and `fields` alike.
 pub fn canonical_path(name: &str) -> &str {
     match name {
         "country" => "address.country",
         "currency" => "credit.currency",
+        "creditworthiness" => "credit.creditworthiness",
         other => other,
     }
 }

@@ -135,6 +135,9 @@ pub trait Store: Send + Sync + 'static {
     async fn migrate(&self) -> StoreResult<u32>;
     /// Cheap round trip to the database, for `/readyz`.
     async fn ping(&self) -> StoreResult<()>;
+    /// Registers the help text of the metrics the store reports (through the `metrics` facade)
+    /// with the recorder installed now; `/metrics` calls it once its recorder is in place.
+    fn describe_metrics(&self) {}
 
     /// Creates a tenant whose default currency is `EUR`.
     async fn create_tenant(&self, name: &TenantName) -> StoreResult<Tenant> {

@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::client::{merge_patch, Address};
+use crate::client::{merge_patch, unknown_removals, Address};
 use crate::enums::ClientStatus;
 use crate::error::{Errors, FieldError};
 use crate::parse::{a_type_name, ObjectReader};
@@ -68,23 +68,30 @@ impl SubKind {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ContactPersonData {
     /// 1-200 characters, trimmed. Required.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 200, pattern = r"\S")
+    )]
     pub name: String,
     /// ≤ 200.
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub job_title: Option<String>,
     /// ≤ 200.
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub department: Option<String>,
     /// A valid address, ≤ 254. Sensitive.
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Email))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::email))]
     pub email: Option<Email>,
     /// ≤ 32: digits, spaces and `+ - ( ) .`. Sensitive.
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::phone))]
     pub phone: Option<Phone>,
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::phone))]
     pub mobile: Option<Phone>,
     /// At most one main contact per client: setting it clears the others; the first contact
     /// of a client becomes main.
     pub is_main: bool,
     /// ≤ 128, unique within the client.
+    #[cfg_attr(feature = "openapi", schema(max_length = 128))]
     pub external_id: Option<String>,
 }
 
@@ -93,20 +100,25 @@ pub struct ContactPersonData {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LocationData {
     /// 1-200 characters, trimmed. Required.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 200, pattern = r"\S")
+    )]
     pub name: String,
     /// At most one primary location per client: setting it clears the others; the first
     /// location of a client becomes primary.
     pub is_primary: bool,
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Email))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::email))]
     pub billing_email: Option<Email>,
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::phone))]
     pub phone_primary: Option<Phone>,
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::phone))]
     pub phone_secondary: Option<Phone>,
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::phone))]
     pub fax: Option<Phone>,
     pub address: Option<Address>,
     /// ≤ 10000.
+    #[cfg_attr(feature = "openapi", schema(max_length = 10000))]
     pub notes: Option<String>,
 }
 
@@ -115,8 +127,13 @@ pub struct LocationData {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccountData {
     /// 1-200 characters, trimmed. Required.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 200, pattern = r"\S")
+    )]
     pub name: String,
     /// ≤ 64.
+    #[cfg_attr(feature = "openapi", schema(max_length = 64))]
     pub external_code: Option<String>,
     /// Default `active`.
     pub status: ClientStatus,
@@ -243,6 +260,10 @@ impl SubData {
     /// Applies an RFC 7396 merge patch and validates the result as a whole.
     pub fn apply_patch(&self, patch: &Value) -> Result<Self, Vec<FieldError>> {
         let mut doc = self.to_json();
+        let unknown = unknown_removals(&doc, patch, SUB_READ_ONLY, &[]);
+        if !unknown.is_empty() {
+            return Err(unknown);
+        }
         merge_patch(&mut doc, patch);
         Self::from_json(self.kind(), &doc)
     }

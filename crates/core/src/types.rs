@@ -224,8 +224,12 @@ impl TenantName {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Money(Decimal);
 
-/// Amounts must stay below 10¹², which keeps `amount × 10⁴` well inside a signed 64-bit integer.
-const MONEY_LIMIT: i64 = 1_000_000_000_000;
+/// The largest amount: 9 × 10¹⁴, 15 integer digits with 4 fraction digits. Both stores keep the
+/// exact text and compare and sort through `amount × 10⁴` in a signed 64-bit integer, which
+/// holds amounts up to 922 337 203 685 477.5807 exactly; the limit is the round number below
+/// that, which every JSON client also reads exactly (a binary double holds it, unlike the
+/// integer maximum with its fraction).
+pub const MONEY_MAX: i64 = 900_000_000_000_000;
 
 impl Money {
     pub fn parse(s: &str) -> Result<Self, Invalid> {
@@ -253,8 +257,11 @@ impl Money {
             }
             d = n;
         }
-        if d >= Decimal::from(MONEY_LIMIT) {
-            return Err(Invalid::new("out_of_range", "must be less than 10^12"));
+        if d > Decimal::from(MONEY_MAX) {
+            return Err(Invalid::new(
+                "out_of_range",
+                format!("must be at most {MONEY_MAX} (9 × 10^14)"),
+            ));
         }
         if d.scale() < 2 {
             d.rescale(2);
@@ -441,7 +448,21 @@ mod tests {
         assert_eq!(show("0.12345"), Err("too_many_decimals"));
         assert_eq!(show("-1"), Err("out_of_range"));
         assert_eq!(show("1e3"), Ok("1000.00".into()));
-        assert_eq!(show("1000000000000"), Err("out_of_range"));
+        assert_eq!(show("1000000000000"), Ok("1000000000000.00".into()));
+        assert_eq!(
+            show("12345678901234.5678"),
+            Ok("12345678901234.5678".into())
+        );
+        assert_eq!(
+            show("900000000000000.0000"),
+            Ok("900000000000000.0000".into())
+        );
+        assert_eq!(show("900000000000000.0001"), Err("out_of_range"));
+        assert_eq!(show("1e15"), Err("out_of_range"));
+        assert_eq!(
+            Money::parse("900000000000000").map(|m| m.scaled_e4()),
+            Ok(9_000_000_000_000_000_000)
+        );
         assert_eq!(Money::parse("12.5").map(|m| m.scaled_e4()), Ok(125_000));
     }
 

@@ -116,6 +116,12 @@ pub trait Write: Send + Sync + 'static {
 pub trait Read: Send + Sync + 'static {
     type Output: Send + 'static;
 
+    /// True for a read of a few rows by key (microseconds on SQLite): SQLite runs it on the
+    /// calling thread rather than handing it to the blocking pool.
+    fn is_point(&self) -> bool {
+        false
+    }
+
     fn run<D: Db>(&self, db: &D) -> impl Future<Output = StoreResult<Self::Output>> + Send;
 }
 
@@ -152,4 +158,8 @@ pub trait Tx: Db {
 
     /// Removes a client from the search index, before its row is deleted.
     fn unindex(&self, tenant: TenantId, id: Uuid) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Whether the server instance `instance` (another than this one, see `Backend::instance`)
+    /// is gone, so that its in-flight idempotency claims can be taken over.
+    fn instance_gone(&self, instance: &str) -> impl Future<Output = StoreResult<bool>> + Send;
 }

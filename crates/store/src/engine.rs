@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::future::Future;
 
 use async_trait::async_trait;
+use clientele_core::credential_check;
 use clientele_core::idempotency::{IdempotencyBegin, IdempotencyScope, StoredResponse};
 use clientele_core::query::{ClientQuery, Page};
 use clientele_core::store::{
@@ -16,7 +17,9 @@ use clientele_core::types::{CurrencyCode, TenantName, Timestamp};
 use clientele_core::{ApiKey, Client, ClientData, Store, StoreError, Tenant, TenantId, WriteCtx};
 use uuid::Uuid;
 
+use crate::credentials::CredentialCache;
 use crate::db::{Read, Write};
+use crate::metrics;
 use crate::rules::{audit, clients, idempotency, import, list, subresources, tenants, with_subs};
 
 /// What a backend provides: it runs writes and reads, and owns its schema and connections.
@@ -29,21 +32,58 @@ pub trait Backend: Send + Sync + 'static {
     fn migrate(&self) -> impl Future<Output = StoreResult<u32>> + Send;
     /// A cheap round trip to the database.
     fn ping(&self) -> impl Future<Output = StoreResult<()>> + Send;
+    /// This server instance's id, recorded with its idempotency claims (see `Tx::instance_gone`).
+    fn instance(&self) -> impl Future<Output = StoreResult<String>> + Send;
     /// Finishes pending writes and releases the database.
     fn close(&self) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Whether a cached API key may be confirmed by the request's first read rather than by a
+    /// read of its own (see `clientele_core::credential_check`): true where that read is a
+    /// round trip the first read can share.
+    fn defers_credential_check(&self) -> bool {
+        false
+    }
 }
 
 /// A `Store` on backend `B` (`SqliteStore`, `PgStore`).
-pub struct Engine<B>(pub(crate) B);
+pub struct Engine<B> {
+    pub(crate) backend: B,
+    /// API keys and tenants already resolved, valid per credentials' generation.
+    credentials: CredentialCache,
+}
+
+impl<B: Backend> Engine<B> {
+    pub(crate) fn new(backend: B) -> Self {
+        Self {
+            backend,
+            credentials: CredentialCache::default(),
+        }
+    }
+}
+
+impl<B: Backend> Engine<B> {
+    /// A write on the backend, counted and timed (`crate::metrics`).
+    async fn write<W: Write>(&self, op: W) -> StoreResult<W::Output> {
+        metrics::observed::<W, _>("write", self.backend.write(op)).await
+    }
+
+    /// A read on the backend, counted and timed.
+    async fn read<R: Read>(&self, op: R) -> StoreResult<R::Output> {
+        metrics::observed::<R, _>("read", self.backend.read(op)).await
+    }
+}
 
 #[async_trait]
 impl<B: Backend> Store for Engine<B> {
     async fn migrate(&self) -> StoreResult<u32> {
-        self.0.migrate().await
+        self.backend.migrate().await
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        self.0.ping().await
+        self.backend.ping().await
+    }
+
+    fn describe_metrics(&self) {
+        metrics::describe();
     }
 
     async fn create_tenant_with_currency(
@@ -57,15 +97,27 @@ impl<B: Backend> Store for Engine<B> {
             default_currency: default_currency.clone(),
             created_at: Timestamp::now(),
         };
-        self.0.write(tenants::CreateTenant(tenant)).await
+        self.write(tenants::CreateTenant(tenant)).await
     }
 
     async fn tenant_by_name(&self, name: &str) -> StoreResult<Option<Tenant>> {
-        self.0.read(tenants::TenantByName(name.to_string())).await
+        let generation = self.read(tenants::AuthGeneration).await?;
+        if let Some(t) = self.credentials.tenant(name, generation) {
+            return Ok(Some(t));
+        }
+        let found = self
+            .backend
+            .read(tenants::TenantByName(name.to_string()))
+            .await?;
+        if let Some(t) = &found {
+            self.credentials
+                .put_tenant(name.to_string(), generation, t.clone());
+        }
+        Ok(found)
     }
 
     async fn tenant_count(&self) -> StoreResult<i64> {
-        self.0.read(tenants::TenantCount).await
+        self.read(tenants::TenantCount).await
     }
 
     async fn create_api_key(&self, tenant: TenantId, key: NewApiKey) -> StoreResult<ApiKey> {
@@ -80,24 +132,42 @@ impl<B: Backend> Store for Engine<B> {
             revoked_at: None,
         };
         let hash = key.hash;
-        self.0.write(tenants::CreateKey { key: stored, hash }).await
+        self.write(tenants::CreateKey { key: stored, hash }).await
     }
 
     async fn list_api_keys(&self, tenant: TenantId) -> StoreResult<Vec<ApiKey>> {
-        self.0.read(tenants::ListKeys(tenant)).await
+        self.read(tenants::ListKeys(tenant)).await
     }
 
     async fn revoke_api_key(&self, tenant: Option<TenantId>, id: Uuid) -> StoreResult<ApiKey> {
-        self.0.write(tenants::RevokeKey { tenant, id }).await
+        self.write(tenants::RevokeKey { tenant, id }).await
     }
 
     async fn api_key_by_hash(&self, hash: [u8; 32]) -> StoreResult<Option<(ApiKey, Tenant)>> {
-        self.0.read(tenants::KeyByHash(hash)).await
+        if self.backend.defers_credential_check() {
+            if let Some((generation, found)) = self.credentials.latest_key(&hash) {
+                if credential_check::defer(generation) {
+                    return Ok(Some(found));
+                }
+            }
+        }
+        // The generation is read first: a change committed after it bumps it, so an entry can
+        // only be older than the generation it is filed under, never newer.
+        let generation = self.read(tenants::AuthGeneration).await?;
+        if let Some(found) = self.credentials.key(&hash, generation) {
+            return Ok(Some(found));
+        }
+        let found = self.read(tenants::KeyByHash(hash)).await?;
+        match &found {
+            Some(f) => self.credentials.put_key(hash, generation, f.clone()),
+            None => self.credentials.forget_key(&hash),
+        }
+        Ok(found)
     }
 
     async fn create_client(&self, ctx: &WriteCtx, data: ClientData) -> StoreResult<Client> {
         let ctx = ctx.clone();
-        self.0.write(clients::Create { ctx, data }).await
+        self.write(clients::Create { ctx, data }).await
     }
 
     async fn create_client_with_subs(
@@ -107,17 +177,16 @@ impl<B: Backend> Store for Engine<B> {
         subs: Vec<SubData>,
     ) -> StoreResult<ClientWithSubs> {
         let ctx = ctx.clone();
-        self.0
-            .write(with_subs::CreateWithSubs { ctx, data, subs })
+        self.write(with_subs::CreateWithSubs { ctx, data, subs })
             .await
     }
 
     async fn get_client(&self, tenant: TenantId, id: Uuid) -> StoreResult<Client> {
-        self.0.read(clients::Get { tenant, id }).await
+        self.read(clients::Get { tenant, id }).await
     }
 
     async fn get_client_by_number(&self, tenant: TenantId, number: i64) -> StoreResult<Client> {
-        self.0.read(clients::GetByNumber { tenant, number }).await
+        self.read(clients::GetByNumber { tenant, number }).await
     }
 
     async fn get_client_by_external_id(
@@ -130,7 +199,7 @@ impl<B: Backend> Store for Engine<B> {
             tenant,
             external_id,
         };
-        self.0.read(op).await
+        self.read(op).await
     }
 
     async fn replace_client(
@@ -147,7 +216,7 @@ impl<B: Backend> Store for Engine<B> {
             data,
             expected_version,
         };
-        self.0.write(op).await
+        self.write(op).await
     }
 
     async fn patch_client(
@@ -164,7 +233,7 @@ impl<B: Backend> Store for Engine<B> {
             patch,
             expected_version,
         };
-        self.0.write(op).await
+        self.write(op).await
     }
 
     async fn upsert_client_by_external_id(
@@ -183,7 +252,7 @@ impl<B: Backend> Store for Engine<B> {
             data,
             expected_version,
         };
-        self.0.write(op).await
+        self.write(op).await
     }
 
     async fn delete_client(
@@ -198,7 +267,7 @@ impl<B: Backend> Store for Engine<B> {
             id,
             expected_version,
         };
-        self.0.write(op).await
+        self.write(op).await
     }
 
     async fn list_clients(
@@ -207,7 +276,7 @@ impl<B: Backend> Store for Engine<B> {
         query: &ClientQuery,
     ) -> StoreResult<Page<Client>> {
         let query = query.clone();
-        self.0.read(list::ListClients { tenant, query }).await
+        self.read(list::ListClients { tenant, query }).await
     }
 
     async fn client_history(
@@ -223,7 +292,7 @@ impl<B: Backend> Store for Engine<B> {
             before_seq,
             limit,
         };
-        self.0.read(op).await
+        self.read(op).await
     }
 
     async fn events(
@@ -237,7 +306,7 @@ impl<B: Backend> Store for Engine<B> {
             after_seq,
             limit,
         };
-        self.0.read(op).await
+        self.read(op).await
     }
 
     async fn idempotency_begin(
@@ -251,8 +320,9 @@ impl<B: Backend> Store for Engine<B> {
             scope,
             hash: request_hash,
             now,
+            instance: self.backend.instance().await?,
         };
-        self.0.write(op).await
+        self.write(op).await
     }
 
     async fn idempotency_finish(
@@ -261,15 +331,15 @@ impl<B: Backend> Store for Engine<B> {
         response: StoredResponse,
     ) -> StoreResult<()> {
         let scope = scope.clone();
-        self.0.write(idempotency::Finish { scope, response }).await
+        self.write(idempotency::Finish { scope, response }).await
     }
 
     async fn idempotency_abort(&self, scope: &IdempotencyScope) -> StoreResult<()> {
-        self.0.write(idempotency::Abort(scope.clone())).await
+        self.write(idempotency::Abort(scope.clone())).await
     }
 
     async fn close(&self) -> StoreResult<()> {
-        self.0.close().await
+        self.backend.close().await
     }
 
     async fn create_sub(
@@ -284,7 +354,7 @@ impl<B: Backend> Store for Engine<B> {
             client_id,
             data,
         };
-        self.0.write(op).await
+        self.write(op).await
     }
 
     async fn get_sub(
@@ -300,7 +370,7 @@ impl<B: Backend> Store for Engine<B> {
             client_id,
             id,
         };
-        self.0.read(op).await
+        self.read(op).await
     }
 
     async fn get_sub_by_external_id(
@@ -317,7 +387,7 @@ impl<B: Backend> Store for Engine<B> {
             client_id,
             external_id,
         };
-        self.0.read(op).await
+        self.read(op).await
     }
 
     async fn replace_sub(
@@ -336,7 +406,7 @@ impl<B: Backend> Store for Engine<B> {
             data,
             expected_version,
         };
-        self.0.write(op).await
+        self.write(op).await
     }
 
     async fn patch_sub(
@@ -357,7 +427,7 @@ impl<B: Backend> Store for Engine<B> {
             patch,
             expected_version,
         };
-        self.0.write(op).await
+        self.write(op).await
     }
 
     async fn delete_sub(
@@ -376,7 +446,7 @@ impl<B: Backend> Store for Engine<B> {
             id,
             expected_version,
         };
-        self.0.write(op).await
+        self.write(op).await
     }
 
     async fn list_subs(
@@ -396,7 +466,7 @@ impl<B: Backend> Store for Engine<B> {
             offset,
             count,
         };
-        self.0.read(op).await
+        self.read(op).await
     }
 
     async fn flagged_subs(
@@ -411,7 +481,7 @@ impl<B: Backend> Store for Engine<B> {
             kind,
             client_ids,
         };
-        self.0.read(op).await
+        self.read(op).await
     }
 
     async fn import_clients(
@@ -424,7 +494,7 @@ impl<B: Backend> Store for Engine<B> {
             return Ok(Vec::new());
         }
         let ctx = ctx.clone();
-        self.0.write(import::Import { ctx, mode, rows }).await
+        self.write(import::Import { ctx, mode, rows }).await
     }
 
     async fn insert_clients_bulk(
@@ -436,6 +506,6 @@ impl<B: Backend> Store for Engine<B> {
             return Ok(0);
         }
         let ctx = ctx.clone();
-        self.0.write(clients::InsertBulk { ctx, rows }).await
+        self.write(clients::InsertBulk { ctx, rows }).await
     }
 }

@@ -5,8 +5,10 @@
 //! writer thread, the PostgreSQL pool, tenant lock and retries, search, migrations).
 
 pub mod columns;
+mod credentials;
 pub mod db;
 pub mod engine;
+pub mod metrics;
 pub mod postgres;
 pub mod rid;
 pub mod rules;

@@ -219,6 +219,59 @@ impl Drop for TestDatabase {
     }
 }
 
+/// The words in a tenant's search vocabulary, sorted, read straight from the store at `url`
+/// (SQLite: `search_terms` under the tenant's namespaces, without them; PostgreSQL: the
+/// distinct terms of `client_search_terms`). For tests that check words leave it.
+pub async fn search_vocabulary(url: &str, tenant: Uuid) -> Result<Vec<String>, String> {
+    let mut words: Vec<String> = if let Some(path) = url.strip_prefix("sqlite://") {
+        let conn = rusqlite::Connection::open(path).map_err(|e| e.to_string())?;
+        let code: Option<i64> = conn
+            .query_row(
+                "SELECT code FROM search_namespaces WHERE tenant_id = ?1",
+                [tenant.to_string()],
+                |r| r.get(0),
+            )
+            .ok();
+        let Some(code) = code else {
+            return Ok(Vec::new());
+        };
+        let ns = crate::sqlite::search::namespace_of(code);
+        let mut st = conn
+            .prepare("SELECT term FROM search_terms WHERE term >= ?1 AND term < ?2")
+            .map_err(|e| e.to_string())?;
+        let terms = st
+            .query_map([format!("{ns}l"), format!("{ns}s")], |r| {
+                r.get::<_, String>(0)
+            })
+            .map_err(|e| e.to_string())?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| e.to_string())?;
+        terms
+            .into_iter()
+            .filter(|t| t.starts_with(&format!("{ns}l")) || t.starts_with(&format!("{ns}r")))
+            .map(|t| t[ns.len() + 1..].to_string())
+            .collect()
+    } else {
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .map_err(|e| e.to_string())?;
+        let task = tokio::spawn(connection);
+        let rows = client
+            .query(
+                "SELECT DISTINCT term FROM client_search_terms WHERE tenant_id = $1",
+                &[&tenant.to_string()],
+            )
+            .await
+            .map_err(|e| e.to_string());
+        drop(client);
+        let _ = task.await;
+        rows?.iter().map(|r| r.get::<_, String>(0)).collect()
+    };
+    words.sort();
+    words.dedup();
+    Ok(words)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -61,7 +61,7 @@ async fn clients_from_before_search_are_indexed_and_counted() {
     }
     let store = clientele_store::open(&format!("sqlite://{}", path.display())).expect("store");
     // Every migration after 0001 is applied, then the search backfill runs.
-    assert_eq!(store.migrate().await.expect("migrate"), 5);
+    assert_eq!(store.migrate().await.expect("migrate"), 10);
     let t = TenantId(tenant);
     // A tenant from before default currencies has EUR.
     let old = store
@@ -94,4 +94,86 @@ async fn clients_from_before_search_are_indexed_and_counted() {
     .await;
     assert_eq!(page.total, Some(2));
     assert_eq!(page.items[0].data.name, "Berg Arkiv");
+}
+
+/// Migration 8 rewrites the document of every existing client with words kept whole: a client
+/// indexed with the old split (`ac 4`, `firma 37`) is found by `ac4` afterwards and no longer
+/// by `ac3`.
+#[tokio::test]
+async fn migration_8_reindexes_existing_clients_with_whole_words() {
+    use clientele_core::types::TenantName;
+    use clientele_core::{ClientData, WriteCtx};
+
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("words.db");
+    let url = format!("sqlite://{}", path.display());
+    let store = clientele_store::open(&url).expect("store");
+    store.migrate().await.expect("migrate");
+    let t = store
+        .create_tenant(&TenantName::parse("acme").expect("name"))
+        .await
+        .expect("tenant");
+    let ctx = WriteCtx {
+        tenant: t.id,
+        actor: "test".into(),
+        idempotency: None,
+        fill_currency: None,
+    };
+    let data = ClientData::from_json(&serde_json::json!({
+        "name": "Firma 37", "account_code": "AC4", "external_id": "ERP-00424242"
+    }))
+    .expect("valid");
+    store.create_client(&ctx, data).await.expect("create");
+    store.close().await.expect("close");
+    drop(store);
+    {
+        // The index as the old split wrote it: the same namespace, the words cut in two.
+        let c = rusqlite::Connection::open(&path).expect("open");
+        let rowid: i64 = c
+            .query_row("SELECT rid FROM clients", [], |r| r.get(0))
+            .expect("client");
+        let ns: String = c
+            .query_row(
+                "SELECT term FROM search_terms WHERE term LIKE '%firma' LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .expect("namespaced word");
+        let prefix = ns.trim_end_matches("firma").to_string();
+        let old: Vec<String> = ["firma", "37", "ac", "4", "erp", "00424242"]
+            .iter()
+            .map(|w| format!("{prefix}{w}"))
+            .collect();
+        c.execute("DELETE FROM clients_fts WHERE rowid = ?1", [rowid])
+            .expect("unindex");
+        c.execute(
+            "INSERT INTO clients_fts (rowid, doc) VALUES (?1, ?2)",
+            rusqlite::params![rowid, old.join(" ")],
+        )
+        .expect("old document");
+        c.execute("DELETE FROM schema_migrations WHERE version = 8", [])
+            .expect("version");
+    }
+    let store = clientele_store::open(&url).expect("store");
+    let find = |q: &'static str| {
+        let store = store.clone();
+        async move {
+            let query = ClientQuery {
+                search: query_terms(q),
+                ..ClientQuery::default()
+            };
+            store
+                .list_clients(t.id, &query)
+                .await
+                .expect("search")
+                .items
+                .len()
+        }
+    };
+    assert_eq!(find("ac4").await, 0, "the old split has no whole word");
+    assert_eq!(store.migrate().await.expect("migrate"), 1);
+    assert_eq!(find("ac4").await, 1);
+    assert_eq!(find("ac3").await, 0);
+    assert_eq!(find("erp-00424242").await, 1);
+    assert_eq!(find("firma 37").await, 1);
 }

@@ -372,7 +372,9 @@ async fn tenants_from_before_default_currencies_get_eur() {
     let _ = driver.await;
 
     let store = PgStore::open(db.url()).expect("open");
-    assert_eq!(store.migrate().await.expect("migrate"), 2);
+    // 0005 (default currencies), 0008 (whole search words), 0010 (idempotency claims'
+    // instances), 0011 (credentials' generation), 0018 (an index).
+    assert_eq!(store.migrate().await.expect("migrate"), 5);
     let old = store
         .tenant_by_name("old")
         .await
@@ -388,5 +390,100 @@ async fn tenants_from_before_default_currencies_get_eur() {
         .expect("tenant");
     let read = store.tenant_by_name("new").await.expect("read");
     assert_eq!(read.map(|t| t.default_currency), Some(new.default_currency));
+    store.close().await.expect("close");
+}
+
+/// An in-flight idempotency claim belongs to the instance that made it: another instance sees it
+/// in flight while that instance runs, and takes it over at once when it is gone (its session,
+/// and with it its advisory lock, ended), without waiting for the claim to age out.
+#[tokio::test]
+async fn a_claim_is_released_when_its_instance_is_gone() {
+    use clientele_core::idempotency::{IdempotencyBegin, IdempotencyScope};
+    use clientele_core::types::Timestamp;
+    let Some((db, first)) = fresh().await else {
+        return;
+    };
+    let ctx = tenant(&first, "acme").await;
+    let scope = IdempotencyScope {
+        tenant: ctx.tenant,
+        credential_id: "key-1".into(),
+        key: "order-1".into(),
+    };
+    let hash = [7u8; 32];
+    let begin = |store: Arc<PgStore>| {
+        let scope = scope.clone();
+        async move {
+            store
+                .idempotency_begin(&scope, hash, Timestamp::now())
+                .await
+                .expect("begin")
+        }
+    };
+    assert_eq!(begin(first.clone()).await, IdempotencyBegin::Started);
+    let second = Arc::new(PgStore::open(db.url()).expect("open"));
+    assert_eq!(begin(second.clone()).await, IdempotencyBegin::InFlight);
+    assert_eq!(begin(first.clone()).await, IdempotencyBegin::InFlight);
+    first.close().await.expect("close");
+    assert_eq!(begin(second.clone()).await, IdempotencyBegin::Started);
+    // Now the second instance's: in flight for it.
+    assert_eq!(begin(second.clone()).await, IdempotencyBegin::InFlight);
+}
+
+/// Migration 8 rewrites the terms of every existing client with words kept whole: a client
+/// indexed with the old split (`ac 4`, `firma 37`) is found by `ac4` afterwards and no longer
+/// by `ac3`.
+#[tokio::test]
+async fn migration_8_reindexes_existing_clients_with_whole_words() {
+    let Some((db, store)) = fresh().await else {
+        return;
+    };
+    let ctx = tenant(&store, "acme").await;
+    let c = store
+        .create_client(
+            &ctx,
+            data(json!({"name": "Firma 37", "account_code": "AC4", "external_id": "ERP-00424242"})),
+        )
+        .await
+        .expect("create");
+    let (client, conn) = tokio_postgres::connect(db.url(), tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    let driver = tokio::spawn(conn);
+    let old_words = ["firma", "37", "ac", "4", "erp", "00424242"];
+    let mut script = format!(
+        "DELETE FROM client_search_terms WHERE client_id = '{}';
+         DELETE FROM schema_migrations WHERE version = 8;",
+        c.id
+    );
+    for w in old_words {
+        script.push_str(&format!(
+            "INSERT INTO client_search_terms (tenant_id, term, client_id) VALUES ('{}', '{w}', '{}');",
+            ctx.tenant.0, c.id
+        ));
+    }
+    client.batch_execute(&script).await.expect("old terms");
+    drop(client);
+    let _ = driver.await;
+    let find = |q: &'static str| {
+        let store = store.clone();
+        async move {
+            let query = ClientQuery {
+                search: query_terms(q),
+                ..ClientQuery::default()
+            };
+            store
+                .list_clients(ctx.tenant, &query)
+                .await
+                .expect("search")
+                .items
+                .len()
+        }
+    };
+    assert_eq!(find("ac4").await, 0, "the old split has no whole word");
+    assert_eq!(store.migrate().await.expect("migrate"), 1);
+    assert_eq!(find("ac4").await, 1);
+    assert_eq!(find("ac3").await, 0);
+    assert_eq!(find("erp-00424242").await, 1);
+    assert_eq!(find("firma 37").await, 1);
     store.close().await.expect("close");
 }

@@ -70,13 +70,18 @@ pub struct CreatedApiKey {
 #[allow(dead_code)]
 pub struct NewApiKeyBody {
     /// A label, ≤ 100 characters.
+    #[schema(max_length = 100)]
     name: Option<String>,
     /// One or more of `clients:read`, `clients:write`, `clients:delete`, `audit:read`, `admin`.
+    #[schema(min_items = 1)]
     permissions: Vec<Permission>,
     /// The key's own budget, e.g. `600/min` (units `s`, `min`, `h`); default: the server's.
     /// It may not exceed the server's ceiling (`--max-key-rate-limit`, else the default rate
     /// limit) in rate or in burst: above it → 400 naming `rate_limit`.
-    #[schema(example = "600/min")]
+    #[schema(
+        example = "600/min",
+        pattern = r"^\s*0*[1-9][0-9]{0,8}\s*/\s*(s|sec|second|m|min|minute|h|hour)\s*$"
+    )]
     rate_limit: Option<String>,
 }
 
@@ -237,7 +242,7 @@ pub async fn create_api_key(
 /// Revoking a revoked key changes nothing and answers 204 again. Another tenant's key id is
 /// 404, like any unknown id.
 #[utoipa::path(delete, path = "/v1/api-keys/{id}", tag = "api-keys",
-    params(("id" = String, Path, description = "The key's id")),
+    params(("id" = uuid::Uuid, Path, description = "The key's id")),
     responses(
         (status = 204, description = "Revoked"),
         (status = 404, description = "No such key in this tenant", body = ErrorBody),

@@ -103,7 +103,7 @@ fn envelope(page: AuditPage, limit: u32, given: Option<i64>) -> Json<AuditEnvelo
 /// Includes changes to its contact persons, locations and accounts. Stays readable after the
 /// client is deleted; an id that never existed is 404.
 #[utoipa::path(get, path = "/v1/clients/{id}/history", tag = "audit",
-    params(("id" = String, Path, description = "Client id"),
+    params(("id" = uuid::Uuid, Path, description = "Client id"),
         ("limit" = Option<u32>, Query, description = "1-100, default 25"),
         ("cursor" = Option<String>, Query, description = "`meta.next_cursor` of the previous page")),
     responses(

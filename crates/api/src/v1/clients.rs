@@ -8,6 +8,7 @@ use axum::{Extension, Json};
 use clientele_core::query;
 use clientele_core::service::{self, ClientDetail, Embedded, Read};
 use clientele_core::{Caller, Client, ClientData};
+use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -71,6 +72,14 @@ fn project(doc: Value, fields: &[String]) -> Value {
     Value::Object(out)
 }
 
+/// A listed client: serialized as it is, or as a document when `fields` or `expand` shape it.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum Listed {
+    Client(Box<Client>),
+    Doc(Value),
+}
+
 /// List the tenant's clients.
 ///
 /// Filters (`status` ... `source`, `name`, `id`, the time bounds, `archived`, `search` and the
@@ -129,7 +138,7 @@ pub async fn list_clients(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     QueryPairs(pairs): QueryPairs,
-) -> Result<Json<ListEnvelope<Value>>, ApiError> {
+) -> Result<Json<ListEnvelope<Listed>>, ApiError> {
     let ListRequest { query, fingerprint } = parse_list_query(&pairs)?;
     let page = service::list_clients(state.store.as_ref(), caller.tenant.id, &query).await?;
     let meta = ListMeta {
@@ -140,13 +149,17 @@ pub async fn list_clients(
     };
     let mut data = Vec::with_capacity(page.page.items.len());
     for ClientDetail { client, embedded } in page.into_details() {
+        if query.fields.is_none() && embedded.is_empty() {
+            data.push(Listed::Client(Box::new(client)));
+            continue;
+        }
         let doc = serde_json::to_value(&client).map_err(ApiError::internal)?;
         let mut doc = match &query.fields {
             Some(fields) => project(doc, fields),
             None => doc,
         };
         embed_into(&mut doc, embedded)?;
-        data.push(doc);
+        data.push(Listed::Doc(doc));
     }
     Ok(Json(ListEnvelope {
         success: true,
@@ -184,7 +197,7 @@ pub async fn create_client(
 /// `expand=contact_persons,locations,accounts` embeds those lists (newest first, at most 100
 /// of each) under the same keys.
 #[utoipa::path(get, path = "/v1/clients/{id}", tag = "clients",
-    params(("id" = String, Path, description = "Client id"),
+    params(("id" = uuid::Uuid, Path, description = "Client id"),
         ("expand" = Option<String>, Query, description = "Comma list of contact_persons, locations, accounts"),
         ("If-None-Match" = Option<String>, Header, description = "An ETag; 304 when it is current")),
     responses(
@@ -249,7 +262,7 @@ pub async fn get_client_by_external_id(
 
 /// Replace a client: every writable field takes the body's value or its default.
 #[utoipa::path(put, path = "/v1/clients/{id}", tag = "clients",
-    params(("id" = String, Path, description = "Client id"),
+    params(("id" = uuid::Uuid, Path, description = "Client id"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it is no longer current")),
     request_body(content = ClientData, content_type = "application/json"),
     responses(
@@ -280,7 +293,7 @@ pub async fn replace_client(
 /// Absent fields stay unchanged, `null` clears a field, nested objects (`address`, `credit`,
 /// `metadata`) merge key by key. Accepts `application/merge-patch+json` or `application/json`.
 #[utoipa::path(patch, path = "/v1/clients/{id}", tag = "clients",
-    params(("id" = String, Path, description = "Client id"),
+    params(("id" = uuid::Uuid, Path, description = "Client id"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it is no longer current")),
     request_body(content = Object, content_type = "application/merge-patch+json",
         description = "Any subset of the writable client fields"),
@@ -349,7 +362,7 @@ pub async fn upsert_client_by_external_id(
 
 /// Delete a client, with its contact persons, locations and accounts.
 #[utoipa::path(delete, path = "/v1/clients/{id}", tag = "clients",
-    params(("id" = String, Path, description = "Client id"),
+    params(("id" = uuid::Uuid, Path, description = "Client id"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it is no longer current")),
     responses(
         (status = 204, description = "Deleted"),

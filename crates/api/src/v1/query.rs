@@ -122,7 +122,9 @@ pub fn parse_paging(pairs: &[(String, String)]) -> Result<Paging, ApiError> {
                 "cannot be combined with offset",
             ));
         }
-        p.offset = (page - 1).saturating_mul(u64::from(p.limit));
+        p.offset = (page - 1)
+            .saturating_mul(u64::from(p.limit))
+            .min(i64::MAX as u64);
     }
     Ok(p)
 }
@@ -165,11 +167,7 @@ fn list_param(param: &str, v: &str) -> Result<Vec<(usize, String)>, ApiError> {
 }
 
 fn exact_filter(param: &str, v: &str) -> Result<Filter, ApiError> {
-    let path = match param {
-        "creditworthiness" => "credit.creditworthiness",
-        other => other,
-    };
-    let field = query::client_field(path)
+    let field = query::client_field(param)
         .ok_or_else(|| ApiError::internal(format!("list parameter {param} has no field")))?;
     let mut values = Vec::new();
     for (pos, item) in list_param(param, v)? {
@@ -378,7 +376,9 @@ pub fn parse_list_query(pairs: &[(String, String)]) -> Result<ListRequest, ApiEr
                 ));
             }
         }
-        q.offset = (page - 1).saturating_mul(u64::from(q.limit));
+        q.offset = (page - 1)
+            .saturating_mul(u64::from(q.limit))
+            .min(i64::MAX as u64);
     }
     if cursor.is_some() && seen.contains(&"offset") {
         return Err(ApiError::invalid(

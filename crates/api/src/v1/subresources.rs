@@ -175,7 +175,7 @@ async fn delete(
 
 /// Get a contact person by its external id (unique within the client).
 #[utoipa::path(get, path = "/v1/clients/{id}/contact-persons/external-id/{external_id}", tag = "contact persons",
-    params(("id" = String, Path, description = "Client id"),
+    params(("id" = uuid::Uuid, Path, description = "Client id"),
         ("external_id" = String, Path, description = "The caller's own id of the contact person"),
         ("If-None-Match" = Option<String>, Header, description = "An ETag; 304 when it is current")),
     responses(
@@ -234,7 +234,7 @@ macro_rules! sub_routes {
      $list:ident, $create:ident, $get:ident, $replace:ident, $patch:ident, $delete:ident) => {
         /// List a client's items of this kind, newest first.
         #[utoipa::path(get, path = $list_path, tag = $tag,
-            params(("id" = String, Path, description = "Client id"),
+            params(("id" = uuid::Uuid, Path, description = "Client id"),
                 ("limit" = Option<u32>, Query, description = "1-100, default 25"),
                 ("offset" = Option<u64>, Query, description = "Rows to skip, default 0"),
                 ("page" = Option<u64>, Query, description = "≥ 1; not with offset"),
@@ -256,7 +256,7 @@ macro_rules! sub_routes {
 
         /// Create an item under a client.
         #[utoipa::path(post, path = $list_path, tag = $tag,
-            params(("id" = String, Path, description = "Client id"),
+            params(("id" = uuid::Uuid, Path, description = "Client id"),
                 ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for a retry with the same body")),
             request_body(content = $data, content_type = "application/json"),
             responses(
@@ -279,8 +279,8 @@ macro_rules! sub_routes {
 
         /// Get one item.
         #[utoipa::path(get, path = $item_path, tag = $tag,
-            params(("id" = String, Path, description = "Client id"),
-                ("item_id" = String, Path, description = "Item id"),
+            params(("id" = uuid::Uuid, Path, description = "Client id"),
+                ("item_id" = uuid::Uuid, Path, description = "Item id"),
                 ("If-None-Match" = Option<String>, Header, description = "An ETag; 304 when it is current")),
             responses(
                 (status = 200, description = "The item", body = Envelope<$schema>, headers(("ETag" = String))),
@@ -299,8 +299,8 @@ macro_rules! sub_routes {
 
         /// Replace an item: every writable field takes the body's value or its default.
         #[utoipa::path(put, path = $item_path, tag = $tag,
-            params(("id" = String, Path, description = "Client id"),
-                ("item_id" = String, Path, description = "Item id"),
+            params(("id" = uuid::Uuid, Path, description = "Client id"),
+                ("item_id" = uuid::Uuid, Path, description = "Item id"),
                 ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it is no longer current")),
             request_body(content = $data, content_type = "application/json"),
             responses(
@@ -323,8 +323,8 @@ macro_rules! sub_routes {
 
         /// Update an item with a JSON merge patch (RFC 7396).
         #[utoipa::path(patch, path = $item_path, tag = $tag,
-            params(("id" = String, Path, description = "Client id"),
-                ("item_id" = String, Path, description = "Item id"),
+            params(("id" = uuid::Uuid, Path, description = "Client id"),
+                ("item_id" = uuid::Uuid, Path, description = "Item id"),
                 ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it is no longer current")),
             request_body(content = Object, content_type = "application/merge-patch+json",
                 description = "Any subset of the writable fields"),
@@ -349,8 +349,8 @@ macro_rules! sub_routes {
         /// Delete an item. A deleted main contact / primary location hands its flag to the
         /// oldest remaining sibling.
         #[utoipa::path(delete, path = $item_path, tag = $tag,
-            params(("id" = String, Path, description = "Client id"),
-                ("item_id" = String, Path, description = "Item id"),
+            params(("id" = uuid::Uuid, Path, description = "Client id"),
+                ("item_id" = uuid::Uuid, Path, description = "Item id"),
                 ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it is no longer current")),
             responses(
                 (status = 204, description = "Deleted"),

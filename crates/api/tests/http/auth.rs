@@ -46,6 +46,83 @@ async fn revoked_keys_are_refused_at_once() {
     app.send(get()).await.error(401, "UNAUTHORIZED");
 }
 
+/// Servers keep resolved keys in memory; a revocation through another instance on the same
+/// database (another process on SQLite, another server on PostgreSQL) must still be refused by
+/// both at once, on the point read (where PostgreSQL confirms the cached key in the read's own
+/// round trip), on lists, on `/v1/me` and on writes.
+#[tokio::test]
+async fn a_key_revoked_through_another_instance_is_refused_by_both_at_once() {
+    let app = spawn_app!();
+    let (other, _other_store) = app.second_instance().await;
+    let (key, plaintext) = clientele_api::keys::issue_key(
+        app.store.as_ref(),
+        app.tenant.id,
+        vec![Permission::ClientsRead, Permission::ClientsWrite],
+        None,
+        None,
+    )
+    .await
+    .expect("key");
+    let id = app.create(json!({"name": "Cached Key AB"})).await["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let paths = [
+        format!("/v1/clients/{id}"),
+        "/v1/clients".into(),
+        "/v1/me".into(),
+    ];
+    let call = |base: std::net::SocketAddr, method: Method, path: &str| {
+        let req = app
+            .http
+            .request(method.clone(), format!("http://{base}{path}"))
+            .header("x-api-key", &plaintext);
+        if method == Method::POST {
+            req.json(&json!({"name": "After Revocation"}))
+        } else {
+            req
+        }
+    };
+    // Every path several times on both servers: the key is cached by both.
+    for base in [app.addr, other] {
+        for _ in 0..3 {
+            for p in &paths {
+                let r = app.send(call(base, Method::GET, p)).await;
+                assert_eq!(r.status, StatusCode::OK, "{p}: {}", r.body);
+            }
+        }
+    }
+    // Revoked through the second instance's store: the first server never saw the change.
+    let r = app
+        .send(
+            app.http
+                .delete(format!("http://{other}/v1/api-keys/{}", key.id))
+                .header("x-api-key", &app.key),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.body);
+    for base in [app.addr, other] {
+        for p in &paths {
+            let r = app.send(call(base, Method::GET, p)).await;
+            r.error(401, "UNAUTHORIZED");
+        }
+        let r = app.send(call(base, Method::POST, "/v1/clients")).await;
+        r.error(401, "UNAUTHORIZED");
+    }
+    // Another key of the tenant keeps working on both, and the write above did not happen.
+    for base in [app.addr, other] {
+        let r = app
+            .send(
+                app.http
+                    .get(format!("http://{base}/v1/clients?search=revocation"))
+                    .header("x-api-key", &app.key),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.body["data"], json!([]));
+    }
+}
+
 #[tokio::test]
 async fn only_a_hash_of_the_key_is_stored() {
     let app = spawn_app!();

@@ -27,6 +27,10 @@ pub struct TestApp {
     pub key: String,
     /// The SQLite file behind `store` (empty on PostgreSQL).
     pub db_path: std::path::PathBuf,
+    /// The URL `store` was opened with.
+    pub url: String,
+    /// The database URL behind `store`.
+    pub db_url: String,
     _backing: Backing,
 }
 
@@ -204,8 +208,18 @@ impl TestApp {
             tenant,
             key,
             db_path,
+            url: url.to_string(),
+            db_url: url.to_string(),
             _backing: backing,
         }
+    }
+
+    /// A second server on the same database with its own store (another instance, as another
+    /// process would be): its address and its store.
+    pub async fn second_instance(&self) -> (SocketAddr, Arc<dyn Store>) {
+        let store = clientele_store::open(&self.db_url).expect("open store");
+        let addr = serve(AppState::new(store.clone())).await;
+        (addr, store)
     }
 
     pub fn url(&self, path: &str) -> String {

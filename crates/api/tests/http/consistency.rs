@@ -49,6 +49,60 @@ async fn twenty_concurrent_patches_with_the_same_if_match_let_exactly_one_throug
     );
 }
 
+/// Writes committed together (one transaction for the writes waiting at once): a failing write
+/// among them leaves nothing behind, and every other one is kept whole, with its audit record
+/// and search entry.
+#[tokio::test]
+async fn failing_writes_among_concurrent_ones_leave_nothing_and_spare_the_others() {
+    let app = spawn_app!();
+    let mut tasks = Vec::new();
+    for i in 0..30 {
+        // Every third takes the same external id: one of those ten wins, nine fail with 409.
+        let body = if i % 3 == 0 {
+            json!({"name": format!("Batchmate {i}"), "external_id": "shared"})
+        } else {
+            json!({"name": format!("Batchmate {i}")})
+        };
+        let req = app
+            .request(Method::POST, "/v1/clients")
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        tasks.push(tokio::spawn(async move {
+            let r = req.send().await.expect("response");
+            let status = r.status();
+            (status, r.json::<Value>().await.expect("json"))
+        }));
+    }
+    let mut created = Vec::new();
+    let mut conflicts = 0;
+    for t in tasks {
+        match t.await.expect("task") {
+            (StatusCode::CREATED, body) => created.push(id_of(&body["data"])),
+            (StatusCode::CONFLICT, _) => conflicts += 1,
+            (other, body) => panic!("unexpected {other}: {body}"),
+        }
+    }
+    assert_eq!((created.len(), conflicts), (21, 9));
+    let listed = app.get("/v1/clients?search=batchmate&limit=100").await;
+    let mut found: Vec<String> = listed
+        .data()
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(id_of)
+        .collect();
+    found.sort();
+    created.sort();
+    assert_eq!(
+        found, created,
+        "every created client, and no other, is searchable"
+    );
+    for id in &created {
+        let history = app.get(&format!("/v1/clients/{id}/history")).await;
+        assert_eq!(history.data().as_array().map(Vec::len), Some(1));
+    }
+}
+
 #[tokio::test]
 async fn concurrent_patches_without_if_match_all_apply() {
     let app = spawn_app!();

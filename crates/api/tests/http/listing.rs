@@ -970,3 +970,274 @@ async fn totals_of_equality_filters_match_the_rows_after_every_kind_of_write() {
         .await;
     check("after put").await;
 }
+
+/// Every list parameter of API.md that names a field works under that name in `filter`, `sort`
+/// and `fields` ("fields by the names above"), with the same meaning as the parameter.
+#[tokio::test]
+async fn every_list_parameter_name_works_in_filter_sort_and_fields() {
+    let app = spawn_app!();
+    let all = seed_varied(&app).await;
+    let first = &all[0];
+    let id = first["id"].as_str().unwrap_or("").to_string();
+    let created = first["created_at"].as_str().unwrap_or("").to_string();
+    // (name, where its value sits in a client, filter literal matching "Andersson Bygg AB").
+    let names: Vec<(&str, &str, String)> = vec![
+        ("status", "status", "'active'".into()),
+        ("kind", "kind", "'organization'".into()),
+        ("partner_type", "partner_type", "'construction'".into()),
+        ("country", "address.country", "'se'".into()),
+        ("currency", "credit.currency", "'SEK'".into()),
+        (
+            "creditworthiness",
+            "credit.creditworthiness",
+            "'good'".into(),
+        ),
+        ("owner_id", "owner_id", "'u1'".into()),
+        ("salesperson_id", "salesperson_id", "'s1'".into()),
+        ("case_manager_id", "case_manager_id", "'c1'".into()),
+        ("account_code", "account_code", "'K100'".into()),
+        ("external_id", "external_id", "'ERP-1'".into()),
+        ("source", "source", "'web'".into()),
+        ("name", "name", "'Andersson Bygg AB'".into()),
+        ("id", "id", format!("'{id}'")),
+        ("archived", "archived", "false".into()),
+        ("created_at", "created_at", created.clone()),
+        (
+            "updated_at",
+            "updated_at",
+            first["updated_at"].to_string().replace('"', ""),
+        ),
+    ];
+    let at =
+        |c: &Value, path: &str| -> Value { path.split('.').fold(c.clone(), |v, k| v[k].clone()) };
+    for (name, path, literal) in &names {
+        // filter: `NAME eq LITERAL` and `NAME in (LITERAL)` select the rows whose value is it.
+        for f in [
+            format!("{name} eq {literal}"),
+            format!("{name} in ({literal})"),
+        ] {
+            if *name == "archived" && f.contains(" in ") {
+                continue; // booleans take eq/ne only
+            }
+            let got = names_of(&app, &format!("filter={}", urlencode(&f))).await;
+            assert!(
+                got.contains(&"Andersson Bygg AB".to_string()),
+                "filter={f}: {got:?}"
+            );
+            let want: Vec<String> = {
+                let mut w: Vec<String> = all
+                    .iter()
+                    .filter(|c| !c["archived"].as_bool().unwrap_or(false))
+                    .filter(|c| {
+                        let v = at(c, path);
+                        v == at(first, path) || (*name == "country" && v.as_str() == Some("SE"))
+                    })
+                    .map(|c| c["name"].as_str().unwrap_or("").to_string())
+                    .collect();
+                w.sort();
+                w
+            };
+            assert_eq!(got, want, "filter={f}");
+        }
+        // sort: ascending and descending both answer every row, in opposite orders for rows
+        // whose values differ.
+        let asc = app
+            .get(&format!("/v1/clients?sort={name}&archived=all&limit=100"))
+            .await;
+        assert_eq!(asc.status, 200, "sort={name}: {}", asc.body);
+        let desc = app
+            .get(&format!("/v1/clients?sort=-{name}&archived=all&limit=100"))
+            .await;
+        assert_eq!(desc.status, 200, "sort=-{name}: {}", desc.body);
+        assert_eq!(ids(&asc.body).len(), all.len(), "sort={name}");
+        // fields: exactly `id` and the field, at its full path.
+        let r = app.get(&format!("/v1/clients?fields={name}&id={id}")).await;
+        assert_eq!(r.status, 200, "fields={name}: {}", r.body);
+        let row = &r.body["data"][0];
+        assert_eq!(at(row, path), at(first, path), "fields={name}: {row}");
+        let top = path.split('.').next().unwrap_or("");
+        let keys: Vec<&String> = row
+            .as_object()
+            .map(|o| o.keys().collect())
+            .unwrap_or_default();
+        let want: Vec<&str> = if top == "id" {
+            vec!["id"]
+        } else {
+            vec!["id", top]
+        };
+        assert_eq!(keys, want, "fields={name}");
+    }
+    // The sort by a short name orders by its field.
+    let r = app
+        .get("/v1/clients?sort=creditworthiness,name&fields=creditworthiness")
+        .await;
+    let order: Vec<Value> = r.body["data"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|c| c["credit"]["creditworthiness"].clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        order,
+        vec![json!(null), json!("bad"), json!("good"), json!("middle")],
+        "nulls lowest, then text order"
+    );
+}
+
+/// `search` keeps a word that mixes letters and digits whole (`ac3` is not `ac` and `3`) and
+/// still matches prefixes of it.
+#[tokio::test]
+async fn search_keeps_letter_digit_words_whole_and_matches_their_prefixes() {
+    let app = spawn_app!();
+    for d in [
+        json!({"name": "Lager Nord", "account_code": "AC3"}),
+        json!({"name": "Firma 37 AB", "account_code": "AC4"}),
+        json!({"name": "Verkstad X5", "external_id": "ERP-00424242"}),
+        json!({"name": "ERP Konsult", "account_code": "00424242"}),
+        json!({"name": "X Fem", "external_id": "5"}),
+        json!({"name": "Schmidt", "email": "anna.schmidt123@web.de"}),
+    ] {
+        app.create(d).await;
+    }
+    for (q, want) in [
+        ("ac3", vec!["Lager Nord"]),
+        ("AC4", vec!["Firma 37 AB"]),
+        ("ac", vec!["Firma 37 AB", "Lager Nord"]),
+        ("37", vec!["Firma 37 AB"]),
+        ("x5", vec!["Verkstad X5"]),
+        ("x", vec!["Verkstad X5", "X Fem"]),
+        ("erp-00424242", vec!["Verkstad X5"]),
+        ("ERP-0042", vec!["Verkstad X5"]),
+        ("erp00424242", vec!["Verkstad X5"]),
+        ("erp", vec!["ERP Konsult", "Verkstad X5"]),
+        ("00424242", vec!["ERP Konsult", "Verkstad X5"]),
+        ("schmidt12", vec!["Schmidt"]),
+        ("anna.schmidt123@web", vec!["Schmidt"]),
+        ("schmidt123+web.de", vec!["Schmidt"]),
+    ] {
+        assert_eq!(
+            names_of(&app, &format!("search={q}")).await,
+            want,
+            "search={q}"
+        );
+    }
+}
+
+/// A JSON body from its text: numbers keep every digit (the `json!` macro goes through `f64`).
+fn raw(text: &str) -> Value {
+    serde_json::from_str(text).expect("valid JSON")
+}
+
+/// Money is exact over the whole range the stores hold: 15 integer digits and 4 fraction
+/// digits, compared and sorted exactly; beyond 9 × 10^14 a clear VALIDATION_ERROR.
+#[tokio::test]
+async fn money_is_exact_up_to_the_documented_limit() {
+    let app = spawn_app!();
+    let big = app
+        .post(
+            "/v1/clients",
+            raw(r#"{"name": "Big", "credit": {"limit": 12345678901234.5678, "used": 12345678901234.5677, "currency": "EUR"}}"#),
+        )
+        .await;
+    assert_eq!(big.status, 201, "{}", big.body);
+    let credit = &big.data()["credit"];
+    assert_eq!(credit["limit"].to_string(), "12345678901234.5678");
+    assert_eq!(credit["used"].to_string(), "12345678901234.5677");
+    assert_eq!(credit["available"].to_string(), "0.0001");
+    let max = app
+        .post(
+            "/v1/clients",
+            raw(r#"{"name": "Max", "credit": {"limit": 900000000000000.0000, "total_income": 899999999999999.9999, "currency": "EUR"}}"#),
+        )
+        .await;
+    assert_eq!(max.status, 201, "{}", max.body);
+    assert_eq!(
+        max.data()["credit"]["total_income"].to_string(),
+        "899999999999999.9999"
+    );
+    assert_eq!(
+        max.data()["credit"]["limit"].to_string(),
+        "900000000000000.0000"
+    );
+    app.create(raw(
+        r#"{"name": "Small", "credit": {"limit": 12345678901234.5677, "currency": "EUR"}}"#,
+    ))
+    .await;
+    let id = big.data()["id"].as_str().unwrap_or("").to_string();
+    let read = app.get(&format!("/v1/clients/{id}")).await;
+    assert_eq!(
+        read.data()["credit"]["limit"].to_string(),
+        "12345678901234.5678"
+    );
+    for (f, want) in [
+        ("credit.limit eq 12345678901234.5678", vec!["Big"]),
+        ("credit.limit gt 12345678901234.5677", vec!["Big", "Max"]),
+        ("credit.limit ge 900000000000000", vec!["Max"]),
+        ("credit.total_income gt 899999999999999.9998", vec!["Max"]),
+    ] {
+        assert_eq!(
+            names_of(&app, &format!("filter={}", urlencode(f))).await,
+            want,
+            "filter={f}"
+        );
+    }
+    let r = app.get("/v1/clients?sort=-credit.limit&fields=name").await;
+    assert_eq!(names(&r.body), vec!["Max", "Big", "Small"]);
+    for (path, body) in [
+        (
+            "credit.limit",
+            r#"{"name": "Over", "credit": {"limit": 900000000000000.0001, "currency": "EUR"}}"#,
+        ),
+        (
+            "credit.used",
+            r#"{"name": "Over", "credit": {"used": 1e15, "currency": "EUR"}}"#,
+        ),
+        (
+            "credit.total_debt_payments",
+            r#"{"name": "Over", "credit": {"total_debt_payments": 12345678901234567}}"#,
+        ),
+    ] {
+        let r = app.post("/v1/clients", raw(body)).await;
+        let details = r.error(400, "VALIDATION_ERROR");
+        assert_eq!(
+            details,
+            vec![(path.to_string(), "out_of_range".to_string())],
+            "{}",
+            r.body
+        );
+        assert!(
+            r.body["details"][0]["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("at most 900000000000000"),
+            "{}",
+            r.body
+        );
+    }
+}
+
+/// A page far beyond the last row is an empty page, not a server error: the offset it implies
+/// is capped at what the stores take (found by Schemathesis: `page=9223372036854775806`).
+#[tokio::test]
+async fn a_page_beyond_any_offset_is_empty() {
+    let app = spawn_app!();
+    let c = app.create(json!({"name": "Only"})).await;
+    let id = c["id"].as_str().unwrap_or("").to_string();
+    app.post(
+        &format!("/v1/clients/{id}/contact-persons"),
+        json!({"name": "Kim"}),
+    )
+    .await;
+    for path in [
+        "/v1/clients?page=9223372036854775806&count=false".to_string(),
+        "/v1/clients?page=9223372036854775807&limit=100".to_string(),
+        format!("/v1/clients/{id}/contact-persons?page=9223372036854775806&count=false"),
+        format!("/v1/clients/{id}/accounts?page=9223372036854775807&limit=100"),
+    ] {
+        let r = app.get(&path).await;
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+        assert_eq!(r.body["data"], json!([]), "{path}");
+    }
+}

@@ -34,6 +34,7 @@ fn openapi_document_lists_every_route_and_the_error_shape() {
         ("/v1/clients/external-id/{external_id}", vec!["get", "put"]),
         ("/healthz", vec!["get"]),
         ("/readyz", vec!["get"]),
+        ("/metrics", vec!["get"]),
     ] {
         for m in methods {
             assert!(paths[path][m].is_object(), "{m} {path} missing");
@@ -101,4 +102,79 @@ async fn openapi_json_and_docs_are_served_without_a_credential() {
         assert_eq!(r.status(), 200, "{asset}");
     }
     assert!(!html.contains("cdn") && !html.contains("unpkg"), "{html}");
+}
+
+/// Every enum of the document lists the values the service sends and takes, never the Rust
+/// variant names (a generated client failed on `clients:read` against `ClientsRead`).
+#[test]
+fn enums_list_the_values_on_the_wire() {
+    use clientele_core::{ClientKind, ClientStatus, Creditworthiness, PartnerType, Permission};
+    let doc = serde_json::to_value(clientele_api::openapi()).expect("json");
+    let schemas = &doc["components"]["schemas"];
+    for (name, values) in [
+        ("Permission", Permission::ALL),
+        ("ClientKind", ClientKind::ALL),
+        ("ClientStatus", ClientStatus::ALL),
+        ("PartnerType", PartnerType::ALL),
+        ("Creditworthiness", Creditworthiness::ALL),
+    ] {
+        assert_eq!(schemas[name]["enum"], serde_json::json!(values), "{name}");
+    }
+    // No enum anywhere holds a CamelCase Rust name of a native value.
+    let text = doc.to_string();
+    for rust_name in ["\"ClientsRead\"", "\"Organization\"", "\"CityCommunity\""] {
+        assert!(!text.contains(rust_name), "{rust_name} in the document");
+    }
+}
+
+/// The rules the parsers check are declared: lengths, ranges, codes, money, closed request
+/// bodies, and links from each create to the operations that take its id.
+#[test]
+fn constraints_and_links_are_declared() {
+    let doc = serde_json::to_value(clientele_api::openapi()).expect("json");
+    let s = &doc["components"]["schemas"];
+    let data = &s["ClientData"]["properties"];
+    assert_eq!(data["name"]["maxLength"], 200);
+    assert_eq!(data["external_id"]["maxLength"], 128);
+    assert_eq!(data["phone"]["maxLength"], 32);
+    assert_eq!(s["Credit"]["properties"]["fico"]["minimum"], 300);
+    assert_eq!(s["Credit"]["properties"]["fico"]["maximum"], 850);
+    let limit = &s["Credit"]["properties"]["limit"];
+    assert_eq!(limit["maximum"].as_f64(), Some(9e14));
+    assert_eq!(limit["multipleOf"].as_f64(), Some(0.0001));
+    let countries = s["Address"]["properties"]["country"]["enum"]
+        .as_array()
+        .expect("country codes");
+    assert!(countries.contains(&serde_json::json!("SE")) && countries.len() > 200);
+    assert_eq!(s["ClientInput"]["additionalProperties"], false);
+    let create = &doc["paths"]["/v1/clients"]["post"];
+    assert_eq!(
+        create["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/ClientInput"
+    );
+    let links = create["responses"]["201"]["links"]
+        .as_object()
+        .expect("links");
+    for op in [
+        "get_client",
+        "replace_client",
+        "patch_client",
+        "delete_client",
+        "create_contact_person",
+    ] {
+        assert_eq!(links[op]["operationId"], op, "{op}");
+        assert_eq!(links[op]["parameters"]["id"], "$response.body#/data/id");
+    }
+    let sub = &doc["paths"]["/v1/clients/{id}/contact-persons"]["post"]["responses"]["201"]
+        ["links"]["get_contact_person"];
+    assert_eq!(sub["parameters"]["id"], "$request.path.id");
+    assert_eq!(sub["parameters"]["item_id"], "$response.body#/data/id");
+    for (path, method) in [
+        ("/v1/clients/{id}", "delete"),
+        ("/v1/clients", "get"),
+        ("/v1/clients/{id}/locations", "post"),
+    ] {
+        let responses = &doc["paths"][path][method]["responses"];
+        assert!(responses["400"].is_object(), "{method} {path} 400");
+    }
 }

@@ -376,3 +376,54 @@ async fn boundary_values_are_accepted() {
     assert_eq!(c["address"]["country"], "NO");
     assert_eq!(c["credit"]["fico"], 300);
 }
+
+/// A merge patch that removes a field the resource does not have names it as unknown, like any
+/// other unknown field (found by Schemathesis: `{"": null}` was accepted).
+#[tokio::test]
+async fn a_patch_removing_an_unknown_field_is_refused() {
+    let app = spawn_app!();
+    let c = app.create(serde_json::json!({"name": "Patchable"})).await;
+    let id = c["id"].as_str().unwrap_or("").to_string();
+    let r = app
+        .patch(&format!("/v1/clients/{id}"), serde_json::json!({"": null}))
+        .await;
+    assert_eq!(
+        r.error(400, "VALIDATION_ERROR"),
+        vec![("".to_string(), "unknown_field".to_string())]
+    );
+    let r = app
+        .patch(
+            &format!("/v1/clients/{id}"),
+            serde_json::json!({"credit": {"colour": null}, "metadata": {"gone": null}}),
+        )
+        .await;
+    assert_eq!(
+        r.error(400, "VALIDATION_ERROR"),
+        vec![("credit.colour".to_string(), "unknown_field".to_string())]
+    );
+    let loc = app
+        .post(
+            &format!("/v1/clients/{id}/locations"),
+            serde_json::json!({"name": "HQ"}),
+        )
+        .await;
+    let loc_id = loc.data()["id"].as_str().unwrap_or("").to_string();
+    let r = app
+        .patch(
+            &format!("/v1/clients/{id}/locations/{loc_id}"),
+            serde_json::json!({"floor": null}),
+        )
+        .await;
+    assert_eq!(
+        r.error(400, "VALIDATION_ERROR"),
+        vec![("floor".to_string(), "unknown_field".to_string())]
+    );
+    // Removing known fields and read-only ones still works.
+    let r = app
+        .patch(
+            &format!("/v1/clients/{id}"),
+            serde_json::json!({"email": null, "version": null, "metadata": {"gone": null}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}

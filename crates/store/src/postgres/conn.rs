@@ -9,7 +9,7 @@ use clientele_core::TenantId;
 use deadpool_postgres::Transaction;
 use uuid::Uuid;
 
-use super::bind::{execute, query, Conn, PgRow};
+use super::bind::{execute, map_err, query, Conn, PgRow};
 use super::search::{self, PgFlavour};
 use crate::columns::RowSource;
 use crate::db::{Db, NewDocument, Tx};
@@ -78,5 +78,20 @@ impl Tx for Pg<'_, Transaction<'_>> {
     async fn unindex(&self, tenant: TenantId, id: Uuid) -> StoreResult<()> {
         self.exec(&search::delete_terms(tenant, id)).await?;
         Ok(())
+    }
+
+    /// An instance holds its session-level advisory lock for as long as it runs
+    /// (`instance::Instance`); when this transaction can take the lock, its holder is gone. The
+    /// transaction-level lock taken here is released at commit.
+    async fn instance_gone(&self, instance: &str) -> StoreResult<bool> {
+        let Ok(key) = instance.parse::<i64>() else {
+            return Ok(false);
+        };
+        let row = self
+            .0
+            .query_one("SELECT pg_try_advisory_xact_lock($1)", &[&key])
+            .await
+            .map_err(map_err)?;
+        Ok(row.get::<_, bool>(0))
     }
 }

@@ -3,8 +3,12 @@
 
 use clientele_core::store::StoreResult;
 use clientele_core::types::Timestamp;
+use clientele_core::TenantId;
+use uuid::Uuid;
 
 use super::bind::map_err;
+use super::conn::Pg;
+use crate::rules;
 
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_init.sql")),
@@ -17,6 +21,18 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         5,
         include_str!("../../migrations/postgres/0005_tenant_currency.sql"),
+    ),
+    (
+        8,
+        include_str!("../../migrations/postgres/0008_search_whole_words.sql"),
+    ),
+    (
+        10,
+        include_str!("../../migrations/postgres/0010_idempotency_instance.sql"),
+    ),
+    (
+        11,
+        include_str!("../../migrations/postgres/0011_auth_generation.sql"),
     ),
     (
         18,
@@ -64,7 +80,27 @@ pub(super) async fn migrate(conn: &mut deadpool_postgres::Client) -> StoreResult
         .await
         .map_err(map_err)?;
         applied += 1;
+        if *version == 8 {
+            reindex_all(&tx).await?;
+        }
     }
     tx.commit().await.map_err(map_err)?;
     Ok(applied)
+}
+
+/// Rewrites every client's search terms (migration 8: search words are kept whole), in the
+/// migration's transaction.
+async fn reindex_all(tx: &deadpool_postgres::Transaction<'_>) -> StoreResult<()> {
+    let rows = tx
+        .query("SELECT tenant_id, id FROM clients", &[])
+        .await
+        .map_err(map_err)?;
+    for row in rows {
+        let (tenant, id): (String, String) = (row.get(0), row.get(1));
+        let (Ok(tenant), Ok(id)) = (Uuid::parse_str(&tenant), Uuid::parse_str(&id)) else {
+            continue;
+        };
+        rules::search::reindex(&Pg(tx), TenantId(tenant), id).await?;
+    }
+    Ok(())
 }

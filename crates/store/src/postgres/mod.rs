@@ -16,6 +16,7 @@
 
 mod bind;
 mod conn;
+mod instance;
 mod migrate;
 mod pool;
 pub mod search;
@@ -31,7 +32,7 @@ pub type PgStore = Engine<PgBackend>;
 impl PgStore {
     /// Prepares the pool; connections are made on first use. Call `Store::migrate` before use.
     pub fn open(url: &str) -> StoreResult<Self> {
-        Ok(Engine(PgBackend::open(url)?))
+        Ok(Engine::new(PgBackend::open(url)?))
     }
 }
 

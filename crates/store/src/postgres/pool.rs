@@ -8,17 +8,18 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use clientele_core::store::StoreResult;
-use clientele_core::{StoreError, TenantId};
+use clientele_core::{credential_check, StoreError, TenantId};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Transaction};
 use sea_query::{Expr, LockType, Query};
 use tokio_postgres::NoTls;
 
 use super::bind::{is_transient, map_err, query, settled, TRANSIENT};
 use super::conn::Pg;
+use super::instance::Instance;
 use super::migrate;
 use crate::db::{Read, Write};
 use crate::engine::Backend;
-use crate::statements::col;
+use crate::statements::{self as sql, col};
 
 /// Pool size unless the URL says `pool_size=N`.
 const DEFAULT_POOL_SIZE: usize = 16;
@@ -51,9 +52,10 @@ fn split_pool_size(url: &str) -> StoreResult<(String, usize)> {
     Ok((url, size))
 }
 
-/// The PostgreSQL backend: a pool of connections.
+/// The PostgreSQL backend: a pool of connections, and the instance's lock (`instance`).
 pub struct PgBackend {
     pool: Pool,
+    instance: Instance,
 }
 
 impl PgBackend {
@@ -68,6 +70,7 @@ impl PgBackend {
         if config.get_application_name().is_none() {
             config.application_name("clientele");
         }
+        let instance = Instance::new(config.clone());
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -83,11 +86,14 @@ impl PgBackend {
             .recycle_timeout(Some(Duration::from_secs(5)))
             .build()
             .map_err(|e| StoreError::Other(format!("cannot build the connection pool: {e}")))?;
-        Ok(Self { pool })
+        Ok(Self { pool, instance })
     }
 
     async fn conn(&self) -> StoreResult<deadpool_postgres::Client> {
-        self.pool.get().await.map_err(|e| {
+        let started = std::time::Instant::now();
+        let got = self.pool.get().await;
+        crate::metrics::pg_pool(self.pool.status(), started.elapsed(), got.is_err());
+        got.map_err(|e| {
             StoreError::Unavailable(format!(
                 "{TRANSIENT}cannot connect to PostgreSQL: {}",
                 pool_error_reason(&e)
@@ -139,6 +145,19 @@ impl PgBackend {
         let mut attempt = 1;
         loop {
             let r = match self.conn().await {
+                Ok(conn) if credential_check::wanted() => {
+                    // Confirms the request's cached API key in this read's round trip: both
+                    // statements are sent together on the one connection (pipelined).
+                    let (check, db) = (sql::auth_generation(), Pg(&conn));
+                    let (generation, r) = tokio::join!(query(&conn, &check), op.run(&db));
+                    let generation = generation
+                        .ok()
+                        .and_then(|rows| rows.first()?.try_get(0).ok());
+                    if let Some(g) = generation {
+                        credential_check::observe(g);
+                    }
+                    r
+                }
                 Ok(conn) => op.run(&Pg(&conn)).await,
                 Err(e) => Err(e),
             };
@@ -176,10 +195,19 @@ impl Backend for PgBackend {
             .map_err(|e| settled(map_err(e)))
     }
 
+    async fn instance(&self) -> StoreResult<String> {
+        self.instance.id().await.map_err(settled)
+    }
+
     async fn close(&self) -> StoreResult<()> {
         // Every acknowledged write is already committed; this only ends the connections.
         self.pool.close();
+        self.instance.release().await;
         Ok(())
+    }
+
+    fn defers_credential_check(&self) -> bool {
+        true
     }
 }
 

@@ -166,6 +166,10 @@ pub struct Get {
 impl Read for Get {
     type Output = Client;
 
+    fn is_point(&self) -> bool {
+        true
+    }
+
     async fn run<D: Db>(&self, db: &D) -> StoreResult<Client> {
         select(db, self.tenant, self.id).await
     }
@@ -179,6 +183,10 @@ pub struct GetByExternalId {
 
 impl Read for GetByExternalId {
     type Output = Client;
+
+    fn is_point(&self) -> bool {
+        true
+    }
 
     async fn run<D: Db>(&self, db: &D) -> StoreResult<Client> {
         let stmt = sql::select_client_by_external_id(self.tenant, &self.external_id);
@@ -194,6 +202,10 @@ pub struct GetByNumber {
 
 impl Read for GetByNumber {
     type Output = Client;
+
+    fn is_point(&self) -> bool {
+        true
+    }
 
     async fn run<D: Db>(&self, db: &D) -> StoreResult<Client> {
         let stmt = sql::select_client_by_number(self.tenant, self.number);

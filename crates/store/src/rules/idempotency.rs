@@ -47,6 +47,7 @@ struct Stored {
     headers: Option<String>,
     body: Option<Vec<u8>>,
     created_at: String,
+    instance: Option<String>,
 }
 
 fn decode_stored(r: &mut dyn RowSource) -> StoreResult<Stored> {
@@ -59,6 +60,7 @@ fn decode_stored(r: &mut dyn RowSource) -> StoreResult<Stored> {
         headers: r.text()?,
         body: r.bytes()?,
         created_at: r.text()?.unwrap_or_default(),
+        instance: r.text()?,
     })
 }
 
@@ -67,6 +69,8 @@ pub struct Begin {
     pub scope: IdempotencyScope,
     pub hash: [u8; 32],
     pub now: Timestamp,
+    /// The server instance that claims the key (`Backend::instance`).
+    pub instance: String,
 }
 
 impl Write for Begin {
@@ -77,7 +81,12 @@ impl Write for Begin {
     }
 
     async fn run<X: Tx>(&self, tx: &X) -> StoreResult<IdempotencyBegin> {
-        let Self { scope, hash, now } = self;
+        let Self {
+            scope,
+            hash,
+            now,
+            instance,
+        } = self;
         let started = Ok(IdempotencyBegin::Started);
         tx.exec(&sql::purge_idempotency(
             scope,
@@ -86,7 +95,9 @@ impl Write for Begin {
         .await?;
         // Atomic across instances: exactly one concurrent claimant inserts the row.
         if tx
-            .exec(&sql::claim_idempotency_unless_taken(scope, *hash, *now))
+            .exec(&sql::claim_idempotency_unless_taken(
+                scope, *hash, *now, instance,
+            ))
             .await?
             == 1
         {
@@ -96,7 +107,8 @@ impl Write for Begin {
         select.lock(LockType::Update);
         let Some(stored) = tx.first(&select, decode_stored).await? else {
             // Purged by someone else between the insert and the select: claim it again.
-            tx.exec(&sql::claim_idempotency(scope, *hash, *now)).await?;
+            tx.exec(&sql::claim_idempotency(scope, *hash, *now, instance))
+                .await?;
             return started;
         };
         if stored.hash != hash {
@@ -128,10 +140,17 @@ impl Write for Begin {
                 })
             }
             _ => {
+                // Abandoned: its request died before its write committed. Either its instance
+                // is gone (the server died: taken over at once), or it is a request of a live
+                // instance that ended without releasing the key (cut off by the request
+                // timeout): taken over once it is older than any request can run.
                 let timeout = now.plus_seconds(-IN_FLIGHT_TIMEOUT_SECONDS).to_rfc3339();
-                if stored.created_at < timeout {
-                    // Abandoned: its request died before its write committed.
-                    tx.exec(&sql::reclaim_idempotency(scope, *hash, *now))
+                let abandoned = match stored.instance.as_deref() {
+                    Some(holder) if holder != instance => tx.instance_gone(holder).await?,
+                    _ => false,
+                } || stored.created_at < timeout;
+                if abandoned {
+                    tx.exec(&sql::reclaim_idempotency(scope, *hash, *now, instance))
                         .await?;
                     started
                 } else {

@@ -197,6 +197,10 @@ pub struct Get {
 impl Read for Get {
     type Output = SubResource;
 
+    fn is_point(&self) -> bool {
+        true
+    }
+
     async fn run<D: Db>(&self, db: &D) -> StoreResult<SubResource> {
         select(db, self.kind, self.tenant, self.client_id, self.id).await
     }
@@ -212,6 +216,10 @@ pub struct GetByExternalId {
 
 impl Read for GetByExternalId {
     type Output = SubResource;
+
+    fn is_point(&self) -> bool {
+        true
+    }
 
     async fn run<D: Db>(&self, db: &D) -> StoreResult<SubResource> {
         let kind = self.kind;

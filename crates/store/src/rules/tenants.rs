@@ -89,6 +89,10 @@ pub struct TenantByName(pub String);
 impl Read for TenantByName {
     type Output = Option<Tenant>;
 
+    fn is_point(&self) -> bool {
+        true
+    }
+
     async fn run<D: Db>(&self, db: &D) -> StoreResult<Option<Tenant>> {
         db.first(&sql::select_tenant_by_name(&self.0), decode_tenant)
             .await
@@ -175,10 +179,29 @@ pub struct KeyByHash(pub [u8; 32]);
 impl Read for KeyByHash {
     type Output = Option<(ApiKey, Tenant)>;
 
+    fn is_point(&self) -> bool {
+        true
+    }
+
     async fn run<D: Db>(&self, db: &D) -> StoreResult<Option<(ApiKey, Tenant)>> {
         db.first(&sql::api_key_by_hash(self.0), |r| {
             Ok((decode_key(r)?, decode_tenant(r)?))
         })
         .await
+    }
+}
+
+/// The credentials' generation (see [`sql::auth_generation`]), for the key cache.
+pub struct AuthGeneration;
+
+impl Read for AuthGeneration {
+    type Output = i64;
+
+    fn is_point(&self) -> bool {
+        true
+    }
+
+    async fn run<D: Db>(&self, db: &D) -> StoreResult<i64> {
+        db.int(&sql::auth_generation()).await
     }
 }

@@ -1,5 +1,5 @@
 //! The seam (`crate::db`) on a SQLite connection: statements run when they are called, on the
-//! thread that owns the connection (the writer thread, or a reader on the blocking pool), so
+//! thread that owns the connection (the writer thread, or a reader: see `readers`), so
 //! every future is ready when it is returned and [`block_on`] polls a rule exactly once.
 
 use std::future::{ready, Future};
@@ -166,12 +166,7 @@ impl Db for Conn<'_> {
         query: &ClientQuery,
     ) -> impl Future<Output = StoreResult<SqliteFlavour>> + Send {
         let conn = lock(self.conn);
-        ready(SqliteFlavour::new(
-            &conn,
-            tenant,
-            query.archived,
-            &query.search,
-        ))
+        ready(SqliteFlavour::new(&conn, tenant, query))
     }
 
     fn list_total(
@@ -209,6 +204,12 @@ impl Tx for Conn<'_> {
 
     fn unindex(&self, tenant: TenantId, id: Uuid) -> impl Future<Output = StoreResult<()>> + Send {
         ready(self.unindex_now(tenant, id))
+    }
+
+    /// A SQLite file is served by one process at a time: an instance other than this one is an
+    /// earlier process, so its claims are released as soon as this one starts.
+    fn instance_gone(&self, _instance: &str) -> impl Future<Output = StoreResult<bool>> + Send {
+        ready(Ok(true))
     }
 }
 
@@ -277,14 +278,18 @@ pub(super) fn open_connection(path: &Path, writer: bool) -> StoreResult<Connecti
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
-         PRAGMA foreign_keys = ON;
-         PRAGMA cache_size = -32000;",
+         PRAGMA foreign_keys = ON;",
     )
     .map_err(map_err)?;
-    if !writer {
-        conn.execute_batch("PRAGMA query_only = ON;")
-            .map_err(map_err)?;
+    // The page cache is per connection: the writer's is larger; the readers' stay small so that
+    // the process's memory is bounded whatever the database's size (the operating system's file
+    // cache holds the rest).
+    if writer {
+        conn.execute_batch("PRAGMA cache_size = -32000;")
+    } else {
+        conn.execute_batch("PRAGMA cache_size = -8000; PRAGMA query_only = ON;")
     }
+    .map_err(map_err)?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }

@@ -31,38 +31,74 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/sqlite/0005_tenant_currency.sql"),
     ),
     (
+        8,
+        include_str!("../../migrations/sqlite/0008_search_whole_words.sql"),
+    ),
+    (
+        10,
+        include_str!("../../migrations/sqlite/0010_idempotency_instance.sql"),
+    ),
+    (
+        11,
+        include_str!("../../migrations/sqlite/0011_auth_generation.sql"),
+    ),
+    (
         18,
         include_str!("../../migrations/sqlite/0018_clients_updated_all.sql"),
     ),
+    (
+        23,
+        include_str!("../../migrations/sqlite/0023_range_counts.sql"),
+    ),
+    (
+        24,
+        include_str!("../../migrations/sqlite/0024_search_documents.sql"),
+    ),
 ];
 
-/// Work a migration needs beyond its SQL.
-fn after_migration(conn: &Mutex<Connection>, version: i64) -> StoreResult<()> {
-    if version == 2 {
-        // Fold the names and index the clients that existed before search did.
-        let rows: Vec<(String, String, i64)> = lock(conn)
-            .prepare("SELECT tenant_id, id, rid FROM clients")
-            .and_then(|mut st| {
-                st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-                    .collect()
-            })
+/// Work the applied migrations need beyond their SQL.
+fn after_migrations(conn: &Mutex<Connection>, applied: &[i64]) -> StoreResult<()> {
+    // 2: fold the names and index the clients that existed before search did; 8: search words
+    // are kept whole (`clientele_core::search`), so every document is written again; 24: index
+    // every client again, with the tags of its document and its words in `search_documents`.
+    let (fold_names, index) = (
+        applied.contains(&2),
+        applied.contains(&2) || applied.contains(&8) || applied.contains(&24),
+    );
+    if !index {
+        return Ok(());
+    }
+    if applied.contains(&8) {
+        // The index and vocabulary were emptied by 0008; the kept documents (of the old words)
+        // go too, so every word of the new documents is written to the vocabulary.
+        lock(conn)
+            .execute_batch("DELETE FROM search_documents; DELETE FROM search_terms;")
             .map_err(map_err)?;
-        let db = Conn::writer(conn);
-        for (tenant, id, rid) in rows {
-            let (Ok(tenant), Ok(id)) = (Uuid::parse_str(&tenant), Uuid::parse_str(&id)) else {
-                continue;
-            };
-            let tenant = TenantId(tenant);
-            let c = block_on(db.one(&sql::select_client(tenant, id), decode_client))?;
+    }
+    let rows: Vec<(String, String, i64)> = lock(conn)
+        .prepare("SELECT tenant_id, id, rid FROM clients ORDER BY rid")
+        .and_then(|mut st| {
+            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect()
+        })
+        .map_err(map_err)?;
+    let db = Conn::writer(conn);
+    for (tenant, id, rid) in rows {
+        let (Ok(tenant), Ok(id)) = (Uuid::parse_str(&tenant), Uuid::parse_str(&id)) else {
+            continue;
+        };
+        let tenant = TenantId(tenant);
+        let c = block_on(db.one(&sql::select_client(tenant, id), decode_client))?;
+        if fold_names {
             lock(conn)
                 .execute(
                     "UPDATE clients SET name_fold = ?1 WHERE id = ?2",
                     rusqlite::params![fold(&c.data.name), id.to_string()],
                 )
                 .map_err(map_err)?;
-            let doc = block_on(rules::search::document(&db, tenant, id, &c.data))?;
-            search::write_document(&lock(conn), tenant, rid, c.data.archived, &doc)?;
         }
+        let doc = block_on(rules::search::document(&db, tenant, id, &c.data))?;
+        search::write_document(&lock(conn), tenant, rid, c.data.archived, &doc)?;
     }
     Ok(())
 }
@@ -103,8 +139,6 @@ pub(super) fn migrate(conn: &Mutex<Connection>) -> StoreResult<u32> {
     let applied = apply_scripts(&lock(conn))?;
     // Data work runs once the whole schema is in place (same transaction): a backfill may read
     // tables that later migrations create (search documents read contacts).
-    for version in &applied {
-        after_migration(conn, *version)?;
-    }
+    after_migrations(conn, &applied)?;
     Ok(applied.len() as u32)
 }

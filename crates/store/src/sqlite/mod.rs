@@ -1,6 +1,6 @@
 //! SQLite backend: rusqlite, one writer thread that commits concurrent writes together (group
-//! commit, `writer`), and a small pool of reader connections used off the async threads
-//! (`readers`). The rules run on those threads over `conn::Conn`; what is SQLite's own is the
+//! commit, `writer`), and a fixed pool of long-lived reader connections (`readers`): point reads
+//! on the calling thread, the others on the blocking pool. The rules run on those threads over `conn::Conn`; what is SQLite's own is the
 //! connection handling, full-text search with FTS5 (`search`) and the migrations (`migrate`).
 
 mod conn;
@@ -19,7 +19,7 @@ use clientele_core::store::StoreResult;
 use crate::db::{Read, Write};
 use crate::engine::{Backend, Engine};
 use conn::{block_on, lock, map_err, open_connection, Conn};
-use readers::Readers;
+use readers::{Place, Readers};
 use writer::Writer;
 
 /// The `Store` on SQLite.
@@ -30,13 +30,20 @@ impl SqliteStore {
     pub fn open(path: &Path) -> StoreResult<Self> {
         let writer = Writer::start(open_connection(path, true)?)?;
         let readers = Arc::new(Readers::new(path.to_path_buf()));
-        Ok(Engine(SqliteBackend { writer, readers }))
+        Ok(Engine::new(SqliteBackend {
+            writer,
+            readers,
+            instance: uuid::Uuid::now_v7().to_string(),
+        }))
     }
 }
 
 pub struct SqliteBackend {
     writer: Writer,
     readers: Arc<Readers>,
+    /// This process's id on its idempotency claims: claims of any other (earlier) process are
+    /// taken over at once (`Tx::instance_gone`).
+    instance: String,
 }
 
 impl Backend for SqliteBackend {
@@ -46,8 +53,14 @@ impl Backend for SqliteBackend {
     }
 
     fn read<R: Read>(&self, op: R) -> impl Future<Output = StoreResult<R::Output>> + Send {
-        self.readers
-            .run(move |conn, counts| block_on(op.run(&Conn::reader(conn, counts))))
+        let place = if op.is_point() {
+            Place::Here
+        } else {
+            Place::Blocking
+        };
+        self.readers.run(place, move |conn, counts| {
+            block_on(op.run(&Conn::reader(conn, counts)))
+        })
     }
 
     fn migrate(&self) -> impl Future<Output = StoreResult<u32>> + Send {
@@ -55,11 +68,15 @@ impl Backend for SqliteBackend {
     }
 
     fn ping(&self) -> impl Future<Output = StoreResult<()>> + Send {
-        self.readers.run(|conn, _| {
+        self.readers.run(Place::Here, |conn, _| {
             lock(conn)
                 .query_row("SELECT 1", [], |_| Ok(()))
                 .map_err(map_err)
         })
+    }
+
+    fn instance(&self) -> impl Future<Output = StoreResult<String>> + Send {
+        std::future::ready(Ok(self.instance.clone()))
     }
 
     async fn close(&self) -> StoreResult<()> {

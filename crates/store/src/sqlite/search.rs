@@ -11,8 +11,8 @@
 //! (`0001l` + `andersson`: tenant 1, live). A tenant's words are thus index terms of their own:
 //! a search reads only that tenant's postings, counts without touching the clients table, and
 //! can never see another tenant's documents. The namespace is 4 base-36 characters of a per-tenant
-//! number plus `l` (live) or `r` (archived); user words can never produce it, because search
-//! words never mix letters and digits.
+//! number plus `l` (live) or `r` (archived); it has a fixed length and every indexed word and
+//! every search word carries it, so no word can reach another tenant's terms.
 //!
 //! Words are folded (case, accents) by `clientele_core::search`, on both sides, and the tokenizer
 //! only splits. Prefix matching: words of 1-3 characters use the FTS prefix indexes (namespace +
@@ -21,14 +21,16 @@
 //! `word*` for long prefixes first merges every matching doclist in memory (measured 13 ms vs
 //! 0.1 ms for a page of a word in 11% of 1M documents, docs/indexes.md).
 
-use clientele_core::query::ArchivedFilter;
-use clientele_core::search::{words, SearchDocument};
+use clientele_core::query::{ArchivedFilter, ClientQuery, FieldType};
+use std::collections::HashSet;
+
+use clientele_core::search::{fold, words, SearchDocument};
 use clientele_core::{StoreError, TenantId};
 use rusqlite::{params, Connection, OptionalExtension};
 use sea_query::{Expr, LikeExpr, Query, SelectStatement, SimpleExpr};
 use uuid::Uuid;
 
-use crate::statements::{clients, col, Flavour, FtsSource};
+use crate::statements::{clients, col, FacetEq, Flavour, FtsSource};
 
 /// Most exact terms a long prefix is expanded to before falling back to FTS5's own prefix query.
 pub const MAX_EXPANSION: usize = 64;
@@ -39,6 +41,11 @@ const MAX_NAMESPACES: i64 = 36 * 36 * 36 * 36;
 
 fn err(e: rusqlite::Error) -> StoreError {
     StoreError::Other(e.to_string())
+}
+
+/// The namespace of the tenant whose code is `code`.
+pub fn namespace_of(code: i64) -> String {
+    base36(code)
 }
 
 fn base36(mut n: i64) -> String {
@@ -89,7 +96,44 @@ fn flag(archived: bool) -> char {
     }
 }
 
-/// Replaces the indexed document of the row with creation sequence `rid`.
+/// The fields whose values are also tokens of the document (a tag per field), so that the
+/// index alone counts a search combined with equality on them: the field's path and the letter
+/// that names it in the tag.
+const TAGGED: &[(&str, char)] = &[("status", 's'), ("address.country", 'c'), ("kind", 'k')];
+
+/// The token that marks a document whose `field` (a [`TAGGED`] letter) is `value`: the
+/// namespace, `t` (no word's namespace ends in it: theirs end in `l` or `r`), the field's
+/// letter and the value's letters and digits, folded.
+fn tag(ns: &str, letter: char, value: &str) -> String {
+    let value: String = fold(value)
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .collect();
+    format!("{ns}t{letter}{value}")
+}
+
+/// The tags of the client with creation sequence `rid`, from its row.
+fn tags(conn: &Connection, ns: &str, rid: i64) -> Result<Vec<String>, StoreError> {
+    let values: Option<[Option<String>; 3]> = conn
+        .prepare_cached("SELECT status, address_country, kind FROM clients WHERE rid = ?1")
+        .and_then(|mut st| {
+            st.query_row(params![rid], |r| Ok([r.get(0)?, r.get(1)?, r.get(2)?]))
+                .optional()
+        })
+        .map_err(err)?;
+    Ok(values
+        .into_iter()
+        .flatten()
+        .zip(TAGGED)
+        .filter_map(|(v, (_, letter))| v.map(|v| tag(ns, *letter, &v)))
+        .collect())
+}
+
+/// Replaces the indexed document of the row with creation sequence `rid`: its words under the
+/// tenant's namespace, and the tags of its [`TAGGED`] fields. The text is also kept in
+/// `search_documents`, so that a later change knows which words it removes (a word that no
+/// document holds any more leaves the vocabulary, `search_terms`, in the same transaction) and
+/// whether the document changed at all.
 pub fn write_document(
     conn: &Connection,
     tenant: TenantId,
@@ -97,7 +141,6 @@ pub fn write_document(
     archived: bool,
     doc: &SearchDocument,
 ) -> Result<(), StoreError> {
-    remove_document(conn, rid)?;
     let Some(ns) = namespace(conn, tenant, true)? else {
         return Ok(());
     };
@@ -110,23 +153,78 @@ pub fn write_document(
         text.push_str(&prefix);
         text.push_str(w);
     }
+    for t in tags(conn, &ns, rid)? {
+        text.push(' ');
+        text.push_str(&t);
+    }
+    let old: Option<String> = conn
+        .prepare_cached("SELECT words FROM search_documents WHERE rid = ?1")
+        .and_then(|mut st| st.query_row(params![rid], |r| r.get(0)).optional())
+        .map_err(err)?;
+    if old.as_deref() == Some(text.as_str()) {
+        // A change to fields the document does not hold (phone, credit, ...): nothing to do.
+        return Ok(());
+    }
+    conn.prepare_cached("DELETE FROM clients_fts WHERE rowid = ?1")
+        .and_then(|mut st| st.execute(params![rid]))
+        .map_err(err)?;
     conn.prepare_cached("INSERT INTO clients_fts (rowid, doc) VALUES (?1, ?2)")
         .and_then(|mut st| st.execute(params![rid, text]))
         .map_err(err)?;
+    conn.prepare_cached("INSERT OR REPLACE INTO search_documents (rid, words) VALUES (?1, ?2)")
+        .and_then(|mut st| st.execute(params![rid, text]))
+        .map_err(err)?;
+    let old = old.unwrap_or_default();
+    let old: HashSet<&str> = words_of(&old).collect();
+    let new: HashSet<&str> = words_of(&text).collect();
     let mut add = conn
         .prepare_cached("INSERT OR IGNORE INTO search_terms (term) VALUES (?1)")
         .map_err(err)?;
-    for term in text.split(' ') {
+    for term in new.difference(&old) {
         add.execute(params![term]).map_err(err)?;
+    }
+    prune(conn, old.difference(&new).copied())
+}
+
+/// The words of an indexed text, its tags left out (they are not vocabulary): a namespace is 4
+/// characters, then `l`/`r` for a word, `t` for a tag.
+fn words_of(text: &str) -> impl Iterator<Item = &str> {
+    text.split(' ')
+        .filter(|w| !w.is_empty() && w.as_bytes().get(4) != Some(&b't'))
+}
+
+/// Removes the row's document from the index; returns its words as last written.
+fn remove_indexed(conn: &Connection, rid: i64) -> Result<Option<String>, StoreError> {
+    let old: Option<String> = conn
+        .prepare_cached("DELETE FROM search_documents WHERE rid = ?1 RETURNING words")
+        .and_then(|mut st| st.query_row(params![rid], |r| r.get(0)).optional())
+        .map_err(err)?;
+    conn.prepare_cached("DELETE FROM clients_fts WHERE rowid = ?1")
+        .and_then(|mut st| st.execute(params![rid]))
+        .map_err(err)?;
+    Ok(old)
+}
+
+/// Drops from the vocabulary each of `terms` that no indexed document holds any more (an
+/// exact-term query that stops at the first match).
+fn prune<'a>(conn: &Connection, terms: impl Iterator<Item = &'a str>) -> Result<(), StoreError> {
+    let mut used = conn
+        .prepare_cached("SELECT 1 FROM clients_fts WHERE clients_fts MATCH ?1 LIMIT 1")
+        .map_err(err)?;
+    let mut drop = conn
+        .prepare_cached("DELETE FROM search_terms WHERE term = ?1")
+        .map_err(err)?;
+    for term in terms {
+        if !used.exists(params![quote(term)]).map_err(err)? {
+            drop.execute(params![term]).map_err(err)?;
+        }
     }
     Ok(())
 }
 
 pub fn remove_document(conn: &Connection, rid: i64) -> Result<(), StoreError> {
-    conn.prepare_cached("DELETE FROM clients_fts WHERE rowid = ?1")
-        .and_then(|mut st| st.execute(params![rid]))
-        .map_err(err)?;
-    Ok(())
+    let old = remove_indexed(conn, rid)?.unwrap_or_default();
+    prune(conn, words_of(&old))
 }
 
 /// The creation sequence and archived state of a client, if it exists in the tenant.
@@ -149,10 +247,9 @@ fn quote(term: &str) -> String {
     format!("\"{}\"", term.replace('"', "\"\""))
 }
 
-/// Index terms starting with `prefix`, up to `limit`, from `search_terms`: every term ever
-/// indexed (a superset of the live vocabulary; a stale term only adds an OR branch that matches
-/// nothing). FTS5's own vocabulary table counts every posting of a term to list it (19 ms for
-/// a term in every document), this one is a B-tree range.
+/// Index terms starting with `prefix`, up to `limit`, from `search_terms`: the words of the
+/// indexed documents. FTS5's own vocabulary table counts every posting of a term to list it
+/// (19 ms for a term in every document), this one is a B-tree range.
 fn terms_with_prefix(
     conn: &Connection,
     prefix: &str,
@@ -215,22 +312,68 @@ pub fn match_query(
 pub struct SqliteFlavour {
     /// `Some(None)`: the search can match nothing.
     fts_query: Option<Option<String>>,
+    /// The tenant's namespace, if it has one.
+    ns: Option<String>,
+    /// How many of the listed clients hold each value of a closed tagged field (status, kind),
+    /// by tag letter and value: read from `client_facets` for a counted search with filters,
+    /// to count the smaller side (see `search_count`).
+    closed_counts: Vec<(char, String, i64)>,
 }
 
 impl SqliteFlavour {
     pub fn new(
         conn: &Connection,
         tenant: TenantId,
-        archived: ArchivedFilter,
-        terms: &[String],
+        query: &ClientQuery,
     ) -> Result<Self, StoreError> {
-        let fts_query = if terms.is_empty() {
-            None
+        let terms = &query.search;
+        let (fts_query, ns) = if terms.is_empty() {
+            (None, None)
         } else {
-            Some(match_query(conn, tenant, archived, terms)?)
+            (
+                Some(match_query(conn, tenant, query.archived, terms)?),
+                namespace(conn, tenant, false)?,
+            )
         };
-        Ok(Self { fts_query })
+        let closed_counts = if terms.is_empty() || query.filters.is_empty() || !query.count {
+            Vec::new()
+        } else {
+            closed_counts(conn, tenant, query.archived)?
+        };
+        Ok(Self {
+            fts_query,
+            ns,
+            closed_counts,
+        })
     }
+}
+
+/// Per value of `status` and `kind`, how many of the tenant's clients (in the archived mode)
+/// hold it, from `client_facets`.
+fn closed_counts(
+    conn: &Connection,
+    tenant: TenantId,
+    archived: ArchivedFilter,
+) -> Result<Vec<(char, String, i64)>, StoreError> {
+    let archived = match archived {
+        ArchivedFilter::Exclude => "AND archived = 0",
+        ArchivedFilter::Only => "AND archived = 1",
+        ArchivedFilter::All => "",
+    };
+    let sql = format!(
+        "SELECT 's', status, sum(n) FROM client_facets WHERE tenant_id = ?1 {archived} GROUP BY status
+         UNION ALL
+         SELECT 'k', kind, sum(n) FROM client_facets WHERE tenant_id = ?1 {archived} GROUP BY kind"
+    );
+    conn.prepare_cached(&sql)
+        .and_then(|mut st| {
+            st.query_map(params![tenant.0.to_string()], |r| {
+                let letter: String = r.get(0)?;
+                Ok((letter.chars().next().unwrap_or('s'), r.get(1)?, r.get(2)?))
+            })?
+            .collect()
+        })
+        .map_err(err)
 }
 
 fn never() -> SimpleExpr {
@@ -261,16 +404,63 @@ impl Flavour for SqliteFlavour {
         })
     }
 
-    fn search_count(&self) -> Option<SelectStatement> {
-        let Some(Some(q)) = &self.fts_query else {
+    fn search_count(&self, facets: &[FacetEq]) -> Option<SelectStatement> {
+        let (Some(Some(q)), Some(ns)) = (&self.fts_query, &self.ns) else {
             return None;
         };
-        // Namespaces carry the tenant and archived state: the index alone answers the count.
+        // Namespaces carry the tenant and archived state, tags the tagged fields' values: the
+        // index alone answers the count. Every document has exactly one tag of a closed field
+        // (status, kind: never NULL), so "status is active" is also "no tag of the other
+        // statuses": when the other values are held by fewer clients, the query excludes
+        // their tags (`NOT`), which reads their shorter posting lists instead.
+        let mut q = format!("({q})");
+        let mut excluded = Vec::new();
+        for f in facets {
+            let (_, letter) = TAGGED.iter().find(|(path, _)| *path == f.field.path)?;
+            let held = |v: &str| -> i64 {
+                self.closed_counts
+                    .iter()
+                    .filter(|(l, value, _)| l == letter && value == v)
+                    .map(|(_, _, n)| *n)
+                    .sum()
+            };
+            if let FieldType::Enum(all) = f.field.ty {
+                if !f.field.nullable {
+                    let others: Vec<&str> = all
+                        .iter()
+                        .copied()
+                        .filter(|v| !f.values.iter().any(|x| x == v))
+                        .collect();
+                    let asked: i64 = f.values.iter().map(|v| held(v)).sum();
+                    let rest: i64 = others.iter().map(|v| held(v)).sum();
+                    if !others.is_empty() && rest < asked {
+                        excluded.extend(others.iter().map(|v| quote(&tag(ns, *letter, v))));
+                        continue;
+                    }
+                }
+            }
+            let any: Vec<String> = f
+                .values
+                .iter()
+                .map(|v| quote(&tag(ns, *letter, v)))
+                .collect();
+            if any.is_empty() {
+                return None;
+            }
+            q = format!("{q} AND ({})", any.join(" OR "));
+        }
+        if !excluded.is_empty() {
+            q = format!("({q}) NOT ({})", excluded.join(" OR "));
+        }
         let mut c = Query::select();
         c.expr(Expr::cust("count(*)"))
             .from(col("clients_fts"))
-            .and_where(Expr::cust_with_values("clients_fts MATCH ?", [q.clone()]));
+            .and_where(Expr::cust_with_values("clients_fts MATCH ?", [q]));
         Some(c)
+    }
+
+    fn range_counters(&self) -> bool {
+        true
     }
 
     fn ci_like(&self, expr: SimpleExpr, pattern: String) -> SimpleExpr {

@@ -6,6 +6,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{mpsc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Instant;
 
 use clientele_core::store::StoreResult;
 use clientele_core::StoreError;
@@ -13,20 +14,22 @@ use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 use super::conn::{lock, map_err};
+use crate::metrics;
 
 /// Writes queued at once are committed in one transaction, up to this many.
 const MAX_BATCH: usize = 64;
 
-/// A write job: runs inside a savepoint of the shared transaction, answers after the commit.
+/// A write job: runs in the shared transaction, answers after the commit. It may run twice
+/// (see [`writer_loop`]): the result of its last run counts.
 trait WriteJob: Send {
-    /// Runs the work; `false` means it failed and its savepoint must be rolled back.
+    /// Runs the work; `false` means it failed and what it wrote must be rolled back.
     fn run(&mut self, conn: &Mutex<Connection>) -> bool;
     /// Delivers the result once the transaction's fate is known.
     fn finish(self: Box<Self>, committed: Result<(), StoreError>);
 }
 
 struct Job<T, F> {
-    work: Option<F>,
+    work: F,
     result: Option<StoreResult<T>>,
     reply: oneshot::Sender<StoreResult<T>>,
 }
@@ -34,13 +37,10 @@ struct Job<T, F> {
 impl<T, F> WriteJob for Job<T, F>
 where
     T: Send,
-    F: FnOnce(&Mutex<Connection>) -> StoreResult<T> + Send,
+    F: Fn(&Mutex<Connection>) -> StoreResult<T> + Send,
 {
     fn run(&mut self, conn: &Mutex<Connection>) -> bool {
-        let Some(work) = self.work.take() else {
-            return false;
-        };
-        let r = catch_unwind(AssertUnwindSafe(|| work(conn)))
+        let r = catch_unwind(AssertUnwindSafe(|| (self.work)(conn)))
             .unwrap_or_else(|_| Err(StoreError::Other("write panicked".into())));
         let ok = r.is_ok();
         self.result = Some(r);
@@ -83,11 +83,11 @@ impl Writer {
     pub(super) async fn run<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Mutex<Connection>) -> StoreResult<T> + Send + 'static,
+        F: Fn(&Mutex<Connection>) -> StoreResult<T> + Send + 'static,
     {
         let (reply, rx) = oneshot::channel();
         let job: Box<dyn WriteJob> = Box::new(Job {
-            work: Some(f),
+            work: f,
             result: None,
             reply,
         });
@@ -98,6 +98,7 @@ impl Writer {
             .ok_or_else(|| StoreError::Unavailable("the store is closed".into()))?
             .send(job)
             .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?;
+        metrics::sqlite_queued(1.0);
         rx.await
             .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?
     }
@@ -118,9 +119,13 @@ impl Writer {
 }
 
 /// Takes the first job waiting plus up to `MAX_BATCH - 1` more already queued, opens one
-/// `BEGIN IMMEDIATE` transaction, and runs each job inside its own `SAVEPOINT`: a job that fails
-/// is rolled back to its savepoint alone, the others stay. After one `COMMIT` (one fsync for the
-/// whole batch) every job gets its own result; if the commit fails, every job gets the error.
+/// `BEGIN IMMEDIATE` transaction and runs the jobs one after the other in it. Should one fail,
+/// the transaction is rolled back and the batch runs again, each job inside its own `SAVEPOINT`:
+/// a job that fails is rolled back to its savepoint alone, the others stay. (Savepoints are not
+/// used up front: FTS5 flushes its pending index entries to disk at every savepoint, and each
+/// writes a sub-journal; together they cost more than the rest of a create.) After one
+/// `COMMIT` (one fsync for the whole batch) every job gets its own result; if the commit fails,
+/// every job gets the error.
 fn writer_loop(conn: Connection, rx: mpsc::Receiver<Box<dyn WriteJob>>) {
     let conn = Mutex::new(conn);
     let batch_sql = |sql: &str| lock(&conn).execute_batch(sql);
@@ -132,6 +137,7 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Box<dyn WriteJob>>) {
                 Err(_) => break,
             }
         }
+        metrics::sqlite_queued(-(batch.len() as f64));
         if let Err(e) = batch_sql("BEGIN IMMEDIATE") {
             let e = map_err(e);
             for job in batch {
@@ -139,20 +145,20 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Box<dyn WriteJob>>) {
             }
             continue;
         }
-        for job in batch.iter_mut() {
-            let step = batch_sql("SAVEPOINT job").and_then(|()| {
-                let release = if job.run(&conn) {
-                    "RELEASE job"
-                } else {
-                    "ROLLBACK TO job; RELEASE job"
-                };
-                batch_sql(release)
-            });
-            if let Err(e) = step {
-                tracing::error!(error = %e, "savepoint handling failed");
+        if !batch.iter_mut().all(|job| job.run(&conn)) {
+            if let Err(e) = batch_sql("ROLLBACK").and_then(|()| batch_sql("BEGIN IMMEDIATE")) {
+                let e = map_err(e);
+                let _ = batch_sql("ROLLBACK");
+                for job in batch {
+                    job.finish(Err(e.clone()));
+                }
+                continue;
             }
+            run_each_in_a_savepoint(&conn, &mut batch);
         }
+        let commit_started = Instant::now();
         let committed = batch_sql("COMMIT").map_err(map_err);
+        metrics::sqlite_batch(batch.len(), commit_started.elapsed());
         if committed.is_err() {
             let _ = batch_sql("ROLLBACK");
         }
@@ -163,5 +169,27 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Box<dyn WriteJob>>) {
     // Every sender is gone: fold the WAL into the database file before the connection closes.
     if let Err(e) = batch_sql("PRAGMA wal_checkpoint(TRUNCATE)") {
         tracing::warn!(error = %e, "final WAL checkpoint failed");
+    }
+}
+
+/// Runs each job in its own savepoint: one that fails is rolled back alone.
+fn run_each_in_a_savepoint(conn: &Mutex<Connection>, batch: &mut [Box<dyn WriteJob>]) {
+    let step_sql = |sql: &str| {
+        lock(conn)
+            .prepare_cached(sql)
+            .and_then(|mut st| st.execute([]))
+            .map(|_| ())
+    };
+    for job in batch.iter_mut() {
+        let step = step_sql("SAVEPOINT job").and_then(|()| {
+            if job.run(conn) {
+                step_sql("RELEASE job")
+            } else {
+                step_sql("ROLLBACK TO job").and_then(|()| step_sql("RELEASE job"))
+            }
+        });
+        if let Err(e) = step {
+            tracing::error!(error = %e, "savepoint handling failed");
+        }
     }
 }

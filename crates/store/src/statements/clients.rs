@@ -10,7 +10,7 @@ use sea_query::{
 };
 use uuid::Uuid;
 
-use super::base::{clients, col, tenant_cond};
+use super::base::{clients, col, tenant_cond, Shaped};
 use crate::columns::{data_columns, data_values, select_columns};
 
 pub struct NewRow<'a> {
@@ -122,7 +122,18 @@ fn select_all() -> SelectStatement {
     q
 }
 
-pub fn select_client(tenant: TenantId, id: Uuid) -> SelectStatement {
+/// One client by id: a [`Shaped`] statement (the point read).
+pub fn select_client(tenant: TenantId, id: Uuid) -> Shaped {
+    let values = vec![tenant.0.to_string().into(), id.to_string().into()];
+    Shaped::new(
+        "select_client",
+        || select_client_shape(TenantId(Uuid::nil()), Uuid::nil()),
+        values,
+    )
+}
+
+/// What [`select_client`] runs, built in full.
+fn select_client_shape(tenant: TenantId, id: Uuid) -> SelectStatement {
     let mut q = select_all();
     q.and_where(tenant_cond(tenant))
         .and_where(Expr::col(col("id")).eq(id.to_string()));
@@ -189,4 +200,23 @@ pub fn next_client_number(tenant: TenantId, n: i64) -> UpdateStatement {
         .and_where(Expr::col(col("id")).eq(tenant.0.to_string()))
         .returning_col(col("client_seq"));
     q
+}
+
+#[cfg(test)]
+mod shaped_tests {
+    use sea_query::{PostgresQueryBuilder, SqliteQueryBuilder};
+
+    use super::*;
+    use crate::statements::Statement;
+
+    #[test]
+    fn the_point_read_binds_what_the_full_statement_would() {
+        let (tenant, id) = (TenantId(Uuid::now_v7()), Uuid::now_v7());
+        for _ in 0..2 {
+            let full = Statement::build(&select_client_shape(tenant, id), SqliteQueryBuilder);
+            assert_eq!(select_client(tenant, id).build(SqliteQueryBuilder), full);
+            let full = Statement::build(&select_client_shape(tenant, id), PostgresQueryBuilder);
+            assert_eq!(select_client(tenant, id).build(PostgresQueryBuilder), full);
+        }
+    }
 }

@@ -23,7 +23,7 @@ fn idem_cond(s: &IdempotencyScope) -> Cond {
         .add(Expr::col(col("key")).eq(s.key.clone()))
 }
 
-pub const IDEM_COLUMNS: [&str; 8] = [
+pub const IDEM_COLUMNS: [&str; 9] = [
     "request_hash",
     "state",
     "entity_type",
@@ -32,6 +32,7 @@ pub const IDEM_COLUMNS: [&str; 8] = [
     "headers",
     "body",
     "created_at",
+    "instance",
 ];
 
 pub fn select_idempotency(s: &IdempotencyScope) -> SelectStatement {
@@ -51,7 +52,13 @@ pub fn purge_idempotency(s: &IdempotencyScope, older_than: Timestamp) -> DeleteS
     q
 }
 
-pub fn claim_idempotency(s: &IdempotencyScope, hash: [u8; 32], now: Timestamp) -> InsertStatement {
+/// A claim of `instance` (the server instance running the request, see `Tx::instance_gone`).
+pub fn claim_idempotency(
+    s: &IdempotencyScope,
+    hash: [u8; 32],
+    now: Timestamp,
+    instance: &str,
+) -> InsertStatement {
     let mut q = Query::insert();
     q.into_table(col("idempotency_keys"))
         .columns(
@@ -62,6 +69,7 @@ pub fn claim_idempotency(s: &IdempotencyScope, hash: [u8; 32], now: Timestamp) -
                 "request_hash",
                 "state",
                 "created_at",
+                "instance",
             ]
             .map(col),
         )
@@ -72,6 +80,7 @@ pub fn claim_idempotency(s: &IdempotencyScope, hash: [u8; 32], now: Timestamp) -
             hash.to_vec().into(),
             "in_flight".into(),
             now.to_rfc3339().into(),
+            instance.into(),
         ]);
     q
 }
@@ -82,8 +91,9 @@ pub fn claim_idempotency_unless_taken(
     s: &IdempotencyScope,
     hash: [u8; 32],
     now: Timestamp,
+    instance: &str,
 ) -> InsertStatement {
-    let mut q = claim_idempotency(s, hash, now);
+    let mut q = claim_idempotency(s, hash, now, instance);
     q.on_conflict(
         OnConflict::columns([col("tenant_id"), col("credential_id"), col("key")])
             .do_nothing()
@@ -92,11 +102,12 @@ pub fn claim_idempotency_unless_taken(
     q
 }
 
-/// Restarts an abandoned claim (its request died before its write committed).
+/// Restarts an abandoned claim (its request died before its write committed) as `instance`'s.
 pub fn reclaim_idempotency(
     s: &IdempotencyScope,
     hash: [u8; 32],
     now: Timestamp,
+    instance: &str,
 ) -> UpdateStatement {
     let mut q = Query::update();
     q.table(col("idempotency_keys"))
@@ -108,6 +119,7 @@ pub fn reclaim_idempotency(
         .value(col("headers"), Option::<String>::None)
         .value(col("body"), Option::<Vec<u8>>::None)
         .value(col("created_at"), now.to_rfc3339())
+        .value(col("instance"), instance)
         .cond_where(idem_cond(s));
     q
 }

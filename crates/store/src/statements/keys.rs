@@ -5,7 +5,7 @@ use clientele_core::TenantId;
 use sea_query::{Expr, InsertStatement, Order, Query, SelectStatement, UpdateStatement};
 use uuid::Uuid;
 
-use super::base::{col, tenant_cond};
+use super::base::{col, tenant_cond, Shaped};
 use super::tenants::TENANT_COLUMNS;
 
 pub const KEY_COLUMNS: [&str; 8] = [
@@ -107,5 +107,19 @@ pub fn api_key_by_hash(hash: [u8; 32]) -> SelectStatement {
         )
         .and_where(Expr::col((col("api_keys"), col("hash"))).eq(hash.to_vec()))
         .and_where(Expr::col((col("api_keys"), col("revoked_at"))).is_null());
+    q
+}
+
+/// The credentials' generation: bumped by triggers whenever a key, or a tenant as keys resolve
+/// it, changes (migration 11).
+pub fn auth_generation() -> Shaped {
+    Shaped::new("auth_generation", auth_generation_shape, vec![1.into()])
+}
+
+fn auth_generation_shape() -> SelectStatement {
+    let mut q = Query::select();
+    q.column(col("gen"))
+        .from(col("auth_generation"))
+        .and_where(Expr::col(col("id")).eq(1));
     q
 }

@@ -2,7 +2,9 @@
 //! what differs is behind [`Flavour`].
 
 use clientele_core::filter::{CmpOp, Filter, TextOp};
-use clientele_core::query::{ArchivedFilter, ClientQuery, Field, Scalar, SortKey, CREATION_SEQ};
+use clientele_core::query::{
+    ArchivedFilter, ClientQuery, Field, FieldType, Scalar, SortKey, CREATION_SEQ,
+};
 use clientele_core::search::fold;
 use clientele_core::TenantId;
 use sea_query::{
@@ -26,9 +28,14 @@ pub trait Flavour {
     fn fts(&self) -> Option<FtsSource> {
         None
     }
-    /// The count of a search with no other filter, if the index alone can answer it.
-    fn search_count(&self) -> Option<SelectStatement> {
+    /// The count of a search whose other filters are all `facets` (each: a field's path and
+    /// the values it may take), if the index alone can answer it.
+    fn search_count(&self, _facets: &[FacetEq]) -> Option<SelectStatement> {
         None
+    }
+    /// Whether the backend keeps `client_ranges`, the counters per range bucket.
+    fn range_counters(&self) -> bool {
+        false
     }
     /// Whether the backend sorts NULL above every value (PostgreSQL). Lists sort it below, as
     /// SQLite does natively: first ascending, last descending; such backends are told so.
@@ -246,26 +253,92 @@ const FACET_FIELDS: &[&str] = &[
     "credit.creditworthiness",
 ];
 
-/// The equality conditions of a facet-only filter, or `None` when a filter is anything else.
-fn facet_conds(f: &Filter, out: &mut Vec<SimpleExpr>) -> bool {
-    match f {
-        Filter::And(parts) => parts.iter().all(|p| facet_conds(p, out)),
-        Filter::Cmp {
-            field,
-            op: CmpOp::Eq,
-            value: v @ Scalar::Text(_),
-        } if FACET_FIELDS.contains(&field.path) => {
-            out.push(Expr::col(col(&column(field))).eq(bind(v)));
-            true
+/// Facet fields also counted per range bucket in `client_ranges` (and, on SQLite, tokens of
+/// the search document): the ones most often combined with a range or a search.
+const RANGE_FACETS: &[&str] = &["status", "address.country", "kind"];
+
+/// An equality (`eq`, `in`, or a parameter) on a facet field: the field and the text values it
+/// may take.
+pub struct FacetEq {
+    pub field: &'static Field,
+    pub values: Vec<String>,
+}
+
+impl FacetEq {
+    fn cond(&self) -> SimpleExpr {
+        Expr::col(col(&column(self.field))).is_in(self.values.iter().cloned())
+    }
+}
+
+/// A filter as a conjunction the counters may answer: facet equalities and comparisons.
+#[derive(Default)]
+struct Conjunction {
+    facets: Vec<FacetEq>,
+    ranges: Vec<(&'static Field, CmpOp, Scalar)>,
+}
+
+impl Conjunction {
+    /// The leaves of `filters` (joined by `and`), or `None` when one is anything but a facet
+    /// equality or a comparison.
+    fn of(filters: &[Filter]) -> Option<Self> {
+        fn add(f: &Filter, out: &mut Conjunction) -> bool {
+            match f {
+                Filter::And(parts) => parts.iter().all(|p| add(p, out)),
+                Filter::Cmp {
+                    field,
+                    op: CmpOp::Eq,
+                    value: Scalar::Text(v),
+                } if FACET_FIELDS.contains(&field.path) => {
+                    out.facets.push(FacetEq {
+                        field,
+                        values: vec![v.clone()],
+                    });
+                    true
+                }
+                Filter::In { field, values } if FACET_FIELDS.contains(&field.path) => {
+                    let texts: Option<Vec<String>> = values
+                        .iter()
+                        .map(|v| match v {
+                            Scalar::Text(t) => Some(t.clone()),
+                            _ => None,
+                        })
+                        .collect();
+                    match texts {
+                        Some(values) => {
+                            out.facets.push(FacetEq { field, values });
+                            true
+                        }
+                        None => false,
+                    }
+                }
+                Filter::Cmp { field, op, value } if *op != CmpOp::Eq && *op != CmpOp::Ne => {
+                    out.ranges.push((field, *op, value.clone()));
+                    true
+                }
+                _ => false,
+            }
         }
-        Filter::In { field, values }
-            if FACET_FIELDS.contains(&field.path)
-                && values.iter().all(|v| matches!(v, Scalar::Text(_))) =>
-        {
-            out.push(Expr::col(col(&column(field))).is_in(values.iter().map(bind)));
-            true
+        let mut out = Conjunction::default();
+        if !filters.iter().all(|f| add(f, &mut out)) {
+            return None;
         }
-        _ => false,
+        // Each value once; an equality that every value of a closed, non-null field satisfies
+        // (`kind in ('organization','person')`) filters nothing.
+        for f in &mut out.facets {
+            f.values.sort();
+            f.values.dedup();
+        }
+        out.facets.retain(|f| match f.field.ty {
+            FieldType::Enum(all) if !f.field.nullable => {
+                !all.iter().all(|v| f.values.iter().any(|x| x == v))
+            }
+            _ => true,
+        });
+        Some(out)
+    }
+
+    fn facets_in(&self, fields: &[&str]) -> bool {
+        self.facets.iter().all(|f| fields.contains(&f.field.path))
     }
 }
 
@@ -276,29 +349,219 @@ fn sum_of_n() -> SimpleExpr {
     Func::coalesce([sum.into(), Expr::val(0).into()]).into()
 }
 
-/// The total of a list filtered only by equality on facet fields, summed over the groups of
-/// `client_facets` instead of counting rows. (NULL is stored there as '', which no equality
-/// with a real value matches, as in the clients table.)
-fn facet_count(tenant: TenantId, query: &ClientQuery) -> Option<SelectStatement> {
-    if !query.search.is_empty() || query.filters.is_empty() {
-        return None;
-    }
-    let mut conds = Vec::new();
-    if !query.filters.iter().all(|f| facet_conds(f, &mut conds)) {
-        return None;
-    }
+/// `SELECT sum(n) FROM <table> WHERE tenant_id = … [AND archived = …]`.
+fn counter_sum(table: &str, tenant: TenantId, archived: ArchivedFilter) -> SelectStatement {
     let mut q = Query::select();
     q.expr(sum_of_n())
-        .from(col("client_facets"))
+        .from(col(table))
         .and_where(Expr::col(col("tenant_id")).eq(tenant.0.to_string()));
-    match query.archived {
+    match archived {
         ArchivedFilter::Exclude => q.and_where(Expr::col(col("archived")).eq(false)),
         ArchivedFilter::Only => q.and_where(Expr::col(col("archived")).eq(true)),
         ArchivedFilter::All => &mut q,
     };
-    for c in conds {
-        q.and_where(c);
+    q
+}
+
+/// The total of a list filtered only by equality on facet fields, summed over the groups of
+/// `client_facets` instead of counting rows. (NULL is stored there as '', which no equality
+/// with a real value matches, as in the clients table.)
+fn facet_count(tenant: TenantId, query: &ClientQuery, c: &Conjunction) -> Option<SelectStatement> {
+    if !query.search.is_empty() || query.filters.is_empty() || !c.ranges.is_empty() {
+        return None;
     }
+    let mut q = counter_sum("client_facets", tenant, query.archived);
+    for f in &c.facets {
+        q.and_where(f.cond());
+    }
+    Some(q)
+}
+
+/// A field counted per range bucket in `client_ranges` (migration sqlite/0023). A bucket is an
+/// integer whose order is the order of the values it holds, so a range of values covers a range
+/// of buckets whole, plus parts of the buckets at its two ends.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum RangeField {
+    /// `credit_limit_e4`: two significant digits (`length * 100 + first two digits`).
+    CreditLimit,
+    /// `updated_at`: the calendar month (`year * 100 + month`).
+    UpdatedAt,
+}
+
+impl RangeField {
+    fn of(f: &Field) -> Option<Self> {
+        match f.path {
+            "credit.limit" => Some(Self::CreditLimit),
+            "updated_at" => Some(Self::UpdatedAt),
+            _ => None,
+        }
+    }
+
+    fn column(self) -> &'static str {
+        match self {
+            Self::CreditLimit => "credit_limit_e4",
+            Self::UpdatedAt => "updated_at",
+        }
+    }
+
+    /// The bucket of a value, as the triggers compute it.
+    fn bucket(self, v: &Scalar) -> Option<i64> {
+        match (self, v) {
+            (Self::CreditLimit, Scalar::Int(v)) => Some(match *v {
+                v if v < 0 => -1,
+                v if v < 10 => 100 + v,
+                v => {
+                    let digits = v.to_string();
+                    let lead: i64 = digits.get(..2)?.parse().ok()?;
+                    digits.len() as i64 * 100 + lead
+                }
+            }),
+            (Self::UpdatedAt, Scalar::Text(t)) => {
+                let year: i64 = t.get(..4)?.parse().ok()?;
+                let month: i64 = t.get(5..7)?.parse().ok()?;
+                (t.get(4..5) == Some("-") && (1..=12).contains(&month))
+                    .then_some(year * 100 + month)
+            }
+            _ => None,
+        }
+    }
+
+    /// The least value of a bucket, as compared with the column (a month as `YYYY-MM`, which
+    /// sorts before every timestamp of that month and after every earlier one).
+    fn start(self, b: i64) -> Option<Scalar> {
+        match self {
+            Self::CreditLimit => match b {
+                -1 => None,
+                100..=109 => Some(Scalar::Int(b - 100)),
+                _ => {
+                    let (len, lead) = (b / 100, b % 100);
+                    let scale = 10i64.checked_pow(u32::try_from(len - 2).ok()?)?;
+                    Some(Scalar::Int(lead.checked_mul(scale)?))
+                }
+            },
+            Self::UpdatedAt => (0..=9999)
+                .contains(&(b / 100))
+                .then(|| Scalar::Text(format!("{:04}-{:02}", b / 100, b % 100))),
+        }
+    }
+
+    fn next(self, b: i64) -> Option<i64> {
+        let n = match self {
+            Self::CreditLimit => match b {
+                -1 => 100,
+                109 => 210,
+                b if b % 100 == 99 => (b / 100 + 1) * 100 + 10,
+                b => b + 1,
+            },
+            Self::UpdatedAt if b % 100 == 12 => (b / 100 + 1) * 100 + 1,
+            Self::UpdatedAt => b + 1,
+        };
+        self.start(n).map(|_| n)
+    }
+
+    fn prev(self, b: i64) -> Option<i64> {
+        match self {
+            Self::CreditLimit => match b {
+                -1 => None,
+                100 => Some(-1),
+                210 => Some(109),
+                b if b % 100 == 10 => Some((b / 100 - 1) * 100 + 99),
+                b => Some(b - 1),
+            },
+            Self::UpdatedAt if b % 100 == 1 => Some((b / 100 - 1) * 100 + 12),
+            Self::UpdatedAt => Some(b - 1),
+        }
+    }
+}
+
+/// The total of a list filtered by a range on one counted field (`credit.limit`, `updated_at`:
+/// at most one lower and one upper bound) and equality on [`RANGE_FACETS`]: the counters of
+/// the buckets the range covers whole, plus a count of the matching rows outside them (between
+/// each bound and the nearest whole bucket, one index range each, at most a bucket's worth).
+fn range_count(
+    tenant: TenantId,
+    query: &ClientQuery,
+    c: &Conjunction,
+    d: &dyn Flavour,
+) -> Option<SelectStatement> {
+    if !d.range_counters() || !query.search.is_empty() || !c.facets_in(RANGE_FACETS) {
+        return None;
+    }
+    let [(field, ..), ..] = c.ranges.as_slice() else {
+        return None;
+    };
+    let kind = RangeField::of(field)?;
+    let (mut lower, mut upper) = (None, None);
+    for (f, op, v) in &c.ranges {
+        if f.path != field.path {
+            return None;
+        }
+        let slot = match op {
+            CmpOp::Gt | CmpOp::Ge => &mut lower,
+            _ => &mut upper,
+        };
+        if slot.replace((*op, v)).is_some() {
+            return None;
+        }
+    }
+    // The first and last buckets inside the range whole.
+    let first = match lower {
+        None => None,
+        Some((op, v)) => {
+            let b = kind.bucket(v)?;
+            Some(if op == CmpOp::Ge && kind.start(b).as_ref() == Some(v) {
+                b
+            } else {
+                kind.next(b)?
+            })
+        }
+    };
+    let last = match upper {
+        None => None,
+        Some((_, v)) => Some(kind.prev(kind.bucket(v)?)?),
+    };
+    if let (Some(f), Some(l)) = (first, last) {
+        if f > l {
+            return None;
+        }
+    }
+    let bucket = || Expr::col(col("bucket"));
+    let mut counters = counter_sum("client_ranges", tenant, query.archived);
+    counters.and_where(Expr::col(col("field")).eq(kind.column()));
+    if let Some(f) = first {
+        counters.and_where(bucket().gte(f));
+    }
+    if let Some(l) = last {
+        counters.and_where(bucket().lte(l));
+    }
+    for f in &c.facets {
+        counters.and_where(f.cond());
+    }
+    // The rows outside the whole buckets, each part one range of the field's index.
+    let value = || Expr::col((clients(), col(kind.column())));
+    let mut parts = vec![counters];
+    if let Some(f) = first {
+        let mut q = Query::select();
+        q.expr(Func::count(Expr::col(Asterisk)))
+            .from(clients())
+            .cond_where(list_cond(tenant, query, d).add(value().lt(bind(&kind.start(f)?))));
+        parts.push(q);
+    }
+    if let Some(l) = last {
+        let mut q = Query::select();
+        q.expr(Func::count(Expr::col(Asterisk)))
+            .from(clients())
+            .cond_where(
+                list_cond(tenant, query, d).add(value().gte(bind(&kind.start(kind.next(l)?)?))),
+            );
+        parts.push(q);
+    }
+    let total = parts
+        .into_iter()
+        .map(|p| SimpleExpr::SubQuery(None, Box::new(p.into_sub_query_statement())))
+        .reduce(|a, b| a.add(b))?;
+    let mut q = Query::select();
+    q.expr(total);
     Some(q)
 }
 
@@ -441,27 +704,24 @@ pub fn list_clients(tenant: TenantId, query: &ClientQuery, d: &dyn Flavour) -> L
         }
     };
     let count = query.count.then(|| {
-        let mut q = Query::select();
         if query.filters.is_empty() && query.search.is_empty() {
             // Kept per tenant and archived state by triggers: O(1) instead of a scan.
-            q.expr(sum_of_n())
-                .from(col("client_counts"))
-                .and_where(Expr::col(col("tenant_id")).eq(tenant.0.to_string()));
-            match query.archived {
-                ArchivedFilter::Exclude => q.and_where(Expr::col(col("archived")).eq(false)),
-                ArchivedFilter::Only => q.and_where(Expr::col(col("archived")).eq(true)),
-                ArchivedFilter::All => &mut q,
-            };
-            return q;
+            return counter_sum("client_counts", tenant, query.archived);
         }
-        if query.filters.is_empty() {
-            if let Some(c) = d.search_count() {
-                return c;
+        if let Some(c) = Conjunction::of(&query.filters) {
+            if !query.search.is_empty() && c.ranges.is_empty() {
+                if let Some(q) = d.search_count(&c.facets) {
+                    return q;
+                }
+            }
+            if let Some(q) = facet_count(tenant, query, &c) {
+                return q;
+            }
+            if let Some(q) = range_count(tenant, query, &c, d) {
+                return q;
             }
         }
-        if let Some(c) = facet_count(tenant, query) {
-            return c;
-        }
+        let mut q = Query::select();
         q.expr(Func::count(Expr::col(Asterisk)));
         match &fts {
             Some(src) => {

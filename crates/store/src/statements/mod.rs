@@ -11,7 +11,7 @@ mod subresources;
 mod tenants;
 
 pub use audit::*;
-pub use base::{clients, col, Statement};
+pub use base::{clients, col, Shaped, Statement};
 pub use clients::*;
 pub use idempotency::*;
 pub use keys::*;

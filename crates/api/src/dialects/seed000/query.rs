@@ -79,7 +79,9 @@ pub fn parse(pairs: &[(String, String)]) -> Result<ListRequest, ApiError> {
             }
         }
     }
-    q.offset = (page - 1).saturating_mul(u64::from(q.limit));
+    q.offset = (page - 1)
+        .saturating_mul(u64::from(q.limit))
+        .min(i64::MAX as u64);
     Ok(ListRequest { query: q, page })
 }
 

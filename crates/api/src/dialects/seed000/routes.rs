@@ -79,7 +79,7 @@ pub async fn list_clients(
 /// answer too.
 #[utoipa::path(get, path = "/api/1.0/clients/{id}", tag = TAG, operation_id = "seed000_get_client",
     params(
-        ("id" = String, Path, description = "The client's id (a UUID, as the list gives it)"),
+        ("id" = uuid::Uuid, Path, description = "The client's id (a UUID, as the list gives it)"),
         ("If-None-Match" = Option<String>, Header, description = "An ETag of this client; 304 when unchanged"),
     ),
     responses(

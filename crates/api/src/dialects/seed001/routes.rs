@@ -94,7 +94,7 @@ pub async fn list_clients(
 /// budget as the list. Archived clients answer too.
 #[utoipa::path(get, path = "/apidev/v1/clients/{id}", tag = TAG, operation_id = "seed001_get_client",
     params(
-        ("id" = String, Path, description = "Client unique identifier"),
+        ("id" = uuid::Uuid, Path, description = "Client unique identifier"),
     ),
     responses(
         (status = 200, description = "The client", body = wire::DetailBody,

@@ -40,7 +40,7 @@ fn shown(s: &SubResource) -> Result<(Seed004ContactPerson, String), ApiError> {
 
 /// List a client's contact persons, newest first.
 #[utoipa::path(get, path = "/master-data/v1/client-management/clients/{clientId}/contact-persons", tag = TAG, operation_id = "seed004_list_contact_persons",
-    params(("clientId" = String, Path, description = "Client id (UUID)"),
+    params(("clientId" = uuid::Uuid, Path, description = "Client id (UUID)"),
         ("page" = Option<u64>, Query, description = "≥ 1, default 1", minimum = 1),
         ("limit" = Option<u32>, Query, description = "1-100, default 25", minimum = 1, maximum = 100)),
     responses(
@@ -83,7 +83,7 @@ pub async fn list_contact_persons(
 /// `isMain: true` makes it the main contact (the previous main loses the flag); the client's
 /// first contact becomes main either way. `clientId` in the body must be absent or the path's.
 #[utoipa::path(post, path = "/master-data/v1/client-management/clients/{clientId}/contact-persons", tag = TAG, operation_id = "seed004_create_contact_person",
-    params(("clientId" = String, Path, description = "Client id (UUID)"),
+    params(("clientId" = uuid::Uuid, Path, description = "Client id (UUID)"),
         ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for a retry with the same body")),
     request_body(content = Seed004ContactPersonInput, content_type = "application/json",
         description = "The contact's fields; `name` is required"),
@@ -114,8 +114,8 @@ pub async fn create_contact_person(
 
 /// Get a contact person.
 #[utoipa::path(get, path = "/master-data/v1/client-management/clients/{clientId}/contact-persons/{id}", tag = TAG, operation_id = "seed004_get_contact_person",
-    params(("clientId" = String, Path, description = "Client id (UUID)"),
-        ("id" = String, Path, description = "Contact person id (UUID)"),
+    params(("clientId" = uuid::Uuid, Path, description = "Client id (UUID)"),
+        ("id" = uuid::Uuid, Path, description = "Contact person id (UUID)"),
         ("If-None-Match" = Option<String>, Header, description = "An ETag; 304 when it is current")),
     responses(
         (status = 200, description = "The contact person", body = Seed004ContactPerson, headers(("ETag" = String))),
@@ -140,7 +140,7 @@ pub async fn get_contact_person(
 
 /// Get a contact person by its external id (unique within the client).
 #[utoipa::path(get, path = "/master-data/v1/client-management/clients/{clientId}/contact-persons/external-id/{externalId}", tag = TAG, operation_id = "seed004_get_contact_person_by_external_id",
-    params(("clientId" = String, Path, description = "Client id (UUID)"),
+    params(("clientId" = uuid::Uuid, Path, description = "Client id (UUID)"),
         ("externalId" = String, Path, description = "The caller's own id of the contact person"),
         ("If-None-Match" = Option<String>, Header, description = "An ETag; 304 when it is current")),
     responses(
@@ -175,8 +175,8 @@ pub async fn get_contact_person_by_external_id(
 /// false` changes nothing, since a client always has exactly one main contact (make another
 /// one main instead).
 #[utoipa::path(patch, path = "/master-data/v1/client-management/clients/{clientId}/contact-persons/{id}", tag = TAG, operation_id = "seed004_patch_contact_person",
-    params(("clientId" = String, Path, description = "Client id (UUID)"),
-        ("id" = String, Path, description = "Contact person id (UUID)"),
+    params(("clientId" = uuid::Uuid, Path, description = "Client id (UUID)"),
+        ("id" = uuid::Uuid, Path, description = "Contact person id (UUID)"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since")),
     request_body(content = Seed004ContactPersonInput, content_type = "application/json",
         description = "Any subset of the contact's writable fields"),
@@ -215,8 +215,8 @@ pub async fn patch_contact_person(
 /// Delete a contact person. Deleting the main contact hands the flag to the oldest remaining
 /// contact of the client.
 #[utoipa::path(delete, path = "/master-data/v1/client-management/clients/{clientId}/contact-persons/{id}", tag = TAG, operation_id = "seed004_delete_contact_person",
-    params(("clientId" = String, Path, description = "Client id (UUID)"),
-        ("id" = String, Path, description = "Contact person id (UUID)"),
+    params(("clientId" = uuid::Uuid, Path, description = "Client id (UUID)"),
+        ("id" = uuid::Uuid, Path, description = "Contact person id (UUID)"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since")),
     responses(
         (status = 204, description = "Deleted"),

@@ -44,9 +44,11 @@ impl Default for Paging {
 }
 
 impl Paging {
-    /// Rows before this page.
+    /// Rows before this page (at most what the stores take as an offset).
     pub fn offset(&self) -> u64 {
-        (self.page - 1).saturating_mul(u64::from(self.limit))
+        (self.page - 1)
+            .saturating_mul(u64::from(self.limit))
+            .min(i64::MAX as u64)
     }
 
     /// Reads `page` or `limit`; `false` when `key` is neither.

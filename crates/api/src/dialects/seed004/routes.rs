@@ -123,7 +123,7 @@ pub async fn create_client(
 
 /// Get a client, with all its contact persons.
 #[utoipa::path(get, path = "/master-data/v1/client-management/clients/{id}", tag = TAG, operation_id = "seed004_get_client",
-    params(("id" = String, Path, description = "Client id (UUID)"),
+    params(("id" = uuid::Uuid, Path, description = "Client id (UUID)"),
         ("If-None-Match" = Option<String>, Header, description = "An ETag; 304 when it is current")),
     responses(
         (status = 200, description = "The client", body = Seed004Client, headers(("ETag" = String))),
@@ -182,7 +182,7 @@ pub async fn get_client_by_external_id(
 /// are changed through their own routes (`contactPersons` here is refused). `creditLimit` and
 /// `usedLimit` keep the client's currency.
 #[utoipa::path(patch, path = "/master-data/v1/client-management/clients/{id}", tag = TAG, operation_id = "seed004_patch_client",
-    params(("id" = String, Path, description = "Client id (UUID)"),
+    params(("id" = uuid::Uuid, Path, description = "Client id (UUID)"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if the client changed since")),
     request_body(content = Seed004ClientInput, content_type = "application/json",
         description = "Any subset of the client's writable fields (`contactPersons` excepted)"),
@@ -217,7 +217,7 @@ pub async fn patch_client(
 
 /// Delete a client, with its contact persons.
 #[utoipa::path(delete, path = "/master-data/v1/client-management/clients/{id}", tag = TAG, operation_id = "seed004_delete_client",
-    params(("id" = String, Path, description = "Client id (UUID)"),
+    params(("id" = uuid::Uuid, Path, description = "Client id (UUID)"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if the client changed since")),
     responses(
         (status = 204, description = "Deleted"),

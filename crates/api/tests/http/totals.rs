@@ -1,0 +1,260 @@
+//! `meta.total` from the counters (ranges of `credit.limit` and `updated_at`, a search with
+//! status/country/kind) equals the count of the rows, across writes; and the search vocabulary
+//! forgets the words of deleted and renamed clients.
+
+use serde_json::{json, Value};
+
+use crate::common::TestApp;
+
+fn total(r: &Value) -> i64 {
+    r["meta"]["total"].as_i64().unwrap_or(-1)
+}
+
+/// The total of `query`, and the total of the same rows asked so that no counter can answer
+/// it (the filter written twice, joined by `or`): the two must agree.
+async fn totals(app: &TestApp, query: &str, filter: Option<&str>) -> (i64, i64) {
+    let enc = |s: &str| s.replace(' ', "%20").replace('\'', "%27");
+    let (q1, q2) = match filter {
+        Some(f) => (
+            format!("{query}&filter={}", enc(f)),
+            format!("{query}&filter={}", enc(&format!("({f}) or ({f})"))),
+        ),
+        None => (query.to_string(), query.to_string()),
+    };
+    let a = app.get(&format!("/v1/clients?limit=1&{q1}")).await;
+    assert_eq!(a.status, 200, "{q1}: {}", a.body);
+    let b = app.get(&format!("/v1/clients?limit=1&{q2}")).await;
+    assert_eq!(b.status, 200, "{q2}: {}", b.body);
+    (total(&a.body), total(&b.body))
+}
+
+async fn assert_exact(app: &TestApp, query: &str, filter: Option<&str>) -> i64 {
+    let (counted, scanned) = totals(app, query, filter).await;
+    assert_eq!(counted, scanned, "{query} {filter:?}");
+    counted
+}
+
+/// Queries whose totals the range counters or the search tags answer, each with an expected
+/// total when the data is as first created.
+fn cases(month_start: &str, earlier: &str) -> Vec<(String, Option<String>)> {
+    let mut out = Vec::new();
+    for f in [
+        "credit.limit ge 500000",
+        "credit.limit gt 500000",
+        "credit.limit ge 500000.5",
+        "credit.limit lt 500000",
+        "credit.limit le 500000",
+        "credit.limit ge 10 and credit.limit lt 1000000",
+        "credit.limit ge 0 and credit.limit le 9.9999",
+        "credit.limit ge 499999.9999 and credit.limit le 510000",
+        "credit.limit gt 100000 and credit.limit lt 100000.0001",
+    ] {
+        for q in [
+            "",
+            "status=active",
+            "country=SE",
+            "status=inactive&country=SE",
+            "archived=all",
+            "archived=true&kind=person",
+        ] {
+            out.push((q.to_string(), Some(f.to_string())));
+        }
+    }
+    for q in [
+        format!("updated_from={month_start}"),
+        format!("updated_from={earlier}"),
+        format!("updated_to={earlier}"),
+        "updated_to=2999-12-31T00:00:00.000Z".to_string(),
+        format!("updated_from={month_start}&updated_to=2999-01-01&status=active&country=SE"),
+        format!("updated_from={earlier}&country=NO&archived=all"),
+    ] {
+        out.push((q, None));
+    }
+    for q in [
+        "search=bygg&status=inactive",
+        "search=bygg&status=active&country=SE",
+        "search=by&country=NO",
+        "search=bygg&kind=person&archived=all",
+        "search=bygg%20nord&country=SE",
+    ] {
+        out.push((q.to_string(), None));
+    }
+    out.push((
+        "search=bygg".into(),
+        Some("status in ('active','inactive') and country in ('SE','NO')".into()),
+    ));
+    out
+}
+
+#[tokio::test]
+async fn totals_from_counters_equal_the_rows_across_writes() {
+    let app = spawn_app!();
+    let limits = [
+        None,
+        Some(json!(0)),
+        Some(json!(5)),
+        Some(json!(9.9999)),
+        Some(json!(10)),
+        Some(json!(99)),
+        Some(json!(100000)),
+        Some(json!(100000.0001)),
+        Some(json!(499999.9999)),
+        Some(json!(500000)),
+        Some(json!(500000.5)),
+        Some(json!(509999)),
+        Some(json!(510000)),
+        Some(json!(999999.9999)),
+        Some(json!(1000000)),
+        Some(json!(12345678)),
+    ];
+    let mut ids = Vec::new();
+    for (i, limit) in limits.iter().enumerate() {
+        let country = ["SE", "NO", "DK"][i % 3];
+        let status = if i % 4 == 0 { "inactive" } else { "active" };
+        let mut body = json!({
+            "name": format!("{} Bygg {}", ["Nord", "Syd", "Väst"][i % 3], i),
+            "status": status,
+            "address": {"street": "Storgatan 1", "city": "Stad", "postal_code": "11122", "country": country},
+            "credit": {"currency": "SEK"},
+        });
+        if i % 5 == 0 {
+            body["kind"] = json!("person");
+            body["first_name"] = json!("Anna");
+            body["last_name"] = json!("Bygg");
+        }
+        if i % 6 == 0 {
+            body["archived"] = json!(true);
+        }
+        match limit {
+            Some(l) => body["credit"]["limit"] = l.clone(),
+            None => body["credit"] = json!({}),
+        }
+        let c = app.create(body).await;
+        ids.push(c["id"].as_str().unwrap_or_default().to_string());
+    }
+    let first = app.get("/v1/clients?limit=1&archived=all").await;
+    let updated = first.body["data"][0]["updated_at"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let month_start = format!("{}-01T00:00:00.000Z", &updated[..7]);
+    // One second before the first write's time: a bound inside the current month's bucket.
+    let earlier = match updated.get(17..19).and_then(|s| s.parse::<u32>().ok()) {
+        Some(s) if s > 0 => format!("{}{:02}{}", &updated[..17], s - 1, &updated[19..]),
+        _ => updated.clone(),
+    };
+    let cases = cases(&month_start, &earlier);
+    let mut seen = Vec::new();
+    for (q, f) in &cases {
+        seen.push(assert_exact(&app, q, f.as_deref()).await);
+    }
+    // A few totals checked against the data as created (not only against another count).
+    let live_ge_500k = limits
+        .iter()
+        .enumerate()
+        .filter(|(i, l)| {
+            i % 6 != 0
+                && l.as_ref()
+                    .and_then(Value::as_f64)
+                    .is_some_and(|x| x >= 500000.0)
+        })
+        .count() as i64;
+    assert_eq!(seen[0], live_ge_500k);
+    let live = limits
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % 6 != 0)
+        .count() as i64;
+    assert_eq!(
+        total(
+            &app.get(&format!("/v1/clients?limit=1&updated_from={month_start}"))
+                .await
+                .body
+        ),
+        live
+    );
+
+    // Writes move clients between buckets, statuses, countries and archived states; deletes
+    // remove them: every total still equals the rows.
+    for (i, id) in ids.iter().enumerate() {
+        let path = format!("/v1/clients/{id}");
+        let r = match i % 4 {
+            0 => {
+                app.patch(
+                    &path,
+                    json!({"credit": {"limit": 500000, "currency": "SEK"}}),
+                )
+                .await
+            }
+            1 => {
+                app.patch(
+                    &path,
+                    json!({"status": "inactive", "address": {"country": "NO"}}),
+                )
+                .await
+            }
+            2 => {
+                app.patch(
+                    &path,
+                    json!({"archived": i % 3 == 0, "credit": {"limit": 42, "currency": "SEK"}}),
+                )
+                .await
+            }
+            _ => app.delete(&path).await,
+        };
+        assert!(r.status.is_success(), "{}", r.body);
+    }
+    for (q, f) in &cases {
+        assert_exact(&app, q, f.as_deref()).await;
+    }
+}
+
+async fn vocabulary(app: &TestApp) -> Vec<String> {
+    clientele_store::testing::search_vocabulary(&app.url, app.tenant.id.0)
+        .await
+        .expect("vocabulary")
+}
+
+#[tokio::test]
+async fn words_no_client_uses_leave_the_vocabulary() {
+    let app = spawn_app!();
+    let a = app.create(json!({"name": "Zephyrine Bygg"})).await;
+    let b = app
+        .create(json!({"name": "Quillon Data", "email": "info@quillon.example"}))
+        .await;
+    let c = app.create(json!({"name": "Marlowe Bygg"})).await;
+    let has = |v: &[String], w: &str| v.iter().any(|x| x == w);
+    let v = vocabulary(&app).await;
+    for w in ["zephyrine", "bygg", "quillon", "data", "marlowe", "example"] {
+        assert!(has(&v, w), "{w} in {v:?}");
+    }
+
+    // Renamed: the old word goes, a word another client still uses stays.
+    let path = |c: &Value| format!("/v1/clients/{}", c["id"].as_str().unwrap_or_default());
+    let r = app.patch(&path(&a), json!({"name": "Tamsin Bygg"})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = vocabulary(&app).await;
+    assert!(!has(&v, "zephyrine"), "{v:?}");
+    assert!(
+        has(&v, "tamsin") && has(&v, "bygg") && has(&v, "marlowe"),
+        "{v:?}"
+    );
+    assert_eq!(total(&app.get("/v1/clients?search=zephyr").await.body), 0);
+
+    // Archived and back: the words stay (under the archived namespace, then the live one).
+    let r = app.patch(&path(&c), json!({"archived": true})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(has(&vocabulary(&app).await, "marlowe"));
+
+    // Deleted: its words go, shared ones stay while another client holds them.
+    assert_eq!(app.delete(&path(&b)).await.status, 204);
+    let v = vocabulary(&app).await;
+    for w in ["quillon", "data", "info", "example"] {
+        assert!(!has(&v, w), "{w} still in {v:?}");
+    }
+    assert_eq!(app.delete(&path(&a)).await.status, 204);
+    let v = vocabulary(&app).await;
+    assert!(!has(&v, "tamsin") && has(&v, "bygg"), "{v:?}");
+    assert_eq!(app.delete(&path(&c)).await.status, 204);
+    assert_eq!(vocabulary(&app).await, Vec::<String>::new());
+}

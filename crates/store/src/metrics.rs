@@ -1,0 +1,132 @@
+//! What the store reports through the `metrics` facade: every operation's count and latency, the
+//! SQLite writer's queue, batches and commits, the PostgreSQL pool. Without an installed recorder
+//! (the CLI's one-shot commands) each report is a no-op. The names are listed, with their
+//! meaning, in docs/operations.md; the API installs the Prometheus recorder and calls
+//! [`describe`].
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use clientele_core::store::StoreResult;
+use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram};
+
+pub const STORE_OPERATIONS: &str = "clientele_store_operations_total";
+pub const STORE_OPERATION_SECONDS: &str = "clientele_store_operation_duration_seconds";
+pub const SQLITE_QUEUE_DEPTH: &str = "clientele_sqlite_writer_queue_depth";
+pub const SQLITE_BATCH_SIZE: &str = "clientele_sqlite_writer_batch_size";
+pub const SQLITE_COMMIT_SECONDS: &str = "clientele_sqlite_writer_commit_duration_seconds";
+pub const PG_POOL_CONNECTIONS: &str = "clientele_postgres_pool_connections";
+pub const PG_POOL_MAX: &str = "clientele_postgres_pool_max_connections";
+pub const PG_POOL_WAITING: &str = "clientele_postgres_pool_waiting";
+pub const PG_POOL_WAIT_SECONDS: &str = "clientele_postgres_pool_wait_duration_seconds";
+pub const PG_POOL_ERRORS: &str = "clientele_postgres_pool_errors_total";
+
+/// Registers the help text of every store metric with the installed recorder.
+pub fn describe() {
+    describe_counter!(
+        STORE_OPERATIONS,
+        "Store operations, by operation, kind (read or write) and outcome (ok or error)."
+    );
+    describe_histogram!(
+        STORE_OPERATION_SECONDS,
+        metrics::Unit::Seconds,
+        "Latency of store operations (including waiting for the writer or a connection), by operation and kind."
+    );
+    describe_gauge!(
+        SQLITE_QUEUE_DEPTH,
+        "Writes waiting for the SQLite writer thread."
+    );
+    describe_histogram!(
+        SQLITE_BATCH_SIZE,
+        "Writes committed together in one SQLite transaction (group commit)."
+    );
+    describe_histogram!(
+        SQLITE_COMMIT_SECONDS,
+        metrics::Unit::Seconds,
+        "Time of the SQLite COMMIT (the fsync) of one batch."
+    );
+    describe_gauge!(
+        PG_POOL_CONNECTIONS,
+        "PostgreSQL pool connections, by state (in_use or idle)."
+    );
+    describe_gauge!(PG_POOL_MAX, "Largest size of the PostgreSQL pool.");
+    describe_gauge!(
+        PG_POOL_WAITING,
+        "Tasks waiting for a PostgreSQL pool connection."
+    );
+    describe_histogram!(
+        PG_POOL_WAIT_SECONDS,
+        metrics::Unit::Seconds,
+        "Time spent waiting for a PostgreSQL pool connection."
+    );
+    describe_counter!(
+        PG_POOL_ERRORS,
+        "Failures to get a PostgreSQL pool connection (timeout, cannot connect)."
+    );
+}
+
+/// The operation's name: the rule's module and type, without generics (`clients::Create`,
+/// `idempotency::Begin`), a `'static` string, so labelling allocates nothing.
+fn op_name<T>() -> &'static str {
+    let full = std::any::type_name::<T>();
+    let base = full.split('<').next().unwrap_or(full);
+    match base.rmatch_indices("::").nth(1) {
+        Some((i, _)) => &base[i + 2..],
+        None => base,
+    }
+}
+
+/// Runs a store operation, counting it and timing it.
+pub(crate) async fn observed<T, R>(
+    kind: &'static str,
+    fut: impl Future<Output = StoreResult<R>>,
+) -> StoreResult<R> {
+    let op = op_name::<T>();
+    let started = Instant::now();
+    let out = fut.await;
+    let outcome = if out.is_ok() { "ok" } else { "error" };
+    counter!(STORE_OPERATIONS, "operation" => op, "kind" => kind, "outcome" => outcome)
+        .increment(1);
+    histogram!(STORE_OPERATION_SECONDS, "operation" => op, "kind" => kind)
+        .record(started.elapsed().as_secs_f64());
+    out
+}
+
+/// One more (or `n` fewer) write waiting for the SQLite writer.
+pub(crate) fn sqlite_queued(delta: f64) {
+    gauge!(SQLITE_QUEUE_DEPTH).increment(delta);
+}
+
+/// One SQLite batch committed: its size and the time of its `COMMIT`.
+pub(crate) fn sqlite_batch(size: usize, commit: Duration) {
+    histogram!(SQLITE_BATCH_SIZE).record(size as f64);
+    histogram!(SQLITE_COMMIT_SECONDS).record(commit.as_secs_f64());
+}
+
+/// The PostgreSQL pool after a connection was asked for: its status, and how long it took.
+pub(crate) fn pg_pool(status: deadpool_postgres::Status, waited: Duration, failed: bool) {
+    let in_use = status.size.saturating_sub(status.available);
+    gauge!(PG_POOL_CONNECTIONS, "state" => "in_use").set(in_use as f64);
+    gauge!(PG_POOL_CONNECTIONS, "state" => "idle").set(status.available as f64);
+    gauge!(PG_POOL_MAX).set(status.max_size as f64);
+    gauge!(PG_POOL_WAITING).set(status.waiting as f64);
+    histogram!(PG_POOL_WAIT_SECONDS).record(waited.as_secs_f64());
+    if failed {
+        counter!(PG_POOL_ERRORS).increment(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operations_are_named_by_their_rule_type() {
+        assert_eq!(
+            op_name::<crate::rules::idempotency::Begin>(),
+            "idempotency::Begin"
+        );
+        assert_eq!(op_name::<Option<u8>>(), "option::Option");
+        assert_eq!(op_name::<u8>(), "u8");
+    }
+}
