@@ -1,5 +1,6 @@
 //! Audit records: who changed what, field by field, written in the same transaction as the change.
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -93,26 +94,36 @@ pub fn diff(old: Option<&Value>, new: Option<&Value>) -> Changes {
     if let Some(new) = new {
         flatten("", new, &mut b);
     }
-    let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
-    keys.sort();
-    keys.dedup();
+    // Both maps are sorted by path: merge them, moving the values out instead of cloning them
+    // (a create's diff is every field of the new document, so this runs once per imported row).
     let mut out = Changes::new();
-    for k in keys {
-        if DERIVED.contains(&k.as_str()) {
-            continue;
-        }
-        let before = a.get(k).cloned().unwrap_or(Value::Null);
-        let after = b.get(k).cloned().unwrap_or(Value::Null);
-        if before == after {
+    let mut a = a.into_iter().peekable();
+    let mut b = b.into_iter().peekable();
+    loop {
+        let order = match (a.peek(), b.peek()) {
+            (None, None) => break,
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (Some((ka, _)), Some((kb, _))) => ka.cmp(kb),
+        };
+        let next = match order {
+            Ordering::Less => a.next().map(|(k, v)| (k, v, Value::Null)),
+            Ordering::Greater => b.next().map(|(k, v)| (k, Value::Null, v)),
+            Ordering::Equal => a.next().zip(b.next()).map(|((k, va), (_, vb))| (k, va, vb)),
+        };
+        let Some((k, before, after)) = next else {
+            break;
+        };
+        if DERIVED.contains(&k.as_str()) || before == after {
             continue;
         }
         // Only sensitive fields are masked: other values are recorded as they were.
-        let pair = if is_sensitive_field(k) {
-            [mask_field(k, &before), mask_field(k, &after)]
+        let pair = if is_sensitive_field(&k) {
+            [mask_field(&k, &before), mask_field(&k, &after)]
         } else {
             [before, after]
         };
-        out.insert(k.clone(), pair);
+        out.insert(k, pair);
     }
     out
 }
