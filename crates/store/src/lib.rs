@@ -5,6 +5,7 @@
 //! writer thread, the PostgreSQL pool, locks and retries, search, migrations).
 
 pub mod columns;
+mod counts;
 mod credentials;
 pub mod db;
 pub mod engine;

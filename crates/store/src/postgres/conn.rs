@@ -11,10 +11,11 @@ use sea_query::{PostgresQueryBuilder, SelectStatement};
 use uuid::Uuid;
 
 use super::bind::{execute, map_err, query, Conn, PgRow};
-use super::counts::{self, CountCache};
+use super::counts;
 use super::feed::{self, MAX_PUBLISH_BATCHES, PUBLISH_BATCH};
 use super::search::{self, PgFlavour};
 use crate::columns::RowSource;
+use crate::counts::CountCache;
 use crate::db::{Db, NewDocument, Tx};
 use crate::rules::sequences::RidScope;
 use crate::statements::{ListStatement, Statement};

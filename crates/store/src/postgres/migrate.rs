@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::bind::map_err;
 use super::conn::Pg;
-use super::counts::CountCache;
+use crate::counts::CountCache;
 use crate::rules;
 
 const MIGRATIONS: &[(i64, &str)] = &[

@@ -14,9 +14,9 @@ use tokio_postgres::NoTls;
 
 use super::bind::{is_transient, map_err, query, settled, TRANSIENT};
 use super::conn::Pg;
-use super::counts::CountCache;
 use super::instance::Instance;
 use super::migrate;
+use crate::counts::CountCache;
 use crate::db::{Read, Write};
 use crate::engine::Backend;
 use crate::statements as sql;

@@ -18,9 +18,10 @@ use sea_query::{SelectStatement, SqliteQueryBuilder};
 use sea_query_rusqlite::{RusqliteValue, RusqliteValues};
 use uuid::Uuid;
 
-use super::counts::CountCache;
+use super::counts;
 use super::search::{self, SqliteFlavour};
 use crate::columns::RowSource;
+use crate::counts::CountCache;
 use crate::db::{Db, NewDocument, Tx};
 use crate::rules::sequences::RidScope;
 use crate::statements::{ListStatement, Statement};
@@ -105,7 +106,7 @@ impl<'a> Conn<'a> {
             return total(self);
         };
         let (sql, values) = bind(&stmt);
-        let generation = CountCache::generation(&lock(self.conn), tenant).map_err(map_err)?;
+        let generation = counts::generation(&lock(self.conn), tenant).map_err(map_err)?;
         let key = (tenant.0, format!("{sql}\u{0}{values:?}"));
         if let Some(n) = counts.get(&key, generation) {
             return Ok(n);

@@ -17,7 +17,7 @@ use rusqlite::Connection;
 use tokio::sync::Semaphore;
 
 use super::conn::open_connection;
-use super::counts::CountCache;
+use crate::counts::CountCache;
 
 /// Reader connections: enough to keep every core busy with reads while others wait on the
 /// blocking pool.
