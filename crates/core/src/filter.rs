@@ -23,7 +23,7 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use crate::query::{client_field, Field, FieldType, Scalar};
-use crate::types::{CountryCode, CurrencyCode, Timestamp};
+use crate::types::{money_key, CountryCode, CurrencyCode, Timestamp};
 
 /// Longest accepted expression, in characters.
 pub const MAX_FILTER_CHARS: usize = 4096;
@@ -656,7 +656,12 @@ fn convert(field: &Field, name: &str, raw: Raw<'_>) -> Result<Scalar, String> {
             .map(|u| Scalar::Text(u.to_string()))
             .map_err(|_| wrong(field)),
         (T::Int, Raw::Bare(s)) => s.parse::<i64>().map(Scalar::Int).map_err(|_| wrong(field)),
-        (T::Money, Raw::Bare(s)) => money_e4(s).map(Scalar::Int).ok_or_else(|| wrong(field)),
+        (T::Money, Raw::Bare(s)) => Decimal::from_str(s)
+            .or_else(|_| Decimal::from_scientific(s))
+            .ok()
+            .and_then(money_key)
+            .map(Scalar::Int)
+            .ok_or_else(|| wrong(field)),
         (T::Float, Raw::Bare(s)) => s
             .parse::<f64>()
             .ok()
@@ -669,19 +674,6 @@ fn convert(field: &Field, name: &str, raw: Raw<'_>) -> Result<Scalar, String> {
             .map_err(|_| wrong(field)),
         _ => Err(wrong(field)),
     }
-}
-
-/// An exact decimal in units of 10⁻⁴, if it has at most 4 fraction digits and fits.
-fn money_e4(s: &str) -> Option<i64> {
-    let d = Decimal::from_str(s)
-        .or_else(|_| Decimal::from_scientific(s))
-        .ok()?
-        .normalize();
-    if d.scale() > 4 {
-        return None;
-    }
-    let scaled = d.checked_mul(Decimal::from(10_000))?;
-    i64::try_from(scaled.mantissa() / 10i128.pow(scaled.scale())).ok()
 }
 
 /// Reads a plain query-parameter value (`status=active`, `created_from=2026-11-01`) for a field.
@@ -702,6 +694,7 @@ pub fn parse_param_value(field: &Field, s: &str) -> Result<Scalar, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::money_e4_of_key;
 
     fn err(s: &str) -> (String, usize) {
         let e = parse_filter(s).expect_err(s);
@@ -720,8 +713,8 @@ mod tests {
         assert_eq!(parts.len(), 3);
         assert!(matches!(
             &parts[0],
-            Filter::Cmp { field, op: CmpOp::Ge, value: Scalar::Int(100_000_000) }
-                if field.path == "credit.limit"
+            Filter::Cmp { field, op: CmpOp::Ge, value: Scalar::Int(k) }
+                if field.path == "credit.limit" && money_e4_of_key(*k) == 100_000_000
         ));
         assert!(matches!(&parts[1], Filter::Or(v) if v.len() == 2));
         assert!(matches!(&parts[2], Filter::Not(_)));
@@ -749,9 +742,11 @@ mod tests {
             parse_filter("email eq null").expect("ok"),
             Filter::Null { is_null: true, .. }
         ));
-        assert_eq!(money_e4("12.3456"), Some(123_456));
-        assert_eq!(money_e4("-1.5"), Some(-15_000));
-        assert_eq!(money_e4("1.23456"), None);
+        let f = parse_filter("credit.limit lt 12.3456").expect("ok");
+        assert!(
+            matches!(f, Filter::Cmp { value: Scalar::Int(k), .. } if money_e4_of_key(k) == 123_456)
+        );
+        assert_eq!(err("credit.limit lt 1.23456"), ("invalid_value".into(), 17));
     }
 
     #[test]

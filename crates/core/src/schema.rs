@@ -6,7 +6,7 @@ use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
 use utoipa::openapi::{Object, RefOr, Schema};
 
 use crate::codes::{COUNTRIES, CURRENCIES};
-use crate::types::MONEY_MAX;
+use crate::types::money_max;
 
 fn nullable(t: Type) -> ObjectBuilder {
     ObjectBuilder::new().schema_type(SchemaType::from_iter([t, Type::Null]))
@@ -36,16 +36,20 @@ pub fn currency() -> Object {
         .build()
 }
 
-/// An exact amount: 0 to [`MONEY_MAX`], at most 4 fraction digits, or null.
+/// An exact amount: 0 to [`money_max`], at most 4 fraction digits, or null. The bound is
+/// declared as `exclusiveMaximum` 10¹⁵: with `multipleOf` 0.0001 that is exactly the amounts up
+/// to 999999999999999.9999, and every JSON reader holds 10¹⁵ exactly (a binary double does
+/// not hold the largest amount itself; it would read it as 10¹⁵).
 pub fn money() -> Object {
     nullable(Type::Number)
         .minimum(Some(0))
-        .maximum(Some(MONEY_MAX as f64))
+        .exclusive_maximum(Some(1_000_000_000_000_000_i64))
         .multiple_of(Some(0.0001))
-        .description(Some(
-            "Exact decimal, 0 to 900000000000000 (9 × 10^14), at most 4 fraction digits; \
-             shown with 2 to 4 fraction digits as given",
-        ))
+        .description(Some(format!(
+            "Exact decimal, 0 to {} (15 integer digits), at most 4 fraction digits; shown \
+             with 2 to 4 fraction digits as given",
+            money_max()
+        )))
         .build()
 }
 

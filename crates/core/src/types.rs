@@ -224,12 +224,44 @@ impl TenantName {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Money(Decimal);
 
-/// The largest amount: 9 × 10¹⁴, 15 integer digits with 4 fraction digits. Both stores keep the
-/// exact text and compare and sort through `amount × 10⁴` in a signed 64-bit integer, which
-/// holds amounts up to 922 337 203 685 477.5807 exactly; the limit is the round number below
-/// that, which every JSON client also reads exactly (a binary double holds it, unlike the
-/// integer maximum with its fraction).
-pub const MONEY_MAX: i64 = 900_000_000_000_000;
+/// The largest amount in units of 10⁻⁴: 999 999 999 999 999.9999, 15 integer digits with 4
+/// fraction digits ([`money_max`]).
+pub const MONEY_MAX_E4: i128 = 9_999_999_999_999_999_999;
+
+/// The largest amount, 999999999999999.9999.
+pub fn money_max() -> Decimal {
+    Decimal::from_i128_with_scale(MONEY_MAX_E4, 4)
+}
+
+/// The stores compare and sort amounts through one signed 64-bit integer column per amount
+/// (`credit_limit_e4`, beside the exact text): the amount in units of 10⁻⁴ less this offset.
+/// Amounts run from 0 to 10¹⁹ − 1 units, more than an `i64` holds (≤ 9.2 × 10¹⁸); shifted
+/// down by 5 × 10¹⁸ they run from −5 × 10¹⁸ to 5 × 10¹⁸ − 1, which it holds, in the same
+/// order. A decimal offset keeps the SQL that reads keys back (the range buckets of
+/// `migrations/sqlite/0025_money_keys.sql`) in plain integer arithmetic without overflow.
+pub const MONEY_KEY_OFFSET: i128 = 5_000_000_000_000_000_000;
+
+/// The store key of an amount of `e4` units of 10⁻⁴ (negative ones too), if an `i64` holds it.
+pub fn money_key_of_e4(e4: i128) -> Option<i64> {
+    i64::try_from(e4.checked_sub(MONEY_KEY_OFFSET)?).ok()
+}
+
+/// The amount in units of 10⁻⁴ that a store key stands for.
+pub fn money_e4_of_key(key: i64) -> i128 {
+    i128::from(key) + MONEY_KEY_OFFSET
+}
+
+/// The store key to compare amounts with a decimal `d` (a filter literal), if it has at most 4
+/// fraction digits. Any decimal has one, of any size: one beyond the amounts an amount can be
+/// (below 0, above [`money_max`]) takes the key just beyond them, which compares with every
+/// stored key as the decimal itself does.
+pub fn money_key(d: Decimal) -> Option<i64> {
+    let d = d.normalize();
+    let frac = 4u32.checked_sub(d.scale())?;
+    // |mantissa| < 2⁹⁶, so × 10⁴ fits an i128.
+    let e4 = (d.mantissa() * 10i128.pow(frac)).clamp(-1, MONEY_MAX_E4 + 1);
+    money_key_of_e4(e4)
+}
 
 impl Money {
     pub fn parse(s: &str) -> Result<Self, Invalid> {
@@ -257,10 +289,13 @@ impl Money {
             }
             d = n;
         }
-        if d > Decimal::from(MONEY_MAX) {
+        if d > money_max() {
             return Err(Invalid::new(
                 "out_of_range",
-                format!("must be at most {MONEY_MAX} (9 × 10^14)"),
+                format!(
+                    "must be at most {} (15 integer digits, 4 fraction digits)",
+                    money_max()
+                ),
             ));
         }
         if d.scale() < 2 {
@@ -273,11 +308,9 @@ impl Money {
         self.0
     }
 
-    /// The amount in units of 10⁻⁴, exact; used for numeric comparison in the store.
-    pub fn scaled_e4(&self) -> i64 {
-        let mut d = self.0;
-        d.rescale(4);
-        i64::try_from(d.mantissa()).unwrap_or(i64::MAX)
+    /// The amount's store key ([`money_key`]), exact; the stores compare and sort through it.
+    pub fn key(&self) -> i64 {
+        money_key(self.0).unwrap_or(i64::MAX)
     }
 
     /// `self - other`, or `None` when it would be negative.
@@ -454,16 +487,52 @@ mod tests {
             Ok("12345678901234.5678".into())
         );
         assert_eq!(
-            show("900000000000000.0000"),
-            Ok("900000000000000.0000".into())
+            show("999999999999999.9999"),
+            Ok("999999999999999.9999".into())
         );
-        assert_eq!(show("900000000000000.0001"), Err("out_of_range"));
+        assert_eq!(
+            show("999999999999999.99990"),
+            Ok("999999999999999.9999".into())
+        );
+        assert_eq!(show("1000000000000000"), Err("out_of_range"));
         assert_eq!(show("1e15"), Err("out_of_range"));
         assert_eq!(
-            Money::parse("900000000000000").map(|m| m.scaled_e4()),
-            Ok(9_000_000_000_000_000_000)
+            Money::parse("1000000000000000").map_err(|e| e.message),
+            Err(
+                "must be at most 999999999999999.9999 (15 integer digits, 4 fraction digits)"
+                    .into()
+            )
         );
-        assert_eq!(Money::parse("12.5").map(|m| m.scaled_e4()), Ok(125_000));
+    }
+
+    #[test]
+    fn money_keys_keep_the_order_of_every_amount_in_an_i64() {
+        let key = |s: &str| Money::parse(s).map(|m| m.key()).expect(s);
+        assert_eq!(key("0"), -5_000_000_000_000_000_000);
+        assert_eq!(key("12.5"), 125_000 - 5_000_000_000_000_000_000);
+        assert_eq!(key("500000000000000"), 0);
+        assert_eq!(key("999999999999999.9999"), 4_999_999_999_999_999_999);
+        let amounts = [
+            "0",
+            "0.0001",
+            "1",
+            "922337203685477.5807",
+            "922337203685477.5808",
+            "999999999999999.9998",
+            "999999999999999.9999",
+        ];
+        let keys: Vec<i64> = amounts.iter().map(|a| key(a)).collect();
+        assert!(keys.windows(2).all(|w| w[0] < w[1]), "{keys:?}");
+        for k in keys {
+            assert_eq!(money_key_of_e4(money_e4_of_key(k)), Some(k));
+        }
+        // Literals beyond the amounts compare as themselves with every stored key.
+        let lit = |s: &str| money_key(Decimal::from_str(s).expect(s));
+        assert_eq!(lit("-1.5"), Some(key("0") - 1));
+        assert_eq!(lit("1e20"), Some(key("999999999999999.9999") + 1));
+        assert_eq!(lit("1000000000000000"), lit("1e20"));
+        assert_eq!(lit("1.00001"), None);
+        assert_eq!(lit("1.000100"), Some(key("1.0001")));
     }
 
     #[test]

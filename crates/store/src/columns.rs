@@ -16,8 +16,8 @@ use uuid::Uuid;
 
 /// The column that stores a listed field, by the one rule from paths to columns: the path with
 /// `.` for `_` (`address.country` is `address_country`). Money is compared and sorted through its
-/// integer twin in units of 10⁻⁴ (`credit_limit_e4`, beside the exact text in `credit_limit`);
-/// the creation sequence is `rid`.
+/// integer twin, the key of `clientele_core::types::money_key` (units of 10⁻⁴ less 5 × 10¹⁸;
+/// `credit_limit_e4`, beside the exact text in `credit_limit`); the creation sequence is `rid`.
 pub fn column(f: &Field) -> String {
     if std::ptr::eq(f, &CREATION_SEQ) {
         return "rid".into();
@@ -79,7 +79,7 @@ fn s<T: ToString>(v: &Option<T>) -> Value {
 }
 
 fn money(v: &Option<Money>) -> [Value; 2] {
-    [s(v), Value::BigInt(v.map(|m| m.scaled_e4()))]
+    [s(v), Value::BigInt(v.map(|m| m.key()))]
 }
 
 /// The values of the address columns: `has_address`, then each address field.

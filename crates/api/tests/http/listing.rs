@@ -1131,7 +1131,8 @@ fn raw(text: &str) -> Value {
 }
 
 /// Money is exact over the whole range the stores hold: 15 integer digits and 4 fraction
-/// digits, compared and sorted exactly; beyond 9 × 10^14 a clear VALIDATION_ERROR.
+/// digits, compared, counted and sorted exactly; beyond 999999999999999.9999 a clear
+/// VALIDATION_ERROR.
 #[tokio::test]
 async fn money_is_exact_up_to_the_documented_limit() {
     let app = spawn_app!();
@@ -1149,46 +1150,140 @@ async fn money_is_exact_up_to_the_documented_limit() {
     let max = app
         .post(
             "/v1/clients",
-            raw(r#"{"name": "Max", "credit": {"limit": 900000000000000.0000, "total_income": 899999999999999.9999, "currency": "EUR"}}"#),
+            raw(r#"{"name": "Max", "credit": {"limit": 999999999999999.9999, "used": 0.0001, "total_income": 999999999999999.9998, "currency": "EUR"}}"#),
         )
         .await;
     assert_eq!(max.status, 201, "{}", max.body);
     assert_eq!(
         max.data()["credit"]["total_income"].to_string(),
-        "899999999999999.9999"
+        "999999999999999.9998"
     );
     assert_eq!(
-        max.data()["credit"]["limit"].to_string(),
-        "900000000000000.0000"
+        max.data()["credit"]["available"].to_string(),
+        "999999999999999.9998"
     );
-    app.create(raw(
-        r#"{"name": "Small", "credit": {"limit": 12345678901234.5677, "currency": "EUR"}}"#,
-    ))
-    .await;
-    let id = big.data()["id"].as_str().unwrap_or("").to_string();
-    let read = app.get(&format!("/v1/clients/{id}")).await;
-    assert_eq!(
-        read.data()["credit"]["limit"].to_string(),
-        "12345678901234.5678"
-    );
+    for (name, limit) in [
+        ("Small", "12345678901234.5677"),
+        ("Near", "999999999999999.9998"),
+        // Just above what the old key (units of 10⁻⁴ in an i64) held.
+        ("OldCap", "922337203685477.5808"),
+        // The key's zero.
+        ("Half", "500000000000000.00"),
+        ("Tiny", "0.5"),
+    ] {
+        app.create(raw(&format!(
+            r#"{{"name": "{name}", "credit": {{"limit": {limit}, "currency": "EUR"}}}}"#
+        )))
+        .await;
+    }
+    app.create(json!({"name": "NoLimit"})).await;
+    for (who, want) in [
+        (&big, "12345678901234.5678"),
+        (&max, "999999999999999.9999"),
+    ] {
+        let id = who.data()["id"].as_str().unwrap_or("").to_string();
+        let read = app.get(&format!("/v1/clients/{id}")).await;
+        assert_eq!(read.data()["credit"]["limit"].to_string(), want);
+        // The JSON text itself, byte for byte.
+        let text = app
+            .http
+            .get(app.url(&format!("/v1/clients/{id}")))
+            .header("x-api-key", &app.key)
+            .send()
+            .await
+            .expect("get")
+            .text()
+            .await
+            .expect("body");
+        assert!(text.contains(&format!(r#""limit":{want},"#)), "{text}");
+    }
+    let all = ["Big", "Half", "Max", "Near", "OldCap", "Small", "Tiny"];
+    let but =
+        |out: &[&str]| -> Vec<&str> { all.iter().copied().filter(|n| !out.contains(n)).collect() };
     for (f, want) in [
         ("credit.limit eq 12345678901234.5678", vec!["Big"]),
-        ("credit.limit gt 12345678901234.5677", vec!["Big", "Max"]),
-        ("credit.limit ge 900000000000000", vec!["Max"]),
-        ("credit.total_income gt 899999999999999.9998", vec!["Max"]),
+        (
+            "credit.limit gt 12345678901234.5677",
+            but(&["Small", "Tiny"]),
+        ),
+        ("credit.limit eq 999999999999999.9999", vec!["Max"]),
+        ("credit.limit ge 999999999999999.9999", vec!["Max"]),
+        ("credit.limit gt 999999999999999.9998", vec!["Max"]),
+        ("credit.limit ge 999999999999999.9998", vec!["Max", "Near"]),
+        ("credit.limit lt 999999999999999.9999", but(&["Max"])),
+        ("credit.limit le 999999999999999.9998", but(&["Max"])),
+        // `ne` also matches no value (null).
+        (
+            "credit.limit ne 999999999999999.9999",
+            vec!["Big", "Half", "Near", "NoLimit", "OldCap", "Small", "Tiny"],
+        ),
+        (
+            "credit.limit lt 500000000000000",
+            vec!["Big", "Small", "Tiny"],
+        ),
+        (
+            "credit.limit ge 500000000000000",
+            vec!["Half", "Max", "Near", "OldCap"],
+        ),
+        (
+            "credit.limit ge 500000000000000 and credit.limit le 922337203685477.5808",
+            vec!["Half", "OldCap"],
+        ),
+        (
+            "credit.limit gt 922337203685477.5807",
+            vec!["Max", "Near", "OldCap"],
+        ),
+        (
+            "credit.limit in (0.5, 999999999999999.9999)",
+            vec!["Max", "Tiny"],
+        ),
+        // Literals beyond the largest amount compare as what they are.
+        ("credit.limit ge 1000000000000000", vec![]),
+        ("credit.limit lt 1e20", all.to_vec()),
+        ("credit.limit gt -1", all.to_vec()),
+        ("credit.total_income gt 999999999999999.9997", vec!["Max"]),
     ] {
-        assert_eq!(
-            names_of(&app, &format!("filter={}", urlencode(f))).await,
-            want,
-            "filter={f}"
-        );
+        let q = format!("filter={}", urlencode(f));
+        assert_eq!(names_of(&app, &q).await, want, "filter={f}");
+        // The total (from the range counters where they answer) agrees.
+        let r = app.get(&format!("/v1/clients?limit=1&{q}")).await;
+        assert_eq!(r.body["meta"]["total"], json!(want.len()), "filter={f}");
     }
-    let r = app.get("/v1/clients?sort=-credit.limit&fields=name").await;
-    assert_eq!(names(&r.body), vec!["Max", "Big", "Small"]);
+    let by_limit = ["Max", "Near", "OldCap", "Half", "Big", "Small", "Tiny"];
+    let r = app
+        .get("/v1/clients?sort=-credit.limit&fields=name&filter=credit.limit%20ne%20null")
+        .await;
+    assert_eq!(names(&r.body), by_limit);
+    // Page by page through the keyset: the same order.
+    let mut seen = Vec::new();
+    let mut next =
+        "/v1/clients?sort=credit.limit&fields=name&filter=credit.limit%20ne%20null&limit=2"
+            .to_string();
+    for _ in 0..10 {
+        let r = app.get(&next).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        seen.extend(names(&r.body));
+        match r.body["meta"]["next_cursor"].as_str() {
+            Some(c) => {
+                next = format!(
+                    "/v1/clients?sort=credit.limit&fields=name&filter=credit.limit%20ne%20null&limit=2&cursor={}",
+                    urlencode(c)
+                )
+            }
+            None => break,
+        }
+    }
+    let mut ascending = by_limit.to_vec();
+    ascending.reverse();
+    assert_eq!(seen, ascending);
     for (path, body) in [
         (
             "credit.limit",
-            r#"{"name": "Over", "credit": {"limit": 900000000000000.0001, "currency": "EUR"}}"#,
+            r#"{"name": "Over", "credit": {"limit": 1000000000000000, "currency": "EUR"}}"#,
+        ),
+        (
+            "credit.limit",
+            r#"{"name": "Over", "credit": {"limit": 1000000000000000.0000, "currency": "EUR"}}"#,
         ),
         (
             "credit.used",
@@ -1207,15 +1302,23 @@ async fn money_is_exact_up_to_the_documented_limit() {
             "{}",
             r.body
         );
-        assert!(
-            r.body["details"][0]["message"]
-                .as_str()
-                .unwrap_or("")
-                .contains("at most 900000000000000"),
+        assert_eq!(
+            r.body["details"][0]["message"],
+            "must be at most 999999999999999.9999 (15 integer digits, 4 fraction digits)",
             "{}",
             r.body
         );
     }
+    let r = app
+        .post(
+            "/v1/clients",
+            raw(r#"{"name": "Over", "credit": {"limit": 999999999999999.99999, "currency": "EUR"}}"#),
+        )
+        .await;
+    assert_eq!(
+        r.error(400, "VALIDATION_ERROR"),
+        vec![("credit.limit".to_string(), "too_many_decimals".to_string())]
+    );
 }
 
 /// A page far beyond the last row is an empty page, not a server error: the offset it implies

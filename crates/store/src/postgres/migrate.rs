@@ -51,6 +51,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         18,
         include_str!("../../migrations/postgres/0018_clients_updated_all.sql"),
     ),
+    (
+        25,
+        include_str!("../../migrations/postgres/0025_money_keys.sql"),
+    ),
 ];
 
 /// Arbitrary constant: the advisory lock that serialises concurrent `migrate` runs.

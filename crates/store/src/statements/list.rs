@@ -6,6 +6,7 @@ use clientele_core::query::{
     ArchivedFilter, ClientQuery, Field, FieldType, Scalar, SortKey, CREATION_SEQ,
 };
 use clientele_core::search::fold;
+use clientele_core::types::{money_e4_of_key, money_key_of_e4};
 use clientele_core::TenantId;
 use sea_query::{
     Alias, Asterisk, Cond, Expr, Func, JoinType, NullOrdering, Order, Query, QueryBuilder,
@@ -377,12 +378,13 @@ fn facet_count(tenant: TenantId, query: &ClientQuery, c: &Conjunction) -> Option
     Some(q)
 }
 
-/// A field counted per range bucket in `client_ranges` (migration sqlite/0023). A bucket is an
+/// A field counted per range bucket in `client_ranges` (migrations sqlite/0023, 0025). A bucket is an
 /// integer whose order is the order of the values it holds, so a range of values covers a range
 /// of buckets whole, plus parts of the buckets at its two ends.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum RangeField {
-    /// `credit_limit_e4`: two significant digits (`length * 100 + first two digits`).
+    /// `credit_limit_e4`: two significant digits of the amount in units of 10⁻⁴ that the key
+    /// stands for (`money_e4_of_key`): `length * 100 + first two digits`.
     CreditLimit,
     /// `updated_at`: the calendar month (`year * 100 + month`).
     UpdatedAt,
@@ -407,9 +409,9 @@ impl RangeField {
     /// The bucket of a value, as the triggers compute it.
     fn bucket(self, v: &Scalar) -> Option<i64> {
         match (self, v) {
-            (Self::CreditLimit, Scalar::Int(v)) => Some(match *v {
+            (Self::CreditLimit, Scalar::Int(k)) => Some(match money_e4_of_key(*k) {
                 v if v < 0 => -1,
-                v if v < 10 => 100 + v,
+                v if v < 10 => 100 + v as i64,
                 v => {
                     let digits = v.to_string();
                     let lead: i64 = digits.get(..2)?.parse().ok()?;
@@ -432,11 +434,11 @@ impl RangeField {
         match self {
             Self::CreditLimit => match b {
                 -1 => None,
-                100..=109 => Some(Scalar::Int(b - 100)),
+                100..=109 => money_key_of_e4(i128::from(b - 100)).map(Scalar::Int),
                 _ => {
                     let (len, lead) = (b / 100, b % 100);
-                    let scale = 10i64.checked_pow(u32::try_from(len - 2).ok()?)?;
-                    Some(Scalar::Int(lead.checked_mul(scale)?))
+                    let scale = 10i128.checked_pow(u32::try_from(len - 2).ok()?)?;
+                    money_key_of_e4(i128::from(lead).checked_mul(scale)?).map(Scalar::Int)
                 }
             },
             Self::UpdatedAt => (0..=9999)
@@ -749,5 +751,51 @@ pub fn list_clients(tenant: TenantId, query: &ClientQuery, d: &dyn Flavour) -> L
         pages,
         count,
         order,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clientele_core::types::Money;
+
+    /// Each credit limit lies in its bucket (from the bucket's start to the next one's), and
+    /// buckets follow the order of the amounts, up to the largest amount.
+    #[test]
+    fn credit_limit_buckets_hold_their_amounts_in_order_up_to_the_largest() {
+        let kind = RangeField::CreditLimit;
+        let key = |a: &str| Scalar::Int(Money::parse(a).map(|m| m.key()).expect(a));
+        let int = |s: Option<Scalar>| match s {
+            Some(Scalar::Int(k)) => Some(k),
+            _ => None,
+        };
+        let mut last = -1;
+        for a in [
+            "0",
+            "0.0009",
+            "0.001",
+            "9.9999",
+            "10",
+            "499999999999999.9999",
+            "500000000000000",
+            "922337203685477.5807",
+            "922337203685477.5808",
+            "999999999999999.9999",
+        ] {
+            let (Scalar::Int(k), Some(b)) = (key(a), kind.bucket(&key(a))) else {
+                panic!("{a}: no bucket");
+            };
+            assert!(b >= last, "{a}: bucket {b} after {last}");
+            last = b;
+            let start = int(kind.start(b)).expect("start");
+            assert!(start <= k, "{a}: starts at {start}");
+            if let Some(next) = kind.next(b).and_then(|n| int(kind.start(n))) {
+                assert!(k < next, "{a}: next bucket starts at {next}");
+            }
+        }
+        assert_eq!(kind.bucket(&key("999999999999999.9999")), Some(1999));
+        assert_eq!(kind.bucket(&key("500000000000000")), Some(1950));
+        assert_eq!(kind.bucket(&key("0.0009")), Some(109));
+        assert_eq!(kind.bucket(&key("0.001")), Some(210));
     }
 }
