@@ -136,6 +136,48 @@ async fn an_export_imported_into_an_empty_tenant_reproduces_the_clients_in_both_
     }
 }
 
+/// The largest amounts go through import and export exactly in both formats, and one beyond
+/// them is a row error naming the field.
+#[tokio::test]
+async fn the_largest_amounts_import_and_export_exactly() {
+    let app = spawn_app!();
+    let body = concat!(
+        r#"{"name": "Max", "credit": {"limit": 999999999999999.9999, "used": 12345678901234.5678, "currency": "EUR"}}"#,
+        "\n",
+        r#"{"name": "Over", "credit": {"limit": 1000000000000000, "currency": "EUR"}}"#,
+        "\n",
+        r#"{"name": "Small", "credit": {"limit": 0.5, "currency": "EUR"}}"#,
+        "\n",
+    );
+    let r = import(&app, "", "application/x-ndjson", body.to_string()).await;
+    assert_eq!(counts(&r), [2, 0, 0, 1], "{}", r.body);
+    assert_eq!(
+        errors(&r),
+        vec![(2, "credit.limit".to_string(), "out_of_range".to_string())]
+    );
+    let filter = "?filter=credit.limit%20ge%20999999999999999.9999";
+    let nd = export(&app, filter).await;
+    assert_eq!(nd.lines().count(), 1, "{nd}");
+    assert!(
+        nd.contains(r#""limit":999999999999999.9999,"used":12345678901234.5678"#),
+        "{nd}"
+    );
+    let csv = export(&app, "?format=csv").await;
+    assert!(
+        csv.contains(",999999999999999.9999,12345678901234.5678,"),
+        "{csv}"
+    );
+    // The CSV export imported elsewhere keeps every digit.
+    let (_, key) = app.other_tenant("copy").await;
+    let r = import_as(&app, &key, "", "text/csv", csv).await;
+    assert_eq!(counts(&r), [2, 0, 0, 0], "{}", r.body);
+    let (_, _, copy) = export_as(&app, &key, filter).await;
+    assert_eq!(
+        lines(&copy).into_iter().map(portable).collect::<Vec<_>>(),
+        lines(&nd).into_iter().map(portable).collect::<Vec<_>>()
+    );
+}
+
 #[tokio::test]
 async fn bad_rows_are_reported_by_line_and_never_stop_the_good_ones() {
     let app = spawn_app!();

@@ -43,6 +43,22 @@ async fn get_if_none_match(app: &TestApp, path: &str, etag: &str) -> Reply {
         .await
 }
 
+/// The largest amount reads exactly here too.
+#[tokio::test]
+async fn the_largest_amount_reads_exactly() {
+    let app = spawn_app!();
+    let mut doc = nordic();
+    doc["credit"]["limit"] = n("999999999999999.9999");
+    let c = app.create(doc).await;
+    let r = app.get(&format!("/api/1.0/clients/{}", id_of(&c))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let text = r.body.to_string();
+    assert!(
+        text.contains(r#""credit_limit":999999999999999.9999"#),
+        "{text}"
+    );
+}
+
 #[tokio::test]
 async fn the_list_shows_the_essential_fields_with_pagination() {
     let app = spawn_app!();

@@ -148,6 +148,42 @@ async fn the_seed_model_is_created_and_read_back_field_by_field() {
     assert_eq!(keys(&list.body), sorted(&["data", "meta"]));
 }
 
+/// `creditLimit` and `usedLimit` are exact up to the largest amount (999999999999999.9999), as
+/// on `/v1`; a larger one is refused by this dialect's name for it.
+#[tokio::test]
+async fn amounts_are_exact_up_to_the_largest_and_refused_beyond_it() {
+    let app = spawn_app!();
+    let body: Value = serde_json::from_str(
+        r#"{"name": "Max", "creditLimit": 999999999999999.9999, "usedLimit": 12345678901234.5678}"#,
+    )
+    .expect("json");
+    let c = create(&app, body).await;
+    let id = c["id"].as_str().expect("id");
+    for read in [c.clone(), app.get(&at(id)).await.body] {
+        assert_eq!(read["creditLimit"].to_string(), "999999999999999.9999");
+        assert_eq!(read["usedLimit"].to_string(), "12345678901234.5678");
+    }
+    let native = app.get(&format!("/v1/clients/{id}")).await;
+    assert_eq!(
+        native.data()["credit"]["limit"].to_string(),
+        "999999999999999.9999"
+    );
+    let over: Value =
+        serde_json::from_str(r#"{"name": "Over", "creditLimit": 1000000000000000}"#).expect("json");
+    let r = app.post(BASE, over).await;
+    assert_eq!(
+        seed_error(&r, 400, "VALIDATION_ERROR"),
+        vec![("creditLimit".into(), "out_of_range".into())]
+    );
+    assert!(
+        r.body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("999999999999999.9999")),
+        "{}",
+        r.body
+    );
+}
+
 #[tokio::test]
 async fn a_minimal_client_reads_with_nulls_an_active_status_and_no_contacts() {
     let app = spawn_app!();
