@@ -28,6 +28,11 @@ async fn totals(app: &TestApp, query: &str, filter: Option<&str>) -> (i64, i64) 
     (total(&a.body), total(&b.body))
 }
 
+/// A JSON number with exactly these digits (`json!` goes through `f64`).
+fn exact(digits: &str) -> Value {
+    serde_json::from_str(digits).expect("number")
+}
+
 async fn assert_exact(app: &TestApp, query: &str, filter: Option<&str>) -> i64 {
     let (counted, scanned) = totals(app, query, filter).await;
     assert_eq!(counted, scanned, "{query} {filter:?}");
@@ -48,6 +53,10 @@ fn cases(month_start: &str, earlier: &str) -> Vec<(String, Option<String>)> {
         "credit.limit ge 0 and credit.limit le 9.9999",
         "credit.limit ge 499999.9999 and credit.limit le 510000",
         "credit.limit gt 100000 and credit.limit lt 100000.0001",
+        "credit.limit ge 500000000000000",
+        "credit.limit gt 499999999999999.9999 and credit.limit lt 999999999999999.9999",
+        "credit.limit ge 990000000000000",
+        "credit.limit le 922337203685477.5808",
     ] {
         for q in [
             "",
@@ -106,6 +115,12 @@ async fn totals_from_counters_equal_the_rows_across_writes() {
         Some(json!(999999.9999)),
         Some(json!(1000000)),
         Some(json!(12345678)),
+        // Amounts up to the largest: buckets of 19 digits in units of 10⁻⁴, either side of the
+        // key's zero (500000000000000).
+        Some(exact("499999999999999.9999")),
+        Some(exact("500000000000000")),
+        Some(exact("922337203685477.5808")),
+        Some(exact("999999999999999.9999")),
     ];
     let mut ids = Vec::new();
     for (i, limit) in limits.iter().enumerate() {
