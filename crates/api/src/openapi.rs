@@ -293,6 +293,14 @@ fn add_input_schemas(doc: &mut OpenApi) {
         };
         let mut input = data.clone();
         closed(&mut input);
+        // `null` is "not given" in a body: the field takes its default (create, replace) or is
+        // removed, which also restores its default (merge patch). Only a client's `name`, which
+        // an organisation requires, is left as it is.
+        for (field, schema) in input.properties.iter_mut() {
+            if field != "name" {
+                *schema = or_null(schema);
+            }
+        }
         let mut patch = input.clone();
         patch.required.clear();
         if name == "ClientData" {
@@ -341,6 +349,120 @@ fn add_input_schemas(doc: &mut OpenApi) {
             }
         }
     }
+}
+
+/// The request schemas of the dialects, beside the types that describe them (`seedNNN/input.rs`):
+/// each refuses unknown fields, as the dialects do (400 naming the field), and a dialect's partial
+/// update gets its own schema, `…Patch`, derived from its create's: nothing required, and
+/// without the fields only a create takes (004's `contactPersons`, 002's `primary_location`,
+/// which a patch or 002's `PUT` refuse by name).
+fn add_dialect_input_schemas(doc: &mut OpenApi) {
+    // (create schema, patch schema, fields a patch refuses, a property whose schema is itself
+    // one of these, replaced by its patch)
+    const PATCHES: &[(&str, &str, &[&str], Option<(&str, &str)>)] = &[
+        (
+            "Seed002ClientFields",
+            "Seed002ClientFieldsPatch",
+            &["primary_location"],
+            None,
+        ),
+        (
+            "Seed002ClientInput",
+            "Seed002ClientPatch",
+            &[],
+            Some(("client", "Seed002ClientFieldsPatch")),
+        ),
+        ("Seed003ClientInput", "Seed003ClientPatch", &[], None),
+        (
+            "Seed004ClientInput",
+            "Seed004ClientPatch",
+            &["contactPersons"],
+            None,
+        ),
+        (
+            "Seed004ContactPersonInput",
+            "Seed004ContactPersonPatch",
+            &[],
+            None,
+        ),
+    ];
+    let Some(components) = doc.components.as_mut() else {
+        return;
+    };
+    for (name, schema) in components.schemas.iter_mut() {
+        let input = name.ends_with("Input") || name == "Seed002ClientFields";
+        if let (true, RefOr::T(Schema::Object(o))) = (name.starts_with("Seed") && input, schema) {
+            o.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+        }
+    }
+    for (input, patch, refused, nested) in PATCHES {
+        let Some(RefOr::T(Schema::Object(mut o))) = components.schemas.get(*input).cloned() else {
+            continue;
+        };
+        o.required.clear();
+        for field in *refused {
+            o.properties.shift_remove(*field);
+        }
+        if let Some((field, target)) = nested {
+            o.properties
+                .insert((*field).to_string(), Ref::from_schema_name(*target).into());
+            o.required = vec![(*field).to_string()];
+        }
+        components
+            .schemas
+            .insert((*patch).to_string(), Schema::Object(o).into());
+    }
+    // The partial updates: every dialect's PATCH, and 002's PUT (the seed's "all fields are
+    // optional").
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let ops = [
+            item.patch.as_mut(),
+            item.put.as_mut().filter(|_| path.starts_with("/api/v1/")),
+        ];
+        for op in ops.into_iter().flatten() {
+            let Some(body) = op.request_body.as_mut() else {
+                continue;
+            };
+            for content in body.content.values_mut() {
+                let Some(RefOr::Ref(r)) = &content.schema else {
+                    continue;
+                };
+                let current = r.ref_location.rsplit('/').next().unwrap_or("");
+                if let Some((_, patch, _, _)) = PATCHES.iter().find(|(i, ..)| *i == current) {
+                    content.schema = Some(Ref::from_schema_name(*patch).into());
+                }
+            }
+        }
+    }
+}
+
+/// `schema`, or null.
+fn or_null(schema: &RefOr<Schema>) -> RefOr<Schema> {
+    let Ok(mut v) = serde_json::to_value(schema) else {
+        return schema.clone();
+    };
+    let null = serde_json::json!("null");
+    if v.get("$ref").is_some() {
+        v = serde_json::json!({"oneOf": [{"type": "null"}, v]});
+    } else if let Some(one_of) = v.get_mut("oneOf").and_then(|o| o.as_array_mut()) {
+        if !one_of.iter().any(|s| s["type"] == null) {
+            one_of.insert(0, serde_json::json!({"type": "null"}));
+        }
+    } else {
+        match v.get_mut("type") {
+            Some(serde_json::Value::Array(types)) if !types.contains(&null) => {
+                types.push(null.clone())
+            }
+            Some(t @ serde_json::Value::String(_)) => *t = serde_json::json!([t.clone(), null]),
+            _ => {}
+        }
+        if let Some(values) = v.get_mut("enum").and_then(|e| e.as_array_mut()) {
+            if !values.contains(&serde_json::Value::Null) {
+                values.push(serde_json::Value::Null);
+            }
+        }
+    }
+    serde_json::from_value(v).unwrap_or_else(|_| schema.clone())
 }
 
 /// A JSON Schema rule (`if` / `then` / `else`) as the schema's `allOf`: utoipa's `Object` has no
@@ -423,9 +545,9 @@ fn v1_param_schema(name: &str) -> Option<ObjectBuilder> {
 
 fn constrain_v1_params(doc: &mut OpenApi) {
     for (path, item) in doc.paths.paths.iter_mut() {
-        if !path.starts_with("/v1/") {
-            continue;
-        }
+        // The dialects' parameters are declared where they are read; the idempotency key is
+        // the native one everywhere.
+        let native = path.starts_with("/v1/");
         for op in [
             &mut item.get,
             &mut item.put,
@@ -437,7 +559,9 @@ fn constrain_v1_params(doc: &mut OpenApi) {
         .flatten()
         {
             for p in op.parameters.iter_mut().flatten() {
-                if matches!(p.parameter_in, ParameterIn::Path) {
+                if matches!(p.parameter_in, ParameterIn::Path)
+                    || !(native || p.name == "Idempotency-Key")
+                {
                     continue;
                 }
                 if let Some(schema) = v1_param_schema(&p.name) {
@@ -523,6 +647,7 @@ impl Modify for Completion {
         }
         add_links(doc);
         add_input_schemas(doc);
+        add_dialect_input_schemas(doc);
         constrain_v1_params(doc);
     }
 }

@@ -69,8 +69,9 @@ pub struct CreatedApiKey {
 #[derive(Debug, ToSchema)]
 #[allow(dead_code)]
 pub struct NewApiKeyBody {
-    /// A label, ≤ 100 characters.
-    #[schema(max_length = 100)]
+    /// A label, ≤ 100 characters once trimmed (surrounding whitespace is dropped; blank is no
+    /// label).
+    #[schema(pattern = r"^[ \t\n\r]*([^\s]([\s\S]{0,98}[^\s])?)?[ \t\n\r]*$")]
     name: Option<String>,
     /// One or more of `clients:read`, `clients:write`, `clients:delete`, `audit:read`, `admin`.
     #[schema(min_items = 1)]
