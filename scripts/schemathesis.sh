@@ -6,7 +6,7 @@
 # (pinned) into a virtual environment under target/ when it is not there yet.
 #
 # Usage: scripts/schemathesis.sh [path/to/clientele]   (default: target/debug/clientele)
-# Environment: SCHEMATHESIS_MAX_TIME (seconds, default 180), SCHEMATHESIS_SEED (default 19),
+# Environment: SCHEMATHESIS_MAX_TIME (seconds, default 240), SCHEMATHESIS_SEED (default 19),
 # SCHEMATHESIS_ARGS (extra arguments, e.g. "--include-path-regex ^/v1/clients$"),
 # SCHEMATHESIS_SCOPE (which operations; default all, e.g. "--include-tag-regex ^dialect").
 # Reports: target/schemathesis/ (JUnit XML, and the server's log).
@@ -17,7 +17,7 @@ BIN=${1:-target/debug/clientele}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV="$ROOT/target/schemathesis-venv"
 REPORTS="$ROOT/target/schemathesis"
-MAX_TIME=${SCHEMATHESIS_MAX_TIME:-180}
+MAX_TIME=${SCHEMATHESIS_MAX_TIME:-240}
 SEED=${SCHEMATHESIS_SEED:-19}
 WAIT_SECONDS=20
 
