@@ -6,7 +6,8 @@ use utoipa::openapi::link::LinkBuilder;
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::schema::{
-    AdditionalProperties, KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type,
+    AdditionalProperties, KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat,
+    SchemaType, Type,
 };
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
@@ -438,31 +439,47 @@ fn add_dialect_input_schemas(doc: &mut OpenApi) {
 
 /// `schema`, or null.
 fn or_null(schema: &RefOr<Schema>) -> RefOr<Schema> {
-    let Ok(mut v) = serde_json::to_value(schema) else {
-        return schema.clone();
+    let null = || {
+        RefOr::T(Schema::Object(
+            ObjectBuilder::new().schema_type(Type::Null).build(),
+        ))
     };
-    let null = serde_json::json!("null");
-    if v.get("$ref").is_some() {
-        v = serde_json::json!({"oneOf": [{"type": "null"}, v]});
-    } else if let Some(one_of) = v.get_mut("oneOf").and_then(|o| o.as_array_mut()) {
-        if !one_of.iter().any(|s| s["type"] == null) {
-            one_of.insert(0, serde_json::json!({"type": "null"}));
-        }
-    } else {
-        match v.get_mut("type") {
-            Some(serde_json::Value::Array(types)) if !types.contains(&null) => {
-                types.push(null.clone())
+    match schema {
+        RefOr::Ref(_) => RefOr::T(Schema::OneOf(
+            OneOfBuilder::new()
+                .item(null())
+                .item(schema.clone())
+                .build(),
+        )),
+        RefOr::T(Schema::Object(o)) => {
+            let mut o = o.clone();
+            match &mut o.schema_type {
+                SchemaType::Type(t) if *t != Type::Null => {
+                    o.schema_type = SchemaType::Array(vec![t.clone(), Type::Null]);
+                }
+                SchemaType::Array(types) if !types.contains(&Type::Null) => types.push(Type::Null),
+                _ => {}
             }
-            Some(t @ serde_json::Value::String(_)) => *t = serde_json::json!([t.clone(), null]),
-            _ => {}
-        }
-        if let Some(values) = v.get_mut("enum").and_then(|e| e.as_array_mut()) {
-            if !values.contains(&serde_json::Value::Null) {
-                values.push(serde_json::Value::Null);
+            if let Some(values) = o.enum_values.as_mut() {
+                if !values.contains(&serde_json::Value::Null) {
+                    values.push(serde_json::Value::Null);
+                }
             }
+            RefOr::T(Schema::Object(o))
         }
+        RefOr::T(Schema::OneOf(one)) => {
+            let mut one = one.clone();
+            let is_null = |s: &RefOr<Schema>| {
+                matches!(s, RefOr::T(Schema::Object(o))
+                    if o.schema_type == SchemaType::Type(Type::Null))
+            };
+            if !one.items.iter().any(is_null) {
+                one.items.insert(0, null());
+            }
+            RefOr::T(Schema::OneOf(one))
+        }
+        other => other.clone(),
     }
-    serde_json::from_value(v).unwrap_or_else(|_| schema.clone())
 }
 
 /// A JSON Schema rule (`if` / `then` / `else`) as the schema's `allOf`: utoipa's `Object` has no

@@ -493,6 +493,11 @@ mod tests {
             with_zip(json!("02134")).expect("maps").client["address"]["postal_code"],
             "02134"
         );
+        // The same whole number written with a fraction: JSON Schema's integer too.
+        assert_eq!(
+            with_zip(json!(165.0)).expect("maps").client["address"]["postal_code"],
+            "165"
+        );
         for bad in [json!(802.5), json!(-1), json!(true), json!({})] {
             let e = with_zip(bad.clone()).expect_err("refused");
             assert_eq!(
