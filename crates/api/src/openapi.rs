@@ -352,40 +352,55 @@ fn add_input_schemas(doc: &mut OpenApi) {
     }
 }
 
+/// A dialect's partial-update schema, derived from its create's.
+struct DialectPatch {
+    /// The create's schema.
+    input: &'static str,
+    /// The patch schema it becomes.
+    patch: &'static str,
+    /// Fields a patch refuses (by name, 400), left out.
+    refused: &'static [&'static str],
+    /// A property whose schema is itself a create's, replaced by that create's patch.
+    nested: Option<(&'static str, &'static str)>,
+}
+
 /// The request schemas of the dialects, beside the types that describe them (`seedNNN/input.rs`):
 /// each refuses unknown fields, as the dialects do (400 naming the field), and a dialect's partial
 /// update gets its own schema, `…Patch`, derived from its create's: nothing required, and
 /// without the fields only a create takes (004's `contactPersons`, 002's `primary_location`,
 /// which a patch or 002's `PUT` refuse by name).
 fn add_dialect_input_schemas(doc: &mut OpenApi) {
-    // (create schema, patch schema, fields a patch refuses, a property whose schema is itself
-    // one of these, replaced by its patch)
-    const PATCHES: &[(&str, &str, &[&str], Option<(&str, &str)>)] = &[
-        (
-            "Seed002ClientFields",
-            "Seed002ClientFieldsPatch",
-            &["primary_location"],
-            None,
-        ),
-        (
-            "Seed002ClientInput",
-            "Seed002ClientPatch",
-            &[],
-            Some(("client", "Seed002ClientFieldsPatch")),
-        ),
-        ("Seed003ClientInput", "Seed003ClientPatch", &[], None),
-        (
-            "Seed004ClientInput",
-            "Seed004ClientPatch",
-            &["contactPersons"],
-            None,
-        ),
-        (
-            "Seed004ContactPersonInput",
-            "Seed004ContactPersonPatch",
-            &[],
-            None,
-        ),
+    const PATCHES: &[DialectPatch] = &[
+        DialectPatch {
+            input: "Seed002ClientFields",
+            patch: "Seed002ClientFieldsPatch",
+            refused: &["primary_location"],
+            nested: None,
+        },
+        DialectPatch {
+            input: "Seed002ClientInput",
+            patch: "Seed002ClientPatch",
+            refused: &[],
+            nested: Some(("client", "Seed002ClientFieldsPatch")),
+        },
+        DialectPatch {
+            input: "Seed003ClientInput",
+            patch: "Seed003ClientPatch",
+            refused: &[],
+            nested: None,
+        },
+        DialectPatch {
+            input: "Seed004ClientInput",
+            patch: "Seed004ClientPatch",
+            refused: &["contactPersons"],
+            nested: None,
+        },
+        DialectPatch {
+            input: "Seed004ContactPersonInput",
+            patch: "Seed004ContactPersonPatch",
+            refused: &[],
+            nested: None,
+        },
     ];
     let Some(components) = doc.components.as_mut() else {
         return;
@@ -396,22 +411,22 @@ fn add_dialect_input_schemas(doc: &mut OpenApi) {
             o.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
         }
     }
-    for (input, patch, refused, nested) in PATCHES {
-        let Some(RefOr::T(Schema::Object(mut o))) = components.schemas.get(*input).cloned() else {
+    for p in PATCHES {
+        let Some(RefOr::T(Schema::Object(mut o))) = components.schemas.get(p.input).cloned() else {
             continue;
         };
         o.required.clear();
-        for field in *refused {
+        for field in p.refused {
             o.properties.shift_remove(*field);
         }
-        if let Some((field, target)) = nested {
+        if let Some((field, target)) = p.nested {
             o.properties
-                .insert((*field).to_string(), Ref::from_schema_name(*target).into());
-            o.required = vec![(*field).to_string()];
+                .insert(field.to_string(), Ref::from_schema_name(target).into());
+            o.required = vec![field.to_string()];
         }
         components
             .schemas
-            .insert((*patch).to_string(), Schema::Object(o).into());
+            .insert(p.patch.to_string(), Schema::Object(o).into());
     }
     // The partial updates: every dialect's PATCH, and 002's PUT (the seed's "all fields are
     // optional").
@@ -429,8 +444,8 @@ fn add_dialect_input_schemas(doc: &mut OpenApi) {
                     continue;
                 };
                 let current = r.ref_location.rsplit('/').next().unwrap_or("");
-                if let Some((_, patch, _, _)) = PATCHES.iter().find(|(i, ..)| *i == current) {
-                    content.schema = Some(Ref::from_schema_name(*patch).into());
+                if let Some(p) = PATCHES.iter().find(|p| p.input == current) {
+                    content.schema = Some(Ref::from_schema_name(p.patch).into());
                 }
             }
         }
