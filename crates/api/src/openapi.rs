@@ -6,7 +6,8 @@ use utoipa::openapi::link::LinkBuilder;
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::schema::{
-    AdditionalProperties, KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type,
+    AdditionalProperties, KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat,
+    SchemaType, Type,
 };
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
@@ -293,6 +294,14 @@ fn add_input_schemas(doc: &mut OpenApi) {
         };
         let mut input = data.clone();
         closed(&mut input);
+        // `null` is "not given" in a body: the field takes its default (create, replace) or is
+        // removed, which also restores its default (merge patch). Only a client's `name`, which
+        // an organisation requires, is left as it is.
+        for (field, schema) in input.properties.iter_mut() {
+            if field != "name" {
+                *schema = or_null(schema);
+            }
+        }
         let mut patch = input.clone();
         patch.required.clear();
         if name == "ClientData" {
@@ -340,6 +349,151 @@ fn add_input_schemas(doc: &mut OpenApi) {
                 content.schema = Some(Ref::from_schema_name(target).into());
             }
         }
+    }
+}
+
+/// A dialect's partial-update schema, derived from its create's.
+struct DialectPatch {
+    /// The create's schema.
+    input: &'static str,
+    /// The patch schema it becomes.
+    patch: &'static str,
+    /// Fields a patch refuses (by name, 400), left out.
+    refused: &'static [&'static str],
+    /// A property whose schema is itself a create's, replaced by that create's patch.
+    nested: Option<(&'static str, &'static str)>,
+}
+
+/// The request schemas of the dialects, beside the types that describe them (`seedNNN/input.rs`):
+/// each refuses unknown fields, as the dialects do (400 naming the field), and a dialect's partial
+/// update gets its own schema, `…Patch`, derived from its create's: nothing required, and
+/// without the fields only a create takes (004's `contactPersons`, 002's `primary_location`,
+/// which a patch or 002's `PUT` refuse by name).
+fn add_dialect_input_schemas(doc: &mut OpenApi) {
+    const PATCHES: &[DialectPatch] = &[
+        DialectPatch {
+            input: "Seed002ClientFields",
+            patch: "Seed002ClientFieldsPatch",
+            refused: &["primary_location"],
+            nested: None,
+        },
+        DialectPatch {
+            input: "Seed002ClientInput",
+            patch: "Seed002ClientPatch",
+            refused: &[],
+            nested: Some(("client", "Seed002ClientFieldsPatch")),
+        },
+        DialectPatch {
+            input: "Seed003ClientInput",
+            patch: "Seed003ClientPatch",
+            refused: &[],
+            nested: None,
+        },
+        DialectPatch {
+            input: "Seed004ClientInput",
+            patch: "Seed004ClientPatch",
+            refused: &["contactPersons"],
+            nested: None,
+        },
+        DialectPatch {
+            input: "Seed004ContactPersonInput",
+            patch: "Seed004ContactPersonPatch",
+            refused: &[],
+            nested: None,
+        },
+    ];
+    let Some(components) = doc.components.as_mut() else {
+        return;
+    };
+    for (name, schema) in components.schemas.iter_mut() {
+        let input = name.ends_with("Input") || name == "Seed002ClientFields";
+        if let (true, RefOr::T(Schema::Object(o))) = (name.starts_with("Seed") && input, schema) {
+            o.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+        }
+    }
+    for p in PATCHES {
+        let Some(RefOr::T(Schema::Object(mut o))) = components.schemas.get(p.input).cloned() else {
+            continue;
+        };
+        o.required.clear();
+        for field in p.refused {
+            o.properties.shift_remove(*field);
+        }
+        if let Some((field, target)) = p.nested {
+            o.properties
+                .insert(field.to_string(), Ref::from_schema_name(target).into());
+            o.required = vec![field.to_string()];
+        }
+        components
+            .schemas
+            .insert(p.patch.to_string(), Schema::Object(o).into());
+    }
+    // The partial updates: every dialect's PATCH, and 002's PUT (the seed's "all fields are
+    // optional").
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let ops = [
+            item.patch.as_mut(),
+            item.put.as_mut().filter(|_| path.starts_with("/api/v1/")),
+        ];
+        for op in ops.into_iter().flatten() {
+            let Some(body) = op.request_body.as_mut() else {
+                continue;
+            };
+            for content in body.content.values_mut() {
+                let Some(RefOr::Ref(r)) = &content.schema else {
+                    continue;
+                };
+                let current = r.ref_location.rsplit('/').next().unwrap_or("");
+                if let Some(p) = PATCHES.iter().find(|p| p.input == current) {
+                    content.schema = Some(Ref::from_schema_name(p.patch).into());
+                }
+            }
+        }
+    }
+}
+
+/// `schema`, or null.
+fn or_null(schema: &RefOr<Schema>) -> RefOr<Schema> {
+    let null = || {
+        RefOr::T(Schema::Object(
+            ObjectBuilder::new().schema_type(Type::Null).build(),
+        ))
+    };
+    match schema {
+        RefOr::Ref(_) => RefOr::T(Schema::OneOf(
+            OneOfBuilder::new()
+                .item(null())
+                .item(schema.clone())
+                .build(),
+        )),
+        RefOr::T(Schema::Object(o)) => {
+            let mut o = o.clone();
+            match &mut o.schema_type {
+                SchemaType::Type(t) if *t != Type::Null => {
+                    o.schema_type = SchemaType::Array(vec![t.clone(), Type::Null]);
+                }
+                SchemaType::Array(types) if !types.contains(&Type::Null) => types.push(Type::Null),
+                _ => {}
+            }
+            if let Some(values) = o.enum_values.as_mut() {
+                if !values.contains(&serde_json::Value::Null) {
+                    values.push(serde_json::Value::Null);
+                }
+            }
+            RefOr::T(Schema::Object(o))
+        }
+        RefOr::T(Schema::OneOf(one)) => {
+            let mut one = one.clone();
+            let is_null = |s: &RefOr<Schema>| {
+                matches!(s, RefOr::T(Schema::Object(o))
+                    if o.schema_type == SchemaType::Type(Type::Null))
+            };
+            if !one.items.iter().any(is_null) {
+                one.items.insert(0, null());
+            }
+            RefOr::T(Schema::OneOf(one))
+        }
+        other => other.clone(),
     }
 }
 
@@ -423,9 +577,9 @@ fn v1_param_schema(name: &str) -> Option<ObjectBuilder> {
 
 fn constrain_v1_params(doc: &mut OpenApi) {
     for (path, item) in doc.paths.paths.iter_mut() {
-        if !path.starts_with("/v1/") {
-            continue;
-        }
+        // The dialects' parameters are declared where they are read; the idempotency key is
+        // the native one everywhere.
+        let native = path.starts_with("/v1/");
         for op in [
             &mut item.get,
             &mut item.put,
@@ -437,7 +591,9 @@ fn constrain_v1_params(doc: &mut OpenApi) {
         .flatten()
         {
             for p in op.parameters.iter_mut().flatten() {
-                if matches!(p.parameter_in, ParameterIn::Path) {
+                if matches!(p.parameter_in, ParameterIn::Path)
+                    || !(native || p.name == "Idempotency-Key")
+                {
                     continue;
                 }
                 if let Some(schema) = v1_param_schema(&p.name) {
@@ -523,6 +679,7 @@ impl Modify for Completion {
         }
         add_links(doc);
         add_input_schemas(doc);
+        add_dialect_input_schemas(doc);
         constrain_v1_params(doc);
     }
 }

@@ -6,6 +6,24 @@ use serde_json::{Map, Value};
 use crate::error::Errors;
 use crate::types::{Invalid, Money};
 
+/// Whole numbers beyond this are not written exactly as a JSON float.
+const EXACT_FLOAT_INTEGER: f64 = 9_007_199_254_740_992.0;
+
+/// A JSON number that is a whole number, written with or without a fraction (`30` or `30.0`, the
+/// same integer to JSON and to JSON Schema), as an `i64`.
+pub fn whole_i64(v: &Value) -> Option<i64> {
+    v.as_i64().or_else(|| {
+        let f = v.as_f64()?;
+        (f.fract() == 0.0 && f.abs() <= EXACT_FLOAT_INTEGER).then_some(f as i64)
+    })
+}
+
+/// [`whole_i64`] for a non-negative whole number, as a `u64`.
+pub fn whole_u64(v: &Value) -> Option<u64> {
+    v.as_u64()
+        .or_else(|| whole_i64(v).and_then(|n| u64::try_from(n).ok()))
+}
+
 pub struct ObjectReader<'a> {
     obj: &'a Map<String, Value>,
     prefix: String,
@@ -132,7 +150,7 @@ impl<'a> ObjectReader<'a> {
 
     pub fn integer(&mut self, key: &str, min: i64, max: i64) -> Option<i64> {
         let v = self.raw(key)?;
-        let Some(n) = v.as_i64() else {
+        let Some(n) = whole_i64(v) else {
             if v.is_number() {
                 self.invalid(key, Invalid::new("invalid_type", "must be an integer"));
             } else {
@@ -203,5 +221,30 @@ impl<'a> ObjectReader<'a> {
         let prefix = self.path(key);
         let mut inner = ObjectReader::new(obj, &prefix, self.errors);
         Some(f(&mut inner))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_whole_number_may_be_written_with_a_fraction() {
+        assert_eq!(whole_i64(&json!(30)), Some(30));
+        assert_eq!(whole_i64(&json!(30.0)), Some(30));
+        assert_eq!(whole_i64(&json!(-7.0)), Some(-7));
+        assert_eq!(whole_i64(&json!(30.5)), None);
+        assert_eq!(whole_i64(&json!(1e300)), None);
+        assert_eq!(whole_i64(&json!("30")), None);
+        assert_eq!(whole_u64(&json!(165.0)), Some(165));
+        assert_eq!(whole_u64(&json!(u64::MAX)), Some(u64::MAX));
+        assert_eq!(whole_u64(&json!(-1.0)), None);
+        let mut errors = Errors::default();
+        let obj = json!({"a": 2285.0, "b": 2.5});
+        let mut r = ObjectReader::new(obj.as_object().expect("object"), "", &mut errors);
+        assert_eq!(r.integer("a", 0, 3650), Some(2285));
+        assert_eq!(r.integer("b", 0, 3650), None);
+        assert_eq!(errors.0.len(), 1);
     }
 }

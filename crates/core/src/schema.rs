@@ -28,6 +28,15 @@ pub fn country() -> Object {
         .build()
 }
 
+/// ISO 3166-1 alpha-2 where one is required (not null).
+pub fn country_code() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(COUNTRIES.to_vec()))
+        .description(Some("ISO 3166-1 alpha-2, upper-cased on input"))
+        .build()
+}
+
 /// ISO 4217 (upper case as shown; the service also takes lower case), or null.
 pub fn currency() -> Object {
     nullable(Type::String)
@@ -77,7 +86,7 @@ pub fn http_url() -> Object {
     nullable(Type::String)
         .max_length(Some(2048))
         .pattern(Some(
-            r"^[Hh][Tt][Tt][Pp][Ss]?://([^\s\x00-\x1f\x7f@/?#]*@)?[A-Za-z0-9.\[\]-]+(:[^\s\x00-\x1f\x7f/?#]*)?([/?#][^\s\x00-\x1f\x7f]*)?$",
+            r"^[Hh][Tt][Tt][Pp][Ss]?://([^\s\x00-\x1f\x7f-\x9f@/?#]*@)?[A-Za-z0-9.\[\]-]+(:[^\s\x00-\x1f\x7f-\x9f/?#]*)?([/?#][^\s\x00-\x1f\x7f-\x9f]*)?$",
         ))
         .description(Some("Absolute http(s) URL, ≤ 2048 characters"))
         .build()

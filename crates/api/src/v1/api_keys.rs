@@ -69,8 +69,12 @@ pub struct CreatedApiKey {
 #[derive(Debug, ToSchema)]
 #[allow(dead_code)]
 pub struct NewApiKeyBody {
-    /// A label, ≤ 100 characters.
-    #[schema(max_length = 100)]
+    /// A label, ≤ 100 characters once trimmed (surrounding whitespace is dropped; blank is no
+    /// label).
+    // The whitespace is Rust's (`str::trim`), spelled out: `\s` differs between regex dialects.
+    #[schema(
+        pattern = r"^[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*([^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]([\s\S]{0,98}[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?)?[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     name: Option<String>,
     /// One or more of `clients:read`, `clients:write`, `clients:delete`, `audit:read`, `admin`.
     #[schema(min_items = 1)]

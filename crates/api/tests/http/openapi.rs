@@ -183,3 +183,80 @@ fn constraints_and_links_are_declared() {
         assert!(responses["400"].is_object(), "{method} {path} 400");
     }
 }
+
+/// The dialects' request bodies are as precise as the native ones: closed, with the fields a
+/// create requires, and a partial update on a schema of its own; create bodies take `null` for
+/// "not given".
+#[test]
+fn dialect_and_create_bodies_are_declared() {
+    let doc = serde_json::to_value(clientele_api::openapi()).expect("json");
+    let s = &doc["components"]["schemas"];
+    let body = |path: &str, method: &str| {
+        doc["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+            .as_str()
+            .unwrap_or_default()
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let clients = "/master-data/v1/client-management/clients";
+    assert_eq!(body(clients, "post"), "Seed004ClientInput");
+    assert_eq!(
+        body(&format!("{clients}/{{id}}"), "patch"),
+        "Seed004ClientPatch"
+    );
+    assert_eq!(body("/api/v1/clients", "post"), "Seed002ClientInput");
+    assert_eq!(
+        body("/api/v1/clients/{client_id}", "put"),
+        "Seed002ClientPatch"
+    );
+    assert_eq!(body("/clients/{id}", "put"), "Seed003ClientInput");
+    assert_eq!(body("/clients/{id}", "patch"), "Seed003ClientPatch");
+    for name in [
+        "Seed004ClientInput",
+        "Seed004ClientPatch",
+        "Seed002ClientFieldsPatch",
+    ] {
+        assert_eq!(s[name]["additionalProperties"], false, "{name}");
+    }
+    assert_eq!(
+        s["Seed004ClientInput"]["required"],
+        serde_json::json!(["name"])
+    );
+    assert!(s["Seed004ClientPatch"]["required"].is_null());
+    assert!(s["Seed004ClientInput"]["properties"]["contactPersons"].is_object());
+    assert!(s["Seed004ClientPatch"]["properties"]["contactPersons"].is_null());
+    assert!(s["Seed002ClientFieldsPatch"]["properties"]["primary_location"].is_null());
+    assert_eq!(
+        s["Seed002ClientPatch"]["properties"]["client"]["$ref"],
+        "#/components/schemas/Seed002ClientFieldsPatch"
+    );
+    assert_eq!(
+        s["Seed003ClientInput"]["properties"]["fico"]["minimum"],
+        300
+    );
+    let partner_type = doc["paths"][clients]["get"]["parameters"]
+        .as_array()
+        .expect("parameters")
+        .iter()
+        .find(|p| p["name"] == "partnerType")
+        .expect("partnerType")["schema"]["pattern"]
+        .clone();
+    assert_eq!(
+        partner_type,
+        "^(CITY_COMMUNITY|CONSTRUCTION|INDUSTRY|OTHER|PRIVATE)$"
+    );
+    // `status: null` on an account create is the default; a stored account's status is never
+    // null.
+    let input = serde_json::to_string(&s["AccountInput"]["properties"]["status"]).expect("json");
+    assert!(input.contains("null"), "{input}");
+    let stored = serde_json::to_string(&s["AccountData"]["properties"]["status"]).expect("json");
+    assert!(!stored.contains("null"), "{stored}");
+    // An API key's name is trimmed before its length is checked.
+    let name = &s["NewApiKeyBody"]["properties"]["name"];
+    assert!(name["maxLength"].is_null());
+    assert!(name["pattern"]
+        .as_str()
+        .is_some_and(|p| p.contains("{0,98}")));
+}

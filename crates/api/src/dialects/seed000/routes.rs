@@ -36,8 +36,8 @@ fn failed(e: service::ServiceError) -> ApiError {
     params(
         ("limit" = Option<u32>, Query, description = "Clients per page, 1-100, default 25", minimum = 1, maximum = 100),
         ("page" = Option<u64>, Query, description = "Page, ≥ 1, default 1", minimum = 1),
-        ("updated_since" = Option<String>, Query, description = "Only clients with `updated_at` ≥ this (RFC 3339, or a date = its midnight UTC)"),
-        ("search" = Option<String>, Query, description = "Free text, ≤ 120 characters: every word must prefix-match a word of the name, legal name, e-mail, org number, tax id, external id or account code; case- and accent-insensitive"),
+        ("updated_since" = Option<String>, Query, format = DateTime, description = "Only clients with `updated_at` ≥ this (RFC 3339, or a date = its midnight UTC)"),
+        ("search" = Option<String>, Query, max_length = 120, description = "Free text, ≤ 120 characters: every word must prefix-match a word of the name, legal name, e-mail, org number, tax id, external id or account code; case- and accent-insensitive"),
         ("If-None-Match" = Option<String>, Header, description = "An ETag of this list; 304 when the page is unchanged"),
     ),
     responses(

@@ -43,8 +43,8 @@ fn failed(e: service::ServiceError) -> ApiError {
 /// detail. Clients in creation order, oldest first; archived clients are left out.
 #[utoipa::path(get, path = "/apidev/v1/clients", tag = TAG, operation_id = "seed001_list_clients",
     params(
-        ("status" = Option<String>, Query, description = "`A` (active) or `I` (inactive); any other value matches nothing. Max length 10"),
-        ("search" = Option<String>, Query, description = "Free text, max length 120: every word must prefix-match a word of the name, business name, e-mail, document, tax id, external code or account code; case- and accent-insensitive"),
+        ("status" = Option<String>, Query, max_length = 10, description = "`A` (active) or `I` (inactive); any other value matches nothing. Max length 10"),
+        ("search" = Option<String>, Query, max_length = 120, description = "Free text, max length 120: every word must prefix-match a word of the name, business name, e-mail, document, tax id, external code or account code; case- and accent-insensitive"),
         ("limit" = Option<u32>, Query, description = "Records per page, 1-100, default 25", minimum = 1, maximum = 100),
         ("offset" = Option<u64>, Query, description = "Records to skip, default 0", minimum = 0),
     ),

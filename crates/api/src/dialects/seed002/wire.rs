@@ -80,7 +80,7 @@ pub struct Seed002Client {
     pub name: String,
     /// An internal client id or other reference number.
     pub account_code: Option<String>,
-    #[schema(value_type = Option<String>, format = "uri")]
+    #[schema(schema_with = clientele_core::schema::http_url)]
     pub website: Option<HttpUrl>,
     /// The address for all client-related billing communication.
     #[schema(value_type = Option<String>, format = Email)]

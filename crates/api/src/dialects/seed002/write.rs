@@ -4,7 +4,7 @@
 //! here is the seed's own shape (the `client` wrapper, the required `primary_location`, its
 //! `state` of exactly two characters, `zip` as a string or a number).
 
-use clientele_core::parse::{a_type_name, type_name};
+use clientele_core::parse::{a_type_name, type_name, whole_u64};
 use clientele_core::FieldError;
 use serde_json::{Map, Value};
 
@@ -122,8 +122,7 @@ fn unwrap(body: &Value) -> Result<&Map<String, Value>, Vec<FieldError>> {
 fn person_value(key: &str, v: &Value) -> Result<Value, FieldError> {
     match v {
         Value::Null => Ok(Value::Null),
-        Value::Number(n) => n
-            .as_u64()
+        Value::Number(_) => whole_u64(v)
             .map(|n| Value::String(n.to_string()))
             .ok_or_else(|| err(key, "invalid_type", "must be a non-negative integer")),
         other => Err(err(
@@ -164,7 +163,9 @@ fn client_fields(
 fn zip_value(name: &str, v: &Value) -> Result<Value, FieldError> {
     match v {
         Value::Null | Value::String(_) => Ok(v.clone()),
-        Value::Number(n) if n.is_u64() => Ok(Value::String(n.to_string())),
+        Value::Number(_) if whole_u64(v).is_some() => Ok(Value::String(
+            whole_u64(v).map(|n| n.to_string()).unwrap_or_default(),
+        )),
         other => Err(err(
             name,
             "invalid_type",
@@ -491,6 +492,11 @@ mod tests {
         assert_eq!(
             with_zip(json!("02134")).expect("maps").client["address"]["postal_code"],
             "02134"
+        );
+        // The same whole number written with a fraction: JSON Schema's integer too.
+        assert_eq!(
+            with_zip(json!(165.0)).expect("maps").client["address"]["postal_code"],
+            "165"
         );
         for bad in [json!(802.5), json!(-1), json!(true), json!({})] {
             let e = with_zip(bad.clone()).expect_err("refused");

@@ -68,8 +68,8 @@ fn dialect_ctx(ctx: WriteCtx, caller: &Caller) -> WriteCtx {
 /// order is creation order, oldest first. The body is a bare JSON array.
 #[utoipa::path(get, path = "/clients", tag = TAG, operation_id = "seed003_list_clients",
     params(
-        ("ownerId" = Option<String>, Query, format = Uuid, description = "The owner's id (UUID)"),
-        ("searchText" = Option<String>, Query, description = "Free text, ≤ 120 characters"),
+        ("ownerId" = Option<String>, Query, format = Uuid, pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$", description = "The owner's id (UUID)"),
+        ("searchText" = Option<String>, Query, max_length = 120, description = "Free text, ≤ 120 characters"),
         ("$filter" = Option<String>, Query, description = "OData filter, e.g. `isArchived eq false and fico ge 700 and contains(lastName,'Do')`; a syntax error is 400 naming `$filter` and the position"),
         ("$select" = Option<String>, Query, description = "Comma list of properties to return, e.g. `id,firstName,lastName`"),
         ("$orderby" = Option<String>, Query, description = "Comma list of properties, each optionally `asc` or `desc`, e.g. `lastName desc,firstName`"),

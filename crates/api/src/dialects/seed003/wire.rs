@@ -74,8 +74,9 @@ pub struct Seed003Client {
     pub external_id: Option<String>,
     /// Where the client came from, ≤ 64.
     pub source: Option<String>,
-    /// The owner (a user of the caller's own systems), a UUID.
-    #[schema(value_type = Option<String>, format = Uuid)]
+    /// The owner (a user of the caller's own systems): a UUID when written here; a client
+    /// written through `/v1` or another dialect may carry any owner id of ≤ 64 characters.
+    #[schema(value_type = Option<String>)]
     pub owner_id: Option<String>,
     /// Another client of the organisation.
     pub referred_by_id: Option<Uuid>,

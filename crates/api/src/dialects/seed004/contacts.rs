@@ -141,7 +141,7 @@ pub async fn get_contact_person(
 /// Get a contact person by its external id (unique within the client).
 #[utoipa::path(get, path = "/master-data/v1/client-management/clients/{clientId}/contact-persons/external-id/{externalId}", tag = TAG, operation_id = "seed004_get_contact_person_by_external_id",
     params(("clientId" = uuid::Uuid, Path, description = "Client id (UUID)"),
-        ("externalId" = String, Path, description = "The caller's own id of the contact person"),
+        ("externalId" = String, Path, min_length = 1, max_length = 128, description = "The caller's own id of the contact person, 1-128 characters"),
         ("If-None-Match" = Option<String>, Header, description = "An ETag; 304 when it is current")),
     responses(
         (status = 200, description = "The contact person", body = Seed004ContactPerson, headers(("ETag" = String))),

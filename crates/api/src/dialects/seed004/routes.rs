@@ -40,13 +40,13 @@ pub(super) fn dialect_ctx(ctx: WriteCtx, caller: &Caller) -> WriteCtx {
     params(
         ("page" = Option<u64>, Query, description = "≥ 1, default 1", minimum = 1),
         ("limit" = Option<u32>, Query, description = "1-100, default 25", minimum = 1, maximum = 100),
-        ("search" = Option<String>, Query, description = "Free text, ≤ 120 characters"),
-        ("status" = Option<String>, Query, description = "`ACTIVE` or `INACTIVE`"),
-        ("partnerType" = Option<String>, Query, description = "`CITY_COMMUNITY`, `CONSTRUCTION`, `INDUSTRY`, `OTHER` or `PRIVATE`"),
-        ("creditworthiness" = Option<String>, Query, description = "`GOOD`, `MIDDLE`, `SUBSTANDARD` or `BAD`"),
-        ("externalId" = Option<String>, Query, description = "Exact external id"),
-        ("sortBy" = Option<String>, Query, description = "`name`, `number`, `createdAt` (default) or `updatedAt`"),
-        ("sortOrder" = Option<String>, Query, description = "`ASC` or `DESC` (default)"),
+        ("search" = Option<String>, Query, max_length = 120, description = "Free text, ≤ 120 characters"),
+        ("status" = Option<String>, Query, pattern = "^(ACTIVE|INACTIVE)$", description = "`ACTIVE` or `INACTIVE`"),
+        ("partnerType" = Option<String>, Query, pattern = "^(CITY_COMMUNITY|CONSTRUCTION|INDUSTRY|OTHER|PRIVATE)$", description = "`CITY_COMMUNITY`, `CONSTRUCTION`, `INDUSTRY`, `OTHER` or `PRIVATE`"),
+        ("creditworthiness" = Option<String>, Query, pattern = "^(GOOD|MIDDLE|SUBSTANDARD|BAD)$", description = "`GOOD`, `MIDDLE`, `SUBSTANDARD` or `BAD`"),
+        ("externalId" = Option<String>, Query, max_length = 128, description = "Exact external id, ≤ 128 characters"),
+        ("sortBy" = Option<String>, Query, pattern = "^(name|number|createdAt|updatedAt)$", description = "`name`, `number`, `createdAt` (default) or `updatedAt`"),
+        ("sortOrder" = Option<String>, Query, pattern = "^([Aa][Ss][Cc]|[Dd][Ee][Ss][Cc])$", description = "`ASC` or `DESC` (default), in any case"),
     ),
     responses(
         (status = 200, description = "A page of clients", body = Seed004ClientPage),
@@ -151,7 +151,7 @@ pub async fn get_client(
 
 /// Get a client by its external id.
 #[utoipa::path(get, path = "/master-data/v1/client-management/clients/external-id/{externalId}", tag = TAG, operation_id = "seed004_get_client_by_external_id",
-    params(("externalId" = String, Path, description = "The caller's own id of the client"),
+    params(("externalId" = String, Path, min_length = 1, max_length = 128, description = "The caller's own id of the client, 1-128 characters"),
         ("If-None-Match" = Option<String>, Header, description = "An ETag; 304 when it is current")),
     responses(
         (status = 200, description = "The client", body = Seed004Client, headers(("ETag" = String))),

@@ -161,7 +161,7 @@ pub struct Seed004Client {
     pub frame_contract: Option<bool>,
     pub self_insurance: Option<bool>,
     pub pricing: Option<String>,
-    #[schema(value_type = Option<String>, format = "uri")]
+    #[schema(schema_with = clientele_core::schema::http_url)]
     pub website: Option<HttpUrl>,
     #[schema(value_type = Option<String>)]
     pub fax: Option<Phone>,
