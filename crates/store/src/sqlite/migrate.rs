@@ -58,6 +58,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         24,
         include_str!("../../migrations/sqlite/0024_search_documents.sql"),
     ),
+    (
+        27,
+        include_str!("../../migrations/sqlite/0027_range_page_rids.sql"),
+    ),
 ];
 
 /// Work the applied migrations need beyond their SQL.
