@@ -79,7 +79,9 @@ async fn assert_same_pages(app: &TestApp, query: &str, filter: Option<&str>) {
             assert_eq!(a, b, "{q1}{sort} limit {limit}");
         }
         let offset = |q: String| async move {
-            let r = app.get(&format!("/v1/clients?count=false&limit=2&offset=3&{q}")).await;
+            let r = app
+                .get(&format!("/v1/clients?count=false&limit=2&offset=3&{q}"))
+                .await;
             assert_eq!(r.status, 200, "{q}: {}", r.body);
             r.body["data"].clone()
         };
