@@ -551,7 +551,7 @@ fn range_count(
     let compare = |(op, v): (CmpOp, &Scalar)| {
         compile_filter(
             &Filter::Cmp {
-                field: *field,
+                field,
                 op,
                 value: v.clone(),
             },
