@@ -62,6 +62,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         25,
         include_str!("../../migrations/sqlite/0025_money_keys.sql"),
     ),
+    (
+        27,
+        include_str!("../../migrations/sqlite/0027_range_page_rids.sql"),
+    ),
 ];
 
 /// Work the applied migrations need beyond their SQL.

@@ -28,9 +28,12 @@ use clientele_core::search::{fold, words, SearchDocument};
 use clientele_core::{StoreError, TenantId};
 use rusqlite::{params, Connection, OptionalExtension};
 use sea_query::{Expr, LikeExpr, Query, SelectStatement, SimpleExpr};
+use sea_query_rusqlite::RusqliteBinder;
 use uuid::Uuid;
 
-use crate::statements::{clients, col, FacetEq, Flavour, FtsSource};
+use crate::statements::{
+    choose_range_page, clients, col, range_page_estimate, FacetEq, Flavour, FtsSource, RangePage,
+};
 
 /// Most exact terms a long prefix is expanded to before falling back to FTS5's own prefix query.
 pub const MAX_EXPANSION: usize = 64;
@@ -318,6 +321,9 @@ pub struct SqliteFlavour {
     /// by tag letter and value: read from `client_facets` for a counted search with filters,
     /// to count the smaller side (see `search_count`).
     closed_counts: Vec<(char, String, i64)>,
+    /// How to read a page in creation order filtered by a counted range, chosen from the
+    /// range counters (`statements::range_page_estimate`).
+    range_page: Option<RangePage>,
 }
 
 impl SqliteFlavour {
@@ -344,8 +350,36 @@ impl SqliteFlavour {
             fts_query,
             ns,
             closed_counts,
+            range_page: range_page(conn, tenant, query)?,
         })
     }
+}
+
+/// How to read the page of a list in creation order filtered by a counted range (see
+/// [`RangePage`]), from an estimate of its matches read from the range counters.
+fn range_page(
+    conn: &Connection,
+    tenant: TenantId,
+    query: &ClientQuery,
+) -> Result<Option<RangePage>, StoreError> {
+    let now = time::OffsetDateTime::now_utc();
+    let month = i64::from(now.year()) * 100 + i64::from(u8::from(now.month()));
+    let Some(estimate) = range_page_estimate(tenant, query, month) else {
+        return Ok(None);
+    };
+    let (sql, values) = estimate
+        .statement
+        .build_rusqlite(sea_query::SqliteQueryBuilder);
+    let (matches, all): (Option<i64>, Option<i64>) = conn
+        .prepare_cached(&sql)
+        .and_then(|mut st| st.query_row(&*values.as_params(), |r| Ok((r.get(0)?, r.get(1)?))))
+        .map_err(err)?;
+    Ok(Some(choose_range_page(
+        &estimate,
+        query,
+        matches.unwrap_or(0),
+        all.unwrap_or(0),
+    )))
 }
 
 /// Per value of `status` and `kind`, how many of the tenant's clients (in the archived mode)
@@ -461,6 +495,10 @@ impl Flavour for SqliteFlavour {
 
     fn range_counters(&self) -> bool {
         true
+    }
+
+    fn range_page(&self) -> Option<RangePage> {
+        self.range_page
     }
 
     fn ci_like(&self, expr: SimpleExpr, pattern: String) -> SimpleExpr {
