@@ -27,11 +27,12 @@ const DEFAULT_POOL_SIZE: usize = 16;
 const MAX_ATTEMPTS: u32 = 4;
 /// First backoff; doubled on each retry (25, 50, 100 ms).
 const BACKOFF: Duration = Duration::from_millis(25);
-/// A quarter of the pool: one tenant's creates write at most that many groups at once, so
-/// that under load they gather into groups (about a quarter of the requests waiting each) rather
-/// than each taking a connection and a commit of its own, and the rest of the pool stays free
-/// for reads and other writes.
-const CONNECTIONS_PER_GROUP: usize = 4;
+/// An eighth of the pool: one tenant's creates write at most that many groups at once, so that
+/// under load they gather into groups (about an eighth of the requests waiting each) rather than
+/// each taking a connection and a commit of its own, and the rest of the pool stays free for
+/// reads and other writes. (At 32 concurrent creates on a pool of 32, 2 or 4 slots gave 1.2-1.3
+/// times the creates of 8 slots, and twice those of none: docs/performance.md.)
+const CONNECTIONS_PER_GROUP: usize = 8;
 /// Our own parameters of the URL (`pool_size`, `create_groups`), taken off before the rest goes
 /// to the driver.
 #[derive(Debug, PartialEq)]
@@ -288,7 +289,7 @@ mod tests {
             split_params("postgres://u@h/db?pool_size=32&sslmode=disable").expect("parses");
         assert_eq!(
             (url.as_str(), p),
-            ("postgres://u@h/db?sslmode=disable", params(32, 8))
+            ("postgres://u@h/db?sslmode=disable", params(32, 4))
         );
         let (url, p) = split_params("postgres://u@h/db").expect("parses");
         let default_groups = DEFAULT_POOL_SIZE / CONNECTIONS_PER_GROUP;
