@@ -10,7 +10,8 @@
 //! while every slot is busy, the creates that arrive form the next group.
 //!
 //! A group runs in a task of its own, so a request that goes away (its client disconnected, its
-//! time ran out) does not cut off the others' transaction. Every create of a group gets the
+//! time ran out) does not cut off the others' transaction; a create whose request went away
+//! before a group took it is not written. Every create of a group gets the
 //! group's outcome, except when the group failed in a way that certainly left nothing behind
 //! (anything but `Unavailable`, whose commit may have happened): then each of its creates runs
 //! again on its own, so that one create's refusal fails no other.
@@ -96,8 +97,18 @@ impl CreateGroups {
             };
             let taken: Vec<Waiting> = {
                 let mut waiting = queue.waiting();
-                let n = waiting.len().min(MAX_GROUP);
-                waiting.drain(..n).collect()
+                let mut taken = Vec::new();
+                while taken.len() < MAX_GROUP {
+                    let Some(w) = waiting.pop_front() else {
+                        break;
+                    };
+                    // A create whose request went away (nobody awaits its answer) is not
+                    // written: it could otherwise wait for the tenant's next create, hours on.
+                    if !w.answer.is_closed() {
+                        taken.push(w);
+                    }
+                }
+                taken
             };
             if taken.is_empty() {
                 // Ours was taken into a group that is being written: its answer will come.
