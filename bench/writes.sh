@@ -4,7 +4,10 @@
 # on PostgreSQL, followed there by the floor of the same server: single-row INSERTs, each its own
 # durable transaction, from as many pooled connections (pgbench, in a scratch database dropped
 # afterwards). Knobs: BENCH_PRELOAD (5000), BENCH_SECONDS (5), BENCH_CONCURRENCY (16; also the
-# PostgreSQL pool size unless BENCH_POOL_SIZE is set).
+# PostgreSQL pool size unless BENCH_POOL_SIZE is set), BENCH_BACKENDS ("sqlite postgres": which
+# to run), BENCH_BIN (another clientele binary to measure instead of this build's, e.g. a copy of
+# the previous build, to compare two builds in one window), BENCH_PG_PARAMS (more parameters of
+# the PostgreSQL URL, e.g. `create_groups=0` to write every create on its own).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 run() {
@@ -13,8 +16,9 @@ run() {
 }
 echo "| backend | operation | req/s | p50 ms | p99 ms |"
 echo "|---|---|---|---|---|"
-CLIENTELE_TEST_BACKEND=sqlite run
-CLIENTELE_TEST_BACKEND=postgres run
+for backend in ${BENCH_BACKENDS:-sqlite postgres}; do
+    CLIENTELE_TEST_BACKEND="$backend" run
+done
 
 server="${CLIENTELE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
 conc="${BENCH_CONCURRENCY:-16}"

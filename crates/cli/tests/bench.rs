@@ -25,6 +25,11 @@ impl Drop for Server {
     }
 }
 
+/// The binary under test: `BENCH_BIN` (another build, to compare two in one run) or this build's.
+fn binary() -> String {
+    std::env::var("BENCH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_clientele").to_string())
+}
+
 fn env_u64(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
@@ -81,14 +86,18 @@ async fn bench() {
         };
         // As many pooled connections as the bench has concurrent requests (default 16).
         let pool = env_u64("BENCH_POOL_SIZE", env_u64("BENCH_CONCURRENCY", 16));
-        let url = format!("{}?pool_size={pool}", db.url());
+        // More of the store's URL parameters, e.g. `create_groups=0` (docs/deployment.md).
+        let more = std::env::var("BENCH_PG_PARAMS")
+            .map(|p| format!("&{p}"))
+            .unwrap_or_default();
+        let url = format!("{}?pool_size={pool}{more}", db.url());
         (Backing::Postgres(db), url, "postgres")
     } else {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = format!("sqlite://{}", dir.path().join("bench.db").display());
         (Backing::Sqlite(dir), url, "sqlite")
     };
-    let mut child = Command::new(env!("CARGO_BIN_EXE_clientele"))
+    let mut child = Command::new(binary())
         .args(["serve", "--bind", "127.0.0.1:0", "--database", &url])
         .env("RUST_LOG", "warn")
         // Load is the point here, not throttling (read once rate limits exist, issue 4).
@@ -213,7 +222,7 @@ async fn bench() {
     for t in 0..tenants {
         let name = format!("bench-{t}");
         let cli = |args: &[&str]| {
-            let out = Command::new(env!("CARGO_BIN_EXE_clientele"))
+            let out = Command::new(binary())
                 .args(args)
                 .args(["--database", &url])
                 .env("RUST_LOG", "warn")

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use clientele_core::credential_check;
@@ -19,6 +20,7 @@ use uuid::Uuid;
 
 use crate::credentials::CredentialCache;
 use crate::db::{Read, Write};
+use crate::groups::CreateGroups;
 use crate::metrics;
 use crate::rules::{audit, clients, idempotency, import, list, subresources, tenants, with_subs};
 
@@ -42,20 +44,30 @@ pub trait Backend: Send + Sync + 'static {
     fn defers_credential_check(&self) -> bool {
         false
     }
+    /// How many groups of one tenant's concurrent creates may be written at once, each in one
+    /// transaction (`crate::groups`); 0: each create is a write of its own (SQLite, whose writer
+    /// commits concurrent writes together already).
+    fn create_groups(&self) -> usize {
+        0
+    }
 }
 
 /// A `Store` on backend `B` (`SqliteStore`, `PgStore`).
 pub struct Engine<B> {
-    pub(crate) backend: B,
+    pub(crate) backend: Arc<B>,
     /// API keys and tenants already resolved, valid per credentials' generation.
     credentials: CredentialCache,
+    /// Where concurrent creates of a tenant meet to be written together, if the backend wants.
+    groups: Option<CreateGroups>,
 }
 
 impl<B: Backend> Engine<B> {
     pub(crate) fn new(backend: B) -> Self {
+        let slots = backend.create_groups();
         Self {
-            backend,
+            backend: Arc::new(backend),
             credentials: CredentialCache::default(),
+            groups: (slots > 0).then(|| CreateGroups::new(slots)),
         }
     }
 }
@@ -167,6 +179,13 @@ impl<B: Backend> Store for Engine<B> {
 
     async fn create_client(&self, ctx: &WriteCtx, data: ClientData) -> StoreResult<Client> {
         let ctx = ctx.clone();
+        if let Some(groups) = &self.groups {
+            // A create that locks an external id or checks a reference runs alone: a refusal
+            // of one would roll back its whole group.
+            if data.external_id.is_none() && data.referred_by_id.is_none() {
+                return groups.create(&self.backend, ctx, data).await;
+            }
+        }
         self.write(clients::Create { ctx, data }).await
     }
 

@@ -9,6 +9,7 @@ mod counts;
 mod credentials;
 pub mod db;
 pub mod engine;
+mod groups;
 pub mod metrics;
 pub mod postgres;
 pub mod rid;

@@ -486,3 +486,82 @@ async fn migration_8_reindexes_existing_clients_with_whole_words() {
     assert_eq!(find("firma 37").await, 1);
     store.close().await.expect("close");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn grouped_creates_keep_each_their_own_number_actor_record_and_key() {
+    use clientele_core::idempotency::{IdempotencyBegin, IdempotencyScope};
+    use clientele_core::types::Timestamp;
+    let Some((db, _)) = fresh().await else {
+        return;
+    };
+    // One slot for the tenant's creates on a small pool: concurrent creates queue and are
+    // written in groups (crate::groups).
+    let store = Arc::new(
+        PgStore::open(&format!("{}?pool_size=3&create_groups=1", db.url())).expect("open"),
+    );
+    let ctx = tenant(&store, "groups").await;
+    let tasks: Vec<_> = (0..40)
+        .map(|i| {
+            let (store, mut ctx) = (store.clone(), ctx.clone());
+            tokio::spawn(async move {
+                ctx.actor = format!("actor-{i}");
+                let scope = IdempotencyScope {
+                    tenant: ctx.tenant,
+                    credential_id: ctx.actor.clone(),
+                    key: format!("key-{i}"),
+                };
+                if i % 2 == 0 {
+                    let began = store
+                        .idempotency_begin(&scope, [i as u8; 32], Timestamp::now())
+                        .await
+                        .expect("begin");
+                    assert!(matches!(began, IdempotencyBegin::Started));
+                    ctx.idempotency = Some(scope.clone());
+                }
+                let c = store
+                    .create_client(&ctx, data(json!({"name": format!("Grouped {i}")})))
+                    .await
+                    .expect("create");
+                (i, c, scope)
+            })
+        })
+        .collect();
+    let mut numbers = Vec::new();
+    for t in tasks {
+        let (i, c, scope) = t.await.expect("task");
+        assert_eq!(c.data.name, format!("Grouped {i}"));
+        numbers.push(c.number);
+        // Its own audit record, by its own actor.
+        let history = store
+            .client_history(ctx.tenant, c.id, None, 10)
+            .await
+            .expect("history");
+        assert_eq!(history.records.len(), 1);
+        assert_eq!(history.records[0].actor, format!("actor-{i}"));
+        assert_eq!(history.records[0].entity_id, c.id);
+        // Its own key marked committed with its own client.
+        if i % 2 == 0 {
+            let again = store
+                .idempotency_begin(&scope, [i as u8; 32], Timestamp::now())
+                .await
+                .expect("begin again");
+            match again {
+                IdempotencyBegin::Committed {
+                    entity_id, status, ..
+                } => assert_eq!((entity_id, status), (c.id, 201)),
+                other => panic!("key {i}: expected committed, got {other:?}"),
+            }
+        }
+    }
+    numbers.sort_unstable();
+    assert_eq!(numbers, (1..=40).collect::<Vec<i64>>());
+    let feed = store.events(ctx.tenant, None, 100).await.expect("events");
+    assert_eq!(feed.records.len(), 40);
+    let all = ClientQuery {
+        limit: 100,
+        count: true,
+        ..ClientQuery::default()
+    };
+    let found = store.list_clients(ctx.tenant, &all).await.expect("list");
+    assert_eq!((found.items.len(), found.total), (40, Some(40)));
+}

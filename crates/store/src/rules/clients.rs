@@ -45,13 +45,23 @@ pub(super) async fn insert<X: Tx>(
     ctx: &WriteCtx,
     rows: Vec<(ClientData, Timestamp)>,
 ) -> StoreResult<Vec<Client>> {
-    if let [(data, _)] = rows.as_slice() {
+    let rows = rows.into_iter().map(|(data, at)| (ctx, data, at)).collect();
+    insert_each(tx, ctx.tenant, rows).await
+}
+
+/// `insert`, each client created by its own request (`ctx`: its actor in the audit record).
+async fn insert_each<X: Tx>(
+    tx: &X,
+    tenant: TenantId,
+    rows: Vec<(&WriteCtx, ClientData, Timestamp)>,
+) -> StoreResult<Vec<Client>> {
+    if let [(_, data, _)] = rows.as_slice() {
         if let Some(key) = &data.external_id {
             // The lock an upsert of this external id takes (see `Upsert`); not in bulk loads,
             // whose thousands of locks would fill PostgreSQL's lock table. Under it a taken
             // key is seen before a number is spent on the create.
-            tx.lock_key(ctx.tenant, key).await?;
-            let taken = sql::select_client_by_external_id(ctx.tenant, key);
+            tx.lock_key(tenant, key).await?;
+            let taken = sql::select_client_by_external_id(tenant, key);
             if tx.exists(&taken).await? {
                 return Err(StoreError::Conflict("external_id".into()));
             }
@@ -59,13 +69,13 @@ pub(super) async fn insert<X: Tx>(
     }
     // A new client's id cannot be named yet, so only other clients are referred to; checked
     // before numbers are taken (a failed create spends none).
-    for (data, _) in &rows {
-        check_reference(tx, ctx.tenant, Uuid::nil(), data).await?;
+    for (_, data, _) in &rows {
+        check_reference(tx, tenant, Uuid::nil(), data).await?;
     }
-    let numbers = take_numbers(tx, ctx.tenant, rows.len()).await?;
-    let mut seqs = RidWindow::read(tx, ctx.tenant, rows.iter().map(|(_, at)| *at)).await?;
+    let numbers = take_numbers(tx, tenant, rows.len()).await?;
+    let mut seqs = RidWindow::read(tx, tenant, rows.iter().map(|(_, _, at)| *at)).await?;
     let mut new = Vec::with_capacity(rows.len());
-    for (number, (data, at)) in numbers.into_iter().zip(rows) {
+    for (number, (ctx, data, at)) in numbers.into_iter().zip(rows) {
         let (rid, ms) = seqs.allocate(tx, rid::unix_ms(at), number).await?;
         let id = rid::id_for(rid);
         let at = rid::timestamp_of_ms(ms);
@@ -78,13 +88,13 @@ pub(super) async fn insert<X: Tx>(
             created_at: at,
             updated_at: at,
         };
-        new.push((rid, client));
+        new.push((rid, client, ctx));
     }
     for chunk in new.chunks(INSERT_CHUNK) {
         let rows: Vec<sql::NewRow<'_>> = chunk
             .iter()
-            .map(|(rid, c)| sql::NewRow {
-                tenant: ctx.tenant,
+            .map(|(rid, c, _)| sql::NewRow {
+                tenant,
                 id: c.id,
                 rid: *rid,
                 number: c.number,
@@ -96,17 +106,17 @@ pub(super) async fn insert<X: Tx>(
         // A new client has no contact persons yet: its own fields are its whole document.
         let docs: Vec<NewDocument> = chunk
             .iter()
-            .map(|(rid, c)| NewDocument {
+            .map(|(rid, c, _)| NewDocument {
                 id: c.id,
                 rid: *rid,
                 archived: c.data.archived,
                 doc: SearchDocument::for_client(&c.data),
             })
             .collect();
-        tx.index_new(ctx.tenant, &docs).await?;
+        tx.index_new(tenant, &docs).await?;
         let audits: Vec<_> = chunk
             .iter()
-            .map(|(_, c)| {
+            .map(|(_, c, ctx)| {
                 audit::new_record(
                     ctx,
                     Entity("client", c.id, c.id),
@@ -115,9 +125,9 @@ pub(super) async fn insert<X: Tx>(
                 )
             })
             .collect();
-        audit::write(tx, ctx.tenant, &audits).await?;
+        audit::write(tx, tenant, &audits).await?;
     }
-    Ok(new.into_iter().map(|(_, c)| c).collect())
+    Ok(new.into_iter().map(|(_, c, _)| c).collect())
 }
 
 /// Creates one client now.
@@ -251,6 +261,38 @@ impl Write for Create {
 
     async fn run<X: Tx>(&self, tx: &X) -> StoreResult<Client> {
         create(tx, &self.ctx, self.data.clone()).await
+    }
+}
+
+/// Concurrent creates of one tenant, each by its own request, in one transaction (`crate::groups`,
+/// PostgreSQL): created now, numbered in their order, each with its own audit record and
+/// idempotency key.
+pub struct CreateGroup {
+    pub items: Vec<(WriteCtx, ClientData)>,
+}
+
+impl Write for CreateGroup {
+    type Output = Vec<Client>;
+
+    fn tenant(&self) -> Option<TenantId> {
+        self.items.first().map(|(ctx, _)| ctx.tenant)
+    }
+
+    async fn run<X: Tx>(&self, tx: &X) -> StoreResult<Vec<Client>> {
+        let Some(tenant) = self.tenant() else {
+            return Ok(Vec::new());
+        };
+        let at = Timestamp::now();
+        let rows = self
+            .items
+            .iter()
+            .map(|(ctx, data)| (ctx, data.clone(), at))
+            .collect();
+        let clients = insert_each(tx, tenant, rows).await?;
+        for ((ctx, _), client) in self.items.iter().zip(&clients) {
+            idempotency::commit(tx, ctx, "client", client.id, 201).await?;
+        }
+        Ok(clients)
     }
 }
 
