@@ -725,3 +725,44 @@ async fn the_change_feed_never_skips_a_record_of_parallel_copied_batches() {
     let seen = follower.await.expect("follower");
     assert_eq!(seen.len(), 400, "a follower saw every record exactly once");
 }
+
+#[tokio::test]
+async fn a_bulk_load_refreshes_the_planner_statistics() {
+    let Some((db, store)) = fresh().await else {
+        return;
+    };
+    let (client, conn) = tokio_postgres::connect(db.url(), tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    let driver = tokio::spawn(conn);
+    let estimate = || async {
+        let row = client
+            .query_one(
+                "SELECT reltuples::bigint FROM pg_class WHERE oid = 'clients'::regclass",
+                &[],
+            )
+            .await
+            .expect("reltuples");
+        row.get::<_, i64>(0)
+    };
+    let ctx = tenant(&store, "stats").await;
+    // A second apart: each load's clients share one moment.
+    let rows = |n: usize, ago: i64| -> Vec<_> {
+        let at = clientele_core::types::Timestamp::now().plus_seconds(-ago);
+        (0..n)
+            .map(|i| (data(json!({"name": format!("S{i}")})), at))
+            .collect()
+    };
+    // Fewer than the first refresh takes: no statistics yet (-1: never analyzed).
+    store
+        .insert_clients_bulk(&ctx, rows(4000, 10))
+        .await
+        .expect("bulk");
+    assert!(estimate().await < 4000);
+    store
+        .insert_clients_bulk(&ctx, rows(6000, 5))
+        .await
+        .expect("bulk");
+    assert_eq!(estimate().await, 10_000, "analyzed after 10,000 rows");
+    driver.abort();
+}

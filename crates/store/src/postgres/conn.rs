@@ -12,7 +12,7 @@ use sea_query::{PostgresQueryBuilder, SelectStatement};
 use uuid::Uuid;
 
 use super::bind::{execute, map_err, query, Conn, PgRow};
-use super::copy::{self, COPY_MIN_ROWS};
+use super::copy::{self, Loaded, COPY_MIN_ROWS};
 use super::counts;
 use super::feed::{self, MAX_PUBLISH_BATCHES, PUBLISH_BATCH};
 use super::search::{self, PgFlavour};
@@ -29,8 +29,12 @@ fn number_sequence(tenant: TenantId) -> String {
 }
 
 /// A pooled connection (reads) or a transaction (writes), as the rules see it, with the
-/// backend's list totals.
-pub(super) struct Pg<'a, C>(pub(super) &'a C, pub(super) &'a CountCache);
+/// backend's list totals and its count of bulk-loaded rows.
+pub(super) struct Pg<'a, C>(
+    pub(super) &'a C,
+    pub(super) &'a CountCache,
+    pub(super) &'a Loaded,
+);
 
 impl<C: Conn> Db for Pg<'_, C> {
     type Flavour = PgFlavour;
@@ -157,6 +161,9 @@ impl Tx for Pg<'_, Transaction<'_>> {
     /// By `COPY` when there are many (`copy`).
     async fn insert_rows(&self, rows: Rows) -> StoreResult<()> {
         if rows.len() >= COPY_MIN_ROWS {
+            if rows.table == "clients" {
+                self.2.add(rows.len());
+            }
             copy::copy_rows(self.0, rows).await?;
         } else if !rows.is_empty() {
             self.exec(&rows.into_insert()).await?;

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeSet;
 use std::error::Error as StdError;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::{BufMut, BytesMut};
 use clientele_core::store::StoreResult;
@@ -21,6 +22,49 @@ use crate::statements::Rows;
 
 /// Fewer rows than this are inserted, not copied.
 pub(super) const COPY_MIN_ROWS: usize = 16;
+
+/// Client rows copied since the tables' statistics were last refreshed. A bulk load outruns
+/// autovacuum (which may be off, and waits a minute at best): without statistics the planner
+/// takes a tenant for a few rows, and a keyset page of an export sorts the rest of the tenant
+/// (quadratic). So once a load has copied as many clients as at the previous refresh (at
+/// least `ANALYZE_MIN`), `ANALYZE` runs after the write commits: a few times per load,
+/// doubling, each sampling a bounded number of rows.
+#[derive(Default)]
+pub(super) struct Loaded {
+    since: AtomicU64,
+    before: AtomicU64,
+}
+
+const ANALYZE_MIN: u64 = 10_000;
+
+impl Loaded {
+    pub(super) fn add(&self, rows: usize) {
+        self.since.fetch_add(rows as u64, Ordering::Relaxed);
+    }
+
+    /// Whether the statistics are due now; if so, the count starts again.
+    fn due(&self) -> bool {
+        let before = self.before.load(Ordering::Relaxed);
+        let since = self.since.load(Ordering::Relaxed);
+        if since < ANALYZE_MIN.max(before) {
+            return false;
+        }
+        self.since.fetch_sub(since, Ordering::Relaxed);
+        self.before.fetch_add(since, Ordering::Relaxed);
+        true
+    }
+
+    /// Refreshes the statistics of the tables a bulk load fills, when due, on a connection
+    /// whose write has committed. A failure is logged: the write stands.
+    pub(super) async fn refresh(&self, conn: &deadpool_postgres::Client) {
+        if !self.due() {
+            return;
+        }
+        if let Err(e) = conn.batch_execute("ANALYZE clients, client_search").await {
+            tracing::warn!(error = %map_err(e), "ANALYZE after a bulk load failed");
+        }
+    }
+}
 
 /// The column types of `table`'s `columns`, as the server has them (prepared once per
 /// connection through its statement cache): what the binary format must encode.
