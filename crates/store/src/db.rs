@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::columns::RowSource;
 use crate::rules::sequences::RidScope;
-use crate::statements::{Flavour, ListStatement, Statement};
+use crate::statements::{Flavour, ListStatement, Rows, Statement};
 
 /// A connection as the rules see it: statements in, decoded rows out.
 pub trait Db: Sync {
@@ -142,6 +142,11 @@ pub struct NewDocument {
 
 /// A connection inside a write transaction: what the write rules need beyond statements.
 pub trait Tx: Db {
+    /// New clients written at a time in a bulk load (their rows, search entries and audit
+    /// records): by default as many as one multi-row `INSERT` may bind, about 70 values a
+    /// client, under SQLite's limit of 32,766 per statement (and PostgreSQL's 65,535).
+    const BULK_CHUNK: usize = 400;
+
     /// The clients a new creation sequence must be unique among, and how it is found (see
     /// `crate::rid`, `rules::sequences`).
     fn rid_scope(&self, tenant: TenantId) -> RidScope;
@@ -187,6 +192,17 @@ pub trait Tx: Db {
         tenant: TenantId,
         n: usize,
     ) -> impl Future<Output = StoreResult<Option<i64>>> + Send;
+
+    /// Inserts new rows of one table (many in a bulk write): by default one multi-row
+    /// `INSERT` (PostgreSQL: `COPY` when there are many).
+    fn insert_rows(&self, rows: Rows) -> impl Future<Output = StoreResult<()>> + Send {
+        async move {
+            if !rows.is_empty() {
+                self.exec(&rows.into_insert()).await?;
+            }
+            Ok(())
+        }
+    }
 
     /// Adds new clients (which have no contact persons yet) to the search index.
     fn index_new(

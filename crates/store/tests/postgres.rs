@@ -565,3 +565,283 @@ async fn grouped_creates_keep_each_their_own_number_actor_record_and_key() {
     let found = store.list_clients(ctx.tenant, &all).await.expect("list");
     assert_eq!((found.items.len(), found.total), (40, Some(40)));
 }
+
+/// A client document that fills every kind of column: text, enums, booleans, floats, money,
+/// metadata.
+fn rich(i: usize) -> Value {
+    json!({
+        "name": format!("Ærø Fisk {i} \"Havn\""),
+        "external_id": format!("ext-{i}"),
+        "email": format!("info{i}@aero.dk"),
+        "archived": i.is_multiple_of(7),
+        "status": if i.is_multiple_of(3) { "inactive" } else { "active" },
+        "address": {"street": "Strandvejen 1\nBaghuset", "city": "Ærøskøbing", "country": "dk",
+                    "latitude": 54.89 + i as f64 / 1000.0},
+        "credit": {"limit": 12500.5 + i as f64, "used": 100, "currency": "DKK", "fico": 700,
+                   "first_time_buyer": i.is_multiple_of(2)},
+        "metadata": {"segment": "fisk, frisk", "n": i.to_string()},
+        "notes": if i.is_multiple_of(5) { Value::Null } else { json!(format!("note {i}")) },
+    })
+}
+
+fn import_row(line: u64, v: Value) -> clientele_core::store::ImportRow {
+    clientele_core::store::ImportRow {
+        line,
+        data: data(v),
+        subs: Vec::new(),
+        created_at: None,
+    }
+}
+
+/// Every client of the tenant in number order, without what differs between tenants.
+async fn portable_clients(store: &PgStore, tenant: TenantId) -> Vec<(i64, Value)> {
+    let mut q = ClientQuery {
+        archived: clientele_core::query::ArchivedFilter::All,
+        sort: vec![clientele_core::query::SortKey {
+            field: clientele_core::query::client_field("number").expect("number"),
+            desc: false,
+        }],
+        limit: 1000,
+        ..ClientQuery::default()
+    };
+    let mut out = Vec::new();
+    for _ in 0..10 {
+        let page = store.list_clients(tenant, &q).await.expect("list");
+        for c in page.items {
+            assert_eq!((c.version, c.associated_accounts), (1, 0));
+            out.push((c.number, c.data.to_json()));
+        }
+        match page.next {
+            Some(after) => q.after = Some(after),
+            None => break,
+        }
+    }
+    out
+}
+
+/// The feed of the tenant as (entity type, action, actor, changes), and every record's client.
+async fn portable_feed(store: &PgStore, tenant: TenantId) -> (Vec<Value>, Vec<uuid::Uuid>) {
+    let page = store.events(tenant, None, 1000).await.expect("events");
+    assert!(!page.has_more);
+    let mut positions = BTreeSet::new();
+    let records = page
+        .records
+        .iter()
+        .map(|r| {
+            assert_eq!(r.entity_id, r.client_id);
+            positions.insert(r.id);
+            json!([r.entity_type, r.action.as_str(), r.actor, r.changes])
+        })
+        .collect();
+    assert_eq!(positions.len(), page.records.len(), "no record twice");
+    (records, page.records.iter().map(|r| r.client_id).collect())
+}
+
+#[tokio::test]
+async fn a_copied_import_batch_writes_what_single_creates_write_and_skips_only_its_bad_rows() {
+    let Some((_db, store)) = fresh().await else {
+        return;
+    };
+    let single = tenant(&store, "single").await;
+    let bulk = tenant(&store, "bulk").await;
+    let docs: Vec<Value> = (0..60).map(rich).collect();
+    for d in &docs {
+        store
+            .create_client(&single, data(d.clone()))
+            .await
+            .expect("create");
+    }
+    // The same rows in one batch (written by COPY), with two rows in the middle that fail: an
+    // external id an earlier row of the batch takes, and a reference to no client.
+    let mut rows: Vec<_> = docs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| import_row(i as u64 + 1, d.clone()))
+        .collect();
+    let mut taken = rich(99);
+    taken["external_id"] = json!("ext-3");
+    rows.insert(30, import_row(100, taken));
+    let mut dangling = rich(98);
+    dangling["referred_by_id"] = json!(uuid::Uuid::now_v7().to_string());
+    rows.insert(31, import_row(101, dangling));
+    let outcomes = store
+        .import_clients(&bulk, clientele_core::store::ImportMode::Create, rows)
+        .await
+        .expect("import");
+    let failed: Vec<String> = outcomes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, o)| match o {
+            clientele_core::store::ImportOutcome::Created => None,
+            other => Some(format!("{i}: {other:?}")),
+        })
+        .collect();
+    assert_eq!(
+        failed,
+        vec![
+            "30: Failed(Conflict(\"external_id\"))".to_string(),
+            "31: Failed(InvalidReference(\"referred_by_id\"))".to_string()
+        ]
+    );
+    // The same clients, numbered 1.. in row order.
+    let (a, b) = (
+        portable_clients(&store, single.tenant).await,
+        portable_clients(&store, bulk.tenant).await,
+    );
+    assert_eq!(a.len(), 60);
+    assert_eq!(a, b);
+    // One record per client, in row order, equal to the single creates' records.
+    let (feed_a, _) = portable_feed(&store, single.tenant).await;
+    let (feed_b, clients_b) = portable_feed(&store, bulk.tenant).await;
+    assert_eq!(feed_a.len(), 60);
+    assert_eq!(feed_a, feed_b);
+    for (n, id) in clients_b.iter().enumerate() {
+        let c = store.get_client(bulk.tenant, *id).await.expect("client");
+        assert_eq!(c.number, n as i64 + 1, "the feed follows the rows");
+    }
+    // The same search words, and the same counts (the triggers ran for COPY).
+    for words in ["ærø", "havn", "info1", "aero", "42"] {
+        let mut numbers = Vec::new();
+        for t in [single.tenant, bulk.tenant] {
+            let q = ClientQuery {
+                search: query_terms(words),
+                archived: clientele_core::query::ArchivedFilter::All,
+                limit: 1000,
+                count: true,
+                ..ClientQuery::default()
+            };
+            let page = store.list_clients(t, &q).await.expect("search");
+            let mut found: Vec<i64> = page.items.iter().map(|c| c.number).collect();
+            found.sort_unstable();
+            assert_eq!(page.total, Some(found.len() as u64));
+            numbers.push(found);
+        }
+        assert!(!numbers[0].is_empty(), "{words}");
+        assert_eq!(numbers[0], numbers[1], "{words}");
+    }
+    for archived in [
+        clientele_core::query::ArchivedFilter::All,
+        clientele_core::query::ArchivedFilter::default(),
+    ] {
+        let q = ClientQuery {
+            archived,
+            count: true,
+            ..ClientQuery::default()
+        };
+        let a = store.list_clients(single.tenant, &q).await.expect("list");
+        let b = store.list_clients(bulk.tenant, &q).await.expect("list");
+        assert_eq!(a.total, b.total);
+    }
+    // Upserting the batch again changes nothing; its taken key still fails a create.
+    let again: Vec<_> = docs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| import_row(i as u64 + 1, d.clone()))
+        .collect();
+    let outcomes = store
+        .import_clients(&bulk, clientele_core::store::ImportMode::Upsert, again)
+        .await
+        .expect("upsert");
+    assert!(outcomes
+        .iter()
+        .all(|o| matches!(o, clientele_core::store::ImportOutcome::Unchanged)));
+    assert_eq!(portable_feed(&store, bulk.tenant).await.0.len(), 60);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_change_feed_never_skips_a_record_of_parallel_copied_batches() {
+    let Some((db, store)) = fresh().await else {
+        return;
+    };
+    let second = Arc::new(PgStore::open(db.url()).expect("open"));
+    let ctx = tenant(&store, "feed").await;
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            let s: Arc<PgStore> = if w % 2 == 0 {
+                store.clone()
+            } else {
+                second.clone()
+            };
+            let ctx = ctx.clone();
+            tokio::spawn(async move {
+                for b in 0..5 {
+                    let rows = (0..20)
+                        .map(|n| import_row(n, json!({"name": format!("W{w} B{b} #{n}")})))
+                        .collect();
+                    let out = s
+                        .import_clients(&ctx, clientele_core::store::ImportMode::Create, rows)
+                        .await
+                        .expect("import");
+                    assert_eq!(out.len(), 20);
+                }
+            })
+        })
+        .collect();
+    let follower = {
+        let s = store.clone();
+        let tenant = ctx.tenant;
+        tokio::spawn(async move {
+            let mut seen = BTreeSet::new();
+            let mut cursor = None;
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+            while seen.len() < 400 && std::time::Instant::now() < deadline {
+                let page = s.events(tenant, cursor, 13).await.expect("events");
+                for r in &page.records {
+                    assert!(seen.insert(r.id), "record handed out twice");
+                }
+                if page.last_pos.is_some() {
+                    cursor = page.last_pos;
+                } else {
+                    tokio::task::yield_now().await;
+                }
+            }
+            seen
+        })
+    };
+    for w in writers {
+        w.await.expect("writer");
+    }
+    let seen = follower.await.expect("follower");
+    assert_eq!(seen.len(), 400, "a follower saw every record exactly once");
+}
+
+#[tokio::test]
+async fn a_bulk_load_refreshes_the_planner_statistics() {
+    let Some((db, store)) = fresh().await else {
+        return;
+    };
+    let (client, conn) = tokio_postgres::connect(db.url(), tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    let driver = tokio::spawn(conn);
+    let estimate = || async {
+        let row = client
+            .query_one(
+                "SELECT reltuples::bigint FROM pg_class WHERE oid = 'clients'::regclass",
+                &[],
+            )
+            .await
+            .expect("reltuples");
+        row.get::<_, i64>(0)
+    };
+    let ctx = tenant(&store, "stats").await;
+    // A second apart: each load's clients share one moment.
+    let rows = |n: usize, ago: i64| -> Vec<_> {
+        let at = clientele_core::types::Timestamp::now().plus_seconds(-ago);
+        (0..n)
+            .map(|i| (data(json!({"name": format!("S{i}")})), at))
+            .collect()
+    };
+    // Fewer than the first refresh takes: no statistics yet (-1: never analyzed).
+    store
+        .insert_clients_bulk(&ctx, rows(4000, 10))
+        .await
+        .expect("bulk");
+    assert!(estimate().await < 4000);
+    store
+        .insert_clients_bulk(&ctx, rows(6000, 5))
+        .await
+        .expect("bulk");
+    assert_eq!(estimate().await, 10_000, "analyzed after 10,000 rows");
+    driver.abort();
+}

@@ -74,7 +74,7 @@ pub(super) fn map_err(e: tokio_postgres::Error) -> StoreError {
 /// literal compared with a BIGINT column binds as INT8, `SELECT $1` (text) as text, and so on.
 /// The shared statements thus need no PostgreSQL-specific casts.
 #[derive(Debug)]
-struct P(Value);
+pub(super) struct P(pub(super) Value);
 
 impl ToSql for P {
     fn to_sql(

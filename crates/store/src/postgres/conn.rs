@@ -1,5 +1,6 @@
 //! The seam (`crate::db`) on a PostgreSQL connection or transaction.
 
+use std::collections::BTreeSet;
 use std::future::{ready, Future};
 
 use clientele_core::query::ClientQuery;
@@ -11,6 +12,7 @@ use sea_query::{PostgresQueryBuilder, SelectStatement};
 use uuid::Uuid;
 
 use super::bind::{execute, map_err, query, Conn, PgRow};
+use super::copy::{self, Loaded, COPY_MIN_ROWS};
 use super::counts;
 use super::feed::{self, MAX_PUBLISH_BATCHES, PUBLISH_BATCH};
 use super::search::{self, PgFlavour};
@@ -18,7 +20,7 @@ use crate::columns::RowSource;
 use crate::counts::CountCache;
 use crate::db::{Db, NewDocument, Tx};
 use crate::rules::sequences::RidScope;
-use crate::statements::{ListStatement, Statement};
+use crate::statements::{ListStatement, Rows, Statement};
 
 /// The sequence of a tenant's client numbers (created with the tenant; migration 0012 for the
 /// tenants that existed before).
@@ -27,8 +29,12 @@ fn number_sequence(tenant: TenantId) -> String {
 }
 
 /// A pooled connection (reads) or a transaction (writes), as the rules see it, with the
-/// backend's list totals.
-pub(super) struct Pg<'a, C>(pub(super) &'a C, pub(super) &'a CountCache);
+/// backend's list totals and its count of bulk-loaded rows.
+pub(super) struct Pg<'a, C>(
+    pub(super) &'a C,
+    pub(super) &'a CountCache,
+    pub(super) &'a Loaded,
+);
 
 impl<C: Conn> Db for Pg<'_, C> {
     type Flavour = PgFlavour;
@@ -93,6 +99,9 @@ impl<C: Conn> Db for Pg<'_, C> {
 /// The search index is one row of words per client (see `search`), rewritten in the write's
 /// transaction.
 impl Tx for Pg<'_, Transaction<'_>> {
+    /// A whole import batch: many rows go by `COPY` (`insert_rows`), which binds no values.
+    const BULK_CHUNK: usize = 10_000;
+
     /// Per tenant, from the client's number: a tenant's creates run in parallel.
     fn rid_scope(&self, _tenant: TenantId) -> RidScope {
         RidScope::TenantByNumber
@@ -149,9 +158,25 @@ impl Tx for Pg<'_, Transaction<'_>> {
         ready(Ok(None))
     }
 
+    /// By `COPY` when there are many (`copy`).
+    async fn insert_rows(&self, rows: Rows) -> StoreResult<()> {
+        if rows.len() >= COPY_MIN_ROWS {
+            if rows.table == "clients" {
+                self.2.add(rows.len());
+            }
+            copy::copy_rows(self.0, rows).await?;
+        } else if !rows.is_empty() {
+            self.exec(&rows.into_insert()).await?;
+        }
+        Ok(())
+    }
+
     async fn index_new(&self, tenant: TenantId, docs: &[NewDocument]) -> StoreResult<()> {
         let terms: Vec<_> = docs.iter().map(|d| (d.id, search::terms(&d.doc))).collect();
-        if let Some(q) = search::insert_words_of(tenant, terms.iter().map(|(id, t)| (*id, t))) {
+        let words: Vec<(Uuid, &BTreeSet<String>)> = terms.iter().map(|(id, t)| (*id, t)).collect();
+        if words.len() >= COPY_MIN_ROWS {
+            copy::copy_words(self.0, tenant, &words).await?;
+        } else if let Some(q) = search::insert_words_of(tenant, words) {
             self.exec(&q).await?;
         }
         Ok(())

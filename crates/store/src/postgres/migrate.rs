@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::bind::map_err;
 use super::conn::Pg;
+use super::copy::Loaded;
 use crate::counts::CountCache;
 use crate::rules;
 
@@ -121,7 +122,7 @@ async fn reindex_all(tx: &deadpool_postgres::Transaction<'_>) -> StoreResult<()>
         let (Ok(tenant), Ok(id)) = (Uuid::parse_str(&tenant), Uuid::parse_str(&id)) else {
             continue;
         };
-        rules::search::reindex(&Pg(tx, &counts), TenantId(tenant), id).await?;
+        rules::search::reindex(&Pg(tx, &counts, &Loaded::default()), TenantId(tenant), id).await?;
     }
     Ok(())
 }

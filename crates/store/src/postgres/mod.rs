@@ -1,6 +1,7 @@
 //! PostgreSQL backend: tokio-postgres with a deadpool pool. It runs the same rules (`rules`) on
 //! the same sea-query statements as SQLite; what is PostgreSQL's own is the pool and the
-//! retries (`pool`), binding values and classifying errors (`bind`), search through a GIN index
+//! retries (`pool`), binding values and classifying errors (`bind`), bulk rows by `COPY`
+//! (`copy`), search through a GIN index
 //! (`search`), feed positions given after commit (`feed`), list totals per tenant generation
 //! (`counts`) and the migrations (`migrate`).
 //!
@@ -26,6 +27,7 @@
 
 mod bind;
 mod conn;
+mod copy;
 mod counts;
 mod feed;
 mod instance;

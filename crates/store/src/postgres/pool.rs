@@ -14,6 +14,7 @@ use tokio_postgres::NoTls;
 
 use super::bind::{is_transient, map_err, query, settled, TRANSIENT};
 use super::conn::Pg;
+use super::copy::Loaded;
 use super::instance::Instance;
 use super::migrate;
 use crate::counts::CountCache;
@@ -86,6 +87,7 @@ pub struct PgBackend {
     create_groups: usize,
     instance: Instance,
     counts: CountCache,
+    loaded: Loaded,
 }
 
 impl PgBackend {
@@ -127,6 +129,7 @@ impl PgBackend {
             create_groups: params.create_groups,
             instance,
             counts: CountCache::default(),
+            loaded: Loaded::default(),
         })
     }
 
@@ -165,7 +168,7 @@ impl PgBackend {
     async fn transaction_once<W: Write>(&self, op: &W) -> StoreResult<W::Output> {
         let mut conn = self.conn().await?;
         let tx = conn.transaction().await.map_err(map_err)?;
-        let out = op.run(&Pg(&tx, &self.counts)).await?;
+        let out = op.run(&Pg(&tx, &self.counts, &self.loaded)).await?;
         tx.commit().await.map_err(|e| {
             if e.code().is_some() {
                 map_err(e)
@@ -174,6 +177,7 @@ impl PgBackend {
                 StoreError::Unavailable(format!("connection lost during commit: {e}"))
             }
         })?;
+        self.loaded.refresh(&conn).await;
         Ok(out)
     }
 
@@ -186,7 +190,10 @@ impl PgBackend {
                 Ok(conn) if credential_check::wanted() => {
                     // Confirms the request's cached API key in this read's round trip: both
                     // statements are sent together on the one connection (pipelined).
-                    let (check, db) = (sql::auth_generation(), Pg(&conn, &self.counts));
+                    let (check, db) = (
+                        sql::auth_generation(),
+                        Pg(&conn, &self.counts, &self.loaded),
+                    );
                     let (generation, r) = tokio::join!(query(&conn, &check), op.run(&db));
                     let generation = generation
                         .ok()
@@ -196,7 +203,7 @@ impl PgBackend {
                     }
                     r
                 }
-                Ok(conn) => op.run(&Pg(&conn, &self.counts)).await,
+                Ok(conn) => op.run(&Pg(&conn, &self.counts, &self.loaded)).await,
                 Err(e) => Err(e),
             };
             match r {

@@ -53,8 +53,8 @@ pub async fn write<X: Tx>(tx: &X, tenant: TenantId, records: &[AuditRecord]) -> 
         return Ok(());
     }
     let first = tx.feed_positions(tenant, records.len()).await?;
-    tx.exec(&sql::insert_audits(tenant, records, first)).await?;
-    Ok(())
+    tx.insert_rows(sql::audit_rows(tenant, records, first))
+        .await
 }
 
 /// Decodes a row selected with [`sql::AUDIT_COLUMNS`]: its feed position and the record.

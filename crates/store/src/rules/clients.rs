@@ -17,10 +17,6 @@ use crate::db::{Db, NewDocument, Read, Tx, Write};
 use crate::rid;
 use crate::statements as sql;
 
-/// Clients written per statement in a bulk load: their bound values stay under SQLite's limit
-/// of 32,766 per statement (about 70 per client) and so under PostgreSQL's 65,535.
-const INSERT_CHUNK: usize = 400;
-
 /// `referred_by_id` must name another client of the same tenant.
 pub(super) async fn check_reference<X: Tx>(
     tx: &X,
@@ -39,7 +35,7 @@ pub(super) async fn check_reference<X: Tx>(
 }
 
 /// Inserts new clients, each created at its given time, numbered in order from the tenant's
-/// next number: rows, search documents and audit records, `INSERT_CHUNK` rows per statement.
+/// next number: rows, search documents and audit records, `Tx::BULK_CHUNK` clients at a time.
 pub(super) async fn insert<X: Tx>(
     tx: &X,
     ctx: &WriteCtx,
@@ -90,7 +86,7 @@ async fn insert_each<X: Tx>(
         };
         new.push((rid, client, ctx));
     }
-    for chunk in new.chunks(INSERT_CHUNK) {
+    for chunk in new.chunks(X::BULK_CHUNK) {
         let rows: Vec<sql::NewRow<'_>> = chunk
             .iter()
             .map(|(rid, c, _)| sql::NewRow {
@@ -102,7 +98,7 @@ async fn insert_each<X: Tx>(
                 data: &c.data,
             })
             .collect();
-        tx.exec(&sql::insert_clients(&rows)).await?;
+        tx.insert_rows(sql::client_rows(&rows)).await?;
         // A new client has no contact persons yet: its own fields are its whole document.
         let docs: Vec<NewDocument> = chunk
             .iter()

@@ -6,6 +6,7 @@ use sea_query::{Expr, Func, InsertStatement, Order, Query, SelectStatement};
 use uuid::Uuid;
 
 use super::base::{col, tenant_cond};
+use super::rows::Rows;
 
 /// `pos` is the record's position in its tenant's feed (migration 0006); a backend may leave
 /// it NULL at write and give it once the record has committed (see `Tx::feed_positions`).
@@ -29,13 +30,17 @@ pub fn insert_audits(
     records: &[AuditRecord],
     first_pos: Option<i64>,
 ) -> InsertStatement {
-    let mut q = Query::insert();
-    q.into_table(col("audit_records"))
-        .columns(AUDIT_COLUMNS.map(col));
+    audit_rows(tenant, records, first_pos).into_insert()
+}
+
+/// The rows of audit records, as [`insert_audits`] writes them, for `Tx::insert_rows`.
+pub fn audit_rows(tenant: TenantId, records: &[AuditRecord], first_pos: Option<i64>) -> Rows {
+    let mut out = Rows::new("audit_records", AUDIT_COLUMNS.to_vec());
+    let tenant = tenant.0.to_string();
     for (i, r) in records.iter().enumerate() {
         let changes = serde_json::to_string(&r.changes).unwrap_or_else(|_| "{}".into());
         let pos = first_pos.map(|p| p + i as i64);
-        q.values_panic([
+        out.push(vec![
             pos.into(),
             r.id.to_string().into(),
             r.entity_type.clone().into(),
@@ -45,10 +50,10 @@ pub fn insert_audits(
             r.actor.clone().into(),
             r.at.to_rfc3339().into(),
             changes.into(),
-            tenant.0.to_string().into(),
+            tenant.clone().into(),
         ]);
     }
-    q
+    out
 }
 
 fn select_audit(tenant: TenantId) -> SelectStatement {

@@ -5,12 +5,13 @@ use clientele_core::search::fold;
 use clientele_core::types::Timestamp;
 use clientele_core::{ClientData, TenantId};
 use sea_query::{
-    Alias, DeleteStatement, Expr, Func, InsertStatement, LockType, Query, SelectStatement,
+    DeleteStatement, Expr, Func, InsertStatement, LockType, Query, SelectStatement,
     UpdateStatement, Value,
 };
 use uuid::Uuid;
 
 use super::base::{clients, col, tenant_cond, Shaped};
+use super::rows::Rows;
 use crate::columns::{data_columns, data_values, select_columns};
 
 pub struct NewRow<'a> {
@@ -29,7 +30,12 @@ pub fn insert_client(row: &NewRow<'_>) -> InsertStatement {
 
 /// One INSERT of many clients (bulk loads); `rows` must not be empty.
 pub fn insert_clients(rows: &[NewRow<'_>]) -> InsertStatement {
-    let mut cols: Vec<Alias> = [
+    client_rows(rows).into_insert()
+}
+
+/// The rows of new clients, for `Tx::insert_rows`.
+pub fn client_rows(rows: &[NewRow<'_>]) -> Rows {
+    let mut cols = vec![
         "id",
         "tenant_id",
         "number",
@@ -39,13 +45,9 @@ pub fn insert_clients(rows: &[NewRow<'_>]) -> InsertStatement {
         "updated_at",
         "rid",
         "name_fold",
-    ]
-    .into_iter()
-    .map(col)
-    .collect();
-    cols.extend(data_columns().map(col));
-    let mut q = Query::insert();
-    q.into_table(clients()).columns(cols);
+    ];
+    cols.extend(data_columns());
+    let mut out = Rows::new("clients", cols);
     for row in rows {
         let ts = row.at.to_rfc3339();
         let mut values: Vec<Value> = vec![
@@ -60,9 +62,9 @@ pub fn insert_clients(rows: &[NewRow<'_>]) -> InsertStatement {
             fold(&row.data.name).into(),
         ];
         values.extend(data_values(row.data));
-        q.values_panic(values.into_iter().map(Into::into));
+        out.push(values);
     }
-    q
+    out
 }
 
 /// The largest creation sequence taken in millisecond `ms` (see `crate::rid`): among the

@@ -7,6 +7,7 @@ mod clients;
 mod idempotency;
 mod keys;
 mod list;
+mod rows;
 mod subresources;
 mod tenants;
 
@@ -16,5 +17,6 @@ pub use clients::*;
 pub use idempotency::*;
 pub use keys::*;
 pub use list::*;
+pub use rows::Rows;
 pub use subresources::*;
 pub use tenants::*;
