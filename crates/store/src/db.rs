@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::columns::RowSource;
 use crate::rules::sequences::RidScope;
-use crate::statements::{Flavour, ListStatement, Statement};
+use crate::statements::{Flavour, ListStatement, NewAudit, NewRow, Statement};
 
 /// A connection as the rules see it: statements in, decoded rows out.
 pub trait Db: Sync {
@@ -187,6 +187,34 @@ pub trait Tx: Db {
         tenant: TenantId,
         n: usize,
     ) -> impl Future<Output = StoreResult<Option<i64>>> + Send;
+
+    /// Inserts new clients' rows (a chunk of a bulk load, or one create): by default one
+    /// multi-row `INSERT` (SQLite: one prepared statement run row after row).
+    fn insert_client_rows(
+        &self,
+        rows: &[NewRow<'_>],
+    ) -> impl Future<Output = StoreResult<()>> + Send {
+        async move {
+            self.exec(&crate::statements::insert_clients(rows)).await?;
+            Ok(())
+        }
+    }
+
+    /// Inserts audit records of the tenant at feed positions `first_pos`, `first_pos + 1`, ...
+    /// (or none yet): by default one multi-row `INSERT` (SQLite: one prepared statement run row
+    /// after row).
+    fn insert_audits(
+        &self,
+        tenant: TenantId,
+        records: &[NewAudit],
+        first_pos: Option<i64>,
+    ) -> impl Future<Output = StoreResult<()>> + Send {
+        async move {
+            let stmt = crate::statements::insert_audits(tenant, records, first_pos);
+            self.exec(&stmt).await?;
+            Ok(())
+        }
+    }
 
     /// Adds new clients (which have no contact persons yet) to the search index.
     fn index_new(

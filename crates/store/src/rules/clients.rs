@@ -1,7 +1,7 @@
 //! Clients: create (one, or many at once), replace, patch, upsert by external id, delete with
 //! its sub-resources, read one.
 
-use clientele_core::audit::{diff, AuditAction};
+use clientele_core::audit::{created_changes_text, diff, AuditAction};
 use clientele_core::search::SearchDocument;
 use clientele_core::store::{StoreResult, Upserted};
 use clientele_core::sub::SubKind;
@@ -92,7 +92,7 @@ pub(super) async fn insert<X: Tx>(
                 data: &c.data,
             })
             .collect();
-        tx.exec(&sql::insert_clients(&rows)).await?;
+        tx.insert_client_rows(&rows).await?;
         // A new client has no contact persons yet: its own fields are its whole document.
         let docs: Vec<NewDocument> = chunk
             .iter()
@@ -111,7 +111,7 @@ pub(super) async fn insert<X: Tx>(
                     ctx,
                     Entity("client", c.id, c.id),
                     AuditAction::Created,
-                    diff(None, Some(&c.data.to_json())),
+                    created_changes_text(&c.data.to_json()),
                 )
             })
             .collect();

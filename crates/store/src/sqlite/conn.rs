@@ -5,7 +5,7 @@
 use std::future::{ready, Future};
 use std::path::Path;
 use std::pin::pin;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{LazyLock, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
@@ -13,7 +13,7 @@ use clientele_core::query::ClientQuery;
 use clientele_core::search::SearchDocument;
 use clientele_core::store::StoreResult;
 use clientele_core::{StoreError, TenantId};
-use rusqlite::{Connection, ErrorCode, OpenFlags, Row};
+use rusqlite::{params_from_iter, Connection, ErrorCode, OpenFlags, Row};
 use sea_query::{SelectStatement, SqliteQueryBuilder};
 use sea_query_rusqlite::{RusqliteValue, RusqliteValues};
 use uuid::Uuid;
@@ -24,7 +24,7 @@ use crate::columns::RowSource;
 use crate::counts::CountCache;
 use crate::db::{Db, NewDocument, Tx};
 use crate::rules::sequences::RidScope;
-use crate::statements::{ListStatement, Statement};
+use crate::statements::{ListStatement, NewAudit, NewRow, Statement};
 
 /// Runs a rule to completion on this thread. A SQLite rule never waits (see the module
 /// comment): a rule still pending after one poll awaited something else, which is a bug.
@@ -117,9 +117,43 @@ impl<'a> Conn<'a> {
     }
 
     fn index_new_now(&self, tenant: TenantId, docs: &[NewDocument]) -> StoreResult<()> {
+        search::write_new_documents(&lock(self.conn), tenant, docs)
+    }
+
+    /// One prepared single-row statement, run for each row (its text, and so its place in the
+    /// statement cache, is the same for every chunk; no multi-row statement is rendered).
+    fn insert_client_rows_now(&self, rows: &[NewRow<'_>]) -> StoreResult<()> {
+        static SQL: LazyLock<String> =
+            LazyLock::new(|| insert_sql("clients", crate::statements::new_row_columns()));
         let conn = lock(self.conn);
-        for d in docs {
-            search::write_document(&conn, tenant, d.rid, d.archived, &d.doc)?;
+        let mut st = conn.prepare_cached(&SQL).map_err(map_err)?;
+        for row in rows {
+            let values = crate::statements::new_row_values(row);
+            st.execute(params_from_iter(values.into_iter().map(RusqliteValue)))
+                .map_err(map_err)?;
+        }
+        Ok(())
+    }
+
+    fn insert_audits_now(
+        &self,
+        tenant: TenantId,
+        records: &[NewAudit],
+        first_pos: Option<i64>,
+    ) -> StoreResult<()> {
+        static SQL: LazyLock<String> = LazyLock::new(|| {
+            insert_sql(
+                "audit_records",
+                crate::statements::AUDIT_COLUMNS.iter().copied(),
+            )
+        });
+        let conn = lock(self.conn);
+        let mut st = conn.prepare_cached(&SQL).map_err(map_err)?;
+        for (i, r) in records.iter().enumerate() {
+            let pos = first_pos.map(|p| p + i as i64);
+            let values = crate::statements::audit_values(tenant, r, pos);
+            st.execute(params_from_iter(values.into_iter().map(RusqliteValue)))
+                .map_err(map_err)?;
         }
         Ok(())
     }
@@ -198,6 +232,22 @@ impl Tx for Conn<'_> {
         )
     }
 
+    fn insert_client_rows(
+        &self,
+        rows: &[NewRow<'_>],
+    ) -> impl Future<Output = StoreResult<()>> + Send {
+        ready(self.insert_client_rows_now(rows))
+    }
+
+    fn insert_audits(
+        &self,
+        tenant: TenantId,
+        records: &[NewAudit],
+        first_pos: Option<i64>,
+    ) -> impl Future<Output = StoreResult<()>> + Send {
+        ready(self.insert_audits_now(tenant, records, first_pos))
+    }
+
     fn index_new(
         &self,
         tenant: TenantId,
@@ -225,6 +275,16 @@ impl Tx for Conn<'_> {
     fn instance_gone(&self, _instance: &str) -> impl Future<Output = StoreResult<bool>> + Send {
         ready(Ok(true))
     }
+}
+
+/// `INSERT INTO "table" ("a", "b", ...) VALUES (?, ?, ...)`: one row of these columns.
+fn insert_sql<'a>(table: &str, columns: impl Iterator<Item = &'a str>) -> String {
+    let columns: Vec<String> = columns.map(|c| format!("\"{c}\"")).collect();
+    let marks = vec!["?"; columns.len()].join(", ");
+    format!(
+        "INSERT INTO \"{table}\" ({}) VALUES ({marks})",
+        columns.join(", ")
+    )
 }
 
 fn bind<S: Statement>(stmt: &S) -> (String, RusqliteValues) {

@@ -27,9 +27,9 @@ pub fn insert_client(row: &NewRow<'_>) -> InsertStatement {
     insert_clients(std::slice::from_ref(row))
 }
 
-/// One INSERT of many clients (bulk loads); `rows` must not be empty.
-pub fn insert_clients(rows: &[NewRow<'_>]) -> InsertStatement {
-    let mut cols: Vec<Alias> = [
+/// The columns of a new client's row, in the order of [`new_row_values`].
+pub fn new_row_columns() -> impl Iterator<Item = &'static str> {
+    [
         "id",
         "tenant_id",
         "number",
@@ -41,26 +41,34 @@ pub fn insert_clients(rows: &[NewRow<'_>]) -> InsertStatement {
         "name_fold",
     ]
     .into_iter()
-    .map(col)
-    .collect();
-    cols.extend(data_columns().map(col));
+    .chain(data_columns())
+}
+
+/// The values of a new client's row, in the order of [`new_row_columns`].
+pub fn new_row_values(row: &NewRow<'_>) -> Vec<Value> {
+    let ts = row.at.to_rfc3339();
+    let mut values: Vec<Value> = vec![
+        row.id.to_string().into(),
+        row.tenant.0.to_string().into(),
+        row.number.into(),
+        0i64.into(),
+        1i64.into(),
+        ts.clone().into(),
+        ts.into(),
+        row.rid.into(),
+        fold(&row.data.name).into(),
+    ];
+    values.extend(data_values(row.data));
+    values
+}
+
+/// One INSERT of many clients (bulk loads); `rows` must not be empty.
+pub fn insert_clients(rows: &[NewRow<'_>]) -> InsertStatement {
     let mut q = Query::insert();
-    q.into_table(clients()).columns(cols);
+    q.into_table(clients())
+        .columns(new_row_columns().map(col).collect::<Vec<Alias>>());
     for row in rows {
-        let ts = row.at.to_rfc3339();
-        let mut values: Vec<Value> = vec![
-            row.id.to_string().into(),
-            row.tenant.0.to_string().into(),
-            row.number.into(),
-            0i64.into(),
-            1i64.into(),
-            ts.clone().into(),
-            ts.into(),
-            row.rid.into(),
-            fold(&row.data.name).into(),
-        ];
-        values.extend(data_values(row.data));
-        q.values_panic(values.into_iter().map(Into::into));
+        q.values_panic(new_row_values(row).into_iter().map(Into::into));
     }
     q
 }
