@@ -17,7 +17,7 @@ use clientele_core::service::{
     self, BatchReport, ClientExport, ImportCounts, ParsedRow, ServiceError, IMPORT_BATCH,
 };
 use clientele_core::store::ImportMode;
-use clientele_core::{FieldError, Store, TenantId, WriteCtx};
+use clientele_core::{Client, FieldError, Store, TenantId, WriteCtx};
 use tokio::sync::mpsc;
 
 use crate::extract::unstorable_text_at;
@@ -171,12 +171,15 @@ impl Read for ChannelReader {
 }
 
 /// Every client `query` selects, in creation order, as `format`: one chunk of bytes per page
-/// (the CSV header comes with the first).
+/// (the CSV header comes with the first). The next page is read (on the store's blocking
+/// thread) while the current one is turned into bytes.
 pub struct Exporter {
     export: ClientExport,
     csv: Option<CsvWriter>,
     format: Format,
     started: bool,
+    /// The page read while the previous chunk was made (`None` before the first).
+    ahead: Option<Result<Option<Vec<Client>>, ServiceError>>,
 }
 
 impl Exporter {
@@ -186,6 +189,7 @@ impl Exporter {
             csv: (format == Format::Csv).then(CsvWriter::new),
             format,
             started: false,
+            ahead: None,
         }
     }
 
@@ -195,38 +199,62 @@ impl Exporter {
         store: &dyn Store,
         tenant: TenantId,
     ) -> Result<Option<Bytes>, ServiceError> {
-        let internal = |e: io::Error| ServiceError::Internal(e.to_string());
         let first = !self.started;
         self.started = true;
-        let page = self.export.next_page(store, tenant).await?;
-        match (self.format, &mut self.csv) {
-            (Format::Csv, Some(csv)) => {
-                if first {
-                    csv.header().map_err(internal)?;
-                }
-                for client in page.iter().flatten() {
-                    let doc = serde_json::to_value(client)
-                        .map_err(|e| ServiceError::Internal(e.to_string()))?;
-                    csv.client(&doc).map_err(internal)?;
-                }
-                let bytes = csv.take().map_err(internal)?;
-                if page.is_none() && bytes.is_empty() {
-                    return Ok(None);
-                }
-                Ok(Some(Bytes::from(bytes)))
+        let page = match self.ahead.take() {
+            Some(page) => page?,
+            None => self.export.next_page(store, tenant).await?,
+        };
+        let Self {
+            export,
+            csv,
+            format,
+            ahead,
+            ..
+        } = self;
+        let (next, chunk) = tokio::join!(export.next_page(store, tenant), async {
+            render(*format, csv.as_mut(), page.as_deref(), first)
+        });
+        *ahead = Some(next);
+        chunk
+    }
+}
+
+/// One page (`None`: there are no more) as bytes of `format`; `first` adds the CSV header.
+fn render(
+    format: Format,
+    csv: Option<&mut CsvWriter>,
+    page: Option<&[Client]>,
+    first: bool,
+) -> Result<Option<Bytes>, ServiceError> {
+    let internal = |e: io::Error| ServiceError::Internal(e.to_string());
+    match (format, csv) {
+        (Format::Csv, Some(csv)) => {
+            if first {
+                csv.header().map_err(internal)?;
             }
-            _ => {
-                let Some(page) = page else {
-                    return Ok(None);
-                };
-                let mut out = Vec::with_capacity(page.len() * 1024);
-                for client in &page {
-                    serde_json::to_writer(&mut out, client)
-                        .map_err(|e| ServiceError::Internal(e.to_string()))?;
-                    out.push(b'\n');
-                }
-                Ok(Some(Bytes::from(out)))
+            for client in page.into_iter().flatten() {
+                let doc = serde_json::to_value(client)
+                    .map_err(|e| ServiceError::Internal(e.to_string()))?;
+                csv.client(&doc).map_err(internal)?;
             }
+            let bytes = csv.take().map_err(internal)?;
+            if page.is_none() && bytes.is_empty() {
+                return Ok(None);
+            }
+            Ok(Some(Bytes::from(bytes)))
+        }
+        _ => {
+            let Some(page) = page else {
+                return Ok(None);
+            };
+            let mut out = Vec::with_capacity(page.len() * 1024);
+            for client in page {
+                serde_json::to_writer(&mut out, client)
+                    .map_err(|e| ServiceError::Internal(e.to_string()))?;
+                out.push(b'\n');
+            }
+            Ok(Some(Bytes::from(out)))
         }
     }
 }

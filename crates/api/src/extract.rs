@@ -120,6 +120,18 @@ const UNSTORABLE_MESSAGE: &str = "must not contain the NUL character (U+0000)";
 /// `permissions.0`). For a key, the path of the object holding it (`metadata`; `body` at the
 /// top), since the key itself is the bad text.
 pub fn unstorable_text_at(value: &Value) -> Option<String> {
+    /// Whether any text holds the character: the common answer, no, found without building a
+    /// path for every value (a bulk import asks this of every row).
+    fn holds(v: &Value) -> bool {
+        match v {
+            Value::String(s) => s.contains(UNSTORABLE),
+            Value::Array(items) => items.iter().any(holds),
+            Value::Object(map) => map
+                .iter()
+                .any(|(k, item)| k.contains(UNSTORABLE) || holds(item)),
+            _ => false,
+        }
+    }
     fn join(prefix: &str, segment: &str) -> String {
         if prefix.is_empty() {
             segment.to_string()
@@ -151,6 +163,9 @@ pub fn unstorable_text_at(value: &Value) -> Option<String> {
             }),
             _ => None,
         }
+    }
+    if !holds(value) {
+        return None;
     }
     walk(value, "")
 }

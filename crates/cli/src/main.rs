@@ -3,6 +3,11 @@
 mod bulk;
 mod seed;
 
+/// mimalloc instead of the system allocator: a bulk import allocates and frees several small
+/// values per field of every row (docs/performance.md, "Bulk import and export").
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -128,6 +128,58 @@ pub fn diff(old: Option<&Value>, new: Option<&Value>) -> Changes {
     out
 }
 
+/// The `changes` of a created entity as the JSON text the audit table stores: exactly
+/// `serde_json::to_string(&diff(None, Some(doc)))`, without building the diff (no flattened
+/// map, no cloned values): every non-null leaf by dotted path, in path order, as
+/// `[null, value]`, sensitive ones masked, derived ones left out. A bulk import writes one per
+/// row.
+pub fn created_changes_text(doc: &Value) -> String {
+    let mut leaves: Vec<(String, &Value)> = Vec::with_capacity(64);
+    let mut path = String::with_capacity(64);
+    created_leaves(&mut path, doc, &mut leaves);
+    leaves.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut out = Vec::with_capacity(64 * leaves.len() + 2);
+    out.push(b'{');
+    for (i, (path, value)) in leaves.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        // Writing into a Vec of a string and a Value cannot fail.
+        let _ = serde_json::to_writer(&mut out, path);
+        out.extend_from_slice(b":[null,");
+        let _ = if is_sensitive_field(path) {
+            serde_json::to_writer(&mut out, &mask_field(path, value))
+        } else {
+            serde_json::to_writer(&mut out, value)
+        };
+        out.push(b']');
+    }
+    out.push(b'}');
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// The leaves [`flatten`] would keep for a creation's diff: not null, not derived.
+fn created_leaves<'a>(path: &mut String, v: &'a Value, out: &mut Vec<(String, &'a Value)>) {
+    match v {
+        Value::Object(map) => {
+            let len = path.len();
+            for (k, child) in map {
+                if len > 0 {
+                    path.push('.');
+                }
+                path.push_str(k);
+                created_leaves(path, child, out);
+                path.truncate(len);
+            }
+        }
+        Value::Null => {}
+        other if !path.is_empty() && !DERIVED.contains(&path.as_str()) => {
+            out.push((path.clone(), other));
+        }
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,5 +209,36 @@ mod tests {
         assert_eq!(created["name"], [json!(null), json!("A")]);
         let deleted = diff(Some(&doc), None);
         assert_eq!(deleted["name"], [json!("A"), json!(null)]);
+    }
+
+    #[test]
+    fn the_changes_of_a_creation_are_written_as_the_diff_would_be() {
+        let doc: Value = serde_json::from_str(
+            r#"{"name": "Åsa \"A\" Ltd", "kind": "organization", "email": "anna@example.com",
+                "phone": "+46 70 123 45 67", "org_number": "556677-8899", "notes": null,
+                "archived": false, "address": {"city": "Malmö", "street": null, "latitude": 55.6},
+                "address_lines": ["a", "b"], "credit": {"limit": 1500.50, "available": 1500.50,
+                "currency": "SEK", "fico": 700}, "metadata": {"z": "1", "email": "x@y.se", "a.b": "2"},
+                "empty": {}, "tax_id": "123"}"#,
+        )
+        .expect("json");
+        let expected = serde_json::to_string(&diff(None, Some(&doc))).expect("text");
+        assert_eq!(created_changes_text(&doc), expected);
+        assert!(expected.contains(r#""email":[null,"***om"]"#));
+        assert_eq!(created_changes_text(&serde_json::json!({})), "{}");
+    }
+
+    #[test]
+    fn a_new_clients_audit_changes_are_the_diff_of_its_document() {
+        let body = json!({"kind": "person", "first_name": "Åsa", "last_name": "Berg",
+            "email": "asa.berg@example.com", "phone": "+46 70 123 45 67", "tax_id": "19800101-1234",
+            "external_id": "x-1", "website": "https://example.com/a", "archived": true,
+            "address": {"street": "Storgatan", "city": "Lund", "country": "SE", "latitude": 55.7},
+            "credit": {"limit": 1500.50, "used": 10, "currency": "SEK", "fico": 700},
+            "metadata": {"email": "x@y.se", "segment": "b2c"}});
+        let data = crate::client::ClientData::from_json(&body).expect("valid");
+        let doc = data.to_json();
+        let expected = serde_json::to_string(&diff(None, Some(&doc))).expect("text");
+        assert_eq!(created_changes_text(&doc), expected);
     }
 }

@@ -32,8 +32,13 @@ pub const SECRET_FIELDS: &[&str] = &[
 
 /// Whether a field (the last segment of a dotted path, any case) holds a sensitive value.
 pub fn is_sensitive_field(name: &str) -> bool {
-    let last = name.rsplit('.').next().unwrap_or(name).to_ascii_lowercase();
-    SENSITIVE_FIELDS.contains(&last.as_str()) || SECRET_FIELDS.contains(&last.as_str())
+    // Compared without a lowercased copy: the lists are lowercase (an audit diff asks this of
+    // every field it records).
+    let last = name.rsplit('.').next().unwrap_or(name);
+    SENSITIVE_FIELDS
+        .iter()
+        .chain(SECRET_FIELDS)
+        .any(|f| f.eq_ignore_ascii_case(last))
 }
 
 /// Masks one sensitive value: `***` plus at most its last two characters (only for values of

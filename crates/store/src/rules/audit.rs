@@ -10,19 +10,19 @@ use uuid::Uuid;
 
 use crate::columns::RowSource;
 use crate::db::{Db, Read, Tx};
-use crate::statements as sql;
+use crate::statements::{self as sql, NewAudit};
 
 /// What an audit record is about: entity type, entity id, and the client it belongs to.
 pub struct Entity<'a>(pub &'a str, pub Uuid, pub Uuid);
 
-/// A new record of `ctx`'s actor, now.
+/// A new record of `ctx`'s actor, now, with its changes as JSON text.
 pub fn new_record(
     ctx: &WriteCtx,
     Entity(entity_type, entity_id, client_id): Entity<'_>,
     action: AuditAction,
-    changes: Changes,
-) -> AuditRecord {
-    AuditRecord {
+    changes: String,
+) -> NewAudit {
+    NewAudit {
         id: Uuid::now_v7(),
         entity_type: entity_type.into(),
         entity_id,
@@ -42,13 +42,14 @@ pub async fn record<X: Tx>(
     action: AuditAction,
     changes: Changes,
 ) -> StoreResult<()> {
-    let record = new_record(ctx, entity, action, changes);
+    let text = serde_json::to_string(&changes).unwrap_or_else(|_| "{}".into());
+    let record = new_record(ctx, entity, action, text);
     write(tx, ctx.tenant, std::slice::from_ref(&record)).await
 }
 
 /// Writes audit records of one tenant, in this order, at the next positions of its feed (or at
 /// none yet, where the backend gives positions after commit: `Tx::feed_positions`).
-pub async fn write<X: Tx>(tx: &X, tenant: TenantId, records: &[AuditRecord]) -> StoreResult<()> {
+pub async fn write<X: Tx>(tx: &X, tenant: TenantId, records: &[NewAudit]) -> StoreResult<()> {
     if records.is_empty() {
         return Ok(());
     }

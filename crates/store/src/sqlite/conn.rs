@@ -13,7 +13,7 @@ use clientele_core::query::ClientQuery;
 use clientele_core::search::SearchDocument;
 use clientele_core::store::StoreResult;
 use clientele_core::{StoreError, TenantId};
-use rusqlite::{Connection, ErrorCode, OpenFlags, Row};
+use rusqlite::{params_from_iter, Connection, ErrorCode, OpenFlags, Row};
 use sea_query::{SelectStatement, SqliteQueryBuilder};
 use sea_query_rusqlite::{RusqliteValue, RusqliteValues};
 use uuid::Uuid;
@@ -24,7 +24,7 @@ use crate::columns::RowSource;
 use crate::counts::CountCache;
 use crate::db::{Db, NewDocument, Tx};
 use crate::rules::sequences::RidScope;
-use crate::statements::{ListStatement, Statement};
+use crate::statements::{ListStatement, Rows, Statement};
 
 /// Runs a rule to completion on this thread. A SQLite rule never waits (see the module
 /// comment): a rule still pending after one poll awaited something else, which is a bug.
@@ -117,9 +117,21 @@ impl<'a> Conn<'a> {
     }
 
     fn index_new_now(&self, tenant: TenantId, docs: &[NewDocument]) -> StoreResult<()> {
+        search::write_new_documents(&lock(self.conn), tenant, docs)
+    }
+
+    /// One prepared single-row statement, run for each row (its text, and so its place in the
+    /// statement cache, is the same for every chunk; no multi-row statement is rendered).
+    fn insert_rows_now(&self, rows: Rows) -> StoreResult<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let sql = insert_sql(rows.table, rows.columns.iter().copied());
         let conn = lock(self.conn);
-        for d in docs {
-            search::write_document(&conn, tenant, d.rid, d.archived, &d.doc)?;
+        let mut st = conn.prepare_cached(&sql).map_err(map_err)?;
+        for values in rows.values {
+            st.execute(params_from_iter(values.into_iter().map(RusqliteValue)))
+                .map_err(map_err)?;
         }
         Ok(())
     }
@@ -198,6 +210,10 @@ impl Tx for Conn<'_> {
         )
     }
 
+    fn insert_rows(&self, rows: Rows) -> impl Future<Output = StoreResult<()>> + Send {
+        ready(self.insert_rows_now(rows))
+    }
+
     fn index_new(
         &self,
         tenant: TenantId,
@@ -225,6 +241,16 @@ impl Tx for Conn<'_> {
     fn instance_gone(&self, _instance: &str) -> impl Future<Output = StoreResult<bool>> + Send {
         ready(Ok(true))
     }
+}
+
+/// `INSERT INTO "table" ("a", "b", ...) VALUES (?, ?, ...)`: one row of these columns.
+fn insert_sql<'a>(table: &str, columns: impl Iterator<Item = &'a str>) -> String {
+    let columns: Vec<String> = columns.map(|c| format!("\"{c}\"")).collect();
+    let marks = vec!["?"; columns.len()].join(", ");
+    format!(
+        "INSERT INTO \"{table}\" ({}) VALUES ({marks})",
+        columns.join(", ")
+    )
 }
 
 fn bind<S: Statement>(stmt: &S) -> (String, RusqliteValues) {

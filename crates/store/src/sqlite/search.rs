@@ -31,6 +31,7 @@ use sea_query::{Expr, LikeExpr, Query, SelectStatement, SimpleExpr};
 use sea_query_rusqlite::RusqliteBinder;
 use uuid::Uuid;
 
+use crate::db::NewDocument;
 use crate::statements::{
     choose_range_page, clients, col, range_page_estimate, FacetEq, Flavour, FtsSource, RangePage,
 };
@@ -147,19 +148,7 @@ pub fn write_document(
     let Some(ns) = namespace(conn, tenant, true)? else {
         return Ok(());
     };
-    let prefix = format!("{ns}{}", flag(archived));
-    let mut text = String::with_capacity(doc.as_str().len() * 2);
-    for w in doc.as_str().split(' ').filter(|w| !w.is_empty()) {
-        if !text.is_empty() {
-            text.push(' ');
-        }
-        text.push_str(&prefix);
-        text.push_str(w);
-    }
-    for t in tags(conn, &ns, rid)? {
-        text.push(' ');
-        text.push_str(&t);
-    }
+    let text = indexed_text(conn, &ns, rid, archived, doc)?;
     let old: Option<String> = conn
         .prepare_cached("SELECT words FROM search_documents WHERE rid = ?1")
         .and_then(|mut st| st.query_row(params![rid], |r| r.get(0)).optional())
@@ -187,6 +176,66 @@ pub fn write_document(
         add.execute(params![term]).map_err(err)?;
     }
     prune(conn, old.difference(&new).copied())
+}
+
+/// The text indexed for the row with creation sequence `rid`: the document's words under the
+/// namespace, then the row's tags.
+fn indexed_text(
+    conn: &Connection,
+    ns: &str,
+    rid: i64,
+    archived: bool,
+    doc: &SearchDocument,
+) -> Result<String, StoreError> {
+    let prefix = format!("{ns}{}", flag(archived));
+    let mut text = String::with_capacity(doc.as_str().len() * 2);
+    for w in doc.as_str().split(' ').filter(|w| !w.is_empty()) {
+        if !text.is_empty() {
+            text.push(' ');
+        }
+        text.push_str(&prefix);
+        text.push_str(w);
+    }
+    for t in tags(conn, ns, rid)? {
+        text.push(' ');
+        text.push_str(&t);
+    }
+    Ok(text)
+}
+
+/// [`write_document`] for rows just inserted (a create, a chunk of a bulk load): such a row
+/// has no indexed document yet, so there is no old text to read, no entry to delete and no
+/// word to prune; the namespace is read once for all of them.
+pub fn write_new_documents(
+    conn: &Connection,
+    tenant: TenantId,
+    docs: &[NewDocument],
+) -> Result<(), StoreError> {
+    if docs.is_empty() {
+        return Ok(());
+    }
+    let Some(ns) = namespace(conn, tenant, true)? else {
+        return Ok(());
+    };
+    let mut fts = conn
+        .prepare_cached("INSERT INTO clients_fts (rowid, doc) VALUES (?1, ?2)")
+        .map_err(err)?;
+    let mut kept = conn
+        .prepare_cached("INSERT OR REPLACE INTO search_documents (rid, words) VALUES (?1, ?2)")
+        .map_err(err)?;
+    let mut add = conn
+        .prepare_cached("INSERT OR IGNORE INTO search_terms (term) VALUES (?1)")
+        .map_err(err)?;
+    for d in docs {
+        let text = indexed_text(conn, &ns, d.rid, d.archived, &d.doc)?;
+        fts.execute(params![d.rid, text]).map_err(err)?;
+        kept.execute(params![d.rid, text]).map_err(err)?;
+        let terms: HashSet<&str> = words_of(&text).collect();
+        for term in terms {
+            add.execute(params![term]).map_err(err)?;
+        }
+    }
+    Ok(())
 }
 
 /// The words of an indexed text, its tags left out (they are not vocabulary): a namespace is 4

@@ -1,8 +1,9 @@
 //! Audit records: written with every change, read as a client's history or the change feed.
 
-use clientele_core::audit::AuditRecord;
+use clientele_core::audit::AuditAction;
+use clientele_core::types::Timestamp;
 use clientele_core::TenantId;
-use sea_query::{Expr, Func, InsertStatement, Order, Query, SelectStatement};
+use sea_query::{Expr, Func, InsertStatement, Order, Query, SelectStatement, Value};
 use uuid::Uuid;
 
 use super::base::{col, tenant_cond};
@@ -23,35 +24,53 @@ pub const AUDIT_COLUMNS: [&str; 10] = [
     "tenant_id",
 ];
 
+/// An audit record to write: what `clientele_core::audit::AuditRecord` holds, with its `changes` as the JSON text
+/// stored (a creation's is written straight from the new document,
+/// `clientele_core::audit::created_changes_text`).
+#[derive(Debug, Clone)]
+pub struct NewAudit {
+    pub id: Uuid,
+    pub entity_type: String,
+    pub entity_id: Uuid,
+    pub client_id: Uuid,
+    pub action: AuditAction,
+    pub actor: String,
+    pub at: Timestamp,
+    pub changes: String,
+}
+
+/// The values of [`AUDIT_COLUMNS`] for one record at feed position `pos` (or none yet).
+pub fn audit_values(tenant: TenantId, r: &NewAudit, pos: Option<i64>) -> [Value; 10] {
+    [
+        pos.into(),
+        r.id.to_string().into(),
+        r.entity_type.clone().into(),
+        r.entity_id.to_string().into(),
+        r.client_id.to_string().into(),
+        r.action.as_str().into(),
+        r.actor.clone().into(),
+        r.at.to_rfc3339().into(),
+        r.changes.clone().into(),
+        tenant.0.to_string().into(),
+    ]
+}
+
 /// One INSERT of many audit records of a tenant; `records` must not be empty. They take the
 /// positions `first_pos`, `first_pos + 1`, ... or, with `None`, none yet.
 pub fn insert_audits(
     tenant: TenantId,
-    records: &[AuditRecord],
+    records: &[NewAudit],
     first_pos: Option<i64>,
 ) -> InsertStatement {
     audit_rows(tenant, records, first_pos).into_insert()
 }
 
 /// The rows of audit records, as [`insert_audits`] writes them, for `Tx::insert_rows`.
-pub fn audit_rows(tenant: TenantId, records: &[AuditRecord], first_pos: Option<i64>) -> Rows {
+pub fn audit_rows(tenant: TenantId, records: &[NewAudit], first_pos: Option<i64>) -> Rows {
     let mut out = Rows::new("audit_records", AUDIT_COLUMNS.to_vec());
-    let tenant = tenant.0.to_string();
     for (i, r) in records.iter().enumerate() {
-        let changes = serde_json::to_string(&r.changes).unwrap_or_else(|_| "{}".into());
         let pos = first_pos.map(|p| p + i as i64);
-        out.push(vec![
-            pos.into(),
-            r.id.to_string().into(),
-            r.entity_type.clone().into(),
-            r.entity_id.to_string().into(),
-            r.client_id.to_string().into(),
-            r.action.as_str().into(),
-            r.actor.clone().into(),
-            r.at.to_rfc3339().into(),
-            changes.into(),
-            tenant.clone().into(),
-        ]);
+        out.push(audit_values(tenant, r, pos).to_vec());
     }
     out
 }
