@@ -13,7 +13,7 @@ use sea_query::{
 };
 
 use super::base::{clients, col, Statement};
-use crate::columns::{column, select_columns};
+use crate::columns::{column, qualified_select_text};
 
 /// A backend's SQL flavour: what differs between backends in a list query; everything else is
 /// shared. ("Dialect" names the seed APIs the service serves, not SQL.)
@@ -638,7 +638,7 @@ pub fn list_clients(tenant: TenantId, query: &ClientQuery, d: &dyn Flavour) -> L
         ..query.clone()
     };
     let mut page = Query::select();
-    page.columns(select_columns().map(|c| (clients(), col(c))));
+    page.expr(Expr::cust(qualified_select_text()));
     for k in &order {
         page.expr(field_col(k.field));
     }
@@ -749,5 +749,32 @@ pub fn list_clients(tenant: TenantId, query: &ClientQuery, d: &dyn Flavour) -> L
         pages,
         count,
         order,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_query::{PostgresQueryBuilder, SqliteQueryBuilder};
+
+    use super::*;
+    use crate::columns::select_columns;
+
+    /// The kept column text is what each backend's builder writes for the columns one by one.
+    #[test]
+    fn the_kept_column_list_is_what_each_builder_writes() {
+        let mut each = Query::select();
+        each.columns(select_columns().map(|c| (clients(), col(c))))
+            .from(clients());
+        let mut kept = Query::select();
+        kept.expr(Expr::cust(qualified_select_text()))
+            .from(clients());
+        assert_eq!(
+            kept.to_string(SqliteQueryBuilder),
+            each.to_string(SqliteQueryBuilder)
+        );
+        assert_eq!(
+            kept.to_string(PostgresQueryBuilder),
+            each.to_string(PostgresQueryBuilder)
+        );
     }
 }
