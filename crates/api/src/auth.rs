@@ -275,7 +275,9 @@ pub async fn gate(State(gate): State<Gate>, req: Request, next: Next) -> Respons
     if !matches!(*req.method(), Method::GET | Method::HEAD) {
         return admit(&gate, req, next).await;
     }
-    let headers = req.headers().clone();
+    // Only the headers the credentials are resolved from are kept for the check after the
+    // request (a clone of a header value shares its bytes); the whole map is not copied.
+    let kept = CredentialHeaders::of(req.headers());
     let requirement = req
         .extensions()
         .get::<MatchedPath>()
@@ -284,6 +286,7 @@ pub async fn gate(State(gate): State<Gate>, req: Request, next: Next) -> Respons
     if outcome != Outcome::Unconfirmed {
         return res;
     }
+    let headers = kept.into_map();
     let policy = gate.rules.policy;
     let fresh = authenticate(&gate, &headers, policy.credentials).await;
     match (fresh, requirement) {
@@ -293,6 +296,33 @@ pub async fn gate(State(gate): State<Gate>, req: Request, next: Next) -> Respons
             Err(e) => refuse(&gate, e),
         },
         (Ok(_), None) => res,
+    }
+}
+
+/// The request headers credentials are resolved from (and the `tenant` header checked against
+/// them), kept past a read-only request for its deferred check.
+struct CredentialHeaders([(HeaderName, Option<HeaderValue>); 3]);
+
+impl CredentialHeaders {
+    fn of(headers: &HeaderMap) -> Self {
+        Self(
+            [
+                HeaderName::from_static("x-api-key"),
+                header::AUTHORIZATION,
+                HeaderName::from_static("tenant"),
+            ]
+            .map(|name| {
+                let value = headers.get(&name).cloned();
+                (name, value)
+            }),
+        )
+    }
+
+    fn into_map(self) -> HeaderMap {
+        self.0
+            .into_iter()
+            .filter_map(|(name, value)| Some((name, value?)))
+            .collect()
     }
 }
 
@@ -307,18 +337,20 @@ fn refuse(gate: &Gate, e: ApiError) -> Response {
     res
 }
 
-async fn admit(gate: &Gate, mut req: Request, next: Next) -> Response {
+async fn admit(gate: &Gate, req: Request, next: Next) -> Response {
     let policy = gate.rules.policy;
     let requirement = req
         .extensions()
         .get::<MatchedPath>()
         .and_then(|p| gate.rules.requirement(req.method(), p.as_str()));
-    // Only the headers are borrowed across the await: a request body is not `Sync`.
-    let headers = req.headers().clone();
-    let caller = match crate::headers::refuse_repeated(&headers) {
-        Ok(()) => authenticate(gate, &headers, policy.credentials).await,
+    // Only the parts are borrowed across the await (a request body is not `Sync`); the body is
+    // held by value and the request put together again, without copying the headers.
+    let (parts, body) = req.into_parts();
+    let caller = match crate::headers::refuse_repeated(&parts.headers) {
+        Ok(()) => authenticate(gate, &parts.headers, policy.credentials).await,
         Err(e) => Err(e),
     };
+    let mut req = Request::from_parts(parts, body);
     let default = gate.config.default_rate_limit;
     let (bucket, limit) = match &caller {
         Ok(c) => charge(c, policy.budget, default),
@@ -355,7 +387,7 @@ async fn admit(gate: &Gate, mut req: Request, next: Next) -> Response {
             } else {
                 match requirement {
                     None => next.run(req).await,
-                    Some(r) => match authorize(caller, r, &headers) {
+                    Some(r) => match authorize(caller, r, req.headers()) {
                         Err(e) => (policy.render_error)(e),
                         Ok(caller) => {
                             req.extensions_mut().insert(caller);

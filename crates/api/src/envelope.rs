@@ -49,7 +49,7 @@ pub fn resource<T: Serialize>(
     version: i64,
     location: Option<String>,
 ) -> Response {
-    let mut res = sized_json(status, &ok(data).0);
+    let mut res = sized_json(status, &ok(data).0, RESOURCE_BYTES);
     res.headers_mut().insert(header::ETAG, etag(version));
     if let Some(loc) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
         res.headers_mut().insert(header::LOCATION, loc);
@@ -57,10 +57,16 @@ pub fn resource<T: Serialize>(
     res
 }
 
-/// A JSON response written into a buffer sized for a client document at once (axum's `Json`
-/// starts at 128 bytes and grows it several times).
-fn sized_json<T: Serialize>(status: StatusCode, body: &T) -> Response {
-    let mut buf = Vec::with_capacity(2048);
+/// The buffer a single resource is serialized into: a client document fits.
+const RESOURCE_BYTES: usize = 2048;
+
+/// The buffer per listed item of a list response (a client document is 1-2 KB).
+pub const LIST_ITEM_BYTES: usize = 1536;
+
+/// A JSON response written into a buffer of `capacity` bytes, sized for what it holds (axum's
+/// `Json` starts at 128 bytes and grows it several times, copying it each time).
+pub fn sized_json<T: Serialize>(status: StatusCode, body: &T, capacity: usize) -> Response {
+    let mut buf = Vec::with_capacity(capacity);
     match serde_json::to_writer(&mut buf, body) {
         Ok(()) => (
             status,

@@ -39,11 +39,13 @@ pub async fn layer(mut req: Request, next: Next) -> Response {
         .filter(|v| is_valid(v))
         .map(str::to_string)
         .unwrap_or_else(generate);
-    if let Ok(v) = HeaderValue::from_str(&id) {
-        req.headers_mut().insert(X_REQUEST_ID.clone(), v);
+    // One header value for the request and the response (a clone shares its bytes).
+    let value = HeaderValue::from_str(&id).ok();
+    if let Some(v) = &value {
+        req.headers_mut().insert(X_REQUEST_ID.clone(), v.clone());
     }
-    let mut res = REQUEST_ID.scope(id.clone(), next.run(req)).await;
-    if let Ok(v) = HeaderValue::from_str(&id) {
+    let mut res = REQUEST_ID.scope(id, next.run(req)).await;
+    if let Some(v) = value {
         res.headers_mut().insert(X_REQUEST_ID.clone(), v);
     }
     res

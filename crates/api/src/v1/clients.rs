@@ -4,7 +4,7 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use axum::{Extension, Json};
+use axum::Extension;
 use clientele_core::query;
 use clientele_core::service::{self, ClientDetail, Embedded, Read};
 use clientele_core::{Caller, Client, ClientData};
@@ -12,7 +12,9 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::envelope::{detail, resource, unchanged, Envelope, ListEnvelope, ListMeta};
+use crate::envelope::{
+    detail, resource, sized_json, unchanged, Envelope, ListEnvelope, ListMeta, LIST_ITEM_BYTES,
+};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{if_match, if_none_match, JsonBody, QueryPairs, WriteContext};
 use crate::state::AppState;
@@ -138,7 +140,7 @@ pub async fn list_clients(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     QueryPairs(pairs): QueryPairs,
-) -> Result<Json<ListEnvelope<Listed>>, ApiError> {
+) -> Result<Response, ApiError> {
     let ListRequest { query, fingerprint } = parse_list_query(&pairs)?;
     let page = service::list_clients(state.store.as_ref(), caller.tenant.id, &query).await?;
     let meta = ListMeta {
@@ -161,11 +163,16 @@ pub async fn list_clients(
         embed_into(&mut doc, embedded)?;
         data.push(Listed::Doc(doc));
     }
-    Ok(Json(ListEnvelope {
-        success: true,
-        data,
-        meta,
-    }))
+    let capacity = (data.len() + 1) * LIST_ITEM_BYTES;
+    Ok(sized_json(
+        StatusCode::OK,
+        &ListEnvelope {
+            success: true,
+            data,
+            meta,
+        },
+        capacity,
+    ))
 }
 
 /// Create a client.

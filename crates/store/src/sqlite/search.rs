@@ -157,9 +157,14 @@ pub fn write_document(
         // A change to fields the document does not hold (phone, credit, ...): nothing to do.
         return Ok(());
     }
-    conn.prepare_cached("DELETE FROM clients_fts WHERE rowid = ?1")
-        .and_then(|mut st| st.execute(params![rid]))
-        .map_err(err)?;
+    if old.is_some() {
+        // Every indexed document has its text in `search_documents` (written together, and
+        // rewritten for every row by migration 24): without one there is nothing to delete,
+        // and a new client (every create) skips the delete.
+        conn.prepare_cached("DELETE FROM clients_fts WHERE rowid = ?1")
+            .and_then(|mut st| st.execute(params![rid]))
+            .map_err(err)?;
+    }
     conn.prepare_cached("INSERT INTO clients_fts (rowid, doc) VALUES (?1, ?2)")
         .and_then(|mut st| st.execute(params![rid, text]))
         .map_err(err)?;

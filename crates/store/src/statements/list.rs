@@ -14,7 +14,7 @@ use sea_query::{
 };
 
 use super::base::{clients, col, Statement};
-use crate::columns::{column, select_columns};
+use crate::columns::{column, qualified_select_text};
 
 /// A backend's SQL flavour: what differs between backends in a list query; everything else is
 /// shared. ("Dialect" names the seed APIs the service serves, not SQL.)
@@ -817,7 +817,7 @@ pub fn list_clients(tenant: TenantId, query: &ClientQuery, d: &dyn Flavour) -> L
         ..query.clone()
     };
     let mut page = Query::select();
-    page.columns(select_columns().map(|c| (clients(), col(c))));
+    page.expr(Expr::cust(qualified_select_text()));
     for k in &order {
         page.expr(field_col(k.field));
     }
@@ -962,8 +962,11 @@ pub fn list_clients(tenant: TenantId, query: &ClientQuery, d: &dyn Flavour) -> L
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use clientele_core::types::Money;
+    use sea_query::{PostgresQueryBuilder, SqliteQueryBuilder};
+
+    use super::*;
+    use crate::columns::select_columns;
 
     /// Each credit limit lies in its bucket (from the bucket's start to the next one's), and
     /// buckets follow the order of the amounts, up to the largest amount.
@@ -1003,5 +1006,24 @@ mod tests {
         assert_eq!(kind.bucket(&key("500000000000000")), Some(1950));
         assert_eq!(kind.bucket(&key("0.0009")), Some(109));
         assert_eq!(kind.bucket(&key("0.001")), Some(210));
+    }
+
+    /// The kept column text is what each backend's builder writes for the columns one by one.
+    #[test]
+    fn the_kept_column_list_is_what_each_builder_writes() {
+        let mut each = Query::select();
+        each.columns(select_columns().map(|c| (clients(), col(c))))
+            .from(clients());
+        let mut kept = Query::select();
+        kept.expr(Expr::cust(qualified_select_text()))
+            .from(clients());
+        assert_eq!(
+            kept.to_string(SqliteQueryBuilder),
+            each.to_string(SqliteQueryBuilder)
+        );
+        assert_eq!(
+            kept.to_string(PostgresQueryBuilder),
+            each.to_string(PostgresQueryBuilder)
+        );
     }
 }
