@@ -894,7 +894,7 @@ pub fn list_clients(tenant: TenantId, query: &ClientQuery, d: &dyn Flavour) -> L
                     .limit(u64::from(query.limit) + 1 + query.offset.min(i64::MAX as u64));
                 let mut sorted = Query::select();
                 sorted
-                    .columns(select_columns().map(|c| (clients(), col(c))))
+                    .expr(Expr::cust(qualified_select_text()))
                     .expr(rid())
                     .from(ClientsIndexedBy("clients_rid"))
                     .and_where(rid().in_subquery(rids))
