@@ -28,6 +28,34 @@ async fn fresh() -> Option<(TestDatabase, Arc<PgStore>)> {
     Some((db, store))
 }
 
+/// A follower of the tenant's feed that only ever moves forward from the last cursor it was
+/// given, `page` records at a time, until it has seen `expected` records (or 60 s pass): the
+/// ids it saw, each at most once.
+fn follow_feed(
+    store: Arc<PgStore>,
+    tenant: TenantId,
+    page: u32,
+    expected: usize,
+) -> tokio::task::JoinHandle<BTreeSet<uuid::Uuid>> {
+    tokio::spawn(async move {
+        let mut seen = BTreeSet::new();
+        let mut cursor = None;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while seen.len() < expected && std::time::Instant::now() < deadline {
+            let page = store.events(tenant, cursor, page).await.expect("events");
+            for r in &page.records {
+                assert!(seen.insert(r.id), "record handed out twice");
+            }
+            if page.last_pos.is_some() {
+                cursor = page.last_pos;
+            } else {
+                tokio::task::yield_now().await;
+            }
+        }
+        seen
+    })
+}
+
 async fn tenant(store: &PgStore, name: &str) -> WriteCtx {
     let t = store
         .create_tenant(&TenantName::parse(name).expect("name"))
@@ -225,28 +253,7 @@ async fn the_change_feed_never_skips_a_record_that_commits_late() {
             })
         })
         .collect();
-    // A follower that only ever moves forward from the last cursor it was given.
-    let follower = {
-        let s = store.clone();
-        let tenant = ctx.tenant;
-        tokio::spawn(async move {
-            let mut seen = BTreeSet::new();
-            let mut cursor = None;
-            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-            while seen.len() < 400 && std::time::Instant::now() < deadline {
-                let page = s.events(tenant, cursor, 7).await.expect("events");
-                for r in &page.records {
-                    assert!(seen.insert(r.id), "record handed out twice");
-                }
-                if page.last_pos.is_some() {
-                    cursor = page.last_pos;
-                } else {
-                    tokio::task::yield_now().await;
-                }
-            }
-            seen
-        })
-    };
+    let follower = follow_feed(store.clone(), ctx.tenant, 7, 400);
     for w in writers {
         w.await.expect("writer");
     }
@@ -777,27 +784,7 @@ async fn the_change_feed_never_skips_a_record_of_parallel_copied_batches() {
             })
         })
         .collect();
-    let follower = {
-        let s = store.clone();
-        let tenant = ctx.tenant;
-        tokio::spawn(async move {
-            let mut seen = BTreeSet::new();
-            let mut cursor = None;
-            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-            while seen.len() < 400 && std::time::Instant::now() < deadline {
-                let page = s.events(tenant, cursor, 13).await.expect("events");
-                for r in &page.records {
-                    assert!(seen.insert(r.id), "record handed out twice");
-                }
-                if page.last_pos.is_some() {
-                    cursor = page.last_pos;
-                } else {
-                    tokio::task::yield_now().await;
-                }
-            }
-            seen
-        })
-    };
+    let follower = follow_feed(store.clone(), ctx.tenant, 13, 400);
     for w in writers {
         w.await.expect("writer");
     }
