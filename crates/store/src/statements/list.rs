@@ -481,6 +481,31 @@ impl RangeField {
     }
 }
 
+/// The sum of the range counters of `kind` over the buckets `first..=last` (either end open),
+/// with equality on the facets: what [`range_count`] and [`range_page_estimate`] read.
+fn bucket_sum(
+    tenant: TenantId,
+    archived: ArchivedFilter,
+    kind: RangeField,
+    first: Option<i64>,
+    last: Option<i64>,
+    facets: &[FacetEq],
+) -> SelectStatement {
+    let bucket = || Expr::col(col("bucket"));
+    let mut q = counter_sum("client_ranges", tenant, archived);
+    q.and_where(Expr::col(col("field")).eq(kind.column()));
+    if let Some(f) = first {
+        q.and_where(bucket().gte(f));
+    }
+    if let Some(l) = last {
+        q.and_where(bucket().lte(l));
+    }
+    for f in facets {
+        q.and_where(f.cond());
+    }
+    q
+}
+
 /// The total of a list filtered by a range on one counted field (`credit.limit`, `updated_at`:
 /// at most one lower and one upper bound) and equality on [`RANGE_FACETS`]: the counters of
 /// the buckets the range covers whole, plus a count of the matching rows outside them (between
@@ -532,18 +557,7 @@ fn range_count(
             return None;
         }
     }
-    let bucket = || Expr::col(col("bucket"));
-    let mut counters = counter_sum("client_ranges", tenant, query.archived);
-    counters.and_where(Expr::col(col("field")).eq(kind.column()));
-    if let Some(f) = first {
-        counters.and_where(bucket().gte(f));
-    }
-    if let Some(l) = last {
-        counters.and_where(bucket().lte(l));
-    }
-    for f in &c.facets {
-        counters.and_where(f.cond());
-    }
+    let counters = bucket_sum(tenant, query.archived, kind, first, last, &c.facets);
     // The rows outside the whole buckets, each part one range of the field's index. Each part
     // states its own two bounds instead of adding one to the query's filter: with two upper (or
     // lower) bounds, whose values are bound parameters, SQLite bounds the index range by one
@@ -663,18 +677,7 @@ pub fn range_page_estimate(
             }
         }
     }
-    let bucket = || Expr::col(col("bucket"));
-    let mut matches = counter_sum("client_ranges", tenant, query.archived);
-    matches.and_where(Expr::col(col("field")).eq(kind.column()));
-    if let Some(f) = first {
-        matches.and_where(bucket().gte(f));
-    }
-    if let Some(l) = last {
-        matches.and_where(bucket().lte(l));
-    }
-    for f in &c.facets {
-        matches.and_where(f.cond());
-    }
+    let matches = bucket_sum(tenant, query.archived, kind, first, last, &c.facets);
     // Walking creation order passes the tenant's clients of both archived states.
     let all = counter_sum("client_counts", tenant, ArchivedFilter::All);
     let mut statement = Query::select();
