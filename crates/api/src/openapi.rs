@@ -3,7 +3,7 @@
 
 use utoipa::openapi::extensions::Extensions;
 use utoipa::openapi::link::LinkBuilder;
-use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::schema::{
     AdditionalProperties, KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat,
@@ -575,21 +575,25 @@ fn v1_param_schema(name: &str) -> Option<ObjectBuilder> {
     }
 }
 
+/// The operations of a path item that the service serves (GET, PUT, POST, DELETE, PATCH).
+fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.patch,
+    ]
+    .into_iter()
+    .flatten()
+}
+
 fn constrain_v1_params(doc: &mut OpenApi) {
     for (path, item) in doc.paths.paths.iter_mut() {
         // The dialects' parameters are declared where they are read; the idempotency key is
         // the native one everywhere.
         let native = path.starts_with("/v1/");
-        for op in [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.patch,
-        ]
-        .into_iter()
-        .flatten()
-        {
+        for op in operations_mut(item) {
             for p in op.parameters.iter_mut().flatten() {
                 if matches!(p.parameter_in, ParameterIn::Path)
                     || !(native || p.name == "Idempotency-Key")
@@ -660,16 +664,7 @@ impl Modify for Completion {
             ))),
         );
         for item in doc.paths.paths.values_mut() {
-            for op in [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.patch,
-            ]
-            .into_iter()
-            .flatten()
-            {
+            for op in operations_mut(item) {
                 if let Some(reqs) = &mut op.security {
                     add_bearer_alternatives(reqs);
                     add_common_errors(op);
