@@ -38,19 +38,12 @@ if [[ "$("$VENV/bin/schemathesis" --version 2>/dev/null)" != *"$SCHEMATHESIS_VER
         "schemathesis==$SCHEMATHESIS_VERSION" || fail "could not install schemathesis"
 fi
 
+# shellcheck source=lib/server.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/server.sh"
 WORK=$(mktemp -d)
 SERVER_PID=""
 cleanup() {
-    if [[ -n "$SERVER_PID" ]]; then
-        # SIGTERM, then at most 10 s for a clean exit, then SIGKILL: never wait unbounded.
-        kill "$SERVER_PID" 2>/dev/null || true
-        for _ in $(seq 100); do
-            kill -0 "$SERVER_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -9 "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
+    stop_server "$SERVER_PID"
     mkdir -p "$REPORTS"
     cp "$WORK/serve.err" "$REPORTS/server.log" 2>/dev/null || true
     rm -rf "$WORK"
