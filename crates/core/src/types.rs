@@ -41,6 +41,11 @@ macro_rules! string_newtype {
             pub fn into_inner(self) -> String {
                 self.0
             }
+            /// A value read back from the store, where only values that passed `parse` are
+            /// written: taken as it is, without validating it again.
+            pub fn trusted(s: String) -> Self {
+                Self(s)
+            }
         }
 
         impl fmt::Display for $name {
@@ -353,6 +358,44 @@ impl Timestamp {
         Self(t.replace_millisecond(ms).unwrap_or(t))
     }
 
+    /// A value as the store writes it ([`to_rfc3339`](Self::to_rfc3339):
+    /// `YYYY-MM-DDTHH:MM:SS.mmmZ`) read without the general RFC 3339 parser; any other form goes
+    /// through [`parse`](Self::parse).
+    pub fn parse_stored(s: &str) -> Result<Self, Invalid> {
+        Self::parse_canonical(s.as_bytes()).map_or_else(|| Self::parse(s), Ok)
+    }
+
+    fn parse_canonical(b: &[u8]) -> Option<Self> {
+        if b.len() != 24
+            || b[4] != b'-'
+            || b[7] != b'-'
+            || b[10] != b'T'
+            || b[13] != b':'
+            || b[16] != b':'
+            || b[19] != b'.'
+            || b[23] != b'Z'
+        {
+            return None;
+        }
+        let num = |from: usize, to: usize| -> Option<u32> {
+            b[from..to].iter().try_fold(0u32, |n, &c| {
+                c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+            })
+        };
+        let year = i32::try_from(num(0, 4)?).ok()?;
+        let month = time::Month::try_from(u8::try_from(num(5, 7)?).ok()?).ok()?;
+        let day = u8::try_from(num(8, 10)?).ok()?;
+        let date = Date::from_calendar_date(year, month, day).ok()?;
+        let time = time::Time::from_hms_milli(
+            u8::try_from(num(11, 13)?).ok()?,
+            u8::try_from(num(14, 16)?).ok()?,
+            u8::try_from(num(17, 19)?).ok()?,
+            u16::try_from(num(20, 23)?).ok()?,
+        )
+        .ok()?;
+        Some(Self(date.with_time(time).assume_utc()))
+    }
+
     /// Accepts any RFC 3339 value, or a plain date (midnight UTC).
     pub fn parse(s: &str) -> Result<Self, Invalid> {
         if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
@@ -386,9 +429,50 @@ impl Timestamp {
     }
 }
 
+impl Timestamp {
+    /// [`to_rfc3339`](Self::to_rfc3339) written into `out` without an allocation; `None` for a
+    /// year outside 0..=9999 (the general formatter then writes it).
+    fn write_canonical(&self, out: &mut [u8; 24]) -> Option<()> {
+        let t = self.0;
+        let year = u32::try_from(t.year()).ok().filter(|y| *y <= 9999)?;
+        let mut put = |at: usize, width: usize, mut n: u32| {
+            for i in (at..at + width).rev() {
+                out[i] = b'0' + (n % 10) as u8;
+                n /= 10;
+            }
+        };
+        put(0, 4, year);
+        put(5, 2, u32::from(u8::from(t.month())));
+        put(8, 2, u32::from(t.day()));
+        put(11, 2, u32::from(t.hour()));
+        put(14, 2, u32::from(t.minute()));
+        put(17, 2, u32::from(t.second()));
+        put(20, 3, u32::from(t.millisecond()));
+        for (i, c) in [
+            (4, b'-'),
+            (7, b'-'),
+            (10, b'T'),
+            (13, b':'),
+            (16, b':'),
+            (19, b'.'),
+            (23, b'Z'),
+        ] {
+            out[i] = c;
+        }
+        Some(())
+    }
+}
+
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.to_rfc3339())
+        let mut buf = [0u8; 24];
+        match self
+            .write_canonical(&mut buf)
+            .map(|()| std::str::from_utf8(&buf))
+        {
+            Some(Ok(s)) => serializer.serialize_str(s),
+            _ => serializer.serialize_str(&self.to_rfc3339()),
+        }
     }
 }
 
@@ -548,5 +632,44 @@ mod tests {
         let d = Timestamp::parse("2026-11-23").expect("valid");
         assert_eq!(d.to_rfc3339(), "2026-11-23T00:00:00.000Z");
         assert!(Timestamp::parse("23/11/2026").is_err());
+    }
+
+    #[test]
+    fn stored_timestamps_read_and_serialize_as_the_general_path_does() {
+        for s in [
+            "2026-11-23T10:15:00.123Z",
+            "1970-01-01T00:00:00.000Z",
+            "2024-02-29T23:59:59.999Z",
+            "0001-01-01T00:00:00.000Z",
+            "9999-12-31T23:59:59.999Z",
+        ] {
+            let fast = Timestamp::parse_stored(s).expect("valid");
+            assert_eq!(fast, Timestamp::parse(s).expect("valid"), "{s}");
+            assert_eq!(
+                serde_json::to_string(&fast).expect("json"),
+                format!("\"{s}\"")
+            );
+            assert_eq!(fast.to_rfc3339(), s);
+        }
+        // Anything else takes the general parser, with its answer.
+        for s in [
+            "2026-11-23",
+            "2026-11-23T11:15:00.123456+01:00",
+            "2026-11-23T10:15:00Z",
+        ] {
+            assert_eq!(Timestamp::parse_stored(s), Timestamp::parse(s), "{s}");
+        }
+        for s in [
+            "2026-02-30T00:00:00.000Z",
+            "2026-11-23T24:00:00.000Z",
+            "2026-1a-23T10:15:00.123Z",
+        ] {
+            assert!(Timestamp::parse_stored(s).is_err(), "{s}");
+        }
+        let t = Timestamp::parse("2026-11-23T11:15:00.5+01:00").expect("valid");
+        assert_eq!(
+            serde_json::to_string(&t).expect("json"),
+            "\"2026-11-23T10:15:00.500Z\""
+        );
     }
 }

@@ -127,7 +127,7 @@ pub fn decode_address(r: &mut dyn RowSource) -> Result<Option<Address>, StoreErr
         city: r.text()?,
         region: r.text()?,
         postal_code: r.text()?,
-        country: parse_opt(r.text()?, "address.country", CountryCode::parse)?,
+        country: r.text()?.map(CountryCode::trusted),
         latitude: r.float()?,
         longitude: r.float()?,
     };
@@ -227,6 +227,10 @@ fn req<T>(v: Option<T>, what: &str) -> Result<T, StoreError> {
     v.ok_or_else(|| StoreError::Other(format!("stored {what} is null")))
 }
 
+// Stored e-mails, phones, URLs, country and currency codes were validated (and normalised) by
+// their `parse` before they were written, so they are read back with `trusted`, not validated
+// again on every read; timestamps are read by `Timestamp::parse_stored` (the stored form first).
+
 fn parse_opt<T>(
     v: Option<String>,
     what: &str,
@@ -245,10 +249,10 @@ pub fn decode_client(r: &mut dyn RowSource) -> Result<Client, StoreError> {
     let number = req(r.int()?, "number")?;
     let associated_accounts = req(r.int()?, "associated_accounts")?;
     let version = req(r.int()?, "version")?;
-    let created_at =
-        Timestamp::parse(&req(r.text()?, "created_at")?).map_err(|e| corrupt("created_at", e))?;
-    let updated_at =
-        Timestamp::parse(&req(r.text()?, "updated_at")?).map_err(|e| corrupt("updated_at", e))?;
+    let created_at = Timestamp::parse_stored(&req(r.text()?, "created_at")?)
+        .map_err(|e| corrupt("created_at", e))?;
+    let updated_at = Timestamp::parse_stored(&req(r.text()?, "updated_at")?)
+        .map_err(|e| corrupt("updated_at", e))?;
 
     let kind = ClientKind::parse(&req(r.text()?, "kind")?).map_err(|e| corrupt("kind", e))?;
     let name = req(r.text()?, "name")?;
@@ -266,14 +270,14 @@ pub fn decode_client(r: &mut dyn RowSource) -> Result<Client, StoreError> {
     let invoice_reminders = req(r.boolean()?, "invoice_reminders")?;
     let show_location_on_invoice = req(r.boolean()?, "show_location_on_invoice")?;
     let partner_type = parse_opt(r.text()?, "partner_type", PartnerType::parse)?;
-    let email = parse_opt(r.text()?, "email", Email::parse)?;
-    let billing_email = parse_opt(r.text()?, "billing_email", Email::parse)?;
-    let phone = parse_opt(r.text()?, "phone", Phone::parse)?;
-    let mobile = parse_opt(r.text()?, "mobile", Phone::parse)?;
-    let home_phone = parse_opt(r.text()?, "home_phone", Phone::parse)?;
-    let fax = parse_opt(r.text()?, "fax", Phone::parse)?;
-    let website = parse_opt(r.text()?, "website", HttpUrl::parse)?;
-    let image_url = parse_opt(r.text()?, "image_url", HttpUrl::parse)?;
+    let email = r.text()?.map(Email::trusted);
+    let billing_email = r.text()?.map(Email::trusted);
+    let phone = r.text()?.map(Phone::trusted);
+    let mobile = r.text()?.map(Phone::trusted);
+    let home_phone = r.text()?.map(Phone::trusted);
+    let fax = r.text()?.map(Phone::trusted);
+    let website = r.text()?.map(HttpUrl::trusted);
+    let image_url = r.text()?.map(HttpUrl::trusted);
     let notes = r.text()?;
     let address = decode_address(r)?;
     let mut money = |what: &str| -> Result<Option<Money>, StoreError> {
@@ -283,7 +287,7 @@ pub fn decode_client(r: &mut dyn RowSource) -> Result<Client, StoreError> {
     };
     let limit = money("credit.limit")?;
     let used = money("credit.used")?;
-    let currency = parse_opt(r.text()?, "credit.currency", CurrencyCode::parse)?;
+    let currency = r.text()?.map(CurrencyCode::trusted);
     let payment_terms_days = r.int()?.map(|n| n as i32);
     let rating = r.text()?;
     let creditworthiness = parse_opt(
@@ -463,29 +467,29 @@ pub fn decode_sub(kind: SubKind, r: &mut dyn RowSource) -> Result<SubResource, S
     let id = uuid(&req(r.text()?, "id")?).map_err(|e| corrupt("id", e))?;
     let client_id = uuid(&req(r.text()?, "client_id")?).map_err(|e| corrupt("client_id", e))?;
     let version = req(r.int()?, "version")?;
-    let created_at =
-        Timestamp::parse(&req(r.text()?, "created_at")?).map_err(|e| corrupt("created_at", e))?;
-    let updated_at =
-        Timestamp::parse(&req(r.text()?, "updated_at")?).map_err(|e| corrupt("updated_at", e))?;
+    let created_at = Timestamp::parse_stored(&req(r.text()?, "created_at")?)
+        .map_err(|e| corrupt("created_at", e))?;
+    let updated_at = Timestamp::parse_stored(&req(r.text()?, "updated_at")?)
+        .map_err(|e| corrupt("updated_at", e))?;
     let name = req(r.text()?, "name")?;
     let data = match kind {
         SubKind::ContactPerson => SubData::ContactPerson(ContactPersonData {
             name,
             job_title: r.text()?,
             department: r.text()?,
-            email: parse_opt(r.text()?, "email", Email::parse)?,
-            phone: parse_opt(r.text()?, "phone", Phone::parse)?,
-            mobile: parse_opt(r.text()?, "mobile", Phone::parse)?,
+            email: r.text()?.map(Email::trusted),
+            phone: r.text()?.map(Phone::trusted),
+            mobile: r.text()?.map(Phone::trusted),
             is_main: req(r.boolean()?, "is_main")?,
             external_id: r.text()?,
         }),
         SubKind::Location => SubData::Location(Box::new(LocationData {
             name,
             is_primary: req(r.boolean()?, "is_primary")?,
-            billing_email: parse_opt(r.text()?, "billing_email", Email::parse)?,
-            phone_primary: parse_opt(r.text()?, "phone_primary", Phone::parse)?,
-            phone_secondary: parse_opt(r.text()?, "phone_secondary", Phone::parse)?,
-            fax: parse_opt(r.text()?, "fax", Phone::parse)?,
+            billing_email: r.text()?.map(Email::trusted),
+            phone_primary: r.text()?.map(Phone::trusted),
+            phone_secondary: r.text()?.map(Phone::trusted),
+            fax: r.text()?.map(Phone::trusted),
             address: decode_address(r)?,
             notes: r.text()?,
         })),
