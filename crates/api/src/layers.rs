@@ -3,16 +3,19 @@
 //! timeout, catch-panic). What depends on the route (credentials, rate limits, permissions,
 //! idempotency, `Cache-Control`) is the surface's (`surface.rs`).
 
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
+use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
-use axum::middleware::Next;
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::timeout::TimeoutLayer;
 
 use crate::auth::Identity;
 use crate::error::ApiError;
@@ -21,20 +24,44 @@ use crate::request_id;
 
 /// The guards around every handler, innermost first: body limit, timeout (503), catch-panic.
 /// Applied to each part of the router separately so that a surface's gate can sit outside them.
+/// The timeout and catch-panic are one layer ([`within`]): axum wraps each route in each layer
+/// on its own and clones the whole stack below a layer whenever a request passes it, so every
+/// layer less on a route is work less on every request.
 pub fn guard<S>(router: Router<S>, timeout: Duration) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
     router
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            timeout,
-        ))
-        .layer(CatchPanicLayer::custom(|_| {
-            // The panic hook (`logging::install_panic_hook`) already logged it, masked.
-            ApiError::internal("handler panicked").into_response()
+        .layer(middleware::from_fn(move |req: Request, next: Next| {
+            within(timeout, req, next)
         }))
+}
+
+/// Runs the rest of the stack for at most `timeout` (then `503` with an empty body, which
+/// [`normalize_errors`] gives the error envelope, as `tower_http`'s timeout layer did) and turns
+/// a panic into a `500` with the error envelope (the panic hook,
+/// `logging::install_panic_hook`, already logged it, masked).
+async fn within(timeout: Duration, req: Request, next: Next) -> Response {
+    let run = tokio::time::timeout(timeout, next.run(req));
+    let mut run = std::pin::pin!(run);
+    let outcome = std::future::poll_fn(|cx| {
+        match std::panic::catch_unwind(AssertUnwindSafe(|| run.as_mut().poll(cx))) {
+            Ok(Poll::Ready(r)) => Poll::Ready(Some(r)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(_) => Poll::Ready(None),
+        }
+    })
+    .await;
+    match outcome {
+        Some(Ok(res)) => res,
+        Some(Err(_elapsed)) => {
+            let mut res = Response::new(Body::empty());
+            *res.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+            res
+        }
+        None => ApiError::internal("handler panicked").into_response(),
+    }
 }
 
 /// The guards around a streaming route (`Surface::streaming`): catch-panic alone. Its handler
@@ -86,7 +113,11 @@ pub fn cors(origins: &[HeaderValue]) -> CorsLayer {
 }
 
 /// Refuses requests whose headers (names and values together) exceed the configured size.
-pub async fn limit_headers(max: usize, req: Request, next: Next) -> Response {
+pub async fn limit_headers<F, Fut>(max: usize, req: Request, next: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Response>,
+{
     let size: usize = req
         .headers()
         .iter()
@@ -101,7 +132,7 @@ pub async fn limit_headers(max: usize, req: Request, next: Next) -> Response {
         )
         .into_response();
     }
-    next.run(req).await
+    next(req).await
 }
 
 /// The Content-Security-Policy of Swagger UI at `/docs`: everything from this server only (it
@@ -119,7 +150,11 @@ pub const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 /// `nosniff`, a Content-Security-Policy and `X-Frame-Options: DENY` everywhere (the `/docs` page
 /// and the console with policies that let them run). (A surface sets its own `Cache-Control`:
 /// `/v1`'s tenant data must not be cached by intermediaries.)
-pub async fn security_headers(req: Request, next: Next) -> Response {
+pub async fn security_headers<F, Fut>(req: Request, next: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Response>,
+{
     let path = req.uri().path();
     let csp = if path == "/docs" || path.starts_with("/docs/") {
         DOCS_CSP
@@ -128,7 +163,7 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     } else {
         API_CSP
     };
-    let mut res = next.run(req).await;
+    let mut res = next(req).await;
     let h = res.headers_mut();
     h.insert(
         "x-content-type-options",
@@ -148,8 +183,12 @@ pub async fn not_found() -> ApiError {
 
 /// Errors produced outside our handlers (405 from routing, 408 from the timeout) get the same
 /// JSON envelope as ours; headers such as `Allow` are kept.
-pub async fn normalize_errors(req: Request, next: Next) -> Response {
-    let res = next.run(req).await;
+pub async fn normalize_errors<F, Fut>(req: Request, next: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Response>,
+{
+    let res = next(req).await;
     let status = res.status();
     let is_json = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
         // The console's HTML error pages are already meant for people.
@@ -176,14 +215,18 @@ pub async fn normalize_errors(req: Request, next: Next) -> Response {
 
 /// One line per request: method, route template (never the raw path, which may hold ids or
 /// external ids), status, latency, request id, tenant and actor (`-` when unauthenticated).
-pub async fn access_log(req: Request, next: Next) -> Response {
+pub async fn access_log<F, Fut>(req: Request, next: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Response>,
+{
     let started = Instant::now();
     let method = req.method().clone();
     let route = req
         .extensions()
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_string());
-    let res = next.run(req).await;
+    let res = next(req).await;
     let route = route.unwrap_or_else(|| "-".into());
     let (tenant, actor) = res
         .extensions()
@@ -202,4 +245,29 @@ pub async fn access_log(req: Request, next: Next) -> Response {
         "request"
     );
     res
+}
+
+/// The layers outside CORS, as one: request id, metrics, access log, error normalisation, in
+/// that order from the outside (see [`guard`] for why one layer and not four).
+pub async fn outer<F, Fut>(req: Request, next: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Response>,
+{
+    request_id::layer(req, |req| {
+        crate::metrics::track(req, |req| {
+            access_log(req, |req| normalize_errors(req, next))
+        })
+    })
+    .await
+}
+
+/// The layers inside CORS, as one: header-size limit, then `nosniff` and the other security
+/// headers.
+pub async fn inner<F, Fut>(max_header_bytes: usize, req: Request, next: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Response>,
+{
+    limit_headers(max_header_bytes, req, |req| security_headers(req, next)).await
 }

@@ -113,18 +113,23 @@ pub(crate) fn router_with(state: AppState, surfaces: Vec<Surface>) -> Router {
         app = mount.onto(app, &state, timeout);
     }
 
-    let max_header_bytes = config.max_header_bytes;
-    let mut app = app
-        .with_state(state)
-        .layer(middleware::from_fn(layers::security_headers))
-        .layer(middleware::from_fn(move |req: Request, next: Next| {
-            layers::limit_headers(max_header_bytes, req, next)
+    let max = config.max_header_bytes;
+    let app = app.with_state(state);
+    // The layers every request passes are two functions (`layers::outer`, `layers::inner`), one
+    // layer when there is no CORS between them: axum wraps each route in each layer on its own
+    // and clones the stack below a layer for every request that passes it.
+    if config.cors_origins.is_empty() {
+        return app.layer(middleware::from_fn(move |req: Request, next: Next| {
+            layers::outer(req, move |req| {
+                layers::inner(max, req, move |req| next.run(req))
+            })
         }));
-    if !config.cors_origins.is_empty() {
-        app = app.layer(layers::cors(&config.cors_origins));
     }
-    app.layer(middleware::from_fn(layers::normalize_errors))
-        .layer(middleware::from_fn(layers::access_log))
-        .layer(middleware::from_fn(metrics::track))
-        .layer(middleware::from_fn(request_id::layer))
+    app.layer(middleware::from_fn(move |req: Request, next: Next| {
+        layers::inner(max, req, move |req| next.run(req))
+    }))
+    .layer(layers::cors(&config.cors_origins))
+    .layer(middleware::from_fn(|req: Request, next: Next| {
+        layers::outer(req, move |req| next.run(req))
+    }))
 }

@@ -18,7 +18,6 @@ use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request};
 use axum::http::{header, HeaderValue, Method};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics::{
     counter, describe_counter, describe_gauge, describe_histogram, gauge, Counter, Histogram, Unit,
@@ -213,14 +212,18 @@ impl Drop for InFlight {
 
 /// Layer (outermost but for the request id): counts and times every request under its route
 /// template, never its raw path (which may hold ids or external ids).
-pub async fn track(req: Request, next: Next) -> Response {
+pub async fn track<F, Fut>(req: Request, next: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: std::future::Future<Output = Response>,
+{
     let started = Instant::now();
     // A clone of the template is a reference count, not a copy.
     let route = req.extensions().get::<MatchedPath>().cloned();
     let method = method_label(req.method());
     IN_FLIGHT.increment(1.0);
     let _leaving = InFlight;
-    let res = next.run(req).await;
+    let res = next(req).await;
     let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
     with_series(route, method, res.status().as_u16(), |s| {
         s.requests.increment(1);

@@ -1,8 +1,9 @@
 //! `X-Request-Id`: the caller's when well-formed, otherwise generated; available to every error.
 
+use std::future::Future;
+
 use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue};
-use axum::middleware::Next;
 use axum::response::Response;
 
 pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -31,7 +32,11 @@ pub fn generate() -> String {
     format!("req_{}", uuid::Uuid::now_v7().simple())
 }
 
-pub async fn layer(mut req: Request, next: Next) -> Response {
+pub async fn layer<F, Fut>(mut req: Request, next: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Response>,
+{
     let id = req
         .headers()
         .get(&X_REQUEST_ID)
@@ -44,7 +49,7 @@ pub async fn layer(mut req: Request, next: Next) -> Response {
     if let Some(v) = &value {
         req.headers_mut().insert(X_REQUEST_ID.clone(), v.clone());
     }
-    let mut res = REQUEST_ID.scope(id, next.run(req)).await;
+    let mut res = REQUEST_ID.scope(id, next(req)).await;
     if let Some(v) = value {
         res.headers_mut().insert(X_REQUEST_ID.clone(), v);
     }
