@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::headers::{TENANT, X_API_KEY};
 use crate::keys::hash_key;
 use crate::policy::{Budget, Credentials, Rules};
 use crate::ratelimit::Decision;
@@ -131,7 +132,7 @@ pub async fn authenticate(
 
 /// Either credential, or both: then both must be valid and of the same tenant.
 async fn key_or_jwt(gate: &Gate, headers: &HeaderMap) -> Result<Caller, ApiError> {
-    let key = match headers.get("x-api-key") {
+    let key = match headers.get(&X_API_KEY) {
         Some(v) => Some(by_api_key(gate, v).await?),
         None => None,
     };
@@ -159,9 +160,9 @@ async fn key_or_jwt(gate: &Gate, headers: &HeaderMap) -> Result<Caller, ApiError
 /// All three headers, both credentials valid and of the `tenant` header's tenant.
 async fn jwt_key_and_tenant(gate: &Gate, headers: &HeaderMap) -> Result<Caller, ApiError> {
     let (Some(key), Some(jwt), Some(tenant)) = (
-        headers.get("x-api-key"),
+        headers.get(&X_API_KEY),
         headers.get(header::AUTHORIZATION),
-        headers.get("tenant"),
+        headers.get(&TENANT),
     ) else {
         let missing: Vec<&str> = [
             ("Authorization", header::AUTHORIZATION.as_str()),
@@ -226,7 +227,7 @@ fn authorize(
     headers: &HeaderMap,
 ) -> Result<Caller, ApiError> {
     let caller = caller?;
-    if let Some(t) = headers.get("tenant") {
+    if let Some(t) = headers.get(&TENANT) {
         if t.to_str().ok() != Some(caller.tenant.name.as_str()) {
             return Err(ApiError::forbidden(
                 "The tenant header does not match the credential's tenant",
@@ -306,12 +307,7 @@ struct CredentialHeaders([(HeaderName, Option<HeaderValue>); 3]);
 impl CredentialHeaders {
     fn of(headers: &HeaderMap) -> Self {
         Self(
-            [
-                HeaderName::from_static("x-api-key"),
-                header::AUTHORIZATION,
-                HeaderName::from_static("tenant"),
-            ]
-            .map(|name| {
+            [X_API_KEY.clone(), header::AUTHORIZATION, TENANT.clone()].map(|name| {
                 let value = headers.get(&name).cloned();
                 (name, value)
             }),

@@ -2,17 +2,23 @@
 //! `tenant` headers the first one used to win silently, which hides a client bug (or lets a proxy
 //! and a client disagree about who is calling); now the request is refused, naming the header.
 
-use axum::http::HeaderMap;
+use axum::http::{header, HeaderMap, HeaderName};
 
 use crate::error::ApiError;
+
+/// `X-API-Key` (a name parsed once: looking a header up by a `&str` parses the name each time).
+pub static X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
+/// `tenant`.
+pub static TENANT: HeaderName = HeaderName::from_static("tenant");
 
 /// Headers of which a request may carry at most one, as they are written in messages.
 pub const SINGLE_HEADERS: [&str; 3] = ["X-API-Key", "Authorization", "tenant"];
 
 /// 400 BAD_REQUEST naming the first header of [`SINGLE_HEADERS`] sent more than once.
 pub fn refuse_repeated(headers: &HeaderMap) -> Result<(), ApiError> {
-    for name in SINGLE_HEADERS {
-        let n = headers.get_all(name).iter().count();
+    let names = [&X_API_KEY, &header::AUTHORIZATION, &TENANT];
+    for (name, key) in SINGLE_HEADERS.into_iter().zip(names) {
+        let n = headers.get_all(key).iter().count();
         if n > 1 {
             return Err(ApiError::bad_request(format!(
                 "The {name} header was sent {n} times; send it at most once"

@@ -304,7 +304,9 @@ impl RateLimiter {
         let Some(shared) = &self.shared else {
             return Ok(self.local.check(key, limit));
         };
-        match shared.check(key, limit).await {
+        // Boxed: the Redis round trip is a large future, and an unboxed one would make every
+        // request's gate future (moved into a box by each layer it passes) as large, shared or not.
+        match Box::pin(shared.check(key, limit)).await {
             Ok(d) => Ok(d),
             Err(error) => {
                 self.warn(&error);

@@ -164,14 +164,17 @@ async fn connection(
     let mut conn = std::pin::pin!(conn);
     let mut signal_closed = std::pin::pin!(signal_tx.closed());
     let mut shutting_down = false;
+    // One timer for the connection, moved to the next deadline (or the next look at the state,
+    // `ConnState::recheck_every`) each time the watchdog wakes.
+    let mut expire = std::pin::pin!(tokio::time::sleep(state.recheck_every()));
     loop {
-        let deadline = state.deadline();
-        let expire = async {
-            match deadline {
-                Some((at, _)) => tokio::time::sleep_until(at).await,
-                None => std::future::pending().await,
-            }
-        };
+        let recheck = tokio::time::Instant::now() + state.recheck_every();
+        let at = state
+            .deadline()
+            .map_or(recheck, |(deadline, _)| deadline.min(recheck));
+        if expire.deadline() != at {
+            expire.as_mut().reset(at);
+        }
         tokio::select! {
             result = conn.as_mut() => {
                 if let Err(e) = result {
@@ -183,8 +186,7 @@ async fn connection(
                 shutting_down = true;
                 conn.as_mut().graceful_shutdown();
             }
-            _ = state.changed() => {}
-            _ = expire => {
+            _ = expire.as_mut() => {
                 // Only act if the deadline still stands (the state may have moved meanwhile).
                 match state.deadline() {
                     Some((at, Expiry::Close)) if at <= tokio::time::Instant::now() => return,

@@ -22,7 +22,6 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::error::{ApiError, ErrorBody};
@@ -71,7 +70,6 @@ struct Inner {
 pub struct ConnState {
     timeouts: Timeouts,
     inner: Mutex<Inner>,
-    changed: Notify,
 }
 
 impl ConnState {
@@ -87,7 +85,6 @@ impl ConnState {
                 write_blocked_since: None,
                 timed_out: false,
             }),
-            changed: Notify::new(),
         })
     }
 
@@ -104,7 +101,6 @@ impl ConnState {
             s.head_started = None;
             s.at_boundary = false;
         }
-        self.changed.notify_one();
         RequestGuard(self.clone())
     }
 
@@ -125,9 +121,15 @@ impl ConnState {
         })
     }
 
-    /// Resolves when something changed that may move the deadline.
-    pub async fn changed(&self) {
-        self.changed.notified().await
+    /// How long the watchdog may sleep at most before it looks at [`deadline`](Self::deadline)
+    /// again. Nothing tells it when the state changes (that would wake the connection's task up to
+    /// three times per request): a change can only set a deadline later than now plus the
+    /// shortest timeout, so waking at least that often is enough to meet every deadline on time.
+    pub fn recheck_every(&self) -> Duration {
+        self.timeouts
+            .header
+            .min(self.timeouts.idle)
+            .max(Duration::from_millis(1))
     }
 
     /// Marks the header timeout: the next read answers 408 (if it can) and ends the input.
@@ -149,7 +151,6 @@ impl Drop for RequestGuard {
                 s.fresh = false;
             }
         }
-        self.0.changed.notify_one();
     }
 }
 
@@ -216,8 +217,6 @@ impl Wire {
         let mut s = self.state.lock();
         if s.write_blocked_since.is_none() {
             s.write_blocked_since = Some(Instant::now());
-            drop(s);
-            self.state.changed.notify_one();
         }
     }
 
@@ -281,8 +280,6 @@ impl AsyncRead for Wire {
             let mut s = this.state.lock();
             if s.in_flight == 0 && s.head_started.is_none() {
                 s.head_started = Some(Instant::now());
-                drop(s);
-                this.state.changed.notify_one();
             }
         }
         Poll::Ready(Ok(()))

@@ -1,13 +1,14 @@
 //! `/v1/clients`: the client resource. Handlers parse the request, call the service and render
 //! the envelope. Each declares its permission in its `security` requirement.
 
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Extension;
 use clientele_core::query;
-use clientele_core::service::{self, ClientDetail, Embedded, Read};
-use clientele_core::{Caller, Client, ClientData};
+use clientele_core::service::{self, ClientDetail, Embedded, Precondition, Read};
+use clientele_core::{Caller, Client, ClientData, TenantId};
 use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
@@ -19,6 +20,31 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::{if_match, if_none_match, JsonBody, QueryPairs, WriteContext};
 use crate::state::AppState;
 use crate::v1::query::{parse_expand, parse_list_query, ListRequest};
+
+/// What a point read takes from the request head: the caller's tenant and `If-None-Match`,
+/// read in place (the `HeaderMap` and `Extension<Caller>` extractors copy the whole map and the
+/// whole caller).
+pub struct ReadHead {
+    pub tenant: TenantId,
+    pub if_none_match: Option<Precondition>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ReadHead {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let tenant = parts
+            .extensions
+            .get::<Caller>()
+            .ok_or_else(|| ApiError::internal("read route without a caller"))?
+            .tenant
+            .id;
+        Ok(Self {
+            tenant,
+            if_none_match: if_none_match(&parts.headers),
+        })
+    }
+}
 
 /// The client id of the path; not a UUID → 400 naming `id`.
 fn parse_id(id: &str) -> Result<Uuid, ApiError> {
@@ -216,21 +242,17 @@ pub async fn create_client(
     security(("api_key" = ["clients:read"])))]
 pub async fn get_client(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    ReadHead {
+        tenant,
+        if_none_match,
+    }: ReadHead,
     Path(id): Path<String>,
     QueryPairs(pairs): QueryPairs,
-    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
     let kinds = parse_expand(&pairs)?;
-    let read = service::get_client_detail(
-        state.store.as_ref(),
-        caller.tenant.id,
-        id,
-        &kinds,
-        if_none_match(&headers),
-    )
-    .await?;
+    let read =
+        service::get_client_detail(state.store.as_ref(), tenant, id, &kinds, if_none_match).await?;
     let ClientDetail { client, embedded } = match read {
         Read::NotModified { version } => return Ok(unchanged(version)),
         Read::Current(d) => d,
