@@ -97,7 +97,9 @@ fn import_too_large() -> ApiError {
 /// rules of `POST /v1/clients`; valid rows are committed in batches (each client numbered,
 /// indexed and audited as a single create is), bad rows are counted and reported and never stop
 /// the others. `mode=upsert` matches rows on `external_id`: a row naming an existing client
-/// replaces its fields, and one that changes nothing writes nothing; a row without
+/// replaces its fields and, for each of `contact_persons`, `locations`, `accounts` it holds as
+/// an array (`[]` included), the client's items of that kind (left alone when equal, in order;
+/// an array left out leaves them); one that changes nothing writes nothing; a row without
 /// `external_id` is created. With `mode=create` an `external_id` that is
 /// taken fails its row. `line` counts from 1 (the CSV header is line 1); at most the first 100
 /// errors are listed. The body is streamed, up to 4 GiB, without the request timeout; rows
