@@ -585,3 +585,57 @@ async fn an_upsert_replaces_the_items_of_each_array_it_holds_and_leaves_the_othe
         ]
     );
 }
+
+/// A body that breaks off after more than one batch: 400 naming the import, the batch committed
+/// before the break stays (its records carry that id), and the whole file again with `upsert`
+/// creates only what is missing.
+#[tokio::test]
+async fn a_body_that_breaks_off_keeps_its_committed_batches_and_resumes_with_upsert() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app!();
+    let rows: Vec<Value> = (0..2500)
+        .map(|i| json!({"name": format!("R{i}"), "external_id": format!("r-{i}")}))
+        .collect();
+    let body = ndjson(&rows);
+    let sent = &body[..body.len() - 40];
+    let mut conn = tokio::net::TcpStream::connect(app.addr)
+        .await
+        .expect("connect");
+    let head = format!(
+        "POST /v1/clients/import HTTP/1.1\r\nhost: {}\r\nx-api-key: {}\r\n\
+         content-type: application/x-ndjson\r\ncontent-length: {}\r\n\r\n",
+        app.addr,
+        app.key,
+        body.len()
+    );
+    conn.write_all(head.as_bytes()).await.expect("head");
+    conn.write_all(sent.as_bytes()).await.expect("body");
+    // The client stops sending: the body ends short of its length.
+    conn.shutdown().await.expect("shutdown");
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        conn.read_to_end(&mut answer),
+    )
+    .await;
+    let answer = String::from_utf8_lossy(&answer).to_string();
+    assert!(read.is_ok(), "no answer within 60 s");
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    let import_id = answer
+        .split("(import ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .unwrap_or_else(|| panic!("no import id in {answer}"))
+        .to_string();
+    uuid::Uuid::parse_str(&import_id).expect("a UUID");
+    // Every whole row read before the break is committed (the cut last one is not).
+    let list = app.get("/v1/clients?limit=1").await;
+    let kept = list.body["meta"]["total"].as_u64().expect("total");
+    assert!((2000..2500).contains(&kept), "{kept} rows kept");
+    let feed = app.get("/v1/events?limit=5").await;
+    assert_eq!(feed.data()[0]["import_id"], import_id.as_str());
+    let r = import(&app, "?mode=upsert", "application/x-ndjson", body).await;
+    assert_eq!(counts(&r), [2500 - kept, 0, kept, 0], "{}", r.body);
+    let list = app.get("/v1/clients?limit=1").await;
+    assert_eq!(list.body["meta"]["total"], 2500);
+}
