@@ -66,7 +66,7 @@ pub struct AuditRecord {
     /// that made this change, as its answer named it; `null` for every other change.
     #[cfg_attr(
         feature = "openapi",
-        schema(example = "019a2b3c-4d5e-7f60-8a9b-0c1d2e3f4a5b")
+        schema(required = true, example = "019a2b3c-4d5e-7f60-8a9b-0c1d2e3f4a5b")
     )]
     pub import_id: Option<String>,
 }
