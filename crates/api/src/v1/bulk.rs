@@ -209,7 +209,11 @@ pub async fn import_clients(
         Err(ImportFailure::Io(_)) => Err(ApiError::bad_request(committed(
             "The request body could not be read to its end".into(),
         ))),
-        Err(ImportFailure::Service(e)) => Err(e.into()),
+        Err(ImportFailure::Service(e)) => {
+            let mut e = ApiError::from(e);
+            e.message = committed(e.message);
+            Err(e)
+        }
     }
 }
 
