@@ -59,15 +59,20 @@ fn storable(raw: RawRow) -> RawRow {
 }
 
 /// Reads every row of `reader` in `format` and writes them in batches; `on_batch` sees each
-/// batch's report as it is committed (counts and every error of its failed rows).
+/// batch's report as it is committed (counts and every error of its failed rows). `ctx` names
+/// the import (`WriteCtx::for_import`, `bulk::new_import_id`) so that its audit records carry
+/// the id; one is made here when it does not.
 pub async fn run_import<R: Read + Send + 'static>(
     store: Arc<dyn Store>,
-    ctx: WriteCtx,
+    mut ctx: WriteCtx,
     mode: ImportMode,
     format: Format,
     reader: R,
     mut on_batch: impl FnMut(&BatchReport) + Send,
 ) -> Result<ImportCounts, ImportFailure> {
+    if ctx.import_id.is_none() {
+        ctx.import_id = Some(bulk::new_import_id());
+    }
     let (tx, mut rx) = mpsc::channel::<Msg>(2);
     let parse_ctx = ctx.clone();
     let reading = tokio::task::spawn_blocking(move || {

@@ -338,6 +338,7 @@ impl<S: Send + Sync> FromRequestParts<S> for WriteContext {
             // `/v1` refuses an amount without a currency; a dialect that writes amounts without
             // one opts into the currency rule with `WriteCtx::filling_currency_of`.
             fill_currency: None,
+            import_id: None,
         }))
     }
 }

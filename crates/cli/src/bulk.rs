@@ -47,11 +47,13 @@ fn header_message(HeaderError(details): &HeaderError) -> String {
     parts.join("; ")
 }
 
-/// Imports `file` (`-`: standard input) into the tenant. Errors go to `errors` as one JSON
-/// object per line (`line`, `field`, `code`, `message`).
+/// Imports `file` (`-`: standard input) into the tenant as the import `import_id` (which its
+/// audit records carry). Errors go to `errors` as one JSON object per line (`line`, `field`,
+/// `code`, `message`).
 pub async fn import(
     store: Arc<dyn Store>,
     tenant: &Tenant,
+    import_id: &str,
     file: &str,
     format: Format,
     mode: ImportMode,
@@ -81,7 +83,7 @@ pub async fn import(
     bar.set_style(ProgressStyle::with_template(template).map_err(|e| e.to_string())?);
     bar.enable_steady_tick(Duration::from_millis(200));
     let started = Instant::now();
-    let ctx = WriteCtx::new(tenant.id, IMPORT_ACTOR);
+    let ctx = WriteCtx::new(tenant.id, IMPORT_ACTOR).for_import(import_id);
     let mut write_failed = None;
     let mut rows = 0u64;
     let result = run_import(store, ctx, mode, format, reader, |report| {

@@ -446,7 +446,13 @@ async fn run(cli: Cli) -> Result<ExitCode, Fail> {
             };
             let store = open_store(&url).await?;
             let t = tenant(store.as_ref(), &name).await?;
-            match bulk::import(store, &t, &file, format, mode, sink)
+            // The import's id first (its audit records carry it), so that it is known even if
+            // the import is interrupted; the summary stays the last line.
+            let import_id = clientele_core::bulk::new_import_id();
+            println!("import {import_id}");
+            std::io::Write::flush(&mut std::io::stdout())
+                .map_err(|e| Fail(format!("cannot write to standard output: {e}")))?;
+            match bulk::import(store, &t, &import_id, &file, format, mode, sink)
                 .await
                 .map_err(Fail)?
             {
@@ -528,15 +534,18 @@ async fn run(cli: Cli) -> Result<ExitCode, Fail> {
                 actor: "seed-demo".into(),
                 idempotency: None,
                 fill_currency: None,
+                // The bulk import's path, so its records name it as an import's do.
+                import_id: Some(clientele_core::bulk::new_import_id()),
             };
             let started = std::time::Instant::now();
             let n = seed::seed_demo(store.as_ref(), &ctx, count, seed, !quiet)
                 .await
                 .map_err(Fail)?;
             println!(
-                "inserted {n} demo clients into tenant {} in {:.1} s",
+                "inserted {n} demo clients into tenant {} in {:.1} s (import {})",
                 t.name,
-                started.elapsed().as_secs_f64()
+                started.elapsed().as_secs_f64(),
+                ctx.import_id.as_deref().unwrap_or_default()
             );
         }
     }

@@ -450,6 +450,7 @@ pub async fn seed_demo(
                 line: i + 1,
                 data,
                 subs: Vec::new(),
+                sub_kinds: Vec::new(),
                 created_at: Some(at),
             }));
         }
@@ -487,6 +488,23 @@ mod tests {
             let doc = demo_client(&mut a, n);
             assert_eq!(doc, demo_client(&mut b, n));
             ClientData::from_json(&doc).unwrap_or_else(|e| panic!("{doc}: {e:?}"));
+        }
+    }
+
+    /// The audit text of a creation, walked from the client's data, is the text of its
+    /// document, for every kind of demo client.
+    #[test]
+    fn demo_clients_audit_texts_are_those_of_their_documents() {
+        use clientele_core::audit::{created_changes_text, created_changes_text_of};
+        let mut rng = Rng::new(11);
+        for n in 1..=2000 {
+            let doc = demo_client(&mut rng, n);
+            let data = ClientData::from_json(&doc).unwrap_or_else(|e| panic!("{doc}: {e:?}"));
+            assert_eq!(
+                created_changes_text_of(&data),
+                created_changes_text(&data.to_json()),
+                "{doc}"
+            );
         }
     }
 }

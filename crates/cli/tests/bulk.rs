@@ -117,10 +117,26 @@ impl Scratch {
     }
 }
 
-/// `created N, updated N, unchanged N, failed N in S s` → the four counts.
+/// The id an import printed on its first line, `import <id>`.
+fn import_id(run: &Run) -> String {
+    let first = run.stdout.lines().next().unwrap_or("");
+    let id = first
+        .strip_prefix("import ")
+        .unwrap_or_else(|| panic!("no import id first: {:?}", run.stdout));
+    uuid::Uuid::parse_str(id).unwrap_or_else(|_| panic!("not a UUID: {first}"));
+    id.to_string()
+}
+
+/// `import <id>` then `created N, updated N, unchanged N, failed N in S s` → the four counts.
 fn summary(run: &Run) -> [u64; 4] {
-    let line = run.stdout.trim_end();
-    assert_eq!(line.lines().count(), 1, "one summary line: {line:?}");
+    import_id(run);
+    let text = run.stdout.trim_end();
+    assert_eq!(
+        text.lines().count(),
+        2,
+        "the import's id, the summary: {text:?}"
+    );
+    let line = text.lines().last().unwrap_or("");
     let (counts, secs) = line.split_once(" in ").expect("'in S s'");
     assert!(secs.ends_with(" s"), "{line}");
     assert!(secs.trim_end_matches(" s").parse::<f64>().is_ok(), "{line}");
@@ -359,4 +375,73 @@ fn import_on_a_terminal_draws_a_progress_bar_before_the_summary() {
     assert!(bar < summary, "{text:?}");
     assert!(text[bar..summary].contains("rows/s)"), "{text:?}");
     assert_eq!(text[..summary].chars().last(), Some('\n'), "{text:?}");
+}
+
+/// Every audit record an import writes names it (the id it printed first), seed-demo's too;
+/// another import has another id.
+#[test]
+fn an_imports_audit_records_carry_the_id_it_printed() {
+    let s = Scratch::new();
+    s.tenant("t");
+    let rows = [
+        json!({"name": "A", "external_id": "a", "contact_persons": [{"name": "Eva Ek"}]}),
+        json!({"name": "B", "external_id": "b"}),
+    ];
+    let file = s.file("rows.ndjson", &ndjson(&rows));
+    let first = s.ok(&["import", &file, "--tenant", "t"]);
+    assert_eq!(summary(&first), [2, 0, 0, 0]);
+    let mut changed = rows.clone();
+    changed[1]["name"] = json!("B2");
+    let file = s.file("changed.ndjson", &ndjson(&changed));
+    let second = s.ok(&["import", &file, "--tenant", "t", "--mode", "upsert"]);
+    assert_eq!(summary(&second), [0, 1, 1, 0]);
+    let (one, two) = (import_id(&first), import_id(&second));
+    assert_ne!(one, two);
+    let seeded = s.ok(&["seed-demo", "--tenant", "demo", "--count", "3"]);
+    let seed_id = seeded
+        .stdout
+        .trim_end()
+        .rsplit_once("(import ")
+        .and_then(|(_, rest)| rest.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("no import id: {}", seeded.stdout))
+        .to_string();
+    let feed = |tenant: &str| -> Vec<(String, String, Option<String>)> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            let store = clientele_store::open(&s.url()).expect("store");
+            let t = store
+                .tenant_by_name(tenant)
+                .await
+                .expect("read")
+                .expect("tenant");
+            let page = store.events(t.id, None, 100).await.expect("events");
+            store.close().await.expect("close");
+            page.records
+                .into_iter()
+                .map(|r| (r.entity_type, r.action.as_str().to_string(), r.import_id))
+                .collect()
+        })
+    };
+    let got = feed("t");
+    let expected = vec![
+        (
+            "client".to_string(),
+            "created".to_string(),
+            Some(one.clone()),
+        ),
+        ("client".into(), "created".into(), Some(one.clone())),
+        ("contact_person".into(), "created".into(), Some(one)),
+        ("client".into(), "updated".into(), Some(two)),
+    ];
+    assert_eq!(got, expected);
+    let demo = feed("demo");
+    assert_eq!(demo.len(), 3);
+    assert!(
+        demo.iter()
+            .all(|r| r.2.as_deref() == Some(seed_id.as_str())),
+        "{demo:?}"
+    );
 }

@@ -10,6 +10,8 @@ use uuid::Uuid;
 use crate::mask::{is_sensitive_field, mask_field};
 use crate::types::Timestamp;
 
+mod created;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
@@ -60,6 +62,13 @@ pub struct AuditRecord {
     /// Field path → `[old, new]`; sensitive values are masked.
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub changes: Changes,
+    /// The bulk import (`POST /v1/clients/import`, `clientele import`, `clientele seed-demo`)
+    /// that made this change, as its answer named it; `null` for every other change.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(required = true, example = "019a2b3c-4d5e-7f60-8a9b-0c1d2e3f4a5b")
+    )]
+    pub import_id: Option<String>,
 }
 
 /// Paths whose values are derived, not changed by anyone: left out of diffs.
@@ -126,6 +135,16 @@ pub fn diff(old: Option<&Value>, new: Option<&Value>) -> Changes {
         out.insert(k, pair);
     }
     out
+}
+
+/// [`created_changes_text`] of the document `serde_json::to_value(value)` would make, written
+/// while walking `value` itself (no document built; `created`). A shape the walk does not
+/// handle takes the document's path.
+pub fn created_changes_text_of<T: Serialize + ?Sized>(value: &T) -> String {
+    match created::changes_text(value) {
+        Some(text) => text,
+        None => created_changes_text(&serde_json::to_value(value).unwrap_or(Value::Null)),
+    }
 }
 
 /// The `changes` of a created entity as the JSON text the audit table stores: exactly
@@ -240,5 +259,42 @@ mod tests {
         let doc = data.to_json();
         let expected = serde_json::to_string(&diff(None, Some(&doc))).expect("text");
         assert_eq!(created_changes_text(&doc), expected);
+        // Walked without the document: the same bytes.
+        assert!(created::changes_text(&data).is_some());
+        assert_eq!(created_changes_text_of(&data), expected);
+    }
+
+    #[test]
+    fn a_creation_walked_without_its_document_is_written_byte_for_byte_as_from_it() {
+        let bodies = [
+            json!({"name": "Åsa \"A\" Ltd\n", "legal_name": "Åsa AB", "org_number": "556677-8899",
+                "billing_email": "bill@example.com", "mobile": "+46 70 000 00 01",
+                "home_phone": "+46 8 123", "fax": "+46 8 124", "image_url": "https://example.com/i.png",
+                "account_code": "AC-1", "status": "inactive", "partner_type": "city_community",
+                "silenced": true, "invoice_reminders": false, "show_location_on_invoice": true,
+                "notes": "two\nlines", "owner_id": "o", "salesperson_id": "s", "case_manager_id": "c",
+                "source": "web", "structure_id": "st",
+                "address": {"street": "S", "postal_code": "211 20", "city": "Malmö",
+                            "region": "Skåne", "country": "SE", "latitude": -55.123456789, "longitude": 13.0},
+                "credit": {"limit": 1234567.8901, "used": 0.5, "currency": "SEK",
+                           "payment_terms_days": 30, "rating": "AA", "creditworthiness": "substandard",
+                           "fico": 850, "total_income": 0, "total_debt_payments": 12.25,
+                           "first_time_buyer": false},
+                "metadata": {"z": "1", "email": "x@y.se", "a.b": "2"}}),
+            json!({"name": "Bare"}),
+            json!({"name": "No credit currency", "address": {}, "metadata": {}}),
+        ];
+        for body in bodies {
+            let data = match crate::client::ClientData::from_json(&body) {
+                Ok(d) => d,
+                Err(e) => panic!("{body}: {e:?}"),
+            };
+            let reference = created_changes_text(&data.to_json());
+            assert_eq!(created::changes_text(&data), Some(reference), "{body}");
+        }
+        // A shape the walk does not take (a sequence) still gets the reference text.
+        let odd = json!({"a": [1, {"b": null}], "c": {"d": 1}});
+        assert!(created::changes_text(&odd).is_none());
+        assert_eq!(created_changes_text_of(&odd), created_changes_text(&odd));
     }
 }

@@ -13,6 +13,13 @@ use serde_json::{Map, Value};
 use crate::error::FieldError;
 use crate::query::{canonical_path, client_field, FieldType, CLIENT_FIELDS};
 
+/// A new bulk import's id: a UUID v7 (so ids sort by when their imports started). Every audit
+/// record the import writes carries it (`AuditRecord::import_id`), and the import's answer
+/// names it, so the records of one import can be told from any other change.
+pub fn new_import_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
 /// A bulk body's format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {

@@ -33,6 +33,9 @@ pub struct WriteCtx {
     /// `service::create_client_with_subs`) and, inside the store's transaction, to the merged
     /// document of a client patch. `None` (`/v1`): an amount without a currency is refused.
     pub fill_currency: Option<CurrencyCode>,
+    /// The bulk import this write belongs to (`None` for any other change): every audit record
+    /// the write makes names it (`AuditRecord::import_id`).
+    pub import_id: Option<String>,
 }
 
 impl WriteCtx {
@@ -43,7 +46,14 @@ impl WriteCtx {
             actor: actor.into(),
             idempotency: None,
             fill_currency: None,
+            import_id: None,
         }
+    }
+
+    /// This context for the writes of the bulk import `import_id`.
+    pub fn for_import(mut self, import_id: impl Into<String>) -> Self {
+        self.import_id = Some(import_id.into());
+        self
     }
 
     /// This context with the currency rule on: amounts without a currency keep the client's
@@ -96,8 +106,9 @@ pub struct NewApiKey {
 pub enum ImportMode {
     /// Every row creates a client; an `external_id` already taken fails the row.
     Create,
-    /// A row whose `external_id` names a client replaces its fields (a row that changes nothing
-    /// writes nothing); any other row creates a client.
+    /// A row whose `external_id` names a client replaces its fields, and its items of each kind
+    /// whose array the row holds (a row that changes nothing writes nothing); any other row
+    /// creates a client.
     Upsert,
 }
 
@@ -109,6 +120,10 @@ pub struct ImportRow {
     pub data: ClientData,
     /// Its contact persons, locations and accounts, created with a new client.
     pub subs: Vec<SubData>,
+    /// The kinds whose arrays the row holds (an empty array included). An upsert of an
+    /// existing client replaces its items of these kinds by the row's (`subs` of that kind);
+    /// the kinds the row leaves out stay as they are.
+    pub sub_kinds: Vec<SubKind>,
     /// When the new client was created; `None` is now (demo data sets its own).
     pub created_at: Option<Timestamp>,
 }

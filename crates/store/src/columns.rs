@@ -586,6 +586,7 @@ mod tests {
             actor: "test".into(),
             idempotency: None,
             fill_currency: None,
+            import_id: None,
         };
         let data = |v: Json| ClientData::from_json(&v).expect("valid");
         let other = store

@@ -165,6 +165,7 @@ fn accepted_filters_and_sorts_always_run() {
             actor: "test".into(),
             idempotency: None,
             fill_currency: None,
+            import_id: None,
         };
         for doc in [
             serde_json::json!({"name": "A", "credit": {"limit": 5, "currency": "EUR"}}),
@@ -293,6 +294,7 @@ async fn load(
         actor: "test".into(),
         idempotency: None,
         fill_currency: None,
+        import_id: None,
     };
     for i in 0..40 {
         store

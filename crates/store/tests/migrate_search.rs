@@ -61,7 +61,7 @@ async fn clients_from_before_search_are_indexed_and_counted() {
     }
     let store = clientele_store::open(&format!("sqlite://{}", path.display())).expect("store");
     // Every migration after 0001 is applied, then the search backfill runs.
-    assert_eq!(store.migrate().await.expect("migrate"), 13);
+    assert_eq!(store.migrate().await.expect("migrate"), 14);
     let t = TenantId(tenant);
     // A tenant from before default currencies has EUR.
     let old = store
@@ -118,6 +118,7 @@ async fn migration_8_reindexes_existing_clients_with_whole_words() {
         actor: "test".into(),
         idempotency: None,
         fill_currency: None,
+        import_id: None,
     };
     let data = ClientData::from_json(&serde_json::json!({
         "name": "Firma 37", "account_code": "AC4", "external_id": "ERP-00424242"

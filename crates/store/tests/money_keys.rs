@@ -36,6 +36,7 @@ async fn setup(store: &Arc<dyn Store>) -> WriteCtx {
         actor: "test".into(),
         idempotency: None,
         fill_currency: None,
+        import_id: None,
     };
     for (name, limit) in OLD {
         let mut doc = serde_json::json!({"name": name, "credit": {"currency": "EUR"}});

@@ -66,6 +66,7 @@ async fn tenant(store: &PgStore, name: &str) -> WriteCtx {
         actor: "test".into(),
         idempotency: None,
         fill_currency: None,
+        import_id: None,
     }
 }
 
@@ -348,7 +349,7 @@ async fn tenants_from_before_default_currencies_get_eur() {
             return;
         }
     };
-    // A database at migration 4, with a tenant; migrations 5, 6, 12, 13, 18 and 25 follow.
+    // A database at migration 4, with a tenant; migrations 5, 6, 12, 13, 17, 18 and 25 follow.
     let (client, conn) = tokio_postgres::connect(db.url(), tokio_postgres::NoTls)
         .await
         .expect("connect");
@@ -381,8 +382,9 @@ async fn tenants_from_before_default_currencies_get_eur() {
     let store = PgStore::open(db.url()).expect("open");
     // 0005 (default currencies), 0006 (feed positions), 0008 (whole search words), 0010
     // (idempotency claims' instances), 0011 (credentials' generation), 0012 (parallel writes),
-    // 0013 (tsvector search), 0018 (an index), 0025 (money keys).
-    assert_eq!(store.migrate().await.expect("migrate"), 9);
+    // 0013 (tsvector search), 0017 (audit records' import ids), 0018 (an index), 0025 (money
+    // keys).
+    assert_eq!(store.migrate().await.expect("migrate"), 10);
     let old = store
         .tenant_by_name("old")
         .await
@@ -596,6 +598,7 @@ fn import_row(line: u64, v: Value) -> clientele_core::store::ImportRow {
         line,
         data: data(v),
         subs: Vec::new(),
+        sub_kinds: Vec::new(),
         created_at: None,
     }
 }

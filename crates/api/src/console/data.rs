@@ -39,6 +39,7 @@ fn ctx(caller: &Caller) -> WriteCtx {
         actor: caller.actor.clone(),
         idempotency: None,
         fill_currency: None,
+        import_id: None,
     }
 }
 

@@ -11,7 +11,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use bytes::Bytes;
-use clientele_core::bulk::{Format, HeaderError};
+use clientele_core::bulk::{new_import_id, Format, HeaderError};
 use clientele_core::service::RowError;
 use clientele_core::store::ImportMode;
 use clientele_core::Caller;
@@ -21,7 +21,7 @@ use tokio::sync::mpsc;
 use utoipa::ToSchema;
 
 use crate::bulk::{export_body, run_import, ChannelReader, Exporter, ImportFailure};
-use crate::envelope::{ok, Envelope};
+use crate::envelope::Envelope;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{QueryPairs, WriteContext};
 use crate::state::AppState;
@@ -97,11 +97,15 @@ fn import_too_large() -> ApiError {
 /// rules of `POST /v1/clients`; valid rows are committed in batches (each client numbered,
 /// indexed and audited as a single create is), bad rows are counted and reported and never stop
 /// the others. `mode=upsert` matches rows on `external_id`: a row naming an existing client
-/// replaces its fields (its arrays are then ignored), and one that changes nothing writes
-/// nothing; a row without `external_id` is created. With `mode=create` an `external_id` that is
+/// replaces its fields and, for each of `contact_persons`, `locations`, `accounts` it holds as
+/// an array (`[]` included), the client's items of that kind (left alone when equal, in order;
+/// an array left out leaves them); one that changes nothing writes nothing; a row without
+/// `external_id` is created. With `mode=create` an `external_id` that is
 /// taken fails its row. `line` counts from 1 (the CSV header is line 1); at most the first 100
 /// errors are listed. The body is streamed, up to 4 GiB, without the request timeout; rows
-/// committed before the body broke off stay committed.
+/// committed before the body broke off stay committed. The answer's `meta.import_id` names the
+/// import: every audit record it wrote (`GET /v1/clients/{id}/history`, `GET /v1/events`)
+/// carries it as `import_id`.
 #[utoipa::path(post, path = "/v1/clients/import", tag = "clients",
     params(("mode" = Option<String>, Query, description = "`create` (default) or `upsert` (match on external_id)")),
     request_body(content(
@@ -165,9 +169,10 @@ pub async fn import_clients(
         }
     });
     let mut errors: Vec<RowError> = Vec::new();
+    let import_id = new_import_id();
     let result = run_import(
         state.store.clone(),
-        ctx,
+        ctx.for_import(import_id.clone()),
         mode,
         format,
         ChannelReader::new(rx),
@@ -178,20 +183,37 @@ pub async fn import_clients(
     )
     .await;
     pump.abort();
+    // After a failure the batches committed before it stay: the message names the import
+    // their audit records carry.
+    let committed = |message: String| {
+        format!("{message}; rows committed before stay committed (import {import_id})")
+    };
     match result {
-        Ok(c) => Ok(ok(ImportSummary {
-            created: c.created,
-            updated: c.updated,
-            unchanged: c.unchanged,
-            failed: c.failed,
-            errors,
+        Ok(c) => Ok(Json(Envelope {
+            success: true,
+            data: ImportSummary {
+                created: c.created,
+                updated: c.updated,
+                unchanged: c.unchanged,
+                failed: c.failed,
+                errors,
+            },
+            meta: serde_json::json!({ "import_id": import_id }),
         })),
         Err(ImportFailure::Header(HeaderError(details))) => Err(ApiError::validation(details)),
-        Err(ImportFailure::Io(_)) if too_large.load(Ordering::Relaxed) => Err(import_too_large()),
-        Err(ImportFailure::Io(_)) => Err(ApiError::bad_request(
-            "The request body could not be read to its end",
-        )),
-        Err(ImportFailure::Service(e)) => Err(e.into()),
+        Err(ImportFailure::Io(_)) if too_large.load(Ordering::Relaxed) => {
+            let mut e = import_too_large();
+            e.message = committed(e.message);
+            Err(e)
+        }
+        Err(ImportFailure::Io(_)) => Err(ApiError::bad_request(committed(
+            "The request body could not be read to its end".into(),
+        ))),
+        Err(ImportFailure::Service(e)) => {
+            let mut e = ApiError::from(e);
+            e.message = committed(e.message);
+            Err(e)
+        }
     }
 }
 

@@ -424,3 +424,218 @@ async fn export_streams_more_than_one_page() {
     assert_eq!(counts(&r), [0, 0, 0, 150]);
     assert_eq!(errors(&r).len(), 100);
 }
+
+/// The records of a client's history, oldest first: (entity type, action, import id).
+async fn history(app: &TestApp, id: &str) -> Vec<(String, String, Value)> {
+    let h = app
+        .get(&format!("/v1/clients/{id}/history?limit=100"))
+        .await;
+    let mut out: Vec<(String, String, Value)> = h
+        .data()
+        .as_array()
+        .expect("history")
+        .iter()
+        .map(|r| {
+            (
+                r["entity_type"].as_str().unwrap_or("").to_string(),
+                r["action"].as_str().unwrap_or("").to_string(),
+                r["import_id"].clone(),
+            )
+        })
+        .collect();
+    out.reverse();
+    out
+}
+
+#[tokio::test]
+async fn an_imports_audit_records_and_feed_events_name_it_and_other_changes_do_not() {
+    let app = spawn_app!();
+    let rows = [
+        json!({"name": "A", "external_id": "a", "accounts": [{"name": "Main"}]}),
+        json!({"name": "B", "external_id": "b"}),
+    ];
+    let first = import(&app, "", "application/x-ndjson", ndjson(&rows)).await;
+    assert_eq!(counts(&first), [2, 0, 0, 0], "{}", first.body);
+    let one = first.body["meta"]["import_id"].clone();
+    let one_text = one.as_str().expect("meta.import_id");
+    uuid::Uuid::parse_str(one_text).expect("a UUID");
+    let list = app.get("/v1/clients?sort=number").await;
+    let a = list.data()[0]["id"].as_str().expect("id").to_string();
+    let b = list.data()[1]["id"].as_str().expect("id").to_string();
+    // A change outside an import has none.
+    let r = app
+        .patch(&format!("/v1/clients/{b}"), json!({"notes": "by hand"}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let mut changed = rows.clone();
+    changed[0]["name"] = json!("A2");
+    changed[1]["notes"] = json!("by hand");
+    let second = import(
+        &app,
+        "?mode=upsert",
+        "application/x-ndjson",
+        ndjson(&changed),
+    )
+    .await;
+    assert_eq!(counts(&second), [0, 1, 1, 0], "{}", second.body);
+    let two = second.body["meta"]["import_id"].clone();
+    assert!(two.is_string());
+    assert_ne!(one, two);
+    let s = |x: &str| x.to_string();
+    assert_eq!(
+        history(&app, &a).await,
+        vec![
+            (s("client"), s("created"), one.clone()),
+            (s("account"), s("created"), one.clone()),
+            (s("client"), s("updated"), two.clone()),
+        ]
+    );
+    assert_eq!(
+        history(&app, &b).await,
+        vec![
+            (s("client"), s("created"), one.clone()),
+            (s("client"), s("updated"), Value::Null),
+        ]
+    );
+    let feed = app.get("/v1/events?limit=100").await;
+    let ids: Vec<&Value> = feed
+        .data()
+        .as_array()
+        .expect("feed")
+        .iter()
+        .map(|e| &e["import_id"])
+        .collect();
+    assert_eq!(ids, [&one, &one, &one, &Value::Null, &two]);
+}
+
+#[tokio::test]
+async fn an_upsert_replaces_the_items_of_each_array_it_holds_and_leaves_the_others() {
+    let app = spawn_app!();
+    let row = json!({"name": "A", "external_id": "a",
+        "contact_persons": [{"name": "Eva Ek", "is_main": true}, {"name": "Olle Berg"}],
+        "locations": [{"name": "Depot", "address": {"city": "Lund"}}],
+        "accounts": [{"name": "Main"}]});
+    let r = import(
+        &app,
+        "",
+        "application/x-ndjson",
+        ndjson(std::slice::from_ref(&row)),
+    )
+    .await;
+    assert_eq!(counts(&r), [1, 0, 0, 0], "{}", r.body);
+    let id = app.get("/v1/clients").await.data()[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let records = history(&app, &id).await.len();
+    // The same arrays again: nothing written.
+    let r = import(
+        &app,
+        "?mode=upsert",
+        "application/x-ndjson",
+        ndjson(std::slice::from_ref(&row)),
+    )
+    .await;
+    assert_eq!(counts(&r), [0, 0, 1, 0], "{}", r.body);
+    assert_eq!(history(&app, &id).await.len(), records);
+    // Contact persons replaced, accounts emptied, locations (left out) kept.
+    let next = json!({"name": "A", "external_id": "a",
+        "contact_persons": [{"name": "Olle Berg"}], "accounts": []});
+    let r = import(
+        &app,
+        "?mode=upsert",
+        "application/x-ndjson",
+        ndjson(&[next]),
+    )
+    .await;
+    assert_eq!(counts(&r), [0, 1, 0, 0], "{}", r.body);
+    let import_id = r.body["meta"]["import_id"].clone();
+    let cps = app.get(&format!("/v1/clients/{id}/contact-persons")).await;
+    let cps = cps.data().as_array().expect("contact persons").clone();
+    assert_eq!(cps.len(), 1);
+    assert_eq!(cps[0]["name"], "Olle Berg");
+    assert_eq!(cps[0]["is_main"], true, "the only contact is the main one");
+    let locations = app.get(&format!("/v1/clients/{id}/locations")).await;
+    assert_eq!(locations.data().as_array().map(Vec::len), Some(1));
+    let accounts = app.get(&format!("/v1/clients/{id}/accounts")).await;
+    assert_eq!(accounts.data().as_array().map(Vec::len), Some(0));
+    let client = app.get(&format!("/v1/clients/{id}")).await;
+    assert_eq!(client.data()["associated_accounts"], 0);
+    assert_eq!(client.data()["name"], "A");
+    // Search follows the contact persons.
+    let found = app.get("/v1/clients?search=eva").await;
+    assert_eq!(found.data().as_array().map(Vec::len), Some(0));
+    let found = app.get("/v1/clients?search=olle").await;
+    assert_eq!(found.data()[0]["id"], id.as_str());
+    // Every item deleted and created by the upsert has its audit record, naming the import.
+    let h = history(&app, &id).await;
+    let s = |x: &str| x.to_string();
+    let theirs: Vec<(String, String)> = h
+        .iter()
+        .filter(|r| r.2 == import_id)
+        .map(|r| (r.0.clone(), r.1.clone()))
+        .collect();
+    assert_eq!(
+        theirs,
+        vec![
+            (s("contact_person"), s("deleted")),
+            (s("contact_person"), s("deleted")),
+            (s("contact_person"), s("created")),
+            (s("account"), s("deleted")),
+        ]
+    );
+}
+
+/// A body that breaks off after more than one batch: 400 naming the import, the batch committed
+/// before the break stays (its records carry that id), and the whole file again with `upsert`
+/// creates only what is missing.
+#[tokio::test]
+async fn a_body_that_breaks_off_keeps_its_committed_batches_and_resumes_with_upsert() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app!();
+    let rows: Vec<Value> = (0..2500)
+        .map(|i| json!({"name": format!("R{i}"), "external_id": format!("r-{i}")}))
+        .collect();
+    let body = ndjson(&rows);
+    let sent = &body[..body.len() - 40];
+    let mut conn = tokio::net::TcpStream::connect(app.addr)
+        .await
+        .expect("connect");
+    let head = format!(
+        "POST /v1/clients/import HTTP/1.1\r\nhost: {}\r\nx-api-key: {}\r\n\
+         content-type: application/x-ndjson\r\ncontent-length: {}\r\n\r\n",
+        app.addr,
+        app.key,
+        body.len()
+    );
+    conn.write_all(head.as_bytes()).await.expect("head");
+    conn.write_all(sent.as_bytes()).await.expect("body");
+    // The client stops sending: the body ends short of its length.
+    conn.shutdown().await.expect("shutdown");
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        conn.read_to_end(&mut answer),
+    )
+    .await;
+    let answer = String::from_utf8_lossy(&answer).to_string();
+    assert!(read.is_ok(), "no answer within 60 s");
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    let import_id = answer
+        .split("(import ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .unwrap_or_else(|| panic!("no import id in {answer}"))
+        .to_string();
+    uuid::Uuid::parse_str(&import_id).expect("a UUID");
+    // Every whole row read before the break is committed (the cut last one is not).
+    let list = app.get("/v1/clients?limit=1").await;
+    let kept = list.body["meta"]["total"].as_u64().expect("total");
+    assert!((2000..2500).contains(&kept), "{kept} rows kept");
+    let feed = app.get("/v1/events?limit=5").await;
+    assert_eq!(feed.data()[0]["import_id"], import_id.as_str());
+    let r = import(&app, "?mode=upsert", "application/x-ndjson", body).await;
+    assert_eq!(counts(&r), [2500 - kept, 0, kept, 0], "{}", r.body);
+    let list = app.get("/v1/clients?limit=1").await;
+    assert_eq!(list.body["meta"]["total"], 2500);
+}

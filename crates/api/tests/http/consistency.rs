@@ -336,6 +336,7 @@ async fn a_write_that_committed_before_its_response_was_recorded_is_not_repeated
         actor: "test".into(),
         idempotency: Some(scope.clone()),
         fill_currency: None,
+        import_id: None,
     };
     let data = clientele_core::ClientData::from_json(&body).expect("valid");
     let created = app.store.create_client(&ctx, data).await.expect("create");

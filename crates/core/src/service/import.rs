@@ -17,6 +17,7 @@ use crate::client::Client;
 use crate::error::FieldError;
 use crate::query::{client_field, ClientQuery, SortKey, MAX_PAGE_SIZE};
 use crate::store::{ImportMode, ImportOutcome, ImportRow, Store, WriteCtx};
+use crate::sub::SubKind;
 use crate::tenant::TenantId;
 
 /// Rows written per store transaction.
@@ -103,12 +104,19 @@ pub fn parse_row(ctx: &WriteCtx, raw: RawRow) -> ParsedRow {
         es.into_iter().map(|e| RowError::of(line, e)).collect()
     };
     let doc: Value = raw.doc.map_err(errors)?;
+    // An array given (even empty) replaces an upserted client's items of its kind; one left
+    // out (or `null`) leaves them.
+    let sub_kinds = SubKind::ALL
+        .into_iter()
+        .filter(|k| doc.get(k.expand_key()).is_some_and(Value::is_array))
+        .collect();
     let docs = NewClientDocs::from_document(doc).map_err(|e| errors(field_errors(e)))?;
     let (data, subs) = parse_docs(ctx, &docs).map_err(|e| errors(field_errors(e)))?;
     Ok(ImportRow {
         line,
         data,
         subs,
+        sub_kinds,
         created_at: None,
     })
 }
@@ -229,6 +237,16 @@ mod tests {
         )
         .expect("valid");
         assert_eq!(ok.subs.len(), 1);
+        assert_eq!(ok.sub_kinds, vec![SubKind::Account]);
+        let empty = parse_row(
+            &ctx(),
+            RawRow {
+                line: 3,
+                doc: Ok(json!({"name": "A", "contact_persons": [], "locations": null})),
+            },
+        )
+        .expect("valid");
+        assert_eq!(empty.sub_kinds, vec![SubKind::ContactPerson]);
         let bad = parse_row(
             &ctx(),
             RawRow {

@@ -49,6 +49,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/postgres/0013_search_tsvector.sql"),
     ),
     (
+        17,
+        include_str!("../../migrations/postgres/0017_audit_import_id.sql"),
+    ),
+    (
         18,
         include_str!("../../migrations/postgres/0018_clients_updated_all.sql"),
     ),

@@ -31,6 +31,7 @@ pub fn new_record(
         actor: ctx.actor.clone(),
         at: Timestamp::now(),
         changes,
+        import_id: ctx.import_id.clone(),
     }
 }
 
@@ -73,6 +74,8 @@ fn decode_audit(r: &mut dyn RowSource) -> StoreResult<(i64, AuditRecord)> {
     let at = Timestamp::parse(&r.text()?.unwrap_or_default()).map_err(|_| bad("at"))?;
     let changes =
         serde_json::from_str(&r.text()?.unwrap_or_default()).map_err(|_| bad("changes"))?;
+    let _tenant = r.text()?;
+    let import_id = r.text()?;
     Ok((
         seq,
         AuditRecord {
@@ -84,6 +87,7 @@ fn decode_audit(r: &mut dyn RowSource) -> StoreResult<(i64, AuditRecord)> {
             actor,
             at,
             changes,
+            import_id,
         },
     ))
 }

@@ -1,7 +1,7 @@
 //! Clients: create (one, or many at once), replace, patch, upsert by external id, delete with
 //! its sub-resources, read one.
 
-use clientele_core::audit::{created_changes_text, diff, AuditAction};
+use clientele_core::audit::{created_changes_text_of, diff, AuditAction};
 use clientele_core::search::SearchDocument;
 use clientele_core::store::{StoreResult, Upserted};
 use clientele_core::sub::SubKind;
@@ -117,7 +117,7 @@ async fn insert_each<X: Tx>(
                     ctx,
                     Entity("client", c.id, c.id),
                     AuditAction::Created,
-                    created_changes_text(&c.data.to_json()),
+                    created_changes_text_of(&c.data),
                 )
             })
             .collect();

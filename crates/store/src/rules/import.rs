@@ -1,18 +1,23 @@
 //! A batch of bulk-import rows in one transaction: new clients are inserted many per statement
 //! (`clients::insert`, with their sub-resources through `with_subs::add_subs`), an upsert of an
-//! existing client is `clients::update` (which writes nothing when nothing changes). A row that
+//! existing client is `clients::update` (which writes nothing when nothing changes) and, for each
+//! kind whose array the row holds, the replacement of the client's items of that kind
+//! (`replace_subs`: nothing written when they are the same). A row that
 //! breaks a rule only the store can check (an `external_id` taken, a `referred_by_id` that names
 //! no client) fails alone, before anything of it is written.
 
 use std::collections::{HashMap, HashSet};
 
+use clientele_core::audit::{diff, AuditAction};
 use clientele_core::store::{ImportMode, ImportOutcome, ImportRow, StoreResult};
+use clientele_core::sub::{SubData, SubKind};
 use clientele_core::types::Timestamp;
 use clientele_core::{Client, StoreError, TenantId, WriteCtx};
 use uuid::Uuid;
 
-use super::{clients, with_subs};
-use crate::columns::decode_client;
+use super::audit::{self, Entity};
+use super::{clients, search, with_subs};
+use crate::columns::{decode_client, decode_sub};
 use crate::db::{Tx, Write};
 use crate::statements as sql;
 
@@ -72,8 +77,15 @@ impl Write for Import {
                 continue;
             }
             let before = current.version;
-            let updated = clients::update(tx, ctx, current, row.data.clone(), None).await?;
-            out[i] = Some(if updated.version == before {
+            let mut updated = clients::update(tx, ctx, current, row.data.clone(), None).await?;
+            let subs_changed = replace_subs(tx, ctx, updated.id, row).await?;
+            if subs_changed {
+                // An account count moves the client's version: read it as it now is.
+                updated = tx
+                    .one(&sql::select_client(ctx.tenant, updated.id), decode_client)
+                    .await?;
+            }
+            out[i] = Some(if updated.version == before && !subs_changed {
                 ImportOutcome::Unchanged
             } else {
                 ImportOutcome::Updated
@@ -160,4 +172,77 @@ async fn flush<X: Tx>(
     }
     pending.clear();
     Ok(())
+}
+
+/// Replaces the client's items of each kind whose array an upsert row holds by the row's items
+/// of that kind, as if the client had none and they were created one by one in the row's order
+/// (flags settled as `with_subs::settle_flags` does). Items equal to the stored ones, in the
+/// same order, leave that kind untouched (no version, no audit record). Otherwise every stored
+/// item of the kind is deleted and every given one created, each with its audit record; the
+/// account count and the search document (contact persons) follow. Returns whether anything
+/// was written.
+async fn replace_subs<X: Tx>(
+    tx: &X,
+    ctx: &WriteCtx,
+    client_id: Uuid,
+    row: &ImportRow,
+) -> StoreResult<bool> {
+    if row.sub_kinds.is_empty() {
+        return Ok(false);
+    }
+    let mut given = row.subs.clone();
+    with_subs::settle_flags(&mut given);
+    let mut changed = false;
+    for &kind in &row.sub_kinds {
+        let new: Vec<&SubData> = given.iter().filter(|s| s.kind() == kind).collect();
+        let current = tx
+            .rows(&sql::oldest_subs(kind, ctx.tenant, client_id), |r| {
+                decode_sub(kind, r)
+            })
+            .await?;
+        let same = current.len() == new.len()
+            && current
+                .iter()
+                .zip(&new)
+                .all(|(c, n)| diff(Some(&c.data.to_json()), Some(&n.to_json())).is_empty());
+        if same {
+            continue;
+        }
+        changed = true;
+        for old in current {
+            tx.exec(&sql::delete_sub(kind, ctx.tenant, client_id, old.id))
+                .await?;
+            audit::record(
+                tx,
+                ctx,
+                Entity(kind.entity_type(), old.id, client_id),
+                AuditAction::Deleted,
+                diff(Some(&old.data.to_json()), None),
+            )
+            .await?;
+        }
+        let at = Timestamp::now();
+        for data in new {
+            let id = Uuid::now_v7();
+            tx.exec(&sql::insert_sub(ctx.tenant, client_id, id, at, data))
+                .await?;
+            audit::record(
+                tx,
+                ctx,
+                Entity(kind.entity_type(), id, client_id),
+                AuditAction::Created,
+                diff(None, Some(&data.to_json())),
+            )
+            .await?;
+        }
+        match kind {
+            SubKind::Account => {
+                tx.exec(&sql::recount_accounts(ctx.tenant, client_id, at))
+                    .await?;
+            }
+            SubKind::ContactPerson => search::reindex(tx, ctx.tenant, client_id).await?,
+            SubKind::Location => {}
+        }
+    }
+    Ok(changed)
 }

@@ -66,6 +66,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         27,
         include_str!("../../migrations/sqlite/0027_range_page_rids.sql"),
     ),
+    (
+        30,
+        include_str!("../../migrations/sqlite/0030_audit_import_id.sql"),
+    ),
 ];
 
 /// Work the applied migrations need beyond their SQL.

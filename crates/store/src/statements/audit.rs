@@ -11,7 +11,9 @@ use super::rows::Rows;
 
 /// `pos` is the record's position in its tenant's feed (migration 0006); a backend may leave
 /// it NULL at write and give it once the record has committed (see `Tx::feed_positions`).
-pub const AUDIT_COLUMNS: [&str; 10] = [
+/// `import_id` names the bulk import that made the change, NULL for any other (SQLite migration
+/// 0030, PostgreSQL 0017).
+pub const AUDIT_COLUMNS: [&str; 11] = [
     "pos",
     "id",
     "entity_type",
@@ -22,6 +24,7 @@ pub const AUDIT_COLUMNS: [&str; 10] = [
     "at",
     "changes",
     "tenant_id",
+    "import_id",
 ];
 
 /// An audit record to write: what `clientele_core::audit::AuditRecord` holds, with its `changes` as the JSON text
@@ -37,10 +40,11 @@ pub struct NewAudit {
     pub actor: String,
     pub at: Timestamp,
     pub changes: String,
+    pub import_id: Option<String>,
 }
 
 /// The values of [`AUDIT_COLUMNS`] for one record at feed position `pos` (or none yet).
-pub fn audit_values(tenant: TenantId, r: &NewAudit, pos: Option<i64>) -> [Value; 10] {
+pub fn audit_values(tenant: TenantId, r: &NewAudit, pos: Option<i64>) -> [Value; 11] {
     [
         pos.into(),
         r.id.to_string().into(),
@@ -52,6 +56,7 @@ pub fn audit_values(tenant: TenantId, r: &NewAudit, pos: Option<i64>) -> [Value;
         r.at.to_rfc3339().into(),
         r.changes.clone().into(),
         tenant.0.to_string().into(),
+        r.import_id.clone().into(),
     ]
 }
 
