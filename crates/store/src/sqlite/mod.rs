@@ -5,6 +5,7 @@
 
 mod conn;
 mod counts;
+mod fts_batch;
 mod migrate;
 mod readers;
 pub mod search;
@@ -64,7 +65,7 @@ impl Backend for SqliteBackend {
     }
 
     fn migrate(&self) -> impl Future<Output = StoreResult<u32>> + Send {
-        self.writer.run(migrate::migrate)
+        self.writer.run_undeferred(migrate::migrate)
     }
 
     fn ping(&self) -> impl Future<Output = StoreResult<()>> + Send {

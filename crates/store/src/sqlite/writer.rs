@@ -14,6 +14,7 @@ use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 use super::conn::{lock, map_err};
+use super::fts_batch;
 use crate::metrics;
 
 /// Writes queued at once are committed in one transaction, up to this many.
@@ -26,10 +27,13 @@ trait WriteJob: Send {
     fn run(&mut self, conn: &Mutex<Connection>) -> bool;
     /// Delivers the result once the transaction's fate is known.
     fn finish(self: Box<Self>, committed: Result<(), StoreError>);
+    /// Whether its full-text entries may wait for the end of the batch (`fts_batch`).
+    fn defers_fts(&self) -> bool;
 }
 
 struct Job<T, F> {
     work: F,
+    defer_fts: bool,
     result: Option<StoreResult<T>>,
     reply: oneshot::Sender<StoreResult<T>>,
 }
@@ -56,6 +60,10 @@ where
         };
         let _ = self.reply.send(out);
     }
+
+    fn defers_fts(&self) -> bool {
+        self.defer_fts
+    }
 }
 
 /// The handle of the writer thread.
@@ -80,7 +88,26 @@ impl Writer {
     }
 
     /// Runs `f` in the shared write transaction; resolves once it is committed (or failed).
+    /// Its full-text entries are written at the end of the batch (`fts_batch`).
     pub(super) async fn run<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: Fn(&Mutex<Connection>) -> StoreResult<T> + Send + 'static,
+    {
+        self.send(f, true).await
+    }
+
+    /// [`Writer::run`] with every statement of `f` written when it runs (the migrations, whose
+    /// SQL may read the full-text table right after a step wrote it).
+    pub(super) async fn run_undeferred<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: Fn(&Mutex<Connection>) -> StoreResult<T> + Send + 'static,
+    {
+        self.send(f, false).await
+    }
+
+    async fn send<T, F>(&self, f: F, defer_fts: bool) -> StoreResult<T>
     where
         T: Send + 'static,
         F: Fn(&Mutex<Connection>) -> StoreResult<T> + Send + 'static,
@@ -88,6 +115,7 @@ impl Writer {
         let (reply, rx) = oneshot::channel();
         let job: Box<dyn WriteJob> = Box::new(Job {
             work: f,
+            defer_fts,
             result: None,
             reply,
         });
@@ -145,7 +173,20 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Box<dyn WriteJob>>) {
             }
             continue;
         }
-        if !batch.iter_mut().all(|job| job.run(&conn)) {
+        if batch.iter().all(|job| job.defers_fts()) {
+            fts_batch::defer();
+        }
+        let all_ran = batch.iter_mut().all(|job| job.run(&conn));
+        // The batch's full-text entries, in one statement (one index segment).
+        let flushed = all_ran && {
+            let flushed = fts_batch::flush(&lock(&conn));
+            if let Err(e) = &flushed {
+                tracing::error!(error = %e, "writing the batch's full-text entries failed");
+            }
+            flushed.is_ok()
+        };
+        fts_batch::discard();
+        if !flushed {
             if let Err(e) = batch_sql("ROLLBACK").and_then(|()| batch_sql("BEGIN IMMEDIATE")) {
                 let e = map_err(e);
                 let _ = batch_sql("ROLLBACK");
