@@ -29,7 +29,7 @@ pub type SqliteStore = Engine<SqliteBackend>;
 impl SqliteStore {
     /// Opens (creating if missing) the database file. Call `Store::migrate` before use.
     pub fn open(path: &Path) -> StoreResult<Self> {
-        let writer = Writer::start(open_connection(path, true)?)?;
+        let writer = Writer::start(open_connection(path, true)?, open_connection(path, true)?)?;
         let readers = Arc::new(Readers::new(path.to_path_buf()));
         Ok(Engine::new(SqliteBackend {
             writer,
