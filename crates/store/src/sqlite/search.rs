@@ -257,14 +257,11 @@ fn remove_indexed(conn: &Connection, rid: i64) -> Result<Option<String>, StoreEr
 /// Drops from the vocabulary each of `terms` that no indexed document holds any more (an
 /// exact-term query that stops at the first match).
 fn prune<'a>(conn: &Connection, terms: impl Iterator<Item = &'a str>) -> Result<(), StoreError> {
-    let mut used = conn
-        .prepare_cached("SELECT 1 FROM clients_fts WHERE clients_fts MATCH ?1 LIMIT 1")
-        .map_err(err)?;
     let mut drop = conn
         .prepare_cached("DELETE FROM search_terms WHERE term = ?1")
         .map_err(err)?;
     for term in terms {
-        if !fts_batch::queued_holds(term) && !used.exists(params![quote(term)]).map_err(err)? {
+        if !fts_batch::holds(conn, term, &quote(term))? {
             drop.execute(params![term]).map_err(err)?;
         }
     }
