@@ -5,6 +5,7 @@
 
 mod conn;
 mod counts;
+mod fts_batch;
 mod migrate;
 mod readers;
 pub mod search;
@@ -28,7 +29,7 @@ pub type SqliteStore = Engine<SqliteBackend>;
 impl SqliteStore {
     /// Opens (creating if missing) the database file. Call `Store::migrate` before use.
     pub fn open(path: &Path) -> StoreResult<Self> {
-        let writer = Writer::start(open_connection(path, true)?)?;
+        let writer = Writer::start(open_connection(path, true)?, open_connection(path, true)?)?;
         let readers = Arc::new(Readers::new(path.to_path_buf()));
         Ok(Engine::new(SqliteBackend {
             writer,
@@ -64,7 +65,7 @@ impl Backend for SqliteBackend {
     }
 
     fn migrate(&self) -> impl Future<Output = StoreResult<u32>> + Send {
-        self.writer.run(migrate::migrate)
+        self.writer.run_undeferred(migrate::migrate)
     }
 
     fn ping(&self) -> impl Future<Output = StoreResult<()>> + Send {

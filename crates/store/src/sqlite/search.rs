@@ -31,6 +31,7 @@ use sea_query::{Expr, LikeExpr, Query, SelectStatement, SimpleExpr};
 use sea_query_rusqlite::RusqliteBinder;
 use uuid::Uuid;
 
+use super::fts_batch;
 use crate::db::NewDocument;
 use crate::statements::{
     choose_range_page, clients, col, range_page_estimate, FacetEq, Flavour, FtsSource, RangePage,
@@ -161,13 +162,9 @@ pub fn write_document(
         // Every indexed document has its text in `search_documents` (written together, and
         // rewritten for every row by migration 24): without one there is nothing to delete,
         // and a new client (every create) skips the delete.
-        conn.prepare_cached("DELETE FROM clients_fts WHERE rowid = ?1")
-            .and_then(|mut st| st.execute(params![rid]))
-            .map_err(err)?;
+        fts_batch::delete(conn, rid)?;
     }
-    conn.prepare_cached("INSERT INTO clients_fts (rowid, doc) VALUES (?1, ?2)")
-        .and_then(|mut st| st.execute(params![rid, text]))
-        .map_err(err)?;
+    fts_batch::insert(conn, rid, &text)?;
     conn.prepare_cached("INSERT OR REPLACE INTO search_documents (rid, words) VALUES (?1, ?2)")
         .and_then(|mut st| st.execute(params![rid, text]))
         .map_err(err)?;
@@ -222,9 +219,6 @@ pub fn write_new_documents(
     let Some(ns) = namespace(conn, tenant, true)? else {
         return Ok(());
     };
-    let mut fts = conn
-        .prepare_cached("INSERT INTO clients_fts (rowid, doc) VALUES (?1, ?2)")
-        .map_err(err)?;
     let mut kept = conn
         .prepare_cached("INSERT OR REPLACE INTO search_documents (rid, words) VALUES (?1, ?2)")
         .map_err(err)?;
@@ -233,7 +227,7 @@ pub fn write_new_documents(
         .map_err(err)?;
     for d in docs {
         let text = indexed_text(conn, &ns, d.rid, d.archived, &d.doc)?;
-        fts.execute(params![d.rid, text]).map_err(err)?;
+        fts_batch::insert(conn, d.rid, &text)?;
         kept.execute(params![d.rid, text]).map_err(err)?;
         let terms: HashSet<&str> = words_of(&text).collect();
         for term in terms {
@@ -256,23 +250,18 @@ fn remove_indexed(conn: &Connection, rid: i64) -> Result<Option<String>, StoreEr
         .prepare_cached("DELETE FROM search_documents WHERE rid = ?1 RETURNING words")
         .and_then(|mut st| st.query_row(params![rid], |r| r.get(0)).optional())
         .map_err(err)?;
-    conn.prepare_cached("DELETE FROM clients_fts WHERE rowid = ?1")
-        .and_then(|mut st| st.execute(params![rid]))
-        .map_err(err)?;
+    fts_batch::delete(conn, rid)?;
     Ok(old)
 }
 
 /// Drops from the vocabulary each of `terms` that no indexed document holds any more (an
 /// exact-term query that stops at the first match).
 fn prune<'a>(conn: &Connection, terms: impl Iterator<Item = &'a str>) -> Result<(), StoreError> {
-    let mut used = conn
-        .prepare_cached("SELECT 1 FROM clients_fts WHERE clients_fts MATCH ?1 LIMIT 1")
-        .map_err(err)?;
     let mut drop = conn
         .prepare_cached("DELETE FROM search_terms WHERE term = ?1")
         .map_err(err)?;
     for term in terms {
-        if !used.exists(params![quote(term)]).map_err(err)? {
+        if !fts_batch::holds(conn, term, &quote(term))? {
             drop.execute(params![term]).map_err(err)?;
         }
     }

@@ -6,7 +6,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{mpsc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use clientele_core::store::StoreResult;
 use clientele_core::StoreError;
@@ -14,6 +14,7 @@ use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 use super::conn::{lock, map_err};
+use super::fts_batch;
 use crate::metrics;
 
 /// Writes queued at once are committed in one transaction, up to this many.
@@ -26,10 +27,13 @@ trait WriteJob: Send {
     fn run(&mut self, conn: &Mutex<Connection>) -> bool;
     /// Delivers the result once the transaction's fate is known.
     fn finish(self: Box<Self>, committed: Result<(), StoreError>);
+    /// Whether its full-text entries may wait for the end of the batch (`fts_batch`).
+    fn defers_fts(&self) -> bool;
 }
 
 struct Job<T, F> {
     work: F,
+    defer_fts: bool,
     result: Option<StoreResult<T>>,
     reply: oneshot::Sender<StoreResult<T>>,
 }
@@ -56,31 +60,74 @@ where
         };
         let _ = self.reply.send(out);
     }
+
+    fn defers_fts(&self) -> bool {
+        self.defer_fts
+    }
 }
+
+/// How often the checkpointer copies the WAL's new pages into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
+/// WAL pages at which the writer checkpoints by itself (SQLite's automatic checkpoint): only
+/// reached if the checkpointer falls behind, so the WAL stays bounded (about 80 MB).
+const WRITER_CHECKPOINT_PAGES: u32 = 20_000;
 
 /// The handle of the writer thread.
 pub(super) struct Writer {
     /// `None` once closed.
     sender: Mutex<Option<mpsc::Sender<Box<dyn WriteJob>>>>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    /// The checkpointer stops when this is dropped.
+    checkpointer_stop: Mutex<Option<mpsc::Sender<()>>>,
+    checkpointer: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Writer {
-    /// Starts the writer thread on `conn`.
-    pub(super) fn start(conn: Connection) -> StoreResult<Self> {
+    /// Starts the writer thread on `conn`, and the checkpointer on `checkpoints` (another
+    /// connection to the same file).
+    pub(super) fn start(conn: Connection, checkpoints: Connection) -> StoreResult<Self> {
+        conn.pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)
+            .map_err(map_err)?;
         let (tx, rx) = mpsc::channel::<Box<dyn WriteJob>>();
         let handle = std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || writer_loop(conn, rx))
             .map_err(|e| StoreError::Other(format!("cannot start writer thread: {e}")))?;
+        let (stop, stopped) = mpsc::channel::<()>();
+        let checkpointer = std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || checkpoint_loop(checkpoints, stopped))
+            .map_err(|e| StoreError::Other(format!("cannot start checkpoint thread: {e}")))?;
         Ok(Self {
             sender: Mutex::new(Some(tx)),
             thread: Mutex::new(Some(handle)),
+            checkpointer_stop: Mutex::new(Some(stop)),
+            checkpointer: Mutex::new(Some(checkpointer)),
         })
     }
 
     /// Runs `f` in the shared write transaction; resolves once it is committed (or failed).
+    /// Its full-text entries are written at the end of the batch (`fts_batch`).
     pub(super) async fn run<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: Fn(&Mutex<Connection>) -> StoreResult<T> + Send + 'static,
+    {
+        self.send(f, true).await
+    }
+
+    /// [`Writer::run`] with every statement of `f` written when it runs (the migrations, whose
+    /// SQL may read the full-text table right after a step wrote it).
+    pub(super) async fn run_undeferred<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: Fn(&Mutex<Connection>) -> StoreResult<T> + Send + 'static,
+    {
+        self.send(f, false).await
+    }
+
+    async fn send<T, F>(&self, f: F, defer_fts: bool) -> StoreResult<T>
     where
         T: Send + 'static,
         F: Fn(&Mutex<Connection>) -> StoreResult<T> + Send + 'static,
@@ -88,6 +135,7 @@ impl Writer {
         let (reply, rx) = oneshot::channel();
         let job: Box<dyn WriteJob> = Box::new(Job {
             work: f,
+            defer_fts,
             result: None,
             reply,
         });
@@ -105,6 +153,19 @@ impl Writer {
 
     /// Lets the writer finish what is queued, checkpoint and exit; waits for it.
     pub(super) async fn stop(&self) -> StoreResult<()> {
+        let stop = self
+            .checkpointer_stop
+            .lock()
+            .ok()
+            .and_then(|mut s| s.take());
+        drop(stop);
+        let checkpointer = self.checkpointer.lock().ok().and_then(|mut h| h.take());
+        if let Some(h) = checkpointer {
+            tokio::task::spawn_blocking(move || h.join())
+                .await
+                .map_err(|_| StoreError::Other("checkpointer join failed".into()))?
+                .map_err(|_| StoreError::Other("checkpoint thread panicked".into()))?;
+        }
         let sender = self.sender.lock().ok().and_then(|mut w| w.take());
         drop(sender);
         let handle = self.thread.lock().ok().and_then(|mut h| h.take());
@@ -145,7 +206,20 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Box<dyn WriteJob>>) {
             }
             continue;
         }
-        if !batch.iter_mut().all(|job| job.run(&conn)) {
+        if batch.iter().all(|job| job.defers_fts()) {
+            fts_batch::defer();
+        }
+        let all_ran = batch.iter_mut().all(|job| job.run(&conn));
+        // The batch's full-text entries, in one statement (one index segment).
+        let flushed = all_ran && {
+            let flushed = fts_batch::flush(&lock(&conn));
+            if let Err(e) = &flushed {
+                tracing::error!(error = %e, "writing the batch's full-text entries failed");
+            }
+            flushed.is_ok()
+        };
+        fts_batch::discard();
+        if !flushed {
             if let Err(e) = batch_sql("ROLLBACK").and_then(|()| batch_sql("BEGIN IMMEDIATE")) {
                 let e = map_err(e);
                 let _ = batch_sql("ROLLBACK");
@@ -169,6 +243,26 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Box<dyn WriteJob>>) {
     // Every sender is gone: fold the WAL into the database file before the connection closes.
     if let Err(e) = batch_sql("PRAGMA wal_checkpoint(TRUNCATE)") {
         tracing::warn!(error = %e, "final WAL checkpoint failed");
+    }
+}
+
+/// Copies the WAL's committed pages into the database file every [`CHECKPOINT_EVERY`]
+/// (`PRAGMA wal_checkpoint(PASSIVE)`: it never waits for the writer or a reader), on its own
+/// connection and thread, so that the writer never stops to write and sync the database file:
+/// it only appends to the WAL and syncs that. A page written by many commits in the interval
+/// is copied once. SQLite starts the WAL over from its beginning at the next write after a
+/// checkpoint that copied everything; should the checkpointer fall behind, the writer's own
+/// automatic checkpoint ([`WRITER_CHECKPOINT_PAGES`]) bounds the WAL. Stops when `stop`'s
+/// sender is dropped.
+fn checkpoint_loop(conn: Connection, stop: mpsc::Receiver<()>) {
+    while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
+        let done = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+            Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+        });
+        match done {
+            Ok((log, copied)) => tracing::trace!(log, copied, "WAL checkpoint"),
+            Err(e) => tracing::warn!(error = %e, "background WAL checkpoint failed"),
+        }
     }
 }
 

@@ -146,10 +146,19 @@ fn select_client_shape(tenant: TenantId, id: Uuid) -> SelectStatement {
 /// UPDATE` on PostgreSQL, where one tenant's writes run in parallel; SQLite has one writer and
 /// writes no lock clause): writes of the same client, and of its sub-resources, run one at a
 /// time and each reads the row as the previous one committed it.
-pub fn select_client_for_update(tenant: TenantId, id: Uuid) -> SelectStatement {
-    let mut q = select_client_shape(tenant, id);
-    q.lock(LockType::Update);
-    q
+/// Its text is built once per query builder (with ~70 columns, building it was 15% of the
+/// SQLite writer's instructions per PATCH); only the values are bound per call.
+pub fn select_client_for_update(tenant: TenantId, id: Uuid) -> Shaped {
+    let values = vec![tenant.0.to_string().into(), id.to_string().into()];
+    Shaped::new(
+        "select_client_for_update",
+        || {
+            let mut q = select_client_shape(TenantId(Uuid::nil()), Uuid::nil());
+            q.lock(LockType::Update);
+            q
+        },
+        values,
+    )
 }
 
 /// Locks a client's row (see [`select_client_for_update`]); no row when there is no such client.
@@ -244,6 +253,29 @@ mod shaped_tests {
             assert_eq!(select_client(tenant, id).build(SqliteQueryBuilder), full);
             let full = Statement::build(&select_client_shape(tenant, id), PostgresQueryBuilder);
             assert_eq!(select_client(tenant, id).build(PostgresQueryBuilder), full);
+        }
+    }
+
+    #[test]
+    fn the_locking_read_binds_what_the_full_statement_would() {
+        let (tenant, id) = (TenantId(Uuid::now_v7()), Uuid::now_v7());
+        let shape = || {
+            let mut q = select_client_shape(tenant, id);
+            q.lock(LockType::Update);
+            q
+        };
+        for _ in 0..2 {
+            let full = Statement::build(&shape(), SqliteQueryBuilder);
+            assert_eq!(
+                select_client_for_update(tenant, id).build(SqliteQueryBuilder),
+                full
+            );
+            let full = Statement::build(&shape(), PostgresQueryBuilder);
+            assert_eq!(
+                select_client_for_update(tenant, id).build(PostgresQueryBuilder),
+                full
+            );
+            assert!(full.0.ends_with("FOR UPDATE"), "{}", full.0);
         }
     }
 }
