@@ -10,7 +10,8 @@
 # Environment: BENCH_BACKEND (sqlite or postgres, default sqlite), BENCH_COUNT (clients, default
 # 1000000), BENCH_REQUESTS (per case and count mode, default 300), BENCH_DIR (default
 # target/bench), BENCH_PORT (default: a free port), CLIENTELE_TEST_POSTGRES_URL (the server for
-# BENCH_BACKEND=postgres, default postgres://postgres@127.0.0.1:5432/test). The seeded data is
+# BENCH_BACKEND=postgres, default postgres://postgres@127.0.0.1:5432/test), BENCH_BIN (a clientele
+# binary to measure instead of building target/release/clientele). The seeded data is
 # kept for the next run: the SQLite file in BENCH_DIR, or the PostgreSQL database
 # clientele_bench_COUNT (drop it with `dropdb`).
 set -euo pipefail
@@ -22,9 +23,9 @@ dir="${BENCH_DIR:-target/bench}"
 # A free loopback port unless one is given.
 port="${BENCH_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
 backend="${BENCH_BACKEND:-sqlite}"
-bin=target/release/clientele
+bin="${BENCH_BIN:-target/release/clientele}"
 
-cargo build --release -q -p clientele
+[ -n "${BENCH_BIN:-}" ] || cargo build --release -q -p clientele
 mkdir -p "$dir"
 export CLIENTELE_LOG_FORMAT=json RUST_LOG=warn
 case "$backend" in

@@ -61,7 +61,7 @@ async fn clients_from_before_search_are_indexed_and_counted() {
     }
     let store = clientele_store::open(&format!("sqlite://{}", path.display())).expect("store");
     // Every migration after 0001 is applied, then the search backfill runs.
-    assert_eq!(store.migrate().await.expect("migrate"), 14);
+    assert_eq!(store.migrate().await.expect("migrate"), 15);
     let t = TenantId(tenant);
     // A tenant from before default currencies has EUR.
     let old = store
@@ -177,4 +177,130 @@ async fn migration_8_reindexes_existing_clients_with_whole_words() {
     assert_eq!(find("ac3").await, 0);
     assert_eq!(find("erp-00424242").await, 1);
     assert_eq!(find("firma 37").await, 1);
+}
+
+/// Migration 28 indexes the letter runs of existing documents (`lindqvist7` → `lindqvist`): a
+/// database whose documents were written without them is found by a letters-only prefix of such
+/// a word after the migration, its vocabulary gains the runs, and the documents are what a write
+/// produces now (a later write of the same client changes nothing).
+#[tokio::test]
+async fn migration_28_indexes_the_letter_runs_of_existing_documents() {
+    use clientele_core::types::TenantName;
+    use clientele_core::{ClientData, WriteCtx};
+
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("runs.db");
+    let url = format!("sqlite://{}", path.display());
+    let store = clientele_store::open(&url).expect("store");
+    store.migrate().await.expect("migrate");
+    let t = store
+        .create_tenant(&TenantName::parse("acme").expect("name"))
+        .await
+        .expect("tenant");
+    let ctx = WriteCtx {
+        tenant: t.id,
+        actor: "test".into(),
+        idempotency: None,
+        fill_currency: None,
+    };
+    let mut rids = Vec::new();
+    for body in [
+        serde_json::json!({"name": "Anna", "email": "anna.lindqvist7@mail.example",
+                           "account_code": "K1234"}),
+        serde_json::json!({"name": "Bo Data", "archived": true,
+                           "email": "bo.lindqvist12@mail.example"}),
+        serde_json::json!({"name": "Firma 37"}),
+    ] {
+        let data = ClientData::from_json(&body).expect("valid");
+        let c = store.create_client(&ctx, data).await.expect("create");
+        rids.push(c.id);
+    }
+    store.close().await.expect("close");
+    drop(store);
+    let read_docs = |c: &rusqlite::Connection| -> Vec<String> {
+        c.prepare("SELECT words FROM search_documents ORDER BY rid")
+            .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
+            .expect("documents")
+    };
+    let now_written;
+    {
+        // The documents as written before migration 28: without the letter runs.
+        let c = rusqlite::Connection::open(&path).expect("open");
+        now_written = read_docs(&c);
+        assert!(
+            now_written[0].contains("lannalindqvist "),
+            "{}",
+            now_written[0]
+        );
+        assert!(
+            !now_written[0].split(' ').any(|w| &w[5..] == "k"),
+            "runs of 1-3 letters are not indexed: {}",
+            now_written[0]
+        );
+        assert!(
+            now_written[1].contains("rbolindqvist "),
+            "{}",
+            now_written[1]
+        );
+        let rows: Vec<(i64, String)> = c
+            .prepare("SELECT rid, words FROM search_documents")
+            .and_then(|mut st| st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+            .expect("rows");
+        for (rid, words) in rows {
+            let old: Vec<&str> = words
+                .split(' ')
+                .filter(|w| !["lindqvist", "annalindqvist", "bolindqvist"].contains(&&w[5..]))
+                .collect();
+            let old = old.join(" ");
+            c.execute("DELETE FROM clients_fts WHERE rowid = ?1", [rid])
+                .expect("unindex");
+            c.execute(
+                "INSERT INTO clients_fts (rowid, doc) VALUES (?1, ?2)",
+                rusqlite::params![rid, old],
+            )
+            .expect("old document");
+            c.execute(
+                "UPDATE search_documents SET words = ?2 WHERE rid = ?1",
+                rusqlite::params![rid, old],
+            )
+            .expect("old words");
+        }
+        c.execute(
+            "DELETE FROM search_terms WHERE substr(term, 6) IN ('lindqvist', 'annalindqvist', 'bolindqvist')",
+            [],
+        )
+        .expect("old vocabulary");
+        c.execute("DELETE FROM schema_migrations WHERE version = 28", [])
+            .expect("version");
+    }
+    let store = clientele_store::open(&url).expect("store");
+    let find = |q: &'static str| {
+        let store = store.clone();
+        async move {
+            let query = ClientQuery {
+                search: query_terms(q),
+                archived: clientele_core::query::ArchivedFilter::All,
+                ..ClientQuery::default()
+            };
+            let page = store.list_clients(t.id, &query).await.expect("search");
+            (page.items.len(), page.total)
+        }
+    };
+    assert_eq!(store.migrate().await.expect("migrate"), 1);
+    assert_eq!(find("lindqvist").await, (2, Some(2)));
+    assert_eq!(find("lindq").await, (2, Some(2)));
+    assert_eq!(find("annalindq").await, (1, Some(1)));
+    assert_eq!(find("bolindqvist").await, (1, Some(1)));
+    assert_eq!(find("lindqvist1").await, (1, Some(1)));
+    assert_eq!(find("firma 37").await, (1, Some(1)));
+    let vocabulary = clientele_store::testing::search_vocabulary(&url, t.id.0)
+        .await
+        .expect("vocabulary");
+    for w in ["lindqvist", "annalindqvist", "bolindqvist"] {
+        assert!(vocabulary.iter().any(|v| v == w), "{w} in {vocabulary:?}");
+    }
+    store.close().await.expect("close");
+    drop(store);
+    let c = rusqlite::Connection::open(&path).expect("open");
+    assert_eq!(read_docs(&c), now_written, "as a write writes them");
 }

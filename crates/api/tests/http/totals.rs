@@ -345,3 +345,104 @@ async fn words_no_client_uses_leave_the_vocabulary() {
     assert_eq!(app.delete(&path(&c)).await.status, 204);
     assert_eq!(vocabulary(&app).await, Vec::<String>::new());
 }
+
+/// A word that continues a run of letters with digits (`lindqvist7` in an e-mail address) is
+/// found by any prefix of its letters, whatever number of numbered variants the vocabulary
+/// holds (SQLite indexes the letter run as a word of its own and leaves the numbered variants
+/// out of a letters-only search's expansion), and the totals stay exact; the runs leave the
+/// vocabulary with the last client that holds them.
+#[tokio::test]
+async fn words_continued_by_digits_are_found_by_their_letters() {
+    let app = spawn_app!(unthrottled());
+    let sqlite = app.url.starts_with("sqlite://");
+    // More numbered variants than a prefix is ever expanded to (64), and a letters-only
+    // continuation (`berglundbygg`).
+    for i in 0..70 {
+        let r = app
+            .post(
+                "/v1/clients",
+                json!({"kind": "person", "first_name": "Kim", "last_name": "Holm",
+                       "email": format!("kim.berglund{i}@mail.example")}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let bygg = app
+        .create(json!({"name": "Berglund Bygg AB", "email": "info@berglundbygg.example"}))
+        .await;
+    let lind = app
+        .create(json!({"name": "Solo", "email": "anna.lindqvist7@mail.example"}))
+        .await;
+    let search = |q: &'static str| {
+        let app = &app;
+        async move {
+            let r = app.get(&format!("/v1/clients?limit=100&search={q}")).await;
+            assert_eq!(r.status, 200, "{q}: {}", r.body);
+            let n = r.body["data"].as_array().map(Vec::len).unwrap_or(0) as i64;
+            (total(&r.body), n)
+        }
+    };
+    assert_eq!(search("berglund").await, (71, 71));
+    assert_eq!(search("bergl").await, (71, 71));
+    assert_eq!(search("berglundb").await, (1, 1));
+    // A search word with digits keeps its prefix meaning: berglund1, berglund10..19.
+    assert_eq!(search("berglund1").await, (11, 11));
+    assert_eq!(search("berglund69").await, (1, 1));
+    assert_eq!(search("kimberglund").await, (70, 70));
+    assert_eq!(search("kimberglund6").await, (11, 11));
+    assert_eq!(search("lindqvist").await, (1, 1));
+    assert_eq!(search("annalindq").await, (1, 1));
+    assert_eq!(search("lindqvist8").await, (0, 0));
+    // With a facet, counted from the index on SQLite.
+    let r = app
+        .get("/v1/clients?limit=1&search=berglund&kind=person")
+        .await;
+    assert_eq!(total(&r.body), 70, "{}", r.body);
+    assert_eq!(
+        assert_exact(&app, "search=kimberg", Some("kind eq 'person'")).await,
+        70
+    );
+
+    let has = |v: &[String], w: &str| v.iter().any(|x| x == w);
+    if sqlite {
+        let v = vocabulary(&app).await;
+        for w in ["lindqvist", "annalindqvist", "berglund", "kimberglund"] {
+            assert!(has(&v, w), "{w} in {v:?}");
+        }
+    }
+    // Renamed: the runs no other client holds leave the vocabulary.
+    let path = |c: &Value| format!("/v1/clients/{}", c["id"].as_str().unwrap_or_default());
+    let r = app
+        .patch(&path(&lind), json!({"email": "solo@mail.example"}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = vocabulary(&app).await;
+    for w in ["lindqvist", "annalindqvist", "lindqvist7"] {
+        assert!(!has(&v, w), "{w} still in {v:?}");
+    }
+    assert_eq!(search("lindqvist").await, (0, 0));
+    // `berglund` stays while a numbered variant or the company holds it.
+    assert_eq!(app.delete(&path(&bygg)).await.status, 204);
+    if sqlite {
+        assert!(has(&vocabulary(&app).await, "berglund"));
+    }
+    assert_eq!(search("berglund").await, (70, 70));
+    let ids: Vec<String> = app.get("/v1/clients?limit=100&search=berglund").await.body["data"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|c| c["id"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(ids.len(), 70);
+    for id in ids {
+        assert_eq!(app.delete(&format!("/v1/clients/{id}")).await.status, 204);
+    }
+    assert_eq!(search("berglund").await, (0, 0));
+    let v = vocabulary(&app).await;
+    assert!(
+        v.iter().all(|w| !w.contains("berglund")),
+        "left in the vocabulary: {v:?}"
+    );
+}

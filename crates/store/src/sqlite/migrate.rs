@@ -67,6 +67,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/sqlite/0027_range_page_rids.sql"),
     ),
     (
+        28,
+        include_str!("../../migrations/sqlite/0028_search_letter_runs.sql"),
+    ),
+    (
         30,
         include_str!("../../migrations/sqlite/0030_audit_import_id.sql"),
     ),
@@ -82,6 +86,16 @@ fn after_migrations(conn: &Mutex<Connection>, applied: &[i64]) -> StoreResult<()
         applied.contains(&2) || applied.contains(&8) || applied.contains(&24),
     );
     if !index {
+        // 28: the documents gain their letter runs (a full rewrite above writes them already).
+        if applied.contains(&28) {
+            let started = std::time::Instant::now();
+            let n = search::add_letter_runs(&lock(conn))?;
+            tracing::info!(
+                documents = n,
+                ms = started.elapsed().as_millis() as u64,
+                "migration 28: letter runs indexed"
+            );
+        }
         return Ok(());
     }
     if applied.contains(&8) {

@@ -1,0 +1,9 @@
+-- Letter runs: a word that continues a run of letters with a digit (`andersson12`, from an
+-- e-mail address) is also indexed by that run (`andersson`) when it is longer than 3
+-- characters, so that a search word of letters only expands to the letters-only terms of the
+-- vocabulary instead of every numbered variant (crates/store/src/sqlite/search.rs,
+-- `letter_run`; docs/indexes.md, "Letter runs"). Search results do not change: the run matches
+-- exactly the search words that the whole word matches.
+-- The documents that have such a word are written again by the code right after this script,
+-- in the same transaction (crates/store/src/sqlite/migrate.rs), and their runs added to
+-- `search_terms`. No schema change.
