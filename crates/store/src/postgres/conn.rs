@@ -58,9 +58,9 @@ impl<C: Conn> Db for Pg<'_, C> {
     fn flavour(
         &self,
         tenant: TenantId,
-        _query: &ClientQuery,
+        query: &ClientQuery,
     ) -> impl Future<Output = StoreResult<PgFlavour>> + Send {
-        ready(Ok(PgFlavour { tenant }))
+        ready(Ok(PgFlavour::new(tenant, query)))
     }
 
     /// From the cache when it was counted at the generation read now (`counts`), else counted

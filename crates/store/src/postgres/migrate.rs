@@ -49,6 +49,14 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/postgres/0013_search_tsvector.sql"),
     ),
     (
+        14,
+        include_str!("../../migrations/postgres/0014_range_counts.sql"),
+    ),
+    (
+        15,
+        include_str!("../../migrations/postgres/0015_search_tags.sql"),
+    ),
+    (
         18,
         include_str!("../../migrations/postgres/0018_clients_updated_all.sql"),
     ),

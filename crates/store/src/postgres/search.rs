@@ -15,13 +15,14 @@
 
 use std::collections::BTreeSet;
 
+use clientele_core::query::{ArchivedFilter, ClientQuery};
 use clientele_core::search::{words, SearchDocument};
 use clientele_core::TenantId;
 use sea_query::extension::postgres::PgExpr;
-use sea_query::{Expr, LikeExpr, Query, SimpleExpr};
+use sea_query::{Expr, LikeExpr, Query, SelectStatement, SimpleExpr};
 use uuid::Uuid;
 
-use crate::statements::{clients, col, Flavour};
+use crate::statements::{clients, col, FacetEq, Flavour};
 
 const TABLE: &str = "client_search";
 
@@ -62,25 +63,41 @@ fn vector(terms: &BTreeSet<String>) -> SimpleExpr {
     )
 }
 
-/// A prefix query of every word: `'w1':* & 'w2':*`, each lexeme quoted as `tsquery` input
-/// wants (quote and backslash escaped), so no character of a word is read as an operator.
+/// A lexeme quoted as `tsquery` input wants (quote and backslash escaped), so no character of
+/// it is read as an operator.
+fn quoted(lexeme: &str) -> String {
+    let mut q = String::from("'");
+    for c in lexeme.chars() {
+        match c {
+            '\'' => q.push_str("''"),
+            '\\' => q.push_str("\\\\"),
+            c => q.push(c),
+        }
+    }
+    q.push('\'');
+    q
+}
+
+/// A prefix query of every word: `'w1':* & 'w2':*`.
 pub(super) fn prefix_query(words: &[String]) -> String {
     words
         .iter()
-        .map(|w| {
-            let mut q = String::from("'");
-            for c in w.chars() {
-                match c {
-                    '\'' => q.push_str("''"),
-                    '\\' => q.push_str("\\\\"),
-                    c => q.push(c),
-                }
-            }
-            q.push_str("':*");
-            q
-        })
+        .map(|w| format!("{}:*", quoted(w)))
         .collect::<Vec<_>>()
         .join(" & ")
+}
+
+/// The tag lexeme prefix of each field tagged in `client_search.words` (migration
+/// postgres/0015: `=s<status>`, `=c<country>`, `=k<kind>`, `=a0`/`=a1`). No search word starts
+/// with `=`.
+const TAGGED: &[(&str, &str)] = &[("status", "=s"), ("address.country", "=c"), ("kind", "=k")];
+
+/// The words of a search, folded exactly like the stored words; each term's first word.
+fn search_words(terms: &[String]) -> Vec<String> {
+    terms
+        .iter()
+        .filter_map(|t| words(t).into_iter().next())
+        .collect()
 }
 
 pub(super) fn delete_words(tenant: TenantId, client_id: Uuid) -> sea_query::DeleteStatement {
@@ -125,18 +142,29 @@ pub(super) fn insert_words_of<'a>(
     any.then_some(q)
 }
 
-/// PostgreSQL's list pieces for one tenant.
+/// PostgreSQL's list pieces for one tenant's query.
 pub struct PgFlavour {
     pub tenant: TenantId,
+    /// The query's search as a prefix `tsquery`, if it has words.
+    search: Option<String>,
+    archived: ArchivedFilter,
+}
+
+impl PgFlavour {
+    pub(super) fn new(tenant: TenantId, query: &ClientQuery) -> Self {
+        let words = search_words(&query.search);
+        Self {
+            tenant,
+            search: (!words.is_empty()).then(|| prefix_query(&words)),
+            archived: query.archived,
+        }
+    }
 }
 
 impl Flavour for PgFlavour {
     fn search(&self, terms: &[String]) -> SimpleExpr {
         // Each term folded exactly like the stored words; its first word prefix-matches.
-        let words: Vec<String> = terms
-            .iter()
-            .filter_map(|t| words(t).into_iter().next())
-            .collect();
+        let words = search_words(terms);
         if words.is_empty() {
             return Expr::cust("TRUE");
         }
@@ -156,6 +184,45 @@ impl Flavour for PgFlavour {
         // Backslash is PostgreSQL's default LIKE escape; an explicit ESCAPE clause is left out
         // because sea-query 0.32 writes `ILIKE ($1 ESCAPE ...)`, which PostgreSQL rejects.
         expr.ilike(LikeExpr::new(pattern))
+    }
+
+    /// The count of the search's matches from `client_search` alone, the filters and the
+    /// archived state tested as tag lexemes in the same `tsquery` (migration postgres/0015): GIN
+    /// intersects the tags' posting lists with the words', and no client row is read.
+    fn search_count(&self, facets: &[FacetEq]) -> Option<SelectStatement> {
+        let search = self.search.as_ref()?;
+        let mut q = format!("({search})");
+        for f in facets {
+            let (_, prefix) = TAGGED.iter().find(|(path, _)| *path == f.field.path)?;
+            if f.values.is_empty() {
+                return None;
+            }
+            let any: Vec<String> = f
+                .values
+                .iter()
+                .map(|v| quoted(&format!("{prefix}{v}")))
+                .collect();
+            q = format!("{q} & ({})", any.join(" | "));
+        }
+        match self.archived {
+            ArchivedFilter::Exclude => q.push_str(" & '=a0'"),
+            ArchivedFilter::Only => q.push_str(" & '=a1'"),
+            ArchivedFilter::All => {}
+        }
+        let mut c = Query::select();
+        c.expr(Expr::cust("count(*)"))
+            .from(col(TABLE))
+            .and_where(Expr::col(col("tenant_id")).eq(self.tenant.0.to_string()))
+            .and_where(Expr::cust_with_values(
+                "words @@ CAST(CAST($1 AS TEXT) AS TSQUERY)",
+                [q],
+            ));
+        Some(c)
+    }
+
+    fn range_counters(&self) -> bool {
+        // `client_ranges`, migration postgres/0014.
+        true
     }
 
     fn nulls_sort_high(&self) -> bool {
