@@ -57,6 +57,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/postgres/0015_search_tags.sql"),
     ),
     (
+        16,
+        include_str!("../../migrations/postgres/0016_search_tags_written.sql"),
+    ),
+    (
         18,
         include_str!("../../migrations/postgres/0018_clients_updated_all.sql"),
     ),

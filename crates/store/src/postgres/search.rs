@@ -22,6 +22,7 @@ use sea_query::extension::postgres::PgExpr;
 use sea_query::{Expr, LikeExpr, Query, SelectStatement, SimpleExpr};
 use uuid::Uuid;
 
+use crate::db::NewDocument;
 use crate::statements::{clients, col, FacetEq, Flavour};
 
 const TABLE: &str = "client_search";
@@ -35,8 +36,21 @@ pub(super) fn terms(doc: &SearchDocument) -> BTreeSet<String> {
         .collect()
 }
 
+/// The words of a new client and its tags (migration postgres/0016: written with the words,
+/// from the client's data, so no trigger reads the client row back): `=s<status>`,
+/// `=c<country>` (`=c` when none), `=k<kind>`, `=a0` / `=a1`. The same lexemes as
+/// `clientele_search_tags` makes of the stored row.
+pub(super) fn new_terms(d: &NewDocument) -> BTreeSet<String> {
+    let mut t = terms(&d.doc);
+    t.insert(format!("=s{}", d.status));
+    t.insert(format!("=c{}", d.country.as_deref().unwrap_or("")));
+    t.insert(format!("=k{}", d.kind));
+    t.insert(if d.archived { "=a1" } else { "=a0" }.to_string());
+    t
+}
+
 /// The words as a `text[]` literal for `array_to_tsvector` (bound as one text value).
-fn array_literal(terms: &BTreeSet<String>) -> String {
+pub(super) fn array_literal(terms: &BTreeSet<String>) -> String {
     let mut out = String::from("{");
     for (i, t) in terms.iter().enumerate() {
         if i > 0 {
@@ -87,8 +101,8 @@ pub(super) fn prefix_query(words: &[String]) -> String {
         .join(" & ")
 }
 
-/// The tag lexeme prefix of each field tagged in `client_search.words` (migration
-/// postgres/0015: `=s<status>`, `=c<country>`, `=k<kind>`, `=a0`/`=a1`). No search word starts
+/// The tag lexeme prefix of each field tagged in `client_search.words` (migrations
+/// postgres/0015 and 0016, `new_terms`: `=s<status>`, `=c<country>`, `=k<kind>`, `=a0`/`=a1`). No search word starts
 /// with `=`.
 const TAGGED: &[(&str, &str)] = &[("status", "=s"), ("address.country", "=c"), ("kind", "=k")];
 
@@ -108,7 +122,10 @@ pub(super) fn delete_words(tenant: TenantId, client_id: Uuid) -> sea_query::Dele
     q
 }
 
-/// Replaces an indexed client's words; changes no row when it has none yet.
+/// Replaces an indexed client's words, keeping the tags its row holds (a change to a tagged
+/// field rewrites them, migration postgres/0016: the row's own tags are the latest even when
+/// another transaction changed the client since this one read it); changes no row when it has
+/// none yet.
 pub(super) fn update_words(
     tenant: TenantId,
     client_id: Uuid,
@@ -116,11 +133,26 @@ pub(super) fn update_words(
 ) -> sea_query::UpdateStatement {
     let mut q = Query::update();
     q.table(col(TABLE))
-        .value(col("words"), vector(terms))
+        .value(
+            col("words"),
+            Expr::cust_with_values(
+                "array_to_tsvector(CAST(CAST($1 AS TEXT) AS TEXT[])) \
+                 || clientele_search_tags_of(words)",
+                [array_literal(terms)],
+            ),
+        )
         .and_where(Expr::col(col("tenant_id")).eq(tenant.0.to_string()))
         .and_where(Expr::col(col("client_id")).eq(client_id.to_string()));
     q
 }
+
+/// The words of a client that has no row yet, with the tags of its stored row (the rare
+/// re-index of a client without a row: migrations); `$1` tenant, `$2` client, `$3` the words.
+pub(super) const INSERT_WORDS_TAGGED_FROM_ROW: &str = "INSERT INTO client_search \
+     (tenant_id, client_id, words) \
+     SELECT tenant_id, id, array_to_tsvector(CAST($3::text AS TEXT[])) \
+         || clientele_search_tags(status, address_country, kind, archived) \
+     FROM clients WHERE tenant_id = $1 AND id = $2";
 
 /// One INSERT of the words of many clients; `None` when there are no clients.
 pub(super) fn insert_words_of<'a>(
