@@ -137,6 +137,11 @@ pub struct NewDocument {
     /// The creation sequence (SQLite's full-text rowid).
     pub rid: i64,
     pub archived: bool,
+    /// The stored values of the other fields PostgreSQL's search rows tag (status, address
+    /// country, kind; migration postgres/0016), so that no write reads the client row back.
+    pub status: &'static str,
+    pub country: Option<String>,
+    pub kind: &'static str,
     pub doc: SearchDocument,
 }
 

@@ -349,7 +349,8 @@ async fn tenants_from_before_default_currencies_get_eur() {
             return;
         }
     };
-    // A database at migration 4, with a tenant; migrations 5, 6, 12, 13, 17, 18 and 25 follow.
+    // A database at migration 4, with a tenant; migrations 5, 6, 12, 13, 14, 15, 16, 17, 18
+    // and 25 follow.
     let (client, conn) = tokio_postgres::connect(db.url(), tokio_postgres::NoTls)
         .await
         .expect("connect");
@@ -382,9 +383,10 @@ async fn tenants_from_before_default_currencies_get_eur() {
     let store = PgStore::open(db.url()).expect("open");
     // 0005 (default currencies), 0006 (feed positions), 0008 (whole search words), 0010
     // (idempotency claims' instances), 0011 (credentials' generation), 0012 (parallel writes),
-    // 0013 (tsvector search), 0017 (audit records' import ids), 0018 (an index), 0025 (money
+    // 0013 (tsvector search), 0014 (range counters), 0015 (search tags), 0016 (search tags
+    // written with the words), 0017 (audit records' import ids), 0018 (an index), 0025 (money
     // keys).
-    assert_eq!(store.migrate().await.expect("migrate"), 10);
+    assert_eq!(store.migrate().await.expect("migrate"), 13);
     let old = store
         .tenant_by_name("old")
         .await
@@ -459,10 +461,12 @@ async fn migration_8_reindexes_existing_clients_with_whole_words() {
         .await
         .expect("connect");
     let driver = tokio::spawn(conn);
-    // The client's words as the old split wrote them (migration 13 keeps them in one tsvector).
+    // The client's words as the old split wrote them (migration 13 keeps them in one tsvector),
+    // with the tags migration 15 gives every row.
     let old_words = ["firma", "37", "ac", "4", "erp", "00424242"];
     let script = format!(
         "UPDATE client_search SET words = array_to_tsvector(ARRAY['{}']::text[])
+                                          || clientele_search_tags_of(words)
          WHERE tenant_id = '{}' AND client_id = '{}';
          DELETE FROM schema_migrations WHERE version = 8;",
         old_words.join("','"),
@@ -493,6 +497,8 @@ async fn migration_8_reindexes_existing_clients_with_whole_words() {
     assert_eq!(find("ac3").await, 0);
     assert_eq!(find("erp-00424242").await, 1);
     assert_eq!(find("firma 37").await, 1);
+    // The rewritten words keep the client's tags.
+    assert_eq!(tag_mismatches(db.url()).await, (0, 1));
     store.close().await.expect("close");
 }
 
@@ -834,4 +840,124 @@ async fn a_bulk_load_refreshes_the_planner_statistics() {
         .expect("bulk");
     assert_eq!(estimate().await, 10_000, "analyzed after 10,000 rows");
     driver.abort();
+}
+
+/// How many of the database's search rows hold other tags than their client row's (migrations
+/// 15 and 16), and how many rows there are.
+async fn tag_mismatches(url: &str) -> (i64, i64) {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    let driver = tokio::spawn(conn);
+    let row = client
+        .query_one(
+            "SELECT count(*) FILTER (WHERE
+                 (SELECT array_agg(l ORDER BY l) FROM unnest(tsvector_to_array(s.words)) AS l
+                  WHERE l LIKE '=%')
+                 IS DISTINCT FROM
+                 (SELECT array_agg(l ORDER BY l) FROM unnest(tsvector_to_array(
+                      clientele_search_tags(c.status, c.address_country, c.kind, c.archived)))
+                  AS l)),
+                 count(*)
+             FROM client_search AS s
+             JOIN clients AS c ON c.tenant_id = s.tenant_id AND c.id = s.client_id",
+            &[],
+        )
+        .await
+        .expect("tags");
+    drop(client);
+    let _ = driver.await;
+    (row.get(0), row.get(1))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn search_tags_are_written_with_the_words_by_every_write_path() {
+    let Some((db, _)) = fresh().await else {
+        return;
+    };
+    // Grouped creates too (crate::groups): one slot on a small pool.
+    let store = Arc::new(
+        PgStore::open(&format!("{}?pool_size=3&create_groups=1", db.url())).expect("open"),
+    );
+    let ctx = tenant(&store, "tags").await;
+    // Single creates, and their changes to every tagged field and to the words.
+    let a = store
+        .create_client(
+            &ctx,
+            data(json!({"name": "Tag One", "status": "inactive",
+                        "address": {"city": "Oslo", "country": "no"}})),
+        )
+        .await
+        .expect("create");
+    let b = store
+        .create_client(&ctx, data(json!({"name": "Tag Two", "archived": true})))
+        .await
+        .expect("create");
+    store
+        .patch_client(
+            &ctx,
+            a.id,
+            json!({"status": "active", "address": {"country": "se"}, "archived": true}),
+            None,
+        )
+        .await
+        .expect("patch tagged");
+    store
+        .patch_client(
+            &ctx,
+            b.id,
+            json!({"name": "Tag Renamed", "archived": false}),
+            None,
+        )
+        .await
+        .expect("patch words");
+    store
+        .create_sub(
+            &ctx,
+            a.id,
+            SubData::from_json(SubKind::ContactPerson, &json!({"name": "Kari Nordmann"}))
+                .expect("contact"),
+        )
+        .await
+        .expect("contact");
+    // Concurrent creates, written in groups.
+    let tasks: Vec<_> = (0..12)
+        .map(|i| {
+            let (store, ctx) = (store.clone(), ctx.clone());
+            tokio::spawn(async move {
+                let v = json!({"name": format!("Grouped Tag {i}"), "archived": i % 2 == 0,
+                               "status": if i % 3 == 0 { "inactive" } else { "active" }});
+                store.create_client(&ctx, data(v)).await.expect("create")
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.expect("task");
+    }
+    // A bulk load and an import batch, both by COPY.
+    let at = clientele_core::types::Timestamp::now();
+    let rows: Vec<_> = (0..1200).map(|i| (data(rich(i)), at)).collect();
+    assert_eq!(
+        store.insert_clients_bulk(&ctx, rows).await.expect("bulk"),
+        1200
+    );
+    let rows: Vec<_> = (0..600)
+        .map(|i| import_row(i as u64 + 1, rich(i + 5000)))
+        .collect();
+    store
+        .import_clients(&ctx, clientele_core::store::ImportMode::Create, rows)
+        .await
+        .expect("import");
+    let (wrong, total) = tag_mismatches(db.url()).await;
+    assert_eq!((wrong, total), (0, 2 + 12 + 1200 + 600));
+    // The totals of search + filter read the tags.
+    let q = ClientQuery {
+        search: query_terms("tag"),
+        archived: clientele_core::query::ArchivedFilter::All,
+        count: true,
+        ..ClientQuery::default()
+    };
+    let page = store.list_clients(ctx.tenant, &q).await.expect("list");
+    assert_eq!(page.total, Some(14));
+    store.close().await.expect("close");
 }

@@ -58,9 +58,9 @@ impl<C: Conn> Db for Pg<'_, C> {
     fn flavour(
         &self,
         tenant: TenantId,
-        _query: &ClientQuery,
+        query: &ClientQuery,
     ) -> impl Future<Output = StoreResult<PgFlavour>> + Send {
-        ready(Ok(PgFlavour { tenant }))
+        ready(Ok(PgFlavour::new(tenant, query)))
     }
 
     /// From the cache when it was counted at the generation read now (`counts`), else counted
@@ -172,7 +172,8 @@ impl Tx for Pg<'_, Transaction<'_>> {
     }
 
     async fn index_new(&self, tenant: TenantId, docs: &[NewDocument]) -> StoreResult<()> {
-        let terms: Vec<_> = docs.iter().map(|d| (d.id, search::terms(&d.doc))).collect();
+        // With their tags (migration 16): no trigger reads the client rows back.
+        let terms: Vec<_> = docs.iter().map(|d| (d.id, search::new_terms(d))).collect();
         let words: Vec<(Uuid, &BTreeSet<String>)> = terms.iter().map(|(id, t)| (*id, t)).collect();
         if words.len() >= COPY_MIN_ROWS {
             copy::copy_words(self.0, tenant, &words).await?;
@@ -191,9 +192,16 @@ impl Tx for Pg<'_, Transaction<'_>> {
     ) -> StoreResult<()> {
         let terms = search::terms(doc);
         if self.exec(&search::update_words(tenant, id, &terms)).await? == 0 {
-            if let Some(q) = search::insert_words_of(tenant, [(id, &terms)]) {
-                self.exec(&q).await?;
-            }
+            let stmt = self
+                .0
+                .prepare_cached(search::INSERT_WORDS_TAGGED_FROM_ROW)
+                .await
+                .map_err(map_err)?;
+            let (tenant, id) = (tenant.0.to_string(), id.to_string());
+            self.0
+                .execute(&stmt, &[&tenant, &id, &search::array_literal(&terms)])
+                .await
+                .map_err(map_err)?;
         }
         Ok(())
     }

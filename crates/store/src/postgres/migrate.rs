@@ -49,6 +49,18 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/postgres/0013_search_tsvector.sql"),
     ),
     (
+        14,
+        include_str!("../../migrations/postgres/0014_range_counts.sql"),
+    ),
+    (
+        15,
+        include_str!("../../migrations/postgres/0015_search_tags.sql"),
+    ),
+    (
+        16,
+        include_str!("../../migrations/postgres/0016_search_tags_written.sql"),
+    ),
+    (
         17,
         include_str!("../../migrations/postgres/0017_audit_import_id.sql"),
     ),

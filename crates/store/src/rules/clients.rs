@@ -106,6 +106,14 @@ async fn insert_each<X: Tx>(
                 id: c.id,
                 rid: *rid,
                 archived: c.data.archived,
+                status: c.data.status.as_str(),
+                country: c
+                    .data
+                    .address
+                    .as_ref()
+                    .and_then(|a| a.country.as_ref())
+                    .map(ToString::to_string),
+                kind: c.data.kind.as_str(),
                 doc: SearchDocument::for_client(&c.data),
             })
             .collect();
