@@ -202,6 +202,7 @@ async fn migration_28_indexes_the_letter_runs_of_existing_documents() {
         actor: "test".into(),
         idempotency: None,
         fill_currency: None,
+        import_id: None,
     };
     let mut rids = Vec::new();
     for body in [
