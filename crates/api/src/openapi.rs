@@ -242,6 +242,12 @@ fn add_links(doc: &mut OpenApi) {
     }
 }
 
+/// A string holding a character other than white space, as the service trims it (Unicode
+/// `White_Space`, Rust's `char::is_whitespace`): written out, because a regex engine's `\S`
+/// differs (ECMAScript counts U+FEFF as space and U+0085 as not).
+const NON_BLANK: &str =
+    r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
+
 /// The request schemas of the native resources, beside the resource schemas the responses use:
 /// `{Data}Input` for a create or replace and `{Data}Patch` for a merge patch. Both refuse unknown
 /// fields (as the service does: 400 naming the field) and require only what the service
@@ -256,7 +262,7 @@ fn add_input_schemas(doc: &mut OpenApi) {
     let closed = |o: &mut utoipa::openapi::Object| {
         o.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
     };
-    let non_blank = serde_json::json!({"type": "string", "pattern": "\\S"});
+    let non_blank = serde_json::json!({"type": "string", "pattern": NON_BLANK});
     let person = serde_json::json!({
         "if": {"properties": {"kind": {"const": "person"}}, "required": ["kind"]},
         "then": {"required": ["first_name", "last_name"],

@@ -250,7 +250,11 @@ pub struct ClientData {
     /// `first_name last_name`.
     #[cfg_attr(
         feature = "openapi",
-        schema(min_length = 1, max_length = 200, pattern = r"\S")
+        schema(
+            min_length = 1,
+            max_length = 200,
+            pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+        )
     )]
     pub name: String,
     /// Business name / long name, ≤ 200.

@@ -70,7 +70,11 @@ pub struct ContactPersonData {
     /// 1-200 characters, trimmed. Required.
     #[cfg_attr(
         feature = "openapi",
-        schema(min_length = 1, max_length = 200, pattern = r"\S")
+        schema(
+            min_length = 1,
+            max_length = 200,
+            pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+        )
     )]
     pub name: String,
     /// ≤ 200.
@@ -102,7 +106,11 @@ pub struct LocationData {
     /// 1-200 characters, trimmed. Required.
     #[cfg_attr(
         feature = "openapi",
-        schema(min_length = 1, max_length = 200, pattern = r"\S")
+        schema(
+            min_length = 1,
+            max_length = 200,
+            pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+        )
     )]
     pub name: String,
     /// At most one primary location per client: setting it clears the others; the first
@@ -129,7 +137,11 @@ pub struct AccountData {
     /// 1-200 characters, trimmed. Required.
     #[cfg_attr(
         feature = "openapi",
-        schema(min_length = 1, max_length = 200, pattern = r"\S")
+        schema(
+            min_length = 1,
+            max_length = 200,
+            pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+        )
     )]
     pub name: String,
     /// ≤ 64.

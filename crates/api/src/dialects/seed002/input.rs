@@ -33,7 +33,7 @@ pub struct Seed002LocationInput {
         example = "Main Location",
         min_length = 1,
         max_length = 200,
-        pattern = r"\S"
+        pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
     )]
     pub name: String,
     /// An address for invoices and related communication.
@@ -52,7 +52,10 @@ pub struct Seed002LocationInput {
     #[schema(example = "Denver", max_length = 200)]
     pub city: Option<String>,
     /// Required: the state or province code, exactly 2 characters once trimmed.
-    #[schema(example = "CO", pattern = r"^\s*\S\S\s*$")]
+    #[schema(
+        example = "CO",
+        pattern = r"^[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub state: String,
     /// The postal code, ≤ 200: a string, or a whole number (`80202` is stored as `"80202"`).
     #[schema(schema_with = zip)]
@@ -82,7 +85,7 @@ pub struct Seed002ClientFields {
         example = "ACME Client",
         min_length = 1,
         max_length = 200,
-        pattern = r"\S"
+        pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
     )]
     pub name: String,
     /// ≤ 64: an internal client id or other reference number.

@@ -58,9 +58,17 @@ pub struct Seed003ClientInput {
     #[schema(max_length = 500)]
     pub login_token: Option<String>,
     /// Required on `POST` and `PUT`; 1-100 characters, not blank.
-    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     pub first_name: String,
     /// Required on `POST` and `PUT`; 1-100 characters, not blank.
-    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     pub last_name: String,
 }

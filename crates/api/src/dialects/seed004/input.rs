@@ -26,7 +26,11 @@ pub struct Seed004PointInput {
 #[schema(rename_all = "camelCase")]
 pub struct Seed004ClientInput {
     /// Required (not blank on `POST`); 1-200 characters, trimmed.
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     pub name: String,
     /// ≤ 128, unique in the organisation.
     #[schema(max_length = 128)]
@@ -98,7 +102,11 @@ pub struct Seed004ClientInput {
 #[schema(rename_all = "camelCase")]
 pub struct Seed004ContactPersonInput {
     /// Required (not blank) on `POST`; 1-200 characters, trimmed.
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     pub name: String,
     /// ≤ 200.
     #[schema(max_length = 200)]
