@@ -299,6 +299,22 @@ pub fn client_update(body: &Value, number: i64) -> Result<Value, Vec<FieldError>
             "is set when the client is created; change the location through /v1/clients/{id}/locations",
         ));
     }
+    // A client always has a name here: `null` clears optional fields only, and a blank name is
+    // refused (a native merge patch would give a person the default `first_name last_name`,
+    // which this dialect does not know).
+    match obj.get("name") {
+        Some(Value::Null) => {
+            errors.push(err(
+                "name",
+                "required",
+                "cannot be null: a client keeps its name",
+            ));
+        }
+        Some(Value::String(s)) if s.trim().is_empty() => {
+            errors.push(err("name", "too_short", "must not be empty"));
+        }
+        _ => {}
+    }
     client_fields(obj, &mut doc, &mut errors);
     if errors.is_empty() {
         Ok(Value::Object(doc))
@@ -546,6 +562,10 @@ mod tests {
             d,
             json!({"notes": null, "invoice_reminders": false, "salesperson_id": "9"})
         );
+        let e = client_update(&json!({"client": {"name": null}}), 3).expect_err("refused");
+        assert_eq!(fields(e), vec![("name".into(), "required".into())]);
+        let e = client_update(&json!({"client": {"name": " "}}), 3).expect_err("refused");
+        assert_eq!(fields(e), vec![("name".into(), "too_short".into())]);
         let e = client_update(
             &json!({"client": {"id": 4, "primary_location": {"name": "x"}}}),
             3,

@@ -181,12 +181,32 @@ async fn validation_errors_name_this_dialects_fields() {
     let r = app
         .put(
             &at(1),
-            json!({"client": {"name": null, "email_invoice": "x"}}),
+            json!({"client": {"name": null, "salesperson": "x"}}),
         )
         .await;
     assert_eq!(
         sorted(r.error(400, "VALIDATION_ERROR")),
-        pairs(&[("email_invoice", "invalid_format"), ("name", "required")])
+        pairs(&[("name", "required"), ("salesperson", "invalid_type")])
+    );
+    let r = app
+        .put(&at(1), json!({"client": {"name": " ", "salesperson": -1}}))
+        .await;
+    assert_eq!(
+        sorted(r.error(400, "VALIDATION_ERROR")),
+        pairs(&[("name", "too_short"), ("salesperson", "invalid_type")])
+    );
+    let r = app
+        .put(
+            &at(1),
+            json!({"client": {"account_code": "x".repeat(65), "email_invoice": "x"}}),
+        )
+        .await;
+    assert_eq!(
+        sorted(r.error(400, "VALIDATION_ERROR")),
+        pairs(&[
+            ("account_code", "too_long"),
+            ("email_invoice", "invalid_format")
+        ])
     );
     let r = app.put(&at(1), json!({"client": {"id": 2}})).await;
     assert_eq!(
