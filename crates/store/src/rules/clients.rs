@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::audit::{self, Entity};
 use super::sequences::{take_numbers, RidWindow};
-use super::{check_version, idempotency, patched, search};
+use super::{check_version, idempotency, patched, search, subresources};
 use crate::columns::{decode_client, decode_sub};
 use crate::db::{Db, NewDocument, Read, Tx, Write};
 use crate::rid;
@@ -441,16 +441,7 @@ impl Write for Delete {
                 })
                 .await?;
             for sub in subs {
-                tx.exec(&sql::delete_sub(kind, ctx.tenant, id, sub.id))
-                    .await?;
-                audit::record(
-                    tx,
-                    ctx,
-                    Entity(kind.entity_type(), sub.id, id),
-                    AuditAction::Deleted,
-                    diff(Some(&sub.data.to_json()), None),
-                )
-                .await?;
+                subresources::delete_recorded(tx, ctx, id, sub.id, &sub.data).await?;
             }
         }
         tx.unindex(ctx.tenant, id).await?;

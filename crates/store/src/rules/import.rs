@@ -8,15 +8,14 @@
 
 use std::collections::{HashMap, HashSet};
 
-use clientele_core::audit::{diff, AuditAction};
+use clientele_core::audit::diff;
 use clientele_core::store::{ImportMode, ImportOutcome, ImportRow, StoreResult};
 use clientele_core::sub::{SubData, SubKind};
 use clientele_core::types::Timestamp;
 use clientele_core::{Client, StoreError, TenantId, WriteCtx};
 use uuid::Uuid;
 
-use super::audit::{self, Entity};
-use super::{clients, search, with_subs};
+use super::{clients, search, subresources, with_subs};
 use crate::columns::{decode_client, decode_sub};
 use crate::db::{Tx, Write};
 use crate::statements as sql;
@@ -210,30 +209,12 @@ async fn replace_subs<X: Tx>(
         }
         changed = true;
         for old in current {
-            tx.exec(&sql::delete_sub(kind, ctx.tenant, client_id, old.id))
-                .await?;
-            audit::record(
-                tx,
-                ctx,
-                Entity(kind.entity_type(), old.id, client_id),
-                AuditAction::Deleted,
-                diff(Some(&old.data.to_json()), None),
-            )
-            .await?;
+            subresources::delete_recorded(tx, ctx, client_id, old.id, &old.data).await?;
         }
         let at = Timestamp::now();
         for data in new {
             let id = Uuid::now_v7();
-            tx.exec(&sql::insert_sub(ctx.tenant, client_id, id, at, data))
-                .await?;
-            audit::record(
-                tx,
-                ctx,
-                Entity(kind.entity_type(), id, client_id),
-                AuditAction::Created,
-                diff(None, Some(&data.to_json())),
-            )
-            .await?;
+            subresources::insert_recorded(tx, ctx, client_id, id, at, data).await?;
         }
         match kind {
             SubKind::Account => {

@@ -20,6 +20,50 @@ use crate::columns::decode_sub;
 use crate::db::{Db, Read, Tx, Write};
 use crate::statements as sql;
 
+/// Inserts the sub-resource `id` of `client_id` and writes its audit record (`created`), in
+/// the transaction: the one way every write path creates an item.
+pub(super) async fn insert_recorded<X: Tx>(
+    tx: &X,
+    ctx: &WriteCtx,
+    client_id: Uuid,
+    id: Uuid,
+    at: Timestamp,
+    data: &SubData,
+) -> StoreResult<()> {
+    tx.exec(&sql::insert_sub(ctx.tenant, client_id, id, at, data))
+        .await?;
+    audit::record(
+        tx,
+        ctx,
+        Entity(data.kind().entity_type(), id, client_id),
+        AuditAction::Created,
+        diff(None, Some(&data.to_json())),
+    )
+    .await
+}
+
+/// Deletes the sub-resource `id` of `client_id`, whose stored data is `old`, and writes its
+/// audit record (`deleted`), in the transaction.
+pub(super) async fn delete_recorded<X: Tx>(
+    tx: &X,
+    ctx: &WriteCtx,
+    client_id: Uuid,
+    id: Uuid,
+    old: &SubData,
+) -> StoreResult<()> {
+    let kind = old.kind();
+    tx.exec(&sql::delete_sub(kind, ctx.tenant, client_id, id))
+        .await?;
+    audit::record(
+        tx,
+        ctx,
+        Entity(kind.entity_type(), id, client_id),
+        AuditAction::Deleted,
+        diff(Some(&old.to_json()), None),
+    )
+    .await
+}
+
 /// `NotFound` unless the client exists in the tenant.
 async fn require_client<D: Db>(db: &D, tenant: TenantId, client_id: Uuid) -> StoreResult<()> {
     if db.exists(&sql::client_exists(tenant, client_id)).await? {
@@ -336,16 +380,7 @@ impl Write for Create {
         }
         lower_other_flags(tx, ctx, client_id, &data, id).await?;
         let at = Timestamp::now();
-        tx.exec(&sql::insert_sub(ctx.tenant, client_id, id, at, &data))
-            .await?;
-        audit::record(
-            tx,
-            ctx,
-            Entity(kind.entity_type(), id, client_id),
-            AuditAction::Created,
-            diff(None, Some(&data.to_json())),
-        )
-        .await?;
+        insert_recorded(tx, ctx, client_id, id, at, &data).await?;
         propagate(tx, ctx.tenant, kind, client_id, at).await?;
         idempotency::commit(tx, ctx, kind.entity_type(), id, 201).await?;
         Ok(SubResource {
@@ -438,16 +473,7 @@ impl Write for Delete {
         lock_client(tx, ctx.tenant, client_id).await?;
         let current = select(tx, kind, ctx.tenant, client_id, id).await?;
         check_version(self.expected_version, current.version)?;
-        tx.exec(&sql::delete_sub(kind, ctx.tenant, client_id, id))
-            .await?;
-        audit::record(
-            tx,
-            ctx,
-            Entity(kind.entity_type(), id, client_id),
-            AuditAction::Deleted,
-            diff(Some(&current.data.to_json()), None),
-        )
-        .await?;
+        delete_recorded(tx, ctx, client_id, id, &current.data).await?;
         if current.data.flag() == Some(true) {
             // The flag passes to the oldest remaining sibling, so a client with contacts keeps
             // a main one.

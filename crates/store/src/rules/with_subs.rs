@@ -2,15 +2,13 @@
 //! and `subresources::Create` at once, settled before anything is written so that every entity
 //! is written (and audited) once.
 
-use clientele_core::audit::{diff, AuditAction};
 use clientele_core::store::{ClientWithSubs, StoreResult};
 use clientele_core::sub::{SubData, SubKind, SubResource};
 use clientele_core::types::Timestamp;
 use clientele_core::{Client, ClientData, StoreError, TenantId, WriteCtx};
 use uuid::Uuid;
 
-use super::audit::{self, Entity};
-use super::{clients, idempotency, search};
+use super::{clients, idempotency, search, subresources};
 use crate::db::{Tx, Write};
 use crate::statements as sql;
 
@@ -48,18 +46,8 @@ pub(super) async fn add_subs<X: Tx>(
     settle_flags(&mut subs);
     let mut created = Vec::with_capacity(subs.len());
     for data in subs {
-        let kind = data.kind();
         let id = Uuid::now_v7();
-        tx.exec(&sql::insert_sub(ctx.tenant, client.id, id, at, &data))
-            .await?;
-        audit::record(
-            tx,
-            ctx,
-            Entity(kind.entity_type(), id, client.id),
-            AuditAction::Created,
-            diff(None, Some(&data.to_json())),
-        )
-        .await?;
+        subresources::insert_recorded(tx, ctx, client.id, id, at, &data).await?;
         created.push(SubResource {
             id,
             client_id: client.id,
