@@ -404,3 +404,24 @@ fn log_plan(conn: &Connection, sql: &str, values: &RusqliteValues) {
         .unwrap_or_else(|e| e.to_string());
     tracing::trace!(%plan, "query plan");
 }
+
+#[cfg(test)]
+mod tests {
+    /// The bundled SQLite is built with the statement-journal allowance of `.cargo/config.toml`:
+    /// without it, every client insert of a batch writes its pages to a temporary file.
+    #[test]
+    fn statement_journals_stay_in_memory() {
+        let conn = rusqlite::Connection::open_in_memory().expect("open");
+        let options: Vec<String> = conn
+            .prepare("PRAGMA compile_options")
+            .and_then(|mut s| {
+                s.query_map([], |r| r.get::<_, String>(0))?
+                    .collect::<Result<_, _>>()
+            })
+            .expect("compile options");
+        assert!(
+            options.iter().any(|o| o == "STMTJRNL_SPILL=4194304"),
+            "SQLite built without SQLITE_STMTJRNL_SPILL=4194304 (LIBSQLITE3_FLAGS): {options:?}"
+        );
+    }
+}
