@@ -349,8 +349,8 @@ async fn tenants_from_before_default_currencies_get_eur() {
             return;
         }
     };
-    // A database at migration 4, with a tenant; migrations 5, 6, 12, 13, 14, 15, 16, 17, 18
-    // and 25 follow.
+    // A database at migration 4, with a tenant; migrations 5, 6, 12, 13, 14, 15, 16, 17, 18,
+    // 19, 20 and 25 follow.
     let (client, conn) = tokio_postgres::connect(db.url(), tokio_postgres::NoTls)
         .await
         .expect("connect");
@@ -384,9 +384,9 @@ async fn tenants_from_before_default_currencies_get_eur() {
     // 0005 (default currencies), 0006 (feed positions), 0008 (whole search words), 0010
     // (idempotency claims' instances), 0011 (credentials' generation), 0012 (parallel writes),
     // 0013 (tsvector search), 0014 (range counters), 0015 (search tags), 0016 (search tags
-    // written with the words), 0017 (audit records' import ids), 0018 (an index), 0025 (money
-    // keys).
-    assert_eq!(store.migrate().await.expect("migrate"), 13);
+    // written with the words), 0017 (audit records' import ids), 0018 (an index), 0019 (`rid`
+    // in the range indexes), 0020 (an index), 0025 (money keys).
+    assert_eq!(store.migrate().await.expect("migrate"), 15);
     let old = store
         .tenant_by_name("old")
         .await

@@ -20,7 +20,7 @@ use crate::columns::RowSource;
 use crate::counts::CountCache;
 use crate::db::{Db, NewDocument, Tx};
 use crate::rules::sequences::RidScope;
-use crate::statements::{ListStatement, Rows, Statement};
+use crate::statements::{choose_range_page, range_page_estimate, ListStatement, Rows, Statement};
 
 /// The sequence of a tenant's client numbers (created with the tenant; migration 0012 for the
 /// tenants that existed before).
@@ -55,12 +55,21 @@ impl<C: Conn> Db for Pg<'_, C> {
             .collect()
     }
 
-    fn flavour(
-        &self,
-        tenant: TenantId,
-        query: &ClientQuery,
-    ) -> impl Future<Output = StoreResult<PgFlavour>> + Send {
-        ready(Ok(PgFlavour::new(tenant, query)))
+    /// With a range page chosen from the range counters when the list may have one (one short
+    /// statement over `client_ranges` and `client_counts`).
+    async fn flavour(&self, tenant: TenantId, query: &ClientQuery) -> StoreResult<PgFlavour> {
+        let flavour = PgFlavour::new(tenant, query);
+        let now = time::OffsetDateTime::now_utc();
+        let month = i64::from(now.year()) * 100 + i64::from(u8::from(now.month()));
+        let Some(estimate) = range_page_estimate(tenant, query, month) else {
+            return Ok(flavour);
+        };
+        let (matches, all) = self
+            .one(&estimate.statement, |r| {
+                Ok((r.int()?.unwrap_or(0), r.int()?.unwrap_or(0)))
+            })
+            .await?;
+        Ok(flavour.with_range_page(choose_range_page(&estimate, query, matches, all)))
     }
 
     /// From the cache when it was counted at the generation read now (`counts`), else counted

@@ -69,6 +69,14 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/postgres/0018_clients_updated_all.sql"),
     ),
     (
+        19,
+        include_str!("../../migrations/postgres/0019_range_page_rids.sql"),
+    ),
+    (
+        20,
+        include_str!("../../migrations/postgres/0020_updated_month.sql"),
+    ),
+    (
         25,
         include_str!("../../migrations/postgres/0025_money_keys.sql"),
     ),

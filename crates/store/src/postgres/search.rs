@@ -23,7 +23,7 @@ use sea_query::{Expr, LikeExpr, Query, SelectStatement, SimpleExpr};
 use uuid::Uuid;
 
 use crate::db::NewDocument;
-use crate::statements::{clients, col, FacetEq, Flavour};
+use crate::statements::{clients, col, FacetEq, Flavour, RangePage};
 
 const TABLE: &str = "client_search";
 
@@ -180,6 +180,10 @@ pub struct PgFlavour {
     /// The query's search as a prefix `tsquery`, if it has words.
     search: Option<String>,
     archived: ArchivedFilter,
+    /// A page in creation order filtered by a counted range, read from the range's index when
+    /// the range counters say so (`statements::choose_range_page`); a walk of creation order
+    /// is the planner's own choice, so it is left to it.
+    range_page: Option<RangePage>,
 }
 
 impl PgFlavour {
@@ -189,7 +193,18 @@ impl PgFlavour {
             tenant,
             search: (!words.is_empty()).then(|| prefix_query(&words)),
             archived: query.archived,
+            range_page: None,
         }
+    }
+
+    /// With the range page the caller chose from the range counters
+    /// (`statements::range_page_estimate`, `choose_range_page`); a walk is left to the planner.
+    pub(super) fn with_range_page(mut self, page: RangePage) -> Self {
+        self.range_page = match page {
+            RangePage::Sorted(_) => Some(page),
+            RangePage::Walk => None,
+        };
+        self
     }
 }
 
@@ -255,6 +270,10 @@ impl Flavour for PgFlavour {
     fn range_counters(&self) -> bool {
         // `client_ranges`, migration postgres/0014.
         true
+    }
+
+    fn range_page(&self) -> Option<RangePage> {
+        self.range_page
     }
 
     fn nulls_sort_high(&self) -> bool {

@@ -695,6 +695,10 @@ impl Flavour for SqliteFlavour {
         self.range_page
     }
 
+    fn indexed_by(&self) -> bool {
+        true
+    }
+
     fn ci_like(&self, expr: SimpleExpr, pattern: String) -> SimpleExpr {
         // SQLite's LIKE ignores ASCII case (case_sensitive_like is off).
         expr.like(LikeExpr::new(pattern).escape('\\'))

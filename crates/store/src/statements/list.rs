@@ -17,7 +17,7 @@ use crate::columns::{column, qualified_select_text};
 
 mod ranges;
 pub use ranges::{choose_range_page, range_page_estimate, RangePage, RangePageEstimate};
-use ranges::{range_count, ClientsIndexedBy};
+use ranges::{range_count, range_months, ClientsIndexedBy};
 
 /// A backend's SQL flavour: what differs between backends in a list query; everything else is
 /// shared. ("Dialect" names the seed APIs the service serves, not SQL.)
@@ -45,6 +45,13 @@ pub trait Flavour {
     /// backend chose (from its counters, see [`range_page_estimate`]) rather than its planner.
     fn range_page(&self) -> Option<RangePage> {
         None
+    }
+    /// Whether a statement can name the index it reads (SQLite's `INDEXED BY`). Without it
+    /// (PostgreSQL), a [`RangePage::Sorted`] page orders the matches' rids by an expression no
+    /// index supplies (`rid + 0`), so the planner reads the range's index instead of walking
+    /// creation order through a range that its statistics take for evenly spread.
+    fn indexed_by(&self) -> bool {
+        false
     }
     /// Whether the backend sorts NULL above every value (PostgreSQL). Lists sort it below, as
     /// SQLite does natively: first ascending, last descending; such backends are told so.
@@ -483,7 +490,7 @@ pub fn list_clients(tenant: TenantId, query: &ClientQuery, d: &dyn Flavour) -> L
                 .add(list_cond(tenant, &unsearched, d))
         }
         None => {
-            if range_page == Some(RangePage::Walk) {
+            if range_page == Some(RangePage::Walk) && d.indexed_by() {
                 page.from(ClientsIndexedBy("clients_tenant_rid"));
             } else {
                 page.from(clients());
@@ -533,17 +540,55 @@ pub fn list_clients(tenant: TenantId, query: &ClientQuery, d: &dyn Flavour) -> L
                     cond = cond.add(keyset_after(&order, pos));
                 }
                 let dir = if key.desc { Order::Desc } else { Order::Asc };
+                let wanted = u64::from(query.limit) + 1 + query.offset.min(i64::MAX as u64);
                 let mut rids = Query::select();
-                rids.expr(rid())
-                    .from(ClientsIndexedBy(index))
-                    .cond_where(cond)
-                    .order_by((clients(), col("rid")), dir.clone())
-                    .limit(u64::from(query.limit) + 1 + query.offset.min(i64::MAX as u64));
                 let mut sorted = Query::select();
+                sorted.expr(Expr::cust(qualified_select_text())).expr(rid());
+                if d.indexed_by() {
+                    rids.expr(rid())
+                        .from(ClientsIndexedBy(index))
+                        .order_by((clients(), col("rid")), dir.clone())
+                        .cond_where(cond)
+                        .limit(wanted);
+                    sorted.from(ClientsIndexedBy("clients_rid"));
+                } else if let Some(months) = range_months(query) {
+                    // Per month of the range, its first rows in creation order from
+                    // `clients_tenant_updated_month` (tenant, archived, month, rid), then the
+                    // first of those: a page's worth of index entries per month instead of
+                    // every match. Every match was last changed in one of the months.
+                    let month = Expr::col((col("m"), col("column1")));
+                    let mut per_month = Query::select();
+                    per_month
+                        .expr(rid())
+                        .from(clients())
+                        .cond_where(cond)
+                        .and_where(
+                            Expr::expr(Expr::cust("substr(clients.updated_at, 1, 7)")).eq(month),
+                        )
+                        .order_by((clients(), col("rid")), dir.clone())
+                        .limit(wanted);
+                    rids.column((col("r"), col("rid")))
+                        .from_values(months, col("m"))
+                        .join_lateral(JoinType::InnerJoin, per_month, col("r"), Expr::cust("TRUE"))
+                        .order_by((col("r"), col("rid")), dir.clone())
+                        .limit(wanted);
+                } else {
+                    // `rid + 0`: no index yields this order, so the matches come from the
+                    // range's index (it includes `rid`: an index-only scan) and only the
+                    // page's worth is kept, instead of a walk of creation order.
+                    rids.expr(rid())
+                        .from(clients())
+                        .order_by_expr(rid().add(0), dir.clone())
+                        .cond_where(cond)
+                        .limit(wanted);
+                }
+                if !d.indexed_by() {
+                    // A rid is unique within its tenant (PostgreSQL): rows by both.
+                    sorted.from(clients()).and_where(
+                        Expr::col((clients(), col("tenant_id"))).eq(tenant.0.to_string()),
+                    );
+                }
                 sorted
-                    .expr(Expr::cust(qualified_select_text()))
-                    .expr(rid())
-                    .from(ClientsIndexedBy("clients_rid"))
                     .and_where(rid().in_subquery(rids))
                     .order_by((clients(), col("rid")), dir);
                 vec![sorted]

@@ -238,7 +238,8 @@ pub(super) fn range_count(
 }
 
 /// How a page in creation order (`rid`) filtered by a range on `credit.limit` or `updated_at`
-/// is read (SQLite, chosen from the range counters by [`choose_range_page`]). Left to itself
+/// is read (chosen from the range counters by [`choose_range_page`]; PostgreSQL leaves a walk
+/// to its planner and reads a two-sided `updated_at` range month by month, [`range_months`]). Left to itself
 /// the planner reads every match of a two-sided range through the range's index and sorts
 /// them, full rows, into creation order (436 ms-4.6 s at 1M clients, docs/indexes.md), or
 /// walks creation order through a range that lies far behind the newest clients.
@@ -247,8 +248,8 @@ pub enum RangePage {
     /// Walk creation order (`clients_tenant_rid`) and test each row: few rows when the range
     /// matches a large share of the tenant.
     Walk,
-    /// Read the matches' `rid` from this index (it holds `rid`, migration sqlite/0027), keep
-    /// the page's worth in creation order, then read only those rows (`clients_rid`).
+    /// Read the matches' `rid` from this index (it holds `rid`, migrations sqlite/0027 and
+    /// postgres/0019), keep the page's worth in creation order, then read only those rows.
     Sorted(&'static str),
 }
 
@@ -350,6 +351,47 @@ pub fn choose_range_page(
     }
 }
 
+/// At most this many months are read one by one (`range_months`); a wider range reads its
+/// matches from the range's index.
+const MAX_MONTHS: usize = 120;
+
+/// The calendar months (`YYYY-MM`) of a list filtered by one `updated_at` range bounded on both
+/// sides (and equality on [`RANGE_FACETS`]), in order: each match was last changed in one of
+/// them, so a page in creation order is the first rows of the merged per-month lists
+/// (PostgreSQL's index `clients_tenant_updated_month`, migration postgres/0020, which also holds
+/// those fields). `None` for any other filter, or none, or more than [`MAX_MONTHS`] months.
+pub(super) fn range_months(query: &ClientQuery) -> Option<Vec<String>> {
+    let c = Conjunction::of(&query.filters)?;
+    if !c.facets_in(RANGE_FACETS) {
+        return None;
+    }
+    let kind = RangeField::UpdatedAt;
+    let (mut first, mut last) = (None, None);
+    for (f, op, v) in &c.ranges {
+        if RangeField::of(f) != Some(kind) {
+            return None;
+        }
+        let b = kind.bucket(v)?;
+        match op {
+            CmpOp::Gt | CmpOp::Ge => first = Some(first.map_or(b, |x: i64| x.max(b))),
+            _ => last = Some(last.map_or(b, |x: i64| x.min(b))),
+        }
+    }
+    let (mut month, last) = (first?, last?);
+    let mut months = Vec::new();
+    while month <= last {
+        if months.len() == MAX_MONTHS {
+            return None;
+        }
+        match kind.start(month)? {
+            Scalar::Text(m) => months.push(m),
+            _ => return None,
+        }
+        month = kind.next(month)?;
+    }
+    (!months.is_empty()).then_some(months)
+}
+
 /// `clients INDEXED BY <index>` as a table (SQLite): the plan reads that index, whatever the
 /// planner would estimate.
 pub(super) struct ClientsIndexedBy(pub(super) &'static str);
@@ -410,5 +452,60 @@ mod tests {
         assert_eq!(kind.bucket(&key("500000000000000")), Some(1950));
         assert_eq!(kind.bucket(&key("0.0009")), Some(109));
         assert_eq!(kind.bucket(&key("0.001")), Some(210));
+    }
+
+    /// The months of a two-sided `updated_at` range are every month from the lower bound's to
+    /// the upper bound's, across a year's end; other filters have none.
+    #[test]
+    fn a_two_sided_date_range_lists_its_months() {
+        let updated = clientele_core::query::client_field("updated_at").expect("field");
+        let cmp = |op, v: &str| Filter::Cmp {
+            field: updated,
+            op,
+            value: Scalar::Text(v.to_string()),
+        };
+        let query = |filters| ClientQuery {
+            filters,
+            ..ClientQuery::default()
+        };
+        let q = query(vec![
+            cmp(CmpOp::Ge, "2024-11-15"),
+            cmp(CmpOp::Le, "2025-02-01T00:00:00.000Z"),
+        ]);
+        assert_eq!(
+            range_months(&q),
+            Some(vec![
+                "2024-11".to_string(),
+                "2024-12".to_string(),
+                "2025-01".to_string(),
+                "2025-02".to_string(),
+            ])
+        );
+        assert_eq!(
+            range_months(&query(vec![cmp(CmpOp::Ge, "2024-11-15")])),
+            None
+        );
+        let wide = query(vec![
+            cmp(CmpOp::Gt, "2000-01-01"),
+            cmp(CmpOp::Lt, "2024-01-01"),
+        ]);
+        assert_eq!(range_months(&wide), None);
+        let empty = query(vec![
+            cmp(CmpOp::Gt, "2024-05-01"),
+            cmp(CmpOp::Lt, "2024-04-01"),
+        ]);
+        assert_eq!(range_months(&empty), None);
+        let eq = |path: &str, v: &str| Filter::Cmp {
+            field: clientele_core::query::client_field(path).expect("field"),
+            op: CmpOp::Eq,
+            value: Scalar::Text(v.to_string()),
+        };
+        let bounds = || vec![cmp(CmpOp::Ge, "2024-01-15"), cmp(CmpOp::Lt, "2024-02-15")];
+        let with = |extra| query(bounds().into_iter().chain([extra]).collect());
+        assert_eq!(
+            range_months(&with(eq("status", "active"))).map(|m| m.len()),
+            Some(2)
+        );
+        assert_eq!(range_months(&with(eq("credit.currency", "SEK"))), None);
     }
 }
