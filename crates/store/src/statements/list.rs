@@ -533,12 +533,33 @@ pub fn list_clients(tenant: TenantId, query: &ClientQuery, d: &dyn Flavour) -> L
                     cond = cond.add(keyset_after(&order, pos));
                 }
                 let dir = if key.desc { Order::Desc } else { Order::Asc };
+                let wanted = u64::from(query.limit) + 1 + query.offset.min(i64::MAX as u64);
                 let mut rids = Query::select();
                 rids.expr(rid())
                     .from(ClientsIndexedBy(index))
-                    .cond_where(cond)
-                    .order_by((clients(), col("rid")), dir.clone())
-                    .limit(u64::from(query.limit) + 1 + query.offset.min(i64::MAX as u64));
+                    .cond_where(cond);
+                if index == "clients_tenant_updated" && key.desc {
+                    // The sorter keeps the first `wanted` rids: a rid that does not belong
+                    // there costs one comparison, one that does an insert and a delete. The
+                    // index yields the range in `updated_at` order, and clients are mostly
+                    // last changed in the order they were created: read forwards for a page
+                    // of the newest, almost every rid belongs to the page so far (80k inserts
+                    // for 80k matches, 186M instructions at 1M clients). So the range is read
+                    // backwards (the index's order, no sort; the LIMIT keeps SQLite from
+                    // dropping the subquery's ORDER BY): 94M. The rows are the same in any
+                    // order. Ascending pages already read the range in their direction.
+                    rids.order_by((clients(), col("updated_at")), Order::Desc)
+                        .limit(i64::MAX as u64);
+                    let mut top = Query::select();
+                    top.expr(Expr::col((Alias::new("range_rids"), col("rid"))))
+                        .from_subquery(rids, Alias::new("range_rids"))
+                        .order_by((Alias::new("range_rids"), col("rid")), dir.clone())
+                        .limit(wanted);
+                    rids = top;
+                } else {
+                    rids.order_by((clients(), col("rid")), dir.clone())
+                        .limit(wanted);
+                }
                 let mut sorted = Query::select();
                 sorted
                     .expr(Expr::cust(qualified_select_text()))
