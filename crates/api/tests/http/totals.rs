@@ -355,7 +355,7 @@ async fn words_no_client_uses_leave_the_vocabulary() {
 async fn words_continued_by_digits_are_found_by_their_letters() {
     let app = spawn_app!(unthrottled());
     let sqlite = app.url.starts_with("sqlite://");
-    // More numbered variants than a prefix is ever expanded to (64), and a letters-only
+    // More numbered variants than a prefix was once expanded to (64), and a letters-only
     // continuation (`berglundbygg`).
     for i in 0..70 {
         let r = app
@@ -445,4 +445,119 @@ async fn words_continued_by_digits_are_found_by_their_letters() {
         v.iter().all(|w| !w.contains("berglund")),
         "left in the vocabulary: {v:?}"
     );
+}
+
+/// A search word that documents hold both as itself and as the start of longer words
+/// (`nordin`, `nordinbygg`, `nordinsson`, `nordin12`), alone and with other words, tags and
+/// archived states: each client is counted once (SQLite counts the word itself and the longer
+/// words without it as two parts), across renames, archiving and deletes.
+#[tokio::test]
+async fn a_word_and_its_longer_words_count_each_client_once() {
+    let app = spawn_app!(unthrottled());
+    // (name, e-mail, status, country, flags: 1 a person, 2 archived)
+    let rows = [
+        ("Nordin Bygg", "info@nordinbygg.example", "active", "SE", 0),
+        ("Hem AB", "kontakt@nordinbygg.example", "inactive", "SE", 0),
+        ("Nordin", "post@hem.example", "active", "NO", 1),
+        ("Nordinsson Data", "data@hem.example", "active", "SE", 0),
+        ("Solo", "nordin12@mail.example", "inactive", "NO", 1),
+        ("Nordinsson Ark", "nordin@ark.example", "active", "SE", 2),
+        ("Bygg Nordin", "bygg@nordinbygg.example", "active", "DK", 2),
+        ("Annan", "annan@hem.example", "active", "SE", 0),
+    ];
+    let mut ids = Vec::new();
+    for (name, email, status, country, flags) in rows {
+        let mut body = json!({
+            "name": name, "email": email, "status": status, "archived": flags & 2 != 0,
+            "address": {"street": "Storgatan 1", "city": "Stad", "postal_code": "11122", "country": country},
+        });
+        if flags & 1 != 0 {
+            body["kind"] = json!("person");
+            body["first_name"] = json!(name);
+            body["last_name"] = json!("Holm");
+        }
+        let c = app.create(body).await;
+        ids.push(c["id"].as_str().unwrap_or_default().to_string());
+    }
+    let all_kinds = "kind in ('organization','person')";
+    let check = |expected: [i64; 3]| {
+        let app = &app;
+        async move {
+            let searched = [
+                "search=nordin",
+                "search=nordin&archived=all",
+                "search=nordin&archived=true",
+            ];
+            for (q, want) in searched.iter().zip(expected) {
+                assert_eq!(assert_exact(app, q, Some(all_kinds)).await, want, "{q}");
+                let r = app.get(&format!("/v1/clients?limit=1&{q}")).await;
+                assert_eq!(total(&r.body), want, "{q}: {}", r.body);
+                assert_eq!(page_ids(app, q, 3).await.len() as i64, want, "{q}");
+            }
+            for q in [
+                "search=nordin&status=active",
+                "search=nordin&status=inactive",
+                "search=nordin&country=SE",
+                "search=nordin&country=NO&kind=person",
+                "search=nordin&status=active&country=SE&archived=all",
+                "search=nordin%20bygg",
+                "search=bygg%20nordin&archived=all",
+                "search=nordi&status=active",
+                "search=nordinb",
+                "search=nordins&archived=all",
+            ] {
+                assert_exact(app, q, Some(all_kinds)).await;
+            }
+        }
+    };
+    // Live: rows 0-4 (row 7 holds no word starting with `nordin`); archived: rows 5 and 6.
+    check([5, 7, 2]).await;
+    let path = |i: usize| format!("/v1/clients/{}", ids[i]);
+    // Row 0 keeps only the longer word, row 1 gains the word itself, row 3 is archived, row 2
+    // deleted, row 6 brought back.
+    for (i, body) in [
+        (0, json!({"name": "Berg Bygg"})),
+        (1, json!({"name": "Nordin Hem"})),
+        (3, json!({"archived": true})),
+        (6, json!({"archived": false})),
+    ] {
+        let r = app.patch(&path(i), body).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    assert_eq!(app.delete(&path(2)).await.status, 204);
+    // Live: rows 0, 1, 4, 6; archived: rows 3 and 5.
+    check([4, 6, 2]).await;
+}
+
+/// Pages of an `updated_at` range that the store reads from the range's index (half the
+/// tenant's clients match, the other half archived: reading the range's index is estimated
+/// cheaper than walking creation order), followed by their cursors in both directions: the
+/// same clients in the same order as the planner's own plan (a no-op `ne` that no counter
+/// and no range plan accepts).
+#[tokio::test]
+async fn range_pages_read_from_the_index_follow_their_cursors() {
+    let app = spawn_app!(unthrottled());
+    for i in 0..40 {
+        let c = app
+            .create(json!({"name": format!("Kund {i}"), "archived": i % 2 == 1}))
+            .await;
+        assert!(c["id"].is_string(), "{c}");
+    }
+    let first = app.get("/v1/clients?limit=1&sort=created_at").await;
+    let from = first.body["data"][0]["updated_at"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let noop = "&filter=credit.limit%20ne%20-12345";
+    for range in [
+        format!("updated_from={from}"),
+        format!("updated_from={from}&updated_to=2999-01-01"),
+    ] {
+        for sort in ["", "&sort=created_at"] {
+            let q = format!("{range}{sort}");
+            let read = page_ids(&app, &q, 7).await;
+            assert_eq!(read.len(), 20, "{q}");
+            assert_eq!(read, page_ids(&app, &format!("{q}{noop}"), 7).await, "{q}");
+        }
+    }
 }

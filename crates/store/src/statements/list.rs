@@ -547,9 +547,29 @@ pub fn list_clients(tenant: TenantId, query: &ClientQuery, d: &dyn Flavour) -> L
                 if d.indexed_by() {
                     rids.expr(rid())
                         .from(ClientsIndexedBy(index))
-                        .order_by((clients(), col("rid")), dir.clone())
-                        .cond_where(cond)
-                        .limit(wanted);
+                        .cond_where(cond);
+                    if index == "clients_tenant_updated" && key.desc {
+                        // The sorter keeps the first `wanted` rids: a rid that does not belong
+                        // there costs one comparison, one that does an insert and a delete. The
+                        // index yields the range in `updated_at` order, and clients are mostly
+                        // last changed in the order they were created: read forwards for a page
+                        // of the newest, almost every rid belongs to the page so far (80k inserts
+                        // for 80k matches, 186M instructions at 1M clients). So the range is read
+                        // backwards (the index's order, no sort; the LIMIT keeps SQLite from
+                        // dropping the subquery's ORDER BY): 94M. The rows are the same in any
+                        // order. Ascending pages already read the range in their direction.
+                        rids.order_by((clients(), col("updated_at")), Order::Desc)
+                            .limit(i64::MAX as u64);
+                        let mut top = Query::select();
+                        top.expr(Expr::col((Alias::new("range_rids"), col("rid"))))
+                            .from_subquery(rids, Alias::new("range_rids"))
+                            .order_by((Alias::new("range_rids"), col("rid")), dir.clone())
+                            .limit(wanted);
+                        rids = top;
+                    } else {
+                        rids.order_by((clients(), col("rid")), dir.clone())
+                            .limit(wanted);
+                    }
                     sorted.from(ClientsIndexedBy("clients_rid"));
                 } else if let Some(months) = range_months(query) {
                     // Per month of the range, its first rows in creation order from
