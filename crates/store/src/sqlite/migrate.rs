@@ -74,6 +74,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         30,
         include_str!("../../migrations/sqlite/0030_audit_import_id.sql"),
     ),
+    (
+        31,
+        include_str!("../../migrations/sqlite/0031_updated_month.sql"),
+    ),
 ];
 
 /// Work the applied migrations need beyond their SQL.

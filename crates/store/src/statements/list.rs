@@ -9,7 +9,7 @@ use clientele_core::search::fold;
 use clientele_core::TenantId;
 use sea_query::{
     Alias, Asterisk, Cond, Expr, Func, JoinType, NullOrdering, Order, Query, QueryBuilder,
-    QueryStatementWriter, SelectStatement, SimpleExpr, Value, Values,
+    QueryStatementWriter, SelectStatement, SimpleExpr, UnionType, Value, Values,
 };
 
 use super::base::{clients, col, Statement};
@@ -544,7 +544,39 @@ pub fn list_clients(tenant: TenantId, query: &ClientQuery, d: &dyn Flavour) -> L
                 let mut rids = Query::select();
                 let mut sorted = Query::select();
                 sorted.expr(Expr::cust(qualified_select_text())).expr(rid());
-                if d.indexed_by() {
+                if let (true, Some(months)) = (d.indexed_by(), range_months(query)) {
+                    // SQLite: per month of the range, its first rows in creation order from
+                    // `clients_tenant_updated_month` (tenant, archived, month, rid, and the
+                    // fields a range page may filter on), then the first of those: a page's
+                    // worth of index entries per month instead of every match. SQLite has no
+                    // lateral join: one arm per month, joined by UNION ALL (an arm's own ORDER
+                    // BY and LIMIT need it wrapped as a subquery).
+                    let mut arms = months.into_iter().enumerate().map(|(i, month)| {
+                        let mut per_month = Query::select();
+                        per_month
+                            .expr(rid())
+                            .from(ClientsIndexedBy("clients_tenant_updated_month"))
+                            .cond_where(cond.clone())
+                            .and_where(
+                                Expr::expr(Expr::cust("substr(clients.updated_at, 1, 7)"))
+                                    .eq(month),
+                            )
+                            .order_by((clients(), col("rid")), dir.clone())
+                            .limit(wanted);
+                        let mut arm = Query::select();
+                        arm.column(col("rid"))
+                            .from_subquery(per_month, Alias::new(format!("month{i}")));
+                        arm
+                    });
+                    if let Some(mut all) = arms.next() {
+                        for arm in arms {
+                            all.union(UnionType::All, arm);
+                        }
+                        all.order_by(col("rid"), dir.clone()).limit(wanted);
+                        rids = all;
+                    }
+                    sorted.from(ClientsIndexedBy("clients_rid"));
+                } else if d.indexed_by() {
                     rids.expr(rid())
                         .from(ClientsIndexedBy(index))
                         .cond_where(cond);

@@ -358,8 +358,8 @@ const MAX_MONTHS: usize = 120;
 /// The calendar months (`YYYY-MM`) of a list filtered by one `updated_at` range bounded on both
 /// sides (and equality on [`RANGE_FACETS`]), in order: each match was last changed in one of
 /// them, so a page in creation order is the first rows of the merged per-month lists
-/// (PostgreSQL's index `clients_tenant_updated_month`, migration postgres/0020, which also holds
-/// those fields). `None` for any other filter, or none, or more than [`MAX_MONTHS`] months.
+/// (the index `clients_tenant_updated_month`, migrations postgres/0020 and sqlite/0031, which
+/// also holds those fields). `None` for any other filter, or none, or more than [`MAX_MONTHS`] months.
 pub(super) fn range_months(query: &ClientQuery) -> Option<Vec<String>> {
     let c = Conjunction::of(&query.filters)?;
     if !c.facets_in(RANGE_FACETS) {
