@@ -48,11 +48,12 @@ async fn by_api_key(gate: &Gate, value: &HeaderValue) -> Result<Caller, ApiError
             "The API key is invalid or has been revoked",
         ));
     };
+    let id = key.id.to_string();
     Ok(Caller {
         tenant,
-        actor: key.id.to_string(),
+        actor: id.clone(),
         credential: CredentialKind::ApiKey,
-        credential_id: key.id.to_string(),
+        credential_id: id,
         permissions: key.permissions,
         rate_limit: key.rate_limit,
     })
@@ -256,9 +257,33 @@ fn set_rate_headers(res: &mut Response, policy: RateLimit, remaining: u32, reset
     h.insert(RATELIMIT_LIMIT.clone(), HeaderValue::from(policy.count));
     h.insert(RATELIMIT_REMAINING.clone(), HeaderValue::from(remaining));
     h.insert(RATELIMIT_RESET.clone(), HeaderValue::from(reset));
-    if let Ok(v) = HeaderValue::from_str(&format!("{};w={}", policy.count, policy.per_seconds)) {
-        h.insert(RATELIMIT_POLICY.clone(), v);
+    h.insert(RATELIMIT_POLICY.clone(), policy_value(policy));
+}
+
+/// `RateLimit-Policy`: `{count};w={per_seconds}`, written into a stack buffer rather than
+/// through `format!` (it is on every response).
+fn policy_value(policy: RateLimit) -> HeaderValue {
+    // Two u32 of at most 10 digits each, and `;w=`.
+    let mut buf = [0u8; 23];
+    let mut at = buf.len();
+    for (i, n) in [policy.per_seconds, policy.count].into_iter().enumerate() {
+        if i == 1 {
+            for &b in b";w=".iter().rev() {
+                at -= 1;
+                buf[at] = b;
+            }
+        }
+        let mut n = n;
+        loop {
+            at -= 1;
+            buf[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
     }
+    HeaderValue::from_bytes(&buf[at..]).unwrap_or_else(|_| HeaderValue::from_static("0;w=0"))
 }
 
 /// A surface's gate, on each of its routes (and its unknown paths and disallowed methods):
@@ -405,4 +430,26 @@ async fn admit(gate: &Gate, req: Request, next: Next) -> Response {
         res.extensions_mut().insert(i);
     }
     res
+}
+
+#[cfg(test)]
+mod policy_tests {
+    use super::*;
+
+    #[test]
+    fn the_policy_header_is_count_and_window() {
+        for (count, per_seconds) in [
+            (0, 0),
+            (1, 60),
+            (120, 1),
+            (1_000_000_000, 60),
+            (u32::MAX, u32::MAX),
+        ] {
+            let v = policy_value(RateLimit { count, per_seconds });
+            assert_eq!(
+                v.to_str().ok(),
+                Some(format!("{count};w={per_seconds}").as_str())
+            );
+        }
+    }
 }

@@ -1,10 +1,12 @@
 //! Request parsing shared by all handlers: JSON bodies, query pairs, ETag preconditions.
 
+use std::future::Future;
+use std::task::{Context, Poll, Waker};
+
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use clientele_core::service::Precondition;
 use serde_json::Value;
@@ -183,21 +185,26 @@ pub fn refuse_unstorable_text(value: &Value) -> Result<(), ApiError> {
 }
 
 /// The same rule for path parameters (`/v1/clients/external-id/a%00b`), applied after routing
-/// to every `/v1` route, naming the parameter as the route template does (`external_id`).
-pub async fn refuse_unstorable_path_params(
-    params: Result<RawPathParams, axum::extract::rejection::RawPathParamsRejection>,
-    req: Request,
-    next: Next,
-) -> Response {
-    if let Ok(params) = params {
-        for (name, value) in &params {
-            if value.contains(UNSTORABLE) {
-                return ApiError::invalid(name, UNSTORABLE_CODE, UNSTORABLE_MESSAGE)
-                    .into_response();
-            }
+/// to every route of a surface (by its guards, `layers::Within`, inside the gate), naming the
+/// parameter as the route template does (`external_id`): the refusal, if a parameter cannot
+/// be stored.
+pub fn refuse_unstorable_path_params(req: &mut Request) -> Option<Response> {
+    // The extractor reads the router's parameters from the request: it never waits.
+    let (mut parts, body) = std::mem::take(req).into_parts();
+    let extract = RawPathParams::from_request_parts(&mut parts, &());
+    let params = match std::pin::pin!(extract).poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(Ok(params)) => Some(params),
+        _ => None,
+    };
+    *req = Request::from_parts(parts, body);
+    for (name, value) in params.iter().flatten() {
+        if value.contains(UNSTORABLE) {
+            return Some(
+                ApiError::invalid(name, UNSTORABLE_CODE, UNSTORABLE_MESSAGE).into_response(),
+            );
         }
     }
-    next.run(req).await
+    None
 }
 
 fn strip_position(msg: &str) -> &str {

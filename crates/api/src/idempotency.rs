@@ -2,12 +2,13 @@
 //! creates and `PUT .../external-id/...`): the first response is stored with the key (scoped to
 //! tenant and credential) and replayed for a retry with the same body.
 
+use std::convert::Infallible;
+use std::future::Future;
 use std::sync::Arc;
 
 use axum::body::{to_bytes, Body};
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use clientele_core::idempotency::{IdempotencyBegin, IdempotencyScope, StoredResponse};
 use clientele_core::types::Timestamp;
@@ -63,23 +64,39 @@ fn replay(stored: StoredResponse) -> Response {
     res
 }
 
-/// Route layer inside the gate (it needs the caller); its errors are rendered the surface's way.
-pub async fn layer(State(state): State<Idempotency>, req: Request, next: Next) -> Response {
-    let render = state.rules.policy.render_error;
-    run(&state, req, next).await.unwrap_or_else(render)
+/// What a surface's routes do with `Idempotency-Key`, inside the gate (it needs the caller):
+/// a request that carries one on a route registered as idempotent ([`applies`]) is answered
+/// by [`respond`]; every other request (every read) goes straight to the route. The guard
+/// around the surface's routes (`layers::Within`) asks, so that this is no layer of its own.
+///
+/// Whether the request asks for idempotency on a route that offers it.
+pub(crate) fn applies(state: &Idempotency, req: &Request) -> bool {
+    req.headers().contains_key(&IDEMPOTENCY_KEY)
+        && req
+            .extensions()
+            .get::<MatchedPath>()
+            .is_some_and(|route| state.rules.is_idempotent(req.method(), route.as_str()))
 }
 
-async fn run(state: &Idempotency, req: Request, next: Next) -> Result<Response, ApiError> {
+/// Answers a request for which [`applies`] holds, `next` running the route; errors are
+/// rendered the surface's way.
+pub(crate) async fn respond<F, Fut>(state: &Idempotency, req: Request, next: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Result<Response, Infallible>>,
+{
+    let render = state.rules.policy.render_error;
+    run(state, req, next).await.unwrap_or_else(render)
+}
+
+async fn run<F, Fut>(state: &Idempotency, req: Request, next: F) -> Result<Response, ApiError>
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Result<Response, Infallible>>,
+{
     let Some(key) = req.headers().get(&IDEMPOTENCY_KEY) else {
-        return Ok(next.run(req).await);
+        return Ok(unwrap(next(req).await));
     };
-    let applies = req
-        .extensions()
-        .get::<MatchedPath>()
-        .is_some_and(|route| state.rules.is_idempotent(req.method(), route.as_str()));
-    if !applies {
-        return Ok(next.run(req).await);
-    }
     let key = key.clone();
     let key = key.to_str().ok().filter(|k| valid_key(k)).ok_or_else(|| {
         ApiError::invalid(
@@ -148,7 +165,7 @@ async fn run(state: &Idempotency, req: Request, next: Next) -> Result<Response, 
 
     let mut req = Request::from_parts(parts, Body::from(bytes));
     req.extensions_mut().insert(scope.clone());
-    let res = next.run(req).await;
+    let res = unwrap(next(req).await);
     let status = res.status();
     if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
         // Worth retrying: forget the key so the retry runs for real.
@@ -184,6 +201,13 @@ async fn run(state: &Idempotency, req: Request, next: Next) -> Result<Response, 
         Err(e) => tracing::warn!(error = %e, "could not record idempotent response"),
     }
     Ok(Response::from_parts(parts, Body::from(bytes)).into_response())
+}
+
+fn unwrap(r: Result<Response, Infallible>) -> Response {
+    match r {
+        Ok(res) => res,
+        Err(never) => match never {},
+    }
 }
 
 #[cfg(test)]

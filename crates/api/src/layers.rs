@@ -3,47 +3,138 @@
 //! timeout, catch-panic). What depends on the route (credentials, rate limits, permissions,
 //! idempotency, `Cache-Control`) is the surface's (`surface.rs`).
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::task::Poll;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
-use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+use tower::layer::util::{Identity, Stack};
+use tower::{ServiceBuilder, ServiceExt};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use crate::auth::Identity;
+use crate::auth::Identity as Who;
 use crate::error::ApiError;
 use crate::extract::BODY_LIMIT;
+use crate::idempotency::{self, Idempotency};
 use crate::request_id;
 
 /// The guards around every handler, innermost first: body limit, timeout (503), catch-panic.
 /// Applied to each part of the router separately so that a surface's gate can sit outside them.
-/// The timeout and catch-panic are one layer ([`within`]): axum wraps each route in each layer
-/// on its own and clones the whole stack below a layer whenever a request passes it, so every
-/// layer less on a route is work less on every request.
+/// They are one layer ([`Within`] and the body limit stacked): axum wraps each route in each
+/// layer on its own and clones the stack below each of them for every request, so every layer
+/// less on a route is work less on every request.
 pub fn guard<S>(router: Router<S>, timeout: Duration) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
-    router
+    router.layer(guards(timeout, None))
+}
+
+/// The guards as one layer (see [`guard`]), with a surface's idempotency
+/// (`crate::idempotency`) inside the timeout and catch-panic when it has one.
+pub fn guards(
+    timeout: Duration,
+    idempotency: Option<Idempotency>,
+) -> ServiceBuilder<Stack<DefaultBodyLimit, Stack<Within, Identity>>> {
+    ServiceBuilder::new()
+        .layer(Within {
+            timeout,
+            idempotency,
+        })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(middleware::from_fn(move |req: Request, next: Next| {
-            within(timeout, req, next)
-        }))
 }
 
 /// Runs the rest of the stack for at most `timeout` (then `503` with an empty body, which
 /// [`normalize_errors`] gives the error envelope, as `tower_http`'s timeout layer did) and turns
 /// a panic into a `500` with the error envelope (the panic hook,
-/// `logging::install_panic_hook`, already logged it, masked).
-async fn within(timeout: Duration, req: Request, next: Next) -> Response {
-    let run = tokio::time::timeout(timeout, next.run(req));
+/// `logging::install_panic_hook`, already logged it, masked): a panic while the request is
+/// handed to the stack below or while its response is awaited. On a surface's routes, path
+/// parameters that cannot be stored are refused first
+/// (`extract::refuse_unstorable_path_params`), and a request with an `Idempotency-Key` for an
+/// idempotent route is answered through `idempotency::respond` within the same limits. A service of its own rather than a `from_fn`
+/// layer, which would clone the whole stack below it for every request.
+#[derive(Clone)]
+pub struct Within {
+    timeout: Duration,
+    idempotency: Option<Idempotency>,
+}
+
+impl<S> tower::Layer<S> for Within {
+    type Service = WithinService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        WithinService {
+            inner,
+            timeout: self.timeout,
+            idempotency: self.idempotency.clone(),
+        }
+    }
+}
+
+/// See [`Within`].
+#[derive(Clone)]
+pub struct WithinService<S> {
+    inner: S,
+    timeout: Duration,
+    idempotency: Option<Idempotency>,
+}
+
+type BoxResponseFuture = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+impl<S> tower::Service<Request> for WithinService<S>
+where
+    S: tower::Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = BoxResponseFuture;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request) -> Self::Future {
+        let timeout = self.timeout;
+        if let Some(state) = &self.idempotency {
+            if let Some(refused) = crate::extract::refuse_unstorable_path_params(&mut req) {
+                return Box::pin(std::future::ready(Ok(refused)));
+            }
+            if idempotency::applies(state, &req) {
+                // The service made ready runs this request; a clone stays for the next one.
+                let clone = self.inner.clone();
+                let inner = std::mem::replace(&mut self.inner, clone);
+                let state = state.clone();
+                return Box::pin(async move {
+                    let run = async move {
+                        let next = |req: Request| inner.oneshot(req);
+                        Ok(idempotency::respond(&state, req, next).await)
+                    };
+                    Ok(within(timeout, run).await)
+                });
+            }
+        }
+        let inner = &mut self.inner;
+        let Ok(run) = std::panic::catch_unwind(AssertUnwindSafe(|| inner.call(req))) else {
+            return Box::pin(std::future::ready(Ok(panicked())));
+        };
+        Box::pin(async move { Ok(within(timeout, run).await) })
+    }
+}
+
+async fn within<F>(timeout: Duration, run: F) -> Response
+where
+    F: Future<Output = Result<Response, Infallible>>,
+{
+    let run = tokio::time::timeout(timeout, run);
     let mut run = std::pin::pin!(run);
     let outcome = std::future::poll_fn(|cx| {
         match std::panic::catch_unwind(AssertUnwindSafe(|| run.as_mut().poll(cx))) {
@@ -54,14 +145,19 @@ async fn within(timeout: Duration, req: Request, next: Next) -> Response {
     })
     .await;
     match outcome {
-        Some(Ok(res)) => res,
+        Some(Ok(Ok(res))) => res,
+        Some(Ok(Err(never))) => match never {},
         Some(Err(_elapsed)) => {
             let mut res = Response::new(Body::empty());
             *res.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
             res
         }
-        None => ApiError::internal("handler panicked").into_response(),
+        None => panicked(),
     }
+}
+
+fn panicked() -> Response {
+    ApiError::internal("handler panicked").into_response()
 }
 
 /// The guards around a streaming route (`Surface::streaming`): catch-panic alone. Its handler
@@ -220,6 +316,10 @@ where
     F: FnOnce(Request) -> Fut,
     Fut: Future<Output = Response>,
 {
+    // Nothing is copied for a line that is not written (`RUST_LOG=warn`).
+    if !tracing::enabled!(tracing::Level::INFO) {
+        return next(req).await;
+    }
     let started = Instant::now();
     let method = req.method().clone();
     let route = req
@@ -230,7 +330,7 @@ where
     let route = route.unwrap_or_else(|| "-".into());
     let (tenant, actor) = res
         .extensions()
-        .get::<Identity>()
+        .get::<Who>()
         .map(|i| (i.tenant.as_str(), i.actor.as_str()))
         .unwrap_or(("-", "-"));
     tracing::info!(

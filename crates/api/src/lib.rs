@@ -82,8 +82,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 ///
 /// Layers, outermost first: request id, metrics, access log, error normalisation, CORS (only when
 /// configured), header-size limit, `nosniff`; then, on a surface's routes, its gate
-/// (authentication, rate limit, permission, `Cache-Control`); then catch-panic, timeout, body
-/// limit; on a surface's idempotent routes, the idempotency layer.
+/// (authentication, rate limit, permission, `Cache-Control`, unstorable path parameters); then
+/// catch-panic and timeout (around idempotency, on a surface's idempotent routes), body limit.
 pub fn router(state: AppState) -> Router {
     router_with(state, surfaces())
 }

@@ -21,14 +21,15 @@ use axum::http::Method;
 use axum::middleware;
 use axum::routing::any;
 use axum::Router;
+use tower::ServiceBuilder;
 use utoipa::openapi::path::PathItem;
 use utoipa::openapi::OpenApi;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 
 use crate::auth::{self, Gate};
 use crate::error::ApiError;
-use crate::idempotency::{self, Idempotency};
-use crate::layers::{guard, guard_streaming};
+use crate::idempotency::Idempotency;
+use crate::layers::{guard, guard_streaming, guards};
 pub use crate::policy::{
     native_error, Budget, Committed, Credentials, PermissionTable, Policy, Rendered, Requirement,
     Rules,
@@ -128,8 +129,9 @@ impl Mount {
         &self.rules
     }
 
-    /// Adds the surface to `app`. Its routes get, from the handler outwards: the idempotency
-    /// layer (matched routes only), the guards (body limit, timeout, catch-panic) and the gate.
+    /// Adds the surface to `app`. Its routes get, from the handler outwards: the body limit,
+    /// the timeout and catch-panic (which answer a request with an `Idempotency-Key` on an
+    /// idempotent route through `crate::idempotency`), and the gate, stacked as one layer.
     /// Unknown paths below the prefix get the guards and the gate around a 404 (as the router's
     /// fallback, so the access log shows no route template for them).
     pub(crate) fn onto(
@@ -149,21 +151,22 @@ impl Mount {
         let render = self.rules.policy.render_error;
         let not_found = move || async move { render(ApiError::not_found("No such route")) };
         // `{prefix}/{*rest}` does not match `{prefix}/`, so that one is a route of its own.
+        // The gate, the guards and idempotency are one layer on each route (`layers::guards`):
+        // every layer is a level of boxed services that axum clones for every request.
+        let idempotency = Idempotency {
+            store: state.store.clone(),
+            rules: self.rules.clone(),
+        };
         let routes = self
             .router
-            .route_layer(middleware::from_fn_with_state(
-                Idempotency {
-                    store: state.store.clone(),
-                    rules: self.rules.clone(),
-                },
-                idempotency::layer,
-            ))
-            .route_layer(middleware::from_fn(
-                crate::extract::refuse_unstorable_path_params,
-            ))
-            .route(&format!("{}/", self.prefix), any(not_found));
+            .route(&format!("{}/", self.prefix), any(not_found))
+            .layer(
+                ServiceBuilder::new()
+                    .layer(gate.clone())
+                    .layer(guards(timeout, Some(idempotency))),
+            );
         let unknown = Router::new().fallback(not_found);
-        let mut app = app.merge(guard(routes, timeout).layer(gate.clone()));
+        let mut app = app.merge(routes);
         if let Some(streaming) = self.streaming {
             app = app.merge(guard_streaming(streaming).layer(gate.clone()));
         }

@@ -546,6 +546,64 @@ pub struct Client {
     pub updated_at: Timestamp,
 }
 
+/// A client written as its derived `Serialize` writes it (the same keys, in the same order,
+/// the same values), without `#[serde(flatten)]`: flattening `data` writes the document as a
+/// map through a wrapper serializer, about 3,500 instructions per client more than a struct
+/// (the point read's answer). A test checks the bytes against the derived form.
+pub struct ClientDocument<'a>(pub &'a Client);
+
+/// Fields of a client document: the client's six and its data's.
+const CLIENT_DOCUMENT_FIELDS: usize = 6 + 33;
+
+impl Serialize for ClientDocument<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let c = self.0;
+        let d = &c.data;
+        let mut m = serializer.serialize_struct("Client", CLIENT_DOCUMENT_FIELDS)?;
+        m.serialize_field("id", &c.id)?;
+        m.serialize_field("number", &c.number)?;
+        m.serialize_field("kind", &d.kind)?;
+        m.serialize_field("name", &d.name)?;
+        m.serialize_field("legal_name", &d.legal_name)?;
+        m.serialize_field("first_name", &d.first_name)?;
+        m.serialize_field("last_name", &d.last_name)?;
+        m.serialize_field("org_number", &d.org_number)?;
+        m.serialize_field("tax_id", &d.tax_id)?;
+        m.serialize_field("external_id", &d.external_id)?;
+        m.serialize_field("account_code", &d.account_code)?;
+        m.serialize_field("status", &d.status)?;
+        m.serialize_field("archived", &d.archived)?;
+        m.serialize_field("silenced", &d.silenced)?;
+        m.serialize_field("invoice_reminders", &d.invoice_reminders)?;
+        m.serialize_field("show_location_on_invoice", &d.show_location_on_invoice)?;
+        m.serialize_field("partner_type", &d.partner_type)?;
+        m.serialize_field("email", &d.email)?;
+        m.serialize_field("billing_email", &d.billing_email)?;
+        m.serialize_field("phone", &d.phone)?;
+        m.serialize_field("mobile", &d.mobile)?;
+        m.serialize_field("home_phone", &d.home_phone)?;
+        m.serialize_field("fax", &d.fax)?;
+        m.serialize_field("website", &d.website)?;
+        m.serialize_field("image_url", &d.image_url)?;
+        m.serialize_field("notes", &d.notes)?;
+        m.serialize_field("address", &d.address)?;
+        m.serialize_field("credit", &d.credit)?;
+        m.serialize_field("owner_id", &d.owner_id)?;
+        m.serialize_field("salesperson_id", &d.salesperson_id)?;
+        m.serialize_field("case_manager_id", &d.case_manager_id)?;
+        m.serialize_field("referred_by_id", &d.referred_by_id)?;
+        m.serialize_field("source", &d.source)?;
+        m.serialize_field("structure_id", &d.structure_id)?;
+        m.serialize_field("metadata", &d.metadata)?;
+        m.serialize_field("associated_accounts", &c.associated_accounts)?;
+        m.serialize_field("version", &c.version)?;
+        m.serialize_field("created_at", &c.created_at)?;
+        m.serialize_field("updated_at", &c.updated_at)?;
+        m.end()
+    }
+}
+
 /// The fields a merge patch removes (`null`) that the document does not have: unknown fields,
 /// refused like any other unknown field although merging would drop them silently. `read_only`
 /// names top-level fields that are accepted and ignored; objects named in `free` (`metadata`)
@@ -617,6 +675,64 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// The point read's document is byte for byte the derived one, for a client with every
+    /// field set (strings that need escaping, amounts of each scale, metadata) and for a
+    /// minimal one (every optional field null, no address).
+    #[test]
+    fn a_client_document_is_the_derived_serialization_byte_for_byte() {
+        let rich = ClientData::from_json(&json!({
+            "kind": "organization", "name": "Ångström \"Bygg\" AB\\", "legal_name": "Legal Ltd",
+            "first_name": "Ann", "last_name": "Berg", "org_number": "556677-8899",
+            "tax_id": "SE556677889901", "external_id": "ext/1", "account_code": "acc-1",
+            "status": "inactive", "archived": true, "silenced": true, "invoice_reminders": true,
+            "show_location_on_invoice": true, "partner_type": "construction",
+            "email": "a@example.com", "billing_email": "b@example.com", "phone": "+46 8 123",
+            "mobile": "+46 70 1", "home_phone": "+46 8 2", "fax": "+46 8 3",
+            "website": "https://example.com/a?b=c", "image_url": "https://example.com/i.png",
+            "notes": "line one\nline two\t</script>",
+            "address": {
+                "street": "Storgatan", "street_number": "1", "apartment": "1102",
+                "corner": "Kungsgatan", "line2": "c/o A", "line3": "Box 1", "city": "Malmö",
+                "region": "Skåne", "postal_code": "211 20", "country": "SE",
+                "latitude": 55.605, "longitude": 13.0038
+            },
+            "credit": {
+                "limit": 50000.5, "used": 0.1234, "currency": "SEK", "payment_terms_days": 30,
+                "rating": "AA", "creditworthiness": "good", "fico": 720,
+                "total_income": 123456789.0123, "total_debt_payments": 0,
+                "first_time_buyer": true, "frame_contract": false, "self_insurance": true,
+                "pricing": "list", "custom_price_id": "p-1"
+            },
+            "owner_id": "o-1", "salesperson_id": "s-1", "case_manager_id": "c-1",
+            "referred_by_id": "0193a5b2-7c4d-7e8f-9a0b-1c2d3e4f5a6b", "source": "web",
+            "structure_id": "u-1", "metadata": {"b": "2", "a": "\"1\"", "ö": ""}
+        }))
+        .expect("valid");
+        let minimal = ClientData::from_json(&json!({"name": "Min AB"})).expect("valid");
+        for data in [rich, minimal] {
+            let mut client = Client {
+                id: Uuid::now_v7(),
+                number: 42,
+                data,
+                associated_accounts: 3,
+                version: 7,
+                created_at: Timestamp::parse("2026-11-30T07:00:00.123Z").expect("time"),
+                updated_at: Timestamp::now(),
+            };
+            client.data.credit.compute_available();
+            let derived = serde_json::to_vec(&client).expect("derived");
+            let document = serde_json::to_vec(&ClientDocument(&client)).expect("document");
+            assert_eq!(
+                String::from_utf8(document).expect("utf-8"),
+                String::from_utf8(derived).expect("utf-8")
+            );
+            assert_eq!(
+                serde_json::to_value(ClientDocument(&client)).expect("value"),
+                serde_json::to_value(&client).expect("value")
+            );
+        }
+    }
 
     fn fields(r: Result<ClientData, Vec<FieldError>>) -> Vec<(String, String)> {
         r.err()

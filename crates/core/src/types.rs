@@ -337,9 +337,53 @@ impl Serialize for Money {
     }
 }
 
+/// A decimal as a JSON number with its exact digits, as `serde_json::Number` (with its
+/// `arbitrary_precision` feature) writes the digits of `d.to_string()`, for any serializer.
+/// The digits of a non-negative decimal are written into a stack buffer ([`decimal_text`])
+/// instead of through `Decimal`'s `Display` (a 96-bit division per digit), a `String` and
+/// `Number`'s parse of it; the others (negative ones) take that general way.
 pub fn serialize_decimal<S: Serializer>(d: &Decimal, serializer: S) -> Result<S::Ok, S::Error> {
-    let n = serde_json::Number::from_str(&d.to_string()).map_err(serde::ser::Error::custom)?;
-    n.serialize(serializer)
+    use serde::ser::SerializeStruct;
+    let mut buf = [0u8; DECIMAL_TEXT_BYTES];
+    let Some(text) = decimal_text(d, &mut buf) else {
+        let n = serde_json::Number::from_str(&d.to_string()).map_err(serde::ser::Error::custom)?;
+        return n.serialize(serializer);
+    };
+    // What `serde_json::Number::serialize` does with its digits under `arbitrary_precision`.
+    let mut s = serializer.serialize_struct(JSON_NUMBER_TOKEN, 1)?;
+    s.serialize_field(JSON_NUMBER_TOKEN, text)?;
+    s.end()
+}
+
+/// The name under which `serde_json` (`arbitrary_precision`) passes a number's digits through
+/// a serializer (`serde_json::Number`'s own `Serialize`; `rust_decimal` uses it too).
+const JSON_NUMBER_TOKEN: &str = "$serde_json::private::Number";
+
+/// Room for the digits of any decimal (at most 29), a leading `0` and the point.
+const DECIMAL_TEXT_BYTES: usize = 40;
+
+/// `d.to_string()` written into `buf`, for a decimal that is not negative and not an integer
+/// zero (`None` for those: the caller takes `Display`'s way).
+fn decimal_text<'a>(d: &Decimal, buf: &'a mut [u8; DECIMAL_TEXT_BYTES]) -> Option<&'a str> {
+    let scale = d.scale() as usize;
+    let mut m = u128::try_from(d.mantissa()).ok()?;
+    if d.is_sign_negative() || (m == 0 && scale == 0) {
+        return None;
+    }
+    // Digits from the right; at least one before the point.
+    let mut at = buf.len();
+    let mut digits = 0usize;
+    while m > 0 || digits <= scale {
+        if digits == scale && scale > 0 {
+            at -= 1;
+            buf[at] = b'.';
+        }
+        at -= 1;
+        buf[at] = b'0' + (m % 10) as u8;
+        m /= 10;
+        digits += 1;
+    }
+    std::str::from_utf8(&buf[at..]).ok()
 }
 
 /// A UTC instant, written as RFC 3339 with milliseconds and `Z`.
@@ -479,6 +523,61 @@ impl Serialize for Timestamp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimals_serialize_to_the_digits_of_their_display() {
+        let slow = |d: &Decimal| {
+            serde_json::to_string(&serde_json::Number::from_str(&d.to_string()).expect("number"))
+                .expect("json")
+        };
+        let fast = |d: &Decimal| {
+            let mut out = Vec::new();
+            serialize_decimal(d, &mut serde_json::Serializer::new(&mut out)).expect("json");
+            String::from_utf8(out).expect("utf-8")
+        };
+        let mut cases: Vec<Decimal> = [
+            "0",
+            "0.00",
+            "0.0001",
+            "0.05",
+            "1",
+            "1.00",
+            "10.10",
+            "123.4567",
+            "-0.00",
+            "-1.50",
+            "999999999999999.9999",
+            "79228162514264337593543950335",
+            "-79228162514264337593543950335",
+            "0.0000000000000000000000000001",
+            "12345678901234567890.12345678",
+        ]
+        .iter()
+        .map(|s| Decimal::from_str(s).expect(s))
+        .collect();
+        // Every scale of a spread of mantissas, as amounts and differences of amounts are.
+        let mut m: i128 = 1;
+        while m < 10i128.pow(28) {
+            for scale in [0, 1, 2, 3, 4, 8, 28] {
+                cases.push(Decimal::from_i128_with_scale(m, scale));
+                cases.push(Decimal::from_i128_with_scale(m * 7 + 3, scale));
+            }
+            m *= 13;
+        }
+        for d in &cases {
+            assert_eq!(fast(d), slow(d), "{d:?}");
+        }
+        let amount = |s: &str| {
+            let m = Money::parse(s).expect(s);
+            (
+                serde_json::to_string(&m).expect("json"),
+                serde_json::to_value(m).expect("value"),
+            )
+        };
+        assert_eq!(amount("5").0, "5.00");
+        assert_eq!(amount("0.1234").0, "0.1234");
+        assert_eq!(amount("1000.5").1.to_string(), "1000.50");
+    }
 
     #[test]
     fn email_accepts_ordinary_addresses_and_refuses_broken_ones() {

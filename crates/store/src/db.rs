@@ -11,11 +11,11 @@ use std::future::{ready, Future};
 use clientele_core::query::ClientQuery;
 use clientele_core::search::SearchDocument;
 use clientele_core::store::StoreResult;
-use clientele_core::{StoreError, TenantId};
+use clientele_core::{Client, StoreError, TenantId};
 use sea_query::SelectStatement;
 use uuid::Uuid;
 
-use crate::columns::RowSource;
+use crate::columns::{decode_client, RowSource};
 use crate::rules::sequences::RidScope;
 use crate::statements::{Flavour, ListStatement, Rows, Statement};
 
@@ -58,6 +58,19 @@ pub trait Db: Sync {
     /// that after commit (PostgreSQL: `Tx::feed_positions`); run before the feed is read.
     fn settle_feed(&self, _tenant: TenantId) -> impl Future<Output = StoreResult<()>> + Send {
         ready(Ok(()))
+    }
+
+    /// One client by id, or `NotFound` (the point read). A backend may run it its own way
+    /// (SQLite's readers: a short statement over a per-connection view, see `sqlite::conn`).
+    fn client_by_id(
+        &self,
+        tenant: TenantId,
+        id: Uuid,
+    ) -> impl Future<Output = StoreResult<Client>> + Send {
+        async move {
+            self.one(&crate::statements::select_client(tenant, id), decode_client)
+                .await
+        }
     }
 
     /// The first row a statement returns, if any.

@@ -4,11 +4,18 @@
 //! meaning, in docs/operations.md; the API installs the Prometheus recorder and calls
 //! [`describe`].
 
+use std::any::TypeId;
+use std::collections::HashMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{LazyLock, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use clientele_core::store::StoreResult;
-use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram};
+use metrics::{
+    counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram, Counter,
+    Histogram,
+};
 
 pub const STORE_OPERATIONS: &str = "clientele_store_operations_total";
 pub const STORE_OPERATION_SECONDS: &str = "clientele_store_operation_duration_seconds";
@@ -22,7 +29,11 @@ pub const PG_POOL_WAIT_SECONDS: &str = "clientele_postgres_pool_wait_duration_se
 pub const PG_POOL_ERRORS: &str = "clientele_postgres_pool_errors_total";
 
 /// Registers the help text of every store metric with the installed recorder.
+///
+/// The API calls it right after installing its recorder: the operations' handles registered
+/// before (with no recorder, no-ops) are registered again at their next use ([`observed`]).
 pub fn describe() {
+    RECORDER_EPOCH.fetch_add(1, Ordering::Relaxed);
     describe_counter!(
         STORE_OPERATIONS,
         "Store operations, by operation, kind (read or write) and outcome (ok or error)."
@@ -76,19 +87,67 @@ fn op_name<T>() -> &'static str {
     }
 }
 
+/// Bumped by [`describe`], that is when a recorder was installed: handles registered under an
+/// earlier epoch are registered again.
+static RECORDER_EPOCH: AtomicU64 = AtomicU64::new(0);
+
+/// The series of one operation and kind: its two counters and its histogram.
+struct Handles {
+    epoch: u64,
+    ok: Counter,
+    error: Counter,
+    seconds: Histogram,
+}
+
+impl Handles {
+    fn register(op: &'static str, kind: &'static str, epoch: u64) -> Self {
+        Self {
+            epoch,
+            ok: counter!(STORE_OPERATIONS, "operation" => op, "kind" => kind, "outcome" => "ok"),
+            error: counter!(STORE_OPERATIONS, "operation" => op, "kind" => kind, "outcome" => "error"),
+            seconds: histogram!(STORE_OPERATION_SECONDS, "operation" => op, "kind" => kind),
+        }
+    }
+
+    fn report(&self, ok: bool, seconds: f64) {
+        if ok { &self.ok } else { &self.error }.increment(1);
+        self.seconds.record(seconds);
+    }
+}
+
+/// The handles of every operation and kind reported so far, registered once each: a report then
+/// costs a lookup by type id under a read lock instead of the recorder's lookup by label set
+/// (about 2,500 instructions per operation before).
+static HANDLES: LazyLock<RwLock<HashMap<(TypeId, &'static str), Handles>>> =
+    LazyLock::new(Default::default);
+
+/// Counts and times one operation of rule `T`.
+fn report<T: 'static>(kind: &'static str, ok: bool, seconds: f64) {
+    let key = (TypeId::of::<T>(), kind);
+    let epoch = RECORDER_EPOCH.load(Ordering::Relaxed);
+    {
+        let handles = HANDLES.read().unwrap_or_else(PoisonError::into_inner);
+        if let Some(h) = handles.get(&key).filter(|h| h.epoch == epoch) {
+            h.report(ok, seconds);
+            return;
+        }
+    }
+    let h = Handles::register(op_name::<T>(), kind, epoch);
+    h.report(ok, seconds);
+    HANDLES
+        .write()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(key, h);
+}
+
 /// Runs a store operation, counting it and timing it.
-pub(crate) async fn observed<T, R>(
+pub(crate) async fn observed<T: 'static, R>(
     kind: &'static str,
     fut: impl Future<Output = StoreResult<R>>,
 ) -> StoreResult<R> {
-    let op = op_name::<T>();
     let started = Instant::now();
     let out = fut.await;
-    let outcome = if out.is_ok() { "ok" } else { "error" };
-    counter!(STORE_OPERATIONS, "operation" => op, "kind" => kind, "outcome" => outcome)
-        .increment(1);
-    histogram!(STORE_OPERATION_SECONDS, "operation" => op, "kind" => kind)
-        .record(started.elapsed().as_secs_f64());
+    report::<T>(kind, out.is_ok(), started.elapsed().as_secs_f64());
     out
 }
 

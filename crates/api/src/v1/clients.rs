@@ -6,6 +6,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Extension;
+use clientele_core::client::ClientDocument;
 use clientele_core::query;
 use clientele_core::service::{self, ClientDetail, Embedded, Precondition, Read};
 use clientele_core::{Caller, Client, ClientData, TenantId};
@@ -259,7 +260,7 @@ pub async fn get_client(
     };
     let v = client.version;
     if embedded.is_empty() {
-        return Ok(resource(StatusCode::OK, client, v, None));
+        return Ok(resource(StatusCode::OK, ClientDocument(&client), v, None));
     }
     let mut doc = serde_json::to_value(&client).map_err(ApiError::internal)?;
     embed_into(&mut doc, embedded)?;

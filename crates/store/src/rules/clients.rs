@@ -185,7 +185,7 @@ pub(super) async fn update<X: Tx>(
 }
 
 async fn select<D: Db>(db: &D, tenant: TenantId, id: Uuid) -> StoreResult<Client> {
-    db.one(&sql::select_client(tenant, id), decode_client).await
+    db.client_by_id(tenant, id).await
 }
 
 /// The client a write changes, locked until it commits (`sql::select_client_for_update`).

@@ -7,14 +7,14 @@ use std::collections::HashMap;
 use std::future::{ready, Future};
 use std::path::Path;
 use std::pin::pin;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{LazyLock, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use clientele_core::query::ClientQuery;
 use clientele_core::search::SearchDocument;
 use clientele_core::store::StoreResult;
-use clientele_core::{StoreError, TenantId};
+use clientele_core::{Client, StoreError, TenantId};
 use rusqlite::{params_from_iter, Connection, ErrorCode, OpenFlags, Row};
 use sea_query::{SelectStatement, SqliteQueryBuilder};
 use sea_query_rusqlite::{RusqliteValue, RusqliteValues};
@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use super::counts;
 use super::search::{self, SqliteFlavour};
-use crate::columns::RowSource;
+use crate::columns::{decode_client, select_columns, RowSource};
 use crate::counts::CountCache;
 use crate::db::{Db, NewDocument, Tx};
 use crate::rules::sequences::RidScope;
@@ -118,6 +118,31 @@ impl<'a> Conn<'a> {
         Ok(n)
     }
 
+    /// The point read. A reader runs [`POINT_READ`] over its [`CLIENT_POINT_VIEW`]: a statement
+    /// of some 70 characters rather than one that names every column (1.4 KB), which rusqlite's
+    /// statement cache hashes, compares and copies twice per use, and with the two ids bound as
+    /// text from stack buffers. The writer (no such view) runs the full statement.
+    fn client_by_id_now(&self, tenant: TenantId, id: Uuid) -> StoreResult<Client> {
+        if self.counts.is_none() {
+            let stmt = crate::statements::select_client(tenant, id);
+            return self
+                .rows_now(&stmt, decode_client)?
+                .into_iter()
+                .next()
+                .ok_or(StoreError::NotFound);
+        }
+        let (mut t, mut i) = (Uuid::encode_buffer(), Uuid::encode_buffer());
+        let tenant: &str = tenant.0.hyphenated().encode_lower(&mut t);
+        let id: &str = id.hyphenated().encode_lower(&mut i);
+        let conn = lock(self.conn);
+        let mut st = conn.prepare_cached(POINT_READ).map_err(map_err)?;
+        let mut rows = st.query([tenant, id]).map_err(map_err)?;
+        match rows.next().map_err(map_err)? {
+            Some(row) => decode_client(&mut SqliteRow { row, i: 0 }),
+            None => Err(StoreError::NotFound),
+        }
+    }
+
     fn index_new_now(&self, tenant: TenantId, docs: &[NewDocument]) -> StoreResult<()> {
         search::write_new_documents(&lock(self.conn), tenant, docs)
     }
@@ -188,6 +213,14 @@ impl Db for Conn<'_> {
         decode: impl FnMut(&mut dyn RowSource) -> StoreResult<T> + Send,
     ) -> impl Future<Output = StoreResult<Vec<T>>> + Send {
         ready(self.rows_now(stmt, decode))
+    }
+
+    fn client_by_id(
+        &self,
+        tenant: TenantId,
+        id: Uuid,
+    ) -> impl Future<Output = StoreResult<Client>> + Send {
+        ready(self.client_by_id_now(tenant, id))
     }
 
     fn flavour(
@@ -284,6 +317,14 @@ fn bind<S: Statement>(stmt: &S) -> (String, RusqliteValues) {
     )
 }
 
+/// The credentials' generation (`statements::auth_generation`), its text built once.
+pub(super) fn auth_generation(conn: &Connection) -> StoreResult<i64> {
+    static TEXT: LazyLock<String> = LazyLock::new(|| bind(&crate::statements::auth_generation()).0);
+    conn.prepare_cached(&TEXT)
+        .and_then(|mut st| st.query_row([1], |r| r.get(0)))
+        .map_err(map_err)
+}
+
 /// Classifies a driver error: a unique-constraint failure is a conflict on the column it is
 /// about; a busy or unreachable database is unavailable.
 pub(super) fn map_err(e: rusqlite::Error) -> StoreError {
@@ -350,11 +391,39 @@ pub(super) fn open_connection(path: &Path, writer: bool) -> StoreResult<Connecti
     if writer {
         conn.execute_batch("PRAGMA cache_size = -32000;")
     } else {
-        conn.execute_batch("PRAGMA cache_size = -8000; PRAGMA query_only = ON;")
+        // The view first: `query_only` refuses it afterwards (it is this connection's own,
+        // in its `temp` schema; nothing is written to the file).
+        conn.execute_batch(&format!(
+            "PRAGMA cache_size = -8000; {}; PRAGMA query_only = ON;",
+            client_point_view()
+        ))
     }
     .map_err(map_err)?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
+}
+
+/// A reader connection's view of the clients table for the point read: the columns of
+/// `columns::select_columns` in their order (what `decode_client` reads), then `tenant_id`.
+/// SQLite resolves a view when a statement using it is prepared (the table may not exist yet
+/// when a reader is opened) and flattens it into that statement: [`POINT_READ`] runs the same
+/// program, on the same index, as the full statement.
+const CLIENT_POINT_VIEW: &str = "client_point";
+
+/// The point read over [`CLIENT_POINT_VIEW`]: tenant id, then client id.
+const POINT_READ: &str =
+    "SELECT * FROM temp.\"client_point\" WHERE \"tenant_id\" = ?1 AND \"id\" = ?2";
+
+/// `CREATE TEMP VIEW` of [`CLIENT_POINT_VIEW`].
+fn client_point_view() -> String {
+    let columns: Vec<String> = select_columns()
+        .chain(["tenant_id"])
+        .map(|c| format!("\"{c}\""))
+        .collect();
+    format!(
+        "CREATE TEMP VIEW \"{CLIENT_POINT_VIEW}\" AS SELECT {} FROM main.\"clients\"",
+        columns.join(", ")
+    )
 }
 
 /// A row read column by column, in select order.
@@ -407,6 +476,10 @@ fn log_plan(conn: &Connection, sql: &str, values: &RusqliteValues) {
 
 #[cfg(test)]
 mod tests {
+    use clientele_core::Store;
+
+    use super::*;
+
     /// The bundled SQLite is built with the statement-journal allowance of `.cargo/config.toml`:
     /// without it, every client insert of a batch writes its pages to a temporary file.
     #[test]
@@ -423,5 +496,62 @@ mod tests {
             options.iter().any(|o| o == "STMTJRNL_SPILL=4194304"),
             "SQLite built without SQLITE_STMTJRNL_SPILL=4194304 (LIBSQLITE3_FLAGS): {options:?}"
         );
+    }
+
+    /// The point read over the view is the full statement: the same plan, the same row.
+    #[tokio::test]
+    async fn the_point_read_over_the_view_runs_as_the_full_statement() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("p.db");
+        let store = super::super::SqliteStore::open(&path).expect("open");
+        store.migrate().await.expect("migrate");
+        let name = clientele_core::types::TenantName::parse("acme").expect("name");
+        let tenant = store.create_tenant(&name).await.expect("tenant").id;
+        let ctx = clientele_core::WriteCtx {
+            tenant,
+            actor: "test".into(),
+            idempotency: None,
+            fill_currency: None,
+            import_id: None,
+        };
+        let data = clientele_core::ClientData::from_json(&serde_json::json!({
+            "name": "Point AB", "email": "p@example.com",
+            "credit": {"limit": 1000, "used": 10, "currency": "SEK"}
+        }))
+        .expect("valid");
+        let created = store.create_client(&ctx, data).await.expect("create");
+
+        let reader = Mutex::new(open_connection(&path, false).expect("reader"));
+        let writer = Mutex::new(open_connection(&path, true).expect("writer"));
+        let counts = CountCache::default();
+        let plan = |conn: &Connection, sql: &str| -> Vec<String> {
+            let mut st = conn
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .expect("plan");
+            let rows = st
+                .query_map([tenant.0.to_string(), created.id.to_string()], |r| r.get(3))
+                .expect("rows");
+            rows.collect::<Result<_, _>>().expect("plan rows")
+        };
+        let (full, _) = bind(&crate::statements::select_client(tenant, created.id));
+        // The view names its table with its schema (`main.clients`): the same search.
+        let viewed: Vec<String> = plan(&lock(&reader), POINT_READ)
+            .iter()
+            .map(|p| p.replace("main.clients", "clients"))
+            .collect();
+        assert_eq!(viewed, plan(&lock(&reader), &full));
+        assert!(viewed.iter().any(|p| p.contains("INDEX")), "{viewed:?}");
+
+        let on_reader = Conn::reader(&reader, &counts).client_by_id_now(tenant, created.id);
+        let on_writer = Conn::writer(&writer).client_by_id_now(tenant, created.id);
+        let (on_reader, on_writer) = (on_reader.expect("reader read"), on_writer.expect("writer"));
+        assert_eq!((on_reader.id, &on_reader.data), (created.id, &created.data));
+        assert_eq!(on_reader, on_writer);
+        let other = Conn::reader(&reader, &counts).client_by_id_now(tenant, Uuid::now_v7());
+        assert!(matches!(other, Err(StoreError::NotFound)));
+        let elsewhere = TenantId(Uuid::now_v7());
+        let other = Conn::reader(&reader, &counts).client_by_id_now(elsewhere, created.id);
+        assert!(matches!(other, Err(StoreError::NotFound)));
+        store.close().await.expect("close");
     }
 }
