@@ -266,9 +266,9 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Box<dyn WriteJob>>) {
 /// How long the writer waits without a job before it merges full-text segments.
 const IDLE_BEFORE_MERGE: Duration = Duration::from_millis(100);
 
-/// Pages of merged segments one idle merge writes at most (about 4 MB: a job that arrives
-/// meanwhile waits for it).
-const IDLE_MERGE_PAGES: i64 = 1000;
+/// Pages of merged segments one idle merge writes, roughly (about 1 MB and one sync: a job
+/// that arrives meanwhile waits for it).
+const IDLE_MERGE_PAGES: i64 = 256;
 
 /// Merges full-text segments while the writer has nothing else to do; returns whether there
 /// may be more to merge. Writes merge a level's segments only once `automerge` (8, migration
