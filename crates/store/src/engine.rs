@@ -186,7 +186,7 @@ impl<B: Backend> Store for Engine<B> {
                 return groups.create(&self.backend, ctx, data).await;
             }
         }
-        self.write(clients::Create { ctx, data }).await
+        self.write(clients::Create::new(ctx, data)).await
     }
 
     async fn create_client_with_subs(

@@ -41,17 +41,46 @@ pub(super) async fn insert<X: Tx>(
     ctx: &WriteCtx,
     rows: Vec<(ClientData, Timestamp)>,
 ) -> StoreResult<Vec<Client>> {
-    let rows = rows.into_iter().map(|(data, at)| (ctx, data, at)).collect();
+    let rows = rows
+        .into_iter()
+        .map(|(data, at)| (ctx, data, at, None))
+        .collect();
     insert_each(tx, ctx.tenant, rows).await
 }
+
+/// What a new client's writes need that depends on its data alone: its search document and
+/// the text of its creation's audit record. A single create builds them on the request's
+/// thread when it is made ([`Create::new`]), so that the SQLite writer, whose one thread
+/// bounds the creates per second, only binds and steps them.
+pub struct NewClientParts {
+    doc: SearchDocument,
+    changes: String,
+}
+
+impl NewClientParts {
+    pub fn of(data: &ClientData) -> Self {
+        Self {
+            doc: SearchDocument::for_client(data),
+            changes: created_changes_text_of(data),
+        }
+    }
+}
+
+/// A new client to insert: who creates it, its data, when, and its parts if already built.
+type NewClient<'a> = (
+    &'a WriteCtx,
+    ClientData,
+    Timestamp,
+    Option<&'a NewClientParts>,
+);
 
 /// `insert`, each client created by its own request (`ctx`: its actor in the audit record).
 async fn insert_each<X: Tx>(
     tx: &X,
     tenant: TenantId,
-    rows: Vec<(&WriteCtx, ClientData, Timestamp)>,
+    rows: Vec<NewClient<'_>>,
 ) -> StoreResult<Vec<Client>> {
-    if let [(_, data, _)] = rows.as_slice() {
+    if let [(_, data, _, _)] = rows.as_slice() {
         if let Some(key) = &data.external_id {
             // The lock an upsert of this external id takes (see `Upsert`); not in bulk loads,
             // whose thousands of locks would fill PostgreSQL's lock table. Under it a taken
@@ -65,13 +94,13 @@ async fn insert_each<X: Tx>(
     }
     // A new client's id cannot be named yet, so only other clients are referred to; checked
     // before numbers are taken (a failed create spends none).
-    for (_, data, _) in &rows {
+    for (_, data, _, _) in &rows {
         check_reference(tx, tenant, Uuid::nil(), data).await?;
     }
     let numbers = take_numbers(tx, tenant, rows.len()).await?;
-    let mut seqs = RidWindow::read(tx, tenant, rows.iter().map(|(_, _, at)| *at)).await?;
+    let mut seqs = RidWindow::read(tx, tenant, rows.iter().map(|(_, _, at, _)| *at)).await?;
     let mut new = Vec::with_capacity(rows.len());
-    for (number, (ctx, data, at)) in numbers.into_iter().zip(rows) {
+    for (number, (ctx, data, at, parts)) in numbers.into_iter().zip(rows) {
         let (rid, ms) = seqs.allocate(tx, rid::unix_ms(at), number).await?;
         let id = rid::id_for(rid);
         let at = rid::timestamp_of_ms(ms);
@@ -84,12 +113,12 @@ async fn insert_each<X: Tx>(
             created_at: at,
             updated_at: at,
         };
-        new.push((rid, client, ctx));
+        new.push((rid, client, ctx, parts));
     }
     for chunk in new.chunks(X::BULK_CHUNK) {
         let rows: Vec<sql::NewRow<'_>> = chunk
             .iter()
-            .map(|(rid, c, _)| sql::NewRow {
+            .map(|(rid, c, _, _)| sql::NewRow {
                 tenant,
                 id: c.id,
                 rid: *rid,
@@ -102,7 +131,7 @@ async fn insert_each<X: Tx>(
         // A new client has no contact persons yet: its own fields are its whole document.
         let docs: Vec<NewDocument> = chunk
             .iter()
-            .map(|(rid, c, _)| NewDocument {
+            .map(|(rid, c, _, parts)| NewDocument {
                 id: c.id,
                 rid: *rid,
                 archived: c.data.archived,
@@ -114,29 +143,35 @@ async fn insert_each<X: Tx>(
                     .and_then(|a| a.country.as_ref())
                     .map(ToString::to_string),
                 kind: c.data.kind.as_str(),
-                doc: SearchDocument::for_client(&c.data),
+                doc: parts.map_or_else(|| SearchDocument::for_client(&c.data), |p| p.doc.clone()),
             })
             .collect();
         tx.index_new(tenant, &docs).await?;
         let audits: Vec<_> = chunk
             .iter()
-            .map(|(_, c, ctx)| {
+            .map(|(_, c, ctx, parts)| {
                 audit::new_record(
                     ctx,
                     Entity("client", c.id, c.id),
                     AuditAction::Created,
-                    created_changes_text_of(&c.data),
+                    parts.map_or_else(|| created_changes_text_of(&c.data), |p| p.changes.clone()),
                 )
             })
             .collect();
         audit::write(tx, tenant, &audits).await?;
     }
-    Ok(new.into_iter().map(|(_, c, _)| c).collect())
+    Ok(new.into_iter().map(|(_, c, _, _)| c).collect())
 }
 
-/// Creates one client now.
-async fn create<X: Tx>(tx: &X, ctx: &WriteCtx, data: ClientData) -> StoreResult<Client> {
-    let client = insert(tx, ctx, vec![(data, Timestamp::now())])
+/// Creates one client now (`parts`: its [`NewClientParts`], if built already).
+async fn create<X: Tx>(
+    tx: &X,
+    ctx: &WriteCtx,
+    data: ClientData,
+    parts: Option<&NewClientParts>,
+) -> StoreResult<Client> {
+    let row = (ctx, data, Timestamp::now(), parts);
+    let client = insert_each(tx, ctx.tenant, vec![row])
         .await?
         .pop()
         .ok_or_else(|| StoreError::Other("the insert returned no client".into()))?;
@@ -252,8 +287,17 @@ impl Read for GetByNumber {
 
 /// `Store::create_client`.
 pub struct Create {
-    pub ctx: WriteCtx,
-    pub data: ClientData,
+    ctx: WriteCtx,
+    data: ClientData,
+    parts: NewClientParts,
+}
+
+impl Create {
+    /// Builds the client's [`NewClientParts`] here, on the caller's thread.
+    pub fn new(ctx: WriteCtx, data: ClientData) -> Self {
+        let parts = NewClientParts::of(&data);
+        Self { ctx, data, parts }
+    }
 }
 
 impl Write for Create {
@@ -264,7 +308,7 @@ impl Write for Create {
     }
 
     async fn run<X: Tx>(&self, tx: &X) -> StoreResult<Client> {
-        create(tx, &self.ctx, self.data.clone()).await
+        create(tx, &self.ctx, self.data.clone(), Some(&self.parts)).await
     }
 }
 
@@ -290,7 +334,7 @@ impl Write for CreateGroup {
         let rows = self
             .items
             .iter()
-            .map(|(ctx, data)| (ctx, data.clone(), at))
+            .map(|(ctx, data)| (ctx, data.clone(), at, None))
             .collect();
         let clients = insert_each(tx, tenant, rows).await?;
         for ((ctx, _), client) in self.items.iter().zip(&clients) {
@@ -407,7 +451,7 @@ impl Write for Upsert {
                 false,
             )),
             Err(StoreError::NotFound) if self.expected_version.is_none() => {
-                Ok((create(tx, ctx, data).await?, true))
+                Ok((create(tx, ctx, data, None).await?, true))
             }
             Err(StoreError::NotFound) => Err(StoreError::VersionMismatch),
             Err(e) => Err(e),

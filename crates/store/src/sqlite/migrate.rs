@@ -71,6 +71,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/sqlite/0028_search_letter_runs.sql"),
     ),
     (
+        29,
+        include_str!("../../migrations/sqlite/0029_fts_automerge.sql"),
+    ),
+    (
         30,
         include_str!("../../migrations/sqlite/0030_audit_import_id.sql"),
     ),
