@@ -480,24 +480,6 @@ mod tests {
 
     use super::*;
 
-    /// The bundled SQLite is built with the statement-journal allowance of `.cargo/config.toml`:
-    /// without it, every client insert of a batch writes its pages to a temporary file.
-    #[test]
-    fn statement_journals_stay_in_memory() {
-        let conn = rusqlite::Connection::open_in_memory().expect("open");
-        let options: Vec<String> = conn
-            .prepare("PRAGMA compile_options")
-            .and_then(|mut s| {
-                s.query_map([], |r| r.get::<_, String>(0))?
-                    .collect::<Result<_, _>>()
-            })
-            .expect("compile options");
-        assert!(
-            options.iter().any(|o| o == "STMTJRNL_SPILL=4194304"),
-            "SQLite built without SQLITE_STMTJRNL_SPILL=4194304 (LIBSQLITE3_FLAGS): {options:?}"
-        );
-    }
-
     /// The point read over the view is the full statement: the same plan, the same row.
     #[tokio::test]
     async fn the_point_read_over_the_view_runs_as_the_full_statement() {
