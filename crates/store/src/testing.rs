@@ -41,6 +41,32 @@ pub fn skip(reason: &str) {
     }
 }
 
+/// A migrated store of the backend under test ([`backend_is_postgres`]): a SQLite file in `dir`,
+/// or a new PostgreSQL database, dropped when the returned guard is; `None` (after a skip line)
+/// when no PostgreSQL server answers.
+pub async fn migrated_store(
+    dir: &std::path::Path,
+) -> Option<(Arc<dyn clientele_core::Store>, Option<TestDatabase>)> {
+    let mut pg = None;
+    let url = if backend_is_postgres() {
+        let server = postgres_url();
+        match TestDatabase::create(&server) {
+            Ok(db) => pg.insert(db).url().to_string(),
+            Err(e) => {
+                skip(&format!("no PostgreSQL at {server} ({e})"));
+                return None;
+            }
+        }
+    } else {
+        format!("sqlite://{}", dir.join("d.db").display())
+    };
+    let store = crate::open(&url).expect("open");
+    clientele_core::Store::migrate(store.as_ref())
+        .await
+        .expect("migrate");
+    Some((store, pg))
+}
+
 /// A uniquely named database, dropped (with its connections) when this guard is dropped.
 pub struct TestDatabase {
     admin_url: String,

@@ -28,21 +28,7 @@ struct Fixture {
 
 async fn fixture() -> Option<Fixture> {
     let dir = tempfile::tempdir().expect("dir");
-    let mut pg = None;
-    let url = if testing::backend_is_postgres() {
-        let server = testing::postgres_url();
-        match testing::TestDatabase::create(&server) {
-            Ok(db) => pg.insert(db).url().to_string(),
-            Err(e) => {
-                testing::skip(&format!("no PostgreSQL at {server} ({e})"));
-                return None;
-            }
-        }
-    } else {
-        format!("sqlite://{}", dir.path().join("d.db").display())
-    };
-    let store = clientele_store::open(&url).expect("open");
-    store.migrate().await.expect("migrate");
+    let (store, pg) = testing::migrated_store(dir.path()).await?;
     Some(Fixture {
         store,
         _dir: dir,

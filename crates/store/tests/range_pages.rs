@@ -5,38 +5,12 @@
 //! `CLIENTELE_TEST_BACKEND=postgres` on a new PostgreSQL database (skipped with a line when there
 //! is no server).
 
-use std::sync::Arc;
-
 use clientele_core::filter::parse_filter;
 use clientele_core::query::{client_field, ClientQuery, SortKey};
 use clientele_core::types::{TenantName, Timestamp};
 use clientele_core::{ClientData, Store, WriteCtx};
 use clientele_store::{rid, testing};
 use serde_json::json;
-
-async fn store() -> Option<(
-    Arc<dyn Store>,
-    tempfile::TempDir,
-    Option<testing::TestDatabase>,
-)> {
-    let dir = tempfile::tempdir().expect("dir");
-    let mut pg = None;
-    let url = if testing::backend_is_postgres() {
-        let server = testing::postgres_url();
-        match testing::TestDatabase::create(&server) {
-            Ok(db) => pg.insert(db).url().to_string(),
-            Err(e) => {
-                testing::skip(&format!("no PostgreSQL at {server} ({e})"));
-                return None;
-            }
-        }
-    } else {
-        format!("sqlite://{}", dir.path().join("d.db").display())
-    };
-    let store = clientele_store::open(&url).expect("open");
-    store.migrate().await.expect("migrate");
-    Some((store, dir, pg))
-}
 
 /// The numbers of every client of `q`, following the keyset positions (at most 100 pages).
 async fn walk(store: &dyn Store, tenant: clientele_core::TenantId, q: &ClientQuery) -> Vec<i64> {
@@ -55,7 +29,8 @@ async fn walk(store: &dyn Store, tenant: clientele_core::TenantId, q: &ClientQue
 
 #[tokio::test]
 async fn two_sided_date_ranges_page_month_by_month_like_any_other_plan() {
-    let Some((store, _dir, _pg)) = store().await else {
+    let dir = tempfile::tempdir().expect("dir");
+    let Some((store, _pg)) = testing::migrated_store(dir.path()).await else {
         return;
     };
     let tenant = store

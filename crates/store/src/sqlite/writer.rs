@@ -367,21 +367,10 @@ mod tests {
             assert!(merges < 100, "idle merging did not come to an end");
         }
         assert!(merges > 0, "there were segments to merge");
-        let found: i64 = conn
-            .query_row(
-                "SELECT count(*) FROM clients_fts WHERE clients_fts MATCH 'abcdlword'",
-                [],
-                |r| r.get(0),
-            )
-            .expect("search");
+        let first = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).expect(sql) };
+        let found = first("SELECT count(*) FROM clients_fts WHERE clients_fts MATCH 'abcdlword'");
         assert_eq!(found, 60);
-        let one: i64 = conn
-            .query_row(
-                "SELECT rowid FROM clients_fts WHERE clients_fts MATCH 'common42'",
-                [],
-                |r| r.get(0),
-            )
-            .expect("search one");
+        let one = first("SELECT rowid FROM clients_fts WHERE clients_fts MATCH 'common42'");
         assert_eq!(one, 42);
     }
 }
