@@ -20,7 +20,9 @@ use crate::columns::RowSource;
 use crate::counts::CountCache;
 use crate::db::{Db, NewDocument, Tx};
 use crate::rules::sequences::RidScope;
-use crate::statements::{choose_range_page, range_page_estimate, ListStatement, Rows, Statement};
+use crate::statements::{
+    choose_range_page, current_month, range_page_estimate, ListStatement, Rows, Statement,
+};
 
 /// The sequence of a tenant's client numbers (created with the tenant; migration 0012 for the
 /// tenants that existed before).
@@ -59,9 +61,7 @@ impl<C: Conn> Db for Pg<'_, C> {
     /// statement over `client_ranges` and `client_counts`).
     async fn flavour(&self, tenant: TenantId, query: &ClientQuery) -> StoreResult<PgFlavour> {
         let flavour = PgFlavour::new(tenant, query);
-        let now = time::OffsetDateTime::now_utc();
-        let month = i64::from(now.year()) * 100 + i64::from(u8::from(now.month()));
-        let Some(estimate) = range_page_estimate(tenant, query, month) else {
+        let Some(estimate) = range_page_estimate(tenant, query, current_month()) else {
             return Ok(flavour);
         };
         let (matches, all) = self

@@ -34,7 +34,8 @@ use uuid::Uuid;
 use super::fts_batch;
 use crate::db::NewDocument;
 use crate::statements::{
-    choose_range_page, clients, col, range_page_estimate, FacetEq, Flavour, FtsSource, RangePage,
+    choose_range_page, clients, col, current_month, range_page_estimate, FacetEq, Flavour,
+    FtsSource, RangePage,
 };
 
 /// Most exact terms a long prefix is expanded to before falling back to FTS5's own prefix query.
@@ -560,9 +561,7 @@ fn range_page(
     tenant: TenantId,
     query: &ClientQuery,
 ) -> Result<Option<RangePage>, StoreError> {
-    let now = time::OffsetDateTime::now_utc();
-    let month = i64::from(now.year()) * 100 + i64::from(u8::from(now.month()));
-    let Some(estimate) = range_page_estimate(tenant, query, month) else {
+    let Some(estimate) = range_page_estimate(tenant, query, current_month()) else {
         return Ok(None);
     };
     let (sql, values) = estimate

@@ -8,15 +8,18 @@ use clientele_core::query::{
 use clientele_core::search::fold;
 use clientele_core::TenantId;
 use sea_query::{
-    Alias, Asterisk, Cond, Expr, Func, JoinType, NullOrdering, Order, Query, QueryBuilder,
-    QueryStatementWriter, SelectStatement, SimpleExpr, UnionType, Value, Values,
+    Alias, Asterisk, Cond, Expr, Func, IntoTableRef, JoinType, NullOrdering, Order, Query,
+    QueryBuilder, QueryStatementWriter, SelectStatement, SimpleExpr, TableRef, UnionType, Value,
+    Values,
 };
 
 use super::base::{clients, col, Statement};
 use crate::columns::{column, qualified_select_text};
 
 mod ranges;
-pub use ranges::{choose_range_page, range_page_estimate, RangePage, RangePageEstimate};
+pub use ranges::{
+    choose_range_page, current_month, range_page_estimate, RangePage, RangePageEstimate,
+};
 use ranges::{range_count, range_months, ClientsIndexedBy};
 
 /// A backend's SQL flavour: what differs between backends in a list query; everything else is
@@ -544,97 +547,100 @@ pub fn list_clients(tenant: TenantId, query: &ClientQuery, d: &dyn Flavour) -> L
                 let mut rids = Query::select();
                 let mut sorted = Query::select();
                 sorted.expr(Expr::cust(qualified_select_text())).expr(rid());
-                if let (true, Some(months)) = (d.indexed_by(), range_months(query)) {
-                    // SQLite: per month of the range, its first rows in creation order from
-                    // `clients_tenant_updated_month` (tenant, archived, month, rid, and the
-                    // fields a range page may filter on), then the first of those: a page's
-                    // worth of index entries per month instead of every match. SQLite has no
-                    // lateral join: one arm per month, joined by UNION ALL (an arm's own ORDER
-                    // BY and LIMIT need it wrapped as a subquery).
-                    let mut arms = months.into_iter().enumerate().map(|(i, month)| {
-                        let mut per_month = Query::select();
-                        per_month
-                            .expr(rid())
-                            .from(ClientsIndexedBy("clients_tenant_updated_month"))
-                            .cond_where(cond.clone())
-                            .and_where(
-                                Expr::expr(Expr::cust("substr(clients.updated_at, 1, 7)"))
-                                    .eq(month),
-                            )
-                            .order_by((clients(), col("rid")), dir.clone())
-                            .limit(wanted);
-                        let mut arm = Query::select();
-                        arm.column(col("rid"))
-                            .from_subquery(per_month, Alias::new(format!("month{i}")));
-                        arm
-                    });
-                    if let Some(mut all) = arms.next() {
-                        for arm in arms {
-                            all.union(UnionType::All, arm);
-                        }
-                        all.order_by(col("rid"), dir.clone()).limit(wanted);
-                        rids = all;
-                    }
-                    sorted.from(ClientsIndexedBy("clients_rid"));
-                } else if d.indexed_by() {
-                    rids.expr(rid())
-                        .from(ClientsIndexedBy(index))
-                        .cond_where(cond);
-                    if index == "clients_tenant_updated" && key.desc {
-                        // The sorter keeps the first `wanted` rids: a rid that does not belong
-                        // there costs one comparison, one that does an insert and a delete. The
-                        // index yields the range in `updated_at` order, and clients are mostly
-                        // last changed in the order they were created: read forwards for a page
-                        // of the newest, almost every rid belongs to the page so far (80k inserts
-                        // for 80k matches, 186M instructions at 1M clients). So the range is read
-                        // backwards (the index's order, no sort; the LIMIT keeps SQLite from
-                        // dropping the subquery's ORDER BY): 94M. The rows are the same in any
-                        // order. Ascending pages already read the range in their direction.
-                        rids.order_by((clients(), col("updated_at")), Order::Desc)
-                            .limit(i64::MAX as u64);
-                        let mut top = Query::select();
-                        top.expr(Expr::col((Alias::new("range_rids"), col("rid"))))
-                            .from_subquery(rids, Alias::new("range_rids"))
-                            .order_by((Alias::new("range_rids"), col("rid")), dir.clone())
-                            .limit(wanted);
-                        rids = top;
-                    } else {
-                        rids.order_by((clients(), col("rid")), dir.clone())
-                            .limit(wanted);
-                    }
-                    sorted.from(ClientsIndexedBy("clients_rid"));
-                } else if let Some(months) = range_months(query) {
-                    // Per month of the range, its first rows in creation order from
-                    // `clients_tenant_updated_month` (tenant, archived, month, rid), then the
-                    // first of those: a page's worth of index entries per month instead of
-                    // every match. Every match was last changed in one of the months.
-                    let month = Expr::col((col("m"), col("column1")));
-                    let mut per_month = Query::select();
-                    per_month
-                        .expr(rid())
-                        .from(clients())
-                        .cond_where(cond)
+                // Per month of the range, its first rows in creation order from
+                // `clients_tenant_updated_month` (tenant, archived, month, rid, and the fields a
+                // range page may filter on), then the first of those: a page's worth of index
+                // entries per month instead of every match. Every match was last changed in
+                // one of the months.
+                let per_month = |table: TableRef, month: SimpleExpr| {
+                    let mut q = Query::select();
+                    q.expr(rid())
+                        .from(table)
+                        .cond_where(cond.clone())
                         .and_where(
                             Expr::expr(Expr::cust("substr(clients.updated_at, 1, 7)")).eq(month),
                         )
                         .order_by((clients(), col("rid")), dir.clone())
                         .limit(wanted);
-                    rids.column((col("r"), col("rid")))
-                        .from_values(months, col("m"))
-                        .join_lateral(JoinType::InnerJoin, per_month, col("r"), Expr::cust("TRUE"))
-                        .order_by((col("r"), col("rid")), dir.clone())
-                        .limit(wanted);
-                } else {
-                    // `rid + 0`: no index yields this order, so the matches come from the
-                    // range's index (it includes `rid`: an index-only scan) and only the
-                    // page's worth is kept, instead of a walk of creation order.
-                    rids.expr(rid())
-                        .from(clients())
-                        .order_by_expr(rid().add(0), dir.clone())
-                        .cond_where(cond)
-                        .limit(wanted);
+                    q
+                };
+                match (range_months(query), d.indexed_by()) {
+                    (Some(months), true) => {
+                        // SQLite has no lateral join: one arm per month, joined by UNION ALL
+                        // (an arm's own ORDER BY and LIMIT need it wrapped as a subquery).
+                        let mut arms = months.into_iter().enumerate().map(|(i, month)| {
+                            let month = per_month(
+                                ClientsIndexedBy("clients_tenant_updated_month").into_table_ref(),
+                                Expr::val(month).into(),
+                            );
+                            let mut arm = Query::select();
+                            arm.column(col("rid"))
+                                .from_subquery(month, Alias::new(format!("month{i}")));
+                            arm
+                        });
+                        if let Some(mut all) = arms.next() {
+                            for arm in arms {
+                                all.union(UnionType::All, arm);
+                            }
+                            all.order_by(col("rid"), dir.clone()).limit(wanted);
+                            rids = all;
+                        }
+                    }
+                    (Some(months), false) => {
+                        let month = Expr::col((col("m"), col("column1"))).into();
+                        rids.column((col("r"), col("rid")))
+                            .from_values(months, col("m"))
+                            .join_lateral(
+                                JoinType::InnerJoin,
+                                per_month(clients().into_table_ref(), month),
+                                col("r"),
+                                Expr::cust("TRUE"),
+                            )
+                            .order_by((col("r"), col("rid")), dir.clone())
+                            .limit(wanted);
+                    }
+                    (None, true) => {
+                        rids.expr(rid())
+                            .from(ClientsIndexedBy(index))
+                            .cond_where(cond);
+                        if index == "clients_tenant_updated" && key.desc {
+                            // The sorter keeps the first `wanted` rids: a rid that does not
+                            // belong there costs one comparison, one that does an insert and a
+                            // delete. The index yields the range in `updated_at` order, and
+                            // clients are mostly last changed in the order they were created:
+                            // read forwards for a page of the newest, almost every rid belongs
+                            // to the page so far (80k inserts for 80k matches, 186M
+                            // instructions at 1M clients). So the range is read backwards (the
+                            // index's order, no sort; the LIMIT keeps SQLite from dropping the
+                            // subquery's ORDER BY): 94M. The rows are the same in any order.
+                            // Ascending pages already read the range in their direction.
+                            rids.order_by((clients(), col("updated_at")), Order::Desc)
+                                .limit(i64::MAX as u64);
+                            let mut top = Query::select();
+                            top.expr(Expr::col((Alias::new("range_rids"), col("rid"))))
+                                .from_subquery(rids, Alias::new("range_rids"))
+                                .order_by((Alias::new("range_rids"), col("rid")), dir.clone())
+                                .limit(wanted);
+                            rids = top;
+                        } else {
+                            rids.order_by((clients(), col("rid")), dir.clone())
+                                .limit(wanted);
+                        }
+                    }
+                    (None, false) => {
+                        // `rid + 0`: no index yields this order, so the matches come from the
+                        // range's index (it includes `rid`: an index-only scan) and only the
+                        // page's worth is kept, instead of a walk of creation order.
+                        rids.expr(rid())
+                            .from(clients())
+                            .order_by_expr(rid().add(0), dir.clone())
+                            .cond_where(cond)
+                            .limit(wanted);
+                    }
                 }
-                if !d.indexed_by() {
+                if d.indexed_by() {
+                    sorted.from(ClientsIndexedBy("clients_rid"));
+                } else {
                     // A rid is unique within its tenant (PostgreSQL): rows by both.
                     sorted.from(clients()).and_where(
                         Expr::col((clients(), col("tenant_id"))).eq(tenant.0.to_string()),

@@ -267,6 +267,13 @@ pub struct RangePageEstimate {
     pub behind: bool,
 }
 
+/// This month as a bucket of `updated_at` (`year * 100 + month`, UTC): what
+/// [`range_page_estimate`] takes as `current_month`.
+pub fn current_month() -> i64 {
+    let now = time::OffsetDateTime::now_utc();
+    i64::from(now.year()) * 100 + i64::from(u8::from(now.month()))
+}
+
 /// The estimate for a list whose page [`RangePage`] may serve: no search, creation order, the
 /// archived state fixed, and a filter of one counted range (and equality on status, country,
 /// kind); `None` for any other list. `current_month` is `year * 100 + month`, now.
