@@ -263,27 +263,13 @@ fn set_rate_headers(res: &mut Response, policy: RateLimit, remaining: u32, reset
 /// `RateLimit-Policy`: `{count};w={per_seconds}`, written into a stack buffer rather than
 /// through `format!` (it is on every response).
 fn policy_value(policy: RateLimit) -> HeaderValue {
+    use std::io::Write;
     // Two u32 of at most 10 digits each, and `;w=`.
     let mut buf = [0u8; 23];
-    let mut at = buf.len();
-    for (i, n) in [policy.per_seconds, policy.count].into_iter().enumerate() {
-        if i == 1 {
-            for &b in b";w=".iter().rev() {
-                at -= 1;
-                buf[at] = b;
-            }
-        }
-        let mut n = n;
-        loop {
-            at -= 1;
-            buf[at] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-    }
-    HeaderValue::from_bytes(&buf[at..]).unwrap_or_else(|_| HeaderValue::from_static("0;w=0"))
+    let mut rest = &mut buf[..];
+    let _ = write!(rest, "{};w={}", policy.count, policy.per_seconds);
+    let len = 23 - rest.len();
+    HeaderValue::from_bytes(&buf[..len]).unwrap_or_else(|_| HeaderValue::from_static("0;w=0"))
 }
 
 /// A surface's gate, on each of its routes (and its unknown paths and disallowed methods):

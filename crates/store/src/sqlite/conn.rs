@@ -489,13 +489,7 @@ mod tests {
         store.migrate().await.expect("migrate");
         let name = clientele_core::types::TenantName::parse("acme").expect("name");
         let tenant = store.create_tenant(&name).await.expect("tenant").id;
-        let ctx = clientele_core::WriteCtx {
-            tenant,
-            actor: "test".into(),
-            idempotency: None,
-            fill_currency: None,
-            import_id: None,
-        };
+        let ctx = clientele_core::WriteCtx::new(tenant, "test");
         let data = clientele_core::ClientData::from_json(&serde_json::json!({
             "name": "Point AB", "email": "p@example.com",
             "credit": {"limit": 1000, "used": 10, "currency": "SEK"}
