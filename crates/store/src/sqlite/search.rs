@@ -131,12 +131,18 @@ fn tags(conn: &Connection, ns: &str, rid: i64) -> Result<Vec<String>, StoreError
                 .optional()
         })
         .map_err(err)?;
-    Ok(values
+    Ok(values.map_or_else(Vec::new, |[status, country, kind]| {
+        tags_of(ns, [status.as_deref(), country.as_deref(), kind.as_deref()])
+    }))
+}
+
+/// The tags of a client whose [`TAGGED`] fields hold `values` (in that order, as stored).
+fn tags_of(ns: &str, values: [Option<&str>; 3]) -> Vec<String> {
+    values
         .into_iter()
-        .flatten()
         .zip(TAGGED)
-        .filter_map(|(v, (_, letter))| v.map(|v| tag(ns, *letter, &v)))
-        .collect())
+        .filter_map(|(v, (_, letter))| v.map(|v| tag(ns, *letter, v)))
+        .collect()
 }
 
 /// Replaces the indexed document of the row with creation sequence `rid`: its words under the
@@ -154,7 +160,7 @@ pub fn write_document(
     let Some(ns) = namespace(conn, tenant, true)? else {
         return Ok(());
     };
-    let text = indexed_text(conn, &ns, rid, archived, doc)?;
+    let text = indexed_text(&ns, archived, doc, tags(conn, &ns, rid)?);
     let old: Option<String> = conn
         .prepare_cached("SELECT words FROM search_documents WHERE rid = ?1")
         .and_then(|mut st| st.query_row(params![rid], |r| r.get(0)).optional())
@@ -169,7 +175,8 @@ pub fn write_document(
         // and a new client (every create) skips the delete.
         fts_batch::delete(conn, rid)?;
     }
-    fts_batch::insert(conn, rid, &text)?;
+    // The words it did not hold before are added here, not by the index's queue.
+    fts_batch::insert(conn, rid, &text, false)?;
     conn.prepare_cached("INSERT OR REPLACE INTO search_documents (rid, words) VALUES (?1, ?2)")
         .and_then(|mut st| st.execute(params![rid, text]))
         .map_err(err)?;
@@ -185,15 +192,9 @@ pub fn write_document(
     prune(conn, old.difference(&new).copied())
 }
 
-/// The text indexed for the row with creation sequence `rid`: the document's words under the
-/// namespace, then the row's tags.
-fn indexed_text(
-    conn: &Connection,
-    ns: &str,
-    rid: i64,
-    archived: bool,
-    doc: &SearchDocument,
-) -> Result<String, StoreError> {
+/// The text indexed for a row: the document's words under the namespace, then the row's
+/// `tags`.
+fn indexed_text(ns: &str, archived: bool, doc: &SearchDocument, tags: Vec<String>) -> String {
     let prefix = format!("{ns}{}", flag(archived));
     let mut text = String::with_capacity(doc.as_str().len() * 2);
     let words: Vec<&str> = doc.as_str().split(' ').filter(|w| !w.is_empty()).collect();
@@ -205,11 +206,11 @@ fn indexed_text(
         text.push_str(&prefix);
         text.push_str(w);
     }
-    for t in tags(conn, ns, rid)? {
+    for t in tags {
         text.push(' ');
         text.push_str(&t);
     }
-    Ok(text)
+    text
 }
 
 /// The leading run of letters of `word` when something else (a digit: words are runs of
@@ -323,7 +324,9 @@ pub fn add_letter_runs(conn: &Connection) -> Result<u64, StoreError> {
 
 /// [`write_document`] for rows just inserted (a create, a chunk of a bulk load): such a row
 /// has no indexed document yet, so there is no old text to read, no entry to delete and no
-/// word to prune; the namespace is read once for all of them.
+/// word to prune; the namespace is read once for all of them, the tags come from the values
+/// just written, and the words go to the vocabulary with the index entry (`fts_batch`: once
+/// per batch while the writer defers them).
 pub fn write_new_documents(
     conn: &Connection,
     tenant: TenantId,
@@ -338,24 +341,18 @@ pub fn write_new_documents(
     let mut kept = conn
         .prepare_cached("INSERT OR REPLACE INTO search_documents (rid, words) VALUES (?1, ?2)")
         .map_err(err)?;
-    let mut add = conn
-        .prepare_cached("INSERT OR IGNORE INTO search_terms (term) VALUES (?1)")
-        .map_err(err)?;
     for d in docs {
-        let text = indexed_text(conn, &ns, d.rid, d.archived, &d.doc)?;
-        fts_batch::insert(conn, d.rid, &text)?;
+        let tags = tags_of(&ns, [Some(d.status), d.country.as_deref(), Some(d.kind)]);
+        let text = indexed_text(&ns, d.archived, &d.doc, tags);
+        fts_batch::insert(conn, d.rid, &text, true)?;
         kept.execute(params![d.rid, text]).map_err(err)?;
-        let terms: HashSet<&str> = words_of(&text).collect();
-        for term in terms {
-            add.execute(params![term]).map_err(err)?;
-        }
     }
     Ok(())
 }
 
 /// The words of an indexed text, its tags left out (they are not vocabulary): a namespace is 4
 /// characters, then `l`/`r` for a word, `t` for a tag.
-fn words_of(text: &str) -> impl Iterator<Item = &str> {
+pub(super) fn words_of(text: &str) -> impl Iterator<Item = &str> {
     text.split(' ')
         .filter(|w| !w.is_empty() && w.as_bytes().get(4) != Some(&b't'))
 }

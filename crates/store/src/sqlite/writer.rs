@@ -192,6 +192,8 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Box<dyn WriteJob>>) {
     let batch_sql = |sql: &str| lock(&conn).execute_batch(sql);
     // Whether the full-text index may have segments to merge (see `merge_when_idle`).
     let mut merge_pending = true;
+    // Where the connection keeps its statement journals now (see `StatementJournals`).
+    let mut journals = StatementJournals::Files;
     loop {
         let next = if merge_pending {
             match rx.recv_timeout(IDLE_BEFORE_MERGE) {
@@ -216,6 +218,20 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Box<dyn WriteJob>>) {
             }
         }
         metrics::sqlite_queued(-(batch.len() as f64));
+        // Ordinary writes (not the migrations): full-text entries at the end of the batch,
+        // statement journals in memory.
+        let ordinary = batch.iter().all(|job| job.defers_fts());
+        let wanted = if ordinary {
+            StatementJournals::Memory
+        } else {
+            StatementJournals::Files
+        };
+        if wanted != journals {
+            match batch_sql(wanted.pragma()) {
+                Ok(()) => journals = wanted,
+                Err(e) => tracing::warn!(error = %e, "setting temp_store failed"),
+            }
+        }
         if let Err(e) = batch_sql("BEGIN IMMEDIATE") {
             let e = map_err(e);
             for job in batch {
@@ -223,7 +239,7 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Box<dyn WriteJob>>) {
             }
             continue;
         }
-        if batch.iter().all(|job| job.defers_fts()) {
+        if ordinary {
             fts_batch::defer();
         }
         let all_ran = batch.iter_mut().all(|job| job.run(&conn));
@@ -260,6 +276,36 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Box<dyn WriteJob>>) {
     // Every sender is gone: fold the WAL into the database file before the connection closes.
     if let Err(e) = batch_sql("PRAGMA wal_checkpoint(TRUNCATE)") {
         tracing::warn!(error = %e, "final WAL checkpoint failed");
+    }
+}
+
+/// Where SQLite keeps the writer's *statement journals*. Inside a transaction of several
+/// statements (every batch), a statement that may fail part-way (an insert into `clients`, with
+/// its triggers and foreign keys; a write to the full-text table) first copies each page it
+/// changes to a statement journal, so that it alone can be undone. By default a journal beyond
+/// 64 KiB goes to a temporary file, one `pwrite` per page: a create changes ~20 pages, so 38 of
+/// the writer's 59 `pwrite` calls per create went there (docs/performance.md).
+///
+/// `temp_store = MEMORY` keeps them in memory: a journal is dropped when its statement ends, so
+/// it holds at most one copy of each page one statement changes. The writer's ordinary batches
+/// (every job [`WriteJob::defers_fts`]) run that way: their statements are one row each (a few
+/// dozen pages), or the batch's full-text flush with FTS5's merging, bounded by the pages the
+/// batch writes (a bulk load's batch of 5,000 clients: a few MB). A batch of another kind (the
+/// migrations, whose one statement may rewrite a whole table, sort a whole index or merge every
+/// full-text segment) runs with files, as SQLite's default would, and so with bounded memory.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum StatementJournals {
+    Memory,
+    Files,
+}
+
+impl StatementJournals {
+    /// Set outside a transaction (SQLite refuses it inside one once a temporary table exists).
+    fn pragma(self) -> &'static str {
+        match self {
+            Self::Memory => "PRAGMA temp_store = MEMORY",
+            Self::Files => "PRAGMA temp_store = FILE",
+        }
     }
 }
 
@@ -341,7 +387,32 @@ fn run_each_in_a_savepoint(conn: &Mutex<Connection>, batch: &mut [Box<dyn WriteJ
 
 #[cfg(test)]
 mod tests {
+    use super::super::conn::open_connection;
     use super::*;
+
+    /// Ordinary writes run with statement journals in memory; the migrations' batches with
+    /// files (bounded memory for statements that rewrite whole tables), and after them the
+    /// writes go back to memory.
+    #[tokio::test]
+    async fn statement_journals_are_in_memory_for_ordinary_writes_only() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("w.db");
+        let open = || open_connection(&path, true).expect("open");
+        let writer = Writer::start(open(), open()).expect("writer");
+        let temp_store = |conn: &Mutex<Connection>| -> StoreResult<i64> {
+            lock(conn)
+                .query_row("PRAGMA temp_store", [], |r| r.get(0))
+                .map_err(map_err)
+        };
+        // SQLite's values: 1 FILE, 2 MEMORY.
+        assert_eq!(writer.run(temp_store).await.expect("ordinary"), 2);
+        assert_eq!(
+            writer.run_undeferred(temp_store).await.expect("migration"),
+            1
+        );
+        assert_eq!(writer.run(temp_store).await.expect("ordinary again"), 2);
+        writer.stop().await.expect("stop");
+    }
 
     /// Documents written one transaction each (a segment each, merged 8 at a time as with
     /// migration 29) are merged further while idle, and every one is still found.
