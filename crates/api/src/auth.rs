@@ -202,7 +202,15 @@ const ALL_PERMISSIONS: [Permission; 5] = [
 /// `prefix` names a surface's own budget (empty for the credential's).
 pub fn bucket(prefix: &str, caller: &Caller) -> String {
     match caller.credential {
-        CredentialKind::ApiKey => format!("{prefix}key:{}", caller.credential_id),
+        CredentialKind::ApiKey => {
+            // Not `format!`: this is on every request.
+            let id = &caller.credential_id;
+            let mut b = String::with_capacity(prefix.len() + 4 + id.len());
+            b.push_str(prefix);
+            b.push_str("key:");
+            b.push_str(id);
+            b
+        }
         CredentialKind::Jwt => {
             let sub = Sha256::digest(caller.actor.as_bytes());
             format!(

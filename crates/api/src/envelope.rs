@@ -3,6 +3,7 @@
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use clientele_core::document::ClientJson;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -49,7 +50,32 @@ pub fn resource<T: Serialize>(
     version: i64,
     location: Option<String>,
 ) -> Response {
-    let mut res = sized_json(status, &ok(data).0, RESOURCE_BYTES);
+    let res = sized_json(status, &ok(data).0, RESOURCE_BYTES);
+    with_etag(res, version, location)
+}
+
+/// [`resource`] for a client document the store wrote ([`ClientJson`]): the same envelope,
+/// bytes and headers, the document copied in as it is.
+pub fn client_resource(status: StatusCode, doc: ClientJson, location: Option<String>) -> Response {
+    const HEAD: &[u8] = b"{\"success\":true,\"data\":";
+    const TAIL: &[u8] = b",\"meta\":{}}";
+    let mut body = Vec::with_capacity(HEAD.len() + doc.json.len() + TAIL.len());
+    body.extend_from_slice(HEAD);
+    body.extend_from_slice(&doc.json);
+    body.extend_from_slice(TAIL);
+    let res = (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response();
+    with_etag(res, doc.version, location)
+}
+
+fn with_etag(mut res: Response, version: i64, location: Option<String>) -> Response {
     res.headers_mut().insert(header::ETAG, etag(version));
     if let Some(loc) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
         res.headers_mut().insert(header::LOCATION, loc);

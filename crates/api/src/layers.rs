@@ -208,27 +208,26 @@ pub fn cors(origins: &[HeaderValue]) -> CorsLayer {
         .max_age(std::time::Duration::from_secs(600))
 }
 
-/// Refuses requests whose headers (names and values together) exceed the configured size.
-pub async fn limit_headers<F, Fut>(max: usize, req: Request, next: F) -> Response
-where
-    F: FnOnce(Request) -> Fut,
-    Fut: Future<Output = Response>,
-{
+/// The refusal of a request whose headers (names and values together) exceed the configured
+/// size, if they do.
+fn oversized(max: usize, req: &Request) -> Option<Response> {
     let size: usize = req
         .headers()
         .iter()
         .map(|(k, v)| k.as_str().len() + v.len())
         .sum();
-    if size > max {
-        let status = StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE;
-        return ApiError::new(
+    if size <= max {
+        return None;
+    }
+    let status = StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE;
+    Some(
+        ApiError::new(
             status,
             ApiError::code_for(status),
             format!("The request headers exceed the limit of {max} bytes"),
         )
-        .into_response();
-    }
-    next(req).await
+        .into_response(),
+    )
 }
 
 /// The Content-Security-Policy of Swagger UI at `/docs`: everything from this server only (it
@@ -243,23 +242,21 @@ pub const DOCS_CSP: &str =
 /// and nothing may frame it.
 pub const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 
-/// `nosniff`, a Content-Security-Policy and `X-Frame-Options: DENY` everywhere (the `/docs` page
-/// and the console with policies that let them run). (A surface sets its own `Cache-Control`:
-/// `/v1`'s tenant data must not be cached by intermediaries.)
-pub async fn security_headers<F, Fut>(req: Request, next: F) -> Response
-where
-    F: FnOnce(Request) -> Fut,
-    Fut: Future<Output = Response>,
-{
-    let path = req.uri().path();
-    let csp = if path == "/docs" || path.starts_with("/docs/") {
+/// The Content-Security-Policy of the answer to a request for `path` ([`secure`]).
+fn csp_for(path: &str) -> &'static str {
+    if path == "/docs" || path.starts_with("/docs/") {
         DOCS_CSP
     } else if path == "/console" || path.starts_with("/console/") {
         crate::console::CONTENT_SECURITY_POLICY
     } else {
         API_CSP
-    };
-    let mut res = next(req).await;
+    }
+}
+
+/// `nosniff`, a Content-Security-Policy and `X-Frame-Options: DENY` everywhere (the `/docs` page
+/// and the console with policies that let them run, [`csp_for`]). (A surface sets its own
+/// `Cache-Control`: `/v1`'s tenant data must not be cached by intermediaries.)
+fn secure(mut res: Response, csp: &'static str) -> Response {
     let h = res.headers_mut();
     h.insert(
         "x-content-type-options",
@@ -279,12 +276,7 @@ pub async fn not_found() -> ApiError {
 
 /// Errors produced outside our handlers (405 from routing, 408 from the timeout) get the same
 /// JSON envelope as ours; headers such as `Allow` are kept.
-pub async fn normalize_errors<F, Fut>(req: Request, next: F) -> Response
-where
-    F: FnOnce(Request) -> Fut,
-    Fut: Future<Output = Response>,
-{
-    let res = next(req).await;
+fn normalize_errors(res: Response) -> Response {
     let status = res.status();
     let is_json = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
         // The console's HTML error pages are already meant for people.
@@ -310,64 +302,165 @@ where
 }
 
 /// One line per request: method, route template (never the raw path, which may hold ids or
-/// external ids), status, latency, request id, tenant and actor (`-` when unauthenticated).
-pub async fn access_log<F, Fut>(req: Request, next: F) -> Response
-where
-    F: FnOnce(Request) -> Fut,
-    Fut: Future<Output = Response>,
-{
-    // Nothing is copied for a line that is not written (`RUST_LOG=warn`).
-    if !tracing::enabled!(tracing::Level::INFO) {
-        return next(req).await;
-    }
-    let started = Instant::now();
-    let method = req.method().clone();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_string());
-    let res = next(req).await;
-    let route = route.unwrap_or_else(|| "-".into());
-    let (tenant, actor) = res
-        .extensions()
-        .get::<Who>()
-        .map(|i| (i.tenant.as_str(), i.actor.as_str()))
-        .unwrap_or(("-", "-"));
-    tracing::info!(
-        request_id = %request_id::current(),
-        %method,
-        route,
-        status = res.status().as_u16(),
-        // Whole microseconds: `0.023`, not `0.023294000000000002`.
-        latency_ms = started.elapsed().as_micros() as f64 / 1000.0,
-        tenant,
-        actor,
-        "request"
-    );
-    res
+/// external ids), status, latency, request id, tenant and actor (`-` when unauthenticated):
+/// [`AccessLog::start`] when it arrives, [`AccessLog::finish`] with its response.
+struct AccessLog {
+    started: Instant,
+    method: Method,
+    route: Option<String>,
 }
 
-/// The layers outside CORS, as one: request id, metrics, access log, error normalisation, in
-/// that order from the outside (see [`guard`] for why one layer and not four).
-pub async fn outer<F, Fut>(req: Request, next: F) -> Response
-where
-    F: FnOnce(Request) -> Fut,
-    Fut: Future<Output = Response>,
-{
-    request_id::layer(req, |req| {
-        crate::metrics::track(req, |req| {
-            access_log(req, |req| normalize_errors(req, next))
+impl AccessLog {
+    /// Nothing is copied for a line that is not written (`RUST_LOG=warn`).
+    fn start(req: &Request) -> Option<Self> {
+        if !tracing::enabled!(tracing::Level::INFO) {
+            return None;
+        }
+        Some(Self {
+            started: Instant::now(),
+            method: req.method().clone(),
+            route: req
+                .extensions()
+                .get::<MatchedPath>()
+                .map(|m| m.as_str().to_string()),
         })
-    })
-    .await
+    }
+
+    fn finish(self, res: &Response) {
+        let Self {
+            started,
+            method,
+            route,
+        } = self;
+        let route = route.unwrap_or_else(|| "-".into());
+        let (tenant, actor) = res
+            .extensions()
+            .get::<Who>()
+            .map(|i| (i.tenant.as_str(), i.actor.as_str()))
+            .unwrap_or(("-", "-"));
+        tracing::info!(
+            request_id = %request_id::current(),
+            %method,
+            route,
+            status = res.status().as_u16(),
+            // Whole microseconds: `0.023`, not `0.023294000000000002`.
+            latency_ms = started.elapsed().as_micros() as f64 / 1000.0,
+            tenant,
+            actor,
+            "request"
+        );
+    }
 }
 
-/// The layers inside CORS, as one: header-size limit, then `nosniff` and the other security
-/// headers.
-pub async fn inner<F, Fut>(max_header_bytes: usize, req: Request, next: F) -> Response
+/// The layers outside CORS, as one service: request id, metrics, access log, error
+/// normalisation, in that order from the outside. Their work before the route runs is
+/// synchronous, so the service calls the route it wraps directly: a `from_fn` layer clones the
+/// whole stack below it for every request (see [`guard`]).
+#[derive(Clone, Copy)]
+pub struct Outer;
+
+impl<S> tower::Layer<S> for Outer {
+    type Service = OuterService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        OuterService { inner }
+    }
+}
+
+/// See [`Outer`].
+#[derive(Clone)]
+pub struct OuterService<S> {
+    inner: S,
+}
+
+impl<S> tower::Service<Request> for OuterService<S>
 where
-    F: FnOnce(Request) -> Fut,
-    Fut: Future<Output = Response>,
+    S: tower::Service<Request, Response = Response, Error = Infallible>,
+    S::Future: Send + 'static,
 {
-    limit_headers(max_header_bytes, req, |req| security_headers(req, next)).await
+    type Response = Response;
+    type Error = Infallible;
+    type Future = BoxResponseFuture;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request) -> Self::Future {
+        let id = request_id::assign(&mut req);
+        let tracked = crate::metrics::Tracked::start(&req);
+        let logged = AccessLog::start(&req);
+        let inner = &mut self.inner;
+        let run = id.sync_scope(|| inner.call(req));
+        Box::pin(async move {
+            let res = id
+                .scope(async move {
+                    let res = match run.await {
+                        Ok(res) => res,
+                        Err(never) => match never {},
+                    };
+                    let res = normalize_errors(res);
+                    if let Some(line) = logged {
+                        line.finish(&res);
+                    }
+                    res
+                })
+                .await;
+            tracked.finish(&res);
+            Ok(res)
+        })
+    }
+}
+
+/// The layers inside CORS, as one service: the header-size limit, then `nosniff` and the other
+/// security headers (not on a refusal of the limit). Called synchronously, as [`Outer`].
+#[derive(Clone, Copy)]
+pub struct Inner {
+    pub max_header_bytes: usize,
+}
+
+impl<S> tower::Layer<S> for Inner {
+    type Service = InnerService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        InnerService {
+            inner,
+            max_header_bytes: self.max_header_bytes,
+        }
+    }
+}
+
+/// See [`Inner`].
+#[derive(Clone)]
+pub struct InnerService<S> {
+    inner: S,
+    max_header_bytes: usize,
+}
+
+impl<S> tower::Service<Request> for InnerService<S>
+where
+    S: tower::Service<Request, Response = Response, Error = Infallible>,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = BoxResponseFuture;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        if let Some(refused) = oversized(self.max_header_bytes, &req) {
+            return Box::pin(std::future::ready(Ok(refused)));
+        }
+        let csp = csp_for(req.uri().path());
+        let run = self.inner.call(req);
+        Box::pin(async move {
+            match run.await {
+                Ok(res) => Ok(secure(res, csp)),
+                Err(never) => match never {},
+            }
+        })
+    }
 }

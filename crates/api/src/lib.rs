@@ -26,9 +26,8 @@ pub mod surface;
 pub mod v1;
 pub mod wire;
 
-use axum::extract::Request;
-use axum::middleware::{self, Next};
 use axum::Router;
+use tower::ServiceBuilder;
 use utoipa::{Modify as _, OpenApi as _};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -115,21 +114,19 @@ pub(crate) fn router_with(state: AppState, surfaces: Vec<Surface>) -> Router {
 
     let max = config.max_header_bytes;
     let app = app.with_state(state);
-    // The layers every request passes are two functions (`layers::outer`, `layers::inner`), one
-    // layer when there is no CORS between them: axum wraps each route in each layer on its own
-    // and clones the stack below a layer for every request that passes it.
+    // The layers every request passes are two services (`layers::Outer`, `layers::Inner`),
+    // CORS between them when configured, mounted as one layer: axum wraps each route in each
+    // layer on its own. Neither clones the route it wraps (a `from_fn` layer would, per request).
+    let inner = layers::Inner {
+        max_header_bytes: max,
+    };
     if config.cors_origins.is_empty() {
-        return app.layer(middleware::from_fn(move |req: Request, next: Next| {
-            layers::outer(req, move |req| {
-                layers::inner(max, req, move |req| next.run(req))
-            })
-        }));
+        return app.layer(ServiceBuilder::new().layer(layers::Outer).layer(inner));
     }
-    app.layer(middleware::from_fn(move |req: Request, next: Next| {
-        layers::inner(max, req, move |req| next.run(req))
-    }))
-    .layer(layers::cors(&config.cors_origins))
-    .layer(middleware::from_fn(|req: Request, next: Next| {
-        layers::outer(req, move |req| next.run(req))
-    }))
+    app.layer(
+        ServiceBuilder::new()
+            .layer(layers::Outer)
+            .layer(layers::cors(&config.cors_origins))
+            .layer(inner),
+    )
 }

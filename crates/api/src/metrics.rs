@@ -210,26 +210,36 @@ impl Drop for InFlight {
     }
 }
 
-/// Layer (outermost but for the request id): counts and times every request under its route
-/// template, never its raw path (which may hold ids or external ids).
-pub async fn track<F, Fut>(req: Request, next: F) -> Response
-where
-    F: FnOnce(Request) -> Fut,
-    Fut: std::future::Future<Output = Response>,
-{
-    let started = Instant::now();
-    // A clone of the template is a reference count, not a copy.
-    let route = req.extensions().get::<MatchedPath>().cloned();
-    let method = method_label(req.method());
-    IN_FLIGHT.increment(1.0);
-    let _leaving = InFlight;
-    let res = next(req).await;
-    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
-    with_series(route, method, res.status().as_u16(), |s| {
-        s.requests.increment(1);
-        s.latency.record(started.elapsed().as_secs_f64());
-    });
-    res
+/// A request being counted and timed (in the outermost layers, `layers::Outer`, but for the
+/// request id) under its route template, never its raw path (which may hold ids or external
+/// ids): [`Tracked::start`] when it arrives, [`Tracked::finish`] with its response. Dropped
+/// without a response (the client went away), it leaves the in-flight count alone.
+pub struct Tracked {
+    started: Instant,
+    /// A clone of the template is a reference count, not a copy.
+    route: Option<MatchedPath>,
+    method: &'static str,
+    _leaving: InFlight,
+}
+
+impl Tracked {
+    pub fn start(req: &Request) -> Self {
+        IN_FLIGHT.increment(1.0);
+        Self {
+            started: Instant::now(),
+            route: req.extensions().get::<MatchedPath>().cloned(),
+            method: method_label(req.method()),
+            _leaving: InFlight,
+        }
+    }
+
+    pub fn finish(self, res: &Response) {
+        let route = self.route.as_ref().map_or("unmatched", MatchedPath::as_str);
+        with_series(route, self.method, res.status().as_u16(), |s| {
+            s.requests.increment(1);
+            s.latency.record(self.started.elapsed().as_secs_f64());
+        });
+    }
 }
 
 /// A request refused by the rate limit; `by` is `credential` or `address`.

@@ -29,14 +29,17 @@ pub fn is_valid(id: &str) -> bool {
 
 /// A new request id: `req_` and a UUIDv7 (time-ordered), 36 characters.
 pub fn generate() -> String {
-    format!("req_{}", uuid::Uuid::now_v7().simple())
+    let mut buf = uuid::Uuid::encode_buffer();
+    let mut id = String::with_capacity(36);
+    id.push_str("req_");
+    id.push_str(uuid::Uuid::now_v7().simple().encode_lower(&mut buf));
+    id
 }
 
-pub async fn layer<F, Fut>(mut req: Request, next: F) -> Response
-where
-    F: FnOnce(Request) -> Fut,
-    Fut: Future<Output = Response>,
-{
+/// The request's id: the caller's when well-formed, else a new one, set on the request's
+/// `X-Request-Id` and returned with the header value for the response
+/// ([`RequestId::stamp`]).
+pub fn assign(req: &mut Request) -> RequestId {
     let id = req
         .headers()
         .get(&X_REQUEST_ID)
@@ -49,9 +52,30 @@ where
     if let Some(v) = &value {
         req.headers_mut().insert(X_REQUEST_ID.clone(), v.clone());
     }
-    let mut res = REQUEST_ID.scope(id, next(req)).await;
-    if let Some(v) = value {
-        res.headers_mut().insert(X_REQUEST_ID.clone(), v);
+    RequestId { id, value }
+}
+
+/// A request's id ([`assign`]).
+pub struct RequestId {
+    id: String,
+    value: Option<HeaderValue>,
+}
+
+impl RequestId {
+    /// Runs `f` (what is done for the request before its future is polled) with the id
+    /// [`current`].
+    pub fn sync_scope<R>(&self, f: impl FnOnce() -> R) -> R {
+        REQUEST_ID.sync_scope(self.id.clone(), f)
     }
-    res
+
+    /// `fut` with the id [`current`] while it runs, and the id stamped on the response it
+    /// gives.
+    pub async fn scope(self, fut: impl Future<Output = Response>) -> Response {
+        let Self { id, value } = self;
+        let mut res = REQUEST_ID.scope(id, fut).await;
+        if let Some(v) = value {
+            res.headers_mut().insert(X_REQUEST_ID.clone(), v);
+        }
+        res
+    }
 }

@@ -6,6 +6,7 @@ pub mod bulk;
 pub mod client;
 pub mod codes;
 pub mod credential_check;
+pub mod document;
 pub mod enums;
 pub mod error;
 pub mod filter;

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use crate::audit::AuditRecord;
 use crate::client::{Client, ClientData};
+use crate::document::ClientJson;
 use crate::enums::Permission;
 use crate::error::StoreError;
 use crate::idempotency::{IdempotencyBegin, IdempotencyScope, StoredResponse};
@@ -190,6 +191,12 @@ pub trait Store: Send + Sync + 'static {
         subs: Vec<SubData>,
     ) -> StoreResult<ClientWithSubs>;
     async fn get_client(&self, tenant: TenantId, id: Uuid) -> StoreResult<Client>;
+    /// The client's JSON document (the point read's answer), byte for byte what serializing
+    /// [`get_client`](Self::get_client)'s client writes; a store may write it straight from
+    /// the stored row.
+    async fn get_client_json(&self, tenant: TenantId, id: Uuid) -> StoreResult<ClientJson> {
+        Ok(ClientJson::of(&self.get_client(tenant, id).await?))
+    }
     /// The client with this per-tenant `number`.
     async fn get_client_by_number(&self, tenant: TenantId, number: i64) -> StoreResult<Client>;
     async fn get_client_by_external_id(

@@ -355,6 +355,18 @@ pub fn serialize_decimal<S: Serializer>(d: &Decimal, serializer: S) -> Result<S:
     s.end()
 }
 
+/// `d` appended to `out` as [`serialize_decimal`] writes it into JSON (the same digits), without
+/// a serializer: the client document's writer (`crate::document`).
+pub fn write_decimal_json(d: &Decimal, out: &mut Vec<u8>) {
+    let mut buf = [0u8; DECIMAL_TEXT_BYTES];
+    match decimal_text(d, &mut buf) {
+        Some(text) => out.extend_from_slice(text.as_bytes()),
+        None => {
+            let _ = serialize_decimal(d, &mut serde_json::Serializer::new(out));
+        }
+    }
+}
+
 /// The name under which `serde_json` (`arbitrary_precision`) passes a number's digits through
 /// a serializer (`serde_json::Number`'s own `Serialize`; `rust_decimal` uses it too).
 const JSON_NUMBER_TOKEN: &str = "$serde_json::private::Number";
@@ -504,6 +516,20 @@ impl Timestamp {
             out[i] = c;
         }
         Some(())
+    }
+}
+
+impl Timestamp {
+    /// The instant appended to `out` as a JSON string, as its `Serialize` writes it into JSON
+    /// (the text is ASCII digits and `-:.TZ+`, which JSON never escapes).
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        let mut buf = [0u8; 24];
+        out.push(b'"');
+        match self.write_canonical(&mut buf) {
+            Some(()) => out.extend_from_slice(&buf),
+            None => out.extend_from_slice(self.to_rfc3339().as_bytes()),
+        }
+        out.push(b'"');
     }
 }
 

@@ -5,12 +5,14 @@
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-use clientele_core::client::{Address, Client, ClientData, Credit, CLIENT_READ_ONLY};
+use std::borrow::Cow;
+
+use clientele_core::client::{Address, ClientData, Credit, CLIENT_READ_ONLY};
+use clientele_core::document::{AddressView, ClientJson, ClientView, CreditView};
 use clientele_core::query::{Field, FieldType, CLIENT_FIELDS, CREATION_SEQ};
-use clientele_core::types::{
-    CountryCode, CurrencyCode, Email, HttpUrl, Invalid, Money, Phone, Timestamp,
-};
-use clientele_core::{ClientKind, ClientStatus, Creditworthiness, PartnerType, StoreError};
+use clientele_core::store::StoreResult;
+use clientele_core::types::{Email, Invalid, Money, Phone, Timestamp};
+use clientele_core::{Client, ClientKind, ClientStatus, Creditworthiness, PartnerType, StoreError};
 use sea_query::Value;
 use uuid::Uuid;
 
@@ -115,9 +117,19 @@ pub fn address_values(address: &Option<Address>) -> [Value; 13] {
     ]
 }
 
+/// Decodes the address columns ([`ADDRESS_COLUMNS`]).
 pub fn decode_address(r: &mut dyn RowSource) -> Result<Option<Address>, StoreError> {
+    let mut out = None;
+    r.borrowed(&mut |c| {
+        out = Some(decode_address_view(c)?.map(|a| a.to_address()));
+        Ok(())
+    })?;
+    out.ok_or_else(|| StoreError::Other("no address decoded".into()))
+}
+
+fn decode_address_view<'r>(r: &mut dyn Columns<'r>) -> StoreResult<Option<AddressView<'r>>> {
     let has_address = req(r.boolean()?, "has_address")?;
-    let address = Address {
+    let address = AddressView {
         street: r.text()?,
         street_number: r.text()?,
         apartment: r.text()?,
@@ -127,7 +139,7 @@ pub fn decode_address(r: &mut dyn RowSource) -> Result<Option<Address>, StoreErr
         city: r.text()?,
         region: r.text()?,
         postal_code: r.text()?,
-        country: r.text()?.map(CountryCode::trusted),
+        country: r.text()?,
         latitude: r.float()?,
         longitude: r.float()?,
     };
@@ -217,6 +229,22 @@ pub trait RowSource {
     fn float(&mut self) -> Result<Option<f64>, StoreError>;
     fn boolean(&mut self) -> Result<Option<bool>, StoreError>;
     fn bytes(&mut self) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Runs `f` over the same columns from the current one on, with text borrowed from the row
+    /// (no `String` per column); the columns `f` reads are consumed.
+    fn borrowed(
+        &mut self,
+        f: &mut dyn FnMut(&mut dyn Columns<'_>) -> StoreResult<()>,
+    ) -> StoreResult<()>;
+}
+
+/// A row's column values in select order, text borrowed from the row (`'r`).
+pub trait Columns<'r> {
+    fn text(&mut self) -> StoreResult<Option<&'r str>>;
+    fn int(&mut self) -> StoreResult<Option<i64>>;
+    fn float(&mut self) -> StoreResult<Option<f64>>;
+    fn boolean(&mut self) -> StoreResult<Option<bool>>;
+    /// Passes over a column without reading it.
+    fn skip(&mut self);
 }
 
 fn corrupt(what: &str, e: Invalid) -> StoreError {
@@ -232,11 +260,11 @@ fn req<T>(v: Option<T>, what: &str) -> Result<T, StoreError> {
 // again on every read; timestamps are read by `Timestamp::parse_stored` (the stored form first).
 
 fn parse_opt<T>(
-    v: Option<String>,
+    v: Option<&str>,
     what: &str,
     f: fn(&str) -> Result<T, Invalid>,
 ) -> Result<Option<T>, StoreError> {
-    v.map(|s| f(&s).map_err(|e| corrupt(what, e))).transpose()
+    v.map(|s| f(s).map_err(|e| corrupt(what, e))).transpose()
 }
 
 fn uuid(s: &str) -> Result<Uuid, Invalid> {
@@ -245,16 +273,47 @@ fn uuid(s: &str) -> Result<Uuid, Invalid> {
 
 /// Decodes one row selected with [`select_columns`].
 pub fn decode_client(r: &mut dyn RowSource) -> Result<Client, StoreError> {
-    let id = uuid(&req(r.text()?, "id")?).map_err(|e| corrupt("id", e))?;
+    let mut out = None;
+    r.borrowed(&mut |c| {
+        out = Some(decode_client_view(c)?.into_client());
+        Ok(())
+    })?;
+    out.ok_or_else(|| StoreError::Other("no client decoded".into()))
+}
+
+/// One row selected with [`select_columns`], as the client's JSON document (the point read's
+/// answer), written straight from the row's values.
+pub fn decode_client_json(r: &mut dyn RowSource) -> Result<ClientJson, StoreError> {
+    let mut out = None;
+    r.borrowed(&mut |c| {
+        out = Some(decode_client_view(c)?.to_json());
+        Ok(())
+    })?;
+    out.ok_or_else(|| StoreError::Other("no client decoded".into()))
+}
+
+/// The stored metadata (a JSON object of strings, as [`data_values`] writes it).
+fn decode_metadata(text: &str) -> StoreResult<BTreeMap<String, String>> {
+    if text == "{}" {
+        return Ok(BTreeMap::new());
+    }
+    serde_json::from_str(text)
+        .map_err(|_| StoreError::Other("stored metadata is not a JSON object".into()))
+}
+
+/// The columns of [`select_columns`], in their order, as a borrowed view of the client: the one
+/// decode of a client row ([`decode_client`], [`decode_client_json`]).
+pub fn decode_client_view<'r>(r: &mut dyn Columns<'r>) -> StoreResult<ClientView<'r>> {
+    let id = uuid(req(r.text()?, "id")?).map_err(|e| corrupt("id", e))?;
     let number = req(r.int()?, "number")?;
     let associated_accounts = req(r.int()?, "associated_accounts")?;
     let version = req(r.int()?, "version")?;
-    let created_at = Timestamp::parse_stored(&req(r.text()?, "created_at")?)
+    let created_at = Timestamp::parse_stored(req(r.text()?, "created_at")?)
         .map_err(|e| corrupt("created_at", e))?;
-    let updated_at = Timestamp::parse_stored(&req(r.text()?, "updated_at")?)
+    let updated_at = Timestamp::parse_stored(req(r.text()?, "updated_at")?)
         .map_err(|e| corrupt("updated_at", e))?;
 
-    let kind = ClientKind::parse(&req(r.text()?, "kind")?).map_err(|e| corrupt("kind", e))?;
+    let kind = ClientKind::parse(req(r.text()?, "kind")?).map_err(|e| corrupt("kind", e))?;
     let name = req(r.text()?, "name")?;
     let legal_name = r.text()?;
     let first_name = r.text()?;
@@ -264,30 +323,31 @@ pub fn decode_client(r: &mut dyn RowSource) -> Result<Client, StoreError> {
     let external_id = r.text()?;
     let account_code = r.text()?;
     let status =
-        ClientStatus::parse(&req(r.text()?, "status")?).map_err(|e| corrupt("status", e))?;
+        ClientStatus::parse(req(r.text()?, "status")?).map_err(|e| corrupt("status", e))?;
     let archived = req(r.boolean()?, "archived")?;
     let silenced = req(r.boolean()?, "silenced")?;
     let invoice_reminders = req(r.boolean()?, "invoice_reminders")?;
     let show_location_on_invoice = req(r.boolean()?, "show_location_on_invoice")?;
     let partner_type = parse_opt(r.text()?, "partner_type", PartnerType::parse)?;
-    let email = r.text()?.map(Email::trusted);
-    let billing_email = r.text()?.map(Email::trusted);
-    let phone = r.text()?.map(Phone::trusted);
-    let mobile = r.text()?.map(Phone::trusted);
-    let home_phone = r.text()?.map(Phone::trusted);
-    let fax = r.text()?.map(Phone::trusted);
-    let website = r.text()?.map(HttpUrl::trusted);
-    let image_url = r.text()?.map(HttpUrl::trusted);
+    let email = r.text()?;
+    let billing_email = r.text()?;
+    let phone = r.text()?;
+    let mobile = r.text()?;
+    let home_phone = r.text()?;
+    let fax = r.text()?;
+    let website = r.text()?;
+    let image_url = r.text()?;
     let notes = r.text()?;
-    let address = decode_address(r)?;
-    let mut money = |what: &str| -> Result<Option<Money>, StoreError> {
+    let address = decode_address_view(r)?;
+    // An amount: its exact text, then its `_e4` twin (only used by queries).
+    let mut money = |what: &str| -> StoreResult<Option<Money>> {
         let v = parse_opt(r.text()?, what, Money::parse)?;
-        r.int()?; // the _e4 twin, only used by queries
+        r.skip();
         Ok(v)
     };
     let limit = money("credit.limit")?;
     let used = money("credit.used")?;
-    let currency = r.text()?.map(CurrencyCode::trusted);
+    let currency = r.text()?;
     let payment_terms_days = r.int()?.map(|n| n as i32);
     let rating = r.text()?;
     let creditworthiness = parse_opt(
@@ -296,17 +356,17 @@ pub fn decode_client(r: &mut dyn RowSource) -> Result<Client, StoreError> {
         Creditworthiness::parse,
     )?;
     let fico = r.int()?.map(|n| n as i32);
-    let mut money = |what: &str| -> Result<Option<Money>, StoreError> {
+    let mut money = |what: &str| -> StoreResult<Option<Money>> {
         let v = parse_opt(r.text()?, what, Money::parse)?;
-        r.int()?;
+        r.skip();
         Ok(v)
     };
     let total_income = money("credit.total_income")?;
     let total_debt_payments = money("credit.total_debt_payments")?;
-    let mut credit = Credit {
+    let credit = CreditView {
         limit,
         used,
-        available: None,
+        available: Credit::available_of(limit, used),
         currency,
         payment_terms_days,
         rating,
@@ -320,58 +380,54 @@ pub fn decode_client(r: &mut dyn RowSource) -> Result<Client, StoreError> {
         pricing: r.text()?,
         custom_price_id: r.text()?,
     };
-    credit.compute_available();
     let owner_id = r.text()?;
     let salesperson_id = r.text()?;
     let case_manager_id = r.text()?;
     let referred_by_id = parse_opt(r.text()?, "referred_by_id", uuid)?;
     let source = r.text()?;
     let structure_id = r.text()?;
-    let metadata: BTreeMap<String, String> = serde_json::from_str(&req(r.text()?, "metadata")?)
-        .map_err(|_| StoreError::Other("stored metadata is not a JSON object".into()))?;
+    let metadata = decode_metadata(req(r.text()?, "metadata")?)?;
 
-    Ok(Client {
+    Ok(ClientView {
         id,
         number,
+        kind,
+        name,
+        legal_name,
+        first_name,
+        last_name,
+        org_number,
+        tax_id,
+        external_id,
+        account_code,
+        status,
+        archived,
+        silenced,
+        invoice_reminders,
+        show_location_on_invoice,
+        partner_type,
+        email,
+        billing_email,
+        phone,
+        mobile,
+        home_phone,
+        fax,
+        website,
+        image_url,
+        notes,
+        address,
+        credit,
+        owner_id,
+        salesperson_id,
+        case_manager_id,
+        referred_by_id,
+        source,
+        structure_id,
+        metadata: Cow::Owned(metadata),
         associated_accounts,
         version,
         created_at,
         updated_at,
-        data: ClientData {
-            kind,
-            name,
-            legal_name,
-            first_name,
-            last_name,
-            org_number,
-            tax_id,
-            external_id,
-            account_code,
-            status,
-            archived,
-            silenced,
-            invoice_reminders,
-            show_location_on_invoice,
-            partner_type,
-            email,
-            billing_email,
-            phone,
-            mobile,
-            home_phone,
-            fax,
-            website,
-            image_url,
-            notes,
-            address,
-            credit,
-            owner_id,
-            salesperson_id,
-            case_manager_id,
-            referred_by_id,
-            source,
-            structure_id,
-            metadata,
-        },
     })
 }
 
@@ -550,7 +606,8 @@ mod tests {
             "billing_email": format!("b{n}@example.com"), "phone": format!("+46 1{n}"),
             "mobile": format!("+46 2{n}"), "home_phone": format!("+46 3{n}"),
             "fax": format!("+46 4{n}"), "website": format!("https://w{n}.example.com"),
-            "image_url": format!("https://i{n}.example.com/a.png"), "notes": format!("notes {n}"),
+            "image_url": format!("https://i{n}.example.com/a.png"),
+            "notes": format!("notes {n} \"q\" \\ \u{1}\n\t</script>"),
             "address": {
                 "street": format!("street {n}"), "street_number": format!("{n}a"),
                 "apartment": format!("apt {n}"), "corner": format!("corner {n}"),
@@ -601,6 +658,16 @@ mod tests {
             .expect("create");
         let read = store.get_client(tenant, created.id).await.expect("read");
         assert_eq!(read.data, first);
+        // The point read's document, written from the row, is the derived serialization's.
+        let document = store
+            .get_client_json(tenant, created.id)
+            .await
+            .expect("document");
+        assert_eq!(document.version, read.version);
+        assert_eq!(
+            String::from_utf8(document.json).expect("utf-8"),
+            serde_json::to_string(&read).expect("derived")
+        );
         let second = data(every_field(2, other.id));
         let replaced = store
             .replace_client(&ctx, created.id, second.clone(), None)

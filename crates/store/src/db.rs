@@ -11,11 +11,11 @@ use std::future::{ready, Future};
 use clientele_core::query::ClientQuery;
 use clientele_core::search::SearchDocument;
 use clientele_core::store::StoreResult;
-use clientele_core::{Client, StoreError, TenantId};
+use clientele_core::{StoreError, TenantId};
 use sea_query::SelectStatement;
 use uuid::Uuid;
 
-use crate::columns::{decode_client, RowSource};
+use crate::columns::RowSource;
 use crate::rules::sequences::RidScope;
 use crate::statements::{Flavour, ListStatement, Rows, Statement};
 
@@ -60,15 +60,18 @@ pub trait Db: Sync {
         ready(Ok(()))
     }
 
-    /// One client by id, or `NotFound` (the point read). A backend may run it its own way
-    /// (SQLite's readers: a short statement over a per-connection view, see `sqlite::conn`).
-    fn client_by_id(
+    /// One client by id, its row decoded by `decode` (`columns::decode_client`, or
+    /// `decode_client_json` for its document), or `NotFound` (the point read). A backend may
+    /// run it its own way (SQLite's readers: a short statement over a per-connection view, see
+    /// `sqlite::conn`).
+    fn client_by_id<T: Send>(
         &self,
         tenant: TenantId,
         id: Uuid,
-    ) -> impl Future<Output = StoreResult<Client>> + Send {
+        decode: fn(&mut dyn RowSource) -> StoreResult<T>,
+    ) -> impl Future<Output = StoreResult<T>> + Send {
         async move {
-            self.one(&crate::statements::select_client(tenant, id), decode_client)
+            self.one(&crate::statements::select_client(tenant, id), decode)
                 .await
         }
     }

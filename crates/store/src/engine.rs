@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use clientele_core::credential_check;
+use clientele_core::document::ClientJson;
 use clientele_core::idempotency::{IdempotencyBegin, IdempotencyScope, StoredResponse};
 use clientele_core::query::{ClientQuery, Page};
 use clientele_core::store::{
@@ -18,6 +19,7 @@ use clientele_core::types::{CurrencyCode, TenantName, Timestamp};
 use clientele_core::{ApiKey, Client, ClientData, Store, StoreError, Tenant, TenantId, WriteCtx};
 use uuid::Uuid;
 
+use crate::columns::{decode_client, decode_client_json};
 use crate::credentials::CredentialCache;
 use crate::db::{Read, Write};
 use crate::groups::CreateGroups;
@@ -201,7 +203,13 @@ impl<B: Backend> Store for Engine<B> {
     }
 
     async fn get_client(&self, tenant: TenantId, id: Uuid) -> StoreResult<Client> {
-        self.read(clients::Get { tenant, id }).await
+        let decode = decode_client;
+        self.read(clients::Get { tenant, id, decode }).await
+    }
+
+    async fn get_client_json(&self, tenant: TenantId, id: Uuid) -> StoreResult<ClientJson> {
+        let decode = decode_client_json;
+        self.read(clients::Get { tenant, id, decode }).await
     }
 
     async fn get_client_by_number(&self, tenant: TenantId, number: i64) -> StoreResult<Client> {

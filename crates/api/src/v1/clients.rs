@@ -6,7 +6,6 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Extension;
-use clientele_core::client::ClientDocument;
 use clientele_core::query;
 use clientele_core::service::{self, ClientDetail, Embedded, Precondition, Read};
 use clientele_core::{Caller, Client, ClientData, TenantId};
@@ -15,7 +14,8 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::envelope::{
-    detail, resource, sized_json, unchanged, Envelope, ListEnvelope, ListMeta, LIST_ITEM_BYTES,
+    client_resource, detail, resource, sized_json, unchanged, Envelope, ListEnvelope, ListMeta,
+    LIST_ITEM_BYTES,
 };
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{if_match, if_none_match, JsonBody, QueryPairs, WriteContext};
@@ -252,16 +252,22 @@ pub async fn get_client(
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
     let kinds = parse_expand(&pairs)?;
-    let read =
-        service::get_client_detail(state.store.as_ref(), tenant, id, &kinds, if_none_match).await?;
+    let store = state.store.as_ref();
+    if kinds.is_empty() {
+        // The document as the store writes it from the row: no `Client` in between.
+        return Ok(
+            match service::get_client_json(store, tenant, id, if_none_match).await? {
+                Read::NotModified { version } => unchanged(version),
+                Read::Current(doc) => client_resource(StatusCode::OK, doc, None),
+            },
+        );
+    }
+    let read = service::get_client_detail(store, tenant, id, &kinds, if_none_match).await?;
     let ClientDetail { client, embedded } = match read {
         Read::NotModified { version } => return Ok(unchanged(version)),
         Read::Current(d) => d,
     };
     let v = client.version;
-    if embedded.is_empty() {
-        return Ok(resource(StatusCode::OK, ClientDocument(&client), v, None));
-    }
     let mut doc = serde_json::to_value(&client).map_err(ApiError::internal)?;
     embed_into(&mut doc, embedded)?;
     Ok(resource(StatusCode::OK, doc, v, None))

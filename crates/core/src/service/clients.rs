@@ -10,6 +10,7 @@ use super::{
     ServiceResult,
 };
 use crate::client::{Client, ClientData};
+use crate::document::ClientJson;
 use crate::query::ClientQuery;
 use crate::store::{Store, Upserted, WriteCtx};
 use crate::sub::SubKind;
@@ -68,6 +69,26 @@ pub async fn get_client_detail(
     }
     let embedded = embed(store, tenant, client.id, expand, EXPAND_LIMIT).await?;
     Ok(Read::Current(ClientDetail { client, embedded }))
+}
+
+/// A client's JSON document (no `expand`), written by the store; with `if_none_match` naming
+/// its current version, only that version.
+pub async fn get_client_json(
+    store: &dyn Store,
+    tenant: TenantId,
+    id: Uuid,
+    if_none_match: Option<Precondition>,
+) -> ServiceResult<Read<ClientJson>> {
+    let doc = store
+        .get_client_json(tenant, id)
+        .await
+        .map_err(client_err)?;
+    if if_none_match.is_some_and(|p| p.matches(doc.version)) {
+        return Ok(Read::NotModified {
+            version: doc.version,
+        });
+    }
+    Ok(Read::Current(doc))
 }
 
 pub async fn get_client_by_external_id(

@@ -26,7 +26,8 @@ mod with_subs;
 
 pub use clients::{
     create_client, delete_client, get_client, get_client_by_external_id, get_client_by_number,
-    get_client_detail, list_clients, patch_client, replace_client, upsert_client_by_external_id,
+    get_client_detail, get_client_json, list_clients, patch_client, replace_client,
+    upsert_client_by_external_id,
 };
 pub use error::{ServiceError, ServiceResult};
 pub use expand::{ClientDetail, ClientPage, Embedded, EXPAND_LIMIT, LIST_EXPAND_LIMIT};

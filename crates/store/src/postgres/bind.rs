@@ -12,7 +12,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 use tokio_postgres::Row;
 
-use crate::columns::RowSource;
+use crate::columns::{Columns, RowSource};
 use crate::statements::Statement;
 
 // ---- errors -------------------------------------------------------------------------------------
@@ -244,5 +244,34 @@ impl RowSource for PgRow<'_> {
     fn bytes(&mut self) -> StoreResult<Option<Vec<u8>>> {
         let v: Option<&[u8]> = self.next()?;
         Ok(v.map(<[u8]>::to_vec))
+    }
+    fn borrowed(
+        &mut self,
+        f: &mut dyn FnMut(&mut dyn Columns<'_>) -> StoreResult<()>,
+    ) -> StoreResult<()> {
+        f(self)
+    }
+}
+
+/// Text borrowed from the row.
+impl<'a> Columns<'a> for PgRow<'a> {
+    fn text(&mut self) -> StoreResult<Option<&'a str>> {
+        let i = self.i;
+        self.i += 1;
+        let row: &'a Row = self.row;
+        row.try_get::<_, Option<&'a str>>(i)
+            .map_err(|e| StoreError::Other(format!("column {i}: {e}")))
+    }
+    fn int(&mut self) -> StoreResult<Option<i64>> {
+        RowSource::int(self)
+    }
+    fn float(&mut self) -> StoreResult<Option<f64>> {
+        RowSource::float(self)
+    }
+    fn boolean(&mut self) -> StoreResult<Option<bool>> {
+        RowSource::boolean(self)
+    }
+    fn skip(&mut self) {
+        self.i += 1;
     }
 }

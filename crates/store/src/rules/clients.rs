@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::audit::{self, Entity};
 use super::sequences::{take_numbers, RidWindow};
 use super::{check_version, idempotency, patched, search, subresources};
-use crate::columns::{decode_client, decode_sub};
+use crate::columns::{decode_client, decode_sub, RowSource};
 use crate::db::{Db, NewDocument, Read, Tx, Write};
 use crate::rid;
 use crate::statements as sql;
@@ -219,31 +219,29 @@ pub(super) async fn update<X: Tx>(
     })
 }
 
-async fn select<D: Db>(db: &D, tenant: TenantId, id: Uuid) -> StoreResult<Client> {
-    db.client_by_id(tenant, id).await
-}
-
 /// The client a write changes, locked until it commits (`sql::select_client_for_update`).
 async fn select_for_update<X: Tx>(tx: &X, tenant: TenantId, id: Uuid) -> StoreResult<Client> {
     tx.one(&sql::select_client_for_update(tenant, id), decode_client)
         .await
 }
 
-/// `Store::get_client`.
-pub struct Get {
+/// `Store::get_client` (`decode_client`) and `Store::get_client_json` (`decode_client_json`):
+/// one rule, one operation name in the metrics.
+pub struct Get<T> {
     pub tenant: TenantId,
     pub id: Uuid,
+    pub decode: fn(&mut dyn RowSource) -> StoreResult<T>,
 }
 
-impl Read for Get {
-    type Output = Client;
+impl<T: Send + 'static> Read for Get<T> {
+    type Output = T;
 
     fn is_point(&self) -> bool {
         true
     }
 
-    async fn run<D: Db>(&self, db: &D) -> StoreResult<Client> {
-        select(db, self.tenant, self.id).await
+    async fn run<D: Db>(&self, db: &D) -> StoreResult<T> {
+        db.client_by_id(self.tenant, self.id, self.decode).await
     }
 }
 

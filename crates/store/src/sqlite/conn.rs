@@ -7,14 +7,15 @@ use std::collections::HashMap;
 use std::future::{ready, Future};
 use std::path::Path;
 use std::pin::pin;
-use std::sync::{LazyLock, Mutex, MutexGuard, PoisonError};
+use std::sync::{LazyLock, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use clientele_core::query::ClientQuery;
 use clientele_core::search::SearchDocument;
 use clientele_core::store::StoreResult;
-use clientele_core::{Client, StoreError, TenantId};
+use clientele_core::{StoreError, TenantId};
+use rusqlite::types::ValueRef;
 use rusqlite::{params_from_iter, Connection, ErrorCode, OpenFlags, Row};
 use sea_query::{SelectStatement, SqliteQueryBuilder};
 use sea_query_rusqlite::{RusqliteValue, RusqliteValues};
@@ -22,7 +23,7 @@ use uuid::Uuid;
 
 use super::counts;
 use super::search::{self, SqliteFlavour};
-use crate::columns::{decode_client, select_columns, RowSource};
+use crate::columns::{select_columns, Columns, RowSource};
 use crate::counts::CountCache;
 use crate::db::{Db, NewDocument, Tx};
 use crate::rules::sequences::RidScope;
@@ -51,17 +52,31 @@ pub(super) struct Conn<'a> {
     conn: &'a Mutex<Connection>,
     /// List totals remembered by the readers (the writer lists nothing).
     counts: Option<&'a CountCache>,
+    /// On a reader whose read should also read the credentials' generation
+    /// (`clientele_core::credential_check`): where the point read, which reads it in the same
+    /// statement as the client, puts it.
+    generation: Option<&'a OnceLock<i64>>,
 }
 
 impl<'a> Conn<'a> {
     pub(super) fn writer(conn: &'a Mutex<Connection>) -> Self {
-        Self { conn, counts: None }
+        Self {
+            conn,
+            counts: None,
+            generation: None,
+        }
     }
 
-    pub(super) fn reader(conn: &'a Mutex<Connection>, counts: &'a CountCache) -> Self {
+    /// A reader; with `generation`, a point read also reads the credentials' generation into it.
+    pub(super) fn reader(
+        conn: &'a Mutex<Connection>,
+        counts: &'a CountCache,
+        generation: Option<&'a OnceLock<i64>>,
+    ) -> Self {
         Self {
             conn,
             counts: Some(counts),
+            generation,
         }
     }
 
@@ -118,15 +133,22 @@ impl<'a> Conn<'a> {
         Ok(n)
     }
 
-    /// The point read. A reader runs [`POINT_READ`] over its [`CLIENT_POINT_VIEW`]: a statement
-    /// of some 70 characters rather than one that names every column (1.4 KB), which rusqlite's
-    /// statement cache hashes, compares and copies twice per use, and with the two ids bound as
-    /// text from stack buffers. The writer (no such view) runs the full statement.
-    fn client_by_id_now(&self, tenant: TenantId, id: Uuid) -> StoreResult<Client> {
+    /// The point read, each row decoded by `decode`. A reader runs [`POINT_READ`] over its
+    /// [`CLIENT_POINT_VIEW`]: a statement of some 70 characters rather than one that names every
+    /// column (1.4 KB), which rusqlite's statement cache hashes, compares and copies twice per
+    /// use, and with the two ids bound as text from stack buffers; when the credentials'
+    /// generation is wanted, [`POINT_READ_CHECKED`] reads it in the same statement (one read
+    /// transaction instead of two). The writer (no such view) runs the full statement.
+    fn client_by_id_now<T>(
+        &self,
+        tenant: TenantId,
+        id: Uuid,
+        decode: fn(&mut dyn RowSource) -> StoreResult<T>,
+    ) -> StoreResult<T> {
         if self.counts.is_none() {
             let stmt = crate::statements::select_client(tenant, id);
             return self
-                .rows_now(&stmt, decode_client)?
+                .rows_now(&stmt, decode)?
                 .into_iter()
                 .next()
                 .ok_or(StoreError::NotFound);
@@ -135,10 +157,20 @@ impl<'a> Conn<'a> {
         let tenant: &str = tenant.0.hyphenated().encode_lower(&mut t);
         let id: &str = id.hyphenated().encode_lower(&mut i);
         let conn = lock(self.conn);
-        let mut st = conn.prepare_cached(POINT_READ).map_err(map_err)?;
+        let sql = match self.generation {
+            Some(_) => POINT_READ_CHECKED,
+            None => POINT_READ,
+        };
+        let mut st = conn.prepare_cached(sql).map_err(map_err)?;
+        let last = st.column_count().saturating_sub(1);
         let mut rows = st.query([tenant, id]).map_err(map_err)?;
         match rows.next().map_err(map_err)? {
-            Some(row) => decode_client(&mut SqliteRow { row, i: 0 }),
+            Some(row) => {
+                if let Some(seen) = self.generation {
+                    let _ = seen.set(row.get(last).map_err(map_err)?);
+                }
+                decode(&mut SqliteRow { row, i: 0 })
+            }
             None => Err(StoreError::NotFound),
         }
     }
@@ -215,12 +247,13 @@ impl Db for Conn<'_> {
         ready(self.rows_now(stmt, decode))
     }
 
-    fn client_by_id(
+    fn client_by_id<T: Send>(
         &self,
         tenant: TenantId,
         id: Uuid,
-    ) -> impl Future<Output = StoreResult<Client>> + Send {
-        ready(self.client_by_id_now(tenant, id))
+        decode: fn(&mut dyn RowSource) -> StoreResult<T>,
+    ) -> impl Future<Output = StoreResult<T>> + Send {
+        ready(self.client_by_id_now(tenant, id, decode))
     }
 
     fn flavour(
@@ -414,6 +447,11 @@ const CLIENT_POINT_VIEW: &str = "client_point";
 const POINT_READ: &str =
     "SELECT * FROM temp.\"client_point\" WHERE \"tenant_id\" = ?1 AND \"id\" = ?2";
 
+/// [`POINT_READ`] with the credentials' generation (`statements::auth_generation`) as its last
+/// column.
+const POINT_READ_CHECKED: &str = "SELECT *, (SELECT \"gen\" FROM main.\"auth_generation\" \
+     WHERE \"id\" = 1) FROM temp.\"client_point\" WHERE \"tenant_id\" = ?1 AND \"id\" = ?2";
+
 /// `CREATE TEMP VIEW` of [`CLIENT_POINT_VIEW`].
 fn client_point_view() -> String {
     let columns: Vec<String> = select_columns()
@@ -456,6 +494,48 @@ impl RowSource for SqliteRow<'_, '_> {
     fn bytes(&mut self) -> StoreResult<Option<Vec<u8>>> {
         self.get()
     }
+    fn borrowed(
+        &mut self,
+        f: &mut dyn FnMut(&mut dyn Columns<'_>) -> StoreResult<()>,
+    ) -> StoreResult<()> {
+        f(self)
+    }
+}
+
+/// Text borrowed from the row: what `get::<String>` accepts (text, `NULL`), without the copy.
+impl<'a> Columns<'a> for SqliteRow<'a, '_> {
+    fn text(&mut self) -> StoreResult<Option<&'a str>> {
+        let i = self.i;
+        self.i += 1;
+        let row: &'a Row<'_> = self.row;
+        match row.get_ref(i).map_err(map_err)? {
+            ValueRef::Null => Ok(None),
+            ValueRef::Text(t) => std::str::from_utf8(t).map(Some).map_err(|e| {
+                map_err(rusqlite::Error::FromSqlConversionFailure(
+                    i,
+                    rusqlite::types::Type::Text,
+                    Box::new(e),
+                ))
+            }),
+            other => Err(map_err(rusqlite::Error::InvalidColumnType(
+                i,
+                format!("column {i}"),
+                other.data_type(),
+            ))),
+        }
+    }
+    fn int(&mut self) -> StoreResult<Option<i64>> {
+        self.get()
+    }
+    fn float(&mut self) -> StoreResult<Option<f64>> {
+        self.get()
+    }
+    fn boolean(&mut self) -> StoreResult<Option<bool>> {
+        self.get()
+    }
+    fn skip(&mut self) {
+        self.i += 1;
+    }
 }
 
 /// At TRACE level, logs the query plan SQLite chose (how docs/indexes.md was measured).
@@ -479,6 +559,7 @@ mod tests {
     use clientele_core::Store;
 
     use super::*;
+    use crate::columns::{decode_client, decode_client_json};
 
     /// The point read over the view is the full statement: the same plan, the same row.
     #[tokio::test]
@@ -518,16 +599,40 @@ mod tests {
         assert_eq!(viewed, plan(&lock(&reader), &full));
         assert!(viewed.iter().any(|p| p.contains("INDEX")), "{viewed:?}");
 
-        let on_reader = Conn::reader(&reader, &counts).client_by_id_now(tenant, created.id);
-        let on_writer = Conn::writer(&writer).client_by_id_now(tenant, created.id);
+        let read = |conn: Conn<'_>| conn.client_by_id_now(tenant, created.id, decode_client);
+        let on_reader = read(Conn::reader(&reader, &counts, None));
+        let on_writer = read(Conn::writer(&writer));
         let (on_reader, on_writer) = (on_reader.expect("reader read"), on_writer.expect("writer"));
         assert_eq!((on_reader.id, &on_reader.data), (created.id, &created.data));
         assert_eq!(on_reader, on_writer);
-        let other = Conn::reader(&reader, &counts).client_by_id_now(tenant, Uuid::now_v7());
-        assert!(matches!(other, Err(StoreError::NotFound)));
-        let elsewhere = TenantId(Uuid::now_v7());
-        let other = Conn::reader(&reader, &counts).client_by_id_now(elsewhere, created.id);
-        assert!(matches!(other, Err(StoreError::NotFound)));
+        // The document written straight from the row is the derived serialization's.
+        // With the credentials' generation wanted, it is read by the same statement.
+        let seen = OnceLock::new();
+        let document = Conn::reader(&reader, &counts, Some(&seen))
+            .client_by_id_now(tenant, created.id, decode_client_json)
+            .expect("document");
+        let generation = auth_generation(&lock(&reader)).expect("generation");
+        assert_eq!(seen.get(), Some(&generation));
+        assert_eq!(document.version, created.version);
+        assert_eq!(
+            String::from_utf8(document.json).expect("utf-8"),
+            serde_json::to_string(&on_reader).expect("derived")
+        );
+        for (t, id) in [
+            (tenant, Uuid::now_v7()),
+            (TenantId(Uuid::now_v7()), created.id),
+        ] {
+            let other = Conn::reader(&reader, &counts, None).client_by_id_now(t, id, decode_client);
+            assert!(matches!(other, Err(StoreError::NotFound)));
+            let seen = OnceLock::new();
+            let other = Conn::reader(&reader, &counts, Some(&seen)).client_by_id_now(
+                t,
+                id,
+                decode_client_json,
+            );
+            assert!(matches!(other, Err(StoreError::NotFound)));
+            assert_eq!(seen.get(), None);
+        }
         store.close().await.expect("close");
     }
 }

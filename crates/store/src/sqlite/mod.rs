@@ -13,7 +13,7 @@ mod writer;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use clientele_core::credential_check;
 use clientele_core::store::StoreResult;
@@ -55,10 +55,11 @@ impl Backend for SqliteBackend {
     }
 
     /// When the request handed out a cached API key unconfirmed (`credential_check`), the
-    /// credentials' generation is read first on the same reader connection, just before the
-    /// rule: a change to the credentials committed before this read (by this process or any
-    /// other on the file) is seen, and the gate resolves the key again. This replaces a read of
-    /// its own (its own reader, statement and metrics) before each request.
+    /// credentials' generation is read on the same reader connection: by the point read of a
+    /// client in its own statement, else just after the rule. A change to the credentials
+    /// committed before that read (by this process or any other on the file) is seen, and the
+    /// gate resolves the key again before answering. This replaces a read of its own (its own
+    /// reader, statement and metrics) before each request.
     async fn read<R: Read>(&self, op: R) -> StoreResult<R::Output> {
         let place = if op.is_point() {
             Place::Here
@@ -70,11 +71,14 @@ impl Backend for SqliteBackend {
         let (generation, out) = self
             .readers
             .run(place, move |conn, counts| {
-                let generation = check.then(|| conn::auth_generation(&lock(conn)).ok());
-                Ok((
-                    generation.flatten(),
-                    block_on(op.run(&Conn::reader(conn, counts))),
-                ))
+                let seen = OnceLock::new();
+                let out = block_on(op.run(&Conn::reader(conn, counts, check.then_some(&seen))));
+                let generation = match seen.get() {
+                    Some(g) => Some(*g),
+                    None if check => conn::auth_generation(&lock(conn)).ok(),
+                    None => None,
+                };
+                Ok((generation, out))
             })
             .await?;
         if let Some(g) = generation {
