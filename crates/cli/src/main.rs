@@ -452,10 +452,13 @@ async fn run(cli: Cli) -> Result<ExitCode, Fail> {
             println!("import {import_id}");
             std::io::Write::flush(&mut std::io::stdout())
                 .map_err(|e| Fail(format!("cannot write to standard output: {e}")))?;
-            match bulk::import(store, &t, &import_id, &file, format, mode, sink)
+            let imported = bulk::import(store.clone(), &t, &import_id, &file, format, mode, sink)
                 .await
-                .map_err(Fail)?
-            {
+                .map_err(Fail);
+            // Closing leaves the file at rest: the WAL folded in, the import's full-text
+            // segments merged (the next server does not have to).
+            store.close().await?;
+            match imported? {
                 bulk::ImportEnd::Done {
                     summary,
                     any_failed,
@@ -541,6 +544,8 @@ async fn run(cli: Cli) -> Result<ExitCode, Fail> {
             let n = seed::seed_demo(store.as_ref(), &ctx, count, seed, !quiet)
                 .await
                 .map_err(Fail)?;
+            // As after an import: the file at rest, its full-text segments merged.
+            store.close().await?;
             println!(
                 "inserted {n} demo clients into tenant {} in {:.1} s (import {})",
                 t.name,

@@ -273,7 +273,12 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Box<dyn WriteJob>>) {
             job.finish(committed.clone());
         }
     }
-    // Every sender is gone: fold the WAL into the database file before the connection closes.
+    // Every sender is gone: leave the full-text index at rest (a bulk load ends here, and
+    // its segments would otherwise be merged by the next server while it serves), then fold
+    // the WAL into the database file before the connection closes.
+    if merge_pending {
+        merge_before_closing(&lock(&conn));
+    }
     if let Err(e) = batch_sql("PRAGMA wal_checkpoint(TRUNCATE)") {
         tracing::warn!(error = %e, "final WAL checkpoint failed");
     }
@@ -325,12 +330,45 @@ const IDLE_MERGE_PAGES: i64 = 256;
 /// documents the index holds do not change, only how they are stored. FTS5 changes fewer than
 /// two rows when there was nothing to merge.
 fn merge_when_idle(conn: &Connection) -> bool {
+    merge_step(conn, IDLE_MERGE_PAGES)
+}
+
+/// Pages one step of [`merge_before_closing`] writes, roughly (one sync per step).
+const CLOSING_MERGE_PAGES: i64 = 4096;
+
+/// How long closing the store may spend merging: what is left is merged by the next process
+/// that opens the file, while idle.
+const CLOSING_MERGE_BUDGET: Duration = Duration::from_secs(10);
+
+/// Merges full-text segments as [`merge_when_idle`] does, in larger steps, until there is
+/// nothing left to merge or [`CLOSING_MERGE_BUDGET`] has passed. Runs when the store closes:
+/// after `clientele import` or `seed-demo` (whose batches leave many segments), the server
+/// that opens the file next starts with its index at rest instead of merging it, in steps
+/// that compete with its requests, during its first minutes.
+fn merge_before_closing(conn: &Connection) {
+    let started = Instant::now();
+    let mut steps = 0u32;
+    while started.elapsed() < CLOSING_MERGE_BUDGET && merge_step(conn, CLOSING_MERGE_PAGES) {
+        steps += 1;
+    }
+    if steps > 0 {
+        tracing::info!(
+            steps,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "merged full-text segments before closing"
+        );
+    }
+}
+
+/// One merge step of about `pages` pages in a transaction of its own; whether it merged
+/// anything (FTS5 changes fewer than two rows when there was nothing to merge).
+fn merge_step(conn: &Connection, pages: i64) -> bool {
     let before = conn.total_changes();
     let merged = conn
         .execute_batch("BEGIN IMMEDIATE")
         .and_then(|()| {
             conn.prepare_cached("INSERT INTO clients_fts (clients_fts, rank) VALUES ('merge', ?1)")?
-                .execute([IDLE_MERGE_PAGES])
+                .execute([pages])
         })
         .and_then(|_| conn.execute_batch("COMMIT"));
     match merged {
@@ -414,10 +452,8 @@ mod tests {
         writer.stop().await.expect("stop");
     }
 
-    /// Documents written one transaction each (a segment each, merged 8 at a time as with
-    /// migration 29) are merged further while idle, and every one is still found.
-    #[test]
-    fn idle_merges_keep_every_document() {
+    /// An index of one segment per document (merged 8 at a time as with migration 29).
+    fn index_of_single_documents(n: i64) -> Connection {
         let conn = Connection::open_in_memory().expect("open");
         conn.execute_batch(
             "CREATE VIRTUAL TABLE clients_fts USING fts5(doc, content = '', contentless_delete = 1,
@@ -425,23 +461,59 @@ mod tests {
              INSERT INTO clients_fts (clients_fts, rank) VALUES ('automerge', 8);",
         )
         .expect("schema");
-        for i in 0..60 {
+        for i in 0..n {
             conn.execute(
                 "INSERT INTO clients_fts (rowid, doc) VALUES (?1, ?2)",
                 rusqlite::params![i, format!("abcdlword common{i}")],
             )
             .expect("insert");
         }
+        conn
+    }
+
+    /// Every document of the index is still found.
+    fn assert_all_found(conn: &Connection, n: i64) {
+        let first = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).expect(sql) };
+        let found = first("SELECT count(*) FROM clients_fts WHERE clients_fts MATCH 'abcdlword'");
+        assert_eq!(found, n);
+        let one = first("SELECT rowid FROM clients_fts WHERE clients_fts MATCH 'common42'");
+        assert_eq!(one, 42);
+    }
+
+    /// Documents written one transaction each are merged further while idle, and every one is
+    /// still found.
+    #[test]
+    fn idle_merges_keep_every_document() {
+        let conn = index_of_single_documents(60);
         let mut merges = 0;
         while merge_when_idle(&conn) {
             merges += 1;
             assert!(merges < 100, "idle merging did not come to an end");
         }
         assert!(merges > 0, "there were segments to merge");
-        let first = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).expect(sql) };
-        let found = first("SELECT count(*) FROM clients_fts WHERE clients_fts MATCH 'abcdlword'");
-        assert_eq!(found, 60);
-        let one = first("SELECT rowid FROM clients_fts WHERE clients_fts MATCH 'common42'");
-        assert_eq!(one, 42);
+        assert_all_found(&conn, 60);
+    }
+
+    /// Closing merges what idle merging would (the next process starts with nothing left to
+    /// merge), and every document is still found.
+    #[test]
+    fn closing_leaves_the_index_at_rest() {
+        let conn = index_of_single_documents(60);
+        let segments = |conn: &Connection| -> i64 {
+            conn.query_row(
+                "SELECT count(DISTINCT segid) FROM clients_fts_idx",
+                [],
+                |r| r.get(0),
+            )
+            .expect("segments")
+        };
+        let before = segments(&conn);
+        merge_before_closing(&conn);
+        assert!(
+            segments(&conn) < before,
+            "{before} segments were not merged"
+        );
+        assert!(!merge_when_idle(&conn), "idle merging found work left");
+        assert_all_found(&conn, 60);
     }
 }
