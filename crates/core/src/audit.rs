@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::client::ClientData;
 use crate::mask::{is_sensitive_field, mask_field};
 use crate::types::Timestamp;
 
@@ -137,14 +138,10 @@ pub fn diff(old: Option<&Value>, new: Option<&Value>) -> Changes {
     out
 }
 
-/// [`created_changes_text`] of the document `serde_json::to_value(value)` would make, written
-/// while walking `value` itself (no document built; `created`). A shape the walk does not
-/// handle takes the document's path.
-pub fn created_changes_text_of<T: Serialize + ?Sized>(value: &T) -> String {
-    match created::changes_text(value) {
-        Some(text) => text,
-        None => created_changes_text(&serde_json::to_value(value).unwrap_or(Value::Null)),
-    }
+/// [`created_changes_text`] of a new client's document (`data.to_json()`), written from its
+/// typed data without building the document (`created`).
+pub fn created_changes_text_of(data: &ClientData) -> String {
+    created::client_changes_text(data)
 }
 
 /// The `changes` of a created entity as the JSON text the audit table stores: exactly
@@ -259,42 +256,221 @@ mod tests {
         let doc = data.to_json();
         let expected = serde_json::to_string(&diff(None, Some(&doc))).expect("text");
         assert_eq!(created_changes_text(&doc), expected);
-        // Walked without the document: the same bytes.
-        assert!(created::changes_text(&data).is_some());
+        // Written from the typed data: the same bytes.
         assert_eq!(created_changes_text_of(&data), expected);
     }
 
+    /// Every field a client document can set, each with a few values (escapes, masked and
+    /// short values, amounts of each scale, coordinates, metadata keys that are sensitive or
+    /// hold a dot or a quote).
+    fn field_values() -> Vec<(&'static str, Vec<Value>)> {
+        vec![
+            (
+                "name",
+                vec![json!("Åsa \"A\" Ltd\n"), json!("Bare"), json!("x\u{1}y")],
+            ),
+            ("legal_name", vec![json!("Åsa AB"), json!("")]),
+            ("org_number", vec![json!("556677-8899"), json!("1234567")]),
+            ("tax_id", vec![json!("SE556677889901"), json!("x")]),
+            ("external_id", vec![json!("ERP-00424242"), json!("é\\")]),
+            ("account_code", vec![json!("AC-1")]),
+            ("status", vec![json!("inactive"), json!("active")]),
+            ("archived", vec![json!(true), json!(false)]),
+            ("silenced", vec![json!(true), json!(false)]),
+            ("invoice_reminders", vec![json!(false), json!(true)]),
+            ("show_location_on_invoice", vec![json!(true)]),
+            (
+                "partner_type",
+                vec![json!("city_community"), json!("private")],
+            ),
+            (
+                "email",
+                vec![json!("anna.berg@example.com"), json!("a@b.se")],
+            ),
+            ("billing_email", vec![json!("bill@example.com")]),
+            ("phone", vec![json!("+46 70 123 45 67"), json!("123")]),
+            ("mobile", vec![json!("+46 70 000 00 01")]),
+            ("home_phone", vec![json!("+46 8 123")]),
+            ("fax", vec![json!("+46 8 124")]),
+            ("website", vec![json!("https://example.com/a?b=\"c\"")]),
+            ("image_url", vec![json!("https://example.com/i.png")]),
+            (
+                "notes",
+                vec![json!("two\nlines\t\"q\" </script>"), json!("ok")],
+            ),
+            ("owner_id", vec![json!("o")]),
+            ("salesperson_id", vec![json!("s")]),
+            ("case_manager_id", vec![json!("c")]),
+            (
+                "referred_by_id",
+                vec![json!("0193a5b2-7c4d-7e8f-9a0b-1c2d3e4f5a6b")],
+            ),
+            ("source", vec![json!("web")]),
+            ("structure_id", vec![json!("st")]),
+            ("address.street", vec![json!("Storgatan"), json!("Å\"")]),
+            ("address.street_number", vec![json!("1")]),
+            ("address.apartment", vec![json!("1102")]),
+            ("address.corner", vec![json!("c")]),
+            ("address.line2", vec![json!("l2")]),
+            ("address.line3", vec![json!("l3")]),
+            ("address.city", vec![json!("Malmö")]),
+            ("address.region", vec![json!("Skåne")]),
+            ("address.postal_code", vec![json!("211 20")]),
+            ("address.country", vec![json!("SE"), json!("no")]),
+            (
+                "address.latitude",
+                vec![json!(-55.123456789), json!(0), json!(90)],
+            ),
+            (
+                "address.longitude",
+                vec![json!(13.0), json!(-180), json!(1e-7)],
+            ),
+            (
+                "credit.limit",
+                vec![json!(1234567.8901), json!(0), json!(50000), json!(1e3)],
+            ),
+            ("credit.used", vec![json!(0.5), num("999999999999999.9999")]),
+            ("credit.currency", vec![json!("SEK")]),
+            ("credit.payment_terms_days", vec![json!(30), json!(0)]),
+            ("credit.rating", vec![json!("AA")]),
+            (
+                "credit.creditworthiness",
+                vec![json!("substandard"), json!("good")],
+            ),
+            ("credit.fico", vec![json!(850), json!(300)]),
+            (
+                "credit.total_income",
+                vec![json!(0), num("12.5000"), num("7.1")],
+            ),
+            ("credit.total_debt_payments", vec![json!(12.25)]),
+            ("credit.first_time_buyer", vec![json!(false), json!(true)]),
+            ("credit.frame_contract", vec![json!(true)]),
+            ("credit.self_insurance", vec![json!(false)]),
+            ("credit.pricing", vec![json!("list")]),
+            ("credit.custom_price_id", vec![json!("p-1")]),
+        ]
+    }
+
     #[test]
-    fn a_creation_walked_without_its_document_is_written_byte_for_byte_as_from_it() {
-        let bodies = [
-            json!({"name": "Åsa \"A\" Ltd\n", "legal_name": "Åsa AB", "org_number": "556677-8899",
-                "billing_email": "bill@example.com", "mobile": "+46 70 000 00 01",
-                "home_phone": "+46 8 123", "fax": "+46 8 124", "image_url": "https://example.com/i.png",
-                "account_code": "AC-1", "status": "inactive", "partner_type": "city_community",
-                "silenced": true, "invoice_reminders": false, "show_location_on_invoice": true,
-                "notes": "two\nlines", "owner_id": "o", "salesperson_id": "s", "case_manager_id": "c",
-                "source": "web", "structure_id": "st",
-                "address": {"street": "S", "postal_code": "211 20", "city": "Malmö",
-                            "region": "Skåne", "country": "SE", "latitude": -55.123456789, "longitude": 13.0},
-                "credit": {"limit": 1234567.8901, "used": 0.5, "currency": "SEK",
-                           "payment_terms_days": 30, "rating": "AA", "creditworthiness": "substandard",
-                           "fico": 850, "total_income": 0, "total_debt_payments": 12.25,
-                           "first_time_buyer": false},
-                "metadata": {"z": "1", "email": "x@y.se", "a.b": "2"}}),
-            json!({"name": "Bare"}),
-            json!({"name": "No credit currency", "address": {}, "metadata": {}}),
+    fn a_new_clients_changes_are_written_byte_for_byte_as_from_its_document() {
+        let fields = field_values();
+        let metadata = [
+            ("z", "1"),
+            ("email", "x@y.se"),
+            ("a.b", "2"),
+            ("x.Phone", "+46 70 01"),
+            ("q\"uote", "v\u{7f}"),
+            ("Ω", "ω"),
+            ("segment", "b2c"),
         ];
-        for body in bodies {
-            let data = match crate::client::ClientData::from_json(&body) {
+        // Every field at once with each of its values, then 600 bodies with a pseudo-random
+        // half of the fields (a fixed linear congruential sequence).
+        let mut bodies = Vec::new();
+        for pick in 0..4 {
+            let mut body = serde_json::Map::new();
+            for (path, values) in &fields {
+                set(&mut body, path, values[pick % values.len()].clone());
+            }
+            let meta = metadata
+                .iter()
+                .skip(pick)
+                .map(|(k, v)| (k.to_string(), json!(v)));
+            body.insert("metadata".into(), Value::Object(meta.collect()));
+            bodies.push(Value::Object(body));
+        }
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) as usize
+        };
+        for _ in 0..600 {
+            let mut body = serde_json::Map::new();
+            for (path, values) in &fields {
+                if next() % 2 == 0 {
+                    set(&mut body, path, values[next() % values.len()].clone());
+                }
+            }
+            if next() % 3 == 0 {
+                let meta = metadata
+                    .iter()
+                    .filter(|_| next() % 2 == 0)
+                    .map(|(k, v)| (k.to_string(), json!(v)));
+                body.insert("metadata".into(), Value::Object(meta.collect()));
+            }
+            if next() % 4 == 0 {
+                body.insert("kind".into(), json!("person"));
+                body.insert("first_name".into(), json!("Åsa"));
+                body.insert("last_name".into(), json!("Berg"));
+            }
+            if !body.contains_key("name") && !body.contains_key("kind") {
+                body.insert("name".into(), json!("N"));
+            }
+            if body
+                .get("credit")
+                .is_some_and(|c| c.get("currency").is_none())
+            {
+                set(&mut body, "credit.currency", json!("EUR"));
+            }
+            bodies.push(Value::Object(body));
+        }
+        for body in &bodies {
+            let data = match crate::client::ClientData::from_json(body) {
                 Ok(d) => d,
                 Err(e) => panic!("{body}: {e:?}"),
             };
             let reference = created_changes_text(&data.to_json());
-            assert_eq!(created::changes_text(&data), Some(reference), "{body}");
+            assert_eq!(created_changes_text_of(&data), reference, "{body}");
         }
-        // A shape the walk does not take (a sequence) still gets the reference text.
-        let odd = json!({"a": [1, {"b": null}], "c": {"d": 1}});
-        assert!(created::changes_text(&odd).is_none());
-        assert_eq!(created_changes_text_of(&odd), created_changes_text(&odd));
+        // The reference text masks what it should (here as in the direct text).
+        let all = created_changes_text(
+            &crate::client::ClientData::from_json(&bodies[0])
+                .expect("valid")
+                .to_json(),
+        );
+        assert!(
+            all.contains(r#""metadata.x.Phone":[null,"***01"]"#),
+            "{all}"
+        );
+        assert!(all.contains(r#""email":[null,"***om"]"#), "{all}");
+        assert!(!all.contains("credit.available"), "{all}");
+        // A client with nothing but its name, and non-finite coordinates (no leaf, as null).
+        let mut bare =
+            crate::client::ClientData::from_json(&json!({"name": "Bare"})).expect("valid");
+        assert_eq!(
+            created_changes_text_of(&bare),
+            created_changes_text(&bare.to_json())
+        );
+        bare.address = Some(crate::client::Address {
+            latitude: Some(f64::NAN),
+            longitude: Some(f64::INFINITY),
+            city: Some("Lund".into()),
+            ..Default::default()
+        });
+        assert_eq!(
+            created_changes_text_of(&bare),
+            created_changes_text(&bare.to_json())
+        );
+    }
+
+    /// A number with exactly these digits.
+    fn num(digits: &str) -> Value {
+        serde_json::from_str(digits).expect("a number")
+    }
+
+    /// Sets `path` (`a` or `a.b`) in a document.
+    fn set(doc: &mut serde_json::Map<String, Value>, path: &str, value: Value) {
+        match path.split_once('.') {
+            None => {
+                doc.insert(path.into(), value);
+            }
+            Some((outer, inner)) => {
+                let entry = doc.entry(outer).or_insert_with(|| json!({}));
+                if let Value::Object(m) = entry {
+                    m.insert(inner.into(), value);
+                }
+            }
+        }
     }
 }

@@ -32,24 +32,41 @@ pub const SECRET_FIELDS: &[&str] = &[
 
 /// Whether a field (the last segment of a dotted path, any case) holds a sensitive value.
 pub fn is_sensitive_field(name: &str) -> bool {
-    // Compared without a lowercased copy: the lists are lowercase (an audit diff asks this of
-    // every field it records).
-    let last = name.rsplit('.').next().unwrap_or(name);
+    // An audit text asks this of every field it records: the last segment is lowercased into
+    // a stack buffer once and compared with the lowercase lists byte for byte (a length
+    // check, mostly). A segment longer than the buffer is longer than every listed name.
+    let last = match name.bytes().rposition(|b| b == b'.') {
+        Some(dot) => &name[dot + 1..],
+        None => name,
+    };
+    let mut buf = [0u8; LONGEST_LISTED_FIELD];
+    let Some(lower) = buf.get_mut(..last.len()) else {
+        return false;
+    };
+    lower.copy_from_slice(last.as_bytes());
+    lower.make_ascii_lowercase();
+    let lower = &*lower;
     SENSITIVE_FIELDS
         .iter()
         .chain(SECRET_FIELDS)
-        .any(|f| f.eq_ignore_ascii_case(last))
+        .any(|f| f.as_bytes() == lower)
 }
+
+/// At least the length of the longest name of [`SENSITIVE_FIELDS`] and [`SECRET_FIELDS`].
+const LONGEST_LISTED_FIELD: usize = 16;
 
 /// Masks one sensitive value: `***` plus at most its last two characters (only for values of
 /// eight characters or more, so a short value is never half revealed).
 pub fn mask(value: &str) -> String {
-    let n = value.chars().count();
-    if n < 8 {
+    if value.chars().count() < 8 {
         return "***".into();
     }
-    let tail: String = value.chars().skip(n - 2).collect();
-    format!("***{tail}")
+    // Where the last two characters start.
+    let tail = value.char_indices().nth_back(1).map_or(0, |(at, _)| at);
+    let mut out = String::with_capacity(3 + value.len() - tail);
+    out.push_str("***");
+    out.push_str(&value[tail..]);
+    out
 }
 
 /// A copy of a JSON document with sensitive and secret fields masked at any depth, and every
@@ -189,6 +206,10 @@ mod tests {
         assert_eq!(mask("+46 70 123 45 67"), "***67");
         assert_eq!(mask("short"), "***");
         assert_eq!(mask(""), "***");
+        assert_eq!(mask("1234567"), "***");
+        assert_eq!(mask("12345678"), "***78");
+        assert_eq!(mask("åäöåäöÅÖ"), "***ÅÖ");
+        assert_eq!(mask("abcdefgé€"), "***é€");
     }
 
     #[test]
@@ -243,5 +264,18 @@ mod tests {
         assert!(is_sensitive_field("contact_persons.email"));
         assert!(is_sensitive_field("Authorization"));
         assert!(!is_sensitive_field("name"));
+        assert!(is_sensitive_field("metadata.x.PHONE_Secondary"));
+        assert!(is_sensitive_field("x-API-key"));
+        assert!(!is_sensitive_field("emails"));
+        assert!(!is_sensitive_field("email.x"));
+        assert!(!is_sensitive_field("émail"));
+        assert!(!is_sensitive_field(""));
+        assert!(!is_sensitive_field("a_field_name_longer_than_any_listed"));
+        for f in SENSITIVE_FIELDS.iter().chain(SECRET_FIELDS) {
+            assert!(f.len() <= LONGEST_LISTED_FIELD, "{f}");
+            assert_eq!(f.to_ascii_lowercase(), *f);
+            assert!(is_sensitive_field(f));
+            assert!(is_sensitive_field(&format!("a.{}", f.to_ascii_uppercase())));
+        }
     }
 }

@@ -12,6 +12,9 @@
 //! (`SE556677-8899` → `se556677 8899` and `se5566778899`), so they are found with or without
 //! separators. Case and accents are folded here ([`fold`]), on both sides.
 
+use std::borrow::Cow;
+use std::ops::Range;
+
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
@@ -25,76 +28,114 @@ const JOINERS: &[char] = &['-', '.', '/', '_'];
 
 /// Folds text for search: canonical decomposition, combining marks (accents) removed, lower
 /// case (`Åkesson` → `akesson`). The index stores folded words and queries are folded the same
-/// way, so both sides agree exactly (the FTS tokenizer is told not to fold again).
+/// way, so both sides agree exactly (the FTS tokenizer is told not to fold again). ASCII text
+/// has nothing to decompose and no marks: it is only lowercased.
 pub fn fold(text: &str) -> String {
+    if text.is_ascii() {
+        return text.to_ascii_lowercase();
+    }
     text.nfd()
         .filter(|c| !is_combining_mark(*c))
         .flat_map(char::to_lowercase)
         .collect()
 }
 
-/// The compounds of `text`, folded: each a list of runs of letters and digits that were joined
-/// by single [`JOINERS`].
-fn compounds(text: &str) -> Vec<Vec<String>> {
-    let mut out: Vec<Vec<String>> = Vec::new();
-    let mut runs: Vec<String> = Vec::new();
-    let mut cur = String::new();
+/// [`fold`], borrowing text that is folded already (ASCII without capitals).
+fn folded(text: &str) -> Cow<'_, str> {
+    if text
+        .bytes()
+        .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+    {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(fold(text))
+    }
+}
+
+/// Calls `each` with every compound of `text` in order, folded: the folded text and the byte
+/// ranges in it of the compound's runs of letters and digits, which were joined by single
+/// [`JOINERS`]. One folded text and one list of ranges per call, not a `String` per run.
+fn each_compound(text: &str, mut each: impl FnMut(&str, &[Range<usize>])) {
+    let folded = folded(text);
+    let f: &str = &folded;
+    let mut runs: Vec<Range<usize>> = Vec::new();
+    // Where the run being read started, if one is.
+    let mut start: Option<usize> = None;
     // A joiner seen right after a run: the next run continues the compound.
     let mut joined = false;
-    for c in fold(text).chars() {
+    for (i, c) in f.char_indices() {
         if c.is_alphanumeric() {
-            if cur.is_empty() && !joined && !runs.is_empty() {
-                out.push(std::mem::take(&mut runs));
+            if start.is_none() {
+                if !joined && !runs.is_empty() {
+                    each(f, &runs);
+                    runs.clear();
+                }
+                start = Some(i);
             }
-            cur.push(c);
             joined = false;
             continue;
         }
-        if !cur.is_empty() {
-            runs.push(std::mem::take(&mut cur));
+        if let Some(s) = start.take() {
+            runs.push(s..i);
             joined = JOINERS.contains(&c);
         } else {
             joined = false;
         }
     }
-    if !cur.is_empty() {
-        runs.push(cur);
+    if let Some(s) = start {
+        runs.push(s..f.len());
     }
     if !runs.is_empty() {
-        out.push(runs);
+        each(f, &runs);
     }
-    out
 }
 
-/// Whether a compound of several runs mixes letters and digits: then it is also a word whole.
-fn mixed(runs: &[String]) -> bool {
-    let all: String = runs.concat();
+/// Whether a compound of several runs (of `f`) mixes letters and digits: then it is also a
+/// word whole.
+fn mixed(f: &str, runs: &[Range<usize>]) -> bool {
+    let chars = || runs.iter().flat_map(|r| f[r.clone()].chars());
     runs.len() > 1
-        && all.chars().any(char::is_numeric)
-        && all.chars().any(|c| c.is_alphabetic() && !c.is_numeric())
+        && chars().any(char::is_numeric)
+        && chars().any(|c| c.is_alphabetic() && !c.is_numeric())
+}
+
+/// A compound's compact form: its runs one after the other, in `out`.
+fn concat_into(out: &mut String, f: &str, runs: &[Range<usize>]) {
+    out.clear();
+    for r in runs {
+        out.push_str(&f[r.clone()]);
+    }
 }
 
 /// The folded words of `text`, in order: its runs of letters and digits.
 pub fn words(text: &str) -> Vec<String> {
-    compounds(text).into_iter().flatten().collect()
+    let mut out = Vec::new();
+    each_compound(text, |f, runs| {
+        out.extend(runs.iter().map(|r| f[r.clone()].to_string()));
+    });
+    out
 }
 
 /// The words of a `search` parameter: distinct, at most [`MAX_TERMS`]; a compound that mixes
 /// letters and digits is one word, its compact form.
 pub fn query_terms(search: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for runs in compounds(search) {
-        let ws = if mixed(&runs) {
-            vec![runs.concat()]
+    let mut add = |w: &str| {
+        if out.len() < MAX_TERMS && !out.iter().any(|x| x == w) {
+            out.push(w.to_string());
+        }
+    };
+    let mut compact = String::new();
+    each_compound(search, |f, runs| {
+        if mixed(f, runs) {
+            concat_into(&mut compact, f, runs);
+            add(&compact);
         } else {
-            runs
-        };
-        for w in ws {
-            if !out.contains(&w) && out.len() < MAX_TERMS {
-                out.push(w);
+            for r in runs {
+                add(&f[r.clone()]);
             }
         }
-    }
+    });
     out
 }
 
@@ -106,34 +147,56 @@ impl SearchDocument {
     /// Adds free text (names, e-mail addresses): its runs, and the compact form of each
     /// compound that mixes letters and digits.
     pub fn text(&mut self, s: Option<&str>) -> &mut Self {
-        for runs in compounds(s.unwrap_or("")) {
-            for w in &runs {
-                self.push(w);
-            }
-            if mixed(&runs) {
-                self.push(&runs.concat());
-            }
-        }
+        self.add_text(s.unwrap_or(""));
         self
+    }
+
+    /// [`text`](Self::text); returns how many runs (words) `s` has.
+    fn add_text(&mut self, s: &str) -> usize {
+        let mut n = 0;
+        let mut compact = String::new();
+        each_compound(s, |f, runs| {
+            n += runs.len();
+            for r in runs {
+                self.push(&f[r.clone()]);
+            }
+            if mixed(f, runs) {
+                concat_into(&mut compact, f, runs);
+                self.push(&compact);
+            }
+        });
+        n
     }
 
     /// Adds an identifier: its words and its compact form without separators.
     pub fn identifier(&mut self, s: Option<&str>) -> &mut Self {
         let s = s.unwrap_or("");
-        self.text(Some(s));
+        let words = self.add_text(s);
+        if s.is_empty() {
+            return self;
+        }
         let compact: String = s.chars().filter(|c| c.is_alphanumeric()).collect();
-        let parts = words(&compact);
-        if parts.len() != words(s).len() {
-            for w in parts {
-                self.push(&w);
-            }
+        let mut parts = 0;
+        each_compound(&compact, |_, runs| parts += runs.len());
+        if parts != words {
+            each_compound(&compact, |f, runs| {
+                for r in runs {
+                    self.push(&f[r.clone()]);
+                }
+            });
         }
         self
     }
 
     /// Appends a word unless the document has it already.
     fn push(&mut self, w: &str) {
-        if self.0.split(' ').any(|x| x == w) {
+        // Byte by byte: a space is one byte in UTF-8 and never part of another character.
+        if self
+            .0
+            .as_bytes()
+            .split(|&b| b == b' ')
+            .any(|x| x == w.as_bytes())
+        {
             return;
         }
         if !self.0.is_empty() {
@@ -240,5 +303,192 @@ mod tests {
         let mut d = SearchDocument::default();
         d.identifier(Some("5566778899"));
         assert_eq!(d.as_str(), "5566778899");
+    }
+
+    /// The first implementation (a `String` per run, a `Vec` per compound, every text through
+    /// the Unicode decomposition), kept as the oracle of the one above.
+    mod oracle {
+        use unicode_normalization::char::is_combining_mark;
+        use unicode_normalization::UnicodeNormalization;
+
+        use super::super::JOINERS;
+
+        pub fn fold(text: &str) -> String {
+            text.nfd()
+                .filter(|c| !is_combining_mark(*c))
+                .flat_map(char::to_lowercase)
+                .collect()
+        }
+
+        fn compounds(text: &str) -> Vec<Vec<String>> {
+            let mut out: Vec<Vec<String>> = Vec::new();
+            let mut runs: Vec<String> = Vec::new();
+            let mut cur = String::new();
+            let mut joined = false;
+            for c in fold(text).chars() {
+                if c.is_alphanumeric() {
+                    if cur.is_empty() && !joined && !runs.is_empty() {
+                        out.push(std::mem::take(&mut runs));
+                    }
+                    cur.push(c);
+                    joined = false;
+                    continue;
+                }
+                if !cur.is_empty() {
+                    runs.push(std::mem::take(&mut cur));
+                    joined = JOINERS.contains(&c);
+                } else {
+                    joined = false;
+                }
+            }
+            if !cur.is_empty() {
+                runs.push(cur);
+            }
+            if !runs.is_empty() {
+                out.push(runs);
+            }
+            out
+        }
+
+        fn mixed(runs: &[String]) -> bool {
+            let all: String = runs.concat();
+            runs.len() > 1
+                && all.chars().any(char::is_numeric)
+                && all.chars().any(|c| c.is_alphabetic() && !c.is_numeric())
+        }
+
+        pub fn words(text: &str) -> Vec<String> {
+            compounds(text).into_iter().flatten().collect()
+        }
+
+        pub fn query_terms(search: &str) -> Vec<String> {
+            let mut out: Vec<String> = Vec::new();
+            for runs in compounds(search) {
+                let ws = if mixed(&runs) {
+                    vec![runs.concat()]
+                } else {
+                    runs
+                };
+                for w in ws {
+                    if !out.contains(&w) && out.len() < super::super::MAX_TERMS {
+                        out.push(w);
+                    }
+                }
+            }
+            out
+        }
+
+        #[derive(Default)]
+        pub struct Doc(pub String);
+
+        impl Doc {
+            pub fn text(&mut self, s: &str) -> &mut Self {
+                for runs in compounds(s) {
+                    for w in &runs {
+                        self.push(w);
+                    }
+                    if mixed(&runs) {
+                        self.push(&runs.concat());
+                    }
+                }
+                self
+            }
+
+            pub fn identifier(&mut self, s: &str) -> &mut Self {
+                self.text(s);
+                let compact: String = s.chars().filter(|c| c.is_alphanumeric()).collect();
+                let parts = words(&compact);
+                if parts.len() != words(s).len() {
+                    for w in parts {
+                        self.push(&w);
+                    }
+                }
+                self
+            }
+
+            fn push(&mut self, w: &str) {
+                // Byte by byte: a space is one byte in UTF-8 and never part of another character.
+                if self
+                    .0
+                    .as_bytes()
+                    .split(|&b| b == b' ')
+                    .any(|x| x == w.as_bytes())
+                {
+                    return;
+                }
+                if !self.0.is_empty() {
+                    self.0.push(' ');
+                }
+                self.0.push_str(w);
+            }
+        }
+    }
+
+    /// Text of `len` characters drawn from `alphabet` by a fixed linear congruential sequence.
+    fn texts(alphabet: &[&str], count: usize, max_len: usize) -> Vec<String> {
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) as usize
+        };
+        (0..count)
+            .map(|_| {
+                let len = next() % (max_len + 1);
+                (0..len)
+                    .map(|_| alphabet[next() % alphabet.len()])
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn words_documents_and_terms_are_those_of_the_first_implementation() {
+        // ASCII letters, digits, joiners and other separators; accented, decomposable and
+        // case-special letters (`İ` lowercases to `i` and a combining dot, `ß`, `ǅ`);
+        // combining marks on their own; digits and numbers of other scripts (`٣`, `Ⅻ`, `²`);
+        // a ligature, spaces of other kinds.
+        let alphabet = [
+            "a", "b", "Z", "Q", "0", "7", "42", " ", "  ", "-", "--", ".", "/", "_", "@", ",", "Å",
+            "ö", "É", "é", "e\u{301}", "İ", "ß", "ǅ", "Ω", "\u{301}", "\u{93e}", "٣", "Ⅻ", "²",
+            "ﬁ", "\u{a0}", "\u{3000}", "ERP", "erp-", "AC", "Ærø", "ǈ", "ﬀ",
+        ];
+        let mut inputs: Vec<String> = texts(&alphabet, 4000, 10);
+        inputs.extend(texts(&alphabet[..16], 1000, 24));
+        inputs.extend(
+            [
+                "Floor Post 123 AB",
+                "post123@floor.example",
+                "5560000123",
+                "SE556677-8899",
+                "anna.schmidt123@web.de",
+                "Lager AC-4, hall 37",
+                "ERP-00424242",
+                "erp- 42",
+                "erp--42",
+                "",
+            ]
+            .map(String::from),
+        );
+        for t in &inputs {
+            assert_eq!(fold(t), oracle::fold(t), "fold {t:?}");
+            assert_eq!(words(t), oracle::words(t), "words {t:?}");
+            assert_eq!(query_terms(t), oracle::query_terms(t), "terms {t:?}");
+        }
+        // Documents of several texts and identifiers, as a client's is made.
+        for pair in inputs.chunks(3) {
+            let (a, b, c) = (&pair[0], &pair[pair.len() / 2], &pair[pair.len() - 1]);
+            let mut new = SearchDocument::default();
+            new.text(Some(a))
+                .identifier(Some(b))
+                .text(None)
+                .identifier(Some(c));
+            new.identifier(None).text(Some(b));
+            let mut old = oracle::Doc::default();
+            old.text(a).identifier(b).text("").identifier(c);
+            old.identifier("").text(b);
+            assert_eq!(new.as_str(), old.0, "{a:?} {b:?} {c:?}");
+        }
     }
 }
