@@ -975,6 +975,12 @@ fn seed_demo_inserts_clients_without_a_bar_when_not_on_a_terminal() {
         run.stdout
     );
     assert!(run.stderr.is_empty(), "stderr: {}", run.stderr);
+    // It closes its store: on SQLite the file it leaves is at rest, its WAL folded in.
+    if scratch.postgres.is_none() {
+        let wal = scratch.path("clientele.db-wal");
+        let left = std::fs::metadata(&wal).map_or(0, |m| m.len());
+        assert_eq!(left, 0, "seed-demo left {left} bytes of WAL");
+    }
 }
 
 /// On a terminal (a pseudo-terminal from util-linux `script`) the progress bar shows a whole
