@@ -112,8 +112,8 @@ pub(super) async fn copy_rows(
     tx: &deadpool_postgres::Transaction<'_>,
     rows: Rows,
 ) -> StoreResult<u64> {
-    let types = column_types(tx, rows.table, &rows.columns).await?;
-    let writer = writer(tx, rows.table, &rows.columns, &types).await?;
+    let types = column_types(tx, rows.table, rows.columns).await?;
+    let writer = writer(tx, rows.table, rows.columns, &types).await?;
     let mut writer = std::pin::pin!(writer);
     for row in rows.values {
         let row: Vec<P> = row.into_iter().map(P).collect();

@@ -72,7 +72,7 @@ pub fn insert_audits(
 
 /// The rows of audit records, as [`insert_audits`] writes them, for `Tx::insert_rows`.
 pub fn audit_rows(tenant: TenantId, records: &[NewAudit], first_pos: Option<i64>) -> Rows {
-    let mut out = Rows::new("audit_records", AUDIT_COLUMNS.to_vec());
+    let mut out = Rows::new("audit_records", &AUDIT_COLUMNS);
     for (i, r) in records.iter().enumerate() {
         let pos = first_pos.map(|p| p + i as i64);
         out.push(audit_values(tenant, r, pos).to_vec());
@@ -96,6 +96,11 @@ pub fn last_feed_position(tenant: TenantId) -> SelectStatement {
         .and_where(tenant_cond(tenant));
     q
 }
+
+/// [`last_feed_position`] as SQLite's query builder writes it (a test checks), for the SQLite
+/// writer to bind without building it: the tenant id.
+pub const LAST_FEED_POSITION_SQLITE: &str =
+    r#"SELECT MAX("pos") FROM "audit_records" WHERE "tenant_id" = ?"#;
 
 /// Newest first, strictly before position `before`; one extra row tells whether more follow.
 /// Records not yet given a position are left out (they are newer than any that has one).
@@ -137,4 +142,20 @@ pub fn events(tenant: TenantId, after: Option<i64>, limit: u32) -> SelectStateme
     q.order_by(col("pos"), Order::Asc)
         .limit(u64::from(limit) + 1);
     q
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_query::SqliteQueryBuilder;
+
+    use super::*;
+    use crate::statements::Statement;
+
+    #[test]
+    fn the_feed_position_text_is_what_sea_query_writes() {
+        let tenant = TenantId(Uuid::now_v7());
+        let (sql, values) = Statement::build(&last_feed_position(tenant), SqliteQueryBuilder);
+        assert_eq!(sql, LAST_FEED_POSITION_SQLITE);
+        assert_eq!(values.0, vec![Value::from(tenant.0.to_string())]);
+    }
 }

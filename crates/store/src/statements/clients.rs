@@ -1,6 +1,8 @@
 //! The clients table: one client by id, external id or number, inserts (one or many), updates,
 //! deletes.
 
+use std::sync::LazyLock;
+
 use clientele_core::search::fold;
 use clientele_core::types::Timestamp;
 use clientele_core::{ClientData, TenantId};
@@ -33,8 +35,8 @@ pub fn insert_clients(rows: &[NewRow<'_>]) -> InsertStatement {
     client_rows(rows).into_insert()
 }
 
-/// The rows of new clients, for `Tx::insert_rows`.
-pub fn client_rows(rows: &[NewRow<'_>]) -> Rows {
+/// The columns of a new client's row, in the order of [`client_rows`]' values.
+static CLIENT_ROW_COLUMNS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
     let mut cols = vec![
         "id",
         "tenant_id",
@@ -47,7 +49,12 @@ pub fn client_rows(rows: &[NewRow<'_>]) -> Rows {
         "name_fold",
     ];
     cols.extend(data_columns());
-    let mut out = Rows::new("clients", cols);
+    cols
+});
+
+/// The rows of new clients, for `Tx::insert_rows`.
+pub fn client_rows(rows: &[NewRow<'_>]) -> Rows {
+    let mut out = Rows::new("clients", &CLIENT_ROW_COLUMNS);
     for row in rows {
         let ts = row.at.to_rfc3339();
         let mut values: Vec<Value> = vec![
@@ -68,8 +75,21 @@ pub fn client_rows(rows: &[NewRow<'_>]) -> Rows {
 }
 
 /// The largest creation sequence taken in millisecond `ms` (see `crate::rid`): among the
-/// tenant's clients, or among all clients when the sequence must be unique globally.
-pub fn max_rid(tenant: Option<TenantId>, ms: i64) -> SelectStatement {
+/// tenant's clients, or among all clients when the sequence must be unique globally. A
+/// [`Shaped`] statement: every create of the SQLite writer runs it or [`max_rids`].
+pub fn max_rid(tenant: Option<TenantId>, ms: i64) -> Shaped {
+    let (lo, hi) = crate::rid::range_of_ms(ms);
+    shaped_rid_range(
+        ("max_rid", "max_rid_of_tenant"),
+        (max_rid_shape, max_rid_of_tenant_shape),
+        tenant,
+        lo,
+        hi,
+    )
+}
+
+/// What [`max_rid`] runs, built in full.
+fn max_rid_full(tenant: Option<TenantId>, ms: i64) -> SelectStatement {
     let (lo, hi) = crate::rid::range_of_ms(ms);
     let mut q = Query::select();
     q.expr(Func::max(Expr::col(col("rid"))))
@@ -82,9 +102,30 @@ pub fn max_rid(tenant: Option<TenantId>, ms: i64) -> SelectStatement {
     q
 }
 
+fn max_rid_shape() -> SelectStatement {
+    max_rid_full(None, 0)
+}
+
+fn max_rid_of_tenant_shape() -> SelectStatement {
+    max_rid_full(Some(TenantId(Uuid::nil())), 0)
+}
+
 /// The largest creation sequence taken in each millisecond `lo..hi`, as rows of (millisecond,
 /// sequence), scoped like [`max_rid`]: what a bulk load reads once instead of asking per row.
-pub fn max_rids(tenant: Option<TenantId>, lo: i64, hi: i64) -> SelectStatement {
+/// A [`Shaped`] statement.
+pub fn max_rids(tenant: Option<TenantId>, lo: i64, hi: i64) -> Shaped {
+    let (lo, hi) = (crate::rid::range_of_ms(lo).0, crate::rid::range_of_ms(hi).0);
+    shaped_rid_range(
+        ("max_rids", "max_rids_of_tenant"),
+        (max_rids_shape, max_rids_of_tenant_shape),
+        tenant,
+        lo,
+        hi,
+    )
+}
+
+/// What [`max_rids`] runs, built in full.
+fn max_rids_full(tenant: Option<TenantId>, lo: i64, hi: i64) -> SelectStatement {
     let mut q = Query::select();
     q.expr(Expr::cust("rid >> 12"))
         .expr(Func::max(Expr::col(col("rid"))))
@@ -96,6 +137,36 @@ pub fn max_rids(tenant: Option<TenantId>, lo: i64, hi: i64) -> SelectStatement {
         q.and_where(tenant_cond(t));
     }
     q
+}
+
+fn max_rids_shape() -> SelectStatement {
+    max_rids_full(None, 0, 0)
+}
+
+fn max_rids_of_tenant_shape() -> SelectStatement {
+    max_rids_full(Some(TenantId(Uuid::nil())), 0, 0)
+}
+
+/// A shape's statement for all clients and for one tenant's.
+type ShapePair = (fn() -> SelectStatement, fn() -> SelectStatement);
+
+/// A statement over the creation sequences `lo..hi` (of one tenant's clients, or of all):
+/// its placeholders are `lo`, `hi`, then the tenant.
+fn shaped_rid_range(
+    (all, of_tenant): (&'static str, &'static str),
+    (all_shape, of_tenant_shape): ShapePair,
+    tenant: Option<TenantId>,
+    lo: i64,
+    hi: i64,
+) -> Shaped {
+    match tenant {
+        None => Shaped::new(all, all_shape, vec![lo.into(), hi.into()]),
+        Some(t) => Shaped::new(
+            of_tenant,
+            of_tenant_shape,
+            vec![lo.into(), hi.into(), t.0.to_string().into()],
+        ),
+    }
 }
 
 pub fn update_client(
@@ -238,6 +309,11 @@ pub fn next_client_number(tenant: TenantId, n: i64) -> UpdateStatement {
     q
 }
 
+/// [`next_client_number`] as SQLite's query builder writes it (a test checks), for the SQLite
+/// writer to bind without building it: `n`, then the tenant id.
+pub const NEXT_CLIENT_NUMBER_SQLITE: &str =
+    r#"UPDATE "tenants" SET "client_seq" = "client_seq" + ? WHERE "id" = ? RETURNING "client_seq""#;
+
 #[cfg(test)]
 mod shaped_tests {
     use sea_query::{PostgresQueryBuilder, SqliteQueryBuilder};
@@ -254,6 +330,40 @@ mod shaped_tests {
             let full = Statement::build(&select_client_shape(tenant, id), PostgresQueryBuilder);
             assert_eq!(select_client(tenant, id).build(PostgresQueryBuilder), full);
         }
+    }
+
+    #[test]
+    fn the_creation_sequence_reads_bind_what_the_full_statements_would() {
+        let ms = 1_764_000_000_000;
+        for tenant in [None, Some(TenantId(Uuid::now_v7()))] {
+            for _ in 0..2 {
+                let full = Statement::build(&max_rid_full(tenant, ms), SqliteQueryBuilder);
+                assert_eq!(max_rid(tenant, ms).build(SqliteQueryBuilder), full);
+                let full = Statement::build(&max_rid_full(tenant, ms), PostgresQueryBuilder);
+                assert_eq!(max_rid(tenant, ms).build(PostgresQueryBuilder), full);
+                let full = max_rids_full(tenant, ms, ms + 3);
+                let shaped = max_rids(tenant, ms, ms + 3);
+                assert_eq!(
+                    shaped.build(SqliteQueryBuilder),
+                    Statement::build(&full, SqliteQueryBuilder)
+                );
+                assert_eq!(
+                    shaped.build(PostgresQueryBuilder),
+                    Statement::build(&full, PostgresQueryBuilder)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_numbering_text_is_what_sea_query_writes() {
+        let tenant = TenantId(Uuid::now_v7());
+        let (sql, values) = Statement::build(&next_client_number(tenant, 3), SqliteQueryBuilder);
+        assert_eq!(sql, NEXT_CLIENT_NUMBER_SQLITE);
+        assert_eq!(
+            values.0,
+            vec![Value::from(3i64), Value::from(tenant.0.to_string())]
+        );
     }
 
     #[test]

@@ -8,13 +8,15 @@ use super::base::col;
 
 pub struct Rows {
     pub table: &'static str,
-    pub columns: Vec<&'static str>,
+    /// The same list (a `static`) for every set of rows of one shape: a backend may key what it
+    /// builds for the shape by it (SQLite: its statement text, `sqlite::conn`).
+    pub columns: &'static [&'static str],
     /// One entry per row, its values in the order of `columns`.
     pub values: Vec<Vec<Value>>,
 }
 
 impl Rows {
-    pub fn new(table: &'static str, columns: Vec<&'static str>) -> Self {
+    pub fn new(table: &'static str, columns: &'static [&'static str]) -> Self {
         Self {
             table,
             columns,
