@@ -176,14 +176,21 @@ impl<'a> Conn<'a> {
         }
     }
 
-    /// `Tx::client_numbers`: what `statements::next_client_number` runs, its text written once.
+    /// `Tx::client_numbers`: what `statements::next_client_number` does, as two statements
+    /// whose texts are written once (`statements::TAKE_CLIENT_NUMBERS_SQLITE`).
     fn client_numbers_now(&self, tenant: TenantId, n: usize) -> StoreResult<Vec<i64>> {
         let mut t = Uuid::encode_buffer();
         let tenant: &str = tenant.0.hyphenated().encode_lower(&mut t);
         let n = n as i64;
-        let last: Option<i64> = lock(self.conn)
-            .prepare_cached(crate::statements::NEXT_CLIENT_NUMBER_SQLITE)
-            .and_then(|mut st| st.query_row(params![n, tenant], |r| r.get(0)).optional())
+        let conn = lock(self.conn);
+        let last: Option<i64> = conn
+            .prepare_cached(crate::statements::TAKE_CLIENT_NUMBERS_SQLITE)
+            .and_then(|mut st| st.execute(params![n, tenant]))
+            .and_then(|_| {
+                conn.prepare_cached(crate::statements::LAST_CLIENT_NUMBER_SQLITE)?
+                    .query_row([tenant], |r| r.get(0))
+                    .optional()
+            })
             .map_err(map_err)?;
         let last = last.ok_or_else(|| StoreError::Other("expected a row with a number".into()))?;
         Ok((last - n + 1..=last).collect())
@@ -313,8 +320,8 @@ impl Tx for Conn<'_> {
         RidScope::AllClients
     }
 
-    /// From the tenant's counter row, as by default, with the statement's text written once
-    /// (`statements::NEXT_CLIENT_NUMBER_SQLITE`) instead of built for every create.
+    /// From the tenant's counter row, as by default, with texts written once
+    /// (`statements::TAKE_CLIENT_NUMBERS_SQLITE`) instead of built for every create.
     fn client_numbers(
         &self,
         tenant: TenantId,
