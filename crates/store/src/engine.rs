@@ -19,7 +19,6 @@ use clientele_core::types::{CurrencyCode, TenantName, Timestamp};
 use clientele_core::{ApiKey, Client, ClientData, Store, StoreError, Tenant, TenantId, WriteCtx};
 use uuid::Uuid;
 
-use crate::columns::{decode_client, decode_client_json};
 use crate::credentials::CredentialCache;
 use crate::db::{Read, Write};
 use crate::groups::CreateGroups;
@@ -203,13 +202,11 @@ impl<B: Backend> Store for Engine<B> {
     }
 
     async fn get_client(&self, tenant: TenantId, id: Uuid) -> StoreResult<Client> {
-        let decode = decode_client;
-        self.read(clients::Get { tenant, id, decode }).await
+        self.read(clients::Get::<Client>::new(tenant, id)).await
     }
 
     async fn get_client_json(&self, tenant: TenantId, id: Uuid) -> StoreResult<ClientJson> {
-        let decode = decode_client_json;
-        self.read(clients::Get { tenant, id, decode }).await
+        self.read(clients::Get::<ClientJson>::new(tenant, id)).await
     }
 
     async fn get_client_by_number(&self, tenant: TenantId, number: i64) -> StoreResult<Client> {

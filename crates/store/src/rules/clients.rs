@@ -1,7 +1,11 @@
 //! Clients: create (one, or many at once), replace, patch, upsert by external id, delete with
 //! its sub-resources, read one.
 
+use std::future::Future;
+use std::marker::PhantomData;
+
 use clientele_core::audit::{created_changes_text_of, diff, AuditAction};
+use clientele_core::document::ClientJson;
 use clientele_core::search::SearchDocument;
 use clientele_core::store::{StoreResult, Upserted};
 use clientele_core::sub::SubKind;
@@ -12,7 +16,7 @@ use uuid::Uuid;
 use super::audit::{self, Entity};
 use super::sequences::{take_numbers, RidWindow};
 use super::{check_version, idempotency, patched, search, subresources};
-use crate::columns::{decode_client, decode_sub, RowSource};
+use crate::columns::{decode_client, decode_sub};
 use crate::db::{Db, NewDocument, Read, Tx, Write};
 use crate::rid;
 use crate::statements as sql;
@@ -128,6 +132,8 @@ async fn insert_each<X: Tx>(
             })
             .collect();
         tx.insert_rows(sql::client_rows(&rows)).await?;
+        let kept: Vec<(i64, &Client)> = chunk.iter().map(|(rid, c, _, _)| (*rid, c)).collect();
+        tx.keep_documents(&kept).await?;
         // A new client has no contact persons yet: its own fields are its whole document.
         let docs: Vec<NewDocument> = chunk
             .iter()
@@ -225,15 +231,55 @@ async fn select_for_update<X: Tx>(tx: &X, tenant: TenantId, id: Uuid) -> StoreRe
         .await
 }
 
-/// `Store::get_client` (`decode_client`) and `Store::get_client_json` (`decode_client_json`):
-/// one rule, one operation name in the metrics.
+/// What a point read by id answers: the client ([`Client`], decoded from its row) or its JSON
+/// document ([`ClientJson`], `Db::client_json_by_id`).
+pub trait ById: Send + Sized + 'static {
+    fn by_id<D: Db>(
+        db: &D,
+        tenant: TenantId,
+        id: Uuid,
+    ) -> impl Future<Output = StoreResult<Self>> + Send;
+}
+
+impl ById for Client {
+    fn by_id<D: Db>(
+        db: &D,
+        tenant: TenantId,
+        id: Uuid,
+    ) -> impl Future<Output = StoreResult<Self>> + Send {
+        db.client_by_id(tenant, id, decode_client)
+    }
+}
+
+impl ById for ClientJson {
+    fn by_id<D: Db>(
+        db: &D,
+        tenant: TenantId,
+        id: Uuid,
+    ) -> impl Future<Output = StoreResult<Self>> + Send {
+        db.client_json_by_id(tenant, id)
+    }
+}
+
+/// `Store::get_client` (a [`Client`]) and `Store::get_client_json` (a [`ClientJson`]): one
+/// rule, one operation name in the metrics.
 pub struct Get<T> {
     pub tenant: TenantId,
     pub id: Uuid,
-    pub decode: fn(&mut dyn RowSource) -> StoreResult<T>,
+    pub answer: PhantomData<fn() -> T>,
 }
 
-impl<T: Send + 'static> Read for Get<T> {
+impl<T> Get<T> {
+    pub fn new(tenant: TenantId, id: Uuid) -> Self {
+        Self {
+            tenant,
+            id,
+            answer: PhantomData,
+        }
+    }
+}
+
+impl<T: ById> Read for Get<T> {
     type Output = T;
 
     fn is_point(&self) -> bool {
@@ -241,7 +287,7 @@ impl<T: Send + 'static> Read for Get<T> {
     }
 
     async fn run<D: Db>(&self, db: &D) -> StoreResult<T> {
-        db.client_by_id(self.tenant, self.id, self.decode).await
+        T::by_id(db, self.tenant, self.id).await
     }
 }
 

@@ -11,11 +11,12 @@ use std::sync::{LazyLock, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
+use clientele_core::document::ClientJson;
 use clientele_core::query::ClientQuery;
 use clientele_core::search::SearchDocument;
 use clientele_core::store::StoreResult;
-use clientele_core::{StoreError, TenantId};
-use rusqlite::types::ValueRef;
+use clientele_core::{Client, StoreError, TenantId};
+use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{params_from_iter, Connection, ErrorCode, OpenFlags, Row};
 use sea_query::{SelectStatement, SqliteQueryBuilder};
 use sea_query_rusqlite::{RusqliteValue, RusqliteValues};
@@ -23,7 +24,7 @@ use uuid::Uuid;
 
 use super::counts;
 use super::search::{self, SqliteFlavour};
-use crate::columns::{select_columns, Columns, RowSource};
+use crate::columns::{decode_client_json, new_client_view, select_columns, Columns, RowSource};
 use crate::counts::CountCache;
 use crate::db::{Db, NewDocument, Tx};
 use crate::rules::sequences::RidScope;
@@ -175,6 +176,64 @@ impl<'a> Conn<'a> {
         }
     }
 
+    /// A client's document: on a reader, from `client_docs` ([`DOC_READ`]: the client's row by
+    /// its id, for its version and `rid`, then its document by `rid`), or, when it has none (it
+    /// changed since its creation, or existed before migration 32), from its row as
+    /// [`Conn::client_by_id_now`] reads it. The writer reads the row.
+    fn client_json_by_id_now(&self, tenant: TenantId, id: Uuid) -> StoreResult<ClientJson> {
+        if self.counts.is_some() {
+            let (mut t, mut i) = (Uuid::encode_buffer(), Uuid::encode_buffer());
+            let t: &str = tenant.0.hyphenated().encode_lower(&mut t);
+            let i: &str = id.hyphenated().encode_lower(&mut i);
+            let conn = lock(self.conn);
+            let sql = match self.generation {
+                Some(_) => DOC_READ_CHECKED,
+                None => DOC_READ,
+            };
+            let mut st = conn.prepare_cached(sql).map_err(map_err)?;
+            let mut rows = st.query([t, i]).map_err(map_err)?;
+            let Some(row) = rows.next().map_err(map_err)? else {
+                return Err(StoreError::NotFound);
+            };
+            match row.get_ref(0).map_err(map_err)? {
+                ValueRef::Text(doc) => {
+                    if let Some(seen) = self.generation {
+                        let _ = seen.set(row.get(2).map_err(map_err)?);
+                    }
+                    return Ok(ClientJson {
+                        version: row.get(1).map_err(map_err)?,
+                        json: doc.to_vec(),
+                    });
+                }
+                ValueRef::Null => {}
+                other => {
+                    return Err(map_err(rusqlite::Error::InvalidColumnType(
+                        0,
+                        "doc".into(),
+                        other.data_type(),
+                    )))
+                }
+            }
+        }
+        self.client_by_id_now(tenant, id, decode_client_json)
+    }
+
+    /// Keeps the documents of clients just inserted (`client_docs`), each written from the
+    /// values its row was written from ([`new_client_view`]), so a point read of the row would
+    /// write the same bytes.
+    fn keep_documents_now(&self, clients: &[(i64, &Client)]) -> StoreResult<()> {
+        let conn = lock(self.conn);
+        let mut st = conn.prepare_cached(KEEP_DOC).map_err(map_err)?;
+        let mut doc = Vec::with_capacity(2048);
+        for (rid, client) in clients {
+            doc.clear();
+            new_client_view(client).write_json(&mut doc);
+            st.execute((rid, ToSqlOutput::Borrowed(ValueRef::Text(&doc))))
+                .map_err(map_err)?;
+        }
+        Ok(())
+    }
+
     fn index_new_now(&self, tenant: TenantId, docs: &[NewDocument]) -> StoreResult<()> {
         search::write_new_documents(&lock(self.conn), tenant, docs)
     }
@@ -256,6 +315,14 @@ impl Db for Conn<'_> {
         ready(self.client_by_id_now(tenant, id, decode))
     }
 
+    fn client_json_by_id(
+        &self,
+        tenant: TenantId,
+        id: Uuid,
+    ) -> impl Future<Output = StoreResult<ClientJson>> + Send {
+        ready(self.client_json_by_id_now(tenant, id))
+    }
+
     fn flavour(
         &self,
         tenant: TenantId,
@@ -302,6 +369,13 @@ impl Tx for Conn<'_> {
         docs: &[NewDocument],
     ) -> impl Future<Output = StoreResult<()>> + Send {
         ready(self.index_new_now(tenant, docs))
+    }
+
+    fn keep_documents(
+        &self,
+        clients: &[(i64, &Client)],
+    ) -> impl Future<Output = StoreResult<()>> + Send {
+        ready(self.keep_documents_now(clients))
     }
 
     fn reindex(
@@ -451,6 +525,23 @@ const POINT_READ: &str =
 /// column.
 const POINT_READ_CHECKED: &str = "SELECT *, (SELECT \"gen\" FROM main.\"auth_generation\" \
      WHERE \"id\" = 1) FROM temp.\"client_point\" WHERE \"tenant_id\" = ?1 AND \"id\" = ?2";
+
+/// The point read of a client's kept document (`client_docs`, migration 32): its document
+/// (`NULL` when it has none), then its version. The client's row is found by its id, as
+/// [`POINT_READ`] finds it, and the document by the row's `rid`.
+const DOC_READ: &str = "SELECT d.\"doc\", c.\"version\" FROM main.\"clients\" AS c \
+     LEFT JOIN main.\"client_docs\" AS d ON d.\"rid\" = c.\"rid\" \
+     WHERE c.\"tenant_id\" = ?1 AND c.\"id\" = ?2";
+
+/// [`DOC_READ`] with the credentials' generation (`statements::auth_generation`) as its third
+/// column.
+const DOC_READ_CHECKED: &str = "SELECT d.\"doc\", c.\"version\", (SELECT \"gen\" FROM \
+     main.\"auth_generation\" WHERE \"id\" = 1) FROM main.\"clients\" AS c \
+     LEFT JOIN main.\"client_docs\" AS d ON d.\"rid\" = c.\"rid\" \
+     WHERE c.\"tenant_id\" = ?1 AND c.\"id\" = ?2";
+
+/// Keeps a new client's document (`Conn::keep_documents_now`).
+const KEEP_DOC: &str = "INSERT OR REPLACE INTO \"client_docs\" (\"rid\", \"doc\") VALUES (?1, ?2)";
 
 /// `CREATE TEMP VIEW` of [`CLIENT_POINT_VIEW`].
 fn client_point_view() -> String {
