@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 use std::borrow::Cow;
 
 use clientele_core::client::{Address, ClientData, Credit, CLIENT_READ_ONLY};
-use clientele_core::document::{AddressView, ClientJson, ClientView, CreditView};
+use clientele_core::document::{AddressView, Assigned, ClientJson, ClientView, CreditView};
 use clientele_core::query::{Field, FieldType, CLIENT_FIELDS, CREATION_SEQ};
 use clientele_core::store::StoreResult;
 use clientele_core::types::{Email, Invalid, Money, Phone, Timestamp};
@@ -292,13 +292,14 @@ pub fn decode_client_json(r: &mut dyn RowSource) -> Result<ClientJson, StoreErro
     out.ok_or_else(|| StoreError::Other("no client decoded".into()))
 }
 
-/// The view of a client that [`decode_client_view`] gives of the row [`data_values`] writes for
-/// it: [`ClientView::of`] with what storing changes. `available` is computed from the amounts,
-/// as a read computes it; a coordinate of `-0.0` is `0.0` (SQLite keeps a `REAL` that is a whole
-/// number as an integer, which has no sign). Its document ([`ClientView::write_json`]) is what a
-/// point read of the new row writes (SQLite keeps it: `client_docs`, migration 32).
-pub fn new_client_view(client: &Client) -> ClientView<'_> {
-    let mut view = ClientView::of(client);
+/// The part of a new client's document that its data alone gives
+/// ([`ClientView::write_fields`]), as a point read of the row that [`data_values`] writes for it
+/// writes that part: `available` computed from the amounts, as a read computes it, and a
+/// coordinate of `-0.0` as `0.0` (SQLite keeps a `REAL` that is a whole number as an integer,
+/// which has no sign). With the values the store assigns around it (`Assigned::write_json`) it
+/// is the document SQLite keeps of the new client (`client_docs`, migration 32).
+pub fn new_client_fields(data: &ClientData) -> Vec<u8> {
+    let mut view = ClientView::of_data(data, Assigned::none());
     let c = &mut view.credit;
     c.available = Credit::available_of(c.limit, c.used);
     if let Some(a) = &mut view.address {
@@ -308,8 +309,13 @@ pub fn new_client_view(client: &Client) -> ClientView<'_> {
             }
         }
     }
-    view
+    let mut out = Vec::with_capacity(FIELDS_BYTES);
+    view.write_fields(&mut out);
+    out
 }
+
+/// Room for the fields of a document ([`new_client_fields`]): most fit.
+const FIELDS_BYTES: usize = 1536;
 
 /// The stored metadata (a JSON object of strings, as [`data_values`] writes it).
 fn decode_metadata(text: &str) -> StoreResult<BTreeMap<String, String>> {

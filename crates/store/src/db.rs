@@ -174,6 +174,16 @@ pub struct NewDocument {
     pub doc: SearchDocument,
 }
 
+/// A new client whose document a backend keeps (`Tx::keep_documents`).
+pub struct NewClientDoc<'a> {
+    /// Its creation sequence.
+    pub rid: i64,
+    pub client: &'a Client,
+    /// The part of its document its data gives (`columns::new_client_fields`), if built
+    /// already (on the request's thread: `rules::clients::NewClientParts`).
+    pub fields: Option<&'a [u8]>,
+}
+
 /// A connection inside a write transaction: what the write rules need beyond statements.
 pub trait Tx: Db {
     /// New clients written at a time in a bulk load (their rows, search entries and audit
@@ -245,11 +255,11 @@ pub trait Tx: Db {
         docs: &[NewDocument],
     ) -> impl Future<Output = StoreResult<()>> + Send;
 
-    /// Keeps the JSON documents of new clients, just inserted (each with its creation sequence),
-    /// where point reads answer with them (SQLite: `client_docs`); by default nothing.
+    /// Keeps the JSON documents of new clients, just inserted, where point reads answer with
+    /// them (SQLite: `client_docs`, see `Backend::keeps_documents`); by default nothing.
     fn keep_documents(
         &self,
-        _clients: &[(i64, &Client)],
+        _clients: &[NewClientDoc<'_>],
     ) -> impl Future<Output = StoreResult<()>> + Send {
         ready(Ok(()))
     }

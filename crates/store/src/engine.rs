@@ -51,6 +51,10 @@ pub trait Backend: Send + Sync + 'static {
     fn create_groups(&self) -> usize {
         0
     }
+    /// Whether it keeps the JSON documents of new clients (`Tx::keep_documents`): SQLite.
+    fn keeps_documents(&self) -> bool {
+        false
+    }
 }
 
 /// A `Store` on backend `B` (`SqliteStore`, `PgStore`).
@@ -187,7 +191,9 @@ impl<B: Backend> Store for Engine<B> {
                 return groups.create(&self.backend, ctx, data).await;
             }
         }
-        self.write(clients::Create::new(ctx, data)).await
+        let with_document = self.backend.keeps_documents();
+        self.write(clients::Create::new(ctx, data, with_document))
+            .await
     }
 
     async fn create_client_with_subs(

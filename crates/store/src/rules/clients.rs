@@ -16,8 +16,8 @@ use uuid::Uuid;
 use super::audit::{self, Entity};
 use super::sequences::{take_numbers, RidWindow};
 use super::{check_version, idempotency, patched, search, subresources};
-use crate::columns::{decode_client, decode_sub};
-use crate::db::{Db, NewDocument, Read, Tx, Write};
+use crate::columns::{decode_client, decode_sub, new_client_fields};
+use crate::db::{Db, NewClientDoc, NewDocument, Read, Tx, Write};
 use crate::rid;
 use crate::statements as sql;
 
@@ -52,20 +52,23 @@ pub(super) async fn insert<X: Tx>(
     insert_each(tx, ctx.tenant, rows).await
 }
 
-/// What a new client's writes need that depends on its data alone: its search document and
-/// the text of its creation's audit record. A single create builds them on the request's
-/// thread when it is made ([`Create::new`]), so that the SQLite writer, whose one thread
-/// bounds the creates per second, only binds and steps them.
+/// What a new client's writes need that depends on its data alone: its search document, the
+/// text of its creation's audit record and, where the backend keeps documents
+/// (`Backend::keeps_documents`), its fields' part of its JSON document. A single create builds
+/// them on the request's thread when it is made ([`Create::new`]), so that the SQLite writer,
+/// whose one thread bounds the creates per second, only binds and steps them.
 pub struct NewClientParts {
     doc: SearchDocument,
     changes: String,
+    fields: Option<Vec<u8>>,
 }
 
 impl NewClientParts {
-    pub fn of(data: &ClientData) -> Self {
+    pub fn of(data: &ClientData, with_document: bool) -> Self {
         Self {
             doc: SearchDocument::for_client(data),
             changes: created_changes_text_of(data),
+            fields: with_document.then(|| new_client_fields(data)),
         }
     }
 }
@@ -132,7 +135,14 @@ async fn insert_each<X: Tx>(
             })
             .collect();
         tx.insert_rows(sql::client_rows(&rows)).await?;
-        let kept: Vec<(i64, &Client)> = chunk.iter().map(|(rid, c, _, _)| (*rid, c)).collect();
+        let kept: Vec<NewClientDoc<'_>> = chunk
+            .iter()
+            .map(|(rid, client, _, parts)| NewClientDoc {
+                rid: *rid,
+                client,
+                fields: parts.and_then(|p| p.fields.as_deref()),
+            })
+            .collect();
         tx.keep_documents(&kept).await?;
         // A new client has no contact persons yet: its own fields are its whole document.
         let docs: Vec<NewDocument> = chunk
@@ -337,9 +347,10 @@ pub struct Create {
 }
 
 impl Create {
-    /// Builds the client's [`NewClientParts`] here, on the caller's thread.
-    pub fn new(ctx: WriteCtx, data: ClientData) -> Self {
-        let parts = NewClientParts::of(&data);
+    /// Builds the client's [`NewClientParts`] here, on the caller's thread (`with_document`:
+    /// the backend keeps documents).
+    pub fn new(ctx: WriteCtx, data: ClientData, with_document: bool) -> Self {
+        let parts = NewClientParts::of(&data, with_document);
         Self { ctx, data, parts }
     }
 }

@@ -11,11 +11,11 @@ use std::sync::{LazyLock, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use clientele_core::document::ClientJson;
+use clientele_core::document::{Assigned, ClientJson};
 use clientele_core::query::ClientQuery;
 use clientele_core::search::SearchDocument;
 use clientele_core::store::StoreResult;
-use clientele_core::{Client, StoreError, TenantId};
+use clientele_core::{StoreError, TenantId};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{params_from_iter, Connection, ErrorCode, OpenFlags, Row};
 use sea_query::{SelectStatement, SqliteQueryBuilder};
@@ -24,9 +24,9 @@ use uuid::Uuid;
 
 use super::counts;
 use super::search::{self, SqliteFlavour};
-use crate::columns::{decode_client_json, new_client_view, select_columns, Columns, RowSource};
+use crate::columns::{decode_client_json, new_client_fields, select_columns, Columns, RowSource};
 use crate::counts::CountCache;
-use crate::db::{Db, NewDocument, Tx};
+use crate::db::{Db, NewClientDoc, NewDocument, Tx};
 use crate::rules::sequences::RidScope;
 use crate::statements::{ListStatement, Rows, Statement};
 
@@ -218,17 +218,25 @@ impl<'a> Conn<'a> {
         self.client_by_id_now(tenant, id, decode_client_json)
     }
 
-    /// Keeps the documents of clients just inserted (`client_docs`), each written from the
-    /// values its row was written from ([`new_client_view`]), so a point read of the row would
-    /// write the same bytes.
-    fn keep_documents_now(&self, clients: &[(i64, &Client)]) -> StoreResult<()> {
+    /// Keeps the documents of clients just inserted (`client_docs`): each one's fields
+    /// ([`new_client_fields`], from the values its row was written from) between the values the
+    /// store assigned it, so a point read of its row would write the same bytes.
+    fn keep_documents_now(&self, clients: &[NewClientDoc<'_>]) -> StoreResult<()> {
         let conn = lock(self.conn);
         let mut st = conn.prepare_cached(KEEP_DOC).map_err(map_err)?;
         let mut doc = Vec::with_capacity(2048);
-        for (rid, client) in clients {
+        for new in clients {
+            let built;
+            let fields = match new.fields {
+                Some(f) => f,
+                None => {
+                    built = new_client_fields(&new.client.data);
+                    &built
+                }
+            };
             doc.clear();
-            new_client_view(client).write_json(&mut doc);
-            st.execute((rid, ToSqlOutput::Borrowed(ValueRef::Text(&doc))))
+            Assigned::of(new.client).write_json(fields, &mut doc);
+            st.execute((new.rid, ToSqlOutput::Borrowed(ValueRef::Text(&doc))))
                 .map_err(map_err)?;
         }
         Ok(())
@@ -373,7 +381,7 @@ impl Tx for Conn<'_> {
 
     fn keep_documents(
         &self,
-        clients: &[(i64, &Client)],
+        clients: &[NewClientDoc<'_>],
     ) -> impl Future<Output = StoreResult<()>> + Send {
         ready(self.keep_documents_now(clients))
     }
