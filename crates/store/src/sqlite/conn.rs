@@ -698,6 +698,26 @@ mod tests {
         assert_eq!(viewed, plan(&lock(&reader), &full));
         assert!(viewed.iter().any(|p| p.contains("INDEX")), "{viewed:?}");
 
+        // The kept document: the client's row by its id, its document by `rid`.
+        let doc_plan = plan(&lock(&reader), DOC_READ_CHECKED).join(" | ");
+        assert!(
+            doc_plan.contains("SEARCH c USING INDEX sqlite_autoindex_clients_1 (id=?)")
+                && doc_plan.contains("SEARCH d USING INTEGER PRIMARY KEY (rowid=?)"),
+            "{doc_plan}"
+        );
+        let seen = OnceLock::new();
+        let kept = Conn::reader(&reader, &counts, Some(&seen))
+            .client_json_by_id_now(tenant, created.id)
+            .expect("kept document");
+        assert_eq!(
+            seen.get(),
+            Some(&auth_generation(&lock(&reader)).expect("gen"))
+        );
+        let from_row = Conn::writer(&writer)
+            .client_json_by_id_now(tenant, created.id)
+            .expect("from the row");
+        assert_eq!(kept, from_row);
+
         let read = |conn: Conn<'_>| conn.client_by_id_now(tenant, created.id, decode_client);
         let on_reader = read(Conn::reader(&reader, &counts, None));
         let on_writer = read(Conn::writer(&writer));
