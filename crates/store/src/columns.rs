@@ -754,6 +754,65 @@ mod tests {
         store.close().await.expect("close");
     }
 
+    /// Clients without a document when a file is opened (made before migration 32, or changed
+    /// since) get theirs while the writer is idle, the same the read answers without it.
+    #[tokio::test]
+    async fn the_idle_writer_writes_the_documents_of_earlier_clients() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("b.db");
+        let store = crate::sqlite::SqliteStore::open(&path).expect("open");
+        store.migrate().await.expect("migrate");
+        let name = TenantName::parse("acme").expect("name");
+        let tenant = store.create_tenant(&name).await.expect("tenant").id;
+        let ctx = WriteCtx::new(tenant, "test");
+        let mut ids = Vec::new();
+        for n in 0..3 {
+            let referrer = store
+                .create_client(
+                    &ctx,
+                    ClientData::from_json(&json!({"name": "R"})).expect("ok"),
+                )
+                .await
+                .expect("referrer");
+            let data = ClientData::from_json(&every_field(n, referrer.id)).expect("valid");
+            ids.push(store.create_client(&ctx, data).await.expect("create").id);
+            ids.push(referrer.id);
+        }
+        let sql = rusqlite::Connection::open(&path).expect("sqlite");
+        let count = |sql: &rusqlite::Connection| -> i64 {
+            sql.query_row("SELECT count(*) FROM client_docs", [], |r| r.get(0))
+                .expect("count")
+        };
+        sql.execute("DELETE FROM client_docs", [])
+            .expect("as before 32");
+        sql.execute(
+            "UPDATE clients SET notes = 'changed' WHERE id = ?1",
+            [ids[0].to_string()],
+        )
+        .expect("changed");
+        let mut from_rows = Vec::new();
+        for id in &ids {
+            from_rows.push(store.get_client_json(tenant, *id).await.expect("read"));
+        }
+        store.close().await.expect("close");
+
+        let store = crate::sqlite::SqliteStore::open(&path).expect("reopen");
+        store.migrate().await.expect("migrate");
+        // Bounded: the writer is idle after 100 ms; a step takes milliseconds.
+        for _ in 0..200 {
+            if count(&sql) == ids.len() as i64 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        assert_eq!(count(&sql), ids.len() as i64);
+        for (id, from_row) in ids.iter().zip(&from_rows) {
+            let kept = store.get_client_json(tenant, *id).await.expect("document");
+            assert_eq!(&kept, from_row);
+        }
+        store.close().await.expect("close");
+    }
+
     #[tokio::test]
     async fn a_client_with_every_field_set_is_written_and_read_back_whole() {
         let dir = tempfile::tempdir().expect("dir");

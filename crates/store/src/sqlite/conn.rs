@@ -440,6 +440,51 @@ pub(super) fn auth_generation(conn: &Connection) -> StoreResult<i64> {
         .map_err(map_err)
 }
 
+/// Clients whose rows one step of [`backfill_documents`] looks at.
+const BACKFILL_ROWS: i64 = 500;
+
+/// The documents of clients that have none (`client_docs`; written before migration 32, or
+/// changed since), created up to creation sequence `upto`: one bounded step, over the next
+/// [`BACKFILL_ROWS`] clients after `after` in `rid` order, each missing document written from
+/// the client's row by the point read's own decode (`decode_client_json`), so it is the answer
+/// the read gives without it. Runs in the caller's transaction; returns the last `rid` looked
+/// at, or `None` when there was none left.
+pub(super) fn backfill_documents(
+    conn: &Connection,
+    after: i64,
+    upto: i64,
+) -> StoreResult<Option<i64>> {
+    static ROW: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT {} FROM main.\"clients\" WHERE \"rid\" = ?1",
+            crate::columns::qualified_select_text()
+        )
+    });
+    let scanned: Vec<(i64, bool)> = conn
+        .prepare_cached(
+            "SELECT c.\"rid\", EXISTS (SELECT 1 FROM main.\"client_docs\" AS d \
+             WHERE d.\"rid\" = c.\"rid\") FROM main.\"clients\" AS c \
+             WHERE c.\"rid\" > ?1 AND c.\"rid\" <= ?2 ORDER BY c.\"rid\" LIMIT ?3",
+        )
+        .and_then(|mut st| {
+            st.query_map((after, upto, BACKFILL_ROWS), |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect()
+        })
+        .map_err(map_err)?;
+    let mut read = conn.prepare_cached(&ROW).map_err(map_err)?;
+    let mut keep = conn.prepare_cached(KEEP_DOC).map_err(map_err)?;
+    for (rid, _) in scanned.iter().filter(|(_, kept)| !kept) {
+        let mut rows = read.query([rid]).map_err(map_err)?;
+        let Some(row) = rows.next().map_err(map_err)? else {
+            continue;
+        };
+        let doc = decode_client_json(&mut SqliteRow { row, i: 0 })?;
+        keep.execute((rid, ToSqlOutput::Borrowed(ValueRef::Text(&doc.json))))
+            .map_err(map_err)?;
+    }
+    Ok(scanned.last().map(|(rid, _)| *rid))
+}
+
 /// Classifies a driver error: a unique-constraint failure is a conflict on the column it is
 /// about; a busy or unreachable database is unavailable.
 pub(super) fn map_err(e: rusqlite::Error) -> StoreError {
