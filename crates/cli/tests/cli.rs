@@ -983,6 +983,52 @@ fn seed_demo_inserts_clients_without_a_bar_when_not_on_a_terminal() {
     }
 }
 
+/// On SQLite, seed-demo's clients keep their documents (`client_docs`, migration 32), and a
+/// point read answers the same from a document as from the client's row.
+#[tokio::test]
+async fn seed_demo_clients_are_read_the_same_from_their_documents() {
+    let scratch = Scratch::new();
+    if scratch.postgres.is_some() {
+        return;
+    }
+    scratch.ok(&["seed-demo", "--tenant", "demo", "--count", "40"]);
+    let key = scratch.create_key("demo", "clients:read");
+    let db = rusqlite::Connection::open(scratch.path("clientele.db")).expect("open");
+    let docs: i64 = db
+        .query_row("SELECT count(*) FROM client_docs", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(docs, 40);
+    let ids: Vec<String> = db
+        .prepare("SELECT id FROM clients ORDER BY rid LIMIT 5")
+        .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
+        .expect("ids");
+    let server = scratch.serve();
+    let read = |id: String| {
+        let (server, key) = (&server, &key);
+        async move {
+            let res = http()
+                .get(server.url(&format!("/v1/clients/{id}")))
+                .header("X-API-Key", key)
+                .send()
+                .await
+                .expect("read");
+            let status = res.status().as_u16();
+            let etag = res.headers().get("etag").cloned();
+            (status, etag, res.bytes().await.expect("body"))
+        }
+    };
+    for id in ids {
+        let kept = read(id.clone()).await;
+        assert_eq!(kept.0, 200);
+        db.execute(
+            "DELETE FROM client_docs WHERE rid = (SELECT rid FROM clients WHERE id = ?1)",
+            [&id],
+        )
+        .expect("drop the document");
+        assert_eq!(kept, read(id).await);
+    }
+}
+
 /// On a terminal (a pseudo-terminal from util-linux `script`) the progress bar shows a whole
 /// number of clients per second and ends its line before the summary.
 #[test]

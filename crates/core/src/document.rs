@@ -35,6 +35,76 @@ impl ClientJson {
     }
 }
 
+/// What a client's document holds besides its own fields: the values the store assigns, written
+/// around the fields ([`ClientView::write_fields`]) by [`Assigned::write_json`], as
+/// [`ClientView::write_json`] writes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Assigned {
+    pub id: Uuid,
+    pub number: i64,
+    pub associated_accounts: i64,
+    pub version: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl Assigned {
+    pub fn of(c: &Client) -> Self {
+        Self {
+            id: c.id,
+            number: c.number,
+            associated_accounts: c.associated_accounts,
+            version: c.version,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+
+    /// None yet (nil id, zeros, the Unix epoch): for a view whose own fields alone are written.
+    pub fn none() -> Self {
+        let epoch = Timestamp::from_datetime(time::OffsetDateTime::UNIX_EPOCH);
+        Self {
+            id: Uuid::nil(),
+            number: 0,
+            associated_accounts: 0,
+            version: 0,
+            created_at: epoch,
+            updated_at: epoch,
+        }
+    }
+
+    /// Appends the document of a client whose own fields were written as `fields` (by
+    /// [`ClientView::write_fields`]): these values around them.
+    pub fn write_json(&self, fields: &[u8], out: &mut Vec<u8>) {
+        self.write_head(out);
+        out.extend_from_slice(fields);
+        self.write_tail(out);
+    }
+
+    /// `{"id":...,"number":...`
+    fn write_head(&self, out: &mut Vec<u8>) {
+        let mut w = Out(out);
+        w.raw(b"{\"id\":");
+        w.uuid(Some(self.id));
+        w.key(b",\"number\":");
+        w.int(Some(self.number));
+    }
+
+    /// `,"associated_accounts":...,"updated_at":...}`
+    fn write_tail(&self, out: &mut Vec<u8>) {
+        let mut w = Out(out);
+        w.key(b",\"associated_accounts\":");
+        w.int(Some(self.associated_accounts));
+        w.key(b",\"version\":");
+        w.int(Some(self.version));
+        w.key(b",\"created_at\":");
+        self.created_at.write_json(w.0);
+        w.key(b",\"updated_at\":");
+        self.updated_at.write_json(w.0);
+        w.raw(b"}");
+    }
+}
+
 /// A postal address as borrowed values.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AddressView<'a> {
@@ -205,10 +275,14 @@ impl<'a> CreditView<'a> {
 
 impl<'a> ClientView<'a> {
     pub fn of(c: &'a Client) -> Self {
-        let d = &c.data;
+        Self::of_data(&c.data, Assigned::of(c))
+    }
+
+    /// The view of a client with data `d` and these assigned values.
+    pub fn of_data(d: &'a ClientData, a: Assigned) -> Self {
         Self {
-            id: c.id,
-            number: c.number,
+            id: a.id,
+            number: a.number,
             kind: d.kind,
             name: &d.name,
             legal_name: opt(&d.legal_name),
@@ -242,10 +316,22 @@ impl<'a> ClientView<'a> {
             source: opt(&d.source),
             structure_id: opt(&d.structure_id),
             metadata: Cow::Borrowed(&d.metadata),
-            associated_accounts: c.associated_accounts,
-            version: c.version,
-            created_at: c.created_at,
-            updated_at: c.updated_at,
+            associated_accounts: a.associated_accounts,
+            version: a.version,
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+        }
+    }
+
+    /// The values the store assigned.
+    pub fn assigned(&self) -> Assigned {
+        Assigned {
+            id: self.id,
+            number: self.number,
+            associated_accounts: self.associated_accounts,
+            version: self.version,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
         }
     }
 
@@ -308,13 +394,19 @@ impl<'a> ClientView<'a> {
     }
 
     /// Appends the client's document to `out`: the keys and order of the derived `Serialize`
-    /// of [`Client`], each key as literal bytes.
+    /// of [`Client`], each key as literal bytes. Its own fields ([`ClientView::write_fields`])
+    /// between the values the store assigned ([`Assigned::write_json`]).
     pub fn write_json(&self, out: &mut Vec<u8>) {
+        let assigned = self.assigned();
+        assigned.write_head(out);
+        self.write_fields(out);
+        assigned.write_tail(out);
+    }
+
+    /// Appends the part of the document that the client's data alone gives: from `,"kind":`
+    /// to the end of `metadata`.
+    pub fn write_fields(&self, out: &mut Vec<u8>) {
         let mut w = Out(out);
-        w.raw(b"{\"id\":");
-        w.uuid(Some(self.id));
-        w.key(b",\"number\":");
-        w.int(Some(self.number));
         w.key(b",\"kind\":");
         w.word(Some(self.kind.as_str()));
         w.key(b",\"name\":");
@@ -446,14 +538,6 @@ impl<'a> ClientView<'a> {
             w.raw(b":");
             w.str(Some(v));
         }
-        w.key(b"},\"associated_accounts\":");
-        w.int(Some(self.associated_accounts));
-        w.key(b",\"version\":");
-        w.int(Some(self.version));
-        w.key(b",\"created_at\":");
-        self.created_at.write_json(w.0);
-        w.key(b",\"updated_at\":");
-        self.updated_at.write_json(w.0);
         w.raw(b"}");
     }
 }

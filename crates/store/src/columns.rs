@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 use std::borrow::Cow;
 
 use clientele_core::client::{Address, ClientData, Credit, CLIENT_READ_ONLY};
-use clientele_core::document::{AddressView, ClientJson, ClientView, CreditView};
+use clientele_core::document::{AddressView, Assigned, ClientJson, ClientView, CreditView};
 use clientele_core::query::{Field, FieldType, CLIENT_FIELDS, CREATION_SEQ};
 use clientele_core::store::StoreResult;
 use clientele_core::types::{Email, Invalid, Money, Phone, Timestamp};
@@ -291,6 +291,31 @@ pub fn decode_client_json(r: &mut dyn RowSource) -> Result<ClientJson, StoreErro
     })?;
     out.ok_or_else(|| StoreError::Other("no client decoded".into()))
 }
+
+/// The part of a new client's document that its data alone gives
+/// ([`ClientView::write_fields`]), as a point read of the row that [`data_values`] writes for it
+/// writes that part: `available` computed from the amounts, as a read computes it, and a
+/// coordinate of `-0.0` as `0.0` (SQLite keeps a `REAL` that is a whole number as an integer,
+/// which has no sign). With the values the store assigns around it (`Assigned::write_json`) it
+/// is the document SQLite keeps of the new client (`client_docs`, migration 32).
+pub fn new_client_fields(data: &ClientData) -> Vec<u8> {
+    let mut view = ClientView::of_data(data, Assigned::none());
+    let c = &mut view.credit;
+    c.available = Credit::available_of(c.limit, c.used);
+    if let Some(a) = &mut view.address {
+        for f in [&mut a.latitude, &mut a.longitude].into_iter().flatten() {
+            if *f == 0.0 {
+                *f = 0.0;
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(FIELDS_BYTES);
+    view.write_fields(&mut out);
+    out
+}
+
+/// Room for the fields of a document ([`new_client_fields`]): most fit.
+const FIELDS_BYTES: usize = 1536;
 
 /// The stored metadata (a JSON object of strings, as [`data_values`] writes it).
 fn decode_metadata(text: &str) -> StoreResult<BTreeMap<String, String>> {
@@ -629,6 +654,163 @@ mod tests {
             "source": format!("source {n}"), "structure_id": format!("unit-{n}"),
             "metadata": {"k": format!("v{n}")}
         })
+    }
+
+    /// A new client's kept document (`client_docs`, SQLite) is byte for byte what a point read
+    /// writes from its row: for every field set, none, text that needs escapes, amounts of each
+    /// scale, coordinates of `-0.0` (stored without their sign), and for every way clients are
+    /// inserted (one create, with sub-resources, a bulk load).
+    #[tokio::test]
+    async fn a_new_clients_kept_document_is_what_its_row_decodes_to() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("d.db");
+        let store = crate::sqlite::SqliteStore::open(&path).expect("open");
+        store.migrate().await.expect("migrate");
+        let name = TenantName::parse("acme").expect("name");
+        let tenant = store.create_tenant(&name).await.expect("tenant").id;
+        let ctx = WriteCtx::new(tenant, "test");
+        let data = |v: Json| ClientData::from_json(&v).expect("valid");
+        let other = store
+            .create_client(&ctx, data(json!({"name": "Referrer"})))
+            .await
+            .expect("referrer");
+        let bodies = [
+            every_field(1, other.id),
+            every_field(2, other.id),
+            json!({"name": "Minimal"}),
+            json!({"kind": "person", "name": "Åsa Öberg \u{1f600} \"q\" \\ \u{7f}\u{1}",
+                "first_name": "Åsa", "last_name": "Öberg", "address": {"city": "Malmö", "latitude": -0.0, "longitude": -0.0},
+                "credit": {"limit": 0.5, "used": 12.3456, "currency": "EUR"},
+                "metadata": {"ключ": "värde \"x\"\n", "a": ""}}),
+            json!({"name": "Empty address", "address": {}, "credit": {"limit": 0, "used": 0, "currency": "NOK"}}),
+        ];
+        let mut ids = vec![other.id];
+        for body in &bodies {
+            ids.push(
+                store
+                    .create_client(&ctx, data(body.clone()))
+                    .await
+                    .expect("create")
+                    .id,
+            );
+        }
+        let with_subs = store
+            .create_client_with_subs(
+                &ctx,
+                data(every_field(3, other.id)),
+                vec![
+                    SubData::from_json(SubKind::ContactPerson, &json!({"name": "Contact"}))
+                        .expect("contact"),
+                ],
+            )
+            .await
+            .expect("with subs");
+        ids.push(with_subs.client.id);
+        let at = clientele_core::types::Timestamp::now();
+        // Again, without the external ids (taken by the first ones).
+        let rows: Vec<_> = bodies
+            .iter()
+            .map(|b| {
+                let mut b = b.clone();
+                b["external_id"] = Json::Null;
+                (data(b), at)
+            })
+            .collect();
+        store.insert_clients_bulk(&ctx, rows).await.expect("bulk");
+        let all = rusqlite::Connection::open(&path).expect("sqlite");
+        let listed: Vec<String> = all
+            .prepare("SELECT id FROM clients ORDER BY rid")
+            .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
+            .expect("ids");
+        assert_eq!(listed.len(), 2 * bodies.len() + 2);
+        let ids: Vec<Uuid> = listed.iter().map(|s| s.parse().expect("uuid")).collect();
+        let kept: i64 = all
+            .query_row("SELECT count(*) FROM client_docs", [], |r| r.get(0))
+            .expect("count");
+        assert_eq!(kept, ids.len() as i64, "every new client has its document");
+
+        let mut from_docs = Vec::new();
+        for id in &ids {
+            from_docs.push(store.get_client_json(tenant, *id).await.expect("document"));
+        }
+        all.execute("DELETE FROM client_docs", [])
+            .expect("drop the documents");
+        for (id, doc) in ids.iter().zip(&from_docs) {
+            let from_row = store
+                .get_client_json(tenant, *id)
+                .await
+                .expect("from the row");
+            assert_eq!(
+                String::from_utf8_lossy(&doc.json),
+                String::from_utf8_lossy(&from_row.json)
+            );
+            assert_eq!(doc.version, from_row.version);
+            let client = store.get_client(tenant, *id).await.expect("client");
+            assert_eq!(
+                String::from_utf8(from_row.json).expect("utf-8"),
+                serde_json::to_string(&client).expect("derived")
+            );
+        }
+        store.close().await.expect("close");
+    }
+
+    /// Clients without a document when a file is opened (made before migration 32, or changed
+    /// since) get theirs while the writer is idle, the same the read answers without it.
+    #[tokio::test]
+    async fn the_idle_writer_writes_the_documents_of_earlier_clients() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("b.db");
+        let store = crate::sqlite::SqliteStore::open(&path).expect("open");
+        store.migrate().await.expect("migrate");
+        let name = TenantName::parse("acme").expect("name");
+        let tenant = store.create_tenant(&name).await.expect("tenant").id;
+        let ctx = WriteCtx::new(tenant, "test");
+        let mut ids = Vec::new();
+        for n in 0..3 {
+            let referrer = store
+                .create_client(
+                    &ctx,
+                    ClientData::from_json(&json!({"name": "R"})).expect("ok"),
+                )
+                .await
+                .expect("referrer");
+            let data = ClientData::from_json(&every_field(n, referrer.id)).expect("valid");
+            ids.push(store.create_client(&ctx, data).await.expect("create").id);
+            ids.push(referrer.id);
+        }
+        let sql = rusqlite::Connection::open(&path).expect("sqlite");
+        let count = |sql: &rusqlite::Connection| -> i64 {
+            sql.query_row("SELECT count(*) FROM client_docs", [], |r| r.get(0))
+                .expect("count")
+        };
+        sql.execute("DELETE FROM client_docs", [])
+            .expect("as before 32");
+        sql.execute(
+            "UPDATE clients SET notes = 'changed' WHERE id = ?1",
+            [ids[0].to_string()],
+        )
+        .expect("changed");
+        let mut from_rows = Vec::new();
+        for id in &ids {
+            from_rows.push(store.get_client_json(tenant, *id).await.expect("read"));
+        }
+        store.close().await.expect("close");
+
+        let store = crate::sqlite::SqliteStore::open(&path).expect("reopen");
+        store.migrate().await.expect("migrate");
+        // Bounded: the writer is idle after 100 ms; a step takes milliseconds.
+        for _ in 0..200 {
+            if count(&sql) == ids.len() as i64 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        assert_eq!(count(&sql), ids.len() as i64);
+        for (id, from_row) in ids.iter().zip(&from_rows) {
+            let kept = store.get_client_json(tenant, *id).await.expect("document");
+            assert_eq!(&kept, from_row);
+        }
+        store.close().await.expect("close");
     }
 
     #[tokio::test]

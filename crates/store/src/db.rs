@@ -8,10 +8,11 @@
 
 use std::future::{ready, Future};
 
+use clientele_core::document::ClientJson;
 use clientele_core::query::ClientQuery;
 use clientele_core::search::SearchDocument;
 use clientele_core::store::StoreResult;
-use clientele_core::{StoreError, TenantId};
+use clientele_core::{Client, StoreError, TenantId};
 use sea_query::SelectStatement;
 use uuid::Uuid;
 
@@ -74,6 +75,18 @@ pub trait Db: Sync {
             self.one(&crate::statements::select_client(tenant, id), decode)
                 .await
         }
+    }
+
+    /// One client's JSON document by id (the point read without `expand`), or `NotFound`: by
+    /// default [`Db::client_by_id`] with `decode_client_json`; a backend that keeps the
+    /// documents of its clients (SQLite: `client_docs`, see [`Tx::keep_documents`]) reads it
+    /// from there.
+    fn client_json_by_id(
+        &self,
+        tenant: TenantId,
+        id: Uuid,
+    ) -> impl Future<Output = StoreResult<ClientJson>> + Send {
+        self.client_by_id(tenant, id, crate::columns::decode_client_json)
     }
 
     /// The first row a statement returns, if any.
@@ -161,6 +174,16 @@ pub struct NewDocument {
     pub doc: SearchDocument,
 }
 
+/// A new client whose document a backend keeps (`Tx::keep_documents`).
+pub struct NewClientDoc<'a> {
+    /// Its creation sequence.
+    pub rid: i64,
+    pub client: &'a Client,
+    /// The part of its document its data gives (`columns::new_client_fields`), if built
+    /// already (on the request's thread: `rules::clients::NewClientParts`).
+    pub fields: Option<&'a [u8]>,
+}
+
 /// A connection inside a write transaction: what the write rules need beyond statements.
 pub trait Tx: Db {
     /// New clients written at a time in a bulk load (their rows, search entries and audit
@@ -231,6 +254,15 @@ pub trait Tx: Db {
         tenant: TenantId,
         docs: &[NewDocument],
     ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Keeps the JSON documents of new clients, just inserted, where point reads answer with
+    /// them (SQLite: `client_docs`, see `Backend::keeps_documents`); by default nothing.
+    fn keep_documents(
+        &self,
+        _clients: &[NewClientDoc<'_>],
+    ) -> impl Future<Output = StoreResult<()>> + Send {
+        ready(Ok(()))
+    }
 
     /// Replaces the search document of an existing client.
     fn reindex(

@@ -19,7 +19,6 @@ use clientele_core::types::{CurrencyCode, TenantName, Timestamp};
 use clientele_core::{ApiKey, Client, ClientData, Store, StoreError, Tenant, TenantId, WriteCtx};
 use uuid::Uuid;
 
-use crate::columns::{decode_client, decode_client_json};
 use crate::credentials::CredentialCache;
 use crate::db::{Read, Write};
 use crate::groups::CreateGroups;
@@ -51,6 +50,10 @@ pub trait Backend: Send + Sync + 'static {
     /// commits concurrent writes together already).
     fn create_groups(&self) -> usize {
         0
+    }
+    /// Whether it keeps the JSON documents of new clients (`Tx::keep_documents`): SQLite.
+    fn keeps_documents(&self) -> bool {
+        false
     }
 }
 
@@ -188,7 +191,9 @@ impl<B: Backend> Store for Engine<B> {
                 return groups.create(&self.backend, ctx, data).await;
             }
         }
-        self.write(clients::Create::new(ctx, data)).await
+        let with_document = self.backend.keeps_documents();
+        self.write(clients::Create::new(ctx, data, with_document))
+            .await
     }
 
     async fn create_client_with_subs(
@@ -203,13 +208,11 @@ impl<B: Backend> Store for Engine<B> {
     }
 
     async fn get_client(&self, tenant: TenantId, id: Uuid) -> StoreResult<Client> {
-        let decode = decode_client;
-        self.read(clients::Get { tenant, id, decode }).await
+        self.read(clients::Get::<Client>::new(tenant, id)).await
     }
 
     async fn get_client_json(&self, tenant: TenantId, id: Uuid) -> StoreResult<ClientJson> {
-        let decode = decode_client_json;
-        self.read(clients::Get { tenant, id, decode }).await
+        self.read(clients::Get::<ClientJson>::new(tenant, id)).await
     }
 
     async fn get_client_by_number(&self, tenant: TenantId, number: i64) -> StoreResult<Client> {

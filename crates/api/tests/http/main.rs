@@ -17,6 +17,7 @@ mod dialect_001;
 mod dialect_002;
 mod dialect_003;
 mod dialect_004;
+mod documents;
 mod errors;
 mod hardening;
 mod isolation;

@@ -1,7 +1,11 @@
 //! Clients: create (one, or many at once), replace, patch, upsert by external id, delete with
 //! its sub-resources, read one.
 
+use std::future::Future;
+use std::marker::PhantomData;
+
 use clientele_core::audit::{created_changes_text_of, diff, AuditAction};
+use clientele_core::document::ClientJson;
 use clientele_core::search::SearchDocument;
 use clientele_core::store::{StoreResult, Upserted};
 use clientele_core::sub::SubKind;
@@ -12,8 +16,8 @@ use uuid::Uuid;
 use super::audit::{self, Entity};
 use super::sequences::{take_numbers, RidWindow};
 use super::{check_version, idempotency, patched, search, subresources};
-use crate::columns::{decode_client, decode_sub, RowSource};
-use crate::db::{Db, NewDocument, Read, Tx, Write};
+use crate::columns::{decode_client, decode_sub, new_client_fields};
+use crate::db::{Db, NewClientDoc, NewDocument, Read, Tx, Write};
 use crate::rid;
 use crate::statements as sql;
 
@@ -48,20 +52,23 @@ pub(super) async fn insert<X: Tx>(
     insert_each(tx, ctx.tenant, rows).await
 }
 
-/// What a new client's writes need that depends on its data alone: its search document and
-/// the text of its creation's audit record. A single create builds them on the request's
-/// thread when it is made ([`Create::new`]), so that the SQLite writer, whose one thread
-/// bounds the creates per second, only binds and steps them.
+/// What a new client's writes need that depends on its data alone: its search document, the
+/// text of its creation's audit record and, where the backend keeps documents
+/// (`Backend::keeps_documents`), its fields' part of its JSON document. A single create builds
+/// them on the request's thread when it is made ([`Create::new`]), so that the SQLite writer,
+/// whose one thread bounds the creates per second, only binds and steps them.
 pub struct NewClientParts {
     doc: SearchDocument,
     changes: String,
+    fields: Option<Vec<u8>>,
 }
 
 impl NewClientParts {
-    pub fn of(data: &ClientData) -> Self {
+    pub fn of(data: &ClientData, with_document: bool) -> Self {
         Self {
             doc: SearchDocument::for_client(data),
             changes: created_changes_text_of(data),
+            fields: with_document.then(|| new_client_fields(data)),
         }
     }
 }
@@ -128,6 +135,15 @@ async fn insert_each<X: Tx>(
             })
             .collect();
         tx.insert_rows(sql::client_rows(&rows)).await?;
+        let kept: Vec<NewClientDoc<'_>> = chunk
+            .iter()
+            .map(|(rid, client, _, parts)| NewClientDoc {
+                rid: *rid,
+                client,
+                fields: parts.and_then(|p| p.fields.as_deref()),
+            })
+            .collect();
+        tx.keep_documents(&kept).await?;
         // A new client has no contact persons yet: its own fields are its whole document.
         let docs: Vec<NewDocument> = chunk
             .iter()
@@ -225,15 +241,55 @@ async fn select_for_update<X: Tx>(tx: &X, tenant: TenantId, id: Uuid) -> StoreRe
         .await
 }
 
-/// `Store::get_client` (`decode_client`) and `Store::get_client_json` (`decode_client_json`):
-/// one rule, one operation name in the metrics.
+/// What a point read by id answers: the client ([`Client`], decoded from its row) or its JSON
+/// document ([`ClientJson`], `Db::client_json_by_id`).
+pub trait ById: Send + Sized + 'static {
+    fn by_id<D: Db>(
+        db: &D,
+        tenant: TenantId,
+        id: Uuid,
+    ) -> impl Future<Output = StoreResult<Self>> + Send;
+}
+
+impl ById for Client {
+    fn by_id<D: Db>(
+        db: &D,
+        tenant: TenantId,
+        id: Uuid,
+    ) -> impl Future<Output = StoreResult<Self>> + Send {
+        db.client_by_id(tenant, id, decode_client)
+    }
+}
+
+impl ById for ClientJson {
+    fn by_id<D: Db>(
+        db: &D,
+        tenant: TenantId,
+        id: Uuid,
+    ) -> impl Future<Output = StoreResult<Self>> + Send {
+        db.client_json_by_id(tenant, id)
+    }
+}
+
+/// `Store::get_client` (a [`Client`]) and `Store::get_client_json` (a [`ClientJson`]): one
+/// rule, one operation name in the metrics.
 pub struct Get<T> {
     pub tenant: TenantId,
     pub id: Uuid,
-    pub decode: fn(&mut dyn RowSource) -> StoreResult<T>,
+    pub answer: PhantomData<fn() -> T>,
 }
 
-impl<T: Send + 'static> Read for Get<T> {
+impl<T> Get<T> {
+    pub fn new(tenant: TenantId, id: Uuid) -> Self {
+        Self {
+            tenant,
+            id,
+            answer: PhantomData,
+        }
+    }
+}
+
+impl<T: ById> Read for Get<T> {
     type Output = T;
 
     fn is_point(&self) -> bool {
@@ -241,7 +297,7 @@ impl<T: Send + 'static> Read for Get<T> {
     }
 
     async fn run<D: Db>(&self, db: &D) -> StoreResult<T> {
-        db.client_by_id(self.tenant, self.id, self.decode).await
+        T::by_id(db, self.tenant, self.id).await
     }
 }
 
@@ -291,9 +347,10 @@ pub struct Create {
 }
 
 impl Create {
-    /// Builds the client's [`NewClientParts`] here, on the caller's thread.
-    pub fn new(ctx: WriteCtx, data: ClientData) -> Self {
-        let parts = NewClientParts::of(&data);
+    /// Builds the client's [`NewClientParts`] here, on the caller's thread (`with_document`:
+    /// the backend keeps documents).
+    pub fn new(ctx: WriteCtx, data: ClientData, with_document: bool) -> Self {
+        let parts = NewClientParts::of(&data, with_document);
         Self { ctx, data, parts }
     }
 }

@@ -10,11 +10,12 @@ use std::sync::{LazyLock, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
+use clientele_core::document::{Assigned, ClientJson};
 use clientele_core::query::ClientQuery;
 use clientele_core::search::SearchDocument;
 use clientele_core::store::StoreResult;
 use clientele_core::{StoreError, TenantId};
-use rusqlite::types::ValueRef;
+use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{
     params, params_from_iter, Connection, ErrorCode, OpenFlags, OptionalExtension, Row,
 };
@@ -24,9 +25,9 @@ use uuid::Uuid;
 
 use super::counts;
 use super::search::{self, SqliteFlavour};
-use crate::columns::{select_columns, Columns, RowSource};
+use crate::columns::{decode_client_json, new_client_fields, select_columns, Columns, RowSource};
 use crate::counts::CountCache;
-use crate::db::{Db, NewDocument, Tx};
+use crate::db::{Db, NewClientDoc, NewDocument, Tx};
 use crate::rules::sequences::RidScope;
 use crate::statements::{ListStatement, Rows, Statement};
 
@@ -208,6 +209,72 @@ impl<'a> Conn<'a> {
         Ok(Some(last.unwrap_or(0) + 1))
     }
 
+    /// A client's document: on a reader, from `client_docs` ([`DOC_READ`]: the client's row by
+    /// its id, for its version and `rid`, then its document by `rid`), or, when it has none (it
+    /// changed since its creation, or existed before migration 32), from its row as
+    /// [`Conn::client_by_id_now`] reads it. The writer reads the row.
+    fn client_json_by_id_now(&self, tenant: TenantId, id: Uuid) -> StoreResult<ClientJson> {
+        if self.counts.is_some() {
+            let (mut t, mut i) = (Uuid::encode_buffer(), Uuid::encode_buffer());
+            let t: &str = tenant.0.hyphenated().encode_lower(&mut t);
+            let i: &str = id.hyphenated().encode_lower(&mut i);
+            let conn = lock(self.conn);
+            let sql = match self.generation {
+                Some(_) => DOC_READ_CHECKED,
+                None => DOC_READ,
+            };
+            let mut st = conn.prepare_cached(sql).map_err(map_err)?;
+            let mut rows = st.query([t, i]).map_err(map_err)?;
+            let Some(row) = rows.next().map_err(map_err)? else {
+                return Err(StoreError::NotFound);
+            };
+            match row.get_ref(0).map_err(map_err)? {
+                ValueRef::Text(doc) => {
+                    if let Some(seen) = self.generation {
+                        let _ = seen.set(row.get(2).map_err(map_err)?);
+                    }
+                    return Ok(ClientJson {
+                        version: row.get(1).map_err(map_err)?,
+                        json: doc.to_vec(),
+                    });
+                }
+                ValueRef::Null => {}
+                other => {
+                    return Err(map_err(rusqlite::Error::InvalidColumnType(
+                        0,
+                        "doc".into(),
+                        other.data_type(),
+                    )))
+                }
+            }
+        }
+        self.client_by_id_now(tenant, id, decode_client_json)
+    }
+
+    /// Keeps the documents of clients just inserted (`client_docs`): each one's fields
+    /// ([`new_client_fields`], from the values its row was written from) between the values the
+    /// store assigned it, so a point read of its row would write the same bytes.
+    fn keep_documents_now(&self, clients: &[NewClientDoc<'_>]) -> StoreResult<()> {
+        let conn = lock(self.conn);
+        let mut st = conn.prepare_cached(KEEP_DOC).map_err(map_err)?;
+        let mut doc = Vec::with_capacity(2048);
+        for new in clients {
+            let built;
+            let fields = match new.fields {
+                Some(f) => f,
+                None => {
+                    built = new_client_fields(&new.client.data);
+                    &built
+                }
+            };
+            doc.clear();
+            Assigned::of(new.client).write_json(fields, &mut doc);
+            st.execute((new.rid, ToSqlOutput::Borrowed(ValueRef::Text(&doc))))
+                .map_err(map_err)?;
+        }
+        Ok(())
+    }
+
     fn index_new_now(&self, tenant: TenantId, docs: &[NewDocument]) -> StoreResult<()> {
         search::write_new_documents(&lock(self.conn), tenant, docs)
     }
@@ -296,6 +363,14 @@ impl Db for Conn<'_> {
         ready(self.client_by_id_now(tenant, id, decode))
     }
 
+    fn client_json_by_id(
+        &self,
+        tenant: TenantId,
+        id: Uuid,
+    ) -> impl Future<Output = StoreResult<ClientJson>> + Send {
+        ready(self.client_json_by_id_now(tenant, id))
+    }
+
     fn flavour(
         &self,
         tenant: TenantId,
@@ -349,6 +424,13 @@ impl Tx for Conn<'_> {
         docs: &[NewDocument],
     ) -> impl Future<Output = StoreResult<()>> + Send {
         ready(self.index_new_now(tenant, docs))
+    }
+
+    fn keep_documents(
+        &self,
+        clients: &[NewClientDoc<'_>],
+    ) -> impl Future<Output = StoreResult<()>> + Send {
+        ready(self.keep_documents_now(clients))
     }
 
     fn reindex(
@@ -407,6 +489,51 @@ pub(super) fn auth_generation(conn: &Connection) -> StoreResult<i64> {
     conn.prepare_cached(&TEXT)
         .and_then(|mut st| st.query_row([1], |r| r.get(0)))
         .map_err(map_err)
+}
+
+/// Clients whose rows one step of [`backfill_documents`] looks at.
+const BACKFILL_ROWS: i64 = 500;
+
+/// The documents of clients that have none (`client_docs`; written before migration 32, or
+/// changed since), created up to creation sequence `upto`: one bounded step, over the next
+/// [`BACKFILL_ROWS`] clients after `after` in `rid` order, each missing document written from
+/// the client's row by the point read's own decode (`decode_client_json`), so it is the answer
+/// the read gives without it. Runs in the caller's transaction; returns the last `rid` looked
+/// at, or `None` when there was none left.
+pub(super) fn backfill_documents(
+    conn: &Connection,
+    after: i64,
+    upto: i64,
+) -> StoreResult<Option<i64>> {
+    static ROW: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT {} FROM main.\"clients\" WHERE \"rid\" = ?1",
+            crate::columns::qualified_select_text()
+        )
+    });
+    let scanned: Vec<(i64, bool)> = conn
+        .prepare_cached(
+            "SELECT c.\"rid\", EXISTS (SELECT 1 FROM main.\"client_docs\" AS d \
+             WHERE d.\"rid\" = c.\"rid\") FROM main.\"clients\" AS c \
+             WHERE c.\"rid\" > ?1 AND c.\"rid\" <= ?2 ORDER BY c.\"rid\" LIMIT ?3",
+        )
+        .and_then(|mut st| {
+            st.query_map((after, upto, BACKFILL_ROWS), |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect()
+        })
+        .map_err(map_err)?;
+    let mut read = conn.prepare_cached(&ROW).map_err(map_err)?;
+    let mut keep = conn.prepare_cached(KEEP_DOC).map_err(map_err)?;
+    for (rid, _) in scanned.iter().filter(|(_, kept)| !kept) {
+        let mut rows = read.query([rid]).map_err(map_err)?;
+        let Some(row) = rows.next().map_err(map_err)? else {
+            continue;
+        };
+        let doc = decode_client_json(&mut SqliteRow { row, i: 0 })?;
+        keep.execute((rid, ToSqlOutput::Borrowed(ValueRef::Text(&doc.json))))
+            .map_err(map_err)?;
+    }
+    Ok(scanned.last().map(|(rid, _)| *rid))
 }
 
 /// Classifies a driver error: a unique-constraint failure is a conflict on the column it is
@@ -502,6 +629,23 @@ const POINT_READ: &str =
 /// column.
 const POINT_READ_CHECKED: &str = "SELECT *, (SELECT \"gen\" FROM main.\"auth_generation\" \
      WHERE \"id\" = 1) FROM temp.\"client_point\" WHERE \"tenant_id\" = ?1 AND \"id\" = ?2";
+
+/// The point read of a client's kept document (`client_docs`, migration 32): its document
+/// (`NULL` when it has none), then its version. The client's row is found by its id, as
+/// [`POINT_READ`] finds it, and the document by the row's `rid`.
+const DOC_READ: &str = "SELECT d.\"doc\", c.\"version\" FROM main.\"clients\" AS c \
+     LEFT JOIN main.\"client_docs\" AS d ON d.\"rid\" = c.\"rid\" \
+     WHERE c.\"tenant_id\" = ?1 AND c.\"id\" = ?2";
+
+/// [`DOC_READ`] with the credentials' generation (`statements::auth_generation`) as its third
+/// column.
+const DOC_READ_CHECKED: &str = "SELECT d.\"doc\", c.\"version\", (SELECT \"gen\" FROM \
+     main.\"auth_generation\" WHERE \"id\" = 1) FROM main.\"clients\" AS c \
+     LEFT JOIN main.\"client_docs\" AS d ON d.\"rid\" = c.\"rid\" \
+     WHERE c.\"tenant_id\" = ?1 AND c.\"id\" = ?2";
+
+/// Keeps a new client's document (`Conn::keep_documents_now`).
+const KEEP_DOC: &str = "INSERT OR REPLACE INTO \"client_docs\" (\"rid\", \"doc\") VALUES (?1, ?2)";
 
 /// `CREATE TEMP VIEW` of [`CLIENT_POINT_VIEW`].
 fn client_point_view() -> String {
@@ -649,6 +793,26 @@ mod tests {
             .collect();
         assert_eq!(viewed, plan(&lock(&reader), &full));
         assert!(viewed.iter().any(|p| p.contains("INDEX")), "{viewed:?}");
+
+        // The kept document: the client's row by its id, its document by `rid`.
+        let doc_plan = plan(&lock(&reader), DOC_READ_CHECKED).join(" | ");
+        assert!(
+            doc_plan.contains("SEARCH c USING INDEX sqlite_autoindex_clients_1 (id=?)")
+                && doc_plan.contains("SEARCH d USING INTEGER PRIMARY KEY (rowid=?)"),
+            "{doc_plan}"
+        );
+        let seen = OnceLock::new();
+        let kept = Conn::reader(&reader, &counts, Some(&seen))
+            .client_json_by_id_now(tenant, created.id)
+            .expect("kept document");
+        assert_eq!(
+            seen.get(),
+            Some(&auth_generation(&lock(&reader)).expect("gen"))
+        );
+        let from_row = Conn::writer(&writer)
+            .client_json_by_id_now(tenant, created.id)
+            .expect("from the row");
+        assert_eq!(kept, from_row);
 
         let read = |conn: Conn<'_>| conn.client_by_id_now(tenant, created.id, decode_client);
         let on_reader = read(Conn::reader(&reader, &counts, None));

@@ -82,6 +82,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         31,
         include_str!("../../migrations/sqlite/0031_updated_month.sql"),
     ),
+    (
+        32,
+        include_str!("../../migrations/sqlite/0032_client_docs.sql"),
+    ),
 ];
 
 /// Work the applied migrations need beyond their SQL.

@@ -114,6 +114,10 @@ impl Backend for SqliteBackend {
     fn defers_credential_check(&self) -> bool {
         true
     }
+
+    fn keeps_documents(&self) -> bool {
+        true
+    }
 }
 
 /// Turns `sqlite://file.db`, `sqlite:file.db` or `sqlite:///abs/file.db` into a path.

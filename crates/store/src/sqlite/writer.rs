@@ -13,7 +13,7 @@ use clientele_core::StoreError;
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
-use super::conn::{lock, map_err};
+use super::conn::{self, lock, map_err};
 use super::fts_batch;
 use crate::metrics;
 
@@ -192,13 +192,22 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Box<dyn WriteJob>>) {
     let batch_sql = |sql: &str| lock(&conn).execute_batch(sql);
     // Whether the full-text index may have segments to merge (see `merge_when_idle`).
     let mut merge_pending = true;
+    // The documents still to write of the clients the file had when it was opened (see
+    // `Backfill`), once there is nothing to merge.
+    let mut backfill = Backfill::start(&lock(&conn));
     // Where the connection keeps its statement journals now (see `StatementJournals`).
     let mut journals = StatementJournals::Files;
     loop {
-        let next = if merge_pending {
+        let next = if merge_pending || backfill.is_some() {
             match rx.recv_timeout(IDLE_BEFORE_MERGE) {
                 Err(mpsc::RecvTimeoutError::Timeout) => {
-                    merge_pending = merge_when_idle(&lock(&conn));
+                    if merge_pending {
+                        merge_pending = merge_when_idle(&lock(&conn));
+                    } else if let Some(b) = &mut backfill {
+                        if !b.step(&lock(&conn)) {
+                            backfill = None;
+                        }
+                    }
                     continue;
                 }
                 next => next.ok(),
@@ -331,6 +340,59 @@ const IDLE_MERGE_PAGES: i64 = 256;
 /// two rows when there was nothing to merge.
 fn merge_when_idle(conn: &Connection) -> bool {
     merge_step(conn, IDLE_MERGE_PAGES)
+}
+
+/// The documents (`client_docs`, migration 32) of the clients a file had when the writer
+/// opened it and that have none: those made before migration 32, or changed since their
+/// creation. Written while the writer is idle (after [`IDLE_BEFORE_MERGE`] without a job and
+/// nothing to merge), one bounded step at a time (`conn::backfill_documents`: 500 clients looked
+/// at, each step its own transaction), once per process: a client changed while this process
+/// runs is read from its row until the next one. Clients created by this process have theirs
+/// from their insert.
+struct Backfill {
+    /// The last creation sequence looked at.
+    after: i64,
+    /// The largest creation sequence when the file was opened.
+    upto: i64,
+}
+
+impl Backfill {
+    /// `None` when there is nothing to do: no clients, or no `clients` table yet (a new file,
+    /// migrated after the writer started).
+    fn start(conn: &Connection) -> Option<Self> {
+        let upto: Option<i64> = conn
+            .query_row("SELECT max(rid) FROM main.clients", [], |r| r.get(0))
+            .ok()
+            .flatten();
+        upto.map(|upto| Self {
+            after: i64::MIN,
+            upto,
+        })
+    }
+
+    /// One step in a transaction of its own; whether there may be more.
+    fn step(&mut self, conn: &Connection) -> bool {
+        let step = conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(map_err)
+            .and_then(|()| conn::backfill_documents(conn, self.after, self.upto))
+            .and_then(|last| {
+                conn.execute_batch("COMMIT").map_err(map_err)?;
+                Ok(last)
+            });
+        match step {
+            Ok(Some(last)) => {
+                self.after = last;
+                true
+            }
+            Ok(None) => false,
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                tracing::warn!(error = %e, "writing the documents of earlier clients failed");
+                false
+            }
+        }
+    }
 }
 
 /// Pages one step of [`merge_before_closing`] writes, roughly (one sync per step).

@@ -1,0 +1,255 @@
+//! The documents SQLite keeps of new clients (`client_docs`, migration 32): `GET
+//! /v1/clients/{id}` answers with a client's kept document, byte for byte (status, headers, body)
+//! what it answers from the client's row; any change of the row removes the document, whatever
+//! wrote it (the API, or SQL by hand), so the answer is always the client's current state. On
+//! PostgreSQL (which keeps none) these tests have nothing to check and pass.
+
+use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::common::TestApp;
+
+/// A point read as it goes over the wire: status, headers, body bytes.
+struct Raw {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+async fn raw_get(app: &TestApp, id: &str, if_none_match: Option<&str>) -> Raw {
+    let mut req = app.request(Method::GET, &format!("/v1/clients/{id}"));
+    if let Some(tag) = if_none_match {
+        req = req.header("if-none-match", tag);
+    }
+    let res = req.send().await.expect("request");
+    Raw {
+        status: res.status(),
+        headers: res.headers().clone(),
+        body: res.bytes().await.expect("body").to_vec(),
+    }
+}
+
+/// What a point read answers, without what differs per request (`x-request-id`, `date`, the
+/// rate limit's remaining budget).
+fn answer(r: &Raw) -> (StatusCode, Vec<(String, String)>, String) {
+    let headers = r
+        .headers
+        .iter()
+        .filter(|(k, _)| {
+            !matches!(k.as_str(), "x-request-id" | "date") && !k.as_str().starts_with("ratelimit")
+        })
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("?").to_string()))
+        .collect();
+    (
+        r.status,
+        headers,
+        String::from_utf8_lossy(&r.body).into_owned(),
+    )
+}
+
+/// The SQLite file behind the app, or `None` on PostgreSQL.
+fn sqlite(app: &TestApp) -> Option<rusqlite::Connection> {
+    app.url
+        .starts_with("sqlite:")
+        .then(|| rusqlite::Connection::open(&app.db_path).expect("open the SQLite file"))
+}
+
+fn has_doc(db: &rusqlite::Connection, id: &str) -> bool {
+    db.query_row(
+        "SELECT count(*) FROM client_docs WHERE rid = (SELECT rid FROM clients WHERE id = ?1)",
+        [id],
+        |r| r.get::<_, i64>(0),
+    )
+    .expect("count")
+        == 1
+}
+
+fn drop_doc(db: &rusqlite::Connection, id: &str) {
+    let n = db
+        .execute(
+            "DELETE FROM client_docs WHERE rid = (SELECT rid FROM clients WHERE id = ?1)",
+            [id],
+        )
+        .expect("delete");
+    assert_eq!(n, 1, "{id} had a document");
+}
+
+fn every_field() -> Value {
+    json!({
+        "kind": "organization", "name": "Nordic Steel AB", "legal_name": "Nordic Steel Aktiebolag",
+        "first_name": "Anna", "last_name": "Berg", "org_number": "556677-8899",
+        "tax_id": "SE556677889901", "external_id": "crm-1", "account_code": "ACC-7",
+        "status": "inactive", "archived": false, "silenced": true, "invoice_reminders": true,
+        "show_location_on_invoice": true, "partner_type": "industry",
+        "email": "info@nordicsteel.se", "billing_email": "billing@nordicsteel.se",
+        "phone": "+46 8 123 45 67", "mobile": "+46 70-123 45 67", "home_phone": "(08) 12.34.56",
+        "fax": "+46 8 123 45 68", "website": "https://nordicsteel.se",
+        "image_url": "https://nordicsteel.se/logo.png", "notes": "Key \"account\"\n\t\\ </script>",
+        "address": {"street": "Storgatan", "street_number": "1", "apartment": "3B",
+                    "corner": "Kungsgatan", "line2": "Floor 2", "line3": "Box 7", "city": "Stockholm",
+                    "region": "Stockholm", "postal_code": "111 22", "country": "se",
+                    "latitude": 59.33, "longitude": -0.0},
+        "credit": {"limit": 150000.5, "used": 20000.125, "currency": "sek", "payment_terms_days": 30,
+                   "rating": "AA", "creditworthiness": "good", "fico": 720, "total_income": 1000000,
+                   "total_debt_payments": 2500.75, "first_time_buyer": false, "frame_contract": true,
+                   "self_insurance": false, "pricing": "tier-2", "custom_price_id": "P-9"},
+        "owner_id": "u-1", "salesperson_id": "u-2", "case_manager_id": "u-3",
+        "source": "import", "structure_id": "north",
+        "metadata": {"segment": "enterprise", "ключ": "värde"}
+    })
+}
+
+/// The same answer from the kept document and from the row, for clients with every field set,
+/// none, and non-ASCII text; `If-None-Match` too.
+#[tokio::test]
+async fn a_point_read_answers_the_same_with_and_without_the_kept_document() {
+    let app = spawn_app!();
+    let Some(db) = sqlite(&app) else { return };
+    let referrer = app.create(json!({"name": "Referrer"})).await;
+    let mut full = every_field();
+    full["referred_by_id"] = referrer["id"].clone();
+    let bodies = [
+        full,
+        json!({"name": "Minimal"}),
+        json!({"kind": "person", "name": "Åsa Öberg 😀", "first_name": "Åsa", "last_name": "Öberg",
+               "address": {"city": "Malmö", "country": "SE"}, "notes": "日本語 \u{7f}\u{1}"}),
+    ];
+    for body in bodies {
+        let created = app.create(body).await;
+        let id = created["id"].as_str().expect("id");
+        assert!(has_doc(&db, id));
+        let kept = raw_get(&app, id, None).await;
+        assert_eq!(kept.status, StatusCode::OK);
+        let tag = kept.headers["etag"].to_str().expect("etag").to_string();
+        let not_modified = raw_get(&app, id, Some(&tag)).await;
+        assert_eq!(not_modified.status, StatusCode::NOT_MODIFIED);
+        let data: Value = serde_json::from_slice(&kept.body).expect("json");
+        assert_eq!(data["data"]["id"], created["id"]);
+        assert_eq!(data["data"]["name"], created["name"]);
+
+        drop_doc(&db, id);
+        let from_row = raw_get(&app, id, None).await;
+        assert_eq!(answer(&kept), answer(&from_row));
+        assert_eq!(
+            answer(&not_modified),
+            answer(&raw_get(&app, id, Some(&tag)).await)
+        );
+    }
+}
+
+/// Every write that changes a client removes its document: the read then answers the new state.
+#[tokio::test]
+async fn a_changed_client_is_read_as_it_is_now() {
+    let app = spawn_app!();
+    let Some(db) = sqlite(&app) else { return };
+    let create = || async { app.create(every_field_without_external_id()).await };
+
+    let c = create().await;
+    let id = c["id"].as_str().expect("id").to_string();
+    let path = format!("/v1/clients/{id}");
+    let patched = app
+        .patch(&path, json!({"name": "Patched AB", "email": null}))
+        .await;
+    assert!(!has_doc(&db, &id));
+    assert_eq!(app.get(&path).await.data(), patched.data());
+    let replaced = app.put(&path, json!({"name": "Replaced AB"})).await;
+    assert_eq!(app.get(&path).await.data(), replaced.data());
+    assert_eq!(app.get(&path).await.data()["email"], Value::Null);
+
+    let c = create().await;
+    let id = c["id"].as_str().expect("id").to_string();
+    let path = format!("/v1/clients/{id}");
+    let archived = app.patch(&path, json!({"archived": true})).await;
+    assert!(!has_doc(&db, &id));
+    let read = app.get(&path).await;
+    assert_eq!(read.data(), archived.data());
+    assert_eq!(read.data()["archived"], true);
+    assert_eq!(read.header("etag"), Some("\"2\""));
+
+    // An account changes the client's count and version (an update of its row).
+    let c = create().await;
+    let id = c["id"].as_str().expect("id").to_string();
+    let path = format!("/v1/clients/{id}");
+    let r = app
+        .post(&format!("{path}/accounts"), json!({"name": "Main account"}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert!(!has_doc(&db, &id));
+    let read = app.get(&path).await;
+    assert_eq!(read.data()["associated_accounts"], 1);
+    assert_eq!(read.data()["version"], 2);
+
+    let c = create().await;
+    let id = c["id"].as_str().expect("id").to_string();
+    let path = format!("/v1/clients/{id}");
+    assert_eq!(app.delete(&path).await.status, StatusCode::NO_CONTENT);
+    assert!(!has_doc(&db, &id));
+    app.get(&path).await.error(404, "NOT_FOUND");
+    let left: i64 = db
+        .query_row(
+            "SELECT count(*) FROM client_docs WHERE rid NOT IN (SELECT rid FROM clients)",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(left, 0, "no document outlives its client");
+}
+
+fn every_field_without_external_id() -> Value {
+    let mut b = every_field();
+    b["external_id"] = Value::Null;
+    b
+}
+
+/// The triggers of migration 32: a change of the row by SQL alone (no rule of the store knows
+/// it) removes the document as well, so the read answers the changed row.
+#[tokio::test]
+async fn a_row_changed_by_sql_is_read_as_changed() {
+    let app = spawn_app!();
+    let Some(db) = sqlite(&app) else { return };
+    let c = app.create(json!({"name": "Before SQL"})).await;
+    let id = c["id"].as_str().expect("id");
+    let path = format!("/v1/clients/{id}");
+    assert_eq!(app.get(&path).await.data()["name"], "Before SQL");
+    db.execute(
+        "UPDATE clients SET name = 'Changed by SQL' WHERE id = ?1",
+        [id],
+    )
+    .expect("update");
+    assert!(!has_doc(&db, id));
+    assert_eq!(app.get(&path).await.data()["name"], "Changed by SQL");
+}
+
+/// Clients created by a bulk import keep their documents, read as their rows are.
+#[tokio::test]
+async fn imported_clients_are_read_the_same_from_their_documents() {
+    let app = spawn_app!();
+    let Some(db) = sqlite(&app) else { return };
+    let rows = [
+        every_field_without_external_id(),
+        json!({"name": "Imported 2", "address": {"city": "Göteborg", "country": "se"}}),
+        json!({"name": "Imported 3", "credit": {"limit": 10, "used": 2.5, "currency": "eur"}}),
+    ];
+    let body: String = rows.iter().map(|r| format!("{r}\n")).collect();
+    let r = app
+        .send(
+            app.request(Method::POST, "/v1/clients/import")
+                .header("content-type", "application/x-ndjson")
+                .body(body),
+        )
+        .await;
+    assert_eq!(r.data()["created"], 3, "{}", r.body);
+    let ids: Vec<String> = db
+        .prepare("SELECT id FROM clients ORDER BY rid")
+        .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
+        .expect("ids");
+    assert_eq!(ids.len(), 3);
+    for id in &ids {
+        assert!(has_doc(&db, id));
+        let kept = raw_get(&app, id, None).await;
+        assert_eq!(kept.status, StatusCode::OK);
+        drop_doc(&db, id);
+        assert_eq!(answer(&kept), answer(&raw_get(&app, id, None).await));
+    }
+}
