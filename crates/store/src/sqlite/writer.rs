@@ -402,15 +402,44 @@ const CLOSING_MERGE_PAGES: i64 = 4096;
 /// that opens the file, while idle.
 const CLOSING_MERGE_BUDGET: Duration = Duration::from_secs(10);
 
-/// Merges full-text segments as [`merge_when_idle`] does, in larger steps, until there is
-/// nothing left to merge or [`CLOSING_MERGE_BUDGET`] has passed. Runs when the store closes:
-/// after `clientele import` or `seed-demo` (whose batches leave many segments), the server
-/// that opens the file next starts with its index at rest instead of merging it, in steps
-/// that compete with its requests, during its first minutes.
+/// Indexes of at most this many pages (rows of `clients_fts_data`, ~4 KB each: about 390,000
+/// demo clients) are merged into one segment when the store closes (0.6 s for the 8,359 pages
+/// of 100,000 clients, on this machine), larger ones only level by level.
+const CLOSING_OPTIMIZE_PAGES: i64 = 32_768;
+
+/// Merges full-text segments until there is nothing left to merge or [`CLOSING_MERGE_BUDGET`]
+/// has passed. Runs when the store closes: after `clientele import` or `seed-demo` (whose
+/// batches leave many segments), the server that opens the file next starts with its index at
+/// rest instead of merging it, in steps that compete with its requests, during its first
+/// minutes.
+///
+/// An index of up to [`CLOSING_OPTIMIZE_PAGES`] is merged into one segment ('merge' with a
+/// negative page count: FTS5 moves every segment into one merge, as 'optimize' does, and
+/// the steps that follow continue it). Merged level by level only, as [`merge_when_idle`]
+/// does, a bulk load left a large segment on a low level (100,000 demo clients: 588 pages on
+/// level 1), which the merges of the next server's small segments then rewrote again and
+/// again: 89,000 of the writer's instructions per create with the idle merges after them, 45%
+/// of its full-text work (docs/performance.md, "h16-fts"). A larger index is merged level by
+/// level, as before, so that a small import into a large file does not rewrite all of it.
 fn merge_before_closing(conn: &Connection) {
+    close_merge(conn, CLOSING_OPTIMIZE_PAGES);
+}
+
+/// [`merge_before_closing`] with the largest index merged into one segment.
+fn close_merge(conn: &Connection, optimize_pages: i64) {
     let started = Instant::now();
+    let pages: i64 = conn
+        .query_row("SELECT count(*) FROM clients_fts_data", [], |r| r.get(0))
+        .unwrap_or(i64::MAX);
+    // The first step of a merge into one segment has a negative page count.
+    let mut step = if pages <= optimize_pages {
+        -CLOSING_MERGE_PAGES
+    } else {
+        CLOSING_MERGE_PAGES
+    };
     let mut steps = 0u32;
-    while started.elapsed() < CLOSING_MERGE_BUDGET && merge_step(conn, CLOSING_MERGE_PAGES) {
+    while started.elapsed() < CLOSING_MERGE_BUDGET && merge_step(conn, step) {
+        step = CLOSING_MERGE_PAGES;
         steps += 1;
     }
     if steps > 0 {
@@ -519,7 +548,7 @@ mod tests {
         let conn = Connection::open_in_memory().expect("open");
         conn.execute_batch(
             "CREATE VIRTUAL TABLE clients_fts USING fts5(doc, content = '', contentless_delete = 1,
-                 tokenize = 'unicode61 remove_diacritics 0', prefix = '6 7 8');
+                 tokenize = 'unicode61 remove_diacritics 0', prefix = '6 7 8', detail = none);
              INSERT INTO clients_fts (clients_fts, rank) VALUES ('automerge', 8);",
         )
         .expect("schema");
@@ -531,6 +560,35 @@ mod tests {
             .expect("insert");
         }
         conn
+    }
+
+    /// An index merged at rest (as idle merging leaves it) and then two more documents, one
+    /// segment each: fewer than `usermerge` on their level, so merging level by level leaves
+    /// them as they are.
+    fn index_at_rest_and_two_more() -> Connection {
+        let conn = index_of_single_documents(60);
+        let mut merges = 0;
+        while merge_when_idle(&conn) {
+            merges += 1;
+            assert!(merges < 100, "idle merging did not come to an end");
+        }
+        for i in 60..62 {
+            conn.execute(
+                "INSERT INTO clients_fts (rowid, doc) VALUES (?1, ?2)",
+                rusqlite::params![i, format!("abcdlword common{i}")],
+            )
+            .expect("insert");
+        }
+        conn
+    }
+
+    fn segments(conn: &Connection) -> i64 {
+        conn.query_row(
+            "SELECT count(DISTINCT segid) FROM clients_fts_idx",
+            [],
+            |r| r.get(0),
+        )
+        .expect("segments")
     }
 
     /// Every document of the index is still found.
@@ -556,26 +614,28 @@ mod tests {
         assert_all_found(&conn, 60);
     }
 
-    /// Closing merges what idle merging would (the next process starts with nothing left to
-    /// merge), and every document is still found.
+    /// Closing merges an index into one segment (the next process starts with nothing left
+    /// to merge), and every document is still found.
     #[test]
     fn closing_leaves_the_index_at_rest() {
-        let conn = index_of_single_documents(60);
-        let segments = |conn: &Connection| -> i64 {
-            conn.query_row(
-                "SELECT count(DISTINCT segid) FROM clients_fts_idx",
-                [],
-                |r| r.get(0),
-            )
-            .expect("segments")
-        };
+        let conn = index_at_rest_and_two_more();
         let before = segments(&conn);
+        assert!(before > 1, "{before} segment");
         merge_before_closing(&conn);
-        assert!(
-            segments(&conn) < before,
-            "{before} segments were not merged"
-        );
+        assert_eq!(segments(&conn), 1, "{before} segments, merged into one");
         assert!(!merge_when_idle(&conn), "idle merging found work left");
-        assert_all_found(&conn, 60);
+        assert_all_found(&conn, 62);
+    }
+
+    /// An index larger than the closing merge merges into one segment is merged level by level
+    /// only (as idle merging would: here, nothing to merge), and every document is still found.
+    #[test]
+    fn closing_merges_a_large_index_level_by_level() {
+        let conn = index_at_rest_and_two_more();
+        let before = segments(&conn);
+        close_merge(&conn, 0);
+        assert_eq!(segments(&conn), before);
+        assert!(!merge_when_idle(&conn), "idle merging found work left");
+        assert_all_found(&conn, 62);
     }
 }
