@@ -61,7 +61,7 @@ async fn clients_from_before_search_are_indexed_and_counted() {
     }
     let store = clientele_store::open(&format!("sqlite://{}", path.display())).expect("store");
     // Every migration after 0001 is applied, then the search backfill runs.
-    assert_eq!(store.migrate().await.expect("migrate"), 19);
+    assert_eq!(store.migrate().await.expect("migrate"), 18);
     let t = TenantId(tenant);
     // A tenant from before default currencies has EUR.
     let old = store
@@ -304,105 +304,4 @@ async fn migration_28_indexes_the_letter_runs_of_existing_documents() {
     drop(store);
     let c = rusqlite::Connection::open(&path).expect("open");
     assert_eq!(read_docs(&c), now_written, "as a write writes them");
-}
-
-/// Migration 33 makes the full-text index anew without positions (`detail = none`) and writes
-/// every kept document back: a database indexed the old way finds the same clients after it
-/// (whole words, prefixes short and long, archived ones, two words), keeps `automerge` 8, and
-/// its index is one segment.
-#[tokio::test]
-async fn migration_33_rebuilds_the_index_without_positions() {
-    use clientele_core::types::TenantName;
-    use clientele_core::{ClientData, WriteCtx};
-
-    let dir = tempfile::tempdir().expect("dir");
-    let path = dir.path().join("detail.db");
-    let url = format!("sqlite://{}", path.display());
-    let store = clientele_store::open(&url).expect("store");
-    store.migrate().await.expect("migrate");
-    let t = store
-        .create_tenant(&TenantName::parse("acme").expect("name"))
-        .await
-        .expect("tenant");
-    let ctx = WriteCtx {
-        tenant: t.id,
-        actor: "test".into(),
-        idempotency: None,
-        fill_currency: None,
-        import_id: None,
-    };
-    for body in [
-        serde_json::json!({"name": "Anna Lindqvist", "email": "anna.lindqvist7@mail.example"}),
-        serde_json::json!({"name": "Bo Lindgren Bygg", "archived": true}),
-        serde_json::json!({"name": "Sara Berg"}),
-    ] {
-        let data = ClientData::from_json(&body).expect("valid");
-        store.create_client(&ctx, data).await.expect("create");
-    }
-    store.close().await.expect("close");
-    drop(store);
-    let table_sql = |c: &rusqlite::Connection| -> String {
-        c.query_row(
-            "SELECT sql FROM sqlite_master WHERE name = 'clients_fts'",
-            [],
-            |r| r.get(0),
-        )
-        .expect("schema")
-    };
-    {
-        // The index as before migration 33: with positions, the documents written one by one.
-        let c = rusqlite::Connection::open(&path).expect("open");
-        assert!(table_sql(&c).contains("detail = none"), "{}", table_sql(&c));
-        c.execute_batch(
-            "DROP TABLE clients_fts;
-             CREATE VIRTUAL TABLE clients_fts USING fts5(doc, content = '', contentless_delete = 1,
-                 tokenize = 'unicode61 remove_diacritics 0', prefix = '6 7 8');
-             INSERT INTO clients_fts (rowid, doc) SELECT rid, words FROM search_documents;
-             DELETE FROM schema_migrations WHERE version = 33;",
-        )
-        .expect("old index");
-        assert!(!table_sql(&c).contains("detail"), "{}", table_sql(&c));
-    }
-    let store = clientele_store::open(&url).expect("store");
-    let find = |q: &'static str| {
-        let store = store.clone();
-        async move {
-            let query = ClientQuery {
-                search: query_terms(q),
-                archived: clientele_core::query::ArchivedFilter::All,
-                ..ClientQuery::default()
-            };
-            let page = store.list_clients(t.id, &query).await.expect("search");
-            (page.items.len(), page.total)
-        }
-    };
-    assert_eq!(store.migrate().await.expect("migrate"), 1);
-    assert_eq!(find("lindqvist").await, (1, Some(1)));
-    assert_eq!(find("lind").await, (2, Some(2)));
-    assert_eq!(find("l").await, (2, Some(2)));
-    assert_eq!(find("byg").await, (1, Some(1)));
-    assert_eq!(find("sa").await, (1, Some(1)));
-    assert_eq!(find("sara berg").await, (1, Some(1)));
-    assert_eq!(find("anna berg").await, (0, Some(0)));
-    assert_eq!(find("zzz").await, (0, Some(0)));
-    store.close().await.expect("close");
-    drop(store);
-    let c = rusqlite::Connection::open(&path).expect("open");
-    assert!(table_sql(&c).contains("detail = none"), "{}", table_sql(&c));
-    let automerge: i64 = c
-        .query_row(
-            "SELECT v FROM clients_fts_config WHERE k = 'automerge'",
-            [],
-            |r| r.get(0),
-        )
-        .expect("automerge");
-    assert_eq!(automerge, 8);
-    let segments: i64 = c
-        .query_row(
-            "SELECT count(DISTINCT segid) FROM clients_fts_idx",
-            [],
-            |r| r.get(0),
-        )
-        .expect("segments");
-    assert_eq!(segments, 1);
 }

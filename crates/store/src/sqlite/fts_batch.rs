@@ -236,7 +236,7 @@ mod tests {
         let conn = Connection::open_in_memory().expect("open");
         conn.execute_batch(
             "CREATE VIRTUAL TABLE clients_fts USING fts5(doc, content = '', contentless_delete = 1,
-                 tokenize = 'unicode61 remove_diacritics 0', detail = none);
+                 tokenize = 'unicode61 remove_diacritics 0');
              CREATE TABLE search_terms (term TEXT PRIMARY KEY) WITHOUT ROWID;",
         )
         .expect("schema");

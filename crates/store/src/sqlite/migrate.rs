@@ -86,18 +86,13 @@ const MIGRATIONS: &[(i64, &str)] = &[
         32,
         include_str!("../../migrations/sqlite/0032_client_docs.sql"),
     ),
-    (
-        33,
-        include_str!("../../migrations/sqlite/0033_fts_detail_none.sql"),
-    ),
 ];
 
 /// Work the applied migrations need beyond their SQL.
 fn after_migrations(conn: &Mutex<Connection>, applied: &[i64]) -> StoreResult<()> {
     // 2: fold the names and index the clients that existed before search did; 8: search words
     // are kept whole (`clientele_core::search`), so every document is written again; 24: index
-    // every client again, with the tags of its document and its words in `search_documents`
-    // (which also fills the index that 33 made anew).
+    // every client again, with the tags of its document and its words in `search_documents`.
     let (fold_names, index) = (
         applied.contains(&2),
         applied.contains(&2) || applied.contains(&8) || applied.contains(&24),
@@ -111,17 +106,6 @@ fn after_migrations(conn: &Mutex<Connection>, applied: &[i64]) -> StoreResult<()
                 documents = n,
                 ms = started.elapsed().as_millis() as u64,
                 "migration 28: letter runs indexed"
-            );
-        }
-        // 33: the index was made anew (without positions); its documents are written back
-        // (after 28, which rewrites some of them).
-        if applied.contains(&33) {
-            let started = std::time::Instant::now();
-            let n = search::rebuild_index(&lock(conn))?;
-            tracing::info!(
-                documents = n,
-                ms = started.elapsed().as_millis() as u64,
-                "migration 33: full-text index rebuilt"
             );
         }
         return Ok(());

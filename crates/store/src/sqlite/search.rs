@@ -1,12 +1,11 @@
 //! The SQLite-specific parts of lists: full-text search with FTS5 and case-insensitive LIKE.
 //!
-//! `clients_fts` is a contentless FTS5 table (`contentless_delete=1`, `detail=none`: no word
-//! positions, a search never asks for a phrase) whose rowid is the client's creation sequence
-//! `rid`, so reading it in rowid order is reading clients in `created_at` order. It is written
-//! by code in the same transaction as the client row (insert, update, delete): a search never
-//! sees a stale document and nothing needs a rebuild job. The document itself (the client's
-//! words and its contact persons') is built by the shared rules (`rules::search`); this module
-//! only writes it, under the tenant's namespace.
+//! `clients_fts` is a contentless FTS5 table (`contentless_delete=1`) whose rowid is the
+//! client's creation sequence `rid`, so reading it in rowid order is reading clients in
+//! `created_at` order. It is written by code in the same transaction as the client row (insert,
+//! update, delete): a search never sees a stale document and nothing needs a rebuild job. The
+//! document itself (the client's words and its contact persons') is built by the shared rules
+//! (`rules::search`); this module only writes it, under the tenant's namespace.
 //!
 //! Every indexed word carries a namespace prefix naming its tenant and archived state
 //! (`0001l` + `andersson`: tenant 1, live). A tenant's words are thus index terms of their own:
@@ -321,31 +320,6 @@ pub fn add_letter_runs(conn: &Connection) -> Result<u64, StoreError> {
         .map_err(err)?;
     }
     Ok(written)
-}
-
-/// Migration 33: writes every kept document (`search_documents`) to the index again, which the
-/// migration's script made anew, and merges it into one segment (an index at rest, as
-/// [`add_letter_runs`] leaves it); returns how many documents were written. Anything already in
-/// the index is dropped first: migration 28, when it runs in the same transaction, writes its
-/// rewritten documents to the new index before this does.
-pub fn rebuild_index(conn: &Connection) -> Result<u64, StoreError> {
-    conn.execute(
-        "INSERT INTO clients_fts (clients_fts) VALUES ('delete-all')",
-        [],
-    )
-    .map_err(err)?;
-    let written = conn
-        .execute(
-            "INSERT INTO clients_fts (rowid, doc) SELECT rid, words FROM search_documents ORDER BY rid",
-            [],
-        )
-        .map_err(err)?;
-    conn.execute(
-        "INSERT INTO clients_fts (clients_fts) VALUES ('optimize')",
-        [],
-    )
-    .map_err(err)?;
-    Ok(written as u64)
 }
 
 /// [`write_document`] for rows just inserted (a create, a chunk of a bulk load): such a row

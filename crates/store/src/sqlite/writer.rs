@@ -548,7 +548,7 @@ mod tests {
         let conn = Connection::open_in_memory().expect("open");
         conn.execute_batch(
             "CREATE VIRTUAL TABLE clients_fts USING fts5(doc, content = '', contentless_delete = 1,
-                 tokenize = 'unicode61 remove_diacritics 0', prefix = '6 7 8', detail = none);
+                 tokenize = 'unicode61 remove_diacritics 0', prefix = '6 7 8');
              INSERT INTO clients_fts (clients_fts, rank) VALUES ('automerge', 8);",
         )
         .expect("schema");
