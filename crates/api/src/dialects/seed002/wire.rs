@@ -106,7 +106,9 @@ pub struct Seed002Client {
 /// (`"17"`, not `"017"` or `"x-17"`), so what is shown filters the list back to it.
 pub fn person_id(stored: Option<&str>) -> Option<u64> {
     let s = stored?;
-    s.parse::<u64>().ok().filter(|n| n.to_string() == s)
+    s.parse::<u64>()
+        .ok()
+        .filter(|n| *n <= i64::MAX as u64 && n.to_string() == s)
 }
 
 impl Seed002Client {
@@ -245,5 +247,11 @@ mod tests {
             assert_eq!(person_id(Some(s)), None, "{s}");
         }
         assert_eq!(person_id(None), None);
+        // The document's ids are int64: a larger stored id is not one of them.
+        assert_eq!(
+            person_id(Some("9223372036854775807")),
+            Some(9223372036854775807)
+        );
+        assert_eq!(person_id(Some("9223372036854775808")), None);
     }
 }

@@ -117,14 +117,21 @@ fn unwrap(body: &Value) -> Result<&Map<String, Value>, Vec<FieldError>> {
     }
 }
 
-/// A salesperson's or case manager's id: a non-negative integer (stored as its decimal text)
-/// or null.
+/// A salesperson's or case manager's id: a non-negative integer no larger than 2^63 − 1 (the
+/// document's `int64`), stored as its decimal text, or null.
 fn person_value(key: &str, v: &Value) -> Result<Value, FieldError> {
     match v {
         Value::Null => Ok(Value::Null),
         Value::Number(_) => whole_u64(v)
+            .filter(|n| *n <= i64::MAX as u64)
             .map(|n| Value::String(n.to_string()))
-            .ok_or_else(|| err(key, "invalid_type", "must be a non-negative integer")),
+            .ok_or_else(|| {
+                err(
+                    key,
+                    "invalid_type",
+                    "must be a non-negative integer no larger than 9223372036854775807",
+                )
+            }),
         other => Err(err(
             key,
             "invalid_type",
@@ -546,6 +553,28 @@ mod tests {
                 ("salesperson".into(), "invalid_type".into()),
             ]
         );
+    }
+
+    #[test]
+    fn person_ids_are_int64_as_the_document_declares() {
+        let d = client_update(
+            &json!({"client": {"salesperson": 9223372036854775807_u64}}),
+            3,
+        )
+        .expect("maps");
+        assert_eq!(d, json!({"salesperson_id": "9223372036854775807"}));
+        for big in [
+            json!(9223372036854775808_u64),
+            json!(18446744073709551615_u64),
+        ] {
+            let e =
+                client_update(&json!({"client": {"case_manager": big}}), 3).expect_err("refused");
+            assert_eq!(
+                fields(e),
+                vec![("case_manager".into(), "invalid_type".into())],
+                "{big}"
+            );
+        }
     }
 
     #[test]
