@@ -176,6 +176,7 @@ pub struct NewDocument {
 
 /// A new client whose document a backend keeps (`Tx::keep_documents`).
 pub struct NewClientDoc<'a> {
+    pub tenant: TenantId,
     /// Its creation sequence.
     pub rid: i64,
     pub client: &'a Client,

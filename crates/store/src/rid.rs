@@ -49,6 +49,20 @@ pub fn id_for(rid: i64) -> Uuid {
     uuid::Builder::from_unix_timestamp_millis(ms, &bytes).into_uuid()
 }
 
+/// The creation sequence an id made by [`id_for`] carries: its millisecond and its 12-bit
+/// `rand_a`. `None` for an id that is not a UUIDv7; any other id gives a sequence that is not
+/// its own, which its reader finds out (`client_docs` keeps the id beside it).
+pub fn rid_in(id: Uuid) -> Option<i64> {
+    if id.get_version_num() != 7 {
+        return None;
+    }
+    let b = id.as_bytes();
+    let ms = i64::from(u16::from_be_bytes([b[0], b[1]])) << 32
+        | i64::from(u32::from_be_bytes([b[2], b[3], b[4], b[5]]));
+    let seq = i64::from(u16::from_be_bytes([b[6] & 0x0f, b[7]]));
+    Some(ms << 12 | seq)
+}
+
 /// The creation time of a row whose `rid` belongs to millisecond `ms`.
 pub fn timestamp_of_ms(ms: i64) -> Timestamp {
     time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
@@ -66,6 +80,25 @@ mod tests {
         assert_eq!(next_after(1, Some(4096)), Some(4097));
         assert_eq!(next_after(1, Some(8190)), Some(8191));
         assert_eq!(next_after(1, Some(8191)), None);
+    }
+
+    #[test]
+    fn an_id_carries_its_creation_sequence() {
+        for rid in [
+            0,
+            1,
+            4095,
+            4096,
+            (1_764_000_000_000 << 12) + 4095,
+            (1 << 59) + 17,
+        ] {
+            assert_eq!(rid_in(id_for(rid)), Some(rid), "{rid}");
+        }
+        assert_eq!(
+            rid_in(uuid::Builder::from_random_bytes([7; 16]).into_uuid()),
+            None
+        );
+        assert_eq!(rid_in(Uuid::nil()), None);
     }
 
     #[test]

@@ -201,10 +201,12 @@ async fn a_store_failure_is_500_without_internals() {
         eprintln!("skipped: breaking the schema underneath is SQLite-specific");
         return;
     }
-    // Break the schema under the running server (SQLite backend).
+    // Break the schema under the running server (SQLite backend): the clients' rows and the
+    // documents kept of them, which a point read finds without the rows.
     let conn = rusqlite::Connection::open(&app.db_path).expect("open");
     conn.execute_batch(
-        "DROP TRIGGER IF EXISTS clients_ai; ALTER TABLE clients RENAME TO clients_gone;",
+        "DROP TRIGGER IF EXISTS clients_ai; ALTER TABLE clients RENAME TO clients_gone;
+         ALTER TABLE client_docs RENAME TO client_docs_gone;",
     )
     .expect("rename");
     for r in [

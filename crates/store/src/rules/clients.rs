@@ -138,6 +138,7 @@ async fn insert_each<X: Tx>(
         let kept: Vec<NewClientDoc<'_>> = chunk
             .iter()
             .map(|(rid, client, _, parts)| NewClientDoc {
+                tenant,
                 rid: *rid,
                 client,
                 fields: parts.and_then(|p| p.fields.as_deref()),

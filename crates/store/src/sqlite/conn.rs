@@ -28,6 +28,7 @@ use super::search::{self, SqliteFlavour};
 use crate::columns::{decode_client_json, new_client_fields, select_columns, Columns, RowSource};
 use crate::counts::CountCache;
 use crate::db::{Db, NewClientDoc, NewDocument, Tx};
+use crate::rid::rid_in;
 use crate::rules::sequences::RidScope;
 use crate::statements::{ListStatement, Rows, Statement};
 
@@ -209,46 +210,58 @@ impl<'a> Conn<'a> {
         Ok(Some(last.unwrap_or(0) + 1))
     }
 
-    /// A client's document: on a reader, from `client_docs` ([`DOC_READ`]: the client's row by
-    /// its id, for its version and `rid`, then its document by `rid`), or, when it has none (it
-    /// changed since its creation, or existed before migration 32), from its row as
-    /// [`Conn::client_by_id_now`] reads it. The writer reads the row.
+    /// A client's document: on a reader, its kept one ([`Conn::kept_document_now`]), or, when
+    /// it has none (it changed since its creation, or the idle writer has not written it yet),
+    /// from its row as [`Conn::client_by_id_now`] reads it. The writer reads the row.
     fn client_json_by_id_now(&self, tenant: TenantId, id: Uuid) -> StoreResult<ClientJson> {
         if self.counts.is_some() {
-            let (mut t, mut i) = (Uuid::encode_buffer(), Uuid::encode_buffer());
-            let t: &str = tenant.0.hyphenated().encode_lower(&mut t);
-            let i: &str = id.hyphenated().encode_lower(&mut i);
-            let conn = lock(self.conn);
-            let sql = match self.generation {
-                Some(_) => DOC_READ_CHECKED,
-                None => DOC_READ,
-            };
-            let mut st = conn.prepare_cached(sql).map_err(map_err)?;
-            let mut rows = st.query([t, i]).map_err(map_err)?;
-            let Some(row) = rows.next().map_err(map_err)? else {
-                return Err(StoreError::NotFound);
-            };
-            match row.get_ref(0).map_err(map_err)? {
-                ValueRef::Text(doc) => {
-                    if let Some(seen) = self.generation {
-                        let _ = seen.set(row.get(2).map_err(map_err)?);
-                    }
-                    return Ok(ClientJson {
-                        version: row.get(1).map_err(map_err)?,
-                        json: doc.to_vec(),
-                    });
-                }
-                ValueRef::Null => {}
-                other => {
-                    return Err(map_err(rusqlite::Error::InvalidColumnType(
-                        0,
-                        "doc".into(),
-                        other.data_type(),
-                    )))
-                }
+            if let Some(kept) = self.kept_document_now(tenant, id)? {
+                return Ok(kept);
             }
         }
         self.client_by_id_now(tenant, id, decode_client_json)
+    }
+
+    /// The kept document of a client (`client_docs`, migration 34): the one row keyed by the
+    /// creation sequence its id carries ([`crate::rid::rid_in`]), when that row is the client's
+    /// own, in this tenant (one B-tree: [`DOC_READ`]). Records the credentials' generation when
+    /// it answers.
+    fn kept_document_now(&self, tenant: TenantId, id: Uuid) -> StoreResult<Option<ClientJson>> {
+        let Some(rid) = crate::rid::rid_in(id) else {
+            return Ok(None);
+        };
+        let (mut t, mut i) = (Uuid::encode_buffer(), Uuid::encode_buffer());
+        let t: &str = tenant.0.hyphenated().encode_lower(&mut t);
+        let i: &str = id.hyphenated().encode_lower(&mut i);
+        let conn = lock(self.conn);
+        let sql = match self.generation {
+            Some(_) => DOC_READ_CHECKED,
+            None => DOC_READ,
+        };
+        let mut st = conn.prepare_cached(sql).map_err(map_err)?;
+        let mut rows = st.query([rid]).map_err(map_err)?;
+        let Some(row) = rows.next().map_err(map_err)? else {
+            return Ok(None);
+        };
+        let text = |n: usize| match row.get_ref(n) {
+            Ok(ValueRef::Text(v)) => Ok(v),
+            Ok(other) => Err(map_err(rusqlite::Error::InvalidColumnType(
+                n,
+                "text".into(),
+                other.data_type(),
+            ))),
+            Err(e) => Err(map_err(e)),
+        };
+        if text(0)? != t.as_bytes() || text(1)? != i.as_bytes() {
+            return Ok(None);
+        }
+        if let Some(seen) = self.generation {
+            let _ = seen.set(row.get(4).map_err(map_err)?);
+        }
+        Ok(Some(ClientJson {
+            version: row.get(2).map_err(map_err)?,
+            json: text(3)?.to_vec(),
+        }))
     }
 
     /// Keeps the documents of clients just inserted (`client_docs`): each one's fields
@@ -258,7 +271,10 @@ impl<'a> Conn<'a> {
         let conn = lock(self.conn);
         let mut st = conn.prepare_cached(KEEP_DOC).map_err(map_err)?;
         let mut doc = Vec::with_capacity(2048);
-        for new in clients {
+        for new in clients
+            .iter()
+            .filter(|c| rid_in(c.client.id) == Some(c.rid))
+        {
             let built;
             let fields = match new.fields {
                 Some(f) => f,
@@ -269,8 +285,15 @@ impl<'a> Conn<'a> {
             };
             doc.clear();
             Assigned::of(new.client).write_json(fields, &mut doc);
-            st.execute((new.rid, ToSqlOutput::Borrowed(ValueRef::Text(&doc))))
-                .map_err(map_err)?;
+            let (mut t, mut i) = (Uuid::encode_buffer(), Uuid::encode_buffer());
+            st.execute((
+                new.rid,
+                &*new.tenant.0.hyphenated().encode_lower(&mut t),
+                &*new.client.id.hyphenated().encode_lower(&mut i),
+                new.client.version,
+                ToSqlOutput::Borrowed(ValueRef::Text(&doc)),
+            ))
+            .map_err(map_err)?;
         }
         Ok(())
     }
@@ -511,29 +534,40 @@ pub(super) fn backfill_documents(
             crate::columns::qualified_select_text()
         )
     });
-    let scanned: Vec<(i64, bool)> = conn
+    let scanned: Vec<(i64, String, String, bool)> = conn
         .prepare_cached(
-            "SELECT c.\"rid\", EXISTS (SELECT 1 FROM main.\"client_docs\" AS d \
-             WHERE d.\"rid\" = c.\"rid\") FROM main.\"clients\" AS c \
+            "SELECT c.\"rid\", c.\"tenant_id\", c.\"id\", EXISTS (SELECT 1 FROM \
+             main.\"client_docs\" AS d WHERE d.\"rid\" = c.\"rid\") FROM main.\"clients\" AS c \
              WHERE c.\"rid\" > ?1 AND c.\"rid\" <= ?2 ORDER BY c.\"rid\" LIMIT ?3",
         )
         .and_then(|mut st| {
-            st.query_map((after, upto, BACKFILL_ROWS), |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect()
+            st.query_map((after, upto, BACKFILL_ROWS), |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?
+            .collect()
         })
         .map_err(map_err)?;
     let mut read = conn.prepare_cached(&ROW).map_err(map_err)?;
     let mut keep = conn.prepare_cached(KEEP_DOC).map_err(map_err)?;
-    for (rid, _) in scanned.iter().filter(|(_, kept)| !kept) {
+    for (rid, tenant, id, _) in scanned.iter().filter(|(rid, _, id, kept)| {
+        // Only a document its client's id finds (`Conn::kept_document_now`) is kept.
+        !kept && Uuid::parse_str(id).ok().and_then(rid_in) == Some(*rid)
+    }) {
         let mut rows = read.query([rid]).map_err(map_err)?;
         let Some(row) = rows.next().map_err(map_err)? else {
             continue;
         };
         let doc = decode_client_json(&mut SqliteRow { row, i: 0 })?;
-        keep.execute((rid, ToSqlOutput::Borrowed(ValueRef::Text(&doc.json))))
-            .map_err(map_err)?;
+        keep.execute((
+            rid,
+            tenant,
+            id,
+            doc.version,
+            ToSqlOutput::Borrowed(ValueRef::Text(&doc.json)),
+        ))
+        .map_err(map_err)?;
     }
-    Ok(scanned.last().map(|(rid, _)| *rid))
+    Ok(scanned.last().map(|(rid, ..)| *rid))
 }
 
 /// Classifies a driver error: a unique-constraint failure is a conflict on the column it is
@@ -630,22 +664,20 @@ const POINT_READ: &str =
 const POINT_READ_CHECKED: &str = "SELECT *, (SELECT \"gen\" FROM main.\"auth_generation\" \
      WHERE \"id\" = 1) FROM temp.\"client_point\" WHERE \"tenant_id\" = ?1 AND \"id\" = ?2";
 
-/// The point read of a client's kept document (`client_docs`, migration 32): its document
-/// (`NULL` when it has none), then its version. The client's row is found by its id, as
-/// [`POINT_READ`] finds it, and the document by the row's `rid`.
-const DOC_READ: &str = "SELECT d.\"doc\", c.\"version\" FROM main.\"clients\" AS c \
-     LEFT JOIN main.\"client_docs\" AS d ON d.\"rid\" = c.\"rid\" \
-     WHERE c.\"tenant_id\" = ?1 AND c.\"id\" = ?2";
+/// The point read of a client's kept document (`client_docs`, migration 34), by the creation
+/// sequence its id carries: the tenant and the id it is for, its version, the document.
+const DOC_READ: &str = "SELECT \"tenant_id\", \"id\", \"version\", \"doc\" \
+     FROM main.\"client_docs\" WHERE \"rid\" = ?1";
 
-/// [`DOC_READ`] with the credentials' generation (`statements::auth_generation`) as its third
+/// [`DOC_READ`] with the credentials' generation (`statements::auth_generation`) as its fifth
 /// column.
-const DOC_READ_CHECKED: &str = "SELECT d.\"doc\", c.\"version\", (SELECT \"gen\" FROM \
-     main.\"auth_generation\" WHERE \"id\" = 1) FROM main.\"clients\" AS c \
-     LEFT JOIN main.\"client_docs\" AS d ON d.\"rid\" = c.\"rid\" \
-     WHERE c.\"tenant_id\" = ?1 AND c.\"id\" = ?2";
+const DOC_READ_CHECKED: &str = "SELECT \"tenant_id\", \"id\", \"version\", \"doc\", \
+     (SELECT \"gen\" FROM main.\"auth_generation\" WHERE \"id\" = 1) \
+     FROM main.\"client_docs\" WHERE \"rid\" = ?1";
 
-/// Keeps a new client's document (`Conn::keep_documents_now`).
-const KEEP_DOC: &str = "INSERT OR REPLACE INTO \"client_docs\" (\"rid\", \"doc\") VALUES (?1, ?2)";
+/// Keeps a client's document (`Conn::keep_documents_now`, `backfill_documents`).
+const KEEP_DOC: &str = "INSERT OR REPLACE INTO \"client_docs\" \
+     (\"rid\", \"tenant_id\", \"id\", \"version\", \"doc\") VALUES (?1, ?2, ?3, ?4, ?5)";
 
 /// `CREATE TEMP VIEW` of [`CLIENT_POINT_VIEW`].
 fn client_point_view() -> String {
@@ -794,13 +826,40 @@ mod tests {
         assert_eq!(viewed, plan(&lock(&reader), &full));
         assert!(viewed.iter().any(|p| p.contains("INDEX")), "{viewed:?}");
 
-        // The kept document: the client's row by its id, its document by `rid`.
-        let doc_plan = plan(&lock(&reader), DOC_READ_CHECKED).join(" | ");
-        assert!(
-            doc_plan.contains("SEARCH c USING INDEX sqlite_autoindex_clients_1 (id=?)")
-                && doc_plan.contains("SEARCH d USING INTEGER PRIMARY KEY (rowid=?)"),
-            "{doc_plan}"
+        // The kept document: one row of `client_docs`, by the `rid` the id carries.
+        let rid = rid_in(created.id).expect("a UUIDv7");
+        let doc_plan: Vec<String> = lock(&reader)
+            .prepare(&format!("EXPLAIN QUERY PLAN {DOC_READ_CHECKED}"))
+            .and_then(|mut st| st.query_map([rid], |r| r.get(3))?.collect())
+            .expect("doc plan");
+        assert_eq!(
+            doc_plan
+                .iter()
+                .filter(|p| p.starts_with("SEARCH"))
+                .collect::<Vec<_>>(),
+            [
+                "SEARCH main.client_docs USING INTEGER PRIMARY KEY (rowid=?)",
+                "SEARCH main.auth_generation USING INTEGER PRIMARY KEY (rowid=?)"
+            ],
+            "{doc_plan:?}"
         );
+        // It answers only for its own client, in its own tenant.
+        let own = Conn::reader(&reader, &counts, None).kept_document_now(tenant, created.id);
+        assert!(matches!(own, Ok(Some(_))), "{own:?}");
+        let mut bytes = *created.id.as_bytes();
+        bytes[15] ^= 1;
+        let twin = Uuid::from_bytes(bytes);
+        assert_eq!(rid_in(twin), Some(rid));
+        for (t, id) in [(tenant, twin), (TenantId(Uuid::now_v7()), created.id)] {
+            let seen = OnceLock::new();
+            let conn = Conn::reader(&reader, &counts, Some(&seen));
+            assert!(matches!(conn.kept_document_now(t, id), Ok(None)));
+            assert!(matches!(
+                conn.client_json_by_id_now(t, id),
+                Err(StoreError::NotFound)
+            ));
+            assert_eq!(seen.get(), None);
+        }
         let seen = OnceLock::new();
         let kept = Conn::reader(&reader, &counts, Some(&seen))
             .client_json_by_id_now(tenant, created.id)

@@ -86,6 +86,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         32,
         include_str!("../../migrations/sqlite/0032_client_docs.sql"),
     ),
+    (
+        34,
+        include_str!("../../migrations/sqlite/0034_client_docs_by_id.sql"),
+    ),
 ];
 
 /// Work the applied migrations need beyond their SQL.

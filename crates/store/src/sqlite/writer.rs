@@ -342,8 +342,8 @@ fn merge_when_idle(conn: &Connection) -> bool {
     merge_step(conn, IDLE_MERGE_PAGES)
 }
 
-/// The documents (`client_docs`, migration 32) of the clients a file had when the writer
-/// opened it and that have none: those made before migration 32, or changed since their
+/// The documents (`client_docs`, migrations 32 and 34) of the clients a file had when the writer
+/// opened it and that have none: those made before migration 34, or changed since their
 /// creation. Written while the writer is idle (after [`IDLE_BEFORE_MERGE`] without a job and
 /// nothing to merge), one bounded step at a time (`conn::backfill_documents`: 500 clients looked
 /// at, each step its own transaction), once per process: a client changed while this process
