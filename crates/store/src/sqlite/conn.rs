@@ -514,60 +514,64 @@ pub(super) fn auth_generation(conn: &Connection) -> StoreResult<i64> {
         .map_err(map_err)
 }
 
-/// Clients whose rows one step of [`backfill_documents`] looks at.
-const BACKFILL_ROWS: i64 = 500;
+/// Documents one step of [`backfill_documents`] writes at most.
+const BACKFILL_ROWS: usize = 500;
 
-/// The documents of clients that have none (`client_docs`; written before migration 32, or
-/// changed since), created up to creation sequence `upto`: one bounded step, over the next
-/// [`BACKFILL_ROWS`] clients after `after` in `rid` order, each missing document written from
-/// the client's row by the point read's own decode (`decode_client_json`), so it is the answer
-/// the read gives without it. Runs in the caller's transaction; returns the last `rid` looked
-/// at, or `None` when there was none left.
-pub(super) fn backfill_documents(
-    conn: &Connection,
-    after: i64,
-    upto: i64,
-) -> StoreResult<Option<i64>> {
+/// The documents (`client_docs`) wanted again (`client_docs_wanted`, migration 34: of clients
+/// changed since they were written, or from before the migration): one bounded step, in `rid`
+/// order, each written from the client's row by the point read's own decode
+/// (`decode_client_json`), so it is the answer the read gives without it, and taken off the
+/// list. Only a document its client's id finds (`Conn::kept_document_now`) is written. Runs in
+/// the caller's transaction; returns whether there may be more.
+pub(super) fn backfill_documents(conn: &Connection) -> StoreResult<bool> {
     static ROW: LazyLock<String> = LazyLock::new(|| {
         format!(
-            "SELECT {} FROM main.\"clients\" WHERE \"rid\" = ?1",
+            "SELECT \"tenant_id\", \"id\", {} FROM main.\"clients\" WHERE \"rid\" = ?1",
             crate::columns::qualified_select_text()
         )
     });
-    let scanned: Vec<(i64, String, String, bool)> = conn
+    // A new file the migrations have not reached yet has no list.
+    let listed: bool = conn
         .prepare_cached(
-            "SELECT c.\"rid\", c.\"tenant_id\", c.\"id\", EXISTS (SELECT 1 FROM \
-             main.\"client_docs\" AS d WHERE d.\"rid\" = c.\"rid\") FROM main.\"clients\" AS c \
-             WHERE c.\"rid\" > ?1 AND c.\"rid\" <= ?2 ORDER BY c.\"rid\" LIMIT ?3",
+            "SELECT EXISTS (SELECT 1 FROM main.sqlite_master WHERE \"name\" = 'client_docs_wanted')",
         )
+        .and_then(|mut st| st.query_row([], |r| r.get(0)))
+        .map_err(map_err)?;
+    if !listed {
+        return Ok(false);
+    }
+    let wanted: Vec<i64> = conn
+        .prepare_cached("SELECT \"rid\" FROM main.\"client_docs_wanted\" ORDER BY \"rid\" LIMIT ?1")
         .and_then(|mut st| {
-            st.query_map((after, upto, BACKFILL_ROWS), |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })?
-            .collect()
+            st.query_map([BACKFILL_ROWS as i64], |r| r.get(0))?
+                .collect()
         })
         .map_err(map_err)?;
     let mut read = conn.prepare_cached(&ROW).map_err(map_err)?;
     let mut keep = conn.prepare_cached(KEEP_DOC).map_err(map_err)?;
-    for (rid, tenant, id, _) in scanned.iter().filter(|(rid, _, id, kept)| {
-        // Only a document its client's id finds (`Conn::kept_document_now`) is kept.
-        !kept && Uuid::parse_str(id).ok().and_then(rid_in) == Some(*rid)
-    }) {
-        let mut rows = read.query([rid]).map_err(map_err)?;
-        let Some(row) = rows.next().map_err(map_err)? else {
-            continue;
-        };
-        let doc = decode_client_json(&mut SqliteRow { row, i: 0 })?;
-        keep.execute((
-            rid,
-            tenant,
-            id,
-            doc.version,
-            ToSqlOutput::Borrowed(ValueRef::Text(&doc.json)),
-        ))
+    let mut done = conn
+        .prepare_cached("DELETE FROM main.\"client_docs_wanted\" WHERE \"rid\" = ?1")
         .map_err(map_err)?;
+    for rid in &wanted {
+        let mut rows = read.query([rid]).map_err(map_err)?;
+        if let Some(row) = rows.next().map_err(map_err)? {
+            let (tenant, id): (String, String) =
+                (row.get(0).map_err(map_err)?, row.get(1).map_err(map_err)?);
+            if Uuid::parse_str(&id).ok().and_then(rid_in) == Some(*rid) {
+                let doc = decode_client_json(&mut SqliteRow { row, i: 2 })?;
+                keep.execute((
+                    rid,
+                    tenant,
+                    id,
+                    doc.version,
+                    ToSqlOutput::Borrowed(ValueRef::Text(&doc.json)),
+                ))
+                .map_err(map_err)?;
+            }
+        }
+        done.execute([rid]).map_err(map_err)?;
     }
-    Ok(scanned.last().map(|(rid, ..)| *rid))
+    Ok(wanted.len() == BACKFILL_ROWS)
 }
 
 /// Classifies a driver error: a unique-constraint failure is a conflict on the column it is

@@ -192,21 +192,19 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Box<dyn WriteJob>>) {
     let batch_sql = |sql: &str| lock(&conn).execute_batch(sql);
     // Whether the full-text index may have segments to merge (see `merge_when_idle`).
     let mut merge_pending = true;
-    // The documents still to write of the clients the file had when it was opened (see
-    // `Backfill`), once there is nothing to merge.
-    let mut backfill = Backfill::start(&lock(&conn));
+    // Whether there may be client documents to write again (see `backfill_when_idle`), once
+    // there is nothing to merge.
+    let mut backfill_pending = true;
     // Where the connection keeps its statement journals now (see `StatementJournals`).
     let mut journals = StatementJournals::Files;
     loop {
-        let next = if merge_pending || backfill.is_some() {
+        let next = if merge_pending || backfill_pending {
             match rx.recv_timeout(IDLE_BEFORE_MERGE) {
                 Err(mpsc::RecvTimeoutError::Timeout) => {
                     if merge_pending {
                         merge_pending = merge_when_idle(&lock(&conn));
-                    } else if let Some(b) = &mut backfill {
-                        if !b.step(&lock(&conn)) {
-                            backfill = None;
-                        }
+                    } else {
+                        backfill_pending = backfill_when_idle(&lock(&conn));
                     }
                     continue;
                 }
@@ -219,6 +217,7 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Box<dyn WriteJob>>) {
             break;
         };
         merge_pending = true;
+        backfill_pending = true;
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
@@ -342,55 +341,26 @@ fn merge_when_idle(conn: &Connection) -> bool {
     merge_step(conn, IDLE_MERGE_PAGES)
 }
 
-/// The documents (`client_docs`, migrations 32 and 34) of the clients a file had when the writer
-/// opened it and that have none: those made before migration 34, or changed since their
-/// creation. Written while the writer is idle (after [`IDLE_BEFORE_MERGE`] without a job and
-/// nothing to merge), one bounded step at a time (`conn::backfill_documents`: 500 clients looked
-/// at, each step its own transaction), once per process: a client changed while this process
-/// runs is read from its row until the next one. Clients created by this process have theirs
-/// from their insert.
-struct Backfill {
-    /// The last creation sequence looked at.
-    after: i64,
-    /// The largest creation sequence when the file was opened.
-    upto: i64,
-}
-
-impl Backfill {
-    /// `None` when there is nothing to do: no clients, or no `clients` table yet (a new file,
-    /// migrated after the writer started).
-    fn start(conn: &Connection) -> Option<Self> {
-        let upto: Option<i64> = conn
-            .query_row("SELECT max(rid) FROM main.clients", [], |r| r.get(0))
-            .ok()
-            .flatten();
-        upto.map(|upto| Self {
-            after: i64::MIN,
-            upto,
-        })
-    }
-
-    /// One step in a transaction of its own; whether there may be more.
-    fn step(&mut self, conn: &Connection) -> bool {
-        let step = conn
-            .execute_batch("BEGIN IMMEDIATE")
-            .map_err(map_err)
-            .and_then(|()| conn::backfill_documents(conn, self.after, self.upto))
-            .and_then(|last| {
-                conn.execute_batch("COMMIT").map_err(map_err)?;
-                Ok(last)
-            });
-        match step {
-            Ok(Some(last)) => {
-                self.after = last;
-                true
-            }
-            Ok(None) => false,
-            Err(e) => {
-                let _ = conn.execute_batch("ROLLBACK");
-                tracing::warn!(error = %e, "writing the documents of earlier clients failed");
-                false
-            }
+/// Writes again the documents (`client_docs`) of clients changed since theirs was written (or
+/// from before migration 34; `client_docs_wanted`), while the writer is idle (after
+/// [`IDLE_BEFORE_MERGE`] without a job and nothing to merge), one bounded step at a time
+/// (`conn::backfill_documents`: at most 500, each step its own transaction); returns whether
+/// there may be more. Until its document is written, a client is read from its row.
+fn backfill_when_idle(conn: &Connection) -> bool {
+    let step = conn
+        .execute_batch("BEGIN IMMEDIATE")
+        .map_err(map_err)
+        .and_then(|()| conn::backfill_documents(conn))
+        .and_then(|more| {
+            conn.execute_batch("COMMIT").map_err(map_err)?;
+            Ok(more)
+        });
+    match step {
+        Ok(more) => more,
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            tracing::warn!(error = %e, "writing the documents of changed clients failed");
+            false
         }
     }
 }
