@@ -86,6 +86,12 @@ const MIGRATIONS: &[(i64, &str)] = &[
         32,
         include_str!("../../migrations/sqlite/0032_client_docs.sql"),
     ),
+    // No 33 (a reverted migration, which a file may have recorded as applied) and no 34
+    // (reserved).
+    (
+        35,
+        include_str!("../../migrations/sqlite/0035_counters_by_the_writer.sql"),
+    ),
 ];
 
 /// Work the applied migrations need beyond their SQL.
