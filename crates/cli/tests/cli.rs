@@ -980,6 +980,10 @@ fn seed_demo_inserts_clients_without_a_bar_when_not_on_a_terminal() {
         let wal = scratch.path("clientele.db-wal");
         let left = std::fs::metadata(&wal).map_or(0, |m| m.len());
         assert_eq!(left, 0, "seed-demo left {left} bytes of WAL");
+        // Its clients are counted: the counters equal a recount of the rows.
+        let drift =
+            clientele_store::testing::sqlite_counter_drift(&scratch.url()).expect("recount");
+        assert!(drift.is_empty(), "{drift:#?}");
     }
 }
 

@@ -301,6 +301,88 @@ pub async fn search_vocabulary(url: &str, tenant: Uuid) -> Result<Vec<String>, S
     Ok(words)
 }
 
+/// The counters of a SQLite file that differ from a count of its `clients` rows: for
+/// `client_counts`, `client_facets` and `client_ranges` (both fields), every counter row (but
+/// those at 0, which updates and deletes leave) that a recount by the same keys and buckets (the
+/// migrations' own `INSERT ... SELECT`, sqlite/0002, 0023, 0025) does not give, and every
+/// recounted row that no counter holds. Empty when the counters are exact. `url`:
+/// `sqlite://path`.
+pub fn sqlite_counter_drift(url: &str) -> Result<Vec<String>, String> {
+    let path = url
+        .strip_prefix("sqlite://")
+        .ok_or_else(|| format!("not a SQLite file: {url}"))?;
+    let conn = rusqlite::Connection::open(path).map_err(|e| e.to_string())?;
+    const LIMIT_BUCKET: &str = "CASE WHEN credit_limit_e4 < -5000000000000000000 THEN -1
+             WHEN credit_limit_e4 < -4999999999999999990 THEN 100 + (credit_limit_e4 + 5000000000000000000)
+             WHEN credit_limit_e4 < 0 THEN length(credit_limit_e4 + 5000000000000000000) * 100
+                 + CAST(substr(credit_limit_e4 + 5000000000000000000, 1, 2) AS INTEGER)
+             ELSE 1950 + credit_limit_e4 / 100000000000000000
+        END";
+    let pairs = [
+        (
+            "client_counts",
+            "SELECT tenant_id, archived, n FROM client_counts WHERE n <> 0".to_string(),
+            "SELECT tenant_id, archived, count(*) FROM clients GROUP BY 1, 2".to_string(),
+        ),
+        (
+            "client_facets",
+            "SELECT * FROM client_facets WHERE n <> 0".to_string(),
+            "SELECT tenant_id, archived, status, coalesce(address_country, ''), kind,
+                    coalesce(credit_currency, ''), coalesce(partner_type, ''),
+                    coalesce(credit_creditworthiness, ''), count(*)
+             FROM clients GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
+                .to_string(),
+        ),
+        (
+            "client_ranges (updated_at)",
+            "SELECT * FROM client_ranges WHERE field = 'updated_at' AND n <> 0".to_string(),
+            "SELECT tenant_id, archived, 'updated_at',
+                    CAST(substr(updated_at, 1, 4) AS INTEGER) * 100
+                        + CAST(substr(updated_at, 6, 2) AS INTEGER),
+                    status, coalesce(address_country, ''), kind, count(*)
+             FROM clients GROUP BY 1, 2, 3, 4, 5, 6, 7"
+                .to_string(),
+        ),
+        (
+            "client_ranges (credit_limit_e4)",
+            "SELECT * FROM client_ranges WHERE field = 'credit_limit_e4' AND n <> 0".to_string(),
+            format!(
+                "SELECT tenant_id, archived, 'credit_limit_e4', {LIMIT_BUCKET},
+                        status, coalesce(address_country, ''), kind, count(*)
+                 FROM clients WHERE credit_limit_e4 IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6, 7"
+            ),
+        ),
+    ];
+    let mut drift = Vec::new();
+    for (table, counters, recount) in pairs {
+        for (side, sql) in [
+            (
+                "counted, not in the rows",
+                format!("{counters} EXCEPT {recount}"),
+            ),
+            (
+                "in the rows, not counted",
+                format!("{recount} EXCEPT {counters}"),
+            ),
+        ] {
+            let mut st = conn.prepare(&sql).map_err(|e| e.to_string())?;
+            let n = st.column_count();
+            let rows = st
+                .query_map([], |r| {
+                    (0..n)
+                        .map(|i| r.get::<_, rusqlite::types::Value>(i))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .map_err(|e| e.to_string())?;
+            for row in rows {
+                let row = row.map_err(|e| e.to_string())?;
+                drift.push(format!("{table}: {side}: {row:?}"));
+            }
+        }
+    }
+    Ok(drift)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -303,7 +303,9 @@ impl<'a> Conn<'a> {
     }
 
     /// One prepared single-row statement, run for each row (its text, and so its place in the
-    /// statement cache, is the same for every chunk; no multi-row statement is rendered).
+    /// statement cache, is the same for every chunk; no multi-row statement is rendered). A row
+    /// of `clients` is counted right after its insert ([`counts::count_new_client`]), before
+    /// the next row and whatever the transaction does next with it.
     fn insert_rows_now(&self, rows: Rows) -> StoreResult<()> {
         if rows.is_empty() {
             return Ok(());
@@ -314,27 +316,38 @@ impl<'a> Conn<'a> {
             values: rows,
         } = rows;
         let conn = lock(self.conn);
-        let mut st = INSERT_SQL
-            .with(|known| {
-                let mut known = known.borrow_mut();
-                // One entry per shape (two: clients, audit records); the columns are a static
-                // list, so the same address is the same shape (compared by value otherwise).
-                let i = match known.iter().position(|(t, c, _)| {
-                    *t == table && (std::ptr::eq(*c, columns) || *c == columns)
-                }) {
-                    Some(i) => i,
-                    None => {
-                        let sql = insert_sql(table, columns.iter().copied());
-                        known.push((table, columns, sql));
-                        known.len() - 1
-                    }
-                };
-                conn.prepare_cached(&known[i].2)
-            })
-            .map_err(map_err)?;
+        let (mut st, counted) = INSERT_SQL.with(|known| {
+            let mut known = known.borrow_mut();
+            // One entry per shape (two: clients, audit records); the columns are a static
+            // list, so the same address is the same shape (compared by value otherwise).
+            let i = match known.iter().position(|k| {
+                k.table == table && (std::ptr::eq(k.columns, columns) || k.columns == columns)
+            }) {
+                Some(i) => i,
+                None => {
+                    let counted = match table {
+                        "clients" => Some(counts::CountedColumns::of(columns)?),
+                        _ => None,
+                    };
+                    known.push(InsertText {
+                        table,
+                        columns,
+                        sql: insert_sql(table, columns.iter().copied()),
+                        counted,
+                    });
+                    known.len() - 1
+                }
+            };
+            let st = conn.prepare_cached(&known[i].sql).map_err(map_err)?;
+            Ok::<_, StoreError>((st, known[i].counted))
+        })?;
         for values in rows {
+            let new = counted.map(|c| c.read(&values)).transpose()?;
             st.execute(params_from_iter(values.into_iter().map(RusqliteValue)))
                 .map_err(map_err)?;
+            if let Some(new) = new {
+                counts::count_new_client(&conn, &new).map_err(map_err)?;
+            }
         }
         Ok(())
     }
@@ -485,8 +498,14 @@ thread_local! {
     static INSERT_SQL: RefCell<Vec<InsertText>> = const { RefCell::new(Vec::new()) };
 }
 
-/// An [`insert_sql`] text: table, columns, text.
-type InsertText = (&'static str, &'static [&'static str], String);
+/// An [`insert_sql`] text, by table and columns; for `clients`, where the columns its rows are
+/// counted by are.
+struct InsertText {
+    table: &'static str,
+    columns: &'static [&'static str],
+    sql: String,
+    counted: Option<counts::CountedColumns>,
+}
 
 /// `INSERT INTO "table" ("a", "b", ...) VALUES (?, ?, ...)`: one row of these columns.
 fn insert_sql<'a>(table: &str, columns: impl Iterator<Item = &'a str>) -> String {

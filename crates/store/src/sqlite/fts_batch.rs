@@ -4,7 +4,8 @@
 //! FTS5 keeps the entries inserted in a transaction in memory and writes them as one new index
 //! segment when it flushes. It flushes at every savepoint, and SQLite opens one (a *statement
 //! journal*) for every write statement that may fail part-way: an insert into a table with
-//! triggers (`clients`), into a virtual table, an `UPDATE ... RETURNING`. So inserted one by
+//! triggers (`clients` until migration 35), into a virtual table, an `UPDATE ... RETURNING`. So
+//! inserted one by
 //! one, each create of a batch made a segment of its own, and FTS5's automatic merging of those
 //! segments (`fts5IndexMerge`) was 65% of the writer thread's instructions per create (callgrind,
 //! docs/performance.md, "Creates at the floor"). Queued here and inserted by one

@@ -86,9 +86,14 @@ const MIGRATIONS: &[(i64, &str)] = &[
         32,
         include_str!("../../migrations/sqlite/0032_client_docs.sql"),
     ),
+    // No 33: a reverted migration, which a file may have recorded as applied.
     (
         34,
         include_str!("../../migrations/sqlite/0034_client_docs_by_id.sql"),
+    ),
+    (
+        35,
+        include_str!("../../migrations/sqlite/0035_counters_by_the_writer.sql"),
     ),
 ];
 

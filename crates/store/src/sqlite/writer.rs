@@ -293,8 +293,8 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Box<dyn WriteJob>>) {
 }
 
 /// Where SQLite keeps the writer's *statement journals*. Inside a transaction of several
-/// statements (every batch), a statement that may fail part-way (an insert into `clients`, with
-/// its triggers and foreign keys; a write to the full-text table) first copies each page it
+/// statements (every batch), a statement that may fail part-way (an update or delete of
+/// `clients`, with its triggers; a write to the full-text table) first copies each page it
 /// changes to a statement journal, so that it alone can be undone. By default a journal beyond
 /// 64 KiB goes to a temporary file, one `pwrite` per page: a create changes ~20 pages, so 38 of
 /// the writer's 59 `pwrite` calls per create went there (docs/performance.md).

@@ -261,7 +261,7 @@ fn list_cond(tenant: TenantId, query: &ClientQuery, d: &dyn Flavour) -> Cond {
     cond
 }
 
-/// Fields counted per combination in `client_facets` (kept by triggers), whose columns are
+/// Fields counted per combination in `client_facets` (kept in the write transaction), whose columns are
 /// named like those of `clients`.
 const FACET_FIELDS: &[&str] = &[
     "status",
@@ -663,7 +663,7 @@ pub fn list_clients(tenant: TenantId, query: &ClientQuery, d: &dyn Flavour) -> L
     };
     let count = query.count.then(|| {
         if query.filters.is_empty() && query.search.is_empty() {
-            // Kept per tenant and archived state by triggers: O(1) instead of a scan.
+            // Kept per tenant and archived state in the write transaction: O(1) instead of a scan.
             return counter_sum("client_counts", tenant, query.archived);
         }
         if let Some(c) = Conjunction::of(&query.filters) {

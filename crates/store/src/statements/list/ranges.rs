@@ -35,7 +35,8 @@ impl RangeField {
         }
     }
 
-    /// The bucket of a value, as the triggers compute it.
+    /// The bucket of a value, as the counters store it (for the keys of amounts, below
+    /// 5 × 10¹⁸: `sqlite::counts::credit_limit_bucket`, the SQL of migration 0025).
     fn bucket(self, v: &Scalar) -> Option<i64> {
         match (self, v) {
             (Self::CreditLimit, Scalar::Int(k)) => Some(match money_e4_of_key(*k) {
