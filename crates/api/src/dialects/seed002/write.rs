@@ -4,7 +4,7 @@
 //! here is the seed's own shape (the `client` wrapper, the required `primary_location`, its
 //! `state` of exactly two characters, `zip` as a string or a number).
 
-use clientele_core::parse::{a_type_name, type_name, whole_u64};
+use clientele_core::parse::{a_type_name, type_name, whole_i64, whole_u64};
 use clientele_core::FieldError;
 use serde_json::{Map, Value};
 
@@ -122,8 +122,8 @@ fn unwrap(body: &Value) -> Result<&Map<String, Value>, Vec<FieldError>> {
 fn person_value(key: &str, v: &Value) -> Result<Value, FieldError> {
     match v {
         Value::Null => Ok(Value::Null),
-        Value::Number(_) => whole_u64(v)
-            .filter(|n| *n <= i64::MAX as u64)
+        Value::Number(_) => whole_i64(v)
+            .filter(|n| *n >= 0)
             .map(|n| Value::String(n.to_string()))
             .ok_or_else(|| {
                 err(
