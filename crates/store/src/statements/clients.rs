@@ -1,5 +1,5 @@
-//! The clients table: one client by id, external id or number, inserts (one or many), updates,
-//! deletes.
+//! The clients table: one client by id, external id or number, the rows of new clients
+//! (`client_rows`, which every insert goes through: `Tx::insert_rows`), updates, deletes.
 
 use std::sync::LazyLock;
 
@@ -7,8 +7,7 @@ use clientele_core::search::fold;
 use clientele_core::types::Timestamp;
 use clientele_core::{ClientData, TenantId};
 use sea_query::{
-    DeleteStatement, Expr, Func, InsertStatement, LockType, Query, SelectStatement,
-    UpdateStatement, Value,
+    DeleteStatement, Expr, Func, LockType, Query, SelectStatement, UpdateStatement, Value,
 };
 use uuid::Uuid;
 
@@ -24,15 +23,6 @@ pub struct NewRow<'a> {
     pub number: i64,
     pub at: Timestamp,
     pub data: &'a ClientData,
-}
-
-pub fn insert_client(row: &NewRow<'_>) -> InsertStatement {
-    insert_clients(std::slice::from_ref(row))
-}
-
-/// One INSERT of many clients (bulk loads); `rows` must not be empty.
-pub fn insert_clients(rows: &[NewRow<'_>]) -> InsertStatement {
-    client_rows(rows).into_insert()
 }
 
 /// The columns of a new client's row, in the order of [`client_rows`]' values.
