@@ -2,7 +2,8 @@
 //! clients. Both backends keep one per instance: the generation is bumped in every write
 //! transaction that touches the tenant's clients, whoever writes, on any instance (by triggers;
 //! for a new client on SQLite, by the writer: `sqlite::counts`), and is read with the count, so a
-//! total is only reused while no client of the tenant has changed since it was counted. Walking the pages of one query counts once instead of once per page.
+//! total is only reused while no client of the tenant has changed since it was counted. Walking
+//! the pages of one query counts once instead of once per page.
 //! How each backend reads its generation is its own (`sqlite::counts`, `postgres::counts`).
 
 use std::collections::HashMap;

@@ -223,11 +223,11 @@ impl<'a> Conn<'a> {
     }
 
     /// The kept document of a client (`client_docs`, migration 34): the one row keyed by the
-    /// creation sequence its id carries ([`crate::rid::rid_in`]), when that row is the client's
+    /// creation sequence its id carries ([`rid_in`]), when that row is the client's
     /// own, in this tenant (one B-tree: [`DOC_READ`]). Records the credentials' generation when
     /// it answers.
     fn kept_document_now(&self, tenant: TenantId, id: Uuid) -> StoreResult<Option<ClientJson>> {
-        let Some(rid) = crate::rid::rid_in(id) else {
+        let Some(rid) = rid_in(id) else {
             return Ok(None);
         };
         let (mut t, mut i) = (Uuid::encode_buffer(), Uuid::encode_buffer());

@@ -325,36 +325,17 @@ mod tests {
         f
     }
 
-    /// Deletes the client with an external id (its id is not known when the write is queued).
-    struct DeleteByExternalId(WriteCtx, &'static str);
-
-    impl Write for DeleteByExternalId {
-        type Output = ();
-
-        fn tenant(&self) -> Option<clientele_core::TenantId> {
-            Some(self.0.tenant)
-        }
-
-        async fn run<X: Tx>(&self, tx: &X) -> StoreResult<()> {
-            let found = tx
-                .one(
-                    &sql::select_client_by_external_id(self.0.tenant, self.1),
-                    decode_client,
-                )
-                .await?;
-            let op = Delete {
-                ctx: self.0.clone(),
-                id: found.id,
-                expected_version: None,
-            };
-            op.run(tx).await
-        }
+    /// What [`ByExternalId`] does to the client.
+    enum Change {
+        Patch(Json),
+        Delete,
     }
 
-    /// Patches the client with an external id.
-    struct PatchByExternalId(WriteCtx, &'static str, Json);
+    /// Patches or deletes the client with an external id (its id is not known when the write
+    /// is queued).
+    struct ByExternalId(WriteCtx, &'static str, Change);
 
-    impl Write for PatchByExternalId {
+    impl Write for ByExternalId {
         type Output = ();
 
         fn tenant(&self) -> Option<clientele_core::TenantId> {
@@ -362,19 +343,33 @@ mod tests {
         }
 
         async fn run<X: Tx>(&self, tx: &X) -> StoreResult<()> {
-            let found = tx
+            let id = tx
                 .one(
                     &sql::select_client_by_external_id(self.0.tenant, self.1),
                     decode_client,
                 )
-                .await?;
-            let op = Patch {
-                ctx: self.0.clone(),
-                id: found.id,
-                patch: self.2.clone(),
-                expected_version: None,
-            };
-            op.run(tx).await.map(|_| ())
+                .await?
+                .id;
+            let ctx = self.0.clone();
+            match &self.2 {
+                Change::Patch(patch) => {
+                    let op = Patch {
+                        ctx,
+                        id,
+                        patch: patch.clone(),
+                        expected_version: None,
+                    };
+                    op.run(tx).await.map(|_| ())
+                }
+                Change::Delete => {
+                    let op = Delete {
+                        ctx,
+                        id,
+                        expected_version: None,
+                    };
+                    op.run(tx).await
+                }
+            }
         }
     }
 
@@ -496,21 +491,23 @@ mod tests {
         };
         let made = queued(Box::pin(backend.write(upsert(8, gone_ext))));
         let moved = queued(Box::pin(backend.write(upsert(9, gone_ext))));
-        let patched = queued(Box::pin(backend.write(PatchByExternalId(
+        let patched = queued(Box::pin(backend.write(ByExternalId(
             ctx.clone(),
             gone_ext,
-            json!({"archived": true, "status": "inactive", "address": {"country": "DK"},
-                   "credit": {"limit": 42, "currency": "SEK"}}),
+            Change::Patch(json!({"archived": true, "status": "inactive",
+                   "address": {"country": "DK"}, "credit": {"limit": 42, "currency": "SEK"}})),
         ))));
         let kept = queued(Box::pin(backend.write(upsert(10, kept_ext))));
-        let archived = queued(Box::pin(backend.write(PatchByExternalId(
+        let archived = queued(Box::pin(backend.write(ByExternalId(
             ctx.clone(),
             kept_ext,
-            json!({"archived": true}),
+            Change::Patch(json!({"archived": true})),
         ))));
-        let deleted = queued(Box::pin(
-            backend.write(DeleteByExternalId(ctx.clone(), gone_ext)),
-        ));
+        let deleted = queued(Box::pin(backend.write(ByExternalId(
+            ctx.clone(),
+            gone_ext,
+            Change::Delete,
+        ))));
         drop(open);
         first.await.expect("first");
         assert!(made.await.expect("create").1, "created");

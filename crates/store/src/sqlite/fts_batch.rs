@@ -5,10 +5,9 @@
 //! segment when it flushes. It flushes at every savepoint, and SQLite opens one (a *statement
 //! journal*) for every write statement that may fail part-way: an insert into a table with
 //! triggers (`clients` until migration 35), into a virtual table, an `UPDATE ... RETURNING`. So
-//! inserted one by
-//! one, each create of a batch made a segment of its own, and FTS5's automatic merging of those
-//! segments (`fts5IndexMerge`) was 65% of the writer thread's instructions per create (callgrind,
-//! docs/performance.md, "Creates at the floor"). Queued here and inserted by one
+//! inserted one by one, each create of a batch made a segment of its own, and FTS5's automatic
+//! merging of those segments (`fts5IndexMerge`) was 65% of the writer thread's instructions per
+//! create (callgrind, docs/performance.md, "Creates at the floor"). Queued here and inserted by one
 //! `INSERT ... SELECT` at the end of the batch, a batch makes one segment. Deletions are queued
 //! the same way: with `contentless_delete=1` each one also made the next savepoint flush and
 //! counted as a page written for automerge (a PATCH that changed the name: 5.4 million writer

@@ -261,8 +261,8 @@ fn list_cond(tenant: TenantId, query: &ClientQuery, d: &dyn Flavour) -> Cond {
     cond
 }
 
-/// Fields counted per combination in `client_facets` (kept in the write transaction), whose columns are
-/// named like those of `clients`.
+/// Fields counted per combination in `client_facets` (kept in the write transaction), whose
+/// columns are named like those of `clients`.
 const FACET_FIELDS: &[&str] = &[
     "status",
     "address.country",
@@ -663,7 +663,7 @@ pub fn list_clients(tenant: TenantId, query: &ClientQuery, d: &dyn Flavour) -> L
     };
     let count = query.count.then(|| {
         if query.filters.is_empty() && query.search.is_empty() {
-            // Kept per tenant and archived state in the write transaction: O(1) instead of a scan.
+            // Kept per tenant and archived state in the write transaction: O(1), not a scan.
             return counter_sum("client_counts", tenant, query.archived);
         }
         if let Some(c) = Conjunction::of(&query.filters) {
