@@ -86,6 +86,7 @@ impl<'a> Conn<'a> {
     fn exec_now<S: Statement>(&self, stmt: &S) -> StoreResult<u64> {
         let (sql, values) = bind(stmt);
         let conn = lock(self.conn);
+        counts::flush_before(&conn, &sql).map_err(map_err)?;
         let changed = conn
             .prepare_cached(&sql)
             .and_then(|mut st| st.execute(&*values.as_params()))
@@ -105,6 +106,7 @@ impl<'a> Conn<'a> {
             tracing::debug!(%sql, "{label}");
             log_plan(&conn, &sql, &values);
         }
+        counts::flush_before(&conn, &sql).map_err(map_err)?;
         let mut st = conn.prepare_cached(&sql).map_err(map_err)?;
         let mut rows = st.query(&*values.as_params()).map_err(map_err)?;
         let mut out = Vec::new();

@@ -7,7 +7,13 @@
 //! client row's insert (`Conn::insert_rows_now`), in the same transaction, with the values the
 //! row was inserted with. It writes what the `AFTER INSERT` triggers wrote before migration 35
 //! dropped them: an insert with triggers is a "multi-write" that may abort, and SQLite copies
-//! every page such a statement changes to a statement journal (docs/performance.md).
+//! every page such a statement changes to a statement journal (docs/performance.md). In an
+//! ordinary writer batch the new rows' counts are summed and written once per counter row at
+//! the end of the batch ([`defer`], [`flush`]), or before a statement that changes `clients`
+//! ([`flush_before`]).
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 
 use clientele_core::store::StoreResult;
 use clientele_core::{StoreError, TenantId};
@@ -119,55 +125,182 @@ pub(super) struct Counted {
 }
 
 /// Counts a client row just inserted: what the `AFTER INSERT` triggers of migrations 0002 and
-/// 0025 did (dropped by migration 35). Each statement is a single-row upsert with a constant
-/// text, which opens no statement journal (no trigger, no `SELECT`).
+/// 0025 did (dropped by migration 35). While the writer's batch defers its counts ([`defer`]),
+/// the row is added to the batch's pending counts, written by [`flush`]; otherwise they are
+/// written at once.
 pub(super) fn count_new_client(conn: &Connection, c: &Counted) -> rusqlite::Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO client_counts (tenant_id, archived, n) VALUES (?1, ?2, 1) \
-         ON CONFLICT (tenant_id, archived) DO UPDATE SET n = n + 1",
-    )?
-    .execute(params![c.tenant_id, c.archived])?;
-    conn.prepare_cached(
-        "INSERT INTO tenant_generations (tenant_id, gen) VALUES (?1, 1) \
-         ON CONFLICT (tenant_id) DO UPDATE SET gen = gen + 1",
-    )?
-    .execute([&c.tenant_id])?;
-    conn.prepare_cached(
-        "INSERT INTO client_facets VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1) \
-         ON CONFLICT DO UPDATE SET n = n + 1",
-    )?
-    .execute(params![
-        c.tenant_id,
-        c.archived,
-        c.status,
-        c.address_country,
-        c.kind,
-        c.credit_currency,
-        c.partner_type,
-        c.credit_creditworthiness,
-    ])?;
-    let mut range = conn.prepare_cached(
-        "INSERT INTO client_ranges VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1) \
-         ON CONFLICT DO UPDATE SET n = n + 1",
-    )?;
-    let ranges = [
-        ("updated_at", Some(c.month)),
-        ("credit_limit_e4", c.credit_limit),
-    ];
-    for (field, bucket) in ranges {
-        if let Some(bucket) = bucket {
-            range.execute(params![
-                c.tenant_id,
-                c.archived,
-                field,
-                bucket,
-                c.status,
-                c.address_country,
-                c.kind,
-            ])?;
+    let deferred = PENDING.with(|p| match p.borrow_mut().as_mut() {
+        Some(pending) => {
+            pending.add(c);
+            true
+        }
+        None => false,
+    });
+    if deferred {
+        return Ok(());
+    }
+    let mut one = Pending::default();
+    one.add(c);
+    one.write(conn)
+}
+
+/// The counts of the client rows a batch inserted, summed per counter row: a batch of creates
+/// in one tenant moves each counter row it touches once (five single-row upserts per create
+/// were 16% of the writer's instructions per create, docs/performance.md). Keys are in order,
+/// so the upserts visit neighbouring keys of each B-tree.
+///
+/// The update and delete triggers of `clients` decrement the counter rows the row was counted
+/// in, and find nothing to decrement while its count is still pending: the pending counts are
+/// written before any statement that changes `clients` otherwise ([`flush_before`]).
+#[derive(Default)]
+struct Pending {
+    /// `client_counts`: (tenant, archived).
+    counts: BTreeMap<(String, i64), i64>,
+    /// `tenant_generations`: tenant.
+    generations: BTreeMap<String, i64>,
+    /// `client_facets`: tenant, archived, status, country, kind, currency, partner type,
+    /// creditworthiness.
+    facets: BTreeMap<[FacetPart; 8], i64>,
+    /// `client_ranges`: tenant, archived, field, bucket, status, country, kind.
+    ranges: BTreeMap<[FacetPart; 7], i64>,
+}
+
+/// One column of a counter row's key.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum FacetPart {
+    Int(i64),
+    Text(String),
+}
+
+impl rusqlite::ToSql for FacetPart {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        match self {
+            Self::Int(n) => n.to_sql(),
+            Self::Text(s) => s.to_sql(),
         }
     }
-    Ok(())
+}
+
+impl Pending {
+    fn add(&mut self, c: &Counted) {
+        use FacetPart::{Int, Text};
+        let tenant = || Text(c.tenant_id.clone());
+        *self
+            .counts
+            .entry((c.tenant_id.clone(), c.archived))
+            .or_default() += 1;
+        *self.generations.entry(c.tenant_id.clone()).or_default() += 1;
+        let facet = [
+            tenant(),
+            Int(c.archived),
+            Text(c.status.clone()),
+            Text(c.address_country.clone()),
+            Text(c.kind.clone()),
+            Text(c.credit_currency.clone()),
+            Text(c.partner_type.clone()),
+            Text(c.credit_creditworthiness.clone()),
+        ];
+        *self.facets.entry(facet).or_default() += 1;
+        let ranges = [
+            ("updated_at", Some(c.month)),
+            ("credit_limit_e4", c.credit_limit),
+        ];
+        for (field, bucket) in ranges {
+            if let Some(bucket) = bucket {
+                let key = [
+                    tenant(),
+                    Int(c.archived),
+                    Text(field.into()),
+                    Int(bucket),
+                    Text(c.status.clone()),
+                    Text(c.address_country.clone()),
+                    Text(c.kind.clone()),
+                ];
+                *self.ranges.entry(key).or_default() += 1;
+            }
+        }
+    }
+
+    /// Adds the counts to the counter rows, one single-row upsert per row (a constant text: no
+    /// statement journal, no trigger).
+    fn write(self, conn: &Connection) -> rusqlite::Result<()> {
+        let mut st = conn.prepare_cached(
+            "INSERT INTO client_counts (tenant_id, archived, n) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (tenant_id, archived) DO UPDATE SET n = n + excluded.n",
+        )?;
+        for ((tenant, archived), n) in &self.counts {
+            st.execute(params![tenant, archived, n])?;
+        }
+        let mut st = conn.prepare_cached(
+            "INSERT INTO tenant_generations (tenant_id, gen) VALUES (?1, ?2) \
+             ON CONFLICT (tenant_id) DO UPDATE SET gen = gen + excluded.gen",
+        )?;
+        for (tenant, n) in &self.generations {
+            st.execute(params![tenant, n])?;
+        }
+        let mut st = conn.prepare_cached(
+            "INSERT INTO client_facets VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+             ON CONFLICT DO UPDATE SET n = n + excluded.n",
+        )?;
+        for (key, n) in &self.facets {
+            let [a, b, c, d, e, f, g, h] = key;
+            st.execute(params![a, b, c, d, e, f, g, h, n])?;
+        }
+        let mut st = conn.prepare_cached(
+            "INSERT INTO client_ranges VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+             ON CONFLICT DO UPDATE SET n = n + excluded.n",
+        )?;
+        for (key, n) in &self.ranges {
+            let [a, b, c, d, e, f, g] = key;
+            st.execute(params![a, b, c, d, e, f, g, n])?;
+        }
+        Ok(())
+    }
+}
+
+thread_local! {
+    /// `Some` while the writer's current batch defers its counts (a thread-local: only the
+    /// writer thread writes).
+    static PENDING: RefCell<Option<Pending>> = const { RefCell::new(None) };
+}
+
+/// From now on this thread's new client rows are counted in [`PENDING`] until [`flush`] or
+/// [`discard`] (the writer, at the start of an ordinary batch).
+pub(super) fn defer() {
+    PENDING.with(|p| *p.borrow_mut() = Some(Pending::default()));
+}
+
+/// Drops the pending counts (the batch is rolled back) and stops deferring.
+pub(super) fn discard() {
+    PENDING.with(|p| *p.borrow_mut() = None);
+}
+
+/// Writes the pending counts (the end of the batch, before its commit) and stops deferring.
+pub(super) fn flush(conn: &Connection) -> rusqlite::Result<()> {
+    match PENDING.with(|p| p.borrow_mut().take()) {
+        Some(pending) => pending.write(conn),
+        None => Ok(()),
+    }
+}
+
+/// Before the statement `sql` runs in the writer's batch: when it may change rows of `clients`
+/// (anything but a `SELECT` naming the table, as sea-query writes it, `"clients"`), the counts
+/// pending so far are written first, so that its triggers find the counter rows they
+/// decrement; the batch goes on deferring.
+pub(super) fn flush_before(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    if sql.starts_with("SELECT") || !sql.contains("\"clients\"") {
+        return Ok(());
+    }
+    let pending = PENDING.with(|p| {
+        p.borrow_mut()
+            .as_mut()
+            .map(std::mem::take)
+            .filter(|p| !p.generations.is_empty())
+    });
+    match pending {
+        Some(pending) => pending.write(conn),
+        None => Ok(()),
+    }
 }
 
 /// The `updated_at` bucket of a stored timestamp, as migration 0023 computes it in SQL:
@@ -469,7 +602,11 @@ mod tests {
 
         // One writer batch: while the writer waits on a first job, a create, an update of the
         // same client (other status, country, archived, limit), another update, a delete of it,
-        // and a create left as it is are queued, and all of them are committed together.
+        // and a create left as it is are queued, and all of them are committed together. They
+        // are in a tenant of their own, whose counter rows the batch makes: the triggers of
+        // the update and the delete find the rows the creates counted in.
+        let fresh = tenant("fresh").await;
+        let ctx = WriteCtx::new(fresh, "test");
         let backend = &store.backend;
         let (open, gate) = std::sync::mpsc::channel::<()>();
         let (started, running) = std::sync::mpsc::channel::<()>();
@@ -481,7 +618,7 @@ mod tests {
         })));
         // The writer runs it (alone: nothing else is queued): what follows is its next batch.
         running.recv().expect("the first job runs");
-        let before = generation(&read, acme).expect("generation");
+        let before = generation(&read, fresh).expect("generation");
         let (kept_ext, gone_ext) = ("BATCH-KEPT", "BATCH-GONE");
         let upsert = |i: usize, ext: &str| Upsert {
             ctx: ctx.clone(),
@@ -517,7 +654,7 @@ mod tests {
         archived.await.expect("archive");
         deleted.await.expect("delete");
         exact("a batch that creates, changes and deletes");
-        assert!(generation(&read, acme).expect("generation") > before);
+        assert!(generation(&read, fresh).expect("generation") > before);
         let gone: i64 = read
             .query_row(
                 "SELECT count(*) FROM clients WHERE external_id = ?1",
@@ -526,7 +663,8 @@ mod tests {
             )
             .expect("count");
         assert_eq!(gone, 0);
-        assert_eq!(clients_of(acme), 60 + 10 + 1 + 1 + 1);
+        assert_eq!(clients_of(acme), 60 + 10 + 1 + 1);
+        assert_eq!(clients_of(fresh), 1);
         assert_eq!(clients_of(other), 5);
 
         store.close().await.expect("close");

@@ -14,6 +14,7 @@ use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 use super::conn::{self, lock, map_err};
+use super::counts;
 use super::fts_batch;
 use crate::metrics;
 
@@ -249,17 +250,22 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Box<dyn WriteJob>>) {
         }
         if ordinary {
             fts_batch::defer();
+            counts::defer();
         }
         let all_ran = batch.iter_mut().all(|job| job.run(&conn));
-        // The batch's full-text entries, in one statement (one index segment).
-        let flushed = all_ran && {
-            let flushed = fts_batch::flush(&lock(&conn));
-            if let Err(e) = &flushed {
-                tracing::error!(error = %e, "writing the batch's full-text entries failed");
-            }
-            flushed.is_ok()
-        };
+        // The batch's full-text entries, in one statement (one index segment), and the counts
+        // of the client rows it inserted.
+        let flushed = all_ran
+            && {
+                let conn = lock(&conn);
+                let flushed = fts_batch::flush(&conn).and_then(|()| counts::flush(&conn));
+                if let Err(e) = &flushed {
+                    tracing::error!(error = %e, "writing the batch's full-text entries and counts failed");
+                }
+                flushed.is_ok()
+            };
         fts_batch::discard();
+        counts::discard();
         if !flushed {
             if let Err(e) = batch_sql("ROLLBACK").and_then(|()| batch_sql("BEGIN IMMEDIATE")) {
                 let e = map_err(e);
