@@ -478,6 +478,13 @@ impl Timestamp {
 
     /// Fixed-width text form; sorts lexicographically in time order.
     pub fn to_rfc3339(&self) -> String {
+        let mut buf = [0u8; 24];
+        if let Some(s) = self
+            .write_canonical(&mut buf)
+            .and_then(|()| std::str::from_utf8(&buf).ok())
+        {
+            return s.to_owned();
+        }
         let f = format_description!(
             "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
         );
@@ -757,6 +764,37 @@ mod tests {
         let d = Timestamp::parse("2026-11-23").expect("valid");
         assert_eq!(d.to_rfc3339(), "2026-11-23T00:00:00.000Z");
         assert!(Timestamp::parse("23/11/2026").is_err());
+    }
+
+    /// `to_rfc3339` writes the fixed-width form by hand; the general formatter agrees on
+    /// instants all over the years it covers (and writes the years beyond).
+    #[test]
+    fn the_written_text_is_the_general_formatters() {
+        let general = |t: &Timestamp| {
+            let f = format_description!(
+                "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+            );
+            t.0.format(&f).expect("format")
+        };
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut instants = vec![
+            time::OffsetDateTime::UNIX_EPOCH,
+            time::PrimitiveDateTime::MIN.assume_utc(),
+            time::PrimitiveDateTime::MAX.assume_utc(),
+        ];
+        for _ in 0..2_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Milliseconds from year -9999 to 9999.
+            let ms = (x % 620_000_000_000_000) as i128 - 370_000_000_000_000;
+            let at = time::OffsetDateTime::from_unix_timestamp_nanos(ms * 1_000_000);
+            instants.push(at.expect("in range"));
+        }
+        for at in instants {
+            let t = Timestamp(at);
+            assert_eq!(t.to_rfc3339(), general(&t), "{at}");
+        }
     }
 
     #[test]

@@ -33,17 +33,17 @@ pub fn next_after(ms: i64, max_taken: Option<i64>) -> Option<i64> {
 }
 
 /// A UUIDv7 for creation sequence `rid`: its timestamp is the creation millisecond and its
-/// 12-bit `rand_a` the per-millisecond sequence, so ids sort like `(created_at, rid)`.
+/// 12-bit `rand_a` the per-millisecond sequence, so ids sort like `(created_at, rid)`. Its 62
+/// random bits come from the `uuid` crate's random source (`fast-rng`: a generator in the
+/// thread, seeded by the operating system), not from a system call per id (one `getrandom`
+/// per create on the writer thread).
 pub fn id_for(rid: i64) -> Uuid {
     let ms = (rid >> 12) as u64;
     let seq = (rid & 0xfff) as u16;
-    let mut bytes = [0u8; 10];
-    if getrandom::fill(&mut bytes).is_err() {
-        bytes = *Uuid::now_v7()
-            .as_bytes()
-            .last_chunk::<10>()
-            .unwrap_or(&[0; 10]);
-    }
+    let mut bytes = *Uuid::new_v4()
+        .as_bytes()
+        .last_chunk::<10>()
+        .unwrap_or(&[0; 10]);
     bytes[0] = (seq >> 8) as u8;
     bytes[1] = (seq & 0xff) as u8;
     uuid::Builder::from_unix_timestamp_millis(ms, &bytes).into_uuid()
