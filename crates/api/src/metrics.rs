@@ -12,7 +12,9 @@
 //! the borrowed template under a read lock, so a request allocates nothing here and takes no
 //! exclusive lock.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+use clientele_core::FastMap;
 use std::sync::{LazyLock, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
@@ -152,7 +154,7 @@ struct Series {
 static ROUTES: LazyLock<RwLock<HashSet<&'static str>>> = LazyLock::new(Default::default);
 /// Keyed by (route template, method, status). Requests that matched no route are `unmatched`.
 #[allow(clippy::type_complexity)]
-static SERIES: LazyLock<RwLock<HashMap<(&'static str, &'static str, u16), Series>>> =
+static SERIES: LazyLock<RwLock<FastMap<(&'static str, &'static str, u16), Series>>> =
     LazyLock::new(Default::default);
 static IN_FLIGHT: LazyLock<metrics::Gauge> = LazyLock::new(|| gauge!(HTTP_IN_FLIGHT));
 
@@ -187,7 +189,7 @@ fn with_series(route: &str, method: &'static str, status: u16, f: impl FnOnce(&S
     {
         let all = SERIES.read().unwrap_or_else(|e| e.into_inner());
         // Looked up with the borrowed template (the map's keys are `'static`).
-        let map: &HashMap<(&str, &'static str, u16), Series> = &all;
+        let map: &FastMap<(&str, &'static str, u16), Series> = &all;
         if let Some(s) = map.get(&(route, method, status)) {
             return f(s);
         }

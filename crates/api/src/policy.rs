@@ -2,7 +2,7 @@
 //! rendering) and what each of its routes declared ([`Rules`]): the permission, read back from
 //! the route's OpenAPI `security` requirement, and whether it accepts `Idempotency-Key`.
 
-use std::collections::HashMap;
+use clientele_core::FastMap;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -169,7 +169,7 @@ pub enum Requirement {
 pub struct PermissionTable {
     /// Path template → what each method served on it requires. Keyed by the path alone so a
     /// request's lookup borrows its matched path instead of building a key.
-    routes: HashMap<String, Vec<(Method, Requirement)>>,
+    routes: FastMap<String, Vec<(Method, Requirement)>>,
     /// Set when the declarations could not be read: every request is refused.
     refuse_all: bool,
 }
@@ -186,7 +186,7 @@ impl PermissionTable {
     /// Reads every operation's security requirement from the generated document.
     pub fn from_openapi(doc: &OpenApi) -> Result<Self, String> {
         let json = serde_json::to_value(doc).map_err(|e| e.to_string())?;
-        let mut table: HashMap<String, Vec<(Method, Requirement)>> = HashMap::new();
+        let mut table: FastMap<String, Vec<(Method, Requirement)>> = FastMap::default();
         let paths = json["paths"].as_object().cloned().unwrap_or_default();
         for (path, item) in paths {
             let Some(ops) = item.as_object() else {
@@ -252,7 +252,7 @@ impl PermissionTable {
     /// A table that refuses every request (fail closed on a broken declaration).
     pub fn refusing() -> Self {
         Self {
-            routes: HashMap::new(),
+            routes: FastMap::default(),
             refuse_all: true,
         }
     }

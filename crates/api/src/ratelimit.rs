@@ -7,7 +7,7 @@
 //! instance's own budget (limits stay on, only not shared), `closed` answers 503. Either way one
 //! warning is logged (at most every [`WARN_EVERY`]), never a 500.
 
-use std::collections::HashMap;
+use clientele_core::FastMap;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -80,7 +80,7 @@ type Keyed =
 /// In-process GCRA: one keyed `governor` limiter per distinct budget.
 #[derive(Default)]
 struct Local {
-    limiters: Mutex<HashMap<(u32, u32), Arc<Keyed>>>,
+    limiters: Mutex<FastMap<(u32, u32), Arc<Keyed>>>,
     checks: AtomicU64,
     clock: DefaultClock,
 }

@@ -28,3 +28,8 @@ pub use enums::{ClientKind, ClientStatus, Creditworthiness, PartnerType, Permiss
 pub use error::{FieldError, StoreError};
 pub use store::{Store, WriteCtx};
 pub use tenant::{ApiKey, Caller, Tenant, TenantId};
+
+/// A hash map with a fast hasher (foldhash, seeded per process) for the per-request lookups of
+/// fixed or server-made keys (routes, metric series, credential digests): SipHash, the
+/// standard map's, was about 2% of a point read's instructions.
+pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;

@@ -5,7 +5,7 @@
 //! and is used only while the generation read for the request is the same. A revoked or changed
 //! key thus fails on the next request, on every server sharing the database.
 
-use std::collections::HashMap;
+use clientele_core::FastMap;
 use std::sync::{Mutex, PoisonError};
 
 use clientele_core::{ApiKey, Tenant};
@@ -19,8 +19,8 @@ type Resolved = (ApiKey, Tenant);
 #[derive(Default)]
 pub(crate) struct CredentialCache {
     /// By key hash: the generation read under, and the key.
-    keys: Mutex<HashMap<[u8; 32], (i64, Resolved)>>,
-    tenants: Mutex<HashMap<String, (i64, Tenant)>>,
+    keys: Mutex<FastMap<[u8; 32], (i64, Resolved)>>,
+    tenants: Mutex<FastMap<String, (i64, Tenant)>>,
 }
 
 impl CredentialCache {

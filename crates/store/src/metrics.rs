@@ -4,8 +4,8 @@
 //! meaning, in docs/operations.md; the API installs the Prometheus recorder and calls
 //! [`describe`].
 
+use clientele_core::FastMap;
 use std::any::TypeId;
-use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{LazyLock, PoisonError, RwLock};
@@ -118,7 +118,7 @@ impl Handles {
 /// The handles of every operation and kind reported so far, registered once each: a report then
 /// costs a lookup by type id under a read lock instead of the recorder's lookup by label set
 /// (about 2,500 instructions per operation before).
-static HANDLES: LazyLock<RwLock<HashMap<(TypeId, &'static str), Handles>>> =
+static HANDLES: LazyLock<RwLock<FastMap<(TypeId, &'static str), Handles>>> =
     LazyLock::new(Default::default);
 
 /// Counts and times one operation of rule `T`.
