@@ -158,48 +158,34 @@ struct Pending {
     counts: BTreeMap<(String, i64), i64>,
     /// `tenant_generations`: tenant.
     generations: BTreeMap<String, i64>,
-    /// `client_facets`: tenant, archived, status, country, kind, currency, partner type,
-    /// creditworthiness.
-    facets: BTreeMap<[FacetPart; 8], i64>,
-    /// `client_ranges`: tenant, archived, field, bucket, status, country, kind.
-    ranges: BTreeMap<[FacetPart; 7], i64>,
+    facets: BTreeMap<FacetKey, i64>,
+    ranges: BTreeMap<RangeKey, i64>,
 }
 
-/// One column of a counter row's key.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum FacetPart {
-    Int(i64),
-    Text(String),
-}
+/// A row of `client_facets`: tenant, archived, status, country, kind, currency, partner type,
+/// creditworthiness.
+type FacetKey = (String, i64, String, String, String, String, String, String);
 
-impl rusqlite::ToSql for FacetPart {
-    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
-        match self {
-            Self::Int(n) => n.to_sql(),
-            Self::Text(s) => s.to_sql(),
-        }
-    }
-}
+/// A row of `client_ranges`: tenant, archived, field, bucket, status, country, kind.
+type RangeKey = (String, i64, &'static str, i64, String, String, String);
 
 impl Pending {
     fn add(&mut self, c: &Counted) {
-        use FacetPart::{Int, Text};
-        let tenant = || Text(c.tenant_id.clone());
         *self
             .counts
             .entry((c.tenant_id.clone(), c.archived))
             .or_default() += 1;
         *self.generations.entry(c.tenant_id.clone()).or_default() += 1;
-        let facet = [
-            tenant(),
-            Int(c.archived),
-            Text(c.status.clone()),
-            Text(c.address_country.clone()),
-            Text(c.kind.clone()),
-            Text(c.credit_currency.clone()),
-            Text(c.partner_type.clone()),
-            Text(c.credit_creditworthiness.clone()),
-        ];
+        let facet = (
+            c.tenant_id.clone(),
+            c.archived,
+            c.status.clone(),
+            c.address_country.clone(),
+            c.kind.clone(),
+            c.credit_currency.clone(),
+            c.partner_type.clone(),
+            c.credit_creditworthiness.clone(),
+        );
         *self.facets.entry(facet).or_default() += 1;
         let ranges = [
             ("updated_at", Some(c.month)),
@@ -207,15 +193,15 @@ impl Pending {
         ];
         for (field, bucket) in ranges {
             if let Some(bucket) = bucket {
-                let key = [
-                    tenant(),
-                    Int(c.archived),
-                    Text(field.into()),
-                    Int(bucket),
-                    Text(c.status.clone()),
-                    Text(c.address_country.clone()),
-                    Text(c.kind.clone()),
-                ];
+                let key = (
+                    c.tenant_id.clone(),
+                    c.archived,
+                    field,
+                    bucket,
+                    c.status.clone(),
+                    c.address_country.clone(),
+                    c.kind.clone(),
+                );
                 *self.ranges.entry(key).or_default() += 1;
             }
         }
@@ -242,16 +228,14 @@ impl Pending {
             "INSERT INTO client_facets VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
              ON CONFLICT DO UPDATE SET n = n + excluded.n",
         )?;
-        for (key, n) in &self.facets {
-            let [a, b, c, d, e, f, g, h] = key;
+        for ((a, b, c, d, e, f, g, h), n) in &self.facets {
             st.execute(params![a, b, c, d, e, f, g, h, n])?;
         }
         let mut st = conn.prepare_cached(
             "INSERT INTO client_ranges VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
              ON CONFLICT DO UPDATE SET n = n + excluded.n",
         )?;
-        for (key, n) in &self.ranges {
-            let [a, b, c, d, e, f, g] = key;
+        for ((a, b, c, d, e, f, g), n) in &self.ranges {
             st.execute(params![a, b, c, d, e, f, g, n])?;
         }
         Ok(())
