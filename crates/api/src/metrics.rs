@@ -13,14 +13,13 @@
 //! exclusive lock.
 
 use std::collections::HashSet;
-
-use clientele_core::FastMap;
 use std::sync::{LazyLock, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request};
 use axum::http::{header, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
+use clientele_core::FastMap;
 use metrics::{
     counter, describe_counter, describe_gauge, describe_histogram, gauge, Counter, Histogram, Unit,
 };

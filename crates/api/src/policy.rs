@@ -2,7 +2,6 @@
 //! rendering) and what each of its routes declared ([`Rules`]): the permission, read back from
 //! the route's OpenAPI `security` requirement, and whether it accepts `Idempotency-Key`.
 
-use clientele_core::FastMap;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -10,7 +9,7 @@ use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use clientele_core::enums::Permission;
 use clientele_core::tenant::RateLimit;
-use clientele_core::{Store, TenantId};
+use clientele_core::{FastMap, Store, TenantId};
 use utoipa::openapi::OpenApi;
 use uuid::Uuid;
 

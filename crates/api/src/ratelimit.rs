@@ -7,13 +7,13 @@
 //! instance's own budget (limits stay on, only not shared), `closed` answers 503. Either way one
 //! warning is logged (at most every [`WARN_EVERY`]), never a 500.
 
-use clientele_core::FastMap;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clientele_core::tenant::RateLimit;
+use clientele_core::FastMap;
 use governor::clock::{Clock as _, DefaultClock};
 use governor::middleware::StateInformationMiddleware;
 use governor::state::keyed::DefaultKeyedStateStore;

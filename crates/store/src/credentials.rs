@@ -5,10 +5,9 @@
 //! and is used only while the generation read for the request is the same. A revoked or changed
 //! key thus fails on the next request, on every server sharing the database.
 
-use clientele_core::FastMap;
 use std::sync::{Mutex, PoisonError};
 
-use clientele_core::{ApiKey, Tenant};
+use clientele_core::{ApiKey, FastMap, Tenant};
 
 /// Most entries of each kind; the cache is emptied when it is full.
 const MAX_ENTRIES: usize = 10_000;

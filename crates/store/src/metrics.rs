@@ -4,7 +4,6 @@
 //! meaning, in docs/operations.md; the API installs the Prometheus recorder and calls
 //! [`describe`].
 
-use clientele_core::FastMap;
 use std::any::TypeId;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,6 +11,7 @@ use std::sync::{LazyLock, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use clientele_core::store::StoreResult;
+use clientele_core::FastMap;
 use metrics::{
     counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram, Counter,
     Histogram,
