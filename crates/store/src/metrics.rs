@@ -22,6 +22,7 @@ pub const STORE_OPERATION_SECONDS: &str = "clientele_store_operation_duration_se
 pub const SQLITE_QUEUE_DEPTH: &str = "clientele_sqlite_writer_queue_depth";
 pub const SQLITE_BATCH_SIZE: &str = "clientele_sqlite_writer_batch_size";
 pub const SQLITE_COMMIT_SECONDS: &str = "clientele_sqlite_writer_commit_duration_seconds";
+pub const SQLITE_WAL_SYNC_SECONDS: &str = "clientele_sqlite_wal_sync_duration_seconds";
 pub const PG_POOL_CONNECTIONS: &str = "clientele_postgres_pool_connections";
 pub const PG_POOL_MAX: &str = "clientele_postgres_pool_max_connections";
 pub const PG_POOL_WAITING: &str = "clientele_postgres_pool_waiting";
@@ -54,7 +55,12 @@ pub fn describe() {
     describe_histogram!(
         SQLITE_COMMIT_SECONDS,
         metrics::Unit::Seconds,
-        "Time of the SQLite COMMIT (the fsync) of one batch."
+        "Time of the SQLite COMMIT of one batch (written to the WAL; synced after)."
+    );
+    describe_histogram!(
+        SQLITE_WAL_SYNC_SECONDS,
+        metrics::Unit::Seconds,
+        "Time of one sync of the SQLite WAL, after which the batches committed before it are answered."
     );
     describe_gauge!(
         PG_POOL_CONNECTIONS,
@@ -160,6 +166,11 @@ pub(crate) fn sqlite_queued(delta: f64) {
 pub(crate) fn sqlite_batch(size: usize, commit: Duration) {
     histogram!(SQLITE_BATCH_SIZE).record(size as f64);
     histogram!(SQLITE_COMMIT_SECONDS).record(commit.as_secs_f64());
+}
+
+/// One sync of the SQLite WAL, and how long it took.
+pub(crate) fn sqlite_wal_sync(took: Duration) {
+    histogram!(SQLITE_WAL_SYNC_SECONDS).record(took.as_secs_f64());
 }
 
 /// The PostgreSQL pool after a connection was asked for: its status, and how long it took.

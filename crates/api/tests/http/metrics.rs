@@ -204,6 +204,7 @@ async fn metrics_are_served_without_a_credential_and_pass_promtool() {
             "clientele_sqlite_writer_queue_depth",
             "clientele_sqlite_writer_batch_size_bucket",
             "clientele_sqlite_writer_commit_duration_seconds_count",
+            "clientele_sqlite_wal_sync_duration_seconds_count",
         ]
     };
     for name in backend_metrics {

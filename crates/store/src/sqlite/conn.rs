@@ -647,8 +647,9 @@ pub(super) fn open_connection(path: &Path, writer: bool) -> StoreResult<Connecti
     let conn = Connection::open_with_flags(path, flags)
         .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
     conn.busy_timeout(Duration::from_secs(5)).map_err(map_err)?;
-    // WAL: readers never block the writer. synchronous=FULL: a commit is on disk before its
-    // request is answered, so an acknowledged write survives a crash or power loss.
+    // WAL: readers never block the writer. synchronous=FULL: a commit is on disk when it
+    // returns. The writer's connection switches to NORMAL and has its WAL synced by a thread
+    // of its own before any write is answered (`writer::Wal`).
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;

@@ -1,9 +1,13 @@
 //! The writer: SQLite allows one writer at a time, so the store has exactly one write
 //! connection, owned by a dedicated thread (`sqlite-writer`). A write is a job sent to it over a
-//! channel with a oneshot reply; the thread commits the jobs waiting together (group commit),
-//! each in its own savepoint, and answers each once the commit is durable.
+//! channel with a oneshot reply; the thread commits the jobs waiting together (group commit)
+//! and hands the committed batch to a second thread (`sqlite-wal-sync`), which makes the WAL
+//! durable and only then answers each job ([`sync_loop`]), while the writer goes on with the
+//! next batch.
 
+use std::fs::File;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
 use std::sync::{mpsc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -79,6 +83,8 @@ pub(super) struct Writer {
     /// `None` once closed.
     sender: Mutex<Option<mpsc::Sender<Box<dyn WriteJob>>>>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    /// Ends once the writer has ended (it holds the syncer's only sender).
+    syncer: Mutex<Option<JoinHandle<()>>>,
     /// The checkpointer stops when this is dropped.
     checkpointer_stop: Mutex<Option<mpsc::Sender<()>>>,
     checkpointer: Mutex<Option<JoinHandle<()>>>,
@@ -90,10 +96,19 @@ impl Writer {
     pub(super) fn start(conn: Connection, checkpoints: Connection) -> StoreResult<Self> {
         conn.pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)
             .map_err(map_err)?;
+        let wal = Wal::of(&conn)?;
+        let (to_sync, committed) = mpsc::channel::<Vec<Box<dyn WriteJob>>>();
+        let syncer = std::thread::Builder::new()
+            .name("sqlite-wal-sync".into())
+            .spawn(move || {
+                let mut wal = wal;
+                sync_loop(move || wal.sync(), committed)
+            })
+            .map_err(|e| StoreError::Other(format!("cannot start WAL sync thread: {e}")))?;
         let (tx, rx) = mpsc::channel::<Box<dyn WriteJob>>();
         let handle = std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || writer_loop(conn, rx))
+            .spawn(move || writer_loop(conn, rx, to_sync))
             .map_err(|e| StoreError::Other(format!("cannot start writer thread: {e}")))?;
         let (stop, stopped) = mpsc::channel::<()>();
         let checkpointer = std::thread::Builder::new()
@@ -103,6 +118,7 @@ impl Writer {
         Ok(Self {
             sender: Mutex::new(Some(tx)),
             thread: Mutex::new(Some(handle)),
+            syncer: Mutex::new(Some(syncer)),
             checkpointer_stop: Mutex::new(Some(stop)),
             checkpointer: Mutex::new(Some(checkpointer)),
         })
@@ -176,6 +192,13 @@ impl Writer {
                 .map_err(|_| StoreError::Other("writer join failed".into()))?
                 .map_err(|_| StoreError::Other("writer thread panicked".into()))?;
         }
+        let syncer = self.syncer.lock().ok().and_then(|mut h| h.take());
+        if let Some(h) = syncer {
+            tokio::task::spawn_blocking(move || h.join())
+                .await
+                .map_err(|_| StoreError::Other("WAL sync join failed".into()))?
+                .map_err(|_| StoreError::Other("WAL sync thread panicked".into()))?;
+        }
         Ok(())
     }
 }
@@ -186,9 +209,14 @@ impl Writer {
 /// a job that fails is rolled back to its savepoint alone, the others stay. (Savepoints are not
 /// used up front: FTS5 flushes its pending index entries to disk at every savepoint, and each
 /// writes a sub-journal; together they cost more than the rest of a create.) After one
-/// `COMMIT` (one fsync for the whole batch) every job gets its own result; if the commit fails,
-/// every job gets the error.
-fn writer_loop(conn: Connection, rx: mpsc::Receiver<Box<dyn WriteJob>>) {
+/// `COMMIT` (written to the WAL, not yet synced: [`Wal`]) the batch goes to `to_sync`, whose
+/// thread answers every job once the WAL is on disk; if the commit fails, every job gets the
+/// error at once.
+fn writer_loop(
+    conn: Connection,
+    rx: mpsc::Receiver<Box<dyn WriteJob>>,
+    to_sync: mpsc::Sender<Vec<Box<dyn WriteJob>>>,
+) {
     let conn = Mutex::new(conn);
     let batch_sql = |sql: &str| lock(&conn).execute_batch(sql);
     // Whether the full-text index may have segments to merge (see `merge_when_idle`).
@@ -280,13 +308,25 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Box<dyn WriteJob>>) {
         let commit_started = Instant::now();
         let committed = batch_sql("COMMIT").map_err(map_err);
         metrics::sqlite_batch(batch.len(), commit_started.elapsed());
-        if committed.is_err() {
-            let _ = batch_sql("ROLLBACK");
-        }
-        for job in batch {
-            job.finish(committed.clone());
+        match committed {
+            Ok(()) => {
+                if let Err(mpsc::SendError(batch)) = to_sync.send(batch) {
+                    let e = StoreError::Unavailable("the WAL sync thread has stopped".into());
+                    for job in batch {
+                        job.finish(Err(e.clone()));
+                    }
+                }
+            }
+            Err(e) => {
+                let _ = batch_sql("ROLLBACK");
+                for job in batch {
+                    job.finish(Err(e.clone()));
+                }
+            }
         }
     }
+    // The last batches are answered as soon as they are synced, not after the closing work.
+    drop(to_sync);
     // Every sender is gone: leave the full-text index at rest (a bulk load ends here, and
     // its segments would otherwise be merged by the next server while it serves), then fold
     // the WAL into the database file before the connection closes.
@@ -448,6 +488,111 @@ fn merge_step(conn: &Connection, pages: i64) -> bool {
     }
 }
 
+/// The writer's write-ahead log, made durable by [`sync_loop`] rather than by each `COMMIT`.
+///
+/// With `synchronous = FULL` SQLite syncs the WAL inside every `COMMIT`, and the writer waits
+/// for the disk (about a quarter of its time under creates: docs/performance.md) before it can
+/// start the next batch. The writer runs with `synchronous = NORMAL` instead: a `COMMIT` writes
+/// the batch's frames to the WAL and returns; the batch then goes to the sync thread, which
+/// syncs the WAL file and only after that answers its jobs, while the writer already runs the
+/// next batch. A sync covers every frame written before it started, so one sync makes all the
+/// batches committed meanwhile durable (a second group commit), and no request is answered
+/// before its commit is on disk. SQLite itself still syncs the WAL before every checkpoint
+/// copies frames into the database file, and its header when it starts the log again, so the
+/// file stays consistent whatever is lost in a crash: at most batches nobody was answered for.
+///
+/// Readers may see a batch between its `COMMIT` and its sync (as with SQLite's own `NORMAL`);
+/// a crash in between loses it, and no write that depends on it was answered either, since
+/// answers go out in commit order after a sync.
+struct Wal {
+    /// The WAL's path; `None` when the database is not in WAL mode (then the writer keeps
+    /// `synchronous = FULL` and there is nothing to sync here).
+    path: Option<PathBuf>,
+    /// The open WAL file and the identity it had when opened.
+    file: Option<(File, FileId)>,
+}
+
+impl Wal {
+    /// The WAL of the writer's connection, which it switches to `synchronous = NORMAL` when the
+    /// database is in WAL mode.
+    fn of(conn: &Connection) -> StoreResult<Self> {
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .map_err(map_err)?;
+        let path = match conn.path() {
+            Some(db) if !db.is_empty() && mode.eq_ignore_ascii_case("wal") => {
+                conn.pragma_update(None, "synchronous", "NORMAL")
+                    .map_err(map_err)?;
+                Some(PathBuf::from(format!("{db}-wal")))
+            }
+            _ => None,
+        };
+        Ok(Self { path, file: None })
+    }
+
+    /// Syncs the WAL file (its data, and its size when it grew). Opened at the first sync, and
+    /// again should the file at its path no longer be the one open (SQLite removes the WAL only
+    /// when its last connection closes, which the writer's does after this thread has ended).
+    fn sync(&mut self) -> Result<(), StoreError> {
+        let Some(path) = &self.path else {
+            return Ok(());
+        };
+        let failed = |e: std::io::Error| {
+            StoreError::Unavailable(format!("cannot sync the write-ahead log: {e}"))
+        };
+        let now = FileId::of(&std::fs::metadata(path).map_err(failed)?);
+        if self.file.as_ref().map(|(_, id)| *id) != Some(now) {
+            self.file = Some((File::open(path).map_err(failed)?, now));
+        }
+        match &self.file {
+            Some((file, _)) => file.sync_data().map_err(failed),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A file's identity: its device and inode.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct FileId(u64, u64);
+
+impl FileId {
+    #[cfg(unix)]
+    fn of(meta: &std::fs::Metadata) -> Self {
+        use std::os::unix::fs::MetadataExt;
+        Self(meta.dev(), meta.ino())
+    }
+
+    /// Elsewhere the file is opened once and kept.
+    #[cfg(not(unix))]
+    fn of(_meta: &std::fs::Metadata) -> Self {
+        Self(0, 0)
+    }
+}
+
+/// Answers committed batches once the WAL is on disk: takes every batch waiting, syncs the WAL
+/// once for all of them (`sync`: [`Wal::sync`]), and answers their jobs in commit order, each with its own
+/// result, or all with the error of a failed sync (`Unavailable`: committed, but not known to
+/// be durable). Ends when the writer has ended and every batch is answered.
+fn sync_loop(
+    mut sync: impl FnMut() -> Result<(), StoreError>,
+    committed: mpsc::Receiver<Vec<Box<dyn WriteJob>>>,
+) {
+    while let Ok(mut jobs) = committed.recv() {
+        while let Ok(more) = committed.try_recv() {
+            jobs.extend(more);
+        }
+        let started = Instant::now();
+        let synced = sync();
+        metrics::sqlite_wal_sync(started.elapsed());
+        if let Err(e) = &synced {
+            tracing::error!(error = %e, "syncing the write-ahead log failed");
+        }
+        for job in jobs {
+            job.finish(synced.clone());
+        }
+    }
+}
+
 /// Copies the WAL's committed pages into the database file every [`CHECKPOINT_EVERY`]
 /// (`PRAGMA wal_checkpoint(PASSIVE)`: it never waits for the writer or a reader), on its own
 /// connection and thread, so that the writer never stops to write and sync the database file:
@@ -517,6 +662,102 @@ mod tests {
         );
         assert_eq!(writer.run(temp_store).await.expect("ordinary again"), 2);
         writer.stop().await.expect("stop");
+    }
+
+    /// A job that answers `n` on `reply`.
+    fn job(n: i64) -> (Box<dyn WriteJob>, oneshot::Receiver<StoreResult<i64>>) {
+        let (reply, answer) = oneshot::channel();
+        let job = Job {
+            work: move |_: &Mutex<Connection>| Ok(n),
+            defer_fts: true,
+            result: Some(Ok(n)),
+            reply,
+        };
+        (Box::new(job), answer)
+    }
+
+    /// A committed batch is answered only once the sync that follows its commit has returned,
+    /// each job with its own result; a failed sync answers every job with `Unavailable`.
+    #[test]
+    fn committed_writes_are_answered_after_the_sync() {
+        let (to_sync, committed) = mpsc::channel();
+        let (go, gate) = mpsc::channel::<Result<(), StoreError>>();
+        let (started, syncing) = mpsc::channel::<()>();
+        let syncer = std::thread::spawn(move || {
+            sync_loop(
+                move || {
+                    let _ = started.send(());
+                    gate.recv_timeout(Duration::from_secs(10))
+                        .unwrap_or_else(|_| Err(StoreError::Other("test gate".into())))
+                },
+                committed,
+            )
+        });
+        let (one, mut first) = job(1);
+        let (two, mut second) = job(2);
+        to_sync.send(vec![one, two]).expect("send");
+        syncing
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the sync started");
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(
+            first.try_recv().is_err(),
+            "answered before the sync returned"
+        );
+        assert!(
+            second.try_recv().is_err(),
+            "answered before the sync returned"
+        );
+        go.send(Ok(())).expect("release");
+        assert_eq!(first.blocking_recv().expect("answer").expect("ok"), 1);
+        assert_eq!(second.blocking_recv().expect("answer").expect("ok"), 2);
+
+        let (three, third) = job(3);
+        to_sync.send(vec![three]).expect("send");
+        syncing
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the sync started");
+        go.send(Err(StoreError::Unavailable("disk gone".into())))
+            .expect("release");
+        let failed = third.blocking_recv().expect("answer");
+        assert!(
+            matches!(failed, Err(StoreError::Unavailable(_))),
+            "{failed:?}"
+        );
+        drop(to_sync);
+        syncer.join().expect("the sync thread ends with the writer");
+    }
+
+    /// The writer commits with `synchronous = NORMAL` and syncs the file SQLite writes its WAL
+    /// to; a database that is not in WAL mode keeps `FULL` and has nothing to sync.
+    #[test]
+    fn the_writer_syncs_its_own_wal() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("w.db");
+        let conn = open_connection(&path, true).expect("open");
+        let mut wal = Wal::of(&conn).expect("wal");
+        let synchronous = |c: &Connection| -> i64 {
+            c.query_row("PRAGMA synchronous", [], |r| r.get(0))
+                .expect("pragma")
+        };
+        assert_eq!(synchronous(&conn), 1, "NORMAL");
+        conn.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
+            .expect("write");
+        wal.sync().expect("sync");
+        let (_, opened) = wal.file.as_ref().expect("the WAL file was opened");
+        let wal_path = dir.path().join("w.db-wal");
+        let at_path = FileId::of(&std::fs::metadata(&wal_path).expect("the WAL exists"));
+        assert!(
+            *opened == at_path,
+            "another file than {}",
+            wal_path.display()
+        );
+
+        let memory = Connection::open_in_memory().expect("memory");
+        let mut none = Wal::of(&memory).expect("wal");
+        assert_eq!(synchronous(&memory), 2, "FULL (SQLite's default)");
+        none.sync().expect("nothing to sync");
+        assert!(none.file.is_none());
     }
 
     /// An index of one segment per document (merged 8 at a time as with migration 29).
