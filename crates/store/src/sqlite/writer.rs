@@ -83,8 +83,6 @@ pub(super) struct Writer {
     /// `None` once closed.
     sender: Mutex<Option<mpsc::Sender<Box<dyn WriteJob>>>>,
     thread: Mutex<Option<JoinHandle<()>>>,
-    /// Ends once the writer has ended (it holds the syncer's only sender).
-    syncer: Mutex<Option<JoinHandle<()>>>,
     /// The checkpointer stops when this is dropped.
     checkpointer_stop: Mutex<Option<mpsc::Sender<()>>>,
     checkpointer: Mutex<Option<JoinHandle<()>>>,
@@ -108,7 +106,7 @@ impl Writer {
         let (tx, rx) = mpsc::channel::<Box<dyn WriteJob>>();
         let handle = std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || writer_loop(conn, rx, to_sync))
+            .spawn(move || writer_loop(conn, rx, (to_sync, syncer)))
             .map_err(|e| StoreError::Other(format!("cannot start writer thread: {e}")))?;
         let (stop, stopped) = mpsc::channel::<()>();
         let checkpointer = std::thread::Builder::new()
@@ -118,7 +116,6 @@ impl Writer {
         Ok(Self {
             sender: Mutex::new(Some(tx)),
             thread: Mutex::new(Some(handle)),
-            syncer: Mutex::new(Some(syncer)),
             checkpointer_stop: Mutex::new(Some(stop)),
             checkpointer: Mutex::new(Some(checkpointer)),
         })
@@ -192,13 +189,6 @@ impl Writer {
                 .map_err(|_| StoreError::Other("writer join failed".into()))?
                 .map_err(|_| StoreError::Other("writer thread panicked".into()))?;
         }
-        let syncer = self.syncer.lock().ok().and_then(|mut h| h.take());
-        if let Some(h) = syncer {
-            tokio::task::spawn_blocking(move || h.join())
-                .await
-                .map_err(|_| StoreError::Other("WAL sync join failed".into()))?
-                .map_err(|_| StoreError::Other("WAL sync thread panicked".into()))?;
-        }
         Ok(())
     }
 }
@@ -210,12 +200,12 @@ impl Writer {
 /// used up front: FTS5 flushes its pending index entries to disk at every savepoint, and each
 /// writes a sub-journal; together they cost more than the rest of a create.) After one
 /// `COMMIT` (written to the WAL, not yet synced: [`Wal`]) the batch goes to `to_sync`, whose
-/// thread answers every job once the WAL is on disk; if the commit fails, every job gets the
-/// error at once.
+/// thread (`syncer`) answers every job once the WAL is on disk; if the commit fails, every job
+/// gets the error at once. The syncer has answered everything before the connection closes.
 fn writer_loop(
     conn: Connection,
     rx: mpsc::Receiver<Box<dyn WriteJob>>,
-    to_sync: mpsc::Sender<Vec<Box<dyn WriteJob>>>,
+    (to_sync, syncer): (mpsc::Sender<Vec<Box<dyn WriteJob>>>, JoinHandle<()>),
 ) {
     let conn = Mutex::new(conn);
     let batch_sql = |sql: &str| lock(&conn).execute_batch(sql);
@@ -325,8 +315,12 @@ fn writer_loop(
             }
         }
     }
-    // The last batches are answered as soon as they are synced, not after the closing work.
+    // The last batches are answered as soon as they are synced, not after the closing work,
+    // and while the WAL is still there (SQLite removes it when the last connection closes).
     drop(to_sync);
+    if syncer.join().is_err() {
+        tracing::error!("the WAL sync thread panicked");
+    }
     // Every sender is gone: leave the full-text index at rest (a bulk load ends here, and
     // its segments would otherwise be merged by the next server while it serves), then fold
     // the WAL into the database file before the connection closes.
