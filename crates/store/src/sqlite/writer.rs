@@ -564,9 +564,9 @@ impl FileId {
 }
 
 /// Answers committed batches once the WAL is on disk: takes every batch waiting, syncs the WAL
-/// once for all of them (`sync`: [`Wal::sync`]), and answers their jobs in commit order, each with its own
-/// result, or all with the error of a failed sync (`Unavailable`: committed, but not known to
-/// be durable). Ends when the writer has ended and every batch is answered.
+/// once for all of them (`sync`: [`Wal::sync`]), and answers their jobs in commit order, each
+/// with its own result, or all with the error of a failed sync (`Unavailable`: committed, but
+/// not known to be durable). Ends when the writer has ended and every batch is answered.
 fn sync_loop(
     mut sync: impl FnMut() -> Result<(), StoreError>,
     committed: mpsc::Receiver<Vec<Box<dyn WriteJob>>>,
