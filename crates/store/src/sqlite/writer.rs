@@ -94,14 +94,11 @@ impl Writer {
     pub(super) fn start(conn: Connection, checkpoints: Connection) -> StoreResult<Self> {
         conn.pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)
             .map_err(map_err)?;
-        let wal = Wal::of(&conn)?;
+        let mut wal = Wal::of(&conn)?;
         let (to_sync, committed) = mpsc::channel::<Vec<Box<dyn WriteJob>>>();
         let syncer = std::thread::Builder::new()
             .name("sqlite-wal-sync".into())
-            .spawn(move || {
-                let mut wal = wal;
-                sync_loop(move || wal.sync(), committed)
-            })
+            .spawn(move || sync_loop(move || wal.sync(), committed))
             .map_err(|e| StoreError::Other(format!("cannot start WAL sync thread: {e}")))?;
         let (tx, rx) = mpsc::channel::<Box<dyn WriteJob>>();
         let handle = std::thread::Builder::new()
@@ -260,10 +257,7 @@ fn writer_loop(
             }
         }
         if let Err(e) = batch_sql("BEGIN IMMEDIATE") {
-            let e = map_err(e);
-            for job in batch {
-                job.finish(Err(e.clone()));
-            }
+            answer(batch, &Err(map_err(e)));
             continue;
         }
         if ordinary {
@@ -286,11 +280,8 @@ fn writer_loop(
         counts::discard();
         if !flushed {
             if let Err(e) = batch_sql("ROLLBACK").and_then(|()| batch_sql("BEGIN IMMEDIATE")) {
-                let e = map_err(e);
                 let _ = batch_sql("ROLLBACK");
-                for job in batch {
-                    job.finish(Err(e.clone()));
-                }
+                answer(batch, &Err(map_err(e)));
                 continue;
             }
             run_each_in_a_savepoint(&conn, &mut batch);
@@ -302,16 +293,12 @@ fn writer_loop(
             Ok(()) => {
                 if let Err(mpsc::SendError(batch)) = to_sync.send(batch) {
                     let e = StoreError::Unavailable("the WAL sync thread has stopped".into());
-                    for job in batch {
-                        job.finish(Err(e.clone()));
-                    }
+                    answer(batch, &Err(e));
                 }
             }
             Err(e) => {
                 let _ = batch_sql("ROLLBACK");
-                for job in batch {
-                    job.finish(Err(e.clone()));
-                }
+                answer(batch, &Err(e));
             }
         }
     }
@@ -535,13 +522,13 @@ impl Wal {
             StoreError::Unavailable(format!("cannot sync the write-ahead log: {e}"))
         };
         let now = FileId::of(&std::fs::metadata(path).map_err(failed)?);
-        if self.file.as_ref().map(|(_, id)| *id) != Some(now) {
-            self.file = Some((File::open(path).map_err(failed)?, now));
-        }
-        match &self.file {
-            Some((file, _)) => file.sync_data().map_err(failed),
-            None => Ok(()),
-        }
+        let file = match self.file.take() {
+            Some((file, opened)) if opened == now => file,
+            _ => File::open(path).map_err(failed)?,
+        };
+        let synced = file.sync_data().map_err(failed);
+        self.file = Some((file, now));
+        synced
     }
 }
 
@@ -581,9 +568,14 @@ fn sync_loop(
         if let Err(e) = &synced {
             tracing::error!(error = %e, "syncing the write-ahead log failed");
         }
-        for job in jobs {
-            job.finish(synced.clone());
-        }
+        answer(jobs, &synced);
+    }
+}
+
+/// Gives every job of `batch` the outcome of its transaction.
+fn answer(batch: Vec<Box<dyn WriteJob>>, outcome: &Result<(), StoreError>) {
+    for job in batch {
+        job.finish(outcome.clone());
     }
 }
 
