@@ -51,7 +51,8 @@ async fn twenty_concurrent_patches_with_the_same_if_match_let_exactly_one_throug
 
 /// Writes committed together (one transaction for the writes waiting at once): a failing write
 /// among them leaves nothing behind, and every other one is kept whole, with its audit record
-/// and search entry.
+/// and search entry; the clients are numbered 1 to 21 (a failed create spends no number, and
+/// the numbers a batch counted before its failure are taken again).
 #[tokio::test]
 async fn failing_writes_among_concurrent_ones_leave_nothing_and_spare_the_others() {
     let app = spawn_app!();
@@ -74,15 +75,21 @@ async fn failing_writes_among_concurrent_ones_leave_nothing_and_spare_the_others
         }));
     }
     let mut created = Vec::new();
+    let mut numbers = Vec::new();
     let mut conflicts = 0;
     for t in tasks {
         match t.await.expect("task") {
-            (StatusCode::CREATED, body) => created.push(id_of(&body["data"])),
+            (StatusCode::CREATED, body) => {
+                created.push(id_of(&body["data"]));
+                numbers.push(body["data"]["number"].as_i64().expect("number"));
+            }
             (StatusCode::CONFLICT, _) => conflicts += 1,
             (other, body) => panic!("unexpected {other}: {body}"),
         }
     }
     assert_eq!((created.len(), conflicts), (21, 9));
+    numbers.sort_unstable();
+    assert_eq!(numbers, (1..=21).collect::<Vec<i64>>());
     let listed = app.get("/v1/clients?search=batchmate&limit=100").await;
     let mut found: Vec<String> = listed
         .data()

@@ -16,15 +16,14 @@ use clientele_core::search::SearchDocument;
 use clientele_core::store::StoreResult;
 use clientele_core::{StoreError, TenantId};
 use rusqlite::types::{ToSqlOutput, ValueRef};
-use rusqlite::{
-    params, params_from_iter, Connection, ErrorCode, OpenFlags, OptionalExtension, Row,
-};
+use rusqlite::{params_from_iter, Connection, ErrorCode, OpenFlags, Row};
 use sea_query::{SelectStatement, SqliteQueryBuilder};
 use sea_query_rusqlite::{RusqliteValue, RusqliteValues};
 use uuid::Uuid;
 
 use super::counts;
 use super::search::{self, SqliteFlavour};
+use super::tenant_seqs;
 use crate::columns::{decode_client_json, new_client_fields, select_columns, Columns, RowSource};
 use crate::counts::CountCache;
 use crate::db::{Db, NewClientDoc, NewDocument, Tx};
@@ -181,35 +180,21 @@ impl<'a> Conn<'a> {
     }
 
     /// `Tx::client_numbers`: what `statements::next_client_number` does, as two statements
-    /// whose texts are written once (`statements::TAKE_CLIENT_NUMBERS_SQLITE`).
+    /// whose texts are written once (`statements::TAKE_CLIENT_NUMBERS_SQLITE`), or counted in
+    /// the writer's batch ([`tenant_seqs`]).
     fn client_numbers_now(&self, tenant: TenantId, n: usize) -> StoreResult<Vec<i64>> {
-        let mut t = Uuid::encode_buffer();
-        let tenant: &str = tenant.0.hyphenated().encode_lower(&mut t);
         let n = n as i64;
-        let conn = lock(self.conn);
-        let last: Option<i64> = conn
-            .prepare_cached(crate::statements::TAKE_CLIENT_NUMBERS_SQLITE)
-            .and_then(|mut st| st.execute(params![n, tenant]))
-            .and_then(|_| {
-                conn.prepare_cached(crate::statements::LAST_CLIENT_NUMBER_SQLITE)?
-                    .query_row([tenant], |r| r.get(0))
-                    .optional()
-            })
-            .map_err(map_err)?;
+        let last = tenant_seqs::take_numbers(&lock(self.conn), tenant, n).map_err(map_err)?;
         let last = last.ok_or_else(|| StoreError::Other("expected a row with a number".into()))?;
         Ok((last - n + 1..=last).collect())
     }
 
     /// `Tx::feed_positions`: the position after the tenant's last one
-    /// (`statements::last_feed_position`, its text written once).
-    fn feed_positions_now(&self, tenant: TenantId) -> StoreResult<Option<i64>> {
-        let mut t = Uuid::encode_buffer();
-        let tenant: &str = tenant.0.hyphenated().encode_lower(&mut t);
-        let last: Option<i64> = lock(self.conn)
-            .prepare_cached(crate::statements::LAST_FEED_POSITION_SQLITE)
-            .and_then(|mut st| st.query_row([tenant], |r| r.get(0)))
-            .map_err(map_err)?;
-        Ok(Some(last.unwrap_or(0) + 1))
+    /// (`statements::last_feed_position`, its text written once), or counted in the writer's
+    /// batch ([`tenant_seqs`]).
+    fn feed_positions_now(&self, tenant: TenantId, n: usize) -> StoreResult<Option<i64>> {
+        let first = tenant_seqs::take_positions(&lock(self.conn), tenant, n as i64);
+        first.map(Some).map_err(map_err)
     }
 
     /// A client's document: on a reader, its kept one ([`Conn::kept_document_now`]), or, when
@@ -447,9 +432,9 @@ impl Tx for Conn<'_> {
     fn feed_positions(
         &self,
         tenant: TenantId,
-        _n: usize,
+        n: usize,
     ) -> impl Future<Output = StoreResult<Option<i64>>> + Send {
-        ready(self.feed_positions_now(tenant))
+        ready(self.feed_positions_now(tenant, n))
     }
 
     fn insert_rows(&self, rows: Rows) -> impl Future<Output = StoreResult<()>> + Send {

@@ -9,6 +9,7 @@ mod fts_batch;
 mod migrate;
 mod readers;
 pub mod search;
+mod tenant_seqs;
 mod writer;
 
 use std::future::Future;

@@ -20,6 +20,7 @@ use tokio::sync::oneshot;
 use super::conn::{self, lock, map_err};
 use super::counts;
 use super::fts_batch;
+use super::tenant_seqs;
 use crate::metrics;
 
 /// Writes queued at once are committed in one transaction, up to this many.
@@ -263,6 +264,7 @@ fn writer_loop(
         if ordinary {
             fts_batch::defer();
             counts::defer();
+            tenant_seqs::defer();
         }
         let all_ran = batch.iter_mut().all(|job| job.run(&conn));
         // The batch's full-text entries, in one statement (one index segment), and the counts
@@ -270,7 +272,9 @@ fn writer_loop(
         let flushed = all_ran
             && {
                 let conn = lock(&conn);
-                let flushed = fts_batch::flush(&conn).and_then(|()| counts::flush(&conn));
+                let flushed = fts_batch::flush(&conn)
+                    .and_then(|()| counts::flush(&conn))
+                    .and_then(|()| tenant_seqs::flush(&conn));
                 if let Err(e) = &flushed {
                     tracing::error!(error = %e, "writing the batch's full-text entries and counts failed");
                 }
@@ -278,6 +282,7 @@ fn writer_loop(
             };
         fts_batch::discard();
         counts::discard();
+        tenant_seqs::discard();
         if !flushed {
             if let Err(e) = batch_sql("ROLLBACK").and_then(|()| batch_sql("BEGIN IMMEDIATE")) {
                 let _ = batch_sql("ROLLBACK");
