@@ -555,10 +555,17 @@ pub struct Client {
     pub updated_at: Timestamp,
 }
 
+/// An address with every field empty: what a merge patch's removals inside `address` are
+/// checked against when the document has no address (`null`), so that removing an unknown
+/// field of it is refused there as it is where the address exists.
+static EMPTY_ADDRESS: LazyLock<Value> =
+    LazyLock::new(|| serde_json::to_value(Address::default()).unwrap_or(Value::Null));
+
 /// The fields a merge patch removes (`null`) that the document does not have: unknown fields,
 /// refused like any other unknown field although merging would drop them silently. `read_only`
 /// names top-level fields that are accepted and ignored; objects named in `free` (`metadata`)
-/// take any key.
+/// take any key. A top-level `address` that is `null` counts as an address with every field
+/// empty.
 pub fn unknown_removals(
     doc: &Value,
     patch: &Value,
@@ -582,7 +589,11 @@ pub fn unknown_removals(
             } else {
                 format!("{prefix}.{k}")
             };
-            match d.get(k) {
+            let inner = match d.get(k) {
+                Some(Value::Null) if prefix.is_empty() && k == "address" => Some(&*EMPTY_ADDRESS),
+                inner => inner,
+            };
+            match inner {
                 None if v.is_null() && !(prefix.is_empty() && read_only.contains(&k.as_str())) => {
                     out.push(FieldError::new(
                         &path,
@@ -724,6 +735,25 @@ mod tests {
             .apply_patch(&json!({"address": {"city": null}}))
             .expect("valid");
         assert_eq!(patched.address, None);
+    }
+
+    /// Without an address, a patch that removes a field of one is checked against an empty
+    /// address: a known field is a removal of nothing, an unknown one is refused.
+    #[test]
+    fn removals_inside_a_missing_address_are_checked_like_any_other() {
+        let c = ClientData::from_json(&json!({"name": "A"})).expect("valid");
+        assert_eq!(c.address, None);
+        let patched = c
+            .apply_patch(&json!({"address": {"city": null}}))
+            .expect("a known field");
+        assert_eq!(patched.address, None);
+        for unknown in ["", "town"] {
+            let e = c
+                .apply_patch(&json!({"address": {unknown: null}}))
+                .expect_err("an unknown field");
+            assert_eq!(e[0].field, format!("address.{unknown}"));
+            assert_eq!(e[0].code, "unknown_field");
+        }
     }
 
     #[test]
