@@ -70,14 +70,15 @@ pub(super) fn take_numbers(
     tenant: TenantId,
     n: i64,
 ) -> rusqlite::Result<Option<i64>> {
-    let deferred = TAKEN.with(|t| {
+    // `None`: no batch is counting; `Some(None)`: this batch has not read the tenant's yet.
+    let counted = TAKEN.with(|t| {
         t.borrow()
             .as_ref()
-            .and_then(|taken| taken.numbers.get(&tenant).copied())
+            .map(|taken| taken.numbers.get(&tenant).copied())
     });
-    let (base, before) = match deferred {
-        Some(counted) => counted,
-        None if deferring() => match last_number(conn, tenant)? {
+    let (base, before) = match counted {
+        Some(Some(counted)) => counted,
+        Some(None) => match last_number(conn, tenant)? {
             Some(base) => (base, 0),
             None => return Ok(None),
         },
@@ -119,10 +120,6 @@ pub(super) fn take_positions(conn: &Connection, tenant: TenantId, n: i64) -> rus
         }
     });
     Ok(first)
-}
-
-fn deferring() -> bool {
-    TAKEN.with(|t| t.borrow().is_some())
 }
 
 fn last_number(conn: &Connection, tenant: TenantId) -> rusqlite::Result<Option<i64>> {

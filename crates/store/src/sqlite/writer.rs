@@ -267,8 +267,8 @@ fn writer_loop(
             tenant_seqs::defer();
         }
         let all_ran = batch.iter_mut().all(|job| job.run(&conn));
-        // The batch's full-text entries, in one statement (one index segment), and the counts
-        // of the client rows it inserted.
+        // The batch's full-text entries, in one statement (one index segment), the counts of
+        // the client rows it inserted, and the client numbers it took.
         let flushed = all_ran
             && {
                 let conn = lock(&conn);
@@ -276,7 +276,7 @@ fn writer_loop(
                     .and_then(|()| counts::flush(&conn))
                     .and_then(|()| tenant_seqs::flush(&conn));
                 if let Err(e) = &flushed {
-                    tracing::error!(error = %e, "writing the batch's full-text entries and counts failed");
+                    tracing::error!(error = %e, "writing the batch's full-text entries, counts and numbers failed");
                 }
                 flushed.is_ok()
             };
