@@ -115,15 +115,31 @@ const TAGGED: &[(&str, char)] = &[("status", 's'), ("address.country", 'c'), ("k
 /// namespace, `t` (no word's namespace ends in it: theirs end in `l` or `r`), the field's
 /// letter and the value's letters and digits, folded.
 fn tag(ns: &str, letter: char, value: &str) -> String {
-    let value: String = fold(value)
-        .chars()
-        .filter(|c| c.is_alphanumeric())
-        .collect();
-    format!("{ns}t{letter}{value}")
+    let mut out = String::with_capacity(ns.len() + 2 + value.len());
+    push_tag(&mut out, ns, letter, value);
+    out
 }
 
-/// The tags of the client with creation sequence `rid`, from its row.
-fn tags(conn: &Connection, ns: &str, rid: i64) -> Result<Vec<String>, StoreError> {
+/// [`tag`], appended to `out`. An ASCII value (every stored status, country and kind) is
+/// folded byte by byte, without the `String`s of [`fold`].
+fn push_tag(out: &mut String, ns: &str, letter: char, value: &str) {
+    out.push_str(ns);
+    out.push('t');
+    out.push(letter);
+    if value.is_ascii() {
+        out.extend(
+            value
+                .bytes()
+                .filter(u8::is_ascii_alphanumeric)
+                .map(|b| char::from(b.to_ascii_lowercase())),
+        );
+    } else {
+        out.extend(fold(value).chars().filter(|c| c.is_alphanumeric()));
+    }
+}
+
+/// The tags of the client with creation sequence `rid`, from its row: its [`TAGGED`] values.
+fn tags(conn: &Connection, rid: i64) -> Result<[Option<String>; 3], StoreError> {
     let values: Option<[Option<String>; 3]> = conn
         .prepare_cached("SELECT status, address_country, kind FROM clients WHERE rid = ?1")
         .and_then(|mut st| {
@@ -131,18 +147,7 @@ fn tags(conn: &Connection, ns: &str, rid: i64) -> Result<Vec<String>, StoreError
                 .optional()
         })
         .map_err(err)?;
-    Ok(values.map_or_else(Vec::new, |[status, country, kind]| {
-        tags_of(ns, [status.as_deref(), country.as_deref(), kind.as_deref()])
-    }))
-}
-
-/// The tags of a client whose [`TAGGED`] fields hold `values` (in that order, as stored).
-fn tags_of(ns: &str, values: [Option<&str>; 3]) -> Vec<String> {
-    values
-        .into_iter()
-        .zip(TAGGED)
-        .filter_map(|(v, (_, letter))| v.map(|v| tag(ns, *letter, v)))
-        .collect()
+    Ok(values.unwrap_or_default())
 }
 
 /// Replaces the indexed document of the row with creation sequence `rid`: its words under the
@@ -160,7 +165,13 @@ pub fn write_document(
     let Some(ns) = namespace(conn, tenant, true)? else {
         return Ok(());
     };
-    let text = indexed_text(&ns, archived, doc, tags(conn, &ns, rid)?);
+    let [status, country, kind] = tags(conn, rid)?;
+    let text = indexed_text(
+        &ns,
+        archived,
+        doc,
+        [status.as_deref(), country.as_deref(), kind.as_deref()],
+    );
     let old: Option<String> = conn
         .prepare_cached("SELECT words FROM search_documents WHERE rid = ?1")
         .and_then(|mut st| st.query_row(params![rid], |r| r.get(0)).optional())
@@ -192,23 +203,30 @@ pub fn write_document(
     prune(conn, old.difference(&new).copied())
 }
 
-/// The text indexed for a row: the document's words under the namespace, then the row's
-/// `tags`.
-fn indexed_text(ns: &str, archived: bool, doc: &SearchDocument, tags: Vec<String>) -> String {
-    let prefix = format!("{ns}{}", flag(archived));
-    let mut text = String::with_capacity(doc.as_str().len() * 2);
-    let words: Vec<&str> = doc.as_str().split(' ').filter(|w| !w.is_empty()).collect();
-    let runs = letter_runs(words.iter().copied());
-    for w in words.iter().chain(&runs) {
+/// The text indexed for a row: the document's words under the namespace, then the tags of
+/// its [`TAGGED`] `values` (in that order, as stored).
+fn indexed_text(
+    ns: &str,
+    archived: bool,
+    doc: &SearchDocument,
+    values: [Option<&str>; 3],
+) -> String {
+    let flag = flag(archived);
+    let mut text = String::with_capacity(doc.as_str().len() * 2 + 64);
+    let words = || doc.as_str().split(' ').filter(|w| !w.is_empty());
+    for w in words().chain(letter_runs(words())) {
         if !text.is_empty() {
             text.push(' ');
         }
-        text.push_str(&prefix);
+        text.push_str(ns);
+        text.push(flag);
         text.push_str(w);
     }
-    for t in tags {
-        text.push(' ');
-        text.push_str(&t);
+    for (value, (_, letter)) in values.into_iter().zip(TAGGED) {
+        if let Some(value) = value {
+            text.push(' ');
+            push_tag(&mut text, ns, *letter, value);
+        }
     }
     text
 }
@@ -231,12 +249,12 @@ fn letter_run(word: &str) -> Option<&str> {
 }
 
 /// The letter runs ([`letter_run`]) of `words` that are not among the words themselves, each
-/// once, in order of first appearance: the extra words of an indexed document.
+/// once, in order of first appearance: the extra words of an indexed document. (A document
+/// has a few dozen words: a scan of them is cheaper than hashing them.)
 fn letter_runs<'a>(words: impl Iterator<Item = &'a str> + Clone) -> Vec<&'a str> {
-    let all: HashSet<&str> = words.clone().collect();
     let mut out: Vec<&str> = Vec::new();
-    for run in words.filter_map(letter_run) {
-        if !all.contains(run) && !out.contains(&run) {
+    for run in words.clone().filter_map(letter_run) {
+        if !out.contains(&run) && !words.clone().any(|w| w == run) {
             out.push(run);
         }
     }
@@ -342,8 +360,8 @@ pub fn write_new_documents(
         .prepare_cached("INSERT OR REPLACE INTO search_documents (rid, words) VALUES (?1, ?2)")
         .map_err(err)?;
     for d in docs {
-        let tags = tags_of(&ns, [Some(d.status), d.country.as_deref(), Some(d.kind)]);
-        let text = indexed_text(&ns, d.archived, &d.doc, tags);
+        let values = [Some(d.status), d.country.as_deref(), Some(d.kind)];
+        let text = indexed_text(&ns, d.archived, &d.doc, values);
         fts_batch::insert(conn, d.rid, &text, true)?;
         kept.execute(params![d.rid, text]).map_err(err)?;
     }
@@ -702,5 +720,52 @@ impl Flavour for SqliteFlavour {
     fn ci_like(&self, expr: SimpleExpr, pattern: String) -> SimpleExpr {
         // SQLite's LIKE ignores ASCII case (case_sensitive_like is off).
         expr.like(LikeExpr::new(pattern).escape('\\'))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn indexed_text_holds_the_words_their_letter_runs_then_the_tags() {
+        let mut doc = SearchDocument::default();
+        doc.text(Some("Floor Post 12 AB"))
+            .text(Some("post12@andersson7.example"));
+        let text = indexed_text(
+            "0001",
+            false,
+            &doc,
+            [Some("active"), Some("Å-land"), Some("company")],
+        );
+        assert_eq!(
+            text,
+            "0001lfloor 0001lpost 0001l12 0001lab 0001lpost12 0001landersson7 0001lexample \
+             0001landersson7example 0001landersson 0001tsactive 0001tcaland 0001tkcompany"
+        );
+        // Archived: the other flag; a missing value has no tag.
+        let text = indexed_text("0002", true, &doc, [Some("active"), None, Some("person")]);
+        assert!(text.starts_with("0002rfloor 0002rpost "));
+        assert!(text.ends_with(" 0002randersson 0002tsactive 0002tkperson"));
+        // What a filter on a tagged field searches for is the token the document holds.
+        assert_eq!(tag("0001", 'c', "Å-land"), "0001tcaland");
+        assert_eq!(tag("0001", 's', "On Hold"), "0001tsonhold");
+    }
+
+    #[test]
+    fn letter_runs_are_new_words_once_each() {
+        let words = [
+            "andersson12",
+            "andersson",
+            "berg7",
+            "berg9",
+            "k1234",
+            "lindqvist3",
+        ];
+        assert_eq!(
+            letter_runs(words.iter().copied()),
+            vec!["berg", "lindqvist"]
+        );
+        assert!(letter_runs(["abc1", "floor"].iter().copied()).is_empty());
     }
 }
