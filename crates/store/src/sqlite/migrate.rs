@@ -95,6 +95,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         35,
         include_str!("../../migrations/sqlite/0035_counters_by_the_writer.sql"),
     ),
+    (
+        36,
+        include_str!("../../migrations/sqlite/0036_fts_automerge_16.sql"),
+    ),
 ];
 
 /// Work the applied migrations need beyond their SQL.

@@ -362,9 +362,9 @@ const IDLE_BEFORE_MERGE: Duration = Duration::from_millis(100);
 const IDLE_MERGE_PAGES: i64 = 256;
 
 /// Merges full-text segments while the writer has nothing else to do; returns whether there
-/// may be more to merge. Writes merge a level's segments only once `automerge` (8, migration
-/// 29) of them are there, which halves the merge work a write does but leaves up to twice as
-/// many segments for a search to read; here, in a transaction of its own and only after
+/// may be more to merge. Writes merge a level's segments only once `automerge` (16, migrations
+/// 29 and 36) of them are there, which halves the merge work a write does but leaves up to
+/// four times as many segments for a search to read; here, in a transaction of its own and only after
 /// [`IDLE_BEFORE_MERGE`] without a job, levels of `usermerge` (4, FTS5's default) segments or
 /// more are merged, so that at rest the index has the shape it had with `automerge` 4. The
 /// documents the index holds do not change, only how they are stored. FTS5 changes fewer than
@@ -751,13 +751,14 @@ mod tests {
         assert!(none.file.is_none());
     }
 
-    /// An index of one segment per document (merged 8 at a time as with migration 29).
+    /// An index of one segment per document (merged 16 at a time as with migration 36).
     fn index_of_single_documents(n: i64) -> Connection {
         let conn = Connection::open_in_memory().expect("open");
         conn.execute_batch(
             "CREATE VIRTUAL TABLE clients_fts USING fts5(doc, content = '', contentless_delete = 1,
                  tokenize = 'unicode61 remove_diacritics 0', prefix = '6 7 8');
-             INSERT INTO clients_fts (clients_fts, rank) VALUES ('automerge', 8);",
+             INSERT INTO clients_fts (clients_fts, rank) VALUES ('automerge', 16);
+             INSERT INTO clients_fts (clients_fts, rank) VALUES ('crisismerge', 32);",
         )
         .expect("schema");
         for i in 0..n {
