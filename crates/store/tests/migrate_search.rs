@@ -61,7 +61,7 @@ async fn clients_from_before_search_are_indexed_and_counted() {
     }
     let store = clientele_store::open(&format!("sqlite://{}", path.display())).expect("store");
     // Every migration after 0001 is applied, then the search backfill runs.
-    assert_eq!(store.migrate().await.expect("migrate"), 20);
+    assert_eq!(store.migrate().await.expect("migrate"), 21);
     let t = TenantId(tenant);
     // A tenant from before default currencies has EUR.
     let old = store
