@@ -3,6 +3,7 @@
 //! on the calling thread, the others on the blocking pool. The rules run on those threads over `conn::Conn`; what is SQLite's own is the
 //! connection handling, full-text search with FTS5 (`search`) and the migrations (`migrate`).
 
+mod bind;
 mod conn;
 mod counts;
 mod fts_batch;
