@@ -364,11 +364,11 @@ const IDLE_MERGE_PAGES: i64 = 256;
 /// Merges full-text segments while the writer has nothing else to do; returns whether there
 /// may be more to merge. Writes merge a level's segments only once `automerge` (16, migrations
 /// 29 and 36) of them are there, which halves the merge work a write does but leaves up to
-/// four times as many segments for a search to read; here, in a transaction of its own and only after
-/// [`IDLE_BEFORE_MERGE`] without a job, levels of `usermerge` (4, FTS5's default) segments or
-/// more are merged, so that at rest the index has the shape it had with `automerge` 4. The
-/// documents the index holds do not change, only how they are stored. FTS5 changes fewer than
-/// two rows when there was nothing to merge.
+/// four times as many segments for a search to read; here, in a transaction of its own and
+/// only after [`IDLE_BEFORE_MERGE`] without a job, levels of `usermerge` (4, FTS5's default)
+/// segments or more are merged, so that at rest the index has the shape it had with
+/// `automerge` 4. The documents the index holds do not change, only how they are stored. FTS5
+/// changes fewer than two rows when there was nothing to merge.
 fn merge_when_idle(conn: &Connection) -> bool {
     merge_step(conn, IDLE_MERGE_PAGES)
 }
