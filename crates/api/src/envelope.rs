@@ -4,6 +4,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use clientele_core::document::ClientJson;
+use clientele_core::Client;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -74,6 +75,14 @@ pub fn client_resource(status: StatusCode, doc: ClientJson, location: Option<Str
         HeaderValue::from_static("application/json"),
     );
     with_etag(res, doc.version, location)
+}
+
+/// [`client_resource`] for a client a write returned: its document written by
+/// [`ClientJson::of`], byte for byte what [`resource`] serializes (`clientele_core::document`'s
+/// tests compare the two), without `serde_json`'s work per field: on a create that work was an
+/// eighth of the request thread's instructions.
+pub fn client(status: StatusCode, c: &Client, location: Option<String>) -> Response {
+    client_resource(status, ClientJson::of(c), location)
 }
 
 fn with_etag(mut res: Response, version: i64, location: Option<String>) -> Response {

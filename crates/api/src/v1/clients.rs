@@ -14,8 +14,8 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::envelope::{
-    client_resource, detail, resource, sized_json, unchanged, Envelope, ListEnvelope, ListMeta,
-    LIST_ITEM_BYTES,
+    client, client_resource, detail, resource, sized_json, unchanged, Envelope, ListEnvelope,
+    ListMeta, LIST_ITEM_BYTES,
 };
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{if_match, if_none_match, JsonBody, QueryPairs, WriteContext};
@@ -222,8 +222,7 @@ pub async fn create_client(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let c = service::create_client(state.store.as_ref(), &ctx, &body).await?;
-    let (loc, version) = (location(c.id), c.version);
-    Ok(resource(StatusCode::CREATED, c, version, loc))
+    Ok(client(StatusCode::CREATED, &c, location(c.id)))
 }
 
 /// Get a client.
@@ -320,8 +319,7 @@ pub async fn replace_client(
     let id = parse_id(&id)?;
     let c =
         service::replace_client(state.store.as_ref(), &ctx, id, &body, if_match(&headers)).await?;
-    let v = c.version;
-    Ok(resource(StatusCode::OK, c, v, None))
+    Ok(client(StatusCode::OK, &c, None))
 }
 
 /// Update a client with a JSON merge patch (RFC 7396).
@@ -352,8 +350,7 @@ pub async fn patch_client(
     let id = parse_id(&id)?;
     let c =
         service::patch_client(state.store.as_ref(), &ctx, id, patch, if_match(&headers)).await?;
-    let v = c.version;
-    Ok(resource(StatusCode::OK, c, v, None))
+    Ok(client(StatusCode::OK, &c, None))
 }
 
 /// Create or replace the client with this external id (upsert).
@@ -387,12 +384,10 @@ pub async fn upsert_client_by_external_id(
         if_match(&headers),
     )
     .await?;
-    let v = c.version;
     Ok(if created {
-        let loc = location(c.id);
-        resource(StatusCode::CREATED, c, v, loc)
+        client(StatusCode::CREATED, &c, location(c.id))
     } else {
-        resource(StatusCode::OK, c, v, None)
+        client(StatusCode::OK, &c, None)
     })
 }
 

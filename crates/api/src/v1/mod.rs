@@ -14,7 +14,7 @@ use clientele_core::sub::SubKind;
 use clientele_core::Store;
 use utoipa_axum::routes;
 
-use crate::envelope::resource;
+use crate::envelope::{self, resource};
 use crate::error::ApiError;
 use crate::surface::{native_error, Budget, Committed, Credentials, Policy, Rendered, Surface};
 use subresources as sub;
@@ -91,8 +91,7 @@ fn render_committed<'a>(store: &'a dyn Store, c: Committed<'a>) -> Rendered<'a> 
             } else {
                 None
             };
-            let v = client.version;
-            return Ok(resource(c.status, client, v, loc));
+            return Ok(envelope::client(c.status, &client, loc));
         }
         let kind = SubKind::ALL
             .into_iter()
