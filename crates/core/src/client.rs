@@ -791,6 +791,19 @@ mod tests {
     }
 
     #[test]
+    fn a_negative_zero_coordinate_is_read_as_zero() {
+        let c = ClientData::from_json(
+            &json!({"name": "A", "address": {"latitude": -0.0, "longitude": -0.0}}),
+        )
+        .expect("valid");
+        let a = c.address.expect("address");
+        for v in [a.latitude, a.longitude] {
+            let v = v.expect("a coordinate");
+            assert!(v == 0.0 && v.is_sign_positive(), "{v:?}");
+        }
+    }
+
+    #[test]
     fn available_is_computed_and_read_only() {
         let c = ClientData::from_json(&json!({"name": "A", "credit": {"limit": 100.5, "used": 20, "currency": "eur", "available": 1}}))
             .expect("valid");

@@ -194,7 +194,9 @@ impl<'a> ObjectReader<'a> {
             );
             return None;
         }
-        Some(n)
+        // A negative zero is read as zero: SQLite stores a whole REAL as an integer and reads it
+        // back without its sign, so `-0.0` would answer a write otherwise than the reads after it.
+        Some(n + 0.0)
     }
 
     /// Money is read from the number's own digits, never through `f64`.
