@@ -162,6 +162,72 @@ async fn a_point_read_answers_the_same_with_and_without_the_kept_document() {
     }
 }
 
+/// A write (create, replace, merge patch, upsert by external id) answers with the same bytes
+/// and `ETag` that a point read of the client gives right after it, on either backend and
+/// whether or not a document is kept.
+#[tokio::test]
+async fn a_write_answers_the_document_a_read_then_gives() {
+    let app = spawn_app!();
+    let raw_write = |method: Method, path: String, body: Value| {
+        let req = app.request(method, &path).json(&body);
+        async move {
+            let res = req.send().await.expect("request");
+            Raw {
+                status: res.status(),
+                headers: res.headers().clone(),
+                body: res.bytes().await.expect("body").to_vec(),
+            }
+        }
+    };
+    let same_as_read = |written: Raw, id: String| {
+        let app = &app;
+        async move {
+            let read = raw_get(app, &id, None).await;
+            assert_eq!(read.status, StatusCode::OK);
+            assert_eq!(
+                String::from_utf8_lossy(&written.body),
+                String::from_utf8_lossy(&read.body)
+            );
+            assert_eq!(written.headers["etag"], read.headers["etag"]);
+        }
+    };
+    let id_of = |r: &Raw| -> String {
+        let v: Value = serde_json::from_slice(&r.body).expect("json");
+        v["data"]["id"].as_str().expect("id").to_string()
+    };
+    let bodies = [
+        every_field_without_external_id(),
+        json!({"name": "Minimal"}),
+        json!({"kind": "person", "name": "Åsa Öberg 😀", "first_name": "Åsa", "last_name": "Öberg",
+               "address": {"city": "Malmö", "country": "SE"}, "notes": "日本語 \u{7f}\u{1}",
+               "metadata": {"b": "2", "a": "\"1\""}}),
+    ];
+    for body in bodies {
+        let created = raw_write(Method::POST, "/v1/clients".into(), body).await;
+        assert_eq!(created.status, StatusCode::CREATED);
+        let id = id_of(&created);
+        same_as_read(created, id.clone()).await;
+
+        let path = format!("/v1/clients/{id}");
+        let patch = json!({"notes": "line\nbreak", "credit": {"limit": 12.5, "currency": "EUR"}});
+        let patched = raw_write(Method::PATCH, path.clone(), patch).await;
+        assert_eq!(patched.status, StatusCode::OK);
+        same_as_read(patched, id.clone()).await;
+
+        let replaced = raw_write(Method::PUT, path, json!({"name": "Replaced ÅB"})).await;
+        assert_eq!(replaced.status, StatusCode::OK);
+        same_as_read(replaced, id).await;
+    }
+    let upsert = "/v1/clients/external-id/erp-42".to_string();
+    let first = raw_write(Method::PUT, upsert.clone(), json!({"name": "Upserted"})).await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    let id = id_of(&first);
+    same_as_read(first, id.clone()).await;
+    let again = raw_write(Method::PUT, upsert, json!({"name": "Upserted again"})).await;
+    assert_eq!(again.status, StatusCode::OK);
+    same_as_read(again, id).await;
+}
+
 /// Every write that changes a client removes its document: the read then answers the new state.
 #[tokio::test]
 async fn a_changed_client_is_read_as_it_is_now() {
