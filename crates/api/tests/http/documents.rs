@@ -17,17 +17,22 @@ struct Raw {
     body: Vec<u8>,
 }
 
-async fn raw_get(app: &TestApp, id: &str, if_none_match: Option<&str>) -> Raw {
-    let mut req = app.request(Method::GET, &format!("/v1/clients/{id}"));
-    if let Some(tag) = if_none_match {
-        req = req.header("if-none-match", tag);
-    }
+/// Sends `req` and keeps its answer as it went over the wire.
+async fn raw(req: reqwest::RequestBuilder) -> Raw {
     let res = req.send().await.expect("request");
     Raw {
         status: res.status(),
         headers: res.headers().clone(),
         body: res.bytes().await.expect("body").to_vec(),
     }
+}
+
+async fn raw_get(app: &TestApp, id: &str, if_none_match: Option<&str>) -> Raw {
+    let mut req = app.request(Method::GET, &format!("/v1/clients/{id}"));
+    if let Some(tag) = if_none_match {
+        req = req.header("if-none-match", tag);
+    }
+    raw(req).await
 }
 
 /// What a point read answers, without what differs per request (`x-request-id`, `date`, the
@@ -168,17 +173,8 @@ async fn a_point_read_answers_the_same_with_and_without_the_kept_document() {
 #[tokio::test]
 async fn a_write_answers_the_document_a_read_then_gives() {
     let app = spawn_app!();
-    let raw_write = |method: Method, path: String, body: Value| {
-        let req = app.request(method, &path).json(&body);
-        async move {
-            let res = req.send().await.expect("request");
-            Raw {
-                status: res.status(),
-                headers: res.headers().clone(),
-                body: res.bytes().await.expect("body").to_vec(),
-            }
-        }
-    };
+    let raw_write =
+        |method: Method, path: String, body: Value| raw(app.request(method, &path).json(&body));
     let same_as_read = |written: Raw, id: String| {
         let app = &app;
         async move {
