@@ -287,14 +287,13 @@ fn policy_value(policy: RateLimit) -> HeaderValue {
 /// `Cache-Control`; errors are rendered the surface's way.
 ///
 /// A read-only request (GET, HEAD) may run on a cached API key confirmed by the request's own
-/// first read (`clientele_core::credential_check`, PostgreSQL); when that read did not confirm
-/// it, the credentials are resolved again from the database and the answer is given only if
-/// they still admit the request (keys are created and revoked, never edited, so a key that is
-/// still live grants what it granted).
+/// first read (`clientele_core::credential_check`); any other request, where the store can
+/// (SQLite), on a cached key its first write checks in its own transaction before applying
+/// anything. When neither confirmed it, the credentials are resolved again from the database
+/// and the answer is given only if they still admit the request (keys are created and revoked,
+/// never edited, so a key that is still live grants what it granted).
 pub async fn gate(State(gate): State<Gate>, req: Request, next: Next) -> Response {
-    if !matches!(*req.method(), Method::GET | Method::HEAD) {
-        return admit(&gate, req, next).await;
-    }
+    let writes = !matches!(*req.method(), Method::GET | Method::HEAD);
     // Only the headers the credentials are resolved from are kept for the check after the
     // request (a clone of a header value shares its bytes); the whole map is not copied.
     let kept = CredentialHeaders::of(req.headers());
@@ -302,7 +301,12 @@ pub async fn gate(State(gate): State<Gate>, req: Request, next: Next) -> Respons
         .extensions()
         .get::<MatchedPath>()
         .and_then(|p| gate.rules.requirement(req.method(), p.as_str()));
-    let (res, outcome) = credential_check::scope(admit(&gate, req, next)).await;
+    let admitted = admit(&gate, req, next);
+    let (res, outcome) = if writes {
+        credential_check::write_scope(admitted).await
+    } else {
+        credential_check::scope(admitted).await
+    };
     if outcome != Outcome::Unconfirmed {
         return res;
     }
@@ -313,6 +317,9 @@ pub async fn gate(State(gate): State<Gate>, req: Request, next: Next) -> Respons
         (Err(e), _) => refuse(&gate, e),
         (Ok(c), Some(r)) => match authorize(Ok(c), r, &headers) {
             Ok(_) => res,
+            // Refused before the permission was looked at (the rate limit): as it would be
+            // with the credential resolved up front.
+            Err(_) if res.extensions().get::<BeforeAuthorization>().is_some() => res,
             Err(e) => refuse(&gate, e),
         },
         (Ok(_), None) => res,
@@ -320,7 +327,7 @@ pub async fn gate(State(gate): State<Gate>, req: Request, next: Next) -> Respons
 }
 
 /// The request headers credentials are resolved from (and the `tenant` header checked against
-/// them), kept past a read-only request for its deferred check.
+/// them), kept past a request for its deferred check.
 struct CredentialHeaders([(HeaderName, Option<HeaderValue>); 3]);
 
 impl CredentialHeaders {
@@ -340,6 +347,11 @@ impl CredentialHeaders {
             .collect()
     }
 }
+
+/// Marks an answer given before the route's permission was checked (the rate limit's), which
+/// a live credential gets whatever its permissions.
+#[derive(Clone, Copy)]
+struct BeforeAuthorization;
 
 /// The answer to a request whose cached credential turned out revoked after it ran.
 fn refuse(gate: &Gate, e: ApiError) -> Response {
@@ -389,6 +401,7 @@ async fn admit(gate: &Gate, req: Request, next: Next) -> Response {
                     .with_header(header::RETRY_AFTER, HeaderValue::from(1)),
             );
             set_rate_headers(&mut res, limit, 0, 1);
+            res.extensions_mut().insert(BeforeAuthorization);
             res
         }
         Ok(d) => {
@@ -398,7 +411,9 @@ async fn admit(gate: &Gate, req: Request, next: Next) -> Response {
                 } else {
                     "address"
                 });
-                (policy.render_error)(ApiError::rate_limited(d.retry_after_secs))
+                let mut res = (policy.render_error)(ApiError::rate_limited(d.retry_after_secs));
+                res.extensions_mut().insert(BeforeAuthorization);
+                res
             } else {
                 match requirement {
                     None => next.run(req).await,

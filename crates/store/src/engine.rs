@@ -45,6 +45,13 @@ pub trait Backend: Send + Sync + 'static {
     fn defers_credential_check(&self) -> bool {
         false
     }
+    /// Whether a write request's cached API key may be checked by its write, in the write's own
+    /// transaction, rather than by a read of its own before it (see
+    /// `clientele_core::credential_check::write_check`): the backend's `write` must then do that
+    /// check before applying anything, and refuse the write when the key no longer holds.
+    fn checks_credentials_in_writes(&self) -> bool {
+        false
+    }
     /// How many groups of one tenant's concurrent creates may be written at once, each in one
     /// transaction (`crate::groups`); 0: each create is a write of its own (SQLite, whose writer
     /// commits concurrent writes together already).
@@ -163,7 +170,13 @@ impl<B: Backend> Store for Engine<B> {
     async fn api_key_by_hash(&self, hash: [u8; 32]) -> StoreResult<Option<(ApiKey, Tenant)>> {
         if self.backend.defers_credential_check() {
             if let Some((generation, found)) = self.credentials.latest_key(&hash) {
-                if credential_check::defer(generation) {
+                let deferred = if credential_check::in_write_scope() {
+                    self.backend.checks_credentials_in_writes()
+                        && credential_check::defer_write(generation, hash, &found)
+                } else {
+                    credential_check::defer(generation)
+                };
+                if deferred {
                     return Ok(Some(found));
                 }
             }

@@ -123,6 +123,105 @@ async fn a_key_revoked_through_another_instance_is_refused_by_both_at_once() {
     }
 }
 
+/// A write request on a cached key is checked by its write, in the write's own transaction
+/// where the store can (SQLite): after another key was created (the credentials changed, this
+/// key did not) its writes still go through; once it is revoked through another instance, its
+/// writes are refused unapplied, also when they share a commit with another key's writes,
+/// which are applied.
+#[tokio::test]
+async fn writes_on_a_cached_key_are_checked_where_they_are_applied() {
+    let app = spawn_app!();
+    let (other, _other_store) = app.second_instance().await;
+    let permissions = vec![Permission::ClientsRead, Permission::ClientsWrite];
+    let issue = |name: &'static str| {
+        let store = app.store.clone();
+        let permissions = permissions.clone();
+        let tenant = app.tenant.id;
+        async move {
+            clientele_api::keys::issue_key(
+                store.as_ref(),
+                tenant,
+                permissions,
+                None,
+                Some(name.into()),
+            )
+            .await
+            .expect("key")
+        }
+    };
+    let (key, plaintext) = issue("cached").await;
+    let post = |base: std::net::SocketAddr, key: &str, name: String| {
+        app.http
+            .post(format!("http://{base}/v1/clients"))
+            .header("x-api-key", key)
+            .json(&json!({ "name": name }))
+    };
+    for n in 0..3 {
+        let r = app
+            .send(post(app.addr, &plaintext, format!("Kept {n} AB")))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    // The credentials change (a new key), this key does not: it still writes.
+    let (_, second_key) = issue("second").await;
+    let r = app
+        .send(post(app.addr, &plaintext, "Kept 3 AB".into()))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    // Revoked through the second instance: the first server has the key cached.
+    let r = app
+        .send(
+            app.http
+                .delete(format!("http://{other}/v1/api-keys/{}", key.id))
+                .header("x-api-key", &app.key),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.body);
+    // Writes of both keys at once, so that they share commits.
+    let mut sends = tokio::task::JoinSet::new();
+    for n in 0..8 {
+        let (key, name) = if n % 2 == 0 {
+            (plaintext.as_str(), format!("Refused {n} AB"))
+        } else {
+            (second_key.as_str(), format!("Applied {n} AB"))
+        };
+        let req = post(app.addr, key, name);
+        sends.spawn(async move {
+            let res = req.send().await.expect("request");
+            let status = res.status();
+            let body: serde_json::Value = res.json().await.expect("JSON");
+            (n, status, body)
+        });
+    }
+    while let Some(done) = sends.join_next().await {
+        let (n, status, body) = done.expect("task");
+        if n % 2 == 0 {
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+            assert_eq!(body["error"], "UNAUTHORIZED", "{body}");
+        } else {
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+        }
+    }
+    let listed = |word: &'static str| {
+        app.http
+            .get(app.url(&format!("/v1/clients?search={word}&limit=100")))
+            .header("x-api-key", &app.key)
+    };
+    assert_eq!(
+        app.send(listed("kept")).await.body["data"]
+            .as_array()
+            .map(Vec::len),
+        Some(4)
+    );
+    assert_eq!(
+        app.send(listed("applied")).await.body["data"]
+            .as_array()
+            .map(Vec::len),
+        Some(4)
+    );
+    assert_eq!(app.send(listed("refused")).await.body["data"], json!([]));
+}
+
 #[tokio::test]
 async fn only_a_hash_of_the_key_is_stored() {
     let app = spawn_app!();

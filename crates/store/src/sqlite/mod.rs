@@ -15,13 +15,17 @@ mod writer;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
-use clientele_core::credential_check;
+use clientele_core::credential_check::{self, WriteCheck};
 use clientele_core::store::StoreResult;
+use clientele_core::StoreError;
+use rusqlite::Connection;
 
 use crate::db::{Read, Write};
 use crate::engine::{Backend, Engine};
+use crate::rules::tenants::KeyByHash;
 use conn::{block_on, lock, map_err, open_connection, Conn};
 use readers::{Place, Readers};
 use writer::Writer;
@@ -42,6 +46,18 @@ impl SqliteStore {
     }
 }
 
+/// Whether the key `check` handed out still holds, read in the writer's transaction: the
+/// credentials' generation is the one it was read under, or the key still resolves to exactly
+/// what it resolved to then (keys are created and revoked, never edited; another key's change
+/// bumps the generation too).
+fn credentials_hold(conn: &Mutex<Connection>, check: &WriteCheck) -> StoreResult<bool> {
+    if conn::auth_generation(&lock(conn))? == check.generation {
+        return Ok(true);
+    }
+    let now = block_on(KeyByHash(check.hash).run(&Conn::writer(conn)))?;
+    Ok(now.as_ref() == Some(&check.resolved))
+}
+
 pub struct SqliteBackend {
     writer: Writer,
     readers: Arc<Readers>,
@@ -51,9 +67,43 @@ pub struct SqliteBackend {
 }
 
 impl Backend for SqliteBackend {
+    /// When the request handed out a cached API key unconfirmed (`credential_check::write_check`),
+    /// the job checks it inside the write's own transaction before applying anything
+    /// ([`credentials_hold`]): a change to the credentials committed before it (by this process
+    /// or any other on the file) is seen there, since the writer holds the file's write lock. A
+    /// key that no longer holds gets its write refused unapplied, and the gate resolves the key
+    /// again before answering. This replaces a reader's read of the generation before each
+    /// write request.
     fn write<W: Write>(&self, op: W) -> impl Future<Output = StoreResult<W::Output>> + Send {
-        self.writer
-            .run(move |conn| block_on(op.run(&Conn::writer(conn))))
+        // Asked here, on the request's task: the writer's thread cannot see the scope.
+        let check = credential_check::write_check();
+        let held = check.as_ref().map(|_| Arc::new(AtomicBool::new(false)));
+        let job_held = held.clone();
+        let written = self.writer.run(move |conn| {
+            if let (Some(check), Some(held)) = (&check, &job_held) {
+                // Stored at every run: a batch that is rolled back runs its jobs again, in a
+                // transaction of its own, where the answer may differ.
+                let holds = credentials_hold(conn, check);
+                held.store(matches!(holds, Ok(true)), Ordering::Relaxed);
+                if !holds? {
+                    return Err(StoreError::Unavailable(
+                        "the credentials changed while the request ran; retry it".into(),
+                    ));
+                }
+            }
+            block_on(op.run(&Conn::writer(conn)))
+        });
+        async move {
+            let out = written.await;
+            if held.is_some_and(|h| h.load(Ordering::Relaxed)) {
+                credential_check::confirm();
+            }
+            out
+        }
+    }
+
+    fn checks_credentials_in_writes(&self) -> bool {
+        true
     }
 
     /// When the request handed out a cached API key unconfirmed (`credential_check`), the
