@@ -301,7 +301,8 @@ pub async fn gate(State(gate): State<Gate>, req: Request, next: Next) -> Respons
         .extensions()
         .get::<MatchedPath>()
         .and_then(|p| gate.rules.requirement(req.method(), p.as_str()));
-    let admitted = admit(&gate, req, next);
+    // Boxed: the scope's futures move it (a few kilobytes) at each layer, a pointer moves cheaper.
+    let admitted = Box::pin(admit(&gate, req, next));
     let (res, outcome) = if writes {
         credential_check::write_scope(admitted).await
     } else {
