@@ -86,8 +86,11 @@ impl<B: Backend> Engine<B> {
 
 impl<B: Backend> Engine<B> {
     /// A write on the backend, counted and timed (`crate::metrics`).
-    async fn write<W: Write>(&self, op: W) -> StoreResult<W::Output> {
-        metrics::observed::<W, _>("write", self.backend.write(op)).await
+    ///
+    /// The backend's future is made when this is called (SQLite's boxes the write then), so
+    /// the futures around it do not hold and copy `op`.
+    fn write<W: Write>(&self, op: W) -> impl Future<Output = StoreResult<W::Output>> + Send + '_ {
+        metrics::observed::<W, _>("write", self.backend.write(op))
     }
 
     /// A read on the backend, counted and timed.

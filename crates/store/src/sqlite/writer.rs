@@ -6,6 +6,7 @@
 //! next batch.
 
 use std::fs::File;
+use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::{mpsc, Mutex};
@@ -72,6 +73,22 @@ where
     }
 }
 
+/// `f` as a job for the writer, and where its answer will come.
+fn job<T, F>(f: F, defer_fts: bool) -> (Box<dyn WriteJob>, oneshot::Receiver<StoreResult<T>>)
+where
+    T: Send + 'static,
+    F: Fn(&Mutex<Connection>) -> StoreResult<T> + Send + 'static,
+{
+    let (reply, answer) = oneshot::channel();
+    let job = Box::new(Job {
+        work: f,
+        defer_fts,
+        result: None,
+        reply,
+    });
+    (job, answer)
+}
+
 /// How often the checkpointer copies the WAL's new pages into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
@@ -121,36 +138,38 @@ impl Writer {
 
     /// Runs `f` in the shared write transaction; resolves once it is committed (or failed).
     /// Its full-text entries are written at the end of the batch (`fts_batch`).
-    pub(super) async fn run<T, F>(&self, f: F) -> StoreResult<T>
+    ///
+    /// `f` is boxed into its job when this is called, and sent when the future is first polled:
+    /// the future holds a pointer, not `f` (a create's work is kilobytes, and every future
+    /// around this one would otherwise copy it as it is built and moved).
+    pub(super) fn run<T, F>(&self, f: F) -> impl Future<Output = StoreResult<T>> + Send + '_
     where
         T: Send + 'static,
         F: Fn(&Mutex<Connection>) -> StoreResult<T> + Send + 'static,
     {
-        self.send(f, true).await
+        let (job, answer) = job(f, true);
+        self.send(job, answer)
     }
 
     /// [`Writer::run`] with every statement of `f` written when it runs (the migrations, whose
     /// SQL may read the full-text table right after a step wrote it).
-    pub(super) async fn run_undeferred<T, F>(&self, f: F) -> StoreResult<T>
+    pub(super) fn run_undeferred<T, F>(
+        &self,
+        f: F,
+    ) -> impl Future<Output = StoreResult<T>> + Send + '_
     where
         T: Send + 'static,
         F: Fn(&Mutex<Connection>) -> StoreResult<T> + Send + 'static,
     {
-        self.send(f, false).await
+        let (job, answer) = job(f, false);
+        self.send(job, answer)
     }
 
-    async fn send<T, F>(&self, f: F, defer_fts: bool) -> StoreResult<T>
-    where
-        T: Send + 'static,
-        F: Fn(&Mutex<Connection>) -> StoreResult<T> + Send + 'static,
-    {
-        let (reply, rx) = oneshot::channel();
-        let job: Box<dyn WriteJob> = Box::new(Job {
-            work: f,
-            defer_fts,
-            result: None,
-            reply,
-        });
+    async fn send<T>(
+        &self,
+        job: Box<dyn WriteJob>,
+        answer: oneshot::Receiver<StoreResult<T>>,
+    ) -> StoreResult<T> {
         self.sender
             .lock()
             .map_err(|_| StoreError::Unavailable("writer lock poisoned".into()))?
@@ -159,7 +178,8 @@ impl Writer {
             .send(job)
             .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?;
         metrics::sqlite_queued(1.0);
-        rx.await
+        answer
+            .await
             .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?
     }
 
