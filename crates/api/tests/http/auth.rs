@@ -21,6 +21,18 @@ async fn requests_without_a_credential_are_401() {
     r.error(401, "UNAUTHORIZED");
 }
 
+/// Revokes API key `key` through the server at `base` (another instance than `app`'s).
+async fn revoke_through(app: &TestApp, base: std::net::SocketAddr, key: uuid::Uuid) {
+    let r = app
+        .send(
+            app.http
+                .delete(format!("http://{base}/v1/api-keys/{key}"))
+                .header("x-api-key", &app.key),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.body);
+}
+
 #[tokio::test]
 async fn revoked_keys_are_refused_at_once() {
     let app = spawn_app!();
@@ -93,14 +105,7 @@ async fn a_key_revoked_through_another_instance_is_refused_by_both_at_once() {
         }
     }
     // Revoked through the second instance's store: the first server never saw the change.
-    let r = app
-        .send(
-            app.http
-                .delete(format!("http://{other}/v1/api-keys/{}", key.id))
-                .header("x-api-key", &app.key),
-        )
-        .await;
-    assert!(r.status.is_success(), "{}", r.body);
+    revoke_through(&app, other, key.id).await;
     for base in [app.addr, other] {
         for p in &paths {
             let r = app.send(call(base, Method::GET, p)).await;
@@ -169,14 +174,7 @@ async fn writes_on_a_cached_key_are_checked_where_they_are_applied() {
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     // Revoked through the second instance: the first server has the key cached.
-    let r = app
-        .send(
-            app.http
-                .delete(format!("http://{other}/v1/api-keys/{}", key.id))
-                .header("x-api-key", &app.key),
-        )
-        .await;
-    assert!(r.status.is_success(), "{}", r.body);
+    revoke_through(&app, other, key.id).await;
     // Writes of both keys at once, so that they share commits.
     let mut sends = tokio::task::JoinSet::new();
     for n in 0..8 {
