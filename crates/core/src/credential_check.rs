@@ -14,12 +14,12 @@
 //!
 //! A write request ([`write_scope`]) may be answered only if its credential held when its write
 //! was applied, not merely when it was answered: a store whose writes run where the credentials
-//! can be read in the same transaction (`checks_in_writes`, SQLite's writer) hands the cached key
-//! out with what it resolved ([`defer_write`]), and its first write reads the generation inside
-//! its own transaction ([`write_check`]). Unchanged, or changed while the key still resolves to
-//! exactly what was handed out (another key was created, say), the write goes on and the check
-//! holds ([`confirm`]); otherwise the write is refused unapplied, and the gate resolves the
-//! credential again as above.
+//! can be read in the same transaction (`Backend::checks_credentials_in_writes` in the store
+//! crate: SQLite's writer) hands the cached key out with what it resolved ([`defer_write`]), and
+//! its first write reads the generation inside its own transaction ([`write_check`]). Unchanged,
+//! or changed while the key still resolves to exactly what was handed out (another key was
+//! created, say), the write goes on and the check holds ([`confirm`]); otherwise the write is
+//! refused unapplied, and the gate resolves the credential again as above.
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
